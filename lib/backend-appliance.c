@@ -1,0 +1,2 @@
+/* backend-appliance.c: not written yet. */
+#include "vhive.h"

@@ -1,0 +1,2 @@
+/* backend-direct.c: not written yet. */
+#include "vhive.h"

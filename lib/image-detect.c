@@ -1,0 +1,2 @@
+/* image-detect.c: not written yet. */
+#include "vhive.h"

@@ -1,0 +1,2 @@
+/* image-job.c: not written yet. */
+#include "vhive.h"

@@ -1,0 +1,2 @@
+/* keypath.c: not written yet. */
+#include "vhive.h"

@@ -1,0 +1,2 @@
+/* log-replay.c: not written yet. */
+#include "vhive.h"

@@ -1,0 +1,2 @@
+/* marvin32.c: not written yet. */
+#include "vhive.h"

@@ -1,0 +1,2 @@
+/* nbd-disk.c: not written yet. */
+#include "vhive.h"

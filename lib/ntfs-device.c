@@ -1,0 +1,2 @@
+/* ntfs-device.c: not written yet. */
+#include "vhive.h"

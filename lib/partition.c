@@ -1,0 +1,2 @@
+/* partition.c: not written yet. */
+#include "vhive.h"

@@ -1,0 +1,2 @@
+/* regfile-apply.c: not written yet. */
+#include "vhive.h"

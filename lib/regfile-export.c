@@ -1,0 +1,2 @@
+/* regfile-export.c: not written yet. */
+#include "vhive.h"

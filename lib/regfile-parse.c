@@ -1,0 +1,2 @@
+/* regfile-parse.c: not written yet. */
+#include "vhive.h"

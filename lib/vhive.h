@@ -1,0 +1,252 @@
+/* vhive: offline registry hive editing for Windows vDisk images.
+ *
+ * The public face of the library.  Every function returns 0 (or a count)
+ * on success and a negative errno on failure, with the reason in the
+ * struct vhive_error the caller passes in.  Nothing here prints.
+ */
+#pragma once
+
+#include <hivex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes shared by every command. */
+enum {
+        VHIVE_EXIT_OK = 0,
+        VHIVE_EXIT_STALE = 1, /* check: a value of the profile is not blank */
+        VHIVE_EXIT_FAIL = 2,  /* usage error or any failure */
+};
+
+/* ---- errors ---------------------------------------------------------- */
+
+struct vhive_error {
+        int errnum;     /* positive errno */
+        char msg[1024]; /* "what failed: why", no target prefix */
+};
+
+/* Records a message and returns -errnum (-EINVAL when errnum is 0). */
+int vhive_fail(struct vhive_error *err, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* ---- the regf base block (lib/regf-header.c) -------------------------- */
+
+#define VHIVE_REGF_BASE_BLOCK 4096u
+#define VHIVE_REGF_FILE_PRIMARY 0u
+
+struct vhive_regf_header {
+        uint32_t seq_primary;   /* offset 4 */
+        uint32_t seq_secondary; /* offset 8 */
+        uint64_t timestamp;     /* offset 12, FILETIME */
+        uint32_t major, minor;  /* offsets 20, 24 */
+        uint32_t file_type;     /* offset 28 */
+        uint32_t root_offset;   /* offset 36 */
+        uint32_t hbins_size;    /* offset 40 */
+        uint32_t flags;         /* offset 144 */
+        uint32_t checksum_stored;
+        uint32_t checksum_computed; /* with the 0 -> 1, ~0 -> ~1 rule */
+        bool checksum_ok;
+};
+
+/* Checksum of a base block as Windows computes it. */
+uint32_t vhive_regf_checksum(const uint8_t *base_block);
+/* -EINVAL when buf is shorter than a base block or lacks "regf". */
+int vhive_regf_parse(const uint8_t *buf, size_t len, struct vhive_regf_header *hdr);
+/* Stores the checksum of the first 508 bytes at offset 508. */
+void vhive_regf_store_checksum(uint8_t *base_block);
+/* Dirty: the checksum is wrong or the two sequence numbers differ. */
+bool vhive_regf_is_dirty(const struct vhive_regf_header *hdr);
+
+/* ---- transaction-log replay (lib/log-replay.c) ------------------------ */
+
+enum vhive_log_format {
+        VHIVE_LOG_NONE = 0, /* missing or empty file */
+        VHIVE_LOG_OLD = 1,  /* file type 1/2, DIRT bitmap (Vista - 8.0) */
+        VHIVE_LOG_NEW = 6,  /* file type 6, HvLE entries (8.1 and later) */
+        VHIVE_LOG_INVALID = -1,
+};
+
+struct vhive_log_info {
+        enum vhive_log_format format;
+        uint32_t seq_primary, seq_secondary; /* of the log's base block */
+        bool eligible;         /* would be considered for replay */
+        unsigned entries;      /* valid entries (new format), or dirty pages (old) */
+        uint32_t first_seq, last_seq; /* of the valid entries */
+        unsigned applied;      /* entries (or pages) applied */
+};
+
+struct vhive_replay_result {
+        struct vhive_log_info log[2]; /* LOG1, LOG2 */
+        unsigned entries_applied;
+        uint32_t final_seq;
+        bool base_block_rebuilt; /* the primary's base block came from a log */
+};
+
+uint64_t vhive_marvin32(uint64_t seed, const uint8_t *data, size_t len);
+
+/* Describes the logs without replaying (for "info").  Either log may be
+ * NULL/0.  Never fails: unusable logs are described as such. */
+void vhive_logs_describe(const uint8_t *primary, size_t primary_len,
+                         const uint8_t *log1, size_t log1_len,
+                         const uint8_t *log2, size_t log2_len,
+                         struct vhive_replay_result *res);
+
+/* Replays the logs over a copy of the primary.  The inputs are not
+ * modified; *out is malloc'd and holds a clean hive (equal sequence
+ * numbers, file type 0, valid checksum).  Fails with a message when the
+ * hive is dirty and no log is eligible, when the logs are inconsistent, or
+ * when the primary is unusable and no log can rebuild it. */
+int vhive_replay(const uint8_t *primary, size_t primary_len,
+                 const uint8_t *log1, size_t log1_len,
+                 const uint8_t *log2, size_t log2_len,
+                 uint8_t **out, size_t *out_len,
+                 struct vhive_replay_result *res, struct vhive_error *err);
+
+/* ---- registry values as text (lib/value-text.c) ----------------------- */
+
+const char *vhive_type_name(hive_type t); /* "REG_SZ", ... */
+/* malloc'd UTF-8 rendering of a value: strings as text, REG_MULTI_SZ
+ * joined with ", " ... returns NULL only on ENOMEM. */
+char *vhive_value_to_text(hive_type t, const char *data, size_t len);
+/* UTF-16LE <-> UTF-8 helpers; NULL with errno set on failure. */
+char *vhive_utf16le_to_utf8(const char *data, size_t len);
+char *vhive_utf8_to_utf16le(const char *s, size_t *out_len); /* includes NUL */
+
+/* ---- blank encodings (lib/blank.c) ----------------------------------- */
+
+/* The blank form of a value of type t: REG_SZ/EXPAND_SZ "" (2 NUL bytes),
+ * REG_MULTI_SZ the empty list, REG_DWORD/QWORD 0, anything else zero
+ * length.  *data is static; *len its size. */
+void vhive_blank_for_type(hive_type t, const char **data, size_t *len);
+/* True when the value already reads as blank for its type. */
+bool vhive_value_is_blank(hive_type t, const char *data, size_t len);
+
+/* ---- hive helpers over hivex (lib/hive.c) ----------------------------- */
+
+/* Case-insensitive child lookup.  0 and *node = 0 when absent; -errno
+ * when hivex fails. */
+int vhive_child(hive_h *h, hive_node_h parent, const char *name,
+                hive_node_h *node, struct vhive_error *err);
+/* Walks a backslash-separated path from parent. */
+int vhive_lookup(hive_h *h, hive_node_h parent, const char *path,
+                 hive_node_h *node, struct vhive_error *err);
+
+/* ---- control sets (lib/controlset.c) ---------------------------------- */
+
+struct vhive_controlset {
+        unsigned number; /* NNN of ControlSetNNN */
+        hive_node_h node;
+        bool current;
+        char name[32]; /* "ControlSet001" as spelt in the hive */
+};
+
+/* Resolves Select\Current. -ENOENT with a clear message when Select or
+ * Current is missing or names a control set the hive does not have. */
+int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs,
+                             struct vhive_error *err);
+/* Every ControlSetNNN key, sorted by number, *current marked.  Returns the
+ * count; *list is malloc'd. */
+int vhive_controlset_list(hive_h *h, struct vhive_controlset **list,
+                          struct vhive_error *err);
+
+/* ---- the scrub (lib/scrub.c, lib/profile.c) --------------------------- */
+
+enum vhive_profile { VHIVE_PROFILE_SEED, VHIVE_PROFILE_LEASE };
+
+struct vhive_scrub_opts {
+        enum vhive_profile profile;
+        bool keep_static;     /* leave NameServer/Domain when EnableDHCP=0 */
+        bool all_controlsets; /* every ControlSetNNN, not only the current */
+};
+
+enum vhive_action {
+        VHIVE_ACTION_BLANKED,
+        VHIVE_ACTION_ALREADY_BLANK,
+        VHIVE_ACTION_ABSENT,
+        VHIVE_ACTION_KEPT,
+};
+const char *vhive_action_name(enum vhive_action a); /* "blanked", ... */
+
+struct vhive_value_report {
+        char *name;     /* as spelt in the profile, or in the hive when present */
+        int type;       /* hive_type, or -1 when absent */
+        enum vhive_action action;
+        char *old_text; /* NULL when absent */
+};
+
+struct vhive_key_report {
+        char *name;   /* "Parameters" or the interface key name ({GUID}) */
+        bool is_interface;
+        bool is_static; /* EnableDHCP = 0 */
+        struct vhive_value_report *values;
+        size_t n_values;
+};
+
+struct vhive_cs_report {
+        struct vhive_controlset cs;
+        struct vhive_key_report *keys; /* Parameters first, then interfaces */
+        size_t n_keys;
+};
+
+struct vhive_scrub_report {
+        struct vhive_cs_report *sets;
+        size_t n_sets;
+        unsigned counts[4]; /* indexed by enum vhive_action */
+};
+
+/* The value names of a profile, NULL-terminated. */
+const char *const *vhive_profile_values(enum vhive_profile p);
+int vhive_profile_parse(const char *name, enum vhive_profile *p);
+
+/* Walks the control set(s) and, when apply is true, blanks the values
+ * (one hivex_node_set_values per key).  Fills rep either way. */
+int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
+                struct vhive_scrub_report *rep, struct vhive_error *err);
+/* After a commit: 0 when every value marked blanked/already-blank now
+ * reads blank with its old type, -EIO with a message otherwise. */
+int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep,
+                       struct vhive_error *err);
+void vhive_scrub_report_free(struct vhive_scrub_report *rep);
+
+/* ---- safe files (lib/safe-file.c) ------------------------------------- */
+
+/* Copies src into dir/basename(src) (dir created if needed), fsync'd. */
+int vhive_backup_file(const char *src, const char *dir, struct vhive_error *err);
+/* Reads a whole file; *data malloc'd. */
+int vhive_read_file(const char *path, uint8_t **data, size_t *len,
+                    struct vhive_error *err);
+/* fsync of the folder holding path. */
+int vhive_fsync_dir_of(const char *path, struct vhive_error *err);
+/* Truncates an existing file to zero bytes and fsyncs it. */
+int vhive_truncate_file(const char *path, struct vhive_error *err);
+
+/* ---- an editing session on one hive file (lib/session.c) -------------- */
+
+struct vhive_session {
+        char *primary;     /* the hive file as given */
+        char *logs[2];     /* SYSTEM.LOG1/.LOG2 beside it, NULL when absent */
+        struct vhive_regf_header header;
+        bool dirty;
+        bool replayed;     /* h holds the replayed state, not the file's */
+        struct vhive_replay_result replay;
+        hive_h *h;
+        bool writable;
+        int work_fd;       /* memfd holding a replayed copy, or -1 */
+};
+
+/* Checks the header, replays logs into a private copy when dirty, opens
+ * with hivex (writable when asked).  Bad input: -EINVAL/-ENOENT etc. with
+ * a clear message; nothing is written. */
+int vhive_session_open(struct vhive_session *s, const char *primary,
+                       bool writable, struct vhive_error *err);
+/* Commits h to dest atomically (temp beside dest, fsync, rename, fsync the
+ * folder), keeping mode from mode_from (or dest), then mends and checks the
+ * header.  Writes nothing on failure. */
+int vhive_session_commit(struct vhive_session *s, const char *dest,
+                         const char *mode_from, struct vhive_error *err);
+/* After a commit over the primary of a replayed hive: truncate the logs. */
+int vhive_session_truncate_logs(struct vhive_session *s, struct vhive_error *err);
+void vhive_session_close(struct vhive_session *s);
+
+/* Opens a freshly committed file read-only to verify it. */
+int vhive_verify_header(const char *path, struct vhive_error *err);
