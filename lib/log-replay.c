@@ -1,2 +1,633 @@
-/* log-replay.c: not written yet. */
+/* Transaction-log replay: brings a dirty primary hive up to date from its
+ * SYSTEM.LOG1/LOG2 in memory, the way the Windows kernel would at load.
+ *
+ * Everything read from the primary and the logs is untrusted: every
+ * offset and length is checked against the buffer it points into before
+ * use, and the hive-bins size a log may grow the image to is capped.  The
+ * rules follow M. Suhanov's "Windows registry file format specification"
+ * (sections "Format of transaction log files", "Dirty state of a hive",
+ * "Multiple transaction log files") and docs/registry-notes.md; where the
+ * kernel would silently drop unreplayable newer entries, we refuse instead,
+ * because silently losing unreconciled changes is the failure this code
+ * exists to prevent. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log-replay-internal.h"
+#include "macro.h"
 #include "vhive.h"
+
+#define N_LOGS 2
+
+struct log_ctx {
+        const char *name; /* "LOG1", "LOG2" */
+        const uint8_t *buf;
+        size_t len;
+        struct vhive_log_info *info;
+        struct vhive_regf_header hdr; /* its base block, when it parses */
+        bool usable;                  /* valid base block of a known log type */
+        char why[160];                /* why it is not used, for messages */
+        /* old format: where the dirty vector and the pages are */
+        size_t bitmap_len, pages_off;
+};
+
+struct replay_ctx {
+        const uint8_t *primary;
+        size_t primary_len;
+        struct vhive_regf_header phdr;
+        bool primary_ok; /* base block sound: magic, checksum, type 0 */
+        char primary_why[96];
+        struct log_ctx log[N_LOGS];
+        struct vhive_replay_result *res;
+        /* the plan */
+        enum vhive_log_format format;
+        int order[N_LOGS]; /* logs to apply, in order */
+        int n_order;
+        int base_from; /* log whose base block rebuilds the header, or -1 */
+};
+
+struct image {
+        uint8_t *buf;
+        size_t len;
+};
+
+static void why(struct log_ctx *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void why(struct log_ctx *l, const char *fmt, ...)
+{
+        va_list ap;
+        int n = snprintf(l->why, sizeof(l->why), "%s ", l->name);
+
+        va_start(ap, fmt);
+        vsnprintf(l->why + n, sizeof(l->why) - n, fmt, ap);
+        va_end(ap);
+}
+
+/* ---- one new-format entry --------------------------------------------- */
+
+int vhive_hvle_check(const uint8_t *log, size_t len, size_t off, struct vhive_hvle *e)
+{
+        const uint8_t *p;
+        size_t data;
+
+        if (off > len || len - off < VHIVE_HVLE_HEADER)
+                return -EINVAL;
+        p = log + off;
+        if (memcmp(p, "HvLE", 4) != 0)
+                return -EINVAL;
+        e->p = p;
+        e->size = vhive_le32(p + 4);
+        e->flags = vhive_le32(p + 8);
+        e->seq = vhive_le32(p + 12);
+        e->hbins_size = vhive_le32(p + 16);
+        e->count = vhive_le32(p + 20);
+        /* A multiple of 512 is at least 512 > 40: the scan always moves on. */
+        if (e->size == 0 || e->size % VHIVE_LOG_SECTOR != 0 || e->size > len - off)
+                return -EINVAL;
+        if (!vhive_hbins_size_ok(e->hbins_size))
+                return -EINVAL;
+        if (e->count > (e->size - VHIVE_HVLE_HEADER) / 8)
+                return -EINVAL;
+        if (vhive_le64(p + 32) != vhive_marvin32(VHIVE_HVLE_SEED, p, 32) ||
+            vhive_le64(p + 24) != vhive_marvin32(VHIVE_HVLE_SEED, p + VHIVE_HVLE_HEADER,
+                                                 e->size - VHIVE_HVLE_HEADER))
+                return -EBADMSG;
+        /* Every page must lie inside the entry and inside the hive bins. */
+        data = VHIVE_HVLE_HEADER + (size_t)e->count * 8;
+        for (uint32_t i = 0; i < e->count; i++) {
+                const uint8_t *ref = p + VHIVE_HVLE_HEADER + (size_t)i * 8;
+                uint32_t page_off = vhive_le32(ref), page_size = vhive_le32(ref + 4);
+
+                if (page_size > e->size - data)
+                        return -EINVAL;
+                if ((uint64_t)page_off + page_size > e->hbins_size)
+                        return -EINVAL;
+                data += page_size;
+        }
+        return 0;
+}
+
+bool vhive_hbins_size_ok(uint32_t size)
+{
+        return size != 0 && size % VHIVE_REGF_BASE_BLOCK == 0 && size < VHIVE_HBINS_MAX;
+}
+
+/* ---- describing a log --------------------------------------------------- */
+
+/* Fills l->hdr and l->usable from the log's 512-byte base block. */
+static void parse_log_base(struct log_ctx *l)
+{
+        struct vhive_log_info *info = l->info;
+
+        if (!l->buf || l->len == 0) {
+                info->format = VHIVE_LOG_NONE;
+                why(l, "is missing or empty");
+                return;
+        }
+        info->format = VHIVE_LOG_INVALID;
+        if (vhive_regf_parse(l->buf, l->len, &l->hdr) < 0) {
+                why(l, "is not a transaction log (no regf base block)");
+                return;
+        }
+        info->seq_primary = l->hdr.seq_primary;
+        info->seq_secondary = l->hdr.seq_secondary;
+        if (!l->hdr.checksum_ok) {
+                why(l, "has a bad base block checksum");
+                return;
+        }
+        if (l->hdr.file_type == 6)
+                info->format = VHIVE_LOG_NEW;
+        else if (l->hdr.file_type == 1 || l->hdr.file_type == 2)
+                info->format = VHIVE_LOG_OLD;
+        else {
+                why(l, "is not a transaction log (file type %u)", l->hdr.file_type);
+                return;
+        }
+        if (l->hdr.seq_primary != l->hdr.seq_secondary) {
+                why(l, "was being written (sequence %u/%u)", l->hdr.seq_primary,
+                    l->hdr.seq_secondary);
+                return;
+        }
+        l->usable = true;
+}
+
+/* Counts the entries that form a chain from the first sector: the first
+ * must carry the base block's sequence number, each next one N + 1. */
+static void scan_new(struct log_ctx *l)
+{
+        struct vhive_log_info *info = l->info;
+        uint32_t expect = l->hdr.seq_primary;
+        size_t off = VHIVE_LOG_SECTOR;
+        struct vhive_hvle e;
+
+        while (vhive_hvle_check(l->buf, l->len, off, &e) == 0 && e.seq == expect) {
+                if (info->entries == 0)
+                        info->first_seq = e.seq;
+                info->last_seq = e.seq;
+                info->entries++;
+                off += e.size;
+                expect++;
+        }
+        if (info->entries == 0)
+                why(l, "has no valid entry with sequence %u", l->hdr.seq_primary);
+}
+
+/* Locates the dirty vector and checks that every page it names is there. */
+static void scan_old(struct log_ctx *l)
+{
+        uint32_t hbins = l->hdr.hbins_size;
+        size_t need, pages = 0;
+
+        if (!vhive_hbins_size_ok(hbins)) {
+                why(l, "has a bad hive-bins size %u", hbins);
+                l->usable = false;
+                return;
+        }
+        /* One bit per 512-byte page: the size is a multiple of 4096, so
+         * the bitmap is a whole number of bytes. */
+        l->bitmap_len = hbins / VHIVE_LOG_SECTOR / 8;
+        need = VHIVE_LOG_SECTOR + 4 + l->bitmap_len;
+        if (l->len < need || memcmp(l->buf + VHIVE_LOG_SECTOR, "DIRT", 4) != 0) {
+                why(l, "has no dirty vector");
+                l->usable = false;
+                return;
+        }
+        for (size_t i = 0; i < l->bitmap_len; i++)
+                pages += (size_t)__builtin_popcount(l->buf[VHIVE_LOG_SECTOR + 4 + i]);
+        l->pages_off = (need + VHIVE_LOG_SECTOR - 1) / VHIVE_LOG_SECTOR * VHIVE_LOG_SECTOR;
+        if (l->pages_off > l->len || pages > (l->len - l->pages_off) / VHIVE_LOG_SECTOR) {
+                why(l, "is truncated (%zu dirty pages)", pages);
+                l->usable = false;
+                return;
+        }
+        l->info->entries = (unsigned)pages;
+}
+
+/* Whether the log could bring this primary up to date. */
+static void judge_log(struct replay_ctx *c, struct log_ctx *l)
+{
+        if (!l->usable)
+                return;
+        if (l->info->format == VHIVE_LOG_NEW) {
+                scan_new(l);
+                if (c->primary_ok && l->hdr.seq_primary < c->phdr.seq_secondary) {
+                        why(l, "is older than the hive (sequence %u < %u)",
+                            l->hdr.seq_primary, c->phdr.seq_secondary);
+                        return;
+                }
+        } else {
+                scan_old(l);
+                if (!l->usable)
+                        return;
+                if (c->primary_ok && l->hdr.timestamp < c->phdr.timestamp) {
+                        why(l, "is older than the hive (last written time)");
+                        return;
+                }
+        }
+        l->info->eligible = true;
+}
+
+static void judge_primary(struct replay_ctx *c)
+{
+        if (!c->primary || c->primary_len < VHIVE_REGF_BASE_BLOCK ||
+            vhive_regf_parse(c->primary, c->primary_len, &c->phdr) < 0) {
+                snprintf(c->primary_why, sizeof(c->primary_why), "no regf base block");
+                return;
+        }
+        if (!c->phdr.checksum_ok) {
+                snprintf(c->primary_why, sizeof(c->primary_why),
+                         "bad base block checksum %08x, expected %08x",
+                         c->phdr.checksum_stored, c->phdr.checksum_computed);
+                return;
+        }
+        if (c->phdr.file_type != VHIVE_REGF_FILE_PRIMARY) {
+                snprintf(c->primary_why, sizeof(c->primary_why),
+                         "file type %u is not a primary hive", c->phdr.file_type);
+                return;
+        }
+        c->primary_ok = true;
+}
+
+static void describe(struct replay_ctx *c, const uint8_t *primary, size_t primary_len,
+                     const uint8_t *log1, size_t log1_len, const uint8_t *log2,
+                     size_t log2_len, struct vhive_replay_result *res)
+{
+        static const char *const names[N_LOGS] = { "LOG1", "LOG2" };
+        const uint8_t *bufs[N_LOGS] = { log1, log2 };
+        size_t lens[N_LOGS] = { log1_len, log2_len };
+
+        memset(c, 0, sizeof(*c));
+        memset(res, 0, sizeof(*res));
+        c->primary = primary;
+        c->primary_len = primary_len;
+        c->res = res;
+        c->base_from = -1;
+        judge_primary(c);
+        for (int i = 0; i < N_LOGS; i++) {
+                struct log_ctx *l = &c->log[i];
+
+                l->name = names[i];
+                l->buf = bufs[i];
+                l->len = bufs[i] ? lens[i] : 0;
+                l->info = &res->log[i];
+                parse_log_base(l);
+                judge_log(c, l);
+        }
+}
+
+/* ---- planning ----------------------------------------------------------- */
+
+static int fail_no_log(struct replay_ctx *c, struct vhive_error *err)
+{
+        const char *a = c->log[0].why, *b = c->log[1].why;
+
+        if (!c->primary_ok)
+                return vhive_fail(err, EUCLEAN,
+                                  "the hive's base block is unusable (%s) and no "
+                                  "transaction log can rebuild it: %s; %s",
+                                  c->primary_why, a, b);
+        return vhive_fail(err, EUCLEAN,
+                          "hive is dirty (sequence %u/%u) and no transaction log can be "
+                          "replayed: %s; %s",
+                          c->phdr.seq_primary, c->phdr.seq_secondary, a, b);
+}
+
+static bool is_candidate(const struct log_ctx *l, enum vhive_log_format f)
+{
+        return l->info->eligible && l->info->format == f;
+}
+
+/* Primary unusable: only the log with the latest entries is used, and its
+ * base block becomes the hive's. */
+static int plan_rebuild(struct replay_ctx *c, struct vhive_error *err)
+{
+        int best = -1;
+
+        for (int i = 0; i < N_LOGS; i++) {
+                const struct log_ctx *l = &c->log[i];
+
+                if (!is_candidate(l, c->format))
+                        continue;
+                if (c->format == VHIVE_LOG_NEW && l->info->entries == 0)
+                        continue;
+                if (best < 0 || l->hdr.seq_primary > c->log[best].hdr.seq_primary)
+                        best = i;
+        }
+        if (best < 0)
+                return fail_no_log(c, err);
+        c->order[c->n_order++] = best;
+        c->base_from = best;
+        return 0;
+}
+
+/* Old format: one log holds the cumulative dirty data; take the newest. */
+static int plan_old(struct replay_ctx *c, struct vhive_error *err)
+{
+        int best = -1;
+
+        if (!c->primary_ok)
+                return plan_rebuild(c, err);
+        for (int i = 0; i < N_LOGS; i++) {
+                const struct log_ctx *l = &c->log[i], *b;
+
+                if (!is_candidate(l, VHIVE_LOG_OLD))
+                        continue;
+                b = best < 0 ? NULL : &c->log[best];
+                if (!b || l->hdr.timestamp > b->hdr.timestamp ||
+                    (l->hdr.timestamp == b->hdr.timestamp &&
+                     l->hdr.seq_primary > b->hdr.seq_primary))
+                        best = i;
+        }
+        if (best < 0)
+                return fail_no_log(c, err);
+        c->order[c->n_order++] = best;
+        return 0;
+}
+
+static int fail_gap(struct log_ctx *prev, uint32_t last, struct log_ctx *next,
+                    struct vhive_error *err)
+{
+        return vhive_fail(err, EUCLEAN,
+                          "transaction logs are inconsistent: %s ends at entry %u but %s "
+                          "starts at entry %u (a log is missing or damaged)",
+                          prev->name, last, next->name, next->info->first_seq);
+}
+
+static int fail_hole(struct log_ctx *empty, struct log_ctx *next, struct vhive_error *err)
+{
+        return vhive_fail(err, EUCLEAN,
+                          "transaction logs are inconsistent: %s should hold entries from "
+                          "%u but has none that can be read, and %s starts at entry %u",
+                          empty->name, empty->hdr.seq_primary, next->name,
+                          next->info->first_seq);
+}
+
+/* A gap between the hive's sequence number and the first entry is normal
+ * when both logs are there (a partial reconcile writes pages without
+ * touching the base block, so SYSTEM_B stops at 1621 and its logs start at
+ * 2107).  With one log file absent or empty, the entries in between may
+ * have been in that file: refuse rather than guess. */
+static int check_missing(struct replay_ctx *c, struct vhive_error *err)
+{
+        const struct log_ctx *first = &c->log[c->order[0]];
+        uint64_t next = (uint64_t)c->phdr.seq_secondary + 1;
+
+        if (first->info->first_seq <= next)
+                return 0;
+        for (int i = 0; i < N_LOGS; i++) {
+                const struct log_ctx *l = &c->log[i];
+
+                if (l->info->format == VHIVE_LOG_NONE)
+                        return vhive_fail(err, EUCLEAN,
+                                          "transaction logs are inconsistent: %s is missing "
+                                          "or empty and %s starts at entry %u while the "
+                                          "hive stopped at %u (the entries between may have "
+                                          "been in the missing log)",
+                                          l->name, first->name, first->info->first_seq,
+                                          c->phdr.seq_secondary);
+        }
+        return 0;
+}
+
+/* New format, sound primary: the log with the earlier entries first, the
+ * other only when it continues the sequence.  A log that cannot continue
+ * but holds newer entries means data we cannot reach: refuse. */
+static int plan_new(struct replay_ctx *c, struct vhive_error *err)
+{
+        int idx[N_LOGS], n = 0;
+        struct log_ctx *prev = NULL;
+        uint32_t last = 0;
+
+        if (!c->primary_ok)
+                return plan_rebuild(c, err);
+        for (int i = 0; i < N_LOGS; i++)
+                if (is_candidate(&c->log[i], VHIVE_LOG_NEW))
+                        idx[n++] = i;
+        if (n == 2 && c->log[idx[1]].hdr.seq_primary < c->log[idx[0]].hdr.seq_primary) {
+                int t = idx[0];
+                idx[0] = idx[1];
+                idx[1] = t;
+        }
+        for (int k = 0; k < n; k++) {
+                struct log_ctx *l = &c->log[idx[k]];
+
+                if (l->info->entries == 0) {
+                        /* The newest log may be empty after a crash while
+                         * writing it; an older one may not be. */
+                        if (k + 1 < n && c->log[idx[k + 1]].info->entries > 0)
+                                return fail_hole(l, &c->log[idx[k + 1]], err);
+                        continue;
+                }
+                if (prev && l->info->first_seq != last + 1) {
+                        if (l->info->last_seq <= last) {
+                                why(l, "holds only entries already applied");
+                                continue;
+                        }
+                        return fail_gap(prev, last, l, err);
+                }
+                c->order[c->n_order++] = idx[k];
+                prev = l;
+                last = l->info->last_seq;
+        }
+        if (c->n_order == 0)
+                return fail_no_log(c, err);
+        return check_missing(c, err);
+}
+
+static int plan(struct replay_ctx *c, struct vhive_error *err)
+{
+        bool any_new = is_candidate(&c->log[0], VHIVE_LOG_NEW) ||
+                       is_candidate(&c->log[1], VHIVE_LOG_NEW);
+
+        c->format = any_new ? VHIVE_LOG_NEW : VHIVE_LOG_OLD;
+        return any_new ? plan_new(c, err) : plan_old(c, err);
+}
+
+/* ---- applying ------------------------------------------------------------ */
+
+/* Grows (never shrinks) the image to hold a base block and hbins bytes. */
+static int image_grow(struct image *img, uint32_t hbins)
+{
+        size_t want = (size_t)VHIVE_REGF_BASE_BLOCK + hbins;
+        uint8_t *p;
+
+        if (want <= img->len)
+                return 0;
+        p = realloc(img->buf, want);
+        if (!p)
+                return -ENOMEM;
+        memset(p + img->len, 0, want - img->len);
+        img->buf = p;
+        img->len = want;
+        return 0;
+}
+
+static int image_init(struct replay_ctx *c, struct image *img)
+{
+        size_t len = c->primary_len > VHIVE_REGF_BASE_BLOCK ? c->primary_len
+                                                            : VHIVE_REGF_BASE_BLOCK;
+        const struct log_ctx *l;
+
+        img->buf = calloc(1, len);
+        if (!img->buf)
+                return -ENOMEM;
+        img->len = len;
+        if (c->primary && c->primary_len > 0)
+                memcpy(img->buf, c->primary, c->primary_len);
+        if (c->base_from < 0)
+                return 0;
+        /* A log keeps only the first sector of the base block; the rest
+         * of the rebuilt one is zero, as in a freshly written hive. */
+        l = &c->log[c->base_from];
+        memset(img->buf, 0, VHIVE_REGF_BASE_BLOCK);
+        memcpy(img->buf, l->buf, VHIVE_LOG_SECTOR);
+        c->res->base_block_rebuilt = true;
+        return 0;
+}
+
+static void apply_entry(struct image *img, const struct vhive_hvle *e)
+{
+        size_t data = VHIVE_HVLE_HEADER + (size_t)e->count * 8;
+        uint32_t flags = vhive_le32(img->buf + 144);
+
+        for (uint32_t i = 0; i < e->count; i++) {
+                const uint8_t *ref = e->p + VHIVE_HVLE_HEADER + (size_t)i * 8;
+                uint32_t page_off = vhive_le32(ref), page_size = vhive_le32(ref + 4);
+
+                memcpy(img->buf + VHIVE_REGF_BASE_BLOCK + page_off, e->p + data, page_size);
+                data += page_size;
+        }
+        /* Only bit 0 travels through a log entry (see the spec, note 11). */
+        flags = (flags & ~1u) | (e->flags & 1u);
+        vhive_put_le32(img->buf + 144, flags);
+        vhive_put_le32(img->buf + 40, e->hbins_size);
+}
+
+static int apply_new(struct replay_ctx *c, struct log_ctx *l, struct image *img)
+{
+        size_t off = VHIVE_LOG_SECTOR;
+        struct vhive_hvle e;
+        int r;
+
+        for (unsigned n = 0; n < l->info->entries; n++) {
+                /* Checked again: the scan kept no pointers, and re-checking
+                 * costs little next to the copy. */
+                r = vhive_hvle_check(l->buf, l->len, off, &e);
+                if (r < 0)
+                        return -EIO;
+                r = image_grow(img, e.hbins_size);
+                if (r < 0)
+                        return r;
+                apply_entry(img, &e);
+                l->info->applied++;
+                c->res->entries_applied++;
+                c->res->final_seq = e.seq;
+                off += e.size;
+        }
+        return 0;
+}
+
+static int apply_old(struct replay_ctx *c, struct log_ctx *l, struct image *img)
+{
+        const uint8_t *bitmap = l->buf + VHIVE_LOG_SECTOR + 4;
+        const uint8_t *page = l->buf + l->pages_off;
+        uint32_t hbins = l->hdr.hbins_size;
+        int r = image_grow(img, hbins);
+
+        if (r < 0)
+                return r;
+        for (size_t bit = 0; bit < l->bitmap_len * 8; bit++) {
+                if (!(bitmap[bit / 8] & (1u << (bit % 8))))
+                        continue;
+                memcpy(img->buf + VHIVE_REGF_BASE_BLOCK + bit * VHIVE_LOG_SECTOR, page,
+                       VHIVE_LOG_SECTOR);
+                page += VHIVE_LOG_SECTOR;
+                l->info->applied++;
+                c->res->entries_applied++;
+        }
+        vhive_put_le32(img->buf + 40, hbins);
+        c->res->final_seq = l->hdr.seq_primary;
+        return 0;
+}
+
+static void finish_header(struct image *img, uint32_t seq)
+{
+        vhive_put_le32(img->buf + 4, seq);
+        vhive_put_le32(img->buf + 8, seq);
+        vhive_put_le32(img->buf + 28, VHIVE_REGF_FILE_PRIMARY);
+        vhive_regf_store_checksum(img->buf);
+}
+
+static int apply_plan(struct replay_ctx *c, struct image *img)
+{
+        int r = image_init(c, img);
+
+        for (int k = 0; r == 0 && k < c->n_order; k++) {
+                struct log_ctx *l = &c->log[c->order[k]];
+
+                r = c->format == VHIVE_LOG_NEW ? apply_new(c, l, img) : apply_old(c, l, img);
+        }
+        if (r == 0)
+                finish_header(img, c->res->final_seq);
+        return r;
+}
+
+/* ---- the API ------------------------------------------------------------- */
+
+void vhive_logs_describe(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                         size_t log1_len, const uint8_t *log2, size_t log2_len,
+                         struct vhive_replay_result *res)
+{
+        struct replay_ctx c;
+
+        describe(&c, primary, primary_len, log1, log1_len, log2, log2_len, res);
+}
+
+static int plain_copy(const uint8_t *primary, size_t len, uint8_t **out, size_t *out_len)
+{
+        *out = malloc(len);
+        if (!*out)
+                return -ENOMEM;
+        memcpy(*out, primary, len);
+        *out_len = len;
+        return 0;
+}
+
+int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                 size_t log1_len, const uint8_t *log2, size_t log2_len, uint8_t **out,
+                 size_t *out_len, struct vhive_replay_result *res, struct vhive_error *err)
+{
+        struct vhive_replay_result local;
+        struct replay_ctx c;
+        struct image img = { 0 };
+        int r;
+
+        if (!out || !out_len)
+                return vhive_fail(err, EINVAL, "replay: no output buffer");
+        *out = NULL;
+        *out_len = 0;
+        if (!res)
+                res = &local;
+        describe(&c, primary, primary_len, log1, log1_len, log2, log2_len, res);
+        if (c.primary_ok && !vhive_regf_is_dirty(&c.phdr)) {
+                r = plain_copy(primary, primary_len, out, out_len);
+                return r < 0 ? vhive_fail(err, -r, "replay: out of memory") : 0;
+        }
+        r = plan(&c, err);
+        if (r < 0)
+                return r;
+        r = apply_plan(&c, &img);
+        if (r < 0) {
+                free(img.buf);
+                for (int i = 0; i < N_LOGS; i++)
+                        res->log[i].applied = 0;
+                res->entries_applied = 0;
+                return vhive_fail(err, -r, "replaying the transaction logs: %s",
+                                  strerror(-r));
+        }
+        *out = img.buf;
+        *out_len = img.len;
+        return 0;
+}
