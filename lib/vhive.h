@@ -234,19 +234,31 @@ struct vhive_session {
         int work_fd;       /* memfd holding a replayed copy, or -1 */
 };
 
+/* NAME.LOG1 and NAME.LOG2 beside primary, in any letter case; logs[i]
+ * malloc'd or left NULL when absent. */
+int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err);
+
 /* Checks the header, replays logs into a private copy when dirty, opens
  * with hivex (writable when asked).  Bad input: -EINVAL/-ENOENT etc. with
  * a clear message; nothing is written. */
 int vhive_session_open(struct vhive_session *s, const char *primary,
                        bool writable, struct vhive_error *err);
-/* Commits h to dest atomically (temp beside dest, fsync, rename, fsync the
- * folder), keeping mode from mode_from (or dest), then mends and checks the
- * header.  Writes nothing on failure. */
-int vhive_session_commit(struct vhive_session *s, const char *dest,
-                         const char *mode_from, struct vhive_error *err);
-/* After a commit over the primary of a replayed hive: truncate the logs. */
+/* Commits h into a new temp file beside dest (mode copied from mode_from,
+ * or dest when it exists), with the header mended (checksum rule,
+ * timestamp) and fsync'd.  *tmp_path is malloc'd; dest is not touched. */
+int vhive_session_write_temp(struct vhive_session *s, const char *dest,
+                             const char *mode_from, char **tmp_path,
+                             struct vhive_error *err);
+/* Renames tmp_path over dest and fsyncs the folder. */
+int vhive_install_temp(const char *tmp_path, const char *dest, struct vhive_error *err);
+/* After the new primary is durably in place: truncate the logs. */
 int vhive_session_truncate_logs(struct vhive_session *s, struct vhive_error *err);
 void vhive_session_close(struct vhive_session *s);
 
-/* Opens a freshly committed file read-only to verify it. */
+/* Checks a committed file's header: clean, sequence numbers equal,
+ * checksum valid under Windows' rule, hive bins within the file. */
 int vhive_verify_header(const char *path, struct vhive_error *err);
+/* Reads and checks the header of a hive file (regular file, "regf",
+ * hive bins within the file).  dirty is not an error here. */
+int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr,
+                     struct vhive_error *err);

@@ -1,0 +1,145 @@
+/* Target options and the job loop shared by every subcommand. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+int cmd_common_option(int c, const char *arg, struct cmd_opts *o)
+{
+        switch (c) {
+        case OPT_BACKUP:
+                o->job.backup_dir = arg;
+                return 1;
+        case OPT_FORCE:
+                o->job.force = true;
+                return 1;
+        case OPT_FORMAT:
+                if (strcmp(arg, "vhd") == 0)
+                        arg = "vpc"; /* what users call it; qemu's name */
+                if (strcmp(arg, "vpc") && strcmp(arg, "vhdx") && strcmp(arg, "qcow2") &&
+                    strcmp(arg, "raw")) {
+                        fprintf(stderr, "vhive: unknown --format '%s' (vhdx, vhd, qcow2, raw)\n",
+                                arg);
+                        return -1;
+                }
+                o->job.format = arg;
+                return 1;
+        case OPT_ROOT:
+                o->job.root_device = arg;
+                return 1;
+        case OPT_BACKEND:
+                o->job.backend = vhive_backend_by_name(arg);
+                if (!o->job.backend) {
+                        fprintf(stderr, "vhive: unknown --backend '%s' (appliance, direct)\n", arg);
+                        return -1;
+                }
+                return 1;
+        case OPT_JSON:
+                o->json = true;
+                return 1;
+        case 'v':
+                o->job.verbose = true;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+int cmd_common_finish(struct cmd_opts *o)
+{
+        if (!o->job.backend)
+                o->job.backend = vhive_backend_by_name(NULL);
+        if (!o->job.backend) {
+                fprintf(stderr, "vhive: VHIVE_BACKEND='%s' is not a backend (appliance, direct)\n",
+                        getenv("VHIVE_BACKEND"));
+                return -1;
+        }
+        return 0;
+}
+
+void cmd_error(const char *target, const struct vhive_error *err)
+{
+        fprintf(stderr, "vhive: %s: %s\n", target, err->msg);
+}
+
+int cmd_usage_error(const char *cmd, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "vhive %s: ", cmd);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry 'vhive %s --help' for more information.\n", cmd);
+        return VHIVE_EXIT_FAIL;
+}
+
+static int run_images(const struct vhive_op *op, char *const *targets, const size_t *idx,
+                      size_t n, void *const *ctxs, const struct cmd_opts *o,
+                      struct vhive_job_result *results)
+{
+        const char **paths = calloc(n, sizeof(*paths));
+        void **c = calloc(n, sizeof(*c));
+        struct vhive_job_result *res = calloc(n, sizeof(*res));
+
+        if (!paths || !c || !res) {
+                free(paths);
+                free(c);
+                free(res);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                paths[i] = targets[idx[i]];
+                c[i] = ctxs[idx[i]];
+        }
+        vhive_job_images(paths, n, op, c, &o->job, res);
+        for (size_t i = 0; i < n; i++)
+                results[idx[i]] = res[i];
+        free(paths);
+        free(c);
+        free(res);
+        return 0;
+}
+
+int cmd_run_job(const struct vhive_op *op, char *const *targets, size_t n,
+                void *const *ctxs, const struct cmd_opts *o,
+                struct vhive_job_result *results)
+{
+        _cleanup_free_ size_t *images = calloc(n ? n : 1, sizeof(*images));
+        size_t n_images = 0;
+        int worst = VHIVE_EXIT_OK;
+
+        if (!images)
+                return VHIVE_EXIT_FAIL;
+        for (size_t i = 0; i < n; i++) {
+                enum vhive_target_kind kind;
+
+                memset(&results[i], 0, sizeof(results[i]));
+                results[i].status = vhive_target_kind(targets[i], &kind, &results[i].err);
+                if (results[i].status < 0)
+                        continue;
+                if (kind == VHIVE_KIND_IMAGE)
+                        images[n_images++] = i;
+                else
+                        vhive_job_hive_file(targets[i], op, ctxs[i], &o->job, &results[i]);
+        }
+        if (n_images && o->job.output) {
+                for (size_t i = 0; i < n_images; i++)
+                        results[images[i]].status = vhive_fail(
+                                &results[images[i]].err, EINVAL,
+                                "--output works on hive files only, not on disk images");
+        } else if (n_images &&
+                   run_images(op, targets, images, n_images, ctxs, o, results) < 0) {
+                return VHIVE_EXIT_FAIL;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (results[i].status < 0) {
+                        worst = VHIVE_EXIT_FAIL;
+                        if (!o->json)
+                                cmd_error(targets[i], &results[i].err);
+                }
+        }
+        return worst;
+}

@@ -1,0 +1,183 @@
+/* The scrub operation and its report, shared by "scrub" and "check". */
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "scrub-op.h"
+
+static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
+               struct vhive_error *err)
+{
+        struct scrub_ctx *c = ctx;
+        int r = vhive_scrub(s->h, &c->opts, apply, &c->rep, err);
+
+        *changed = r == 0 && c->rep.counts[VHIVE_ACTION_BLANKED] > 0;
+        return r;
+}
+
+static int verify(hive_h *h, void *ctx, struct vhive_error *err)
+{
+        struct scrub_ctx *c = ctx;
+
+        return vhive_scrub_verify(h, &c->rep, err);
+}
+
+const struct vhive_op scrub_op = {
+        .writes = true,
+        .run = run,
+        .verify = verify,
+};
+
+int scrub_option(int c, const char *arg, struct vhive_scrub_opts *opts)
+{
+        switch (c) {
+        case OPT_PROFILE:
+                if (vhive_profile_parse(arg, &opts->profile) < 0) {
+                        fprintf(stderr, "vhive: unknown --profile '%s' (seed, lease)\n", arg);
+                        return -1;
+                }
+                return 1;
+        case OPT_KEEP_STATIC:
+                opts->keep_static = true;
+                return 1;
+        case OPT_ALL_CONTROLSETS:
+                opts->all_controlsets = true;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+static const char *key_path(const struct vhive_key_report *k, char *buf, size_t size)
+{
+        if (k->is_interface)
+                snprintf(buf, size, "Services\\Tcpip\\Parameters\\Interfaces\\%s", k->name);
+        else
+                snprintf(buf, size, "Services\\Tcpip\\Parameters");
+        return buf;
+}
+
+static void print_values(const char *target, const struct vhive_cs_report *cr, bool check)
+{
+        char path[512];
+
+        for (size_t k = 0; k < cr->n_keys; k++) {
+                const struct vhive_key_report *kr = &cr->keys[k];
+
+                for (size_t v = 0; v < kr->n_values; v++) {
+                        const struct vhive_value_report *vr = &kr->values[v];
+                        const char *type = vr->type >= 0 ? vhive_type_name(vr->type) : "";
+
+                        key_path(kr, path, sizeof(path));
+                        if (vr->action == VHIVE_ACTION_BLANKED)
+                                printf("%s: %s %s\\%s\\%s = \"%s\" (%s)\n", target,
+                                       check ? "stale" : "blank", cr->cs.name, path, vr->name,
+                                       vr->old_text, type);
+                        else if (vr->action == VHIVE_ACTION_KEPT)
+                                printf("%s: kept %s\\%s\\%s = \"%s\" (static interface)\n",
+                                       target, cr->cs.name, path, vr->name, vr->old_text);
+                }
+        }
+}
+
+static void print_hive_state(const char *target, const struct vhive_job_result *r)
+{
+        if (r->dirty)
+                printf("%s: hive is dirty (sequence %u/%u): reporting the state after "
+                       "replaying %u log entries\n",
+                       target, r->header.seq_primary, r->header.seq_secondary,
+                       r->replay.entries_applied);
+        if (r->is_image)
+                printf("%s: %s image, Windows on %s, hive %s\n", target, r->image.label,
+                       r->root.device, r->hive_path);
+}
+
+static const char *outcome(const struct vhive_job_result *r, bool check, bool dry_run)
+{
+        if (check)
+                return r->changed ? "stale values found" : "clean";
+        if (r->written)
+                return r->replayed ? "written; logs replayed and truncated" : "written";
+        if (!r->changed)
+                return "nothing to change";
+        return dry_run ? "dry run: nothing written" : "not written";
+}
+
+static void print_text(const char *target, const struct scrub_ctx *c,
+                       const struct vhive_job_result *r, bool check, bool dry_run)
+{
+        print_hive_state(target, r);
+        for (size_t i = 0; i < c->rep.n_sets; i++)
+                print_values(target, &c->rep.sets[i], check);
+        for (size_t i = 0; i < c->rep.n_sets; i++) {
+                const struct vhive_cs_report *cr = &c->rep.sets[i];
+                size_t ifaces = 0;
+
+                for (size_t k = 0; k < cr->n_keys; k++)
+                        ifaces += cr->keys[k].is_interface;
+                printf("%s: %s%s: %zu interfaces\n", target, cr->cs.name,
+                       cr->cs.current ? " (current)" : "", ifaces);
+        }
+        printf("%s: %u %s, %u already blank, %u absent, %u kept: %s\n", target,
+               c->rep.counts[VHIVE_ACTION_BLANKED], check ? "stale" : (dry_run ? "to blank" : "blanked"),
+               c->rep.counts[VHIVE_ACTION_ALREADY_BLANK], c->rep.counts[VHIVE_ACTION_ABSENT],
+               c->rep.counts[VHIVE_ACTION_KEPT], outcome(r, check, dry_run));
+}
+
+static int print_json(const char *command, char **targets, size_t n, struct scrub_ctx *ctx,
+                      const struct vhive_job_result *res, const struct cmd_opts *o, int exit_code)
+{
+        json_t *list = json_array();
+        json_t *doc;
+
+        for (size_t i = 0; i < n; i++) {
+                json_t *t = vhive_json_job_result(targets[i], &res[i]);
+
+                if (res[i].status == 0)
+                        vhive_json_add_scrub(t, &ctx[i].rep);
+                json_array_append_new(list, t);
+        }
+        doc = json_pack("{s:s, s:s, s:b, s:o, s:i}", "command", command, "profile",
+                        ctx[0].opts.profile == VHIVE_PROFILE_LEASE ? "lease" : "seed", "dry_run",
+                        o->job.dry_run, "targets", list, "exit_code", exit_code);
+        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        json_decref(doc);
+        return exit_code;
+}
+
+int scrub_run_and_report(const char *command, char **targets, size_t n,
+                         const struct vhive_scrub_opts *opts, const struct cmd_opts *o)
+{
+        bool check = strcmp(command, "check") == 0;
+        struct scrub_ctx *ctx = calloc(n, sizeof(*ctx));
+        void **ctxs = calloc(n, sizeof(*ctxs));
+        struct vhive_job_result *res = calloc(n, sizeof(*res));
+        struct vhive_op op = scrub_op;
+        int exit_code;
+
+        if (!ctx || !ctxs || !res) {
+                fprintf(stderr, "vhive: out of memory\n");
+                exit(VHIVE_EXIT_FAIL);
+        }
+        op.writes = !check;
+        for (size_t i = 0; i < n; i++) {
+                ctx[i].opts = *opts;
+                ctxs[i] = &ctx[i];
+        }
+        exit_code = cmd_run_job(&op, targets, n, ctxs, o, res);
+        for (size_t i = 0; i < n; i++) {
+                if (check && exit_code == VHIVE_EXIT_OK && res[i].changed)
+                        exit_code = VHIVE_EXIT_STALE;
+                if (!o->json && res[i].status == 0)
+                        print_text(targets[i], &ctx[i], &res[i], check, o->job.dry_run);
+        }
+        if (o->json)
+                print_json(command, targets, n, ctx, res, o, exit_code);
+        for (size_t i = 0; i < n; i++)
+                vhive_scrub_report_free(&ctx[i].rep);
+        free(ctx);
+        free(ctxs);
+        free(res);
+        return exit_code;
+}

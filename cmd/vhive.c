@@ -1,0 +1,55 @@
+/* vhive: the command table and dispatcher. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "vhive.h"
+
+static const struct command {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *help;
+} commands[] = {
+        { "scrub", cmd_scrub, "blank the cached TCP/IP and DHCP values of every interface" },
+        { "check", cmd_check, "report stale cached values; exit 1 when any is not blank" },
+        { "info", cmd_info, "show the hive's state: dirty or clean, logs, control sets, interfaces" },
+        { "ls", cmd_ls, "list the subkeys and values of a key" },
+        { "get", cmd_get, "print one value" },
+        { "set", cmd_set, "set one value, creating missing keys" },
+        { "delete", cmd_delete, "delete a key or a value" },
+        { "export", cmd_export, "export a key as regedit .reg text" },
+        { "merge", cmd_merge, "merge regedit .reg files" },
+};
+
+static int usage(FILE *out, int status)
+{
+        fprintf(out, "Usage: vhive COMMAND [OPTIONS] TARGET...\n\n"
+                     "Offline registry editing for Windows vDisk images (VHD, VHDX, qcow2, raw)\n"
+                     "and SYSTEM hive files.\n\nCommands:\n");
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
+        fprintf(out, "\nRun 'vhive COMMAND --help' for a command's options; see vhive(1).\n"
+                     "Exit status: 0 success, 1 check found stale values, 2 failure.\n");
+        return status;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                fprintf(stderr, "vhive: missing command\nTry 'vhive --help' for more information.\n");
+                return VHIVE_EXIT_FAIL;
+        }
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+            strcmp(argv[1], "help") == 0)
+                return usage(stdout, VHIVE_EXIT_OK);
+        if (strcmp(argv[1], "--version") == 0) {
+                printf("vhive %s\n", VHIVE_VERSION);
+                return VHIVE_EXIT_OK;
+        }
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+                if (strcmp(argv[1], commands[i].name) == 0)
+                        return commands[i].run(argc - 1, argv + 1);
+        fprintf(stderr, "vhive: unknown command '%s'\nTry 'vhive --help' for more information.\n",
+                argv[1]);
+        return VHIVE_EXIT_FAIL;
+}

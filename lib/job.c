@@ -1,0 +1,113 @@
+/* Running one operation on a hive file: open (replaying a dirty hive),
+ * run, and when something changed, write beside, verify, rename, and only
+ * then truncate the logs. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "macro.h"
+
+static int verify_temp(const char *tmp, const struct vhive_op *op, void *ctx,
+                       struct vhive_error *err)
+{
+        hive_h *h;
+        int r = vhive_verify_header(tmp, err);
+
+        if (r < 0 || !op->verify)
+                return r;
+        h = hivex_open(tmp, 0);
+        if (!h)
+                return vhive_fail(err, errno ? errno : EIO, "verify: the written hive does not open: %s",
+                                  strerror(errno ? errno : EIO));
+        r = op->verify(h, ctx, err);
+        hivex_close(h);
+        return r;
+}
+
+/* Everything after the edit: temp beside dest, verify, rename, logs. */
+static int commit(struct vhive_session *s, const char *primary, const char *dest,
+                  const char *mode_from, const struct vhive_op *op, void *ctx,
+                  struct vhive_job_result *r)
+{
+        _cleanup_free_ char *tmp = NULL;
+        int ret = vhive_session_write_temp(s, dest, mode_from, &tmp, &r->err);
+
+        if (ret < 0)
+                return ret;
+        ret = verify_temp(tmp, op, ctx, &r->err);
+        if (ret == 0)
+                ret = vhive_install_temp(tmp, dest, &r->err);
+        if (ret < 0) {
+                unlink(tmp);
+                return ret;
+        }
+        r->written = true;
+        /* The logs belong to the old primary: only now that the new one is
+         * durably in place may they go, or a crash would lose their changes. */
+        if (s->replayed && strcmp(primary, dest) == 0)
+                ret = vhive_session_truncate_logs(s, &r->err);
+        return ret;
+}
+
+static void record_session(const struct vhive_session *s, struct vhive_job_result *r)
+{
+        r->header = s->header;
+        r->dirty = s->dirty;
+        r->replayed = s->replayed;
+        r->replay = s->replay;
+}
+
+int vhive_job_run_on_file(const char *primary, const char *dest, const char *mode_from,
+                          const struct vhive_op *op, void *ctx,
+                          const struct vhive_job_opts *o, struct vhive_job_result *r)
+{
+        struct vhive_session s;
+        bool apply = op->writes && !o->dry_run;
+        int ret = vhive_session_open(&s, primary, apply, &r->err);
+
+        record_session(&s, r);
+        if (ret == 0)
+                ret = op->run(&s, ctx, apply, &r->changed, &r->err);
+        if (ret == 0 && apply && r->changed)
+                ret = commit(&s, primary, dest, mode_from, op, ctx, r);
+        vhive_session_close(&s);
+        r->status = ret;
+        return ret;
+}
+
+static int backup_hive_and_logs(const char *path, const char *dir, struct vhive_error *err)
+{
+        char *logs[2] = { NULL, NULL };
+        int r = vhive_find_logs(path, logs, err);
+
+        if (r == 0)
+                r = vhive_backup_file(path, dir, err);
+        for (int i = 0; i < 2; i++) {
+                if (r == 0 && logs[i])
+                        r = vhive_backup_file(logs[i], dir, err);
+                free(logs[i]);
+        }
+        return r;
+}
+
+int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
+                        const struct vhive_job_opts *o, struct vhive_job_result *r)
+{
+        const char *dest = o->output ? o->output : path;
+        bool writes = op->writes && !o->dry_run;
+
+        memset(r, 0, sizeof(*r));
+        if (writes && !o->output && access(path, W_OK) < 0) {
+                r->status = vhive_fail(&r->err, errno, "cannot write the hive: %s",
+                                       strerror(errno));
+                return r->status;
+        }
+        if (writes && o->backup_dir) {
+                r->status = backup_hive_and_logs(path, o->backup_dir, &r->err);
+                if (r->status < 0)
+                        return r->status;
+        }
+        return vhive_job_run_on_file(path, dest, path, op, ctx, o, r);
+}

@@ -1,0 +1,121 @@
+/* JSON reports.  jansson does the escaping, as in libguestfs. */
+#include "macro.h"
+#include "report.h"
+
+static json_t *value_json(const struct vhive_value_report *v)
+{
+        return json_pack("{s:s, s:s?, s:s, s:s?}", "name", v->name, "type",
+                         v->type >= 0 ? vhive_type_name(v->type) : NULL, "action",
+                         vhive_action_name(v->action), "old", v->old_text);
+}
+
+static json_t *key_json(const struct vhive_key_report *k)
+{
+        json_t *values = json_array();
+
+        for (size_t i = 0; i < k->n_values; i++)
+                json_array_append_new(values, value_json(&k->values[i]));
+        return json_pack("{s:s, s:b, s:o}", "key", k->name, "static", k->is_static, "values",
+                         values);
+}
+
+static json_t *controlset_json(const struct vhive_cs_report *cr)
+{
+        json_t *ifaces = json_array(), *params = json_null();
+
+        for (size_t i = 0; i < cr->n_keys; i++) {
+                if (cr->keys[i].is_interface)
+                        json_array_append_new(ifaces, key_json(&cr->keys[i]));
+                else
+                        params = key_json(&cr->keys[i]);
+        }
+        return json_pack("{s:s, s:i, s:b, s:o, s:o}", "name", cr->cs.name, "number",
+                         (int)cr->cs.number, "current", cr->cs.current, "parameters", params,
+                         "interfaces", ifaces);
+}
+
+int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep)
+{
+        json_t *sets = json_array();
+
+        for (size_t i = 0; i < rep->n_sets; i++)
+                json_array_append_new(sets, controlset_json(&rep->sets[i]));
+        json_object_set_new(obj, "controlsets", sets);
+        json_object_set_new(obj, "totals",
+                            json_pack("{s:i, s:i, s:i, s:i}",
+                                      "blanked", rep->counts[VHIVE_ACTION_BLANKED],
+                                      "already-blank", rep->counts[VHIVE_ACTION_ALREADY_BLANK],
+                                      "absent", rep->counts[VHIVE_ACTION_ABSENT],
+                                      "kept", rep->counts[VHIVE_ACTION_KEPT]));
+        return 0;
+}
+
+static const char *log_format_name(enum vhive_log_format f)
+{
+        switch (f) {
+        case VHIVE_LOG_NONE:
+                return "none";
+        case VHIVE_LOG_OLD:
+                return "old (DIRT)";
+        case VHIVE_LOG_NEW:
+                return "new (HvLE)";
+        default:
+                return "invalid";
+        }
+}
+
+json_t *vhive_json_replay(const struct vhive_replay_result *res)
+{
+        json_t *logs = json_array();
+
+        for (int i = 0; i < 2; i++) {
+                const struct vhive_log_info *l = &res->log[i];
+
+                json_array_append_new(
+                        logs, json_pack("{s:s, s:s, s:i, s:i, s:b, s:i, s:i, s:i, s:i}", "name",
+                                        i ? "LOG2" : "LOG1", "format", log_format_name(l->format),
+                                        "sequence1", (json_int_t)l->seq_primary, "sequence2",
+                                        (json_int_t)l->seq_secondary, "eligible", l->eligible,
+                                        "entries", (int)l->entries, "first", (json_int_t)l->first_seq,
+                                        "last", (json_int_t)l->last_seq, "applied",
+                                        (int)l->applied));
+        }
+        return json_pack("{s:o, s:i, s:i, s:b}", "logs", logs, "entries_applied",
+                         (int)res->entries_applied, "final_sequence", (json_int_t)res->final_seq,
+                         "base_block_rebuilt", res->base_block_rebuilt);
+}
+
+static void add_image(json_t *o, const struct vhive_job_result *r)
+{
+        json_object_set_new(o, "format", json_string(r->image.format));
+        json_object_set_new(o, "format_label", json_string(r->image.label));
+        if (r->root.device[0])
+                json_object_set_new(o, "device", json_string(r->root.device));
+        if (r->root.config_dir[0])
+                json_object_set_new(o, "windows_config", json_string(r->root.config_dir));
+        if (r->root.partition[0])
+                json_object_set_new(o, "partition", json_string(r->root.partition));
+        if (r->hive_path[0])
+                json_object_set_new(o, "hive", json_string(r->hive_path));
+}
+
+json_t *vhive_json_job_result(const char *target, const struct vhive_job_result *r)
+{
+        json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:b}", "path", target, "kind",
+                              r->is_image ? "image" : "hive", "ok", r->status == 0, "written",
+                              r->written, "changed", r->changed);
+
+        if (r->status < 0)
+                json_object_set_new(o, "error", json_string(r->err.msg));
+        if (r->header.seq_primary || r->header.seq_secondary)
+                json_object_set_new(o, "hive_state",
+                                    json_pack("{s:b, s:i, s:i, s:b}", "dirty", r->dirty,
+                                              "sequence1", (json_int_t)r->header.seq_primary,
+                                              "sequence2", (json_int_t)r->header.seq_secondary,
+                                              "checksum_ok", r->header.checksum_ok));
+        if (r->replayed)
+                json_object_set_new(o, "replay", vhive_json_replay(&r->replay));
+        if (r->is_image)
+                add_image(o, r);
+        return o;
+}

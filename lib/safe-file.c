@@ -1,0 +1,132 @@
+/* File helpers for the write path: read whole, copy for backup, fsync,
+ * rename into place.  Every step's result is checked. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "vhive.h"
+
+int vhive_read_file(const char *path, uint8_t **data, size_t *len, struct vhive_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        struct stat st;
+        uint8_t *buf;
+        size_t done = 0;
+
+        if (fd < 0)
+                return vhive_fail(err, errno, "cannot open %s: %s", path, strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return vhive_fail(err, errno, "cannot stat %s: %s", path, strerror(errno));
+        if (!S_ISREG(st.st_mode))
+                return vhive_fail(err, EINVAL, "%s is not a regular file", path);
+        buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+        if (!buf)
+                return vhive_fail(err, ENOMEM, "out of memory reading %s", path);
+        while (done < (size_t)st.st_size) {
+                ssize_t n = read(fd, buf + done, st.st_size - done);
+
+                if (n <= 0) {
+                        free(buf);
+                        return vhive_fail(err, n < 0 ? errno : EIO, "reading %s: %s", path,
+                                          n < 0 ? strerror(errno) : "file shrank");
+                }
+                done += n;
+        }
+        *data = buf;
+        *len = done;
+        return 0;
+}
+
+static int write_all(int fd, const uint8_t *data, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, data, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                data += n;
+                len -= n;
+        }
+        return 0;
+}
+
+int vhive_fsync_dir_of(const char *path, struct vhive_error *err)
+{
+        _cleanup_free_ char *copy = strdup(path);
+        _cleanup_close_ int fd = -1;
+
+        if (!copy)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0)
+                return vhive_fail(err, errno, "syncing the folder of %s: %s", path,
+                                  strerror(errno));
+        return 0;
+}
+
+/* Writes data to a new file in dir under name, fsync'd. */
+static int write_new_file(const char *path, const uint8_t *data, size_t len, mode_t mode,
+                          struct vhive_error *err)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        int r;
+
+        if (fd < 0)
+                return vhive_fail(err, errno, "cannot create %s: %s", path, strerror(errno));
+        r = write_all(fd, data, len);
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (close(fd) < 0 && r == 0)
+                r = -errno;
+        if (r < 0)
+                return vhive_fail(err, -r, "writing %s: %s", path, strerror(-r));
+        return 0;
+}
+
+int vhive_backup_file(const char *src, const char *dir, struct vhive_error *err)
+{
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ char *copy = strdup(src);
+        _cleanup_free_ char *dest = NULL;
+        size_t len;
+        int r;
+
+        if (!copy)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+                return vhive_fail(err, errno, "cannot create backup folder %s: %s", dir,
+                                  strerror(errno));
+        r = vhive_read_file(src, &data, &len, err);
+        if (r < 0)
+                return r;
+        if (asprintf(&dest, "%s/%s", dir, basename(copy)) < 0)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        r = write_new_file(dest, data, len, 0600, err);
+        return r < 0 ? r : vhive_fsync_dir_of(dest, err);
+}
+
+int vhive_truncate_file(const char *path, struct vhive_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+        if (fd < 0 || ftruncate(fd, 0) < 0 || fsync(fd) < 0)
+                return vhive_fail(err, errno, "truncating %s: %s", path, strerror(errno));
+        return 0;
+}
+
+int vhive_install_temp(const char *tmp_path, const char *dest, struct vhive_error *err)
+{
+        if (rename(tmp_path, dest) < 0)
+                return vhive_fail(err, errno, "renaming %s over %s: %s", tmp_path, dest,
+                                  strerror(errno));
+        return vhive_fsync_dir_of(dest, err);
+}

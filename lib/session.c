@@ -1,0 +1,276 @@
+/* An editing session on one hive file: check the header, replay the logs
+ * of a dirty hive into a private copy, open it with hivex, and commit
+ * through a temp file beside the destination. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "vhive.h"
+
+#define FILETIME_UNIX_EPOCH 116444736000000000ull
+
+int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr,
+                     struct vhive_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        uint8_t block[VHIVE_REGF_BASE_BLOCK];
+        struct stat st;
+        ssize_t n;
+
+        if (fd < 0)
+                return vhive_fail(err, errno, "cannot open: %s", strerror(errno));
+        if (fstat(fd, &st) < 0)
+                return vhive_fail(err, errno, "cannot stat: %s", strerror(errno));
+        if (S_ISDIR(st.st_mode))
+                return vhive_fail(err, EISDIR, "is a directory, not a hive or disk image");
+        if (!S_ISREG(st.st_mode))
+                return vhive_fail(err, EINVAL, "is not a regular file");
+        n = pread(fd, block, sizeof(block), 0);
+        if (n < 0)
+                return vhive_fail(err, errno, "cannot read: %s", strerror(errno));
+        if (n < 4 || vhive_regf_parse(block, n, hdr) < 0)
+                return vhive_fail(err, EINVAL, "not a registry hive (no regf signature)");
+        if (n < (ssize_t)sizeof(block))
+                return vhive_fail(err, EINVAL, "truncated hive: %zd bytes, shorter than its header",
+                                  n);
+        if (hdr->hbins_size == 0 || hdr->hbins_size % 4096 != 0)
+                return vhive_fail(err, EINVAL, "damaged hive: hive-bins size %u is not a multiple of 4096",
+                                  hdr->hbins_size);
+        if ((uint64_t)VHIVE_REGF_BASE_BLOCK + hdr->hbins_size > (uint64_t)st.st_size &&
+            !vhive_regf_is_dirty(hdr))
+                return vhive_fail(err, EINVAL,
+                                  "truncated hive: the header says %u bytes of hive bins, the file holds %lld",
+                                  hdr->hbins_size, (long long)st.st_size - VHIVE_REGF_BASE_BLOCK);
+        return 0;
+}
+
+int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err)
+{
+        _cleanup_free_ char *d = strdup(primary), *b = strdup(primary);
+        DIR *dir;
+        struct dirent *de;
+
+        if (!d || !b)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        const char *dname = dirname(d), *bname = basename(b);
+        size_t blen = strlen(bname);
+
+        dir = opendir(dname);
+        if (!dir)
+                return vhive_fail(err, errno, "cannot list %s: %s", dname, strerror(errno));
+        while ((de = readdir(dir))) {
+                int i;
+
+                if (strlen(de->d_name) != blen + 5 || strncasecmp(de->d_name, bname, blen) != 0)
+                        continue;
+                if (strcasecmp(de->d_name + blen, ".LOG1") == 0)
+                        i = 0;
+                else if (strcasecmp(de->d_name + blen, ".LOG2") == 0)
+                        i = 1;
+                else
+                        continue;
+                free(logs[i]);
+                if (asprintf(&logs[i], "%s/%s", dname, de->d_name) < 0)
+                        logs[i] = NULL;
+        }
+        closedir(dir);
+        return 0;
+}
+
+static int open_hivex(struct vhive_session *s, const char *path, struct vhive_error *err)
+{
+        s->h = hivex_open(path, s->writable ? HIVEX_OPEN_WRITE : 0);
+        if (!s->h)
+                return vhive_fail(err, errno ? errno : EINVAL, "hivex cannot open the hive: %s",
+                                  strerror(errno ? errno : EINVAL));
+        return 0;
+}
+
+static int read_log(const char *path, uint8_t **data, size_t *len, struct vhive_error *err)
+{
+        *data = NULL;
+        *len = 0;
+        return path ? vhive_read_file(path, data, len, err) : 0;
+}
+
+/* Replays into a memfd so that the file on disk stays as it is. */
+static int open_replayed(struct vhive_session *s, struct vhive_error *err)
+{
+        _cleanup_free_ uint8_t *primary = NULL, *log1 = NULL, *log2 = NULL, *out = NULL;
+        size_t plen, l1, l2, olen;
+        char fdpath[64];
+        int r;
+
+        r = vhive_read_file(s->primary, &primary, &plen, err);
+        if (r == 0)
+                r = read_log(s->logs[0], &log1, &l1, err);
+        if (r == 0)
+                r = read_log(s->logs[1], &log2, &l2, err);
+        if (r == 0)
+                r = vhive_replay(primary, plen, log1, l1, log2, l2, &out, &olen, &s->replay, err);
+        if (r < 0)
+                return r;
+        s->work_fd = memfd_create("vhive-replayed", MFD_CLOEXEC);
+        if (s->work_fd < 0)
+                return vhive_fail(err, errno, "memfd_create: %s", strerror(errno));
+        for (size_t done = 0; done < olen;) {
+                ssize_t n = write(s->work_fd, out + done, olen - done);
+
+                if (n < 0)
+                        return vhive_fail(err, errno, "writing the replayed copy: %s",
+                                          strerror(errno));
+                done += n;
+        }
+        s->replayed = true;
+        snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", s->work_fd);
+        return open_hivex(s, fdpath, err);
+}
+
+int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
+                       struct vhive_error *err)
+{
+        int r;
+
+        memset(s, 0, sizeof(*s));
+        s->work_fd = -1;
+        s->writable = writable;
+        s->primary = strdup(primary);
+        if (!s->primary)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        r = vhive_probe_hive(primary, &s->header, err);
+        if (r < 0)
+                return r;
+        r = vhive_find_logs(primary, s->logs, err);
+        if (r < 0)
+                return r;
+        s->dirty = vhive_regf_is_dirty(&s->header);
+        return s->dirty ? open_replayed(s, err) : open_hivex(s, primary, err);
+}
+
+/* hivex neither stamps the time nor applies Windows' checksum rule. */
+static int mend_header(const char *path, struct vhive_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+        uint8_t block[VHIVE_REGF_BASE_BLOCK];
+        struct timespec now;
+
+        if (fd < 0 || pread(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block))
+                return vhive_fail(err, errno ? errno : EIO, "re-reading %s: %s", path,
+                                  strerror(errno ? errno : EIO));
+        clock_gettime(CLOCK_REALTIME, &now);
+        uint64_t ft = FILETIME_UNIX_EPOCH + (uint64_t)now.tv_sec * 10000000u + now.tv_nsec / 100;
+        vhive_put_le32(block + 12, (uint32_t)ft);
+        vhive_put_le32(block + 16, (uint32_t)(ft >> 32));
+        vhive_regf_store_checksum(block);
+        if (pwrite(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block) || fsync(fd) < 0)
+                return vhive_fail(err, errno ? errno : EIO, "writing %s: %s", path,
+                                  strerror(errno ? errno : EIO));
+        return 0;
+}
+
+static mode_t mode_of(const char *mode_from, const char *dest)
+{
+        struct stat st;
+
+        if ((mode_from && stat(mode_from, &st) == 0) || stat(dest, &st) == 0)
+                return st.st_mode & 07777;
+        return 0644;
+}
+
+static int make_temp_beside(const char *dest, mode_t mode, char **tmp_path,
+                            struct vhive_error *err)
+{
+        _cleanup_free_ char *d = strdup(dest), *b = strdup(dest);
+        int fd;
+
+        if (!d || !b || asprintf(tmp_path, "%s/.%s.vhive-XXXXXX", dirname(d), basename(b)) < 0)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        fd = mkostemp(*tmp_path, O_CLOEXEC);
+        if (fd < 0) {
+                int e = errno;
+
+                free(*tmp_path);
+                *tmp_path = NULL;
+                return vhive_fail(err, e, "cannot create a temp file beside %s: %s", dest,
+                                  strerror(e));
+        }
+        if (fchmod(fd, mode) < 0 || close(fd) < 0) {
+                int e = errno;
+
+                unlink(*tmp_path);
+                return vhive_fail(err, e, "preparing %s: %s", *tmp_path, strerror(e));
+        }
+        return 0;
+}
+
+int vhive_session_write_temp(struct vhive_session *s, const char *dest, const char *mode_from,
+                             char **tmp_path, struct vhive_error *err)
+{
+        int r = make_temp_beside(dest, mode_of(mode_from, dest), tmp_path, err);
+
+        if (r < 0)
+                return r;
+        if (hivex_commit(s->h, *tmp_path, 0) < 0)
+                r = vhive_fail(err, errno, "writing the new hive beside %s: %s", dest,
+                               strerror(errno));
+        if (r == 0)
+                r = mend_header(*tmp_path, err);
+        if (r < 0) {
+                unlink(*tmp_path);
+                free(*tmp_path);
+                *tmp_path = NULL;
+        }
+        return r;
+}
+
+int vhive_verify_header(const char *path, struct vhive_error *err)
+{
+        struct vhive_regf_header hdr;
+        int r = vhive_probe_hive(path, &hdr, err);
+
+        if (r < 0)
+                return r;
+        if (!hdr.checksum_ok || hdr.seq_primary != hdr.seq_secondary ||
+            hdr.file_type != VHIVE_REGF_FILE_PRIMARY)
+                return vhive_fail(err, EIO, "the written hive has a bad header "
+                                  "(sequence %u/%u, checksum %08x, expected %08x)",
+                                  hdr.seq_primary, hdr.seq_secondary, hdr.checksum_stored,
+                                  hdr.checksum_computed);
+        return 0;
+}
+
+int vhive_session_truncate_logs(struct vhive_session *s, struct vhive_error *err)
+{
+        for (int i = 0; i < 2; i++) {
+                if (!s->logs[i])
+                        continue;
+                int r = vhive_truncate_file(s->logs[i], err);
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void vhive_session_close(struct vhive_session *s)
+{
+        if (s->h)
+                hivex_close(s->h);
+        if (s->work_fd >= 0)
+                close(s->work_fd);
+        free(s->primary);
+        free(s->logs[0]);
+        free(s->logs[1]);
+        memset(s, 0, sizeof(*s));
+        s->work_fd = -1;
+}
