@@ -1,2 +1,656 @@
-/* backend-appliance.c: not written yet. */
-#include "vhive.h"
+/* The libguestfs backend: one handle, one drive per image, one launch.
+ *
+ * Guest paths handed to the per-image calls are relative to the Windows
+ * volume ("/Windows/System32/config/SYSTEM"); each image's Windows volume
+ * is mounted on its own mountpoint (/img0, /img1...), so images never see
+ * each other's files.  Errors come from guestfs_last_error (no handler
+ * prints anything).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <guestfs.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "image.h"
+#include "macro.h"
+
+extern char **environ;
+
+struct image {
+        char *path;
+        char *format;
+        bool readonly;
+        int status;             /* error found while opening, or 0 */
+        struct vhive_error err;
+        int drive;              /* index among the drives added, -1 when none */
+        char mnt[32];           /* "/img3" */
+        bool have_mountpoint;
+        bool found;             /* root is valid and mounted on mnt */
+        struct vhive_root root;
+};
+
+struct vhive_backend {
+        guestfs_h *g;
+        struct image *imgs;
+        size_t n;
+        char **devices; /* guestfs_list_devices: drive order */
+        char **fs;      /* guestfs_list_filesystems: device, type pairs */
+};
+
+static void free_strings(char **v)
+{
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+static int gfail(struct vhive_backend *be, struct vhive_error *err, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* "what: libguestfs' reason" with its errno (EIO when it gave none). */
+static int gfail(struct vhive_backend *be, struct vhive_error *err, const char *fmt, ...)
+{
+        const char *why = guestfs_last_error(be->g);
+        int e = guestfs_last_errno(be->g);
+        char what[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        return vhive_fail(err, e > 0 ? e : EIO, "%s: %s", what, why ? why : "unknown error");
+}
+
+/* Appliance path of a volume-relative guest path. */
+static char *guest(const struct image *img, const char *path)
+{
+        char *s;
+
+        if (asprintf(&s, "%s%s%s", img->mnt, *path == '/' ? "" : "/", path) < 0)
+                return NULL;
+        return s;
+}
+
+/* ---- opening ----------------------------------------------------------- */
+
+/* Runs "qemu-img info" on the image so that a damaged, foreign or locked
+ * image is reported for itself instead of failing the launch of all. */
+static int probe_image(const struct image *img, struct vhive_error *err)
+{
+        const char *argv[] = { "qemu-img", "info", "-f", img->format, "--", img->path, NULL };
+        posix_spawn_file_actions_t fa;
+        int pipefd[2], status;
+        char msg[768] = "";
+        ssize_t n, got = 0;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return vhive_fail(err, errno, "cannot create a pipe: %m");
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+        errno = posix_spawnp(&pid, "qemu-img", &fa, NULL, (char **)argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(pipefd[1]);
+        if (errno) {
+                close(pipefd[0]);
+                return vhive_fail(err, errno, "cannot run qemu-img: %m");
+        }
+        while ((n = read(pipefd[0], msg + got, sizeof(msg) - 1 - got)) > 0)
+                got += n;
+        close(pipefd[0]);
+        msg[got] = '\0';
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        /* A read-write open replays a dirty VHDX log; only a read-only one fails. */
+        if (!img->readonly && strstr(msg, "needs to be replayed"))
+                return 0;
+        msg[strcspn(msg, "\n")] = '\0';
+        if (strstr(msg, "lock"))
+                return vhive_fail(err, EBUSY, "%s is in use (a running VM?): %s; shut it "
+                                  "down first", img->path, msg);
+        if (strstr(msg, "needs to be replayed"))
+                return vhive_fail(err, EIO, "%s has a dirty VHDX log (it was not closed "
+                                  "cleanly), which a read-only open cannot replay: run "
+                                  "'qemu-img check -r all' on it first", img->path);
+        return vhive_fail(err, EINVAL, "%s cannot be opened as %s (damaged or not that "
+                          "format?): %s", img->path, img->format, msg);
+}
+
+static void add_drive(struct vhive_backend *be, struct image *img, int *drives)
+{
+        img->status = probe_image(img, &img->err);
+        if (img->status < 0)
+                return;
+        if (guestfs_add_drive_opts(be->g, img->path,
+                                   GUESTFS_ADD_DRIVE_OPTS_FORMAT, img->format,
+                                   GUESTFS_ADD_DRIVE_OPTS_READONLY, img->readonly,
+                                   -1) < 0) {
+                img->status = gfail(be, &img->err, "cannot add %s", img->path);
+                return;
+        }
+        img->drive = (*drives)++;
+}
+
+static void appliance_free(struct vhive_backend *be)
+{
+        if (!be)
+                return;
+        if (be->g)
+                guestfs_close(be->g);
+        for (size_t i = 0; i < be->n; i++) {
+                free(be->imgs[i].path);
+                free(be->imgs[i].format);
+        }
+        free(be->imgs);
+        free_strings(be->devices);
+        free_strings(be->fs);
+        free(be);
+}
+
+static int init_images(struct vhive_backend *be, const struct vhive_image_spec *specs,
+                       size_t n, struct vhive_error *err)
+{
+        be->imgs = calloc(n, sizeof(*be->imgs));
+        if (!be->imgs)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        be->n = n;
+        for (size_t i = 0; i < n; i++) {
+                struct image *img = &be->imgs[i];
+                img->path = strdup(specs[i].path);
+                img->format = strdup(specs[i].format ? specs[i].format : "raw");
+                if (!img->path || !img->format)
+                        return vhive_fail(err, ENOMEM, "out of memory");
+                img->readonly = specs[i].readonly;
+                img->drive = -1;
+                snprintf(img->mnt, sizeof(img->mnt), "/img%zu", i);
+        }
+        return 0;
+}
+
+static int launch(struct vhive_backend *be, bool verbose, struct vhive_error *err)
+{
+        int drives = 0;
+
+        guestfs_set_error_handler(be->g, NULL, NULL);
+        if (verbose) {
+                guestfs_set_verbose(be->g, 1);
+                guestfs_set_trace(be->g, 1);
+        }
+        for (size_t i = 0; i < be->n; i++)
+                add_drive(be, &be->imgs[i], &drives);
+        if (drives == 0)
+                return 0; /* every image already has its error: no launch */
+        if (guestfs_launch(be->g) < 0)
+                return gfail(be, err, "cannot launch the libguestfs appliance "
+                             "(try 'libguestfs-test-tool')");
+        be->devices = guestfs_list_devices(be->g);
+        if (!be->devices)
+                return gfail(be, err, "cannot list the appliance's disks");
+        be->fs = guestfs_list_filesystems(be->g);
+        if (!be->fs)
+                return gfail(be, err, "cannot list filesystems");
+        return 0;
+}
+
+static int appliance_open(struct vhive_backend **out, const struct vhive_image_spec *specs,
+                          size_t n, bool verbose, struct vhive_error *err)
+{
+        struct vhive_backend *be = calloc(1, sizeof(*be));
+        int r;
+
+        if (!be)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        be->g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
+        if (!be->g) {
+                free(be);
+                return vhive_fail(err, errno ? errno : ENOMEM, "cannot create a libguestfs "
+                                  "handle: %m");
+        }
+        /* The handler goes first so that even a bad LIBGUESTFS_* variable
+         * is reported through err, not printed. */
+        guestfs_set_error_handler(be->g, NULL, NULL);
+        r = guestfs_parse_environment(be->g);
+        if (r == 0)
+                r = init_images(be, specs, n, err);
+        else
+                r = gfail(be, err, "bad libguestfs environment");
+        if (r == 0)
+                r = launch(be, verbose, err);
+        if (r < 0) {
+                appliance_free(be);
+                return r;
+        }
+        *out = be;
+        return 0;
+}
+
+static int appliance_image_status(struct vhive_backend *be, size_t i, struct vhive_error *err)
+{
+        struct image *img = &be->imgs[i];
+
+        if (img->status < 0 && err)
+                *err = img->err;
+        return img->status;
+}
+
+/* ---- finding Windows ----------------------------------------------------- */
+
+/* The filesystem lives on the drive: "/dev/sdb" itself or "/dev/sdbN". */
+static bool on_drive(const char *fs_dev, const char *drive_dev)
+{
+        size_t len = strlen(drive_dev);
+
+        if (strncmp(fs_dev, drive_dev, len) != 0)
+                return false;
+        return strspn(fs_dev + len, "0123456789") == strlen(fs_dev + len);
+}
+
+/* Trailing partition number of "/dev/sda2", "partition 2" or "2"; -1 if none. */
+static int partnum_of(const char *s)
+{
+        size_t len = strlen(s), k = len;
+
+        while (k > 0 && s[k - 1] >= '0' && s[k - 1] <= '9')
+                k--;
+        return k == len ? -1 : atoi(s + k);
+}
+
+/* Mounts dev read-only on the image's mountpoint and looks for the SYSTEM
+ * hive in any letter case.  1 found (config_dir filled), 0 not found. */
+static int probe_windows(struct vhive_backend *be, struct image *img, const char *dev,
+                         char *config_dir, size_t size)
+{
+        _cleanup_free_ char *want = NULL, *real = NULL;
+        int found = 0;
+
+        if (guestfs_mount_ro(be->g, dev, img->mnt) < 0)
+                return 0; /* not mountable: not a usable Windows volume */
+        if (asprintf(&want, "%s/windows/system32/config/system", img->mnt) >= 0)
+                real = guestfs_case_sensitive_path(be->g, want);
+        if (real && guestfs_is_file(be->g, real) > 0) {
+                char *slash = strrchr(real, '/');
+                *slash = '\0';
+                snprintf(config_dir, size, "%s", real + strlen(img->mnt));
+                found = 1;
+        }
+        guestfs_umount(be->g, img->mnt);
+        return found;
+}
+
+struct candidates {
+        char dev[8][64];
+        char config_dir[8][256];
+        size_t n;
+        size_t ntfs;
+        char list[512]; /* "/dev/sda2, /dev/sda3" */
+};
+
+static void scan_roots(struct vhive_backend *be, struct image *img, struct candidates *c)
+{
+        const char *drive = be->devices[img->drive];
+
+        for (char **p = be->fs; p[0] && p[1]; p += 2) {
+                if (!on_drive(p[0], drive) || strcmp(p[1], "ntfs") != 0)
+                        continue;
+                c->ntfs++;
+                if (c->n == ARRAY_SIZE(c->dev))
+                        break;
+                if (probe_windows(be, img, p[0], c->config_dir[c->n], sizeof(c->config_dir[0]))) {
+                        snprintf(c->dev[c->n], sizeof(c->dev[0]), "%s", p[0]);
+                        size_t len = strlen(c->list);
+                        snprintf(c->list + len, sizeof(c->list) - len, "%s%s",
+                                 c->n ? ", " : "", p[0]);
+                        c->n++;
+                }
+        }
+}
+
+static int pick_root(const struct image *img, const struct candidates *c,
+                     const char *root_device, size_t *pick, struct vhive_error *err)
+{
+        if (c->n == 0 && c->ntfs == 0)
+                return vhive_fail(err, ENOENT, "%s: no Windows found: the image holds no "
+                                  "NTFS filesystem", img->path);
+        if (c->n == 0)
+                return vhive_fail(err, ENOENT, "%s: no Windows found: none of its %zu NTFS "
+                                  "filesystem(s) holds Windows/System32/config/SYSTEM",
+                                  img->path, c->ntfs);
+        if (!root_device) {
+                if (c->n > 1)
+                        return vhive_fail(err, EINVAL, "%s: several Windows roots (%s): pick "
+                                          "one with --root DEVICE", img->path, c->list);
+                *pick = 0;
+                return 0;
+        }
+        for (size_t k = 0; k < c->n; k++)
+                if (strcmp(c->dev[k], root_device) == 0 ||
+                    (partnum_of(root_device) > 0 &&
+                     partnum_of(root_device) == partnum_of(c->dev[k]))) {
+                        *pick = k;
+                        return 0;
+                }
+        return vhive_fail(err, ENOENT, "%s: --root %s is not a Windows root; Windows was "
+                          "found on %s", img->path, root_device, c->list);
+}
+
+static bool looks_hibernated(const char *why)
+{
+        return why && (strstr(why, "ibernat") || strstr(why, "Windows cache") ||
+                       strstr(why, "unclean") || strstr(why, "Fast Restart"));
+}
+
+static int mount_root(struct vhive_backend *be, struct image *img, const char *dev,
+                      struct vhive_error *err)
+{
+        const char *why;
+
+        if (img->readonly) {
+                if (guestfs_mount_ro(be->g, dev, img->mnt) < 0)
+                        return gfail(be, err, "%s: cannot mount %s", img->path, dev);
+                return 0;
+        }
+        if (guestfs_mount(be->g, dev, img->mnt) == 0)
+                return 0;
+        why = guestfs_last_error(be->g);
+        if (looks_hibernated(why))
+                return vhive_fail(err, EROFS, "%s: the Windows volume %s cannot be written: "
+                                  "Windows was hibernated or shut down with Fast Startup; "
+                                  "boot it and shut down fully, or disable Fast Startup; "
+                                  "vhive will not delete hiberfil.sys (%s)",
+                                  img->path, dev, why);
+        return gfail(be, err, "%s: cannot mount %s read-write", img->path, dev);
+}
+
+static void describe_partition(struct vhive_backend *be, struct image *img,
+                               struct vhive_root *root)
+{
+        const char *drive = be->devices[img->drive];
+        _cleanup_free_ char *type = NULL;
+        int num;
+
+        if (strcmp(root->device, drive) == 0) {
+                snprintf(root->partition, sizeof(root->partition), "whole disk");
+                return;
+        }
+        type = guestfs_part_get_parttype(be->g, drive);
+        num = guestfs_part_to_partnum(be->g, root->device);
+        snprintf(root->partition, sizeof(root->partition), "%s partition %d",
+                 type && strcmp(type, "gpt") == 0 ? "GPT" :
+                 type && strcmp(type, "msdos") == 0 ? "MBR" : "", num);
+        if (root->partition[0] == ' ')
+                memmove(root->partition, root->partition + 1, strlen(root->partition));
+}
+
+static int check_image(struct vhive_backend *be, size_t i, struct vhive_error *err)
+{
+        if (i >= be->n)
+                return vhive_fail(err, EINVAL, "no image %zu", i);
+        if (be->imgs[i].status < 0) {
+                *err = be->imgs[i].err;
+                return be->imgs[i].status;
+        }
+        return 0;
+}
+
+static int appliance_find_root(struct vhive_backend *be, size_t i, const char *root_device,
+                               struct vhive_root *root, struct vhive_error *err)
+{
+        struct image *img = &be->imgs[i];
+        struct candidates c = { .n = 0 };
+        size_t pick = 0;
+        int r = check_image(be, i, err);
+
+        if (r < 0 || img->found) {
+                if (r == 0)
+                        *root = img->root;
+                return r;
+        }
+        if (!img->have_mountpoint) {
+                if (guestfs_mkmountpoint(be->g, img->mnt) < 0)
+                        return gfail(be, err, "cannot create mountpoint %s", img->mnt);
+                img->have_mountpoint = true;
+        }
+        scan_roots(be, img, &c);
+        r = pick_root(img, &c, root_device, &pick, err);
+        if (r == 0)
+                r = mount_root(be, img, c.dev[pick], err);
+        if (r < 0)
+                return r;
+        memset(&img->root, 0, sizeof(img->root));
+        snprintf(img->root.device, sizeof(img->root.device), "%s", c.dev[pick]);
+        snprintf(img->root.fs_type, sizeof(img->root.fs_type), "ntfs");
+        snprintf(img->root.config_dir, sizeof(img->root.config_dir), "%s",
+                 c.config_dir[pick]);
+        describe_partition(be, img, &img->root);
+        img->found = true;
+        *root = img->root;
+        return 0;
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+static int mounted_image(struct vhive_backend *be, size_t i, struct vhive_error *err)
+{
+        int r = check_image(be, i, err);
+
+        if (r == 0 && !be->imgs[i].found)
+                r = vhive_fail(err, EINVAL, "%s: no Windows root mounted", be->imgs[i].path);
+        return r;
+}
+
+static int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir,
+                            const char *name, char **real, struct vhive_error *err)
+{
+        _cleanup_free_ char *gdir = NULL;
+        char **names;
+        int r = mounted_image(be, i, err);
+
+        *real = NULL;
+        if (r < 0)
+                return r;
+        gdir = guest(&be->imgs[i], dir);
+        if (!gdir)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        names = guestfs_ls(be->g, gdir);
+        if (!names)
+                return gfail(be, err, "cannot list %s", dir);
+        for (char **p = names; *p && !*real; p++)
+                if (strcasecmp(*p, name) == 0 && !(*real = strdup(*p)))
+                        r = vhive_fail(err, ENOMEM, "out of memory");
+        free_strings(names);
+        return r;
+}
+
+static int appliance_download(struct vhive_backend *be, size_t i, const char *guest_path,
+                              const char *host_path, struct vhive_error *err)
+{
+        _cleanup_free_ char *g = NULL;
+        int r = mounted_image(be, i, err);
+
+        if (r < 0)
+                return r;
+        g = guest(&be->imgs[i], guest_path);
+        if (!g)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        if (guestfs_download(be->g, g, host_path) < 0)
+                return gfail(be, err, "cannot download %s", guest_path);
+        return 0;
+}
+
+/* POSIX cksum of a host file, to compare with guestfs_checksum("crc"). */
+static int host_cksum(const char *path, uint32_t *crc_out, int64_t *size_out)
+{
+        static uint32_t table[256];
+        uint8_t buf[65536];
+        uint32_t crc = 0;
+        uint64_t len = 0;
+        size_t n;
+        FILE *f;
+
+        if (!table[1])
+                for (uint32_t b = 0; b < 256; b++) {
+                        uint32_t c = b << 24;
+                        for (int k = 0; k < 8; k++)
+                                c = c & 0x80000000u ? c << 1 ^ 0x04c11db7u : c << 1;
+                        table[b] = c;
+                }
+        f = fopen(path, "rbe");
+        if (!f)
+                return -errno;
+        while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+                for (size_t k = 0; k < n; k++)
+                        crc = crc << 8 ^ table[(crc >> 24 ^ buf[k]) & 0xff];
+                len += n;
+        }
+        if (ferror(f)) {
+                fclose(f);
+                return -EIO;
+        }
+        fclose(f);
+        *size_out = (int64_t)len;
+        for (uint64_t l = len; l; l >>= 8)
+                crc = crc << 8 ^ table[(crc >> 24 ^ l) & 0xff];
+        *crc_out = ~crc;
+        return 0;
+}
+
+/* The uploaded copy must equal the host file, byte count and CRC. */
+static int verify_upload(struct vhive_backend *be, const char *tmp, const char *host_path,
+                         const char *guest_path, struct vhive_error *err)
+{
+        _cleanup_free_ char *sum = NULL;
+        uint32_t crc;
+        int64_t size;
+        int r = host_cksum(host_path, &crc, &size);
+
+        if (r < 0)
+                return vhive_fail(err, -r, "cannot read %s: %s", host_path, strerror(-r));
+        sum = guestfs_checksum(be->g, "crc", tmp);
+        if (!sum)
+                return gfail(be, err, "cannot checksum the new %s", guest_path);
+        if (guestfs_filesize(be->g, tmp) != size || strtoul(sum, NULL, 10) != crc)
+                return vhive_fail(err, EIO, "the new %s did not arrive intact in the image "
+                                  "(size or CRC differ); the original is untouched",
+                                  guest_path);
+        return 0;
+}
+
+/* ntfs-3g gives a new file a default security descriptor: carry the
+ * original's ACL and attributes (hidden, system...) over to its
+ * replacement so that the hive stays protected. */
+static int copy_ntfs_security(struct vhive_backend *be, const char *from, const char *to,
+                              const char *guest_path, struct vhive_error *err)
+{
+        static const char *const names[] = { "system.ntfs_acl", "system.ntfs_attrib_be" };
+
+        for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
+                size_t len;
+                _cleanup_free_ char *val = guestfs_getxattr(be->g, from, names[k], &len);
+                if (!val)
+                        continue; /* not ntfs-3g, or nothing to carry */
+                if (guestfs_setxattr(be->g, names[k], val, (int)len, to) < 0)
+                        return gfail(be, err, "cannot give the new %s the original's %s",
+                                     guest_path, names[k]);
+        }
+        return 0;
+}
+
+static char *temp_beside(const char *g)
+{
+        uint32_t rnd = 0;
+        const char *slash = strrchr(g, '/');
+        char *s;
+
+        if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                rnd = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+        if (asprintf(&s, "%.*s/.vhive-%08x.tmp", (int)(slash - g), g, rnd) < 0)
+                return NULL;
+        return s;
+}
+
+static int appliance_replace(struct vhive_backend *be, size_t i, const char *guest_path,
+                             const char *host_path, struct vhive_error *err)
+{
+        _cleanup_free_ char *g = NULL, *tmp = NULL;
+        int r = mounted_image(be, i, err);
+
+        if (r < 0)
+                return r;
+        g = guest(&be->imgs[i], guest_path);
+        tmp = g ? temp_beside(g) : NULL;
+        if (!tmp)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        if (guestfs_upload(be->g, host_path, tmp) < 0)
+                r = gfail(be, err, "cannot upload the new %s", guest_path);
+        if (r == 0)
+                r = verify_upload(be, tmp, host_path, guest_path, err);
+        if (r == 0)
+                r = copy_ntfs_security(be, g, tmp, guest_path, err);
+        if (r == 0 && guestfs_rename(be->g, tmp, g) < 0)
+                r = gfail(be, err, "cannot rename the new %s into place", guest_path);
+        if (r < 0) {
+                guestfs_rm_f(be->g, tmp);
+                return r;
+        }
+        if (guestfs_sync(be->g) < 0)
+                return gfail(be, err, "cannot sync after writing %s", guest_path);
+        return 0;
+}
+
+static int appliance_truncate(struct vhive_backend *be, size_t i, const char *guest_path,
+                              struct vhive_error *err)
+{
+        _cleanup_free_ char *g = NULL;
+        int r = mounted_image(be, i, err);
+
+        if (r < 0)
+                return r;
+        g = guest(&be->imgs[i], guest_path);
+        if (!g)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        if (guestfs_truncate(be->g, g) < 0 || guestfs_sync(be->g) < 0)
+                return gfail(be, err, "cannot truncate %s", guest_path);
+        return 0;
+}
+
+static int appliance_close(struct vhive_backend *be, struct vhive_error *err)
+{
+        int r = 0;
+
+        if (!be)
+                return 0;
+        if (be->devices) {
+                if (guestfs_umount_all(be->g) < 0)
+                        r = gfail(be, err, "cannot unmount the images");
+                /* The last writes reach the image files only now. */
+                if (guestfs_shutdown(be->g) < 0 && r == 0)
+                        r = gfail(be, err, "the appliance did not shut down cleanly; "
+                                  "changes may not have reached the images");
+        }
+        appliance_free(be);
+        return r;
+}
+
+const struct vhive_backend_ops vhive_backend_appliance = {
+        .name = "appliance",
+        .open = appliance_open,
+        .image_status = appliance_image_status,
+        .find_root = appliance_find_root,
+        .lookup = appliance_lookup,
+        .download = appliance_download,
+        .replace = appliance_replace,
+        .truncate = appliance_truncate,
+        .close = appliance_close,
+};

@@ -1,2 +1,355 @@
-/* image-detect.c: not written yet. */
-#include "vhive.h"
+/* Target kind, image format by content, and the refusals that need no
+ * backend.  qemu is never asked to guess a format: a fixed VHD guesses as
+ * raw, and libguestfs documents format probing as a security hole.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "image.h"
+#include "macro.h"
+
+#define VHD_FOOTER 512u
+#define VHD_TYPE_FIXED 2u
+#define VHD_TYPE_DYNAMIC 3u
+#define VHD_TYPE_DIFFERENCING 4u
+
+#define VHDX_REGION_TABLE_1 (192u * 1024)
+#define VHDX_REGION_TABLE_2 (256u * 1024)
+#define VHDX_REGION_TABLE_SIZE (64u * 1024)
+#define VHDX_METADATA_TABLE_SIZE (64u * 1024)
+
+/* GUIDs as stored on disk (first three fields little-endian). */
+static const uint8_t vhdx_metadata_region_guid[16] = {
+        0x06, 0xa2, 0x7c, 0x8b, 0x90, 0x47, 0x9a, 0x4b,
+        0xb8, 0xfe, 0x57, 0x5f, 0x05, 0x0f, 0x88, 0x6e,
+};
+static const uint8_t vhdx_parent_locator_guid[16] = {
+        0x2d, 0x5f, 0xd3, 0xa8, 0x0b, 0xb3, 0x4d, 0x45,
+        0xab, 0xf7, 0xd3, 0xd8, 0x48, 0x34, 0xab, 0x0c,
+};
+
+static int read_at(int fd, void *buf, size_t len, off_t off, const char *path,
+                   struct vhive_error *err)
+{
+        ssize_t n = pread(fd, buf, len, off);
+
+        if (n < 0)
+                return vhive_fail(err, errno, "cannot read %s: %m", path);
+        return (int)n;
+}
+
+static int open_target(const char *path, off_t *size, struct vhive_error *err)
+{
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return vhive_fail(err, errno, "cannot open %s: %m", path);
+        if (fstat(fd, &st) < 0) {
+                int e = errno;
+                close(fd);
+                return vhive_fail(err, e, "cannot stat %s: %s", path, strerror(e));
+        }
+        if (!S_ISREG(st.st_mode)) {
+                close(fd);
+                return vhive_fail(err, EINVAL, "%s is not a regular file", path);
+        }
+        *size = st.st_size;
+        return fd;
+}
+
+int vhive_target_kind(const char *path, enum vhive_target_kind *kind,
+                      struct vhive_error *err)
+{
+        uint8_t magic[4];
+        off_t size;
+        _cleanup_close_ int fd = open_target(path, &size, err);
+        int n;
+
+        if (fd < 0)
+                return fd;
+        n = read_at(fd, magic, sizeof(magic), 0, path, err);
+        if (n < 0)
+                return n;
+        *kind = n == 4 && memcmp(magic, "regf", 4) == 0 ? VHIVE_KIND_HIVE : VHIVE_KIND_IMAGE;
+        return 0;
+}
+
+/* CRC-32C (Castagnoli), as the VHDX region table checksum uses. */
+static uint32_t crc32c(const uint8_t *p, size_t len)
+{
+        uint32_t crc = ~0u;
+
+        while (len--) {
+                crc ^= *p++;
+                for (int k = 0; k < 8; k++)
+                        crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
+        }
+        return ~crc;
+}
+
+static bool vhdx_region_table_ok(uint8_t *t)
+{
+        uint32_t stored = vhive_le32(t + 4);
+        uint32_t count = vhive_le32(t + 8);
+        uint32_t sum;
+
+        if (memcmp(t, "regi", 4) != 0 || count > 2047)
+                return false;
+        memset(t + 4, 0, 4);
+        sum = crc32c(t, VHDX_REGION_TABLE_SIZE);
+        vhive_put_le32(t + 4, stored);
+        return sum == stored;
+}
+
+/* Offset and length of the metadata region, from the first valid region table. */
+static int vhdx_metadata_region(int fd, const char *path, uint64_t *off, uint32_t *len,
+                                struct vhive_error *err)
+{
+        static const uint32_t tables[] = { VHDX_REGION_TABLE_1, VHDX_REGION_TABLE_2 };
+        _cleanup_free_ uint8_t *t = malloc(VHDX_REGION_TABLE_SIZE);
+
+        if (!t)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        for (size_t k = 0; k < ARRAY_SIZE(tables); k++) {
+                int n = read_at(fd, t, VHDX_REGION_TABLE_SIZE, tables[k], path, err);
+                if (n < 0)
+                        return n;
+                if (n != VHDX_REGION_TABLE_SIZE || !vhdx_region_table_ok(t))
+                        continue;
+                for (uint32_t e = 0; e < vhive_le32(t + 8); e++) {
+                        const uint8_t *ent = t + 16 + 32 * e;
+                        if (memcmp(ent, vhdx_metadata_region_guid, 16) != 0)
+                                continue;
+                        *off = vhive_le64(ent + 16);
+                        *len = vhive_le32(ent + 24);
+                        return 0;
+                }
+                break;
+        }
+        return vhive_fail(err, EINVAL, "%s: damaged VHDX: no valid region table with a "
+                          "metadata region", path);
+}
+
+static int vhdx_has_parent(int fd, const char *path, bool *has_parent,
+                           struct vhive_error *err)
+{
+        _cleanup_free_ uint8_t *t = malloc(VHDX_METADATA_TABLE_SIZE);
+        uint64_t off = 0;
+        uint32_t len = 0, count;
+        int r = vhdx_metadata_region(fd, path, &off, &len, err);
+
+        if (r < 0)
+                return r;
+        if (!t)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        r = read_at(fd, t, VHDX_METADATA_TABLE_SIZE, (off_t)off, path, err);
+        if (r < 0)
+                return r;
+        if (r != VHDX_METADATA_TABLE_SIZE || len < VHDX_METADATA_TABLE_SIZE ||
+            memcmp(t, "metadata", 8) != 0)
+                return vhive_fail(err, EINVAL, "%s: damaged VHDX: no metadata table", path);
+        *has_parent = false;
+        count = (uint32_t)t[10] | (uint32_t)t[11] << 8; /* after 2 reserved bytes */
+        for (uint32_t e = 0; e < count && e < 2047; e++)
+                if (memcmp(t + 32 + 32 * e, vhdx_parent_locator_guid, 16) == 0)
+                        *has_parent = true;
+        return 0;
+}
+
+static void set_format(struct vhive_image_info *info, const char *format, const char *label)
+{
+        snprintf(info->format, sizeof(info->format), "%s", format);
+        snprintf(info->label, sizeof(info->label), "%s", label);
+}
+
+static int detect_vhd(const uint8_t *footer, const char *path, struct vhive_image_info *info,
+                      struct vhive_error *err)
+{
+        info->vhd_disk_type = vhive_be32(footer + 60);
+        switch (info->vhd_disk_type) {
+        case VHD_TYPE_FIXED:
+                set_format(info, "vpc", "VHD fixed");
+                return 0;
+        case VHD_TYPE_DYNAMIC:
+                set_format(info, "vpc", "VHD dynamic");
+                return 0;
+        case VHD_TYPE_DIFFERENCING:
+                set_format(info, "vpc", "VHD differencing");
+                info->vhd_differencing = true;
+                return 0;
+        }
+        return vhive_fail(err, EINVAL, "%s: damaged VHD: unknown disk type %u in the footer",
+                          path, info->vhd_disk_type);
+}
+
+int vhive_image_detect(const char *path, struct vhive_image_info *info,
+                       struct vhive_error *err)
+{
+        uint8_t head[8] = { 0 }, footer[VHD_FOOTER];
+        off_t size;
+        _cleanup_close_ int fd = open_target(path, &size, err);
+        int n;
+
+        if (fd < 0)
+                return fd;
+        memset(info, 0, sizeof(*info));
+        n = read_at(fd, head, sizeof(head), 0, path, err);
+        if (n < 0)
+                return n;
+        if (memcmp(head, "vhdxfile", 8) == 0) {
+                set_format(info, "vhdx", "VHDX");
+                return vhdx_has_parent(fd, path, &info->vhdx_has_parent, err);
+        }
+        if (memcmp(head, "QFI\xfb", 4) == 0) {
+                set_format(info, "qcow2", "qcow2");
+                return 0;
+        }
+        if (size >= VHD_FOOTER) {
+                n = read_at(fd, footer, VHD_FOOTER, size - VHD_FOOTER, path, err);
+                if (n < 0)
+                        return n;
+                if (n == VHD_FOOTER && memcmp(footer, "conectix", 8) == 0)
+                        return detect_vhd(footer, path, info, err);
+        }
+        if (memcmp(head, "conectix", 8) == 0) {
+                n = read_at(fd, footer, VHD_FOOTER, 0, path, err);
+                if (n < 0)
+                        return n;
+                return detect_vhd(footer, path, info, err);
+        }
+        set_format(info, "raw", "raw");
+        return 0;
+}
+
+/* ---- refusals ---------------------------------------------------------- */
+
+/* "NAME" of "/dir/NAME.vhdx", with the folder separately. */
+static int split_name(const char *path, char **dir, char **stem)
+{
+        _cleanup_free_ char *d = strdup(path), *b = strdup(path);
+        char *dot;
+
+        if (!d || !b)
+                return -ENOMEM;
+        *dir = strdup(dirname(d));
+        *stem = strdup(basename(b));
+        if (!*dir || !*stem)
+                return -ENOMEM;
+        dot = strrchr(*stem, '.');
+        if (dot && dot != *stem)
+                *dot = '\0';
+        return 0;
+}
+
+/* NAME.N.avhdx, NAME.N.avhd or NAME.N.vhdx (case-insensitive, N digits). */
+static bool is_version_of(const char *entry, const char *stem)
+{
+        static const char *const exts[] = { "avhdx", "avhd", "vhdx" };
+        size_t len = strlen(stem);
+        const char *p;
+
+        if (strncasecmp(entry, stem, len) != 0 || entry[len] != '.')
+                return false;
+        p = entry + len + 1;
+        if (!isdigit((unsigned char)*p))
+                return false;
+        while (isdigit((unsigned char)*p))
+                p++;
+        if (*p++ != '.')
+                return false;
+        for (size_t k = 0; k < ARRAY_SIZE(exts); k++)
+                if (strcasecmp(p, exts[k]) == 0)
+                        return true;
+        return false;
+}
+
+static int find_sibling(const char *dir, const char *stem, char *lok, char *version,
+                        size_t size)
+{
+        DIR *d = opendir(dir);
+        struct dirent *de;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                const char *dot = strrchr(de->d_name, '.');
+                if (dot && (size_t)(dot - de->d_name) == strlen(stem) &&
+                    strncasecmp(de->d_name, stem, strlen(stem)) == 0 &&
+                    strcasecmp(dot, ".lok") == 0)
+                        snprintf(lok, size, "%s", de->d_name);
+                else if (!*version && is_version_of(de->d_name, stem))
+                        snprintf(version, size, "%s", de->d_name);
+        }
+        closedir(d);
+        return 0;
+}
+
+static int refuse_differencing(const char *path, const struct vhive_image_info *info,
+                               struct vhive_error *err)
+{
+        if (info->vhd_differencing)
+                return vhive_fail(err, EPERM, "%s is a differencing VHD (footer disk type 4): "
+                                  "it holds only the changes against its parent, and qemu "
+                                  "would read the parent's sectors as zeros; merge the chain "
+                                  "into a standalone disk first and run vhive on that", path);
+        if (info->vhdx_has_parent)
+                return vhive_fail(err, EPERM, "%s is a differencing VHDX (its metadata holds "
+                                  "a parent locator): it holds only the changes against its "
+                                  "parent; merge the chain into a standalone disk first and "
+                                  "run vhive on that", path);
+        return 0;
+}
+
+static int refuse_read_only(const char *path, struct vhive_error *err)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return vhive_fail(err, errno, "cannot stat %s: %m", path);
+        /* No write bit at all: marked read-only on purpose (a PVS vDisk in
+         * standard mode), even when root could write it anyway. */
+        if (access(path, W_OK) < 0 || !(st.st_mode & 0222))
+                return vhive_fail(err, EROFS, "%s is read-only: make it writable if it "
+                                  "really should be changed (a PVS vDisk in standard mode "
+                                  "must be switched to private mode or versioned first), "
+                                  "or use check or --dry-run to only read it", path);
+        return 0;
+}
+
+int vhive_image_refusals(const char *path, const struct vhive_image_info *info,
+                         bool for_write, bool force, struct vhive_error *err)
+{
+        _cleanup_free_ char *dir = NULL, *stem = NULL;
+        char lok[256] = "", version[256] = "";
+        int r = refuse_differencing(path, info, err);
+
+        if (r < 0 || !for_write)
+                return r;
+        r = refuse_read_only(path, err);
+        if (r < 0 || force)
+                return r;
+        if (split_name(path, &dir, &stem) < 0)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        r = find_sibling(dir, stem, lok, version, sizeof(lok));
+        if (r < 0)
+                return vhive_fail(err, -r, "cannot list the folder of %s: %s", path,
+                                  strerror(-r));
+        if (*lok)
+                return vhive_fail(err, EBUSY, "%s is in use: %s beside it means a PVS target "
+                                  "has it open; shut the targets down first, or if the lock "
+                                  "is stale (after a target failure) release it and run "
+                                  "again, or pass --force", path, lok);
+        if (*version)
+                return vhive_fail(err, EPERM, "%s has versions (%s beside it): writing to a "
+                                  "base changes its DataWriteGuid and breaks every version "
+                                  "chained to it; edit the newest version instead (or merge "
+                                  "the versions first), or pass --force", path, version);
+        return 0;
+}

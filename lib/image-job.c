@@ -1,2 +1,261 @@
-/* image-job.c: not written yet. */
-#include "vhive.h"
+/* Running one operation on every disk image of an invocation: detect and
+ * refuse without a backend, then one backend launch for all of them.
+ * Per image: find Windows, download the hive and its logs into a private
+ * folder, run the same hive code as for hive files, and when the hive
+ * changed put it back (the hive first, the logs after).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "macro.h"
+
+/* The host-side copies of one image's hive: dir/NAME, dir/NAME.LOGn. */
+struct work {
+        char dir[256];
+        char primary[512];
+        char dest[512];
+        char guest_logs[2][512]; /* "" when the image has none */
+};
+
+static int detect(const char *path, const struct vhive_op *op, const struct vhive_job_opts *o,
+                  struct vhive_job_result *r)
+{
+        bool for_write = op->writes && !o->dry_run;
+        int ret = vhive_image_detect(path, &r->image, &r->err);
+
+        if (ret < 0 && !o->format)
+                return ret;
+        if (o->format) {
+                /* "vhd" is what users say; qemu calls it "vpc". */
+                const char *f = strcmp(o->format, "vhd") == 0 ? "vpc" : o->format;
+                snprintf(r->image.format, sizeof(r->image.format), "%s", f);
+                snprintf(r->image.label, sizeof(r->image.label), "%s", f);
+        }
+        return vhive_image_refusals(path, &r->image, for_write, o->force, &r->err);
+}
+
+static const char *hive_name(const struct vhive_op *op, void *ctx)
+{
+        const char *name = op->hive_name ? op->hive_name(ctx) : NULL;
+
+        return name ? name : "SYSTEM";
+}
+
+static void remove_work(struct work *w)
+{
+        DIR *d;
+        struct dirent *de;
+
+        if (!*w->dir)
+                return;
+        d = opendir(w->dir);
+        if (d) {
+                while ((de = readdir(d)))
+                        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                                unlinkat(dirfd(d), de->d_name, 0);
+                closedir(d);
+        }
+        rmdir(w->dir);
+}
+
+static int make_work(struct work *w, const char *name, struct vhive_error *err)
+{
+        const char *tmpdir = getenv("TMPDIR");
+
+        snprintf(w->dir, sizeof(w->dir), "%s/vhive-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+        if (!mkdtemp(w->dir)) { /* mode 0700 */
+                int e = errno;
+                *w->dir = '\0';
+                return vhive_fail(err, e, "cannot create a private temp folder: %s",
+                                  strerror(e));
+        }
+        snprintf(w->primary, sizeof(w->primary), "%s/%s", w->dir, name);
+        snprintf(w->dest, sizeof(w->dest), "%s/%s.new", w->dir, name);
+        return 0;
+}
+
+/* Downloads the hive and whichever logs exist, keeping the names the
+ * session looks for beside the primary. */
+static int fetch_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                      const char *name, struct work *w, struct vhive_job_result *r)
+{
+        static const char *const suffix[2] = { ".LOG1", ".LOG2" };
+        const char *dir = r->root.config_dir;
+        _cleanup_free_ char *real = NULL;
+        int ret = ops->lookup(be, i, dir, name, &real, &r->err);
+
+        if (ret < 0)
+                return ret;
+        if (!real)
+                return vhive_fail(&r->err, ENOENT, "no %s hive in %s on %s", name, dir,
+                                  r->root.device);
+        snprintf(r->hive_path, sizeof(r->hive_path), "%s/%s", dir, real);
+        ret = ops->download(be, i, r->hive_path, w->primary, &r->err);
+        for (int k = 0; k < 2 && ret == 0; k++) {
+                _cleanup_free_ char *want = NULL, *log = NULL;
+                char host[600];
+                if (asprintf(&want, "%s%s", real, suffix[k]) < 0)
+                        return vhive_fail(&r->err, ENOMEM, "out of memory");
+                ret = ops->lookup(be, i, dir, want, &log, &r->err);
+                if (ret < 0 || !log)
+                        continue;
+                snprintf(w->guest_logs[k], sizeof(w->guest_logs[k]), "%s/%s", dir, log);
+                snprintf(host, sizeof(host), "%s%s", w->primary, suffix[k]);
+                ret = ops->download(be, i, w->guest_logs[k], host, &r->err);
+        }
+        return ret;
+}
+
+/* --backup DIR keeps each image's originals in DIR/IMAGE-FILE-NAME/. */
+static int backup(const char *image, const char *backup_dir, const struct work *w,
+                  struct vhive_error *err)
+{
+        _cleanup_free_ char *copy = strdup(image), *dir = NULL;
+        char *logs[2] = { NULL, NULL };
+        int r;
+
+        if (!copy || asprintf(&dir, "%s/%s", backup_dir, basename(copy)) < 0)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        if (mkdir(backup_dir, 0700) < 0 && errno != EEXIST)
+                return vhive_fail(err, errno, "cannot create backup folder %s: %s",
+                                  backup_dir, strerror(errno));
+        r = vhive_find_logs(w->primary, logs, err);
+        if (r == 0)
+                r = vhive_backup_file(w->primary, dir, err);
+        for (int k = 0; k < 2; k++) {
+                if (r == 0 && logs[k])
+                        r = vhive_backup_file(logs[k], dir, err);
+                free(logs[k]);
+        }
+        return r;
+}
+
+/* The hive first, then the logs: a crash in between leaves a clean hive
+ * with logs that no longer apply, never a replayed state without its logs. */
+static int put_back(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                    const struct work *w, struct vhive_job_result *r)
+{
+        int ret = ops->replace(be, i, r->hive_path, w->dest, &r->err);
+
+        if (ret < 0)
+                r->written = false; /* the image still holds the original */
+        for (int k = 0; k < 2 && ret == 0 && r->replayed; k++)
+                if (*w->guest_logs[k])
+                        ret = ops->truncate(be, i, w->guest_logs[k], &r->err);
+        return ret;
+}
+
+static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                     const char *path, const struct vhive_op *op, void *ctx,
+                     const struct vhive_job_opts *o, struct vhive_job_result *r)
+{
+        struct work w = { .dir = "" };
+        int ret = ops->image_status(be, i, &r->err);
+
+        if (ret == 0)
+                ret = ops->find_root(be, i, o->root_device, &r->root, &r->err);
+        if (ret == 0)
+                ret = make_work(&w, hive_name(op, ctx), &r->err);
+        if (ret == 0)
+                ret = fetch_hive(be, ops, i, hive_name(op, ctx), &w, r);
+        if (ret == 0)
+                ret = vhive_job_run_on_file(w.primary, w.dest, NULL, op, ctx, o, r);
+        /* So far only the host copy was written; the image comes now. */
+        if (ret == 0 && r->written && o->backup_dir)
+                ret = backup(path, o->backup_dir, &w, &r->err);
+        if (ret == 0 && r->written)
+                ret = put_back(be, ops, i, &w, r);
+        else if (ret < 0)
+                r->written = false; /* at most the host copy was written */
+        remove_work(&w);
+        r->status = ret;
+        return ret;
+}
+
+static void fail_all(struct vhive_job_result *results, const size_t *map, size_t count,
+                     int status, const struct vhive_error *err)
+{
+        for (size_t k = 0; k < count; k++) {
+                results[map[k]].status = status;
+                results[map[k]].err = *err;
+        }
+}
+
+/* Detection and refusals for every image; the ones to open go to specs. */
+static size_t prepare(const char *const *paths, size_t n, const struct vhive_op *op,
+                      const struct vhive_job_opts *o, struct vhive_job_result *results,
+                      struct vhive_image_spec *specs, size_t *map)
+{
+        size_t count = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                struct vhive_job_result *r = &results[i];
+                memset(r, 0, sizeof(*r));
+                r->is_image = true;
+                r->status = detect(paths[i], op, o, r);
+                if (r->status < 0)
+                        continue;
+                specs[count] = (struct vhive_image_spec){
+                        .path = paths[i],
+                        .format = r->image.format,
+                        .readonly = !op->writes || o->dry_run,
+                };
+                map[count++] = i;
+        }
+        return count;
+}
+
+int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *op,
+                     void *const *ctxs, const struct vhive_job_opts *o,
+                     struct vhive_job_result *results)
+{
+        const struct vhive_backend_ops *ops = o->backend ? o->backend : vhive_backend_by_name(NULL);
+        _cleanup_free_ struct vhive_image_spec *specs = calloc(n + 1, sizeof(*specs));
+        _cleanup_free_ size_t *map = calloc(n + 1, sizeof(*map));
+        struct vhive_backend *be = NULL;
+        struct vhive_error err = { 0 };
+        size_t count = 0;
+        int ret;
+
+        if (!specs || !map)
+                ret = vhive_fail(&err, ENOMEM, "out of memory");
+        else if (!ops)
+                ret = vhive_fail(&err, EINVAL, "unknown backend '%s' (VHIVE_BACKEND)",
+                                 getenv("VHIVE_BACKEND"));
+        else
+                ret = 0;
+        for (size_t i = 0; i < n && ret < 0; i++)
+                results[i] = (struct vhive_job_result){ .status = ret, .err = err,
+                                                        .is_image = true };
+        if (ret < 0)
+                return ret;
+        count = prepare(paths, n, op, o, results, specs, map);
+        if (count == 0)
+                return 0;
+        ret = ops->open(&be, specs, count, o->verbose, &err);
+        if (ret < 0) {
+                fail_all(results, map, count, ret, &err);
+                return ret;
+        }
+        for (size_t k = 0; k < count; k++) {
+                size_t i = map[k];
+                run_image(be, ops, k, paths[i], op, ctxs ? ctxs[i] : NULL, o, &results[i]);
+        }
+        ret = ops->close(be, &err);
+        /* Without a clean shutdown a written image may not hold the change. */
+        for (size_t k = 0; k < count && ret < 0; k++) {
+                struct vhive_job_result *r = &results[map[k]];
+                if (r->written && r->status == 0) {
+                        r->status = ret;
+                        r->err = err;
+                }
+        }
+        return 0;
+}
