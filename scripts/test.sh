@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The test command: installs dependencies, builds with AddressSanitizer and
+# UndefinedBehaviorSanitizer, runs every suite, and ends with the line
+# "N passed, N failed" (skipped tests are listed, not counted as either).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/install-deps.sh || exit 2
+build=${VHIVE_TEST_BUILD:-build-test}
+if [ ! -d "$build" ]; then
+        meson setup "$build" -Db_sanitize=address,undefined -Dbuildtype=debug || exit 2
+fi
+ninja -C "$build" || { echo "0 passed, 1 failed"; exit 1; }
+
+meson test -C "$build" --print-errorlogs --num-processes 2 --timeout-multiplier 4 "$@"
+status=$?
+
+python3 - "$build/meson-logs/testlog.json" <<'PY'
+import json, sys
+passed = failed = 0
+skipped = []
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t["result"] in ("OK", "EXPECTEDFAIL"):
+        passed += 1
+    elif t["result"] == "SKIP":
+        skipped.append(t["name"])
+    else:
+        failed += 1
+if skipped:
+    print("skipped: " + ", ".join(skipped))
+print(f"{passed} passed, {failed} failed")
+PY
+exit $status
