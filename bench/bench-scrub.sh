@@ -1,0 +1,111 @@
+#!/bin/sh
+# bench-scrub.sh [-r RUNS] [-p seed|lease] [-o OUTDIR] [HIVE]
+#
+# Times, on a fresh copy of a large hive each iteration,
+#   vhive scrub --profile P HIVE
+#   hivexregedit --merge HIVE blank.reg   (blanking the same values)
+#   cp HIVE OUTDIR/x                      (the floor: reading + writing the file)
+# with hyperfine (--prepare restores the copy, --export-json), then prints the
+# medians and the ratios vhive/hivexregedit and vhive/cp, and the peak RSS of
+# vhive scrub (GNU time -v) against the hive size.
+#
+# HIVE defaults to one made by gen-large-hive.sh (about 11 MB).  vhive is
+# $VHIVE, else build*/cmd/vhive of this tree.  Needs hyperfine, GNU time
+# (/usr/bin/time), jq, hivexregedit and hivexget (libhivex-bin).
+set -eu
+
+runs=10
+profile=lease
+outdir=
+while getopts r:p:o: opt; do
+        case $opt in
+        r) runs=$OPTARG ;;
+        p) profile=$OPTARG ;;
+        o) outdir=$OPTARG ;;
+        *) exit 2 ;;
+        esac
+done
+shift $((OPTIND - 1))
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+
+die() {
+        echo "bench-scrub.sh: $*" >&2
+        exit 1
+}
+
+need() {
+        for p in "$@"; do
+                [ -x "$p" ] || command -v "$p" >/dev/null 2>&1 || die "$p not found"
+        done
+}
+
+find_vhive() {
+        if [ -n "${VHIVE:-}" ]; then
+                echo "$VHIVE"
+                return
+        fi
+        for v in "$root"/build/cmd/vhive "$root"/build*/cmd/vhive; do
+                if [ -x "$v" ]; then
+                        echo "$v"
+                        return
+                fi
+        done
+        die "no vhive: build it (ninja -C build) or set VHIVE"
+}
+
+need hyperfine /usr/bin/time jq hivexregedit hivexget
+vhive=$(find_vhive)
+if [ -z "$outdir" ]; then
+        outdir=$(mktemp -d "${TMPDIR:-/tmp}/bench-scrub.XXXXXX")
+fi
+mkdir -p "$outdir"
+outdir=$(cd "$outdir" && pwd)
+
+if [ $# -ge 1 ]; then
+        cp "$1" "$outdir/large.hive"
+else
+        "$here/gen-large-hive.sh" "$outdir/large.hive"
+fi
+"$here/mk-blank-reg.sh" --profile "$profile" "$outdir/large.hive" >"$outdir/blank.reg"
+
+src=$outdir/large.hive
+work=$outdir/work.hive
+size=$(stat -c %s "$src")
+echo "hive: $src ($size bytes), profile $profile, $runs runs, vhive: $vhive"
+
+# Each command must succeed on a fresh copy before it is timed.
+cp "$src" "$work"
+"$vhive" scrub --profile "$profile" "$work" >/dev/null || die "vhive scrub failed"
+
+hyperfine --style basic --runs "$runs" --warmup 1 \
+        --prepare "cp '$src' '$work'" \
+        --export-json "$outdir/bench.json" \
+        -n vhive "'$vhive' scrub --profile $profile '$work'" \
+        -n hivexregedit "hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\\SYSTEM' '$work' '$outdir/blank.reg'" \
+        -n cp "cp '$work' '$outdir/x'"
+
+median() {
+        jq -r --arg n "$1" '.results[] | select(.command == $n) | .median' "$outdir/bench.json"
+}
+
+t_vhive=$(median vhive)
+t_hivex=$(median hivexregedit)
+t_cp=$(median cp)
+
+cp "$src" "$work"
+/usr/bin/time -v -o "$outdir/time.txt" "$vhive" scrub --profile "$profile" "$work" >/dev/null
+rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$outdir/time.txt")
+
+awk -v v="$t_vhive" -v h="$t_hivex" -v c="$t_cp" -v rss="$rss_kb" -v size="$size" 'BEGIN {
+        printf "\nmedian vhive scrub       %8.1f ms\n", v * 1000
+        printf "median hivexregedit      %8.1f ms\n", h * 1000
+        printf "median cp                %8.1f ms\n", c * 1000
+        printf "ratio vhive/hivexregedit %8.3f\n", v / h
+        printf "ratio vhive/cp           %8.1f\n", v / c
+        printf "peak RSS vhive scrub     %8.1f MiB (%d KiB)\n", rss / 1024, rss
+        printf "hive size                %8.1f MiB\n", size / 1048576
+        printf "ratio RSS/hive size      %8.2f\n", rss * 1024 / size
+}'
+echo "results: $outdir/bench.json, $outdir/time.txt"
