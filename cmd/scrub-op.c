@@ -82,7 +82,11 @@ static void print_values(const char *target, const struct vhive_cs_report *cr, b
 
 static void print_hive_state(const char *target, const struct vhive_job_result *r)
 {
-        if (r->dirty)
+        if (r->replay_failed)
+                printf("%s: hive is dirty (sequence %u/%u) and cannot be replayed (%s): "
+                       "reporting the file as it is; Windows may see other values\n",
+                       target, r->header.seq_primary, r->header.seq_secondary, r->replay_error);
+        else if (r->dirty)
                 printf("%s: hive is dirty (sequence %u/%u): reporting the state after "
                        "replaying %u log entries\n",
                        target, r->header.seq_primary, r->header.seq_secondary,

@@ -57,6 +57,8 @@ static void record_session(const struct vhive_session *s, struct vhive_job_resul
         r->dirty = s->dirty;
         r->replayed = s->replayed;
         r->replay = s->replay;
+        r->replay_failed = s->replay_failed;
+        memcpy(r->replay_error, s->replay_error, sizeof(r->replay_error));
 }
 
 int vhive_job_run_on_file(const char *primary, const char *dest, const char *mode_from,

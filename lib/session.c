@@ -154,7 +154,16 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
         if (r < 0)
                 return r;
         s->dirty = vhive_regf_is_dirty(&s->header);
-        return s->dirty ? open_replayed(s, err) : open_hivex(s, primary, err);
+        if (!s->dirty)
+                return open_hivex(s, primary, err);
+        r = open_replayed(s, err);
+        if (r < 0 && !writable && !s->replayed) {
+                /* Reading: report what the file holds, and say it is stale. */
+                s->replay_failed = true;
+                snprintf(s->replay_error, sizeof(s->replay_error), "%s", err->msg);
+                return open_hivex(s, primary, err);
+        }
+        return r;
 }
 
 /* hivex neither stamps the time nor applies Windows' checksum rule. */

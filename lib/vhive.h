@@ -229,6 +229,10 @@ struct vhive_session {
         bool dirty;
         bool replayed;     /* h holds the replayed state, not the file's */
         struct vhive_replay_result replay;
+        /* Read-only sessions on a dirty hive whose logs cannot be replayed
+         * fall back to the file as it is, saying why here. */
+        bool replay_failed;
+        char replay_error[512];
         hive_h *h;
         bool writable;
         int work_fd;       /* memfd holding a replayed copy, or -1 */
@@ -239,7 +243,8 @@ struct vhive_session {
 int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err);
 
 /* Checks the header, replays logs into a private copy when dirty, opens
- * with hivex (writable when asked).  Bad input: -EINVAL/-ENOENT etc. with
+ * with hivex (writable when asked).  A dirty hive that cannot be replayed
+ * is refused for writing and opened as it is for reading (replay_failed).  Bad input: -EINVAL/-ENOENT etc. with
  * a clear message; nothing is written. */
 int vhive_session_open(struct vhive_session *s, const char *primary,
                        bool writable, struct vhive_error *err);
