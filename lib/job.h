@@ -40,7 +40,7 @@ struct vhive_job_result {
         bool replayed;
         struct vhive_replay_result replay;
         bool replay_failed;     /* read-only: dirty, logs unusable, file as it is */
-        char replay_error[512];
+        char replay_error[1024];
         bool is_image;
         struct vhive_image_info image;
         struct vhive_root root;

@@ -232,7 +232,7 @@ struct vhive_session {
         /* Read-only sessions on a dirty hive whose logs cannot be replayed
          * fall back to the file as it is, saying why here. */
         bool replay_failed;
-        char replay_error[512];
+        char replay_error[1024];
         hive_h *h;
         bool writable;
         int work_fd;       /* memfd holding a replayed copy, or -1 */
