@@ -612,6 +612,7 @@ int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1
                 res = &local;
         describe(&c, primary, primary_len, log1, log1_len, log2, log2_len, res);
         if (c.primary_ok && !vhive_regf_is_dirty(&c.phdr)) {
+                res->final_seq = c.phdr.seq_primary;
                 r = plain_copy(primary, primary_len, out, out_len);
                 return r < 0 ? vhive_fail(err, -r, "replay: out of memory") : 0;
         }
