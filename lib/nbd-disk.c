@@ -1,2 +1,454 @@
-/* nbd-disk.c: not written yet. */
-#include "vhive.h"
+/* A disk image through a private qemu-nbd child and libnbd (see nbd-disk.h).
+ *
+ * We do the socket activation ourselves rather than through
+ * nbd_connect_systemd_socket_activation: the socket is bound and listening
+ * before qemu-nbd starts (no start-up race), and we keep the child's pid so
+ * closing can check that qemu-nbd flushed and exited cleanly, and its
+ * stderr lands in a file we quote when something fails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libnbd.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "nbd-disk.h"
+
+/* qemu-nbd accepts requests of 32 MiB; stay well under it. */
+#define NBD_CHUNK (4u << 20)
+/* How long closing waits for qemu-nbd to finish writing and exit. */
+#define EXIT_WAIT_SECONDS 120
+
+extern char **environ;
+
+struct vhive_nbd_disk {
+        struct nbd_handle *nbd;
+        pid_t pid;           /* qemu-nbd, or 0 once reaped */
+        int status;          /* its wait status once reaped */
+        char *path;          /* the image, for messages */
+        char dir[64];        /* private folder: sock, log */
+        char sock[96];
+        char log[96];
+        uint64_t size;
+        bool readonly;
+        bool connected;      /* handshake done */
+};
+
+static const char *const formats[] = { "vpc", "vhdx", "qcow2", "raw" };
+
+static bool format_known(const char *format)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+                if (format && strcmp(format, formats[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* --image-opts value: qemu options escape a comma by doubling it.  Naming
+ * the file driver explicitly keeps a path with a ':' from being taken for
+ * a protocol ("nbd:", "json:"...). */
+static char *image_opts(const char *format, const char *path)
+{
+        size_t len = strlen(path);
+        size_t cap = 64 + strlen(format) + 2 * len;
+        char *s = malloc(cap), *p;
+
+        if (!s)
+                return NULL;
+        p = s + sprintf(s, "driver=%s,file.driver=file,file.filename=", format);
+        for (size_t i = 0; i < len; i++) {
+                *p++ = path[i];
+                if (path[i] == ',')
+                        *p++ = ',';
+        }
+        *p = '\0';
+        return s;
+}
+
+/* The child's environment: ours without any LISTEN_*, plus LISTEN_FDS=1
+ * and a LISTEN_PID placeholder filled in after fork (only then is the pid
+ * known, and only async-signal-safe work is allowed there). */
+static char **child_env(char *pid_var, size_t pid_var_len)
+{
+        size_t n = 0, j = 0;
+        char **env;
+
+        while (environ[n])
+                n++;
+        env = calloc(n + 3, sizeof(*env));
+        if (!env)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (strncmp(environ[i], "LISTEN_", 7) != 0)
+                        env[j++] = environ[i];
+        snprintf(pid_var, pid_var_len, "LISTEN_PID=");
+        env[j++] = pid_var;
+        env[j++] = (char *)"LISTEN_FDS=1";
+        env[j] = NULL;
+        return env;
+}
+
+static void put_pid(char *dst, pid_t pid)
+{
+        char digits[24];
+        int n = 0;
+
+        do {
+                digits[n++] = '0' + pid % 10;
+                pid /= 10;
+        } while (pid > 0);
+        while (n > 0)
+                *dst++ = digits[--n];
+        *dst = '\0';
+}
+
+/* In the child: only async-signal-safe calls until exec. */
+static void __attribute__((noreturn))
+exec_child(int listen_fd, int log_fd, int null_fd, char *const argv[], char **env,
+           char *pid_var)
+{
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+                _exit(126);
+        if (listen_fd == 3) {
+                if (fcntl(3, F_SETFD, 0) < 0)
+                        _exit(126);
+        } else if (dup2(listen_fd, 3) < 0) {
+                _exit(126);
+        }
+        if (dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+                _exit(126);
+        put_pid(pid_var + strlen("LISTEN_PID="), getpid());
+        execvpe(argv[0], argv, env);
+        _exit(127);
+}
+
+static int listen_socket(struct vhive_nbd_disk *d, int *fd, struct vhive_error *err)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        *fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (*fd < 0)
+                return vhive_fail(err, errno, "socket: %s", strerror(errno));
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->sock);
+        if (bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(*fd, 8) < 0)
+                return vhive_fail(err, errno, "%s: %s", d->sock, strerror(errno));
+        return 0;
+}
+
+static int spawn(struct vhive_nbd_disk *d, const char *format, struct vhive_error *err)
+{
+        _cleanup_free_ char *opts = image_opts(format, d->path);
+        _cleanup_free_ char **env = NULL;
+        _cleanup_close_ int listen_fd = -1;
+        _cleanup_close_ int log_fd = -1;
+        _cleanup_close_ int null_fd = -1;
+        char pid_var[48];
+        const char *argv[8];
+        size_t a = 0;
+        int r;
+
+        env = child_env(pid_var, sizeof(pid_var));
+        if (!opts || !env)
+                return vhive_fail(err, ENOMEM, "qemu-nbd: out of memory");
+        argv[a++] = "qemu-nbd";
+        argv[a++] = "--image-opts";
+        /* writeback: qemu's cache is flushed by NBD_CMD_FLUSH and on exit */
+        argv[a++] = "--cache=writeback";
+        if (d->readonly)
+                argv[a++] = "--read-only";
+        argv[a++] = opts;
+        argv[a] = NULL;
+
+        r = listen_socket(d, &listen_fd, err);
+        if (r < 0)
+                return r;
+        log_fd = open(d->log, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (log_fd < 0 || null_fd < 0)
+                return vhive_fail(err, errno, "qemu-nbd: %s", strerror(errno));
+        d->pid = fork();
+        if (d->pid < 0) {
+                d->pid = 0;
+                return vhive_fail(err, errno, "fork: %s", strerror(errno));
+        }
+        if (d->pid == 0)
+                exec_child(listen_fd, log_fd, null_fd, (char *const *)argv, env, pid_var);
+        /* The child holds the listening socket now; once it exits, a
+         * connection attempt fails instead of hanging. */
+        return 0;
+}
+
+int vhive_nbd_start(struct vhive_nbd_disk **dp, const char *path, const char *format,
+                    bool readonly, struct vhive_error *err)
+{
+        struct vhive_nbd_disk *d;
+        const char *tmp = getenv("TMPDIR");
+        int r;
+
+        *dp = NULL;
+        if (!format_known(format))
+                return vhive_fail(err, EINVAL, "unsupported image format \"%s\"",
+                                  format ? format : "");
+        if (!tmp || !*tmp || strlen(tmp) > 40)
+                tmp = "/tmp";
+        d = calloc(1, sizeof(*d));
+        if (!d || !(d->path = strdup(path))) {
+                free(d);
+                return vhive_fail(err, ENOMEM, "out of memory");
+        }
+        d->readonly = readonly;
+        snprintf(d->dir, sizeof(d->dir), "%s/vhive-nbd.XXXXXX", tmp);
+        if (!mkdtemp(d->dir)) {
+                r = vhive_fail(err, errno, "mkdtemp %s: %s", d->dir, strerror(errno));
+                d->dir[0] = '\0';
+                vhive_nbd_close(d, NULL);
+                return r;
+        }
+        snprintf(d->sock, sizeof(d->sock), "%s/sock", d->dir);
+        snprintf(d->log, sizeof(d->log), "%s/log", d->dir);
+        r = spawn(d, format, err);
+        if (r < 0) {
+                vhive_nbd_close(d, NULL);
+                return r;
+        }
+        *dp = d;
+        return 0;
+}
+
+/* Waits up to timeout_ms for qemu-nbd; true when it has exited. */
+static bool reap(struct vhive_nbd_disk *d, long timeout_ms)
+{
+        struct timespec ts = { 0, 100 * 1000 }; /* 0.1 ms, doubling to 50 ms */
+        long waited_us = 0;
+
+        while (d->pid > 0) {
+                pid_t r = waitpid(d->pid, &d->status, WNOHANG);
+
+                if (r == d->pid || (r < 0 && errno != EINTR)) {
+                        d->pid = 0;
+                        break;
+                }
+                if (waited_us / 1000 >= timeout_ms)
+                        return false;
+                nanosleep(&ts, NULL);
+                waited_us += ts.tv_nsec / 1000;
+                if (ts.tv_nsec < 50 * 1000 * 1000)
+                        ts.tv_nsec *= 2;
+        }
+        return true;
+}
+
+/* qemu-nbd's last message, without the "qemu-nbd: " prefix. */
+static void child_message(const struct vhive_nbd_disk *d, char *buf, size_t len)
+{
+        _cleanup_close_ int fd = open(d->log, O_RDONLY | O_CLOEXEC);
+        char raw[2048], *line, *end;
+        ssize_t n;
+
+        buf[0] = '\0';
+        n = fd < 0 ? -1 : read(fd, raw, sizeof(raw) - 1);
+        if (n <= 0)
+                return;
+        raw[n] = '\0';
+        while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == ' '))
+                raw[--n] = '\0';
+        line = strrchr(raw, '\n');
+        line = line ? line + 1 : raw;
+        if (strncmp(line, "qemu-nbd: ", 10) == 0)
+                line += 10;
+        end = line + strlen(line);
+        snprintf(buf, len, "%.*s", (int)(end - line), line);
+}
+
+static int child_failure(struct vhive_nbd_disk *d, const char *what, struct vhive_error *err)
+{
+        char msg[768];
+
+        reap(d, 2000);
+        child_message(d, msg, sizeof(msg));
+        if (d->pid == 0 && WIFEXITED(d->status) && WEXITSTATUS(d->status) == 127)
+                return vhive_fail(err, ENOENT, "qemu-nbd not found: install qemu-utils");
+        if (msg[0])
+                return vhive_fail(err, EIO, "qemu-nbd: %s", msg);
+        return vhive_fail(err, EIO, "%s: %s", what, nbd_get_error());
+}
+
+int vhive_nbd_connect(struct vhive_nbd_disk *d, struct vhive_error *err)
+{
+        int64_t size;
+
+        d->nbd = nbd_create();
+        if (!d->nbd)
+                return vhive_fail(err, nbd_get_errno() ? nbd_get_errno() : ENOMEM,
+                                  "nbd_create: %s", nbd_get_error());
+        if (nbd_connect_unix(d->nbd, d->sock) < 0)
+                return child_failure(d, "connecting to qemu-nbd", err);
+        size = nbd_get_size(d->nbd);
+        if (size < 0)
+                return child_failure(d, "size of the image", err);
+        d->size = (uint64_t)size;
+        d->connected = true;
+        if (!d->readonly && nbd_is_read_only(d->nbd) != 0)
+                return vhive_fail(err, EROFS, "qemu-nbd serves it read-only");
+        return 0;
+}
+
+int vhive_nbd_open(struct vhive_nbd_disk **d, const char *path, const char *format,
+                   bool readonly, struct vhive_error *err)
+{
+        int r = vhive_nbd_start(d, path, format, readonly, err);
+
+        if (r < 0)
+                return r;
+        r = vhive_nbd_connect(*d, err);
+        if (r < 0) {
+                vhive_nbd_close(*d, NULL);
+                *d = NULL;
+        }
+        return r;
+}
+
+uint64_t vhive_nbd_size(const struct vhive_nbd_disk *d)
+{
+        return d->size;
+}
+
+bool vhive_nbd_readonly(const struct vhive_nbd_disk *d)
+{
+        return d->readonly;
+}
+
+static int check_range(struct vhive_nbd_disk *d, size_t count, uint64_t offset,
+                       struct vhive_error *err)
+{
+        if (!d->nbd)
+                return vhive_fail(err, EBADF, "not connected");
+        if (offset > d->size || count > d->size - offset)
+                return vhive_fail(err, EINVAL,
+                                  "%zu bytes at %llu lie past the end of the disk (%llu)",
+                                  count, (unsigned long long)offset,
+                                  (unsigned long long)d->size);
+        return 0;
+}
+
+static int nbd_failure(const char *what, uint64_t offset, struct vhive_error *err)
+{
+        int e = nbd_get_errno();
+
+        return vhive_fail(err, e ? e : EIO, "%s at %llu: %s", what,
+                          (unsigned long long)offset, nbd_get_error());
+}
+
+int vhive_nbd_pread(struct vhive_nbd_disk *d, void *buf, size_t count, uint64_t offset,
+                    struct vhive_error *err)
+{
+        int r = check_range(d, count, offset, err);
+
+        while (r == 0 && count > 0) {
+                size_t n = count < NBD_CHUNK ? count : NBD_CHUNK;
+
+                if (nbd_pread(d->nbd, buf, n, offset, 0) < 0)
+                        return nbd_failure("read", offset, err);
+                buf = (uint8_t *)buf + n;
+                count -= n;
+                offset += n;
+        }
+        return r;
+}
+
+int vhive_nbd_pwrite(struct vhive_nbd_disk *d, const void *buf, size_t count,
+                     uint64_t offset, struct vhive_error *err)
+{
+        int r = check_range(d, count, offset, err);
+
+        if (r == 0 && d->readonly)
+                return vhive_fail(err, EROFS, "opened read-only");
+        while (r == 0 && count > 0) {
+                size_t n = count < NBD_CHUNK ? count : NBD_CHUNK;
+
+                if (nbd_pwrite(d->nbd, buf, n, offset, 0) < 0)
+                        return nbd_failure("write", offset, err);
+                buf = (const uint8_t *)buf + n;
+                count -= n;
+                offset += n;
+        }
+        return r;
+}
+
+int vhive_nbd_flush(struct vhive_nbd_disk *d, struct vhive_error *err)
+{
+        if (!d->nbd)
+                return vhive_fail(err, EBADF, "not connected");
+        if (d->readonly)
+                return 0;
+        if (nbd_flush(d->nbd, 0) < 0)
+                return nbd_failure("flush", 0, err);
+        return 0;
+}
+
+/* Disconnects and checks that qemu-nbd exited 0. */
+static int finish_child(struct vhive_nbd_disk *d, struct vhive_error *err)
+{
+        char msg[768];
+
+        if (d->pid == 0)
+                return 0;
+        if (!reap(d, EXIT_WAIT_SECONDS * 1000L)) {
+                kill(d->pid, SIGKILL);
+                reap(d, 5000);
+                return vhive_fail(err, ETIMEDOUT,
+                                  "qemu-nbd did not exit within %d s after disconnecting",
+                                  EXIT_WAIT_SECONDS);
+        }
+        if (WIFEXITED(d->status) && WEXITSTATUS(d->status) == 0)
+                return 0;
+        child_message(d, msg, sizeof(msg));
+        if (WIFSIGNALED(d->status))
+                return vhive_fail(err, EIO, "qemu-nbd was killed by signal %d%s%s",
+                                  WTERMSIG(d->status), msg[0] ? ": " : "", msg);
+        return vhive_fail(err, EIO, "qemu-nbd exited with status %d%s%s",
+                          WEXITSTATUS(d->status), msg[0] ? ": " : "", msg);
+}
+
+int vhive_nbd_close(struct vhive_nbd_disk *d, struct vhive_error *err)
+{
+        struct vhive_error e2;
+        int r = 0, r2;
+
+        if (!d)
+                return 0;
+        if (!err)
+                err = &e2;
+        if (d->connected) {
+                if (!d->readonly)
+                        r = vhive_nbd_flush(d, err);
+                /* A clean NBD_CMD_DISC: qemu-nbd flushes and exits 0 after it. */
+                if (nbd_shutdown(d->nbd, 0) < 0 && r == 0)
+                        r = nbd_failure("disconnect", 0, err);
+        }
+        if (d->nbd)
+                nbd_close(d->nbd);
+        if (!d->connected && d->pid > 0)
+                kill(d->pid, SIGTERM); /* started but never connected */
+        r2 = finish_child(d, r < 0 ? &e2 : err);
+        if (r == 0 && d->connected)
+                r = r2;
+        if (d->dir[0]) {
+                unlink(d->sock);
+                unlink(d->log);
+                if (rmdir(d->dir) < 0 && r == 0)
+                        r = vhive_fail(err, errno, "rmdir %s: %s", d->dir, strerror(errno));
+        }
+        free(d->path);
+        free(d);
+        return r;
+}

@@ -1,0 +1,57 @@
+/* An NTFS volume inside a disk image, through libntfs-3g with a custom
+ * device (struct ntfs_device_operations) over a byte range of an NBD disk:
+ * no FUSE, no loop device, no root.
+ *
+ * Paths are absolute inside the volume, '/' or '\' separated, looked up
+ * case-insensitively as Windows does.  libntfs-3g's refusals stay on: a
+ * read-write mount of a hibernated / Fast-Startup volume, or of one whose
+ * $LogFile is not clean, fails with a message saying what to do.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nbd-disk.h"
+#include "vhive.h"
+
+struct vhive_ntfs;
+
+/* name is for messages ("MBR partition 2").  The range must lie inside
+ * the disk.  -EPERM hibernated/Fast Startup, -EOPNOTSUPP unclean $LogFile,
+ * -EINVAL not NTFS, -EIO damaged; err says which and what to do. */
+int vhive_ntfs_mount(struct vhive_ntfs **v, struct vhive_nbd_disk *disk, uint64_t offset,
+                     uint64_t size, bool readonly, const char *name,
+                     struct vhive_error *err);
+/* Writes every dirty inode, flushes the disk, frees v (even on failure). */
+int vhive_ntfs_umount(struct vhive_ntfs *v, struct vhive_error *err);
+
+/* The real spelling of a whole path ("/Windows/System32/config"): 0 with
+ * *real malloc'd, -ENOENT (with a message) when a component is absent. */
+int vhive_ntfs_real_path(struct vhive_ntfs *v, const char *path, char **real,
+                         struct vhive_error *err);
+/* The real spelling of name inside dir: 0 with *real malloc'd, or 0 with
+ * *real NULL when absent. */
+int vhive_ntfs_lookup(struct vhive_ntfs *v, const char *dir, const char *name, char **real,
+                      struct vhive_error *err);
+/* Size of a regular file; -ENOENT when absent. */
+int vhive_ntfs_file_size(struct vhive_ntfs *v, const char *path, uint64_t *size,
+                         struct vhive_error *err);
+
+/* Copies a file's unnamed $DATA to host_path (created 0600 / truncated). */
+int vhive_ntfs_download(struct vhive_ntfs *v, const char *path, const char *host_path,
+                        struct vhive_error *err);
+
+/* Replaces path with the content of host_path so that, whatever point a
+ * crash interrupts it at, the old or the new content is intact on the
+ * volume, never a mix (see the comment in ntfs-device.c for the order of
+ * steps).  The new file keeps the old one's security descriptor and DOS
+ * attributes.  path need not exist. */
+int vhive_ntfs_replace(struct vhive_ntfs *v, const char *path, const char *host_path,
+                       struct vhive_error *err);
+
+/* Truncates an existing file to 0 bytes. */
+int vhive_ntfs_truncate(struct vhive_ntfs *v, const char *path, struct vhive_error *err);
+
+/* Makes a directory (tests build volumes with it); EEXIST is fine. */
+int vhive_ntfs_mkdir(struct vhive_ntfs *v, const char *path, struct vhive_error *err);
