@@ -262,10 +262,11 @@ static void case_bad_base(void)
 }
 
 /* Vista - 8.0: a DIRT bitmap of 512-byte pages, the pages packed after it
- * in bit order. */
-static void case_old_format(void)
+ * in bit order.  With bad_base, the primary's base block is damaged and
+ * rebuilt from the log's. */
+static void case_old_format(bool bad_base)
 {
-        struct tcase c = { .name = "old-format" };
+        struct tcase c = { .name = bad_base ? "old-format-bad-base" : "old-format" };
         uint32_t hbins = B + 4096, bitmap_len = hbins / 512 / 8;
         size_t pages_off = (512 + 4 + bitmap_len + 511) / 512 * 512;
         struct tbuf *log = &c.log[0];
@@ -288,6 +289,12 @@ static void case_old_format(void)
         tbuf_resize(log, pages_off + (size_t)hbins + 1024); /* room, and remnants */
         memcpy(log->b + 512, "DIRT", 4);
         tbuf_copy(&c.expected, &c.hive);
+        if (bad_base) {
+                scribble_base(&c.hive);
+                memset(c.expected.b, 0, T_BASE);
+                memcpy(c.expected.b, log->b, VHIVE_LOG_SECTOR);
+                c.rebuilt = 1;
+        }
         if (c.expected.len < T_BASE + (size_t)hbins)
                 tbuf_resize(&c.expected, T_BASE + (size_t)hbins);
         for (uint32_t bit = 0; bit < hbins / 512; bit++) {
@@ -447,7 +454,8 @@ int main(int argc, char **argv)
         case_not_eligible();
         case_bad_hash();
         case_bad_base();
-        case_old_format();
+        case_old_format(false);
+        case_old_format(true);
         case_clean();
         case_refusals();
         if (fclose(cases) != 0)
