@@ -30,8 +30,8 @@ int cmd_common_option(int c, const char *arg, struct cmd_opts *o)
                 o->job.root_device = arg;
                 return 1;
         case OPT_BACKEND:
-                o->job.backend = vhive_backend_by_name(arg);
-                if (!o->job.backend) {
+                o->backend_name = arg;
+                if (!vhive_backend_name_valid(arg)) {
                         fprintf(stderr, "vhive: unknown --backend '%s' (appliance, direct)\n", arg);
                         return -1;
                 }
@@ -49,11 +49,11 @@ int cmd_common_option(int c, const char *arg, struct cmd_opts *o)
 
 int cmd_common_finish(struct cmd_opts *o)
 {
-        if (!o->job.backend)
-                o->job.backend = vhive_backend_by_name(NULL);
-        if (!o->job.backend) {
+        const char *env = getenv("VHIVE_BACKEND");
+
+        if (!o->backend_name && env && *env && !vhive_backend_name_valid(env)) {
                 fprintf(stderr, "vhive: VHIVE_BACKEND='%s' is not a backend (appliance, direct)\n",
-                        getenv("VHIVE_BACKEND"));
+                        env);
                 return -1;
         }
         return 0;
@@ -80,6 +80,16 @@ static int run_images(const struct vhive_op *op, char *const *targets, const siz
                       size_t n, void *const *ctxs, const struct cmd_opts *o,
                       struct vhive_job_result *results)
 {
+        struct vhive_job_opts job = o->job;
+        struct vhive_error err;
+
+        if (vhive_backend_load(o->backend_name, &job.backend, &err) < 0) {
+                for (size_t i = 0; i < n; i++) {
+                        results[idx[i]].status = -err.errnum;
+                        results[idx[i]].err = err;
+                }
+                return 0;
+        }
         const char **paths = calloc(n, sizeof(*paths));
         void **c = calloc(n, sizeof(*c));
         struct vhive_job_result *res = calloc(n, sizeof(*res));
@@ -94,7 +104,7 @@ static int run_images(const struct vhive_op *op, char *const *targets, const siz
                 paths[i] = targets[idx[i]];
                 c[i] = ctxs[idx[i]];
         }
-        vhive_job_images(paths, n, op, c, &o->job, res);
+        vhive_job_images(paths, n, op, c, &job, res);
         for (size_t i = 0; i < n; i++)
                 results[idx[i]] = res[i];
         free(paths);

@@ -10,6 +10,7 @@
 
 struct cmd_opts {
         struct vhive_job_opts job;
+        const char *backend_name; /* --backend; loaded only when a target is an image */
         bool json;
 };
 
@@ -33,7 +34,7 @@ enum {
 /* Handles one option from COMMON_LONG_OPTIONS: 1 handled, 0 not ours,
  * -1 bad value (message printed). */
 int cmd_common_option(int c, const char *arg, struct cmd_opts *o);
-/* Called after parsing: resolves the backend (--backend, VHIVE_BACKEND). */
+/* Called after parsing: checks the backend name (--backend, VHIVE_BACKEND). */
 int cmd_common_finish(struct cmd_opts *o);
 
 /* Runs op over every target: hive files one by one, images together in

@@ -21,7 +21,7 @@ struct info_ctx {
         struct vhive_replay_result logs;
         struct vhive_controlset *sets;
         int n_sets;
-        char sets_error[256];
+        char sets_error[1024];
         struct iface *ifaces;
         size_t n_ifaces;
 };

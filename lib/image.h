@@ -81,8 +81,13 @@ struct vhive_backend_ops {
         int (*close)(struct vhive_backend *be, struct vhive_error *err);
 };
 
+/* Defined by the modules (and by the static test libraries). */
 extern const struct vhive_backend_ops vhive_backend_appliance;
 extern const struct vhive_backend_ops vhive_backend_direct;
 
-/* "appliance"/"direct", or VHIVE_BACKEND when name is NULL. */
-const struct vhive_backend_ops *vhive_backend_by_name(const char *name);
+/* Each backend is a loadable module (vhive-backend-NAME.so), loaded only
+ * when an image is opened.  name NULL: VHIVE_BACKEND, else "appliance". */
+int vhive_backend_load(const char *name, const struct vhive_backend_ops **ops,
+                       struct vhive_error *err);
+const struct vhive_backend_ops *vhive_backend_by_name(const char *name); /* NULL on failure */
+bool vhive_backend_name_valid(const char *name);
