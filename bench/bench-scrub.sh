@@ -90,20 +90,34 @@ median() {
         jq -r --arg n "$1" '.results[] | select(.command == $n) | .median' "$outdir/bench.json"
 }
 
+# user + system CPU, mean: wall time includes vhive's fsyncs (hivexregedit
+# and cp do not sync), which depend on the disk more than on the code.
+cpu() {
+        jq -r --arg n "$1" '.results[] | select(.command == $n) | .user + .system' \
+                "$outdir/bench.json"
+}
+
 t_vhive=$(median vhive)
 t_hivex=$(median hivexregedit)
 t_cp=$(median cp)
+c_vhive=$(cpu vhive)
+c_hivex=$(cpu hivexregedit)
+c_cp=$(cpu cp)
 
 cp "$src" "$work"
 /usr/bin/time -v -o "$outdir/time.txt" "$vhive" scrub --profile "$profile" "$work" >/dev/null
 rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$outdir/time.txt")
 
-awk -v v="$t_vhive" -v h="$t_hivex" -v c="$t_cp" -v rss="$rss_kb" -v size="$size" 'BEGIN {
+awk -v v="$t_vhive" -v h="$t_hivex" -v c="$t_cp" -v rss="$rss_kb" -v size="$size" \
+    -v cv="$c_vhive" -v ch="$c_hivex" -v cc="$c_cp" 'BEGIN {
         printf "\nmedian vhive scrub       %8.1f ms\n", v * 1000
         printf "median hivexregedit      %8.1f ms\n", h * 1000
         printf "median cp                %8.1f ms\n", c * 1000
         printf "ratio vhive/hivexregedit %8.3f\n", v / h
         printf "ratio vhive/cp           %8.1f\n", v / c
+        printf "cpu (user+sys, mean)     vhive %.1f ms, hivexregedit %.1f ms, cp %.1f ms\n", \
+               cv * 1000, ch * 1000, cc * 1000
+        printf "cpu ratio vhive/hivexregedit %4.3f, vhive/cp %.1f\n", cv / ch, cv / cc
         printf "peak RSS vhive scrub     %8.1f MiB (%d KiB)\n", rss / 1024, rss
         printf "hive size                %8.1f MiB\n", size / 1048576
         printf "ratio RSS/hive size      %8.2f\n", rss * 1024 / size
