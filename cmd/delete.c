@@ -1,11 +1,79 @@
-/* vhive delete: being written. */
+/* vhive delete: delete a key (with its subkeys) or one value. */
+#include <getopt.h>
 #include <stdio.h>
-#include "cmds.h"
+
+#include "editor.h"
+
+static const struct option long_options[] = {
+        { "dry-run", no_argument, NULL, 'n' },
+        { "output", required_argument, NULL, 'o' },
+        COMMON_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 },
+};
+
+static int help(void)
+{
+        printf("Usage: vhive delete [OPTIONS] TARGET KEY [NAME]\n"
+               "Delete KEY with everything below it, or only its value NAME (@ for the\n"
+               "default value).  A key or value that does not exist is an error.  KEY is\n"
+               "written as for vhive set; a * component means every existing subkey.\n\n"
+               "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
+               "\nExit status: 0 success, 2 failure.  See vhive-delete(1).\n");
+        return VHIVE_EXIT_OK;
+}
+
+static int build(char **args, int n, struct vhive_regfile *rf, struct vhive_reg_key *key,
+                 struct vhive_reg_value *val)
+{
+        if (ed_keypath("delete", args[0], &key->path) < 0)
+                return -1;
+        key->text = args[0];
+        if (n == 2) {
+                val->name = strcmp(args[1], "@") == 0 ? "" : args[1];
+                val->remove = true;
+                key->values = val;
+                key->n_values = 1;
+        } else if (key->path.n == 0) {
+                fprintf(stderr, "vhive delete: cannot delete the root key of a hive\n");
+                return -1;
+        } else {
+                key->remove = true;
+        }
+        rf->name = (char *)"delete";
+        rf->keys = key;
+        rf->n_keys = 1;
+        return 0;
+}
 
 int cmd_delete(int argc, char **argv)
 {
-        (void)argc;
-        (void)argv;
-        fprintf(stderr, "vhive: delete is not available yet\n");
-        return 2;
+        struct vhive_regfile rf = { 0 };
+        struct vhive_reg_key key = { 0 };
+        struct vhive_reg_value val = { 0 };
+        struct vhive_merge_job job = { 0 };
+        struct cmd_opts o = { 0 };
+        int c, rc;
+
+        while ((c = getopt_long(argc, argv, "no:" COMMON_SHORT, long_options, NULL)) != -1) {
+                int r = ed_option("delete", c, optarg, &o, true);
+
+                if (r < 0)
+                        return VHIVE_EXIT_FAIL;
+                if (r == 0 && c == 'h')
+                        return help();
+                if (r == 0)
+                        return cmd_usage_error("delete", "unknown option");
+        }
+        if (argc - optind != 2 && argc - optind != 3)
+                return cmd_usage_error("delete", "expected TARGET KEY [NAME]");
+        if (cmd_common_finish(&o) < 0 ||
+            build(argv + optind + 1, argc - optind - 1, &rf, &key, &val) < 0) {
+                vhive_keypath_free(&key.path);
+                return VHIVE_EXIT_FAIL;
+        }
+        job = (struct vhive_merge_job){ .files = &rf, .n_files = 1, .hive = key.path.hive,
+                                        .opts.missing_delete_fails = true };
+        rc = ed_run_merge(argv[optind], &job, &o);
+        vhive_keypath_free(&key.path);
+        return rc;
 }

@@ -1,11 +1,110 @@
-/* vhive merge: being written. */
+/* vhive merge: merge regedit .reg files into a hive. */
+#include <getopt.h>
 #include <stdio.h>
-#include "cmds.h"
+
+#include "editor.h"
+
+static const struct option long_options[] = {
+        { "dry-run", no_argument, NULL, 'n' },
+        { "output", required_argument, NULL, 'o' },
+        COMMON_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 },
+};
+
+static int help(void)
+{
+        printf("Usage: vhive merge [OPTIONS] TARGET FILE.reg...\n"
+               "Merge regedit files (UTF-16LE with BOM, UTF-8 or ASCII; \"Windows Registry\n"
+               "Editor Version 5.00\" or REGEDIT4) into TARGET, in order, with regedit's\n"
+               "semantics: missing keys are created, [-KEY] and \"NAME\"=- delete, \"X\"=\"\"\n"
+               "writes REG_SZ.  CurrentControlSet maps through Select\\Current; a * component\n"
+               "means every existing subkey.  A missing key named {SOMETHING} that is not a\n"
+               "GUID is taken as an unfilled placeholder: the merge fails.  Every file is\n"
+               "parsed and checked before anything is written.\n\n"
+               "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
+               "\nExit status: 0 success, 2 failure.  See vhive-merge(1).\n");
+        return VHIVE_EXIT_OK;
+}
+
+static void free_files(struct vhive_regfile *files, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                vhive_regfile_free(&files[i]);
+        free(files);
+}
+
+/* One merge works on one hive: for an image it picks the hive file. */
+static int one_hive(const struct vhive_regfile *files, size_t n, const char **hive)
+{
+        const struct vhive_reg_key *first = NULL;
+
+        *hive = NULL;
+        for (size_t f = 0; f < n; f++) {
+                for (size_t k = 0; k < files[f].n_keys; k++) {
+                        const struct vhive_reg_key *key = &files[f].keys[k];
+
+                        if (!*hive) {
+                                *hive = key->path.hive;
+                                first = key;
+                        } else if (strcmp(*hive, key->path.hive) != 0) {
+                                fprintf(stderr, "vhive merge: %s:%u: [%s] is in %s, but line "
+                                        "%u is in %s: merge each hive's keys separately\n",
+                                        files[f].name, key->line, key->text, key->path.hive,
+                                        first->line, *hive);
+                                return -1;
+                        }
+                }
+        }
+        return 0;
+}
+
+static int load(char **paths, size_t n, struct vhive_regfile **files)
+{
+        struct vhive_error err = { 0 };
+
+        *files = calloc(n, sizeof(**files));
+        if (!*files)
+                return -1;
+        for (size_t i = 0; i < n; i++) {
+                if (vhive_regfile_load(&(*files)[i], paths[i], &err) < 0) {
+                        fprintf(stderr, "vhive merge: %s\n", err.msg);
+                        return -1;
+                }
+        }
+        return 0;
+}
 
 int cmd_merge(int argc, char **argv)
 {
-        (void)argc;
-        (void)argv;
-        fprintf(stderr, "vhive: merge is not available yet\n");
-        return 2;
+        struct vhive_regfile *files = NULL;
+        struct vhive_merge_job job = { 0 };
+        struct cmd_opts o = { 0 };
+        const char *hive = NULL;
+        size_t n;
+        int c, rc;
+
+        while ((c = getopt_long(argc, argv, "no:" COMMON_SHORT, long_options, NULL)) != -1) {
+                int r = ed_option("merge", c, optarg, &o, true);
+
+                if (r < 0)
+                        return VHIVE_EXIT_FAIL;
+                if (r == 0 && c == 'h')
+                        return help();
+                if (r == 0)
+                        return cmd_usage_error("merge", "unknown option");
+        }
+        if (argc - optind < 2)
+                return cmd_usage_error("merge", "expected TARGET FILE.reg...");
+        if (cmd_common_finish(&o) < 0)
+                return VHIVE_EXIT_FAIL;
+        n = (size_t)(argc - optind - 1);
+        if (load(argv + optind + 1, n, &files) < 0 || one_hive(files, n, &hive) < 0) {
+                free_files(files, n);
+                return VHIVE_EXIT_FAIL;
+        }
+        job = (struct vhive_merge_job){ .files = files, .n_files = n, .hive = hive,
+                                        .opts.placeholders_fail = true };
+        rc = ed_run_merge(argv[optind], &job, &o);
+        free_files(files, n);
+        return rc;
 }

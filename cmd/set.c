@@ -1,11 +1,79 @@
-/* vhive set: being written. */
+/* vhive set: set one value, creating missing keys. */
+#include <getopt.h>
 #include <stdio.h>
-#include "cmds.h"
+
+#include "editor.h"
+
+static const struct option long_options[] = {
+        { "dry-run", no_argument, NULL, 'n' },
+        { "output", required_argument, NULL, 'o' },
+        COMMON_LONG_OPTIONS,
+        { NULL, 0, NULL, 0 },
+};
+
+static int help(void)
+{
+        printf("Usage: vhive set [OPTIONS] TARGET KEY NAME VALUE\n"
+               "Set the value NAME (@ for the default value) of KEY, creating KEY and its\n"
+               "missing parents.  KEY is HKLM\\SYSTEM\\..., HKEY_LOCAL_MACHINE\\..., or a path\n"
+               "below the hive root; CurrentControlSet maps through Select\\Current and a\n"
+               "* component means every existing subkey.  VALUE is typed:\n"
+               "  string:TEXT  expand:TEXT  multi:A,B (\\, for a comma)  dword:N  qword:N\n"
+               "  hex:TYPE:BYTES (e.g. hex:3:01,02)  none\n\n"
+               "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
+               "\nExit status: 0 success, 2 failure.  See vhive-set(1).\n");
+        return VHIVE_EXIT_OK;
+}
+
+static int build(const char *cmd, char **args, struct vhive_regfile *rf,
+                 struct vhive_reg_key *key, struct vhive_reg_value *val)
+{
+        struct vhive_error err = { 0 };
+
+        if (ed_keypath(cmd, args[0], &key->path) < 0)
+                return -1;
+        val->name = strcmp(args[1], "@") == 0 ? "" : args[1];
+        if (vhive_typed_value_parse(args[2], &val->type, &val->data, &val->len, &err) < 0) {
+                fprintf(stderr, "vhive %s: %s\n", cmd, err.msg);
+                return -1;
+        }
+        key->text = args[0];
+        key->values = val;
+        key->n_values = 1;
+        rf->name = (char *)cmd;
+        rf->keys = key;
+        rf->n_keys = 1;
+        return 0;
+}
 
 int cmd_set(int argc, char **argv)
 {
-        (void)argc;
-        (void)argv;
-        fprintf(stderr, "vhive: set is not available yet\n");
-        return 2;
+        struct vhive_regfile rf = { 0 };
+        struct vhive_reg_key key = { 0 };
+        struct vhive_reg_value val = { 0 };
+        struct vhive_merge_job job = { 0 };
+        struct cmd_opts o = { 0 };
+        int c, rc;
+
+        while ((c = getopt_long(argc, argv, "no:" COMMON_SHORT, long_options, NULL)) != -1) {
+                int r = ed_option("set", c, optarg, &o, true);
+
+                if (r < 0)
+                        return VHIVE_EXIT_FAIL;
+                if (r == 0 && c == 'h')
+                        return help();
+                if (r == 0)
+                        return cmd_usage_error("set", "unknown option");
+        }
+        if (argc - optind != 4)
+                return cmd_usage_error("set", "expected TARGET KEY NAME VALUE");
+        if (cmd_common_finish(&o) < 0 || build("set", argv + optind + 1, &rf, &key, &val) < 0) {
+                vhive_keypath_free(&key.path);
+                return VHIVE_EXIT_FAIL;
+        }
+        job = (struct vhive_merge_job){ .files = &rf, .n_files = 1, .hive = key.path.hive };
+        rc = ed_run_merge(argv[optind], &job, &o);
+        free(val.data);
+        vhive_keypath_free(&key.path);
+        return rc;
 }
