@@ -9,8 +9,11 @@
 
 #define TCPIP_PARAMETERS "Services\\Tcpip\\Parameters"
 
-/* Only the global NameServer lives under Parameters itself. */
-static const char *const parameters_values[] = { "NameServer", NULL };
+/* Under Parameters itself: the global NameServer; the lease profile also
+ * takes the global copies of DHCP-supplied DNS settings. */
+static const char *const parameters_seed[] = { "NameServer", NULL };
+static const char *const parameters_lease[] = { "NameServer", "DhcpNameServer", "DhcpDomain",
+                                                NULL };
 
 static bool is_static_only_name(const char *name)
 {
@@ -231,7 +234,10 @@ static int scrub_controlset(hive_h *h, const struct vhive_controlset *cs,
                 return r; /* no TCP/IP stack configured: nothing to blank */
         r = push_key(cr, "Parameters", false, &kr, err);
         if (r == 0)
-                r = scrub_key(h, params, parameters_values, opts, apply, kr, err);
+                r = scrub_key(h, params,
+                              opts->profile == VHIVE_PROFILE_LEASE ? parameters_lease
+                                                                   : parameters_seed,
+                              opts, apply, kr, err);
         if (r == 0)
                 r = scrub_interfaces(h, params, opts, apply, cr, err);
         return r;
