@@ -39,6 +39,7 @@ struct vhive_nbd_disk {
         char sock[96];
         char log[96];
         uint64_t size;
+        uint32_t align;      /* the server's minimum block size (1 when none) */
         bool readonly;
         bool connected;      /* handshake done */
 };
@@ -265,6 +266,10 @@ static void child_message(const struct vhive_nbd_disk *d, char *buf, size_t len)
         line = line ? line + 1 : raw;
         if (strncmp(line, "qemu-nbd: ", 10) == 0)
                 line += 10;
+        /* "Failed to blk_new_open 'driver=...,file.filename=X': why": the
+         * options are ours, the reason is what helps */
+        if (strncmp(line, "Failed to blk_new_open '", 24) == 0 && strstr(line, "': "))
+                line = strstr(line, "': ") + 3;
         end = line + strlen(line);
         snprintf(buf, len, "%.*s", (int)(end - line), line);
 }
@@ -297,6 +302,10 @@ int vhive_nbd_connect(struct vhive_nbd_disk *d, struct vhive_error *err)
                 return child_failure(d, "size of the image", err);
         d->size = (uint64_t)size;
         d->connected = true;
+        /* qemu-nbd advertises e.g. 4096 for a VHDX with 4K sectors; libnbd
+         * refuses smaller requests, so we bounce those (align_io). */
+        size = nbd_get_block_size(d->nbd, LIBNBD_SIZE_MINIMUM);
+        d->align = size > 1 && size <= (1 << 16) ? (uint32_t)size : 1;
         if (!d->readonly && nbd_is_read_only(d->nbd) != 0)
                 return vhive_fail(err, EROFS, "qemu-nbd serves it read-only");
         return 0;
@@ -348,40 +357,75 @@ static int nbd_failure(const char *what, uint64_t offset, struct vhive_error *er
                           (unsigned long long)offset, nbd_get_error());
 }
 
-int vhive_nbd_pread(struct vhive_nbd_disk *d, void *buf, size_t count, uint64_t offset,
-                    struct vhive_error *err)
+static int raw_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t count,
+                  uint64_t offset, struct vhive_error *err)
 {
-        int r = check_range(d, count, offset, err);
-
-        while (r == 0 && count > 0) {
+        while (count > 0) {
                 size_t n = count < NBD_CHUNK ? count : NBD_CHUNK;
+                int r = write ? nbd_pwrite(d->nbd, buf, n, offset, 0) :
+                                nbd_pread(d->nbd, buf, n, offset, 0);
 
-                if (nbd_pread(d->nbd, buf, n, offset, 0) < 0)
-                        return nbd_failure("read", offset, err);
+                if (r < 0)
+                        return nbd_failure(write ? "write" : "read", offset, err);
                 buf = (uint8_t *)buf + n;
                 count -= n;
                 offset += n;
         }
-        return r;
+        return 0;
+}
+
+/* A request not aligned to the server's block size goes through a bounce
+ * buffer covering whole blocks (read-modify-write for a write).  libntfs-3g
+ * mostly does aligned I/O; the odd 1-byte probe read is what lands here. */
+static int align_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t count,
+                    uint64_t offset, struct vhive_error *err)
+{
+        uint64_t start = offset - offset % d->align;
+        uint64_t end = offset + count;
+        _cleanup_free_ uint8_t *bounce = NULL;
+        int r;
+
+        if (end % d->align)
+                end += d->align - end % d->align;
+        if (end > d->size)
+                return vhive_fail(err, EINVAL, "unaligned request at the end of the disk");
+        bounce = malloc(end - start);
+        if (!bounce)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        r = raw_io(d, false, bounce, end - start, start, err);
+        if (r < 0 || !write) {
+                if (r == 0)
+                        memcpy(buf, bounce + (offset - start), count);
+                return r;
+        }
+        memcpy(bounce + (offset - start), buf, count);
+        return raw_io(d, true, bounce, end - start, start, err);
+}
+
+static int disk_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t count,
+                   uint64_t offset, struct vhive_error *err)
+{
+        int r = check_range(d, count, offset, err);
+
+        if (r == 0 && write && d->readonly)
+                return vhive_fail(err, EROFS, "opened read-only");
+        if (r < 0 || count == 0)
+                return r;
+        if (offset % d->align == 0 && count % d->align == 0)
+                return raw_io(d, write, buf, count, offset, err);
+        return align_io(d, write, buf, count, offset, err);
+}
+
+int vhive_nbd_pread(struct vhive_nbd_disk *d, void *buf, size_t count, uint64_t offset,
+                    struct vhive_error *err)
+{
+        return disk_io(d, false, buf, count, offset, err);
 }
 
 int vhive_nbd_pwrite(struct vhive_nbd_disk *d, const void *buf, size_t count,
                      uint64_t offset, struct vhive_error *err)
 {
-        int r = check_range(d, count, offset, err);
-
-        if (r == 0 && d->readonly)
-                return vhive_fail(err, EROFS, "opened read-only");
-        while (r == 0 && count > 0) {
-                size_t n = count < NBD_CHUNK ? count : NBD_CHUNK;
-
-                if (nbd_pwrite(d->nbd, buf, n, offset, 0) < 0)
-                        return nbd_failure("write", offset, err);
-                buf = (const uint8_t *)buf + n;
-                count -= n;
-                offset += n;
-        }
-        return r;
+        return disk_io(d, true, (void *)buf, count, offset, err);
 }
 
 int vhive_nbd_flush(struct vhive_nbd_disk *d, struct vhive_error *err)
