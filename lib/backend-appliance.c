@@ -118,14 +118,14 @@ static int probe_image(const struct image *img, struct vhive_error *err)
                 return 0;
         msg[strcspn(msg, "\n")] = '\0';
         if (strstr(msg, "lock"))
-                return vhive_fail(err, EBUSY, "%s is in use (a running VM?): %s; shut it "
-                                  "down first", img->path, msg);
+                return vhive_fail(err, EBUSY, "the image is in use (a running VM?): %s; "
+                                  "shut it down first", msg);
         if (strstr(msg, "needs to be replayed"))
-                return vhive_fail(err, EIO, "%s has a dirty VHDX log (it was not closed "
-                                  "cleanly), which a read-only open cannot replay: run "
-                                  "'qemu-img check -r all' on it first", img->path);
-        return vhive_fail(err, EINVAL, "%s cannot be opened as %s (damaged or not that "
-                          "format?): %s", img->path, img->format, msg);
+                return vhive_fail(err, EIO, "the VHDX log is dirty (the image was not "
+                                  "closed cleanly) and a read-only open cannot replay it: "
+                                  "run 'qemu-img check -r all' on it first");
+        return vhive_fail(err, EINVAL, "the image cannot be opened as %s (damaged, or not "
+                          "that format?): %s", img->format, msg);
 }
 
 static void add_drive(struct vhive_backend *be, struct image *img, int *drives)
@@ -137,7 +137,7 @@ static void add_drive(struct vhive_backend *be, struct image *img, int *drives)
                                    GUESTFS_ADD_DRIVE_OPTS_FORMAT, img->format,
                                    GUESTFS_ADD_DRIVE_OPTS_READONLY, img->readonly,
                                    -1) < 0) {
-                img->status = gfail(be, &img->err, "cannot add %s", img->path);
+                img->status = gfail(be, &img->err, "cannot add the image to the appliance");
                 return;
         }
         img->drive = (*drives)++;
@@ -317,20 +317,21 @@ static void scan_roots(struct vhive_backend *be, struct image *img, struct candi
         }
 }
 
-static int pick_root(const struct image *img, const struct candidates *c,
+static int pick_root(const struct candidates *c,
                      const char *root_device, size_t *pick, struct vhive_error *err)
 {
         if (c->n == 0 && c->ntfs == 0)
-                return vhive_fail(err, ENOENT, "%s: no Windows found: the image holds no "
-                                  "NTFS filesystem", img->path);
+                return vhive_fail(err, ENOENT, "no Windows found: the image holds no NTFS "
+                                  "filesystem");
         if (c->n == 0)
-                return vhive_fail(err, ENOENT, "%s: no Windows found: none of its %zu NTFS "
+                return vhive_fail(err, ENOENT, "no Windows found: none of its %zu NTFS "
                                   "filesystem(s) holds Windows/System32/config/SYSTEM",
-                                  img->path, c->ntfs);
+                                  c->ntfs);
         if (!root_device) {
                 if (c->n > 1)
-                        return vhive_fail(err, EINVAL, "%s: several Windows roots (%s): pick "
-                                          "one with --root DEVICE", img->path, c->list);
+                        return vhive_fail(err, EINVAL, "several Windows roots (%s): pick "
+                                          "one with --root DEVICE (or its partition "
+                                          "number)", c->list);
                 *pick = 0;
                 return 0;
         }
@@ -341,14 +342,35 @@ static int pick_root(const struct image *img, const struct candidates *c,
                         *pick = k;
                         return 0;
                 }
-        return vhive_fail(err, ENOENT, "%s: --root %s is not a Windows root; Windows was "
-                          "found on %s", img->path, root_device, c->list);
+        return vhive_fail(err, ENOENT, "--root %s is not a Windows root; Windows was "
+                          "found on %s", root_device, c->list);
 }
 
 static bool looks_hibernated(const char *why)
 {
         return why && (strstr(why, "ibernat") || strstr(why, "Windows cache") ||
                        strstr(why, "unclean") || strstr(why, "Fast Restart"));
+}
+
+#define HIBERNATED "Windows was hibernated or shut down with Fast Startup; boot it and " \
+        "shut down fully, or disable Fast Startup; vhive will not delete hiberfil.sys"
+
+/* ntfs-3g falls back to a read-only mount, without failing, when Windows
+ * was hibernated or its log is unclean. */
+static int check_writable(struct vhive_backend *be, struct image *img, const char *dev,
+                          struct vhive_error *err)
+{
+        struct guestfs_statvfs *st = guestfs_statvfs(be->g, img->mnt);
+        bool ro = st && (st->flag & 1); /* ST_RDONLY */
+
+        if (!st)
+                return gfail(be, err, "cannot check the mount of %s", dev);
+        guestfs_free_statvfs(st);
+        if (!ro)
+                return 0;
+        guestfs_umount(be->g, img->mnt);
+        return vhive_fail(err, EROFS, "the Windows volume %s mounts only read-only: "
+                          HIBERNATED, dev);
 }
 
 static int mount_root(struct vhive_backend *be, struct image *img, const char *dev,
@@ -358,19 +380,16 @@ static int mount_root(struct vhive_backend *be, struct image *img, const char *d
 
         if (img->readonly) {
                 if (guestfs_mount_ro(be->g, dev, img->mnt) < 0)
-                        return gfail(be, err, "%s: cannot mount %s", img->path, dev);
+                        return gfail(be, err, "cannot mount %s", dev);
                 return 0;
         }
         if (guestfs_mount(be->g, dev, img->mnt) == 0)
-                return 0;
+                return check_writable(be, img, dev, err);
         why = guestfs_last_error(be->g);
         if (looks_hibernated(why))
-                return vhive_fail(err, EROFS, "%s: the Windows volume %s cannot be written: "
-                                  "Windows was hibernated or shut down with Fast Startup; "
-                                  "boot it and shut down fully, or disable Fast Startup; "
-                                  "vhive will not delete hiberfil.sys (%s)",
-                                  img->path, dev, why);
-        return gfail(be, err, "%s: cannot mount %s read-write", img->path, dev);
+                return vhive_fail(err, EROFS, "the Windows volume %s cannot be written: "
+                                  HIBERNATED " (%s)", dev, why);
+        return gfail(be, err, "cannot mount %s read-write", dev);
 }
 
 static void describe_partition(struct vhive_backend *be, struct image *img,
@@ -423,7 +442,7 @@ static int appliance_find_root(struct vhive_backend *be, size_t i, const char *r
                 img->have_mountpoint = true;
         }
         scan_roots(be, img, &c);
-        r = pick_root(img, &c, root_device, &pick, err);
+        r = pick_root(&c, root_device, &pick, err);
         if (r == 0)
                 r = mount_root(be, img, c.dev[pick], err);
         if (r < 0)
@@ -446,7 +465,7 @@ static int mounted_image(struct vhive_backend *be, size_t i, struct vhive_error 
         int r = check_image(be, i, err);
 
         if (r == 0 && !be->imgs[i].found)
-                r = vhive_fail(err, EINVAL, "%s: no Windows root mounted", be->imgs[i].path);
+                r = vhive_fail(err, EINVAL, "no Windows root mounted");
         return r;
 }
 
@@ -526,9 +545,9 @@ static int host_cksum(const char *path, uint32_t *crc_out, int64_t *size_out)
         return 0;
 }
 
-/* The uploaded copy must equal the host file, byte count and CRC. */
-static int verify_upload(struct vhive_backend *be, const char *tmp, const char *host_path,
-                         const char *guest_path, struct vhive_error *err)
+/* The file in the image must equal the host file, byte count and CRC. */
+static int verify_copy(struct vhive_backend *be, const char *tmp, const char *host_path,
+                       const char *guest_path, struct vhive_error *err)
 {
         _cleanup_free_ char *sum = NULL;
         uint32_t crc;
@@ -542,28 +561,7 @@ static int verify_upload(struct vhive_backend *be, const char *tmp, const char *
                 return gfail(be, err, "cannot checksum the new %s", guest_path);
         if (guestfs_filesize(be->g, tmp) != size || strtoul(sum, NULL, 10) != crc)
                 return vhive_fail(err, EIO, "the new %s did not arrive intact in the image "
-                                  "(size or CRC differ); the original is untouched",
-                                  guest_path);
-        return 0;
-}
-
-/* ntfs-3g gives a new file a default security descriptor: carry the
- * original's ACL and attributes (hidden, system...) over to its
- * replacement so that the hive stays protected. */
-static int copy_ntfs_security(struct vhive_backend *be, const char *from, const char *to,
-                              const char *guest_path, struct vhive_error *err)
-{
-        static const char *const names[] = { "system.ntfs_acl", "system.ntfs_attrib_be" };
-
-        for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
-                size_t len;
-                _cleanup_free_ char *val = guestfs_getxattr(be->g, from, names[k], &len);
-                if (!val)
-                        continue; /* not ntfs-3g, or nothing to carry */
-                if (guestfs_setxattr(be->g, names[k], val, (int)len, to) < 0)
-                        return gfail(be, err, "cannot give the new %s the original's %s",
-                                     guest_path, names[k]);
-        }
+                                  "(size or CRC differ)", guest_path);
         return 0;
 }
 
@@ -580,6 +578,12 @@ static char *temp_beside(const char *g)
         return s;
 }
 
+/* The new content goes beside first and is checked there, then is copied
+ * into the original file, which keeps its inode: ntfs-3g would give a
+ * renamed file its default security descriptor (Everyone: full control),
+ * and libguestfs cannot carry a binary descriptor over (its setxattr
+ * takes a C string).  If the copy is cut short, the checked new hive
+ * is still beside it under the temp name. */
 static int appliance_replace(struct vhive_backend *be, size_t i, const char *guest_path,
                              const char *host_path, struct vhive_error *err)
 {
@@ -595,17 +599,19 @@ static int appliance_replace(struct vhive_backend *be, size_t i, const char *gue
         if (guestfs_upload(be->g, host_path, tmp) < 0)
                 r = gfail(be, err, "cannot upload the new %s", guest_path);
         if (r == 0)
-                r = verify_upload(be, tmp, host_path, guest_path, err);
-        if (r == 0)
-                r = copy_ntfs_security(be, g, tmp, guest_path, err);
-        if (r == 0 && guestfs_rename(be->g, tmp, g) < 0)
-                r = gfail(be, err, "cannot rename the new %s into place", guest_path);
+                r = verify_copy(be, tmp, host_path, guest_path, err);
         if (r < 0) {
                 guestfs_rm_f(be->g, tmp);
                 return r;
         }
-        if (guestfs_sync(be->g) < 0)
-                return gfail(be, err, "cannot sync after writing %s", guest_path);
+        if (guestfs_cp(be->g, tmp, g) < 0 || guestfs_sync(be->g) < 0)
+                return gfail(be, err, "cannot write %s (the new hive is beside it as %s)",
+                             guest_path, strrchr(tmp, '/') + 1);
+        r = verify_copy(be, g, host_path, guest_path, err);
+        if (r < 0)
+                return r;
+        if (guestfs_rm(be->g, tmp) < 0 || guestfs_sync(be->g) < 0)
+                return gfail(be, err, "cannot remove %s", strrchr(tmp, '/') + 1);
         return 0;
 }
 

@@ -34,13 +34,12 @@ static const uint8_t vhdx_parent_locator_guid[16] = {
         0xab, 0xf7, 0xd3, 0xd8, 0x48, 0x34, 0xab, 0x0c,
 };
 
-static int read_at(int fd, void *buf, size_t len, off_t off, const char *path,
-                   struct vhive_error *err)
+static int read_at(int fd, void *buf, size_t len, off_t off, struct vhive_error *err)
 {
         ssize_t n = pread(fd, buf, len, off);
 
         if (n < 0)
-                return vhive_fail(err, errno, "cannot read %s: %m", path);
+                return vhive_fail(err, errno, "cannot read: %m");
         return (int)n;
 }
 
@@ -50,15 +49,15 @@ static int open_target(const char *path, off_t *size, struct vhive_error *err)
         int fd = open(path, O_RDONLY | O_CLOEXEC);
 
         if (fd < 0)
-                return vhive_fail(err, errno, "cannot open %s: %m", path);
+                return vhive_fail(err, errno, "cannot open: %m");
         if (fstat(fd, &st) < 0) {
                 int e = errno;
                 close(fd);
-                return vhive_fail(err, e, "cannot stat %s: %s", path, strerror(e));
+                return vhive_fail(err, e, "cannot stat: %s", strerror(e));
         }
         if (!S_ISREG(st.st_mode)) {
                 close(fd);
-                return vhive_fail(err, EINVAL, "%s is not a regular file", path);
+                return vhive_fail(err, EINVAL, "not a regular file");
         }
         *size = st.st_size;
         return fd;
@@ -74,7 +73,7 @@ int vhive_target_kind(const char *path, enum vhive_target_kind *kind,
 
         if (fd < 0)
                 return fd;
-        n = read_at(fd, magic, sizeof(magic), 0, path, err);
+        n = read_at(fd, magic, sizeof(magic), 0, err);
         if (n < 0)
                 return n;
         *kind = n == 4 && memcmp(magic, "regf", 4) == 0 ? VHIVE_KIND_HIVE : VHIVE_KIND_IMAGE;
@@ -109,7 +108,7 @@ static bool vhdx_region_table_ok(uint8_t *t)
 }
 
 /* Offset and length of the metadata region, from the first valid region table. */
-static int vhdx_metadata_region(int fd, const char *path, uint64_t *off, uint32_t *len,
+static int vhdx_metadata_region(int fd, uint64_t *off, uint32_t *len,
                                 struct vhive_error *err)
 {
         static const uint32_t tables[] = { VHDX_REGION_TABLE_1, VHDX_REGION_TABLE_2 };
@@ -118,7 +117,7 @@ static int vhdx_metadata_region(int fd, const char *path, uint64_t *off, uint32_
         if (!t)
                 return vhive_fail(err, ENOMEM, "out of memory");
         for (size_t k = 0; k < ARRAY_SIZE(tables); k++) {
-                int n = read_at(fd, t, VHDX_REGION_TABLE_SIZE, tables[k], path, err);
+                int n = read_at(fd, t, VHDX_REGION_TABLE_SIZE, tables[k], err);
                 if (n < 0)
                         return n;
                 if (n != VHDX_REGION_TABLE_SIZE || !vhdx_region_table_ok(t))
@@ -133,28 +132,28 @@ static int vhdx_metadata_region(int fd, const char *path, uint64_t *off, uint32_
                 }
                 break;
         }
-        return vhive_fail(err, EINVAL, "%s: damaged VHDX: no valid region table with a "
-                          "metadata region", path);
+        return vhive_fail(err, EINVAL, "damaged VHDX: no valid region table with a "
+                          "metadata region");
 }
 
-static int vhdx_has_parent(int fd, const char *path, bool *has_parent,
+static int vhdx_has_parent(int fd, bool *has_parent,
                            struct vhive_error *err)
 {
         _cleanup_free_ uint8_t *t = malloc(VHDX_METADATA_TABLE_SIZE);
         uint64_t off = 0;
         uint32_t len = 0, count;
-        int r = vhdx_metadata_region(fd, path, &off, &len, err);
+        int r = vhdx_metadata_region(fd, &off, &len, err);
 
         if (r < 0)
                 return r;
         if (!t)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        r = read_at(fd, t, VHDX_METADATA_TABLE_SIZE, (off_t)off, path, err);
+        r = read_at(fd, t, VHDX_METADATA_TABLE_SIZE, (off_t)off, err);
         if (r < 0)
                 return r;
         if (r != VHDX_METADATA_TABLE_SIZE || len < VHDX_METADATA_TABLE_SIZE ||
             memcmp(t, "metadata", 8) != 0)
-                return vhive_fail(err, EINVAL, "%s: damaged VHDX: no metadata table", path);
+                return vhive_fail(err, EINVAL, "damaged VHDX: no metadata table");
         *has_parent = false;
         count = (uint32_t)t[10] | (uint32_t)t[11] << 8; /* after 2 reserved bytes */
         for (uint32_t e = 0; e < count && e < 2047; e++)
@@ -169,7 +168,7 @@ static void set_format(struct vhive_image_info *info, const char *format, const 
         snprintf(info->label, sizeof(info->label), "%s", label);
 }
 
-static int detect_vhd(const uint8_t *footer, const char *path, struct vhive_image_info *info,
+static int detect_vhd(const uint8_t *footer, struct vhive_image_info *info,
                       struct vhive_error *err)
 {
         info->vhd_disk_type = vhive_be32(footer + 60);
@@ -185,8 +184,8 @@ static int detect_vhd(const uint8_t *footer, const char *path, struct vhive_imag
                 info->vhd_differencing = true;
                 return 0;
         }
-        return vhive_fail(err, EINVAL, "%s: damaged VHD: unknown disk type %u in the footer",
-                          path, info->vhd_disk_type);
+        return vhive_fail(err, EINVAL, "damaged VHD: unknown disk type %u in the footer",
+                          info->vhd_disk_type);
 }
 
 int vhive_image_detect(const char *path, struct vhive_image_info *info,
@@ -200,29 +199,29 @@ int vhive_image_detect(const char *path, struct vhive_image_info *info,
         if (fd < 0)
                 return fd;
         memset(info, 0, sizeof(*info));
-        n = read_at(fd, head, sizeof(head), 0, path, err);
+        n = read_at(fd, head, sizeof(head), 0, err);
         if (n < 0)
                 return n;
         if (memcmp(head, "vhdxfile", 8) == 0) {
                 set_format(info, "vhdx", "VHDX");
-                return vhdx_has_parent(fd, path, &info->vhdx_has_parent, err);
+                return vhdx_has_parent(fd, &info->vhdx_has_parent, err);
         }
         if (memcmp(head, "QFI\xfb", 4) == 0) {
                 set_format(info, "qcow2", "qcow2");
                 return 0;
         }
         if (size >= VHD_FOOTER) {
-                n = read_at(fd, footer, VHD_FOOTER, size - VHD_FOOTER, path, err);
+                n = read_at(fd, footer, VHD_FOOTER, size - VHD_FOOTER, err);
                 if (n < 0)
                         return n;
                 if (n == VHD_FOOTER && memcmp(footer, "conectix", 8) == 0)
-                        return detect_vhd(footer, path, info, err);
+                        return detect_vhd(footer, info, err);
         }
         if (memcmp(head, "conectix", 8) == 0) {
-                n = read_at(fd, footer, VHD_FOOTER, 0, path, err);
+                n = read_at(fd, footer, VHD_FOOTER, 0, err);
                 if (n < 0)
                         return n;
-                return detect_vhd(footer, path, info, err);
+                return detect_vhd(footer, info, err);
         }
         set_format(info, "raw", "raw");
         return 0;
@@ -291,19 +290,18 @@ static int find_sibling(const char *dir, const char *stem, char *lok, char *vers
         return 0;
 }
 
-static int refuse_differencing(const char *path, const struct vhive_image_info *info,
-                               struct vhive_error *err)
+static int refuse_differencing(const struct vhive_image_info *info, struct vhive_error *err)
 {
         if (info->vhd_differencing)
-                return vhive_fail(err, EPERM, "%s is a differencing VHD (footer disk type 4): "
-                                  "it holds only the changes against its parent, and qemu "
-                                  "would read the parent's sectors as zeros; merge the chain "
-                                  "into a standalone disk first and run vhive on that", path);
+                return vhive_fail(err, EPERM, "a differencing VHD (footer disk type 4): it "
+                                  "holds only the changes against its parent, and qemu would "
+                                  "read the parent's sectors as zeros; merge the chain into a "
+                                  "standalone disk first and run vhive on that");
         if (info->vhdx_has_parent)
-                return vhive_fail(err, EPERM, "%s is a differencing VHDX (its metadata holds "
-                                  "a parent locator): it holds only the changes against its "
+                return vhive_fail(err, EPERM, "a differencing VHDX (its metadata holds a "
+                                  "parent locator): it holds only the changes against its "
                                   "parent; merge the chain into a standalone disk first and "
-                                  "run vhive on that", path);
+                                  "run vhive on that");
         return 0;
 }
 
@@ -312,14 +310,14 @@ static int refuse_read_only(const char *path, struct vhive_error *err)
         struct stat st;
 
         if (stat(path, &st) < 0)
-                return vhive_fail(err, errno, "cannot stat %s: %m", path);
+                return vhive_fail(err, errno, "cannot stat: %m");
         /* No write bit at all: marked read-only on purpose (a PVS vDisk in
          * standard mode), even when root could write it anyway. */
         if (access(path, W_OK) < 0 || !(st.st_mode & 0222))
-                return vhive_fail(err, EROFS, "%s is read-only: make it writable if it "
-                                  "really should be changed (a PVS vDisk in standard mode "
+                return vhive_fail(err, EROFS, "the image file is read-only: make it writable "
+                                  "if it really should change (a PVS vDisk in standard mode "
                                   "must be switched to private mode or versioned first), "
-                                  "or use check or --dry-run to only read it", path);
+                                  "or use check or --dry-run to only read it");
         return 0;
 }
 
@@ -328,7 +326,7 @@ int vhive_image_refusals(const char *path, const struct vhive_image_info *info,
 {
         _cleanup_free_ char *dir = NULL, *stem = NULL;
         char lok[256] = "", version[256] = "";
-        int r = refuse_differencing(path, info, err);
+        int r = refuse_differencing(info, err);
 
         if (r < 0 || !for_write)
                 return r;
@@ -339,17 +337,17 @@ int vhive_image_refusals(const char *path, const struct vhive_image_info *info,
                 return vhive_fail(err, ENOMEM, "out of memory");
         r = find_sibling(dir, stem, lok, version, sizeof(lok));
         if (r < 0)
-                return vhive_fail(err, -r, "cannot list the folder of %s: %s", path,
+                return vhive_fail(err, -r, "cannot list the image's folder: %s",
                                   strerror(-r));
         if (*lok)
-                return vhive_fail(err, EBUSY, "%s is in use: %s beside it means a PVS target "
-                                  "has it open; shut the targets down first, or if the lock "
-                                  "is stale (after a target failure) release it and run "
-                                  "again, or pass --force", path, lok);
+                return vhive_fail(err, EBUSY, "the vDisk is in use: %s beside it means a PVS "
+                                  "target has it open; shut the targets down first, or if "
+                                  "the lock is stale (after a target failure) release it "
+                                  "and run again, or pass --force", lok);
         if (*version)
-                return vhive_fail(err, EPERM, "%s has versions (%s beside it): writing to a "
-                                  "base changes its DataWriteGuid and breaks every version "
-                                  "chained to it; edit the newest version instead (or merge "
-                                  "the versions first), or pass --force", path, version);
+                return vhive_fail(err, EPERM, "the vDisk has versions (%s beside it): writing "
+                                  "to a base changes its DataWriteGuid and breaks every "
+                                  "version chained to it; edit the newest version instead "
+                                  "(or merge the versions first), or pass --force", version);
         return 0;
 }

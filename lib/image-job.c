@@ -216,21 +216,18 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
                      void *const *ctxs, const struct vhive_job_opts *o,
                      struct vhive_job_result *results)
 {
-        const struct vhive_backend_ops *ops = o->backend ? o->backend : vhive_backend_by_name(NULL);
+        const struct vhive_backend_ops *ops = o->backend;
         _cleanup_free_ struct vhive_image_spec *specs = calloc(n + 1, sizeof(*specs));
         _cleanup_free_ size_t *map = calloc(n + 1, sizeof(*map));
         struct vhive_backend *be = NULL;
         struct vhive_error err = { 0 };
         size_t count = 0;
-        int ret;
+        int ret = 0;
 
         if (!specs || !map)
                 ret = vhive_fail(&err, ENOMEM, "out of memory");
         else if (!ops)
-                ret = vhive_fail(&err, EINVAL, "unknown backend '%s' (VHIVE_BACKEND)",
-                                 getenv("VHIVE_BACKEND"));
-        else
-                ret = 0;
+                ret = vhive_backend_load(NULL, &ops, &err);
         for (size_t i = 0; i < n && ret < 0; i++)
                 results[i] = (struct vhive_job_result){ .status = ret, .err = err,
                                                         .is_image = true };

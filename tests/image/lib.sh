@@ -1,0 +1,86 @@
+# Sourced by the tests of the 'image' suite.  Expects STAMP (the fixture
+# stamp written by mkimages.sh) and VHIVE in the environment.
+set -u
+
+IMAGES=$(dirname "$STAMP")/images
+FIXTURES=${FIXTURES:-$BUILDDIR/tests/fixtures}
+failures=0
+
+skip() {
+        echo "SKIP: $*" >&2
+        exit 77
+}
+
+fail() {
+        echo "FAIL: $*" >&2
+        failures=$((failures + 1))
+}
+
+ok() {
+        echo "ok: $*"
+}
+
+finish() {
+        if [ "$failures" -ne 0 ]; then
+                echo "$failures failure(s)" >&2
+                exit 1
+        fi
+        exit 0
+}
+
+[ -f "$STAMP" ] || skip "no fixture images ($STAMP missing)"
+if [ "$(head -c 5 "$STAMP")" = "SKIP:" ]; then
+        cat "$STAMP" >&2
+        exit 77
+fi
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/vhive-image-test.XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
+cd "$SCRATCH"
+
+# copy NAME [AS]: a private copy of a fixture image.
+copy() {
+        cp --sparse=always "$IMAGES/$1" "${2:-$1}"
+}
+
+sums() {
+        sha256sum "$@"
+}
+
+# expect_rc WANT WHAT CMD...: runs CMD (stdout to out, stderr to err).
+expect_rc() {
+        local want=$1 what=$2 rc=0
+        shift 2
+        "$@" >out 2>err || rc=$?
+        if [ "$rc" -eq "$want" ]; then
+                ok "$what: exit $rc"
+        else
+                fail "$what: exit $rc, expected $want"
+                sed 's/^/  | /' err | grep -v '^  | libguestfs: \|^  | commandrvf\|^  | guestfsd' \
+                        | tail -n 30 >&2
+        fi
+}
+
+# Appliance launches seen in -v output.
+launches() {
+        grep -c '^libguestfs: launch: backend=' "$1" || true
+}
+
+# The appliance died or could not start at all: nothing here can be tested.
+skip_if_no_appliance() {
+        if grep -q 'cannot launch the libguestfs appliance' "$1"; then
+                grep 'cannot launch' "$1" >&2
+                skip "the libguestfs appliance cannot launch"
+        fi
+}
+
+# hive_values HIVE: every value under Tcpip\Parameters of the current set,
+# as "path,type,data" (reglookup; modification times dropped).
+hive_values() {
+        reglookup -H -p /ControlSet001/Services/Tcpip/Parameters "$1" |
+                grep -v '^[^,]*,KEY,' | cut -d, -f1-3 | sort
+}
+
+json() { # FILE FILTER
+        jq -r "$2" "$1"
+}

@@ -1,0 +1,132 @@
+#!/bin/bash
+# Refusals and batches.  Every refusal exits 2 with its reason and leaves
+# the image byte-identical:
+#   1. the refusals that need no appliance (differencing VHD and VHDX, .lok,
+#      version siblings, read-only file): no launch at all;
+#   2. a batch of two good images among every kind of bad one: the good
+#      ones are fixed, each bad one reported, exit 2, ONE launch;
+#   3. --force and --root override what they should: one launch;
+#   4. check reads a hibernated volume that scrub must refuse: one launch.
+. "$(dirname "$0")/lib.sh"
+
+# A differencing VHD: footer disk type 4 (both copies), checksums fixed.
+make_differencing_vhd() {
+        python3 - "$1" <<'EOF'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(0, 2)
+    for off in (0, f.tell() - 512):
+        f.seek(off)
+        footer = bytearray(f.read(512))
+        footer[60:64] = struct.pack(">I", 4)
+        footer[64:68] = b"\0\0\0\0"
+        footer[64:68] = struct.pack(">I", ~sum(footer) & 0xffffffff)
+        f.seek(off)
+        f.write(footer)
+EOF
+}
+
+# A differencing VHDX: a parent locator item added to the metadata table.
+make_differencing_vhdx() {
+        python3 - "$1" <<'EOF'
+import struct, sys, uuid
+with open(sys.argv[1], "r+b") as f:
+    f.seek(192 * 1024)
+    table = f.read(64 * 1024)
+    assert table[:4] == b"regi"
+    meta = uuid.UUID("8B7CA206-4790-4B9A-B8FE-575F050F886E").bytes_le
+    for e in range(struct.unpack_from("<I", table, 8)[0]):
+        guid, off = struct.unpack_from("<16sQ", table, 16 + 32 * e)
+        if guid == meta:
+            break
+    f.seek(off)
+    md = bytearray(f.read(64 * 1024))
+    assert md[:8] == b"metadata"
+    n = struct.unpack_from("<H", md, 10)[0]
+    entry = bytearray(md[32:64])
+    entry[:16] = uuid.UUID("A8D35F2D-B30B-454D-ABF7-D3D84834AB0C").bytes_le
+    md[32 + 32 * n:64 + 32 * n] = entry
+    struct.pack_into("<H", md, 10, n + 1)
+    f.seek(off)
+    f.write(md)
+EOF
+}
+
+# --- 1. refused before any launch -------------------------------------------------
+copy mbr-dyn.vhd diff.vhd && make_differencing_vhd diff.vhd
+copy gpt.vhdx diffx.vhdx && make_differencing_vhdx diffx.vhdx
+copy mbr.vhdx lok.vhdx && : > lok.lok
+copy gpt.vhdx base.vhdx && : > base.2.avhdx
+copy mbr.qcow2 ro.qcow2 && chmod 0444 ro.qcow2
+early="diff.vhd diffx.vhdx lok.vhdx base.vhdx ro.qcow2"
+sums $early > early.sum
+expect_rc 2 "scrub of five images refused without an appliance" \
+        "$VHIVE" scrub -v $early
+[ "$(launches err)" -eq 0 ] && ok "no launch" || fail "$(launches err) launches for nothing"
+expect_msg() { # IMAGE TEXT
+        if grep -q "^vhive: $1: .*$2" err; then
+                ok "$1: says '$2'"
+        else
+                fail "$1: no message with '$2'"
+                grep "^vhive: $1:" err >&2
+        fi
+}
+expect_msg diff.vhd "differencing VHD (footer disk type 4).*merge the chain"
+expect_msg diffx.vhdx "differencing VHDX.*parent locator"
+expect_msg lok.vhdx "in use: lok.lok beside it.*--force"
+expect_msg base.vhdx "has versions (base.2.avhdx beside it).*DataWriteGuid.*--force"
+expect_msg ro.qcow2 "read-only.*--dry-run"
+sha256sum --quiet -c early.sum || fail "a refused image changed"
+# Differencing disks are refused even for reading; the rest only for writing.
+expect_rc 2 "check of a differencing VHD" "$VHIVE" check diff.vhd
+expect_msg diff.vhd "differencing VHD"
+
+# --- 2. a batch: good ones fixed, bad ones reported, one launch ----------------------
+copy mbr.vhdx good1.vhdx
+copy gpt.qcow2 good2.qcow2
+copy tworoots.raw
+copy nowin.raw
+copy hiber.raw
+head -c 1048576 /dev/urandom > junk.qcow2 && printf 'QFI\373' |
+        dd of=junk.qcow2 conv=notrunc status=none
+bad="lok.vhdx base.vhdx diff.vhd tworoots.raw nowin.raw hiber.raw junk.qcow2 ro.qcow2"
+sums $bad > bad.sum
+expect_rc 2 "batch of 2 good and 8 bad images" \
+        "$VHIVE" scrub -v --json good1.vhdx $bad good2.qcow2
+skip_if_no_appliance err
+[ "$(launches err)" -eq 1 ] && ok "one launch for the batch" || fail "$(launches err) launches"
+cp out batch.json
+expect_msg tworoots.raw "several Windows roots (/dev/sd.1, /dev/sd.2).*--root"
+expect_msg nowin.raw "no Windows found"
+expect_msg hiber.raw "Windows was hibernated or shut down with Fast Startup.*hiberfil.sys"
+expect_msg junk.qcow2 "cannot be opened as qcow2"
+sha256sum --quiet -c bad.sum || fail "a refused image of the batch changed"
+for img in good1.vhdx good2.qcow2; do
+        [ "$(json batch.json ".targets[] | select(.path == \"$img\") | \"\(.ok) \(.written)\"")" \
+                = "true true" ] && ok "$img fixed in the batch" || fail "$img not fixed"
+done
+
+# --- 3. --force and --root ---------------------------------------------------------
+# good1 again: already fixed by the batch, so nothing left to blank.
+expect_rc 0 "--force over .lok and versions, --root 2 for two roots" \
+        "$VHIVE" scrub -v --json --force --root 2 good1.vhdx lok.vhdx tworoots.raw
+[ "$(launches err)" -eq 1 ] && ok "one launch" || fail "$(launches err) launches"
+cp out force.json
+for t in "good1.vhdx false" "lok.vhdx true" "tworoots.raw true"; do
+        set -- $t
+        got=$(json force.json ".targets[] | select(.path == \"$1\") | .written")
+        [ "$got" = "$2" ] && ok "$1 written: $got" || fail "$1 written: $got, expected $2"
+done
+[ "$(json force.json '.targets[] | select(.path == "tworoots.raw") | .device')" = /dev/sdc2 ] &&
+        ok "--root 2 picked partition 2" || fail "--root 2 did not pick /dev/sdc2"
+
+# --- 4. read-only work on a hibernated volume; good2 was fixed by the batch -----------
+sums hiber.raw good2.qcow2 > ro.sum
+expect_rc 1 "check of a hibernated volume (stale) and a fixed image" \
+        "$VHIVE" check --json hiber.raw good2.qcow2
+cp out check.json
+[ "$(json check.json '.targets[] | select(.path == "good2.qcow2") | .ok')" = true ] &&
+        ok "good2.qcow2 checks clean" || fail "good2.qcow2 does not check clean"
+sha256sum --quiet -c ro.sum || fail "check changed an image"
+
+finish
