@@ -24,7 +24,7 @@
 #include "macro.h"
 #include "ntfs-device.h"
 
-#define COPY_CHUNK (1u << 20)
+#define COPY_CHUNK (4u << 20)
 #define TMP_NEW ".vhive-new"
 #define TMP_OLD ".vhive-old"
 /* The DOS attributes a replacement inherits from the file it replaces. */
@@ -761,8 +761,9 @@ int vhive_ntfs_truncate(struct vhive_ntfs *v, const char *path, struct vhive_err
                 file_close(&f);
                 return r;
         }
-        r = file_close_checked(v, &f, path, err);
-        return r < 0 ? r : barrier(v, err);
+        /* No barrier: nothing later depends on this reaching the disk
+         * first, and closing flushes. */
+        return file_close_checked(v, &f, path, err);
 }
 
 /* ---- names: link and unlink --------------------------------------------- */
@@ -986,7 +987,7 @@ static int read_inherit(struct vhive_ntfs *v, u64 ref, struct inherit *in,
         return 0;
 }
 
-/* Steps, each followed by a barrier, with the content reachable after each:
+/* Steps 1-4 each end with a barrier; what is reachable after each:
  *   1. write NAME.vhive-new, read it back and compare      old at NAME
  *   2. link the old file as NAME.vhive-old                 old at NAME
  *   3. remove the name NAME                                old at NAME.vhive-old
@@ -995,7 +996,10 @@ static int read_inherit(struct vhive_ntfs *v, u64 ref, struct inherit *in,
  * libntfs-3g has no atomic rename (its FUSE rename is link + unlink), so
  * between 3 and 4 NAME is absent; the old content is whole under
  * NAME.vhive-old and the new under NAME.vhive-new, never a mix.  A failure
- * at 4 links the old file back as NAME. */
+ * at 4 links the old file back as NAME.  The barrier after 4 also orders
+ * the new hive before anything the caller does next (truncating the logs
+ * of a replayed hive must not reach the disk before it); step 5 is only
+ * cleanup and is flushed when the disk is closed. */
 static int switch_names(struct vhive_ntfs *v, u64 dir_ref, const char *name, u64 old_ref,
                         u64 new_ref, const char *tmp_new, const char *tmp_old,
                         struct vhive_error *err)
@@ -1025,9 +1029,7 @@ static int switch_names(struct vhive_ntfs *v, u64 dir_ref, const char *name, u64
                                   "intact as %s)", e2.msg, name, tmp_old);
         }
         r = unlink_name(v, dir_ref, tmp_new, err);
-        if (r == 0)
-                r = unlink_name(v, dir_ref, tmp_old, err);
-        return r == 0 ? barrier(v, err) : r;
+        return r == 0 ? unlink_name(v, dir_ref, tmp_old, err) : r;
 }
 
 int vhive_ntfs_replace(struct vhive_ntfs *v, const char *path, const char *host_path,

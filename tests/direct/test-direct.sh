@@ -8,7 +8,7 @@
 # usage: test-direct.sh DIRECT_TOOL
 set -euo pipefail
 
-T=${1:?usage: test-direct.sh DIRECT_TOOL}
+T=$(realpath "${1:?usage: test-direct.sh DIRECT_TOOL}")
 for prog in mkntfs sfdisk qemu-img qemu-nbd ntfsfix ntfsls ntfscat; do
         if ! command -v "$prog" >/dev/null; then
                 echo "skip: $prog not installed" >&2

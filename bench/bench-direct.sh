@@ -1,0 +1,158 @@
+#!/bin/bash
+# bench-direct.sh [-r RUNS] [-a APPLIANCE_RUNS] [-p seed|lease] [-o OUTDIR] [HIVE]
+#
+# The direct backend against the appliance backend and against the floor,
+# on the same VHDX (a GPT disk, one NTFS partition spanning it, HIVE as
+# Windows/System32/config/SYSTEM):
+#   direct     VHIVE_BACKEND=direct    vhive scrub 2G.vhdx
+#   appliance  VHIVE_BACKEND=appliance vhive scrub 2G.vhdx
+#   direct100  VHIVE_BACKEND=direct    vhive scrub 100G.vhdx  (same content, sparse)
+#   hivefile   vhive scrub HIVE-copy                            (the hive file alone)
+#   cp         cp HIVE x                         (the floor: reading + writing it)
+# Every run works on a fresh copy (hyperfine --prepare), so each one writes.
+# Prints medians and ratios.  Targets (issue 6): appliance/direct >= 50,
+# direct/cp <= 5, direct100/direct about 1.
+#
+# HIVE defaults to one made by gen-large-hive.sh.  vhive is $VHIVE, else
+# build*/cmd/vhive; direct-tool (builds the images) is $DIRECT_TOOL, else
+# build*/tests/direct/direct-tool.  Needs hyperfine, jq, mkntfs, sfdisk,
+# qemu-img.  -a 0 skips the appliance (about 20 s a run without KVM).
+set -euo pipefail
+
+runs=10
+aruns=3
+profile=lease
+outdir=
+while getopts r:a:p:o: opt; do
+        case $opt in
+        r) runs=$OPTARG ;;
+        a) aruns=$OPTARG ;;
+        p) profile=$OPTARG ;;
+        o) outdir=$OPTARG ;;
+        *) exit 2 ;;
+        esac
+done
+shift $((OPTIND - 1))
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+
+die() {
+        echo "bench-direct.sh: $*" >&2
+        exit 1
+}
+
+need() {
+        for p in "$@"; do
+                command -v "$p" >/dev/null 2>&1 || die "$p not found"
+        done
+}
+
+# find VAR RELPATH: $VAR, else the first build*/RELPATH of this tree
+find_built() {
+        local v=${!1:-}
+        if [[ -n $v ]]; then
+                echo "$v"
+                return
+        fi
+        for v in "$root"/build/"$2" "$root"/build*/"$2"; do
+                if [[ -x $v ]]; then
+                        echo "$v"
+                        return
+                fi
+        done
+        die "no $2: build the tree (ninja -C build) or set $1"
+}
+
+need hyperfine jq mkntfs sfdisk qemu-img qemu-nbd
+vhive=$(find_built VHIVE cmd/vhive)
+tool=$(find_built DIRECT_TOOL tests/direct/direct-tool)
+[[ -n $outdir ]] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/bench-direct.XXXXXX")
+mkdir -p "$outdir"
+outdir=$(cd "$outdir" && pwd)
+cd "$outdir"
+
+if [[ $# -ge 1 ]]; then
+        cp "$1" hive
+else
+        "$here/gen-large-hive.sh" hive
+fi
+
+# make_vhdx SIZE_GIB OUT: GPT, one basic-data partition from 1 MiB to 1 MiB
+# before the end, NTFS on it holding the hive and empty logs.
+make_vhdx() {
+        local gib=$1 out=$2 sectors part_sectors cfg=/Windows/System32/config
+        sectors=$((gib * 1024 * 1024 * 2))
+        part_sectors=$((sectors - 4096))
+        rm -f disk.raw part.ntfs
+        truncate -s "${gib}G" disk.raw
+        sfdisk -q disk.raw >/dev/null <<EOF
+label: gpt
+start=2048, size=$part_sectors, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
+EOF
+        truncate -s $((part_sectors * 512)) part.ntfs
+        mkntfs -F -f -Q -q part.ntfs 2>/dev/null
+        : >empty
+        "$tool" --volume 0 part.ntfs raw mkdir /Windows mkdir /Windows/System32 \
+                mkdir $cfg put $cfg/SYSTEM hive put $cfg/SYSTEM.LOG1 empty \
+                put $cfg/SYSTEM.LOG2 empty
+        head -c 1M disk.raw >head.raw
+        tail -c 1M disk.raw >tail.raw
+        # qemu-img convert concatenates its sources, keeping holes as holes
+        qemu-img convert -f raw -O vhdx head.raw part.ntfs tail.raw "$out"
+        rm -f disk.raw part.ntfs head.raw tail.raw empty
+}
+
+make_vhdx 2 base2.vhdx
+make_vhdx 100 base100.vhdx
+size=$(stat -c %s hive)
+echo "hive: $size bytes; base2.vhdx $(stat -c %s base2.vhdx) bytes (2 GiB virtual)," \
+        "base100.vhdx $(stat -c %s base100.vhdx) bytes (100 GiB virtual)"
+echo "vhive: $vhive, profile $profile, $runs runs ($aruns for the appliance)"
+
+scrub() { # BACKEND IMAGE
+        echo "env VHIVE_BACKEND=$1 '$vhive' scrub --profile $profile '$outdir/$2'"
+}
+
+# Each command must work once before it is timed.
+cp base2.vhdx w2.vhdx
+eval "$(scrub direct w2.vhdx)" >/dev/null || die "direct scrub failed"
+
+hyperfine --style basic --runs "$runs" --warmup 1 --export-json direct.json \
+        --prepare "cp --sparse=always base2.vhdx w2.vhdx" -n direct "$(scrub direct w2.vhdx)" \
+        --prepare "cp --sparse=always base100.vhdx w100.vhdx" \
+        -n direct100 "$(scrub direct w100.vhdx)" \
+        --prepare "cp hive whive" -n hivefile "'$vhive' scrub --profile $profile whive" \
+        --prepare "rm -f x" -n cp "cp hive x"
+if ((aruns > 0)); then
+        hyperfine --style basic --runs "$aruns" --export-json appliance.json \
+                --prepare "cp --sparse=always base2.vhdx w2.vhdx" \
+                -n appliance "$(scrub appliance w2.vhdx)"
+fi
+
+median() { # FILE NAME
+        jq -r --arg n "$2" '.results[] | select(.command == $n) | .median' "$1"
+}
+
+t_direct=$(median direct.json direct)
+t_direct100=$(median direct.json direct100)
+t_hivefile=$(median direct.json hivefile)
+t_cp=$(median direct.json cp)
+t_app=0
+((aruns > 0)) && t_app=$(median appliance.json appliance)
+
+awk -v d="$t_direct" -v d100="$t_direct100" -v hf="$t_hivefile" -v c="$t_cp" \
+    -v a="$t_app" 'BEGIN {
+        printf "\nmedian direct (2 GiB VHDX)    %9.1f ms\n", d * 1000
+        printf "median direct (100 GiB VHDX)  %9.1f ms\n", d100 * 1000
+        if (a > 0)
+                printf "median appliance (2 GiB VHDX) %9.1f ms\n", a * 1000
+        printf "median vhive scrub hive file  %9.1f ms\n", hf * 1000
+        printf "median cp of the hive (floor) %9.1f ms\n", c * 1000
+        if (a > 0)
+                printf "ratio appliance/direct        %9.1f   (target >= 50)\n", a / d
+        printf "ratio direct/cp               %9.1f   (target <= 5)\n", d / c
+        printf "ratio direct/hive file        %9.1f\n", d / hf
+        printf "ratio direct100/direct        %9.2f   (target about 1)\n", d100 / d
+}'
+echo "results: $outdir/direct.json${aruns:+, $outdir/appliance.json}"
