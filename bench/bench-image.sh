@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# bench-image.sh [-r RUNS] [IMAGE.vhdx]: issue "vhive on vDisk images", in one run
+# on the same fixture VHDX (made by mkbench-image.sh when not given):
+#   vhive scrub IMAGE               (appliance backend, one launch)
+#   the virt-win-reg workflow       (Select\Current, export Interfaces to learn
+#                                    the GUIDs, --merge a .reg: three launches)
+#   guestfish --ro -a IMAGE run     (a bare appliance launch: the floor)
+#   vhive scrub on 8 images at once (one launch for all)
+# Prints medians and the ratios; hyperfine's JSON stays in the work folder.
+set -euo pipefail
+
+runs=3
+while getopts r: opt; do
+        case $opt in
+        r) runs=$OPTARG ;;
+        *) exit 2 ;;
+        esac
+done
+shift $((OPTIND - 1))
+here=$(cd "$(dirname "$0")/.." && pwd)
+vhive=${VHIVE:-$here/build/cmd/vhive}
+work=$(mktemp -d "${TMPDIR:-/tmp}/vhive-benchimage.XXXXXX")
+echo "work folder: $work"
+image=${1:-}
+if [ -z "$image" ]; then
+        image=$work/fixture.vhdx
+        "$here/bench/mkbench-image.sh" "$image" 2G
+fi
+export VHIVE_BACKEND=appliance
+
+# The workflow a user needs with virt-win-reg for the same result.
+cat > "$work/virt-win-reg-workflow.sh" <<'WF'
+#!/usr/bin/env bash
+set -euo pipefail
+img=$1 work=$2
+cur=$(virt-win-reg --format vhdx "$img" 'HKLM\SYSTEM\Select' Current)
+cs=$(printf 'ControlSet%03d' "$((cur))")
+virt-win-reg --format vhdx "$img" "HKLM\\SYSTEM\\$cs\\Services\\Tcpip\\Parameters\\Interfaces" \
+        > "$work/ifaces.reg"
+{
+        printf 'Windows Registry Editor Version 5.00\n\n'
+        printf '[HKEY_LOCAL_MACHINE\\SYSTEM\\%s\\Services\\Tcpip\\Parameters]\n"NameServer"=""\n\n' "$cs"
+        grep -o '^\[.*\\Interfaces\\{[^]]*}\]' "$work/ifaces.reg" | while read -r key; do
+                printf '%s\n' "$key"
+                for v in NameServer Domain DhcpIPAddress DhcpSubnetMask DhcpServer \
+                         DhcpNameServer DhcpDefaultGateway; do
+                        printf '"%s"=""\n' "$v"
+                done
+                printf '\n'
+        done
+} > "$work/blank.reg"
+virt-win-reg --merge --format vhdx "$img" "$work/blank.reg"
+WF
+chmod +x "$work/virt-win-reg-workflow.sh"
+
+for i in 1 2 3 4 5 6 7 8; do cp --sparse=always "$image" "$work/img$i.vhdx"; done
+fresh="cp --sparse=always $image $work/img1.vhdx"
+fresh8="for i in 1 2 3 4 5 6 7 8; do cp --sparse=always $image $work/img\$i.vhdx; done"
+
+hyperfine --runs "$runs" --export-json "$work/image.json" \
+        -n vhive --prepare "$fresh" "$vhive scrub $work/img1.vhdx" \
+        -n virt-win-reg --prepare "$fresh" "$work/virt-win-reg-workflow.sh $work/img1.vhdx $work" \
+        -n bare-launch "guestfish --ro --format=vhdx -a $work/img1.vhdx run" \
+        -n vhive-8-images --prepare "$fresh8" \
+        "$vhive scrub $(printf "$work/img%d.vhdx " 1 2 3 4 5 6 7 8)"
+
+python3 - "$work/image.json" <<'PY'
+import json, statistics, sys
+r = {x["command"]: statistics.median(x["times"]) for x in json.load(open(sys.argv[1]))["results"]}
+for k, v in r.items():
+    print(f"{k:16s} median {v:7.2f} s")
+print(f"virt-win-reg workflow / vhive : {r['virt-win-reg'] / r['vhive']:.2f}x  (target >= 2.5)")
+print(f"vhive / bare launch          : {r['vhive'] / r['bare-launch']:.2f}x  (target <= 1.3)")
+print(f"8 images / 1 image           : {r['vhive-8-images'] / r['vhive']:.2f}x  (target <= 1.6)")
+PY
