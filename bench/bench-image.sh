@@ -57,11 +57,13 @@ for i in 1 2 3 4 5 6 7 8; do cp --sparse=always "$image" "$work/img$i.vhdx"; don
 fresh="cp --sparse=always $image $work/img1.vhdx"
 fresh8="for i in 1 2 3 4 5 6 7 8; do cp --sparse=always $image $work/img\$i.vhdx; done"
 
+# hyperfine pairs the Nth -n and --prepare with the Nth command.
 hyperfine --runs "$runs" --export-json "$work/image.json" \
-        -n vhive --prepare "$fresh" "$vhive scrub $work/img1.vhdx" \
-        -n virt-win-reg --prepare "$fresh" "$work/virt-win-reg-workflow.sh $work/img1.vhdx $work" \
-        -n bare-launch "guestfish --ro --format=vhdx -a $work/img1.vhdx run" \
-        -n vhive-8-images --prepare "$fresh8" \
+        -n vhive -n virt-win-reg -n bare-launch -n vhive-8-images \
+        --prepare "$fresh" --prepare "$fresh" --prepare true --prepare "$fresh8" \
+        "$vhive scrub $work/img1.vhdx" \
+        "$work/virt-win-reg-workflow.sh $work/img1.vhdx $work" \
+        "guestfish --ro --format=vhdx -a $work/img1.vhdx run" \
         "$vhive scrub $(printf "$work/img%d.vhdx " 1 2 3 4 5 6 7 8)"
 
 python3 - "$work/image.json" <<'PY'
