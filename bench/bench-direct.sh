@@ -52,7 +52,7 @@ need() {
 find_built() {
         local v=${!1:-}
         if [[ -n $v ]]; then
-                echo "$v"
+                realpath "$v"
                 return
         fi
         for v in "$root"/build/"$2" "$root"/build*/"$2"; do

@@ -196,9 +196,11 @@ static void device_name(const struct vhive_partition *p, char *buf, size_t len)
 enum probe { PROBE_NOT_NTFS, PROBE_NO_WINDOWS, PROBE_WINDOWS, PROBE_FAILED };
 
 /* Read-only look at a partition: NTFS?  Windows/System32/config/SYSTEM?
- * Fills config (real spelling) when Windows is there. */
+ * Fills config (real spelling) when Windows is there, and then hands the
+ * read-only mount over in *keep when keep is not NULL. */
 static enum probe probe(struct direct_image *im, const struct vhive_partition *p,
-                        char *config, size_t len, struct vhive_error *perr)
+                        char *config, size_t len, struct vhive_ntfs **keep,
+                        struct vhive_error *perr)
 {
         uint8_t boot[512];
         struct vhive_ntfs *v;
@@ -217,6 +219,10 @@ static enum probe probe(struct direct_image *im, const struct vhive_partition *p
             vhive_ntfs_lookup(v, dir, HIVE_PROBE, &hive, &e) == 0 && hive) {
                 snprintf(config, len, "%s", dir);
                 res = PROBE_WINDOWS;
+                if (keep) {
+                        *keep = v;
+                        return res;
+                }
         }
         if (vhive_ntfs_umount(v, perr) < 0)
                 return PROBE_FAILED;
@@ -226,7 +232,16 @@ static enum probe probe(struct direct_image *im, const struct vhive_partition *p
 struct found {
         const struct vhive_partition *part;
         char config[256];
+        struct vhive_ntfs *vol; /* read-only images: the probe's mount, kept */
 };
+
+static void unmount_found(struct found *f, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                vhive_ntfs_umount(f[i].vol, NULL); /* read-only: nothing to lose */
+                f[i].vol = NULL;
+        }
+}
 
 static int no_windows(const struct vhive_ptable *pt, unsigned ntfs, unsigned failed,
                       const struct vhive_error *last_failure, struct vhive_error *err)
@@ -276,7 +291,8 @@ static int choose(struct direct_image *im, const struct vhive_ptable *pt, long w
                 if (want >= 0 && p->number != (unsigned long)want)
                         continue;
                 seen = true;
-                switch (probe(im, p, f[n].config, sizeof(f[n].config), &failure)) {
+                switch (probe(im, p, f[n].config, sizeof(f[n].config),
+                              im->readonly ? &f[n].vol : NULL, &failure)) {
                 case PROBE_WINDOWS:
                         f[n++].part = p;
                         /* fallthrough */
@@ -301,8 +317,10 @@ static int choose(struct direct_image *im, const struct vhive_ptable *pt, long w
                                   CONFIG_DIR, HIVE_PROBE);
         if (n == 0)
                 return no_windows(pt, ntfs, failed, &failure, err);
-        if (n > 1)
+        if (n > 1) {
+                unmount_found(f, n);
                 return several(f, n, err);
+        }
         *chosen = f[0];
         return 0;
 }
@@ -312,7 +330,7 @@ static int direct_find_root(struct vhive_backend *be, size_t i, const char *root
 {
         struct direct_image *im = NULL;
         struct vhive_ptable *pt;
-        struct found chosen;
+        struct found chosen = { 0 };
         long want = -1;
         int r = image_at(be, i, &im, err);
 
@@ -334,7 +352,9 @@ static int direct_find_root(struct vhive_backend *be, size_t i, const char *root
                 r = choose(im, pt, want, root_device, &chosen, err);
         /* The chosen volume stays mounted, read-write for a write job: here
          * libntfs-3g's hibernation and $LogFile refusals apply. */
-        if (r == 0)
+        if (r == 0 && chosen.vol)
+                im->vol = chosen.vol;
+        else if (r == 0)
                 r = vhive_ntfs_mount(&im->vol, im->disk, chosen.part->offset,
                                      chosen.part->size, im->readonly, chosen.part->desc, err);
         if (r == 0) {
