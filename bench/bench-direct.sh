@@ -162,7 +162,8 @@ BEGIN {
         printf "\nmedian direct (2 GiB VHDX)    %9.1f ms   cpu %7.1f ms\n", d * 1000, cd * 1000
         printf "median direct (100 GiB VHDX)  %9.1f ms\n", d100 * 1000
         if (a > 0)
-                printf "median appliance (2 GiB VHDX) %9.1f ms   cpu %7.1f ms\n", a * 1000, ca * 1000
+                printf "median appliance (2 GiB VHDX) %9.1f ms   cpu %7.1f ms\n", \
+                       a * 1000, ca * 1000
         printf "median vhive scrub hive file  %9.1f ms   cpu %7.1f ms\n", hf * 1000, chf * 1000
         printf "median cp of the hive (floor) %9.1f ms\n", c * 1000
         printf "median cp + fsync of the hive %9.1f ms\n", cs * 1000

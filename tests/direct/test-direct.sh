@@ -20,6 +20,8 @@ W=$(mktemp -d "${TMPDIR:-/tmp}/test-direct.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cd "$W"
 CFG=/WINDOWS/system32/Config
+TAB=$'\t'
+NL=$'\n'
 fails=0
 
 fail() {
@@ -123,8 +125,7 @@ check_image() { # IMG FMT DEVICE PARTITION_DESC START_SECTOR
         sum0=$(sha256sum <"$img")
         out=$("$T" --ro "$img" "$fmt" root lookup /windows/system32/config system \
                 get /Windows/System32/config/SYSTEM got1)
-        [[ $out == "$dev	ntfs	/WINDOWS/system32/Config	$desc
-SYSTEM" ]] && ok "$tag: root and real spelling" || fail "$tag: root said: $out"
+        [[ $out == "$dev${TAB}ntfs${TAB}$CFG${TAB}$desc${NL}SYSTEM" ]] && ok "$tag: root and real spelling" || fail "$tag: root said: $out"
         cmp -s got1 sys1 && ok "$tag: download" || fail "$tag: download differs"
         sum1=$(sha256sum <"$img")
         [[ $sum0 == "$sum1" ]] && ok "$tag: read-only open left the image byte-identical" \
@@ -171,7 +172,7 @@ done
 # partitionless: NTFS at offset 0
 cp win.ntfs bare.raw
 out=$("$T" --ro bare.raw raw root)
-[[ $out == "whole disk	ntfs	/WINDOWS/system32/Config	whole disk" ]] \
+[[ $out == "whole disk${TAB}ntfs${TAB}$CFG${TAB}whole disk" ]] \
         && ok "partitionless disk" || fail "partitionless: $out"
 
 # ---- choosing the root ------------------------------------------------------------
@@ -185,10 +186,10 @@ expect_fail "two Windows: refused without --root" "several Windows installations
         "$T" --ro two.raw raw root
 for r in 1 "partition 1" /dev/sda1 sda1; do
         out=$("$T" --ro --root "$r" two.raw raw root)
-        [[ $out == "partition 1	"* ]] && ok "--root $r" || fail "--root $r: $out"
+        [[ $out == "partition 1${TAB}"* ]] && ok "--root $r" || fail "--root $r: $out"
 done
 out=$("$T" --ro --root /dev/sda2 two.raw raw root)
-[[ $out == "partition 2	"* ]] && ok "--root /dev/sda2" || fail "--root /dev/sda2: $out"
+[[ $out == "partition 2${TAB}"* ]] && ok "--root /dev/sda2" || fail "--root /dev/sda2: $out"
 expect_fail "--root of a missing partition" "no such partition" \
         "$T" --ro --root 4 two.raw raw root
 expect_fail "--root nonsense" "expected a partition number" \
