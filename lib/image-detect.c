@@ -46,7 +46,9 @@ static int read_at(int fd, void *buf, size_t len, off_t off, struct vhive_error 
 static int open_target(const char *path, off_t *size, struct vhive_error *err)
 {
         struct stat st;
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* O_NONBLOCK: opening a FIFO must not wait for a writer; the
+         * fstat below then refuses it.  Regular files ignore the flag. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
         if (fd < 0)
                 return vhive_fail(err, errno, "cannot open: %m");
@@ -191,7 +193,7 @@ static int detect_vhd(const uint8_t *footer, struct vhive_image_info *info,
 int vhive_image_detect(const char *path, struct vhive_image_info *info,
                        struct vhive_error *err)
 {
-        uint8_t head[8] = { 0 }, footer[VHD_FOOTER];
+        uint8_t head[20] = { 0 }, footer[VHD_FOOTER];
         off_t size;
         _cleanup_close_ int fd = open_target(path, &size, err);
         int n;
@@ -208,6 +210,9 @@ int vhive_image_detect(const char *path, struct vhive_image_info *info,
         }
         if (memcmp(head, "QFI\xfb", 4) == 0) {
                 set_format(info, "qcow2", "qcow2");
+                /* backing_file_offset, big-endian at 8: qemu would open (and
+                 * probe the format of) another file. */
+                info->qcow2_has_backing = vhive_be64(head + 8) != 0;
                 return 0;
         }
         if (size >= VHD_FOOTER) {
@@ -302,6 +307,10 @@ static int refuse_differencing(const struct vhive_image_info *info, struct vhive
                                   "parent locator): it holds only the changes against its "
                                   "parent; merge the chain into a standalone disk first and "
                                   "run vhive on that");
+        if (info->qcow2_has_backing)
+                return vhive_fail(err, EPERM, "a qcow2 overlay (its header names a backing "
+                                  "file): vhive does not follow image chains; flatten it with "
+                                  "'qemu-img convert -O qcow2' or commit it into its base first");
         return 0;
 }
 

@@ -165,8 +165,12 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
                 ret = make_work(&w, hive_name(op, ctx), &r->err);
         if (ret == 0)
                 ret = fetch_hive(be, ops, i, hive_name(op, ctx), &w, r);
-        if (ret == 0)
-                ret = vhive_job_run_on_file(w.primary, w.dest, NULL, op, ctx, o, r);
+        if (ret == 0) {
+                struct vhive_job_opts scratch = *o;
+
+                scratch.scratch = true; /* the image, not this copy, must be durable */
+                ret = vhive_job_run_on_file(w.primary, w.dest, NULL, op, ctx, &scratch, r);
+        }
         /* So far only the host copy was written; the image comes now. */
         if (ret == 0 && r->written && o->backup_dir)
                 ret = backup(path, o->backup_dir, &w, &r->err);

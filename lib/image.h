@@ -18,6 +18,7 @@ struct vhive_image_info {
         char label[24];     /* "VHDX", "VHD dynamic", "VHD fixed", "qcow2", "raw" */
         bool vhd_differencing;   /* VHD footer disk type 4 */
         bool vhdx_has_parent;    /* VHDX metadata holds a parent locator */
+        bool qcow2_has_backing;  /* qcow2 header names a backing file */
         uint32_t vhd_disk_type;
 };
 

@@ -38,7 +38,7 @@ static int commit(struct vhive_session *s, const char *primary, const char *dest
                 return ret;
         ret = verify_temp(tmp, op, ctx, &r->err);
         if (ret == 0)
-                ret = vhive_install_temp(tmp, dest, &r->err);
+                ret = vhive_install_temp(tmp, dest, s->durable, &r->err);
         if (ret < 0) {
                 unlink(tmp);
                 return ret;
@@ -70,6 +70,7 @@ int vhive_job_run_on_file(const char *primary, const char *dest, const char *mod
         int ret = vhive_session_open(&s, primary, apply, &r->err);
 
         record_session(&s, r);
+        s.durable = !o->scratch;
         if (ret == 0)
                 ret = op->run(&s, ctx, apply, &r->changed, &r->err);
         if (ret == 0 && apply && r->changed)

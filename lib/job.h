@@ -28,6 +28,9 @@ struct vhive_job_opts {
         const char *root_device; /* --root */
         const struct vhive_backend_ops *backend;
         bool verbose;
+        /* dest is a host-side working copy of a hive inside an image: the
+         * image is the durable copy, so the host copy is not fsync'd. */
+        bool scratch;
 };
 
 struct vhive_job_result {

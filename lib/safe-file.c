@@ -123,10 +123,11 @@ int vhive_truncate_file(const char *path, struct vhive_error *err)
         return 0;
 }
 
-int vhive_install_temp(const char *tmp_path, const char *dest, struct vhive_error *err)
+int vhive_install_temp(const char *tmp_path, const char *dest, bool durable,
+                       struct vhive_error *err)
 {
         if (rename(tmp_path, dest) < 0)
                 return vhive_fail(err, errno, "renaming %s over %s: %s", tmp_path, dest,
                                   strerror(errno));
-        return vhive_fsync_dir_of(dest, err);
+        return durable ? vhive_fsync_dir_of(dest, err) : 0;
 }

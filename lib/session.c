@@ -144,6 +144,7 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
         memset(s, 0, sizeof(*s));
         s->work_fd = -1;
         s->writable = writable;
+        s->durable = true;
         s->primary = strdup(primary);
         if (!s->primary)
                 return vhive_fail(err, ENOMEM, "out of memory");
@@ -167,7 +168,7 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
 }
 
 /* hivex neither stamps the time nor applies Windows' checksum rule. */
-static int mend_header(const char *path, struct vhive_error *err)
+static int mend_header(const char *path, bool durable, struct vhive_error *err)
 {
         _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
         uint8_t block[VHIVE_REGF_BASE_BLOCK];
@@ -181,7 +182,8 @@ static int mend_header(const char *path, struct vhive_error *err)
         vhive_put_le32(block + 12, (uint32_t)ft);
         vhive_put_le32(block + 16, (uint32_t)(ft >> 32));
         vhive_regf_store_checksum(block);
-        if (pwrite(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block) || fsync(fd) < 0)
+        if (pwrite(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block) ||
+            (durable && fsync(fd) < 0))
                 return vhive_fail(err, errno ? errno : EIO, "writing %s: %s", path,
                                   strerror(errno ? errno : EIO));
         return 0;
@@ -233,7 +235,7 @@ int vhive_session_write_temp(struct vhive_session *s, const char *dest, const ch
                 r = vhive_fail(err, errno, "writing the new hive beside %s: %s", dest,
                                strerror(errno));
         if (r == 0)
-                r = mend_header(*tmp_path, err);
+                r = mend_header(*tmp_path, s->durable, err);
         if (r < 0) {
                 unlink(*tmp_path);
                 free(*tmp_path);

@@ -130,6 +130,13 @@ int vhive_child(hive_h *h, hive_node_h parent, const char *name,
 /* Walks a backslash-separated path from parent. */
 int vhive_lookup(hive_h *h, hive_node_h parent, const char *path,
                  hive_node_h *node, struct vhive_error *err);
+/* -EUCLEAN with a message unless node records parent as its parent. */
+int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const char *name,
+                       struct vhive_error *err);
+/* 0 when hivex_node_set_values can safely replace node's values; -EUCLEAN
+ * with a message when the key's value cells are damaged in a way that
+ * makes hivex abort (assert) while freeing them. */
+int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err);
 
 /* ---- control sets (lib/controlset.c) ---------------------------------- */
 
@@ -235,6 +242,9 @@ struct vhive_session {
         char replay_error[1024];
         hive_h *h;
         bool writable;
+        /* Commits are fsync'd; false for a host-side working copy whose
+         * durable home is a disk image (the backend syncs that). */
+        bool durable;
         int work_fd;       /* memfd holding a replayed copy, or -1 */
 };
 
@@ -254,8 +264,9 @@ int vhive_session_open(struct vhive_session *s, const char *primary,
 int vhive_session_write_temp(struct vhive_session *s, const char *dest,
                              const char *mode_from, char **tmp_path,
                              struct vhive_error *err);
-/* Renames tmp_path over dest and fsyncs the folder. */
-int vhive_install_temp(const char *tmp_path, const char *dest, struct vhive_error *err);
+/* Renames tmp_path over dest and, when durable, fsyncs the folder. */
+int vhive_install_temp(const char *tmp_path, const char *dest, bool durable,
+                       struct vhive_error *err);
 /* After the new primary is durably in place: truncate the logs. */
 int vhive_session_truncate_logs(struct vhive_session *s, struct vhive_error *err);
 void vhive_session_close(struct vhive_session *s);
