@@ -1,0 +1,89 @@
+/* Fuzz target: a primary hive opened with hivex (read-only and writable),
+ * its control sets listed, the scrub run in memory for both profiles
+ * (applied on the writable handle, never committed), the key-path
+ * resolver and the regedit export over the whole tree, and the log
+ * description of the base block.
+ *
+ * The base-block checksum is recomputed first (hivex refuses a bad one,
+ * and a fuzzer cannot find it by mutation); the raw input goes to
+ * vhive_logs_describe as it is. */
+#include <stdint.h>
+
+#include "fuzz-common.h"
+#include "macro.h"
+#include "regfile.h"
+#include "vhive.h"
+
+static void walk(hive_h *h, bool apply)
+{
+        static const enum vhive_profile profiles[] = { VHIVE_PROFILE_SEED, VHIVE_PROFILE_LEASE };
+        struct vhive_error err;
+        struct vhive_controlset *list = NULL;
+
+        if (vhive_controlset_list(h, &list, &err) >= 0)
+                free(list);
+        for (size_t p = 0; p < ARRAY_SIZE(profiles); p++) {
+                struct vhive_scrub_opts o = { .profile = profiles[p], .keep_static = p == 0,
+                                              .all_controlsets = true };
+                struct vhive_scrub_report rep;
+
+                if (vhive_scrub(h, &o, apply, &rep, &err) == 0 && apply)
+                        (void)vhive_scrub_verify(h, &rep, &err);
+                vhive_scrub_report_free(&rep);
+        }
+}
+
+static void export_all(hive_h *h)
+{
+        static const char *const paths[] = { "", "*\\*", "CurrentControlSet\\*\\*\\*" };
+        struct vhive_export_opts o = { .prefix = "HKEY_LOCAL_MACHINE\\SYSTEM" };
+        struct vhive_error err;
+
+        for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+                struct vhive_keypath kp;
+                hive_node_h *nodes = NULL;
+                char *out = NULL;
+                size_t len;
+                int n;
+
+                if (vhive_keypath_parse(paths[i], &kp, &err) < 0)
+                        abort();
+                n = vhive_keypath_resolve(h, &kp, &nodes, &err);
+                if (n > 0 && vhive_export(h, nodes, (size_t)n, &o, &out, &len, &err) == 0)
+                        free(out);
+                free(nodes);
+                vhive_keypath_free(&kp);
+        }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        struct vhive_replay_result res;
+        uint8_t *copy;
+        char path[64];
+        int fd;
+
+        vhive_logs_describe(data, size, NULL, 0, NULL, 0, &res);
+        copy = malloc(size ? size : 1);
+        if (!copy)
+                abort();
+        memcpy(copy, data, size);
+        if (size >= VHIVE_REGF_BASE_BLOCK)
+                vhive_regf_store_checksum(copy);
+        fd = fuzz_memfd(copy, size, path);
+        free(copy);
+        for (int w = 0; w < 2; w++) {
+                hive_h *h = hivex_open(path, w ? HIVEX_OPEN_WRITE : 0);
+
+                if (!h)
+                        continue;
+                walk(h, w);
+                if (!w)
+                        export_all(h);
+                hivex_close(h);
+        }
+        close(fd);
+        return 0;
+}
