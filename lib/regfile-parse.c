@@ -371,7 +371,7 @@ static int push_value(struct parser *p, struct vhive_reg_value **out)
 
 static int parse_value_line(struct parser *p, char *s)
 {
-        struct vhive_reg_value *v;
+        struct vhive_reg_value *v = NULL;
         int r;
 
         if (p->rf->n_keys == 0)
