@@ -1,0 +1,126 @@
+#!/bin/bash
+# --json: one valid JSON document with per-value name/type/action/old,
+# totals, written; the same exit status.
+. "$(dirname "$0")/lib.sh"
+
+# jq-free: the checks are small python programs over the document.
+pycheck() {
+        local what=$1
+        shift
+        if "$PYTHON" - "$@" 2>"$T/py.err"; then ok; else fail "$what"; sed 's/^/    /' "$T/py.err" >&2; fi
+}
+
+hive=$(fixture one-iface)
+cp "$hive" "$T/one.orig"
+vh scrub --json "$hive"
+expect_rc 0 "scrub --json"
+cp "$T/out" "$T/scrub.json"
+"$PYTHON" -m json.tool "$T/scrub.json" >/dev/null 2>&1 && ok || fail "scrub --json is not valid JSON"
+verify_scrub "$T/one.orig" "$hive"
+printf '%s\n' "${EXPECTED[@]}" >"$T/expected.list"
+pycheck "scrub --json: document content" "$T/scrub.json" "$hive" "$T/expected.list" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+want = [l.strip() for l in open(sys.argv[3]) if l.strip()]
+assert doc["command"] == "scrub", doc["command"]
+assert doc["profile"] == "seed"
+assert doc["dry_run"] is False
+assert doc["exit_code"] == 0
+assert len(doc["targets"]) == 1
+t = doc["targets"][0]
+assert t["path"] == sys.argv[2], t["path"]
+assert t["written"] is True
+assert len(t["controlsets"]) == 1
+cs = t["controlsets"][0]
+assert cs["name"] == "ControlSet001" and cs["current"] is True
+actions = {}
+blanked = []
+for it in [cs["parameters"]] + cs["interfaces"]:
+    for v in it["values"]:
+        for k in ("name", "type", "action", "old"):
+            assert k in v, (k, v)
+        actions[v["action"]] = actions.get(v["action"], 0) + 1
+        if v["action"] == "blanked":
+            key = "Parameters" if it is cs["parameters"] else "Interfaces\\" + it["key"]
+            blanked.append("ControlSet001\\Services\\Tcpip\\Parameters\\" + key + "\\" + v["name"]
+                           if key != "Parameters" else
+                           "ControlSet001\\Services\\Tcpip\\Parameters\\" + v["name"])
+        if v["action"] == "absent":
+            assert v["type"] is None and v["old"] is None, v
+        else:
+            assert v["type"].startswith("REG_") and isinstance(v["old"], str), v
+assert sorted(blanked) == sorted(want), (sorted(blanked), sorted(want))
+for a in ("blanked", "already-blank", "absent", "kept"):
+    assert t["totals"][a] == actions.get(a, 0), (a, t["totals"], actions)
+ifs = {i["key"]: i for i in cs["interfaces"]}
+v = {x["name"]: x for x in ifs["{4D36E972-E325-11CE-BFC1-08002BE10318}"]["values"]}
+assert v["DhcpIPAddress"] == {"name": "DhcpIPAddress", "type": "REG_SZ", "action": "blanked",
+                              "old": "10.20.0.57"}, v["DhcpIPAddress"]
+assert v["DhcpDefaultGateway"]["type"] == "REG_MULTI_SZ"
+assert v["Domain"]["action"] == "already-blank"
+PY
+
+# check --json: exit 1, nothing written.
+hive=$(fixture lease-all-types)
+cp "$hive" "$T/lease.orig"
+vh check --json --profile lease "$hive"
+expect_rc 1 "check --json on stale values"
+same "$T/lease.orig" "$hive" "check --json writes nothing"
+pycheck "check --json: document content" "$T/out" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+assert doc["command"] == "check" and doc["dry_run"] is True and doc["exit_code"] == 1
+t = doc["targets"][0]
+assert t["written"] is False
+assert t["totals"]["blanked"] > 0
+ifs = {i["key"]: i for i in t["controlsets"][0]["interfaces"]}
+v = {x["name"]: x for x in ifs["{7A1C3B2E-9F10-4C55-8D21-5E0B6A7F3C11}"]["values"]}
+assert v["DhcpDomain"]["old"] == "b\u00fcro.example.de", v["DhcpDomain"]
+assert v["Lease"]["type"] == "REG_DWORD" and v["Lease"]["old"] == "86400", v["Lease"]
+assert v["DhcpInterfaceOptions"]["type"] == "REG_BINARY"
+assert v["DhcpInterfaceOptions"]["old"].startswith("01,00,00,00"), v["DhcpInterfaceOptions"]
+v = {x["name"]: x for x in ifs["{4D36E972-E325-11CE-BFC1-08002BE10318}"]["values"]}
+assert v["DhcpSubnetMaskOpt"]["old"] == "255.255.255.0, 255.255.0.0", v["DhcpSubnetMaskOpt"]
+PY
+
+# scrub -n --json: written false, bytes identical.
+vh scrub -n --json --keep-static "$(fixture static)"
+expect_rc 0 "scrub -n --json"
+same "$FIXTURES/static.hive" "$T/static.hive" "dry run --json writes nothing"
+pycheck "scrub -n --json --keep-static: kept and static" "$T/out" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["dry_run"] is True and doc["exit_code"] == 0
+t = doc["targets"][0]
+assert t["written"] is False
+ifs = {i["key"]: i for i in t["controlsets"][0]["interfaces"]}
+st = ifs["{B5E0C2D4-1A2B-4C3D-9E8F-0A1B2C3D4E5F}"]
+assert st["static"] is True
+assert ifs["{4D36E972-E325-11CE-BFC1-08002BE10318}"]["static"] is False
+v = {x["name"]: x for x in st["values"]}
+assert v["NameServer"]["action"] == "kept" and v["Domain"]["action"] == "kept", v
+assert t["totals"]["kept"] == 2
+PY
+
+# A failing target appears in the document; the status is the worst.
+good=$(fixture multi-iface)
+cp "$good" "$T/multi.orig"
+bad=$(fixture bad-current)
+cp "$bad" "$T/bad.orig"
+vh scrub --json "$bad" "$good"
+expect_rc 2 "scrub --json with a bad target"
+same "$T/bad.orig" "$bad" "the bad target is untouched"
+verify_scrub "$T/multi.orig" "$good"
+pycheck "scrub --json with a bad target: document" "$T/out" "$bad" "$good" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["exit_code"] == 2
+b, g = doc["targets"]
+assert b["path"] == sys.argv[2] and g["path"] == sys.argv[3]
+assert b["ok"] is False and b["written"] is False
+msg = json.dumps(b)
+assert "ControlSet003" in msg, b
+assert g["ok"] is True and g["written"] is True and g["totals"]["blanked"] > 0
+PY
+
+finish

@@ -1,0 +1,56 @@
+#!/bin/bash
+# --keep-static keeps NameServer/Domain of interfaces with EnableDHCP=0 and
+# says "kept"; everything else is blanked as usual.
+. "$(dirname "$0")/lib.sh"
+
+ST='{B5E0C2D4-1A2B-4C3D-9E8F-0A1B2C3D4E5F}'
+ST_RE='\{B5E0C2D4-1A2B-4C3D-9E8F-0A1B2C3D4E5F\}'
+
+hive=$(fixture static "$T/keep/static.hive")
+orig="$T/static.orig"
+cp "$hive" "$orig"
+
+vh check --keep-static "$hive"
+expect_rc 1 "check --keep-static (other values are stale)"
+hasnt "$T/out" "stale .*$ST_RE\\\\(NameServer|Domain) " "check --keep-static does not count kept values"
+
+vh scrub --keep-static "$hive"
+expect_rc 0 "scrub --keep-static"
+cp "$T/out" "$T/keep.out"
+verify_scrub "$orig" "$hive" --keep-static
+has "$T/keep.out" ": kept .*$ST_RE\\\\NameServer = \"192.168.10.1,192.168.10.2\" \\(static interface\\)" \
+        "the static NameServer is reported kept"
+has "$T/keep.out" ": kept .*$ST_RE\\\\Domain = \"lab.example.com\"" "the static Domain is reported kept"
+has "$T/keep.out" ": blank .*$ST_RE\\\\DhcpServer = \"255.255.255.255\"" \
+        "other values of the static interface are blanked"
+has "$T/keep.out" ": [0-9]+ blanked, .* 2 kept: written" "summary counts 2 kept"
+for p in "${EXPECTED[@]}"; do
+        case $p in *"$ST"\\NameServer|*"$ST"\\Domain) fail "oracle lists a kept value: $p" ;; esac
+done
+reglookup "$hive" | grep -F "$ST/NameServer,SZ,192.168.10.1%2C192.168.10.2," >/dev/null && ok ||
+        fail "reglookup: the static NameServer is not intact"
+
+vh check --keep-static "$hive"
+expect_rc 0 "check --keep-static after scrub --keep-static"
+vh check "$hive"
+expect_rc 1 "check without --keep-static still sees the kept values"
+eq "$(count_lines "$T/out" ': stale .* = ')" 2 "exactly the two kept values are stale"
+
+# Without --keep-static the static interface is blanked too.
+hive=$(fixture static "$T/plain/static.hive")
+vh scrub "$hive"
+expect_rc 0 "scrub (no --keep-static) on static"
+verify_scrub "$orig" "$hive"
+hasnt "$T/out" ": kept " "nothing kept without --keep-static"
+found=0
+for p in "${EXPECTED[@]}"; do case $p in *"$ST"\\NameServer) found=1 ;; esac; done
+eq "$found" 1 "without --keep-static the static NameServer is blanked"
+
+# On DHCP-only hives --keep-static changes nothing.
+hive=$(fixture one-iface "$T/dhcp/one-iface.hive")
+vh scrub --keep-static "$hive"
+expect_rc 0 "scrub --keep-static on one-iface"
+verify_scrub "$FIXTURES/one-iface.hive" "$hive"
+hasnt "$T/out" ": kept " "no static interface, nothing kept"
+
+finish

@@ -1,0 +1,95 @@
+/* Helpers shared by the unit tests (cmocka). */
+#pragma once
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "vhive.h"
+
+#define UNIT_SKIP 77
+
+/* $FIXTURES/NAME.hive, or NULL (and a reason on stderr) when the fixtures
+ * were not built (no hivexregedit). */
+static inline char *unit_fixture(const char *name)
+{
+        const char *dir = getenv("FIXTURES");
+        char *path;
+
+        if (!dir || !*dir)
+                return NULL;
+        if (asprintf(&path, "%s/%s.hive", dir, name) < 0)
+                return NULL;
+        if (access(path, R_OK) < 0) {
+                free(path);
+                return NULL;
+        }
+        return path;
+}
+
+/* Exits 77 when the fixture hives are missing: every test here needs them. */
+static inline void unit_require_fixtures(const char *const *names)
+{
+        for (size_t i = 0; names[i]; i++) {
+                char *p = unit_fixture(names[i]);
+
+                if (!p) {
+                        fprintf(stderr, "skip: fixture %s.hive not found (FIXTURES=%s); "
+                                "the fixtures need hivexregedit (libhivex-bin)\n",
+                                names[i], getenv("FIXTURES") ? getenv("FIXTURES") : "unset");
+                        exit(UNIT_SKIP);
+                }
+                free(p);
+        }
+}
+
+static inline hive_h *unit_open(const char *name, int flags)
+{
+        char *p = unit_fixture(name);
+        hive_h *h;
+
+        assert_non_null(p);
+        h = hivex_open(p, flags);
+        if (!h)
+                fail_msg("hivex_open(%s): %s", p, strerror(errno));
+        free(p);
+        return h;
+}
+
+/* A scratch folder for hives the tests build; removed by unit_rmtree. */
+static inline char *unit_tmpdir(void)
+{
+        const char *base = getenv("TMPDIR");
+        char *t;
+
+        if (asprintf(&t, "%s/vhive-unit-XXXXXX", base && *base ? base : "/tmp") < 0)
+                return NULL;
+        if (!mkdtemp(t)) {
+                free(t);
+                return NULL;
+        }
+        return t;
+}
+
+static inline void unit_rmtree(char *dir)
+{
+        char *cmd;
+
+        if (!dir)
+                return;
+        if (asprintf(&cmd, "rm -rf '%s'", dir) >= 0) {
+                if (system(cmd) != 0)
+                        fprintf(stderr, "warning: could not remove %s\n", dir);
+                free(cmd);
+        }
+        free(dir);
+}
