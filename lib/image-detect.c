@@ -190,6 +190,30 @@ static int detect_vhd(const uint8_t *footer, struct vhive_image_info *info,
                           info->vhd_disk_type);
 }
 
+/* A raw disk must at least look like one (an MBR or protective-MBR
+ * signature, or NTFS at offset 0): a text file must not cost an appliance
+ * launch before being called "no Windows". */
+static int detect_raw(int fd, off_t size, struct vhive_image_info *info,
+                      struct vhive_error *err)
+{
+        uint8_t sector[512];
+        int n;
+
+        if (size == 0)
+                return vhive_fail(err, EINVAL,
+                                  "empty file: neither a registry hive nor a disk image");
+        n = read_at(fd, sector, sizeof(sector), 0, err);
+        if (n < 0)
+                return n;
+        if (n < (int)sizeof(sector) ||
+            (!(sector[510] == 0x55 && sector[511] == 0xaa) && memcmp(sector + 3, "NTFS    ", 8)))
+                return vhive_fail(err, EINVAL, "neither a registry hive nor a disk image: no regf "
+                                  "signature, no VHD/VHDX/qcow2 header, no partition table "
+                                  "(use --format raw to open it anyway)");
+        set_format(info, "raw", "raw");
+        return 0;
+}
+
 int vhive_image_detect(const char *path, struct vhive_image_info *info,
                        struct vhive_error *err)
 {
@@ -228,8 +252,7 @@ int vhive_image_detect(const char *path, struct vhive_image_info *info,
                         return n;
                 return detect_vhd(footer, info, err);
         }
-        set_format(info, "raw", "raw");
-        return 0;
+        return detect_raw(fd, size, info, err);
 }
 
 /* ---- refusals ---------------------------------------------------------- */

@@ -123,17 +123,14 @@ static int backup(const char *image, const char *backup_dir, const struct work *
 
         if (!copy || asprintf(&dir, "%s/%s", backup_dir, basename(copy)) < 0)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        if (mkdir(backup_dir, 0700) < 0 && errno != EEXIST)
-                return vhive_fail(err, errno, "cannot create backup folder %s: %s",
-                                  backup_dir, strerror(errno));
         r = vhive_find_logs(w->primary, logs, err);
-        if (r == 0)
-                r = vhive_backup_file(w->primary, dir, err);
-        for (int k = 0; k < 2; k++) {
-                if (r == 0 && logs[k])
-                        r = vhive_backup_file(logs[k], dir, err);
-                free(logs[k]);
+        if (r == 0) {
+                const char *files[3] = { w->primary, logs[0], logs[1] };
+
+                r = vhive_backup_files(files, 3, dir, err);
         }
+        free(logs[0]);
+        free(logs[1]);
         return r;
 }
 

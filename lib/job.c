@@ -2,6 +2,7 @@
  * run, and when something changed, write beside, verify, rename, and only
  * then truncate the logs. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,10 +27,44 @@ static int verify_temp(const char *tmp, const struct vhive_op *op, void *ctx,
         return r;
 }
 
-/* Everything after the edit: temp beside dest, verify, rename, logs. */
+/* Only when something will be written, and before the original changes. */
+static int backup(const struct vhive_session *s, const char *dir, struct vhive_error *err)
+{
+        const char *files[3] = { s->primary, s->logs[0], s->logs[1] };
+
+        return vhive_backup_files(files, 3, dir, err);
+}
+
+/* Rename into place, then the logs.  The logs belong to the old primary:
+ * only once the new one is durably in place may they go, or a crash would
+ * lose their changes.  A clean hive beside stale logs is consistent:
+ * Windows replays nothing into a clean hive. */
+static int install(struct vhive_session *s, const char *tmp, const char *primary,
+                   const char *dest, struct vhive_job_result *r)
+{
+        char why[sizeof(r->err.msg)];
+        int ret;
+
+        if (rename(tmp, dest) < 0)
+                return vhive_fail(&r->err, errno, "renaming %s over %s: %s", tmp, dest,
+                                  strerror(errno));
+        r->written = true;
+        ret = s->durable ? vhive_fsync_dir_of(dest, &r->err) : 0;
+        if (ret == 0 && s->replayed && strcmp(primary, dest) == 0)
+                ret = vhive_session_truncate_logs(s, &r->err);
+        if (ret < 0) {
+                memcpy(why, r->err.msg, sizeof(why));
+                vhive_fail(&r->err, r->err.errnum,
+                           "the new hive is in place, but %s; the logs were left as they "
+                           "were (consistent: the new hive is clean)", why);
+        }
+        return ret;
+}
+
+/* Everything after the edit: temp beside dest, verify, back up, install. */
 static int commit(struct vhive_session *s, const char *primary, const char *dest,
                   const char *mode_from, const struct vhive_op *op, void *ctx,
-                  struct vhive_job_result *r)
+                  const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         _cleanup_free_ char *tmp = NULL;
         int ret = vhive_session_write_temp(s, dest, mode_from, &tmp, &r->err);
@@ -37,17 +72,13 @@ static int commit(struct vhive_session *s, const char *primary, const char *dest
         if (ret < 0)
                 return ret;
         ret = verify_temp(tmp, op, ctx, &r->err);
+        /* An image's originals are kept by the image job, from the image. */
+        if (ret == 0 && o->backup_dir && !o->scratch)
+                ret = backup(s, o->backup_dir, &r->err);
         if (ret == 0)
-                ret = vhive_install_temp(tmp, dest, s->durable, &r->err);
-        if (ret < 0) {
+                ret = install(s, tmp, primary, dest, r);
+        if (!r->written)
                 unlink(tmp);
-                return ret;
-        }
-        r->written = true;
-        /* The logs belong to the old primary: only now that the new one is
-         * durably in place may they go, or a crash would lose their changes. */
-        if (s->replayed && strcmp(primary, dest) == 0)
-                ret = vhive_session_truncate_logs(s, &r->err);
         return ret;
 }
 
@@ -74,25 +105,10 @@ int vhive_job_run_on_file(const char *primary, const char *dest, const char *mod
         if (ret == 0)
                 ret = op->run(&s, ctx, apply, &r->changed, &r->err);
         if (ret == 0 && apply && r->changed)
-                ret = commit(&s, primary, dest, mode_from, op, ctx, r);
+                ret = commit(&s, primary, dest, mode_from, op, ctx, o, r);
         vhive_session_close(&s);
         r->status = ret;
         return ret;
-}
-
-static int backup_hive_and_logs(const char *path, const char *dir, struct vhive_error *err)
-{
-        char *logs[2] = { NULL, NULL };
-        int r = vhive_find_logs(path, logs, err);
-
-        if (r == 0)
-                r = vhive_backup_file(path, dir, err);
-        for (int i = 0; i < 2; i++) {
-                if (r == 0 && logs[i])
-                        r = vhive_backup_file(logs[i], dir, err);
-                free(logs[i]);
-        }
-        return r;
 }
 
 int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
@@ -106,11 +122,6 @@ int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
                 r->status = vhive_fail(&r->err, errno, "cannot write the hive: %s",
                                        strerror(errno));
                 return r->status;
-        }
-        if (writes && o->backup_dir) {
-                r->status = backup_hive_and_logs(path, o->backup_dir, &r->err);
-                if (r->status < 0)
-                        return r->status;
         }
         return vhive_job_run_on_file(path, dest, path, op, ctx, o, r);
 }

@@ -59,6 +59,15 @@ static int write_all(int fd, const uint8_t *data, size_t len)
         return 0;
 }
 
+static int sync_dir(const char *dir, struct vhive_error *err)
+{
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0 || fsync(fd) < 0)
+                return vhive_fail(err, errno, "syncing %s: %s", dir, strerror(errno));
+        return 0;
+}
+
 int vhive_fsync_dir_of(const char *path, struct vhive_error *err)
 {
         _cleanup_free_ char *copy = strdup(path);
@@ -73,11 +82,11 @@ int vhive_fsync_dir_of(const char *path, struct vhive_error *err)
         return 0;
 }
 
-/* Writes data to a new file in dir under name, fsync'd. */
+/* Writes data to a new file, fsync'd; never replaces an existing one. */
 static int write_new_file(const char *path, const uint8_t *data, size_t len, mode_t mode,
                           struct vhive_error *err)
 {
-        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         int r;
 
         if (fd < 0)
@@ -87,47 +96,104 @@ static int write_new_file(const char *path, const uint8_t *data, size_t len, mod
                 r = -errno;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
-        if (r < 0)
+        if (r < 0) {
+                unlink(path);
                 return vhive_fail(err, -r, "writing %s: %s", path, strerror(-r));
+        }
         return 0;
 }
 
-int vhive_backup_file(const char *src, const char *dir, struct vhive_error *err)
+static int mkdir_p(const char *dir, struct vhive_error *err)
 {
-        _cleanup_free_ uint8_t *data = NULL;
-        _cleanup_free_ char *copy = strdup(src);
-        _cleanup_free_ char *dest = NULL;
-        size_t len;
-        int r;
+        _cleanup_free_ char *copy = strdup(dir);
 
         if (!copy)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return vhive_fail(err, errno, "cannot create backup folder %s: %s", dir,
+        for (char *p = copy + 1; *p; p++) {
+                if (*p != '/')
+                        continue;
+                *p = '\0';
+                if (mkdir(copy, 0700) < 0 && errno != EEXIST)
+                        return vhive_fail(err, errno, "cannot create %s: %s", copy,
+                                          strerror(errno));
+                *p = '/';
+        }
+        if (mkdir(copy, 0700) < 0 && errno != EEXIST)
+                return vhive_fail(err, errno, "cannot create backup folder %s: %s", copy,
                                   strerror(errno));
-        r = vhive_read_file(src, &data, &len, err);
-        if (r < 0)
-                return r;
-        if (asprintf(&dest, "%s/%s", dir, basename(copy)) < 0)
+        return 0;
+}
+
+static bool any_exists(const char *dir, const char *const *files, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *copy = files[i] ? strdup(files[i]) : NULL, *path = NULL;
+
+                if (copy && asprintf(&path, "%s/%s", dir, basename(copy)) >= 0 &&
+                    access(path, F_OK) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* An earlier backup is never overwritten: a second run that writes again
+ * keeps its originals in DIR/2, then DIR/3... */
+static int pick_backup_dir(const char *dir, const char *const *files, size_t n, char **out,
+                           struct vhive_error *err)
+{
+        for (unsigned k = 1; k < 10000; k++) {
+                int r;
+
+                free(*out);
+                *out = NULL;
+                if ((k == 1 ? asprintf(out, "%s", dir) : asprintf(out, "%s/%u", dir, k)) < 0)
+                        return vhive_fail(err, ENOMEM, "out of memory");
+                r = mkdir_p(*out, err);
+                if (r < 0)
+                        return r;
+                if (!any_exists(*out, files, n))
+                        return 0;
+        }
+        return vhive_fail(err, EEXIST, "backup folder %s is full", dir);
+}
+
+static int copy_into(const char *src, const char *dir, struct vhive_error *err)
+{
+        _cleanup_free_ uint8_t *data = NULL;
+        _cleanup_free_ char *copy = strdup(src), *dest = NULL;
+        size_t len;
+        int r;
+
+        if (!copy || asprintf(&dest, "%s/%s", dir, basename(copy)) < 0)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        r = write_new_file(dest, data, len, 0600, err);
-        return r < 0 ? r : vhive_fsync_dir_of(dest, err);
+        r = vhive_read_file(src, &data, &len, err);
+        return r < 0 ? r : write_new_file(dest, data, len, 0600, err);
+}
+
+int vhive_backup_files(const char *const *files, size_t n, const char *dir,
+                       struct vhive_error *err)
+{
+        _cleanup_free_ char *target = NULL;
+        int r = pick_backup_dir(dir, files, n, &target, err);
+
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if (files[i])
+                        r = copy_into(files[i], target, err);
+        if (r == 0)
+                r = sync_dir(target, err);
+        return r;
 }
 
 int vhive_truncate_file(const char *path, struct vhive_error *err)
 {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        int r;
 
         if (fd < 0 || ftruncate(fd, 0) < 0 || fsync(fd) < 0)
                 return vhive_fail(err, errno, "truncating %s: %s", path, strerror(errno));
+        r = close(fd);
+        fd = -1;
+        if (r < 0)
+                return vhive_fail(err, errno, "truncating %s: %s", path, strerror(errno));
         return 0;
-}
-
-int vhive_install_temp(const char *tmp_path, const char *dest, bool durable,
-                       struct vhive_error *err)
-{
-        if (rename(tmp_path, dest) < 0)
-                return vhive_fail(err, errno, "renaming %s over %s: %s", tmp_path, dest,
-                                  strerror(errno));
-        return durable ? vhive_fsync_dir_of(dest, err) : 0;
 }

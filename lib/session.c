@@ -103,12 +103,32 @@ static int read_log(const char *path, uint8_t **data, size_t *len, struct vhive_
         return path ? vhive_read_file(path, data, len, err) : 0;
 }
 
-/* Replays into a memfd so that the file on disk stays as it is. */
+/* hivex opens paths only: a memfd keeps a private copy off the disk. */
+static int open_from_memory(struct vhive_session *s, const uint8_t *data, size_t len,
+                            struct vhive_error *err)
+{
+        char fdpath[64];
+
+        s->work_fd = memfd_create("vhive-hive", MFD_CLOEXEC);
+        if (s->work_fd < 0)
+                return vhive_fail(err, errno, "memfd_create: %s", strerror(errno));
+        for (size_t done = 0; done < len;) {
+                ssize_t n = write(s->work_fd, data + done, len - done);
+
+                if (n < 0)
+                        return vhive_fail(err, errno, "writing a private copy: %s",
+                                          strerror(errno));
+                done += n;
+        }
+        snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", s->work_fd);
+        return open_hivex(s, fdpath, err);
+}
+
+/* Replays into memory so that the file on disk stays as it is. */
 static int open_replayed(struct vhive_session *s, struct vhive_error *err)
 {
         _cleanup_free_ uint8_t *primary = NULL, *log1 = NULL, *log2 = NULL, *out = NULL;
         size_t plen, l1, l2, olen;
-        char fdpath[64];
         int r;
 
         r = vhive_read_file(s->primary, &primary, &plen, err);
@@ -120,20 +140,24 @@ static int open_replayed(struct vhive_session *s, struct vhive_error *err)
                 r = vhive_replay(primary, plen, log1, l1, log2, l2, &out, &olen, &s->replay, err);
         if (r < 0)
                 return r;
-        s->work_fd = memfd_create("vhive-replayed", MFD_CLOEXEC);
-        if (s->work_fd < 0)
-                return vhive_fail(err, errno, "memfd_create: %s", strerror(errno));
-        for (size_t done = 0; done < olen;) {
-                ssize_t n = write(s->work_fd, out + done, olen - done);
-
-                if (n < 0)
-                        return vhive_fail(err, errno, "writing the replayed copy: %s",
-                                          strerror(errno));
-                done += n;
-        }
         s->replayed = true;
-        snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", s->work_fd);
-        return open_hivex(s, fdpath, err);
+        return open_from_memory(s, out, olen, err);
+}
+
+/* Reading a dirty hive whose logs cannot be replayed: the file as it is,
+ * with its checksum mended in a private copy, since hivex refuses a bad
+ * one. */
+static int open_stale(struct vhive_session *s, struct vhive_error *err)
+{
+        _cleanup_free_ uint8_t *data = NULL;
+        size_t len;
+        int r = vhive_read_file(s->primary, &data, &len, err);
+
+        if (r < 0)
+                return r;
+        s->replay_failed = true;
+        vhive_regf_store_checksum(data);
+        return open_from_memory(s, data, len, err);
 }
 
 int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
@@ -160,9 +184,8 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
         r = open_replayed(s, err);
         if (r < 0 && !writable && !s->replayed) {
                 /* Reading: report what the file holds, and say it is stale. */
-                s->replay_failed = true;
                 snprintf(s->replay_error, sizeof(s->replay_error), "%s", err->msg);
-                return open_hivex(s, primary, err);
+                return open_stale(s, err);
         }
         return r;
 }
@@ -186,6 +209,11 @@ static int mend_header(const char *path, bool durable, struct vhive_error *err)
             (durable && fsync(fd) < 0))
                 return vhive_fail(err, errno ? errno : EIO, "writing %s: %s", path,
                                   strerror(errno ? errno : EIO));
+        /* NFS and friends report write errors at close. */
+        int r = close(fd);
+        fd = -1;
+        if (r < 0)
+                return vhive_fail(err, errno, "closing %s: %s", path, strerror(errno));
         return 0;
 }
 
@@ -215,9 +243,11 @@ static int make_temp_beside(const char *dest, mode_t mode, char **tmp_path,
                 return vhive_fail(err, e, "cannot create a temp file beside %s: %s", dest,
                                   strerror(e));
         }
-        if (fchmod(fd, mode) < 0 || close(fd) < 0) {
-                int e = errno;
+        int e = fchmod(fd, mode) < 0 ? errno : 0;
 
+        if (close(fd) < 0 && e == 0)
+                e = errno;
+        if (e) {
                 unlink(*tmp_path);
                 return vhive_fail(err, e, "preparing %s: %s", *tmp_path, strerror(e));
         }

@@ -217,8 +217,11 @@ void vhive_scrub_report_free(struct vhive_scrub_report *rep);
 
 /* ---- safe files (lib/safe-file.c) ------------------------------------- */
 
-/* Copies src into dir/basename(src) (dir created if needed), fsync'd. */
-int vhive_backup_file(const char *src, const char *dir, struct vhive_error *err);
+/* Copies the files (NULL entries skipped) into dir (created with its
+ * parents), fsync'd.  Never overwrites: when dir already holds one of the
+ * names, the set goes to dir/2, dir/3... */
+int vhive_backup_files(const char *const *files, size_t n, const char *dir,
+                       struct vhive_error *err);
 /* Reads a whole file; *data malloc'd. */
 int vhive_read_file(const char *path, uint8_t **data, size_t *len,
                     struct vhive_error *err);
@@ -264,9 +267,6 @@ int vhive_session_open(struct vhive_session *s, const char *primary,
 int vhive_session_write_temp(struct vhive_session *s, const char *dest,
                              const char *mode_from, char **tmp_path,
                              struct vhive_error *err);
-/* Renames tmp_path over dest and, when durable, fsyncs the folder. */
-int vhive_install_temp(const char *tmp_path, const char *dest, bool durable,
-                       struct vhive_error *err);
 /* After the new primary is durably in place: truncate the logs. */
 int vhive_session_truncate_logs(struct vhive_session *s, struct vhive_error *err);
 void vhive_session_close(struct vhive_session *s);
