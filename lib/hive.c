@@ -33,3 +33,55 @@ int vhive_lookup(hive_h *h, hive_node_h parent, const char *path,
         }
         return 0;
 }
+
+static int cmp_offset(const void *a, const void *b)
+{
+        size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+        return (x > y) - (x < y);
+}
+
+/* hivex_node_set_values frees the key's old cells first: its value list,
+ * every vk and every out-of-line data cell, asserting (abort) that each is
+ * a used cell not freed already.  A damaged hive breaks that: a data
+ * offset outside any cell, a vk listed twice, two values sharing a data
+ * cell.  Check what the public API shows before letting hivex at it. */
+int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err)
+{
+        _cleanup_free_ hive_value_h *values = NULL;
+        _cleanup_free_ size_t *cells = NULL;
+        size_t n = 0, k = 0;
+
+        errno = 0;
+        values = hivex_node_values(h, node);
+        if (!values)
+                return vhive_fail(err, errno ? errno : EIO, "reading a key's values: %s",
+                                  strerror(errno ? errno : EIO));
+        while (values[n])
+                n++;
+        cells = malloc((2 * n + 1) * sizeof(*cells));
+        if (!cells)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        cells[k++] = node;
+        for (size_t i = 0; i < n; i++) {
+                size_t len;
+                hive_value_h data;
+
+                errno = 0;
+                data = hivex_value_data_cell_offset(h, values[i], &len);
+                if (data == 0 && errno != 0)
+                        return vhive_fail(err, EUCLEAN, "the hive is damaged: a value's data "
+                                          "lies outside any cell (%s); refusing to rewrite "
+                                          "the key", strerror(errno));
+                cells[k++] = values[i];
+                if (data)
+                        cells[k++] = data;
+        }
+        qsort(cells, k, sizeof(*cells), cmp_offset);
+        for (size_t i = 1; i < k; i++)
+                if (cells[i] == cells[i - 1])
+                        return vhive_fail(err, EUCLEAN, "the hive is damaged: cell 0x%zx is "
+                                          "used twice by a key's values; refusing to rewrite "
+                                          "the key", cells[i]);
+        return 0;
+}

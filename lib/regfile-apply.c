@@ -742,6 +742,8 @@ static int write_values(hive_h *h, hive_node_h node, const struct onode *n,
         for (size_t i = 0; i < n->n_vals; i++)
                 sv[i] = (hive_set_value){ .key = n->vals[i].name, .t = n->vals[i].type,
                                           .len = n->vals[i].len, .value = n->vals[i].data };
+        if (vhive_values_rewritable(h, node, err) < 0)
+                return -EUCLEAN;
         if (hivex_node_set_values(h, node, n->n_vals, sv, 0) < 0)
                 return vhive_fail(err, errno, "writing the values of %s: %s",
                                   *n->name ? n->name : "the root key", strerror(errno));

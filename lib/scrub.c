@@ -127,6 +127,8 @@ static int apply_key(hive_h *h, hive_node_h node, const struct vhive_key_report 
                 if (find_blanked(kr, set[i].key))
                         r = replace_with_blank(&set[i], err);
         }
+        if (r == 0)
+                r = vhive_values_rewritable(h, node, err);
         if (r == 0 && hivex_node_set_values(h, node, n, set, 0) < 0)
                 r = vhive_fail(err, errno, "writing values of %s: %s", kr->name, strerror(errno));
         free_set_values(set, n);
