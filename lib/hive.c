@@ -13,6 +13,22 @@ int vhive_child(hive_h *h, hive_node_h parent, const char *name,
         *node = hivex_node_get_child(h, parent, name);
         if (*node == 0 && errno != 0)
                 return vhive_fail(err, errno, "reading key %s: %s", name, strerror(errno));
+        if (*node)
+                return vhive_check_parent(h, parent, *node, name, err);
+        return 0;
+}
+
+int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const char *name,
+                       struct vhive_error *err)
+{
+        /* Every key records its parent; a subkey list naming a key whose
+         * parent is elsewhere is a cycle or a shared list (damage, or a
+         * hive made to loop a walker). */
+        errno = 0;
+        if (hivex_node_parent(h, node) != parent)
+                return vhive_fail(err, EUCLEAN, "the hive is damaged: key %s is listed under "
+                                  "a key that is not its parent (a cycle or a shared subkey "
+                                  "list)", name ? name : "?");
         return 0;
 }
 

@@ -170,6 +170,54 @@ int vhive_keypath_check_hive(const struct vhive_keypath *kp, const char *hive,
         return vhive_fail(err, EINVAL, "%s is outside this hive (%s)", kp->root, hive);
 }
 
+/* ---- the keys a walk has reached ----------------------------------------- */
+
+static size_t seen_slot(const struct vhive_node_seen *s, hive_node_h node)
+{
+        /* Handles are cell offsets: multiples of 8, so drop those bits. */
+        size_t i = (size_t)((node >> 3) * 0x9e3779b97f4a7c15ull) & (s->cap - 1);
+
+        while (s->slots[i] && s->slots[i] != node)
+                i = (i + 1) & (s->cap - 1);
+        return i;
+}
+
+static int seen_grow(struct vhive_node_seen *s)
+{
+        struct vhive_node_seen bigger = { .cap = s->cap ? s->cap * 2 : 64 };
+
+        bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
+        if (!bigger.slots)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->cap; i++)
+                if (s->slots[i])
+                        bigger.slots[seen_slot(&bigger, s->slots[i])] = s->slots[i];
+        bigger.n = s->n;
+        free(s->slots);
+        *s = bigger;
+        return 0;
+}
+
+int vhive_node_seen_add(struct vhive_node_seen *s, hive_node_h node)
+{
+        size_t i;
+
+        if ((s->n + 1) * 2 > s->cap && seen_grow(s) < 0)
+                return -ENOMEM;
+        i = seen_slot(s, node);
+        if (s->slots[i])
+                return 1;
+        s->slots[i] = node;
+        s->n++;
+        return 0;
+}
+
+void vhive_node_seen_free(struct vhive_node_seen *s)
+{
+        free(s->slots);
+        *s = (struct vhive_node_seen){ 0 };
+}
+
 /* ---- resolving -------------------------------------------------------- */
 
 struct node_set {
@@ -188,30 +236,51 @@ static int set_add(struct node_set *s, hive_node_h node)
         return 0;
 }
 
+/* Adds node to out unless a key reached it already: in a sound hive the
+ * keys of one level are all different, so a repeat is a damaged tree, and
+ * going on would multiply the set at every "*". */
+static int set_add_once(hive_h *h, struct node_set *out, struct vhive_node_seen *seen,
+                        hive_node_h node, struct vhive_error *err)
+{
+        int r = vhive_node_seen_add(seen, node);
+
+        if (r < 0 || set_add(out, node) < 0)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        if (r > 0) {
+                _cleanup_free_ char *name = hivex_node_name(h, node);
+
+                return vhive_fail(err, ELOOP, "the hive's key tree is damaged: key %s is "
+                                  "reached twice (a cycle or a shared subkey list)",
+                                  name ? name : "?");
+        }
+        return 0;
+}
+
 static int add_children(hive_h *h, hive_node_h node, struct node_set *out,
-                        struct vhive_error *err)
+                        struct vhive_node_seen *seen, struct vhive_error *err)
 {
         _cleanup_free_ hive_node_h *kids = NULL;
+        int r = 0;
 
         errno = 0;
         kids = hivex_node_children(h, node);
         if (!kids)
                 return vhive_fail(err, errno, "reading subkeys: %s", strerror(errno));
-        for (size_t i = 0; kids[i]; i++)
-                if (set_add(out, kids[i]) < 0)
-                        return vhive_fail(err, ENOMEM, "out of memory");
-        return 0;
+        for (size_t i = 0; kids[i] && r == 0; i++)
+                r = set_add_once(h, out, seen, kids[i], err);
+        return r;
 }
 
 static int step_one(hive_h *h, const struct vhive_keypath *kp, size_t i, hive_node_h node,
-                    struct node_set *out, struct vhive_error *err)
+                    struct node_set *out, struct vhive_node_seen *seen,
+                    struct vhive_error *err)
 {
         struct vhive_controlset cs;
         hive_node_h child = 0;
         int r;
 
         if (strcmp(kp->comps[i], "*") == 0)
-                return add_children(h, node, out, err);
+                return add_children(h, node, out, seen, err);
         if (vhive_keypath_is_ccs(kp, i)) {
                 r = vhive_controlset_current(h, &cs, err);
                 if (r < 0)
@@ -222,9 +291,7 @@ static int step_one(hive_h *h, const struct vhive_keypath *kp, size_t i, hive_no
                 if (r < 0)
                         return r;
         }
-        if (child && set_add(out, child) < 0)
-                return vhive_fail(err, ENOMEM, "out of memory");
-        return 0;
+        return child ? set_add_once(h, out, seen, child, err) : 0;
 }
 
 static int missing(const struct vhive_keypath *kp, size_t upto, struct vhive_error *err)
@@ -247,13 +314,15 @@ int vhive_keypath_resolve(hive_h *h, const struct vhive_keypath *kp, hive_node_h
                           struct vhive_error *err)
 {
         struct node_set cur = { 0 }, next = { 0 };
+        struct vhive_node_seen seen = { 0 };
         int r = 0;
 
         if (set_add(&cur, hivex_root(h)) < 0)
                 return vhive_fail(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < kp->n && r == 0; i++) {
                 for (size_t j = 0; j < cur.n && r == 0; j++)
-                        r = step_one(h, kp, i, cur.v[j], &next, err);
+                        r = step_one(h, kp, i, cur.v[j], &next, &seen, err);
+                vhive_node_seen_free(&seen);
                 free(cur.v);
                 cur = next;
                 next = (struct node_set){ 0 };
@@ -273,9 +342,17 @@ char *vhive_node_path(hive_h *h, hive_node_h node)
         hive_node_h root = hivex_root(h);
         char *path = strdup("");
 
-        while (path && node != root) {
-                _cleanup_free_ char *name = hivex_node_name(h, node);
+        for (unsigned depth = 0; path && node != root; depth++) {
+                _cleanup_free_ char *name = NULL;
                 char *p;
+
+                if (depth == VHIVE_MAX_KEY_DEPTH) {
+                        /* A cycle of parents, or a damaged tree. */
+                        free(path);
+                        errno = ELOOP;
+                        return NULL;
+                }
+                name = hivex_node_name(h, node);
 
                 errno = 0;
                 node = hivex_node_parent(h, node);

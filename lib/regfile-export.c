@@ -163,7 +163,8 @@ char *vhive_export_value(const char *name, hive_type t, const char *data, size_t
         return b.s;
 }
 
-static int export_values(hive_h *h, hive_node_h node, struct sbuf *b, struct vhive_error *err)
+static int export_values(hive_h *h, hive_node_h node, struct sbuf *b, size_t max_bytes,
+                         struct vhive_error *err)
 {
         _cleanup_free_ hive_value_h *vs = NULL;
 
@@ -182,20 +183,58 @@ static int export_values(hive_h *h, hive_node_h node, struct sbuf *b, struct vhi
                         return vhive_fail(err, errno, "reading a value: %s", strerror(errno));
                 add_value(b, name, t, data, len);
                 sb_add(b, CRLF);
+                /* A value list may name one big value many times over. */
+                if (b->len > max_bytes)
+                        return vhive_fail(err, EFBIG, "export: the text passed %zu bytes",
+                                          max_bytes);
         }
         return 0;
 }
 
-static int export_key(hive_h *h, hive_node_h node, const char *path, struct sbuf *b,
-                      struct vhive_error *err)
+/* One walk over a subtree: the keys reached and the bounds. */
+struct walk {
+        hive_h *h;
+        struct sbuf *b;
+        struct vhive_node_seen seen;
+        size_t max_bytes;
+        struct vhive_error *err;
+};
+
+/* A hostile hive must not make the walk loop, recurse without end or
+ * multiply (a subkey list pointing back up, or shared by many keys). */
+static int walk_check(struct walk *w, hive_node_h node, const char *path, unsigned depth)
 {
-        _cleanup_free_ hive_node_h *kids = NULL;
         int r;
 
+        if (depth > VHIVE_MAX_KEY_DEPTH)
+                return vhive_fail(w->err, ELOOP, "the hive's key tree is damaged: deeper than "
+                                  "%u levels at %.200s...", VHIVE_MAX_KEY_DEPTH, path);
+        r = vhive_node_seen_add(&w->seen, node);
+        if (r < 0)
+                return vhive_fail(w->err, ENOMEM, "out of memory");
+        if (r > 0)
+                return vhive_fail(w->err, ELOOP, "the hive's key tree is damaged: key %.400s "
+                                  "is reached twice (a cycle or a shared subkey list)", path);
+        if (w->b->len > w->max_bytes)
+                return vhive_fail(w->err, EFBIG, "export: the text passed %zu bytes at %.400s",
+                                  w->max_bytes, path);
+        return 0;
+}
+
+static int export_key(struct walk *w, hive_node_h node, const char *path, unsigned depth)
+{
+        _cleanup_free_ hive_node_h *kids = NULL;
+        hive_h *h = w->h;
+        struct sbuf *b = w->b;
+        struct vhive_error *err = w->err;
+        int r = walk_check(w, node, path, depth);
+
+        if (r < 0)
+                return r;
         sb_add(b, "[");
         sb_add(b, path);
         sb_add(b, "]" CRLF);
-        r = export_values(h, node, b, err);
+        r = export_values(h, node, b, w->max_bytes, err);
         if (r < 0)
                 return r;
         sb_add(b, CRLF);
@@ -209,7 +248,7 @@ static int export_key(hive_h *h, hive_node_h node, const char *path, struct sbuf
 
                 if (!name || asprintf(&sub, "%s\\%s", path, name) < 0)
                         return vhive_fail(err, ENOMEM, "out of memory");
-                r = export_key(h, kids[i], sub, b, err);
+                r = export_key(w, kids[i], sub, depth + 1);
         }
         return r;
 }
@@ -236,18 +275,32 @@ int vhive_export(hive_h *h, const hive_node_h *nodes, size_t n,
                  struct vhive_error *err)
 {
         struct sbuf b = { 0 };
+        struct walk w = { .h = h, .b = &b, .err = err,
+                          .max_bytes = o->max_bytes ? o->max_bytes : VHIVE_EXPORT_MAX_BYTES };
         int r = 0;
 
         sb_add(&b, "Windows Registry Editor Version 5.00" CRLF CRLF);
         for (size_t i = 0; i < n && r == 0; i++) {
-                _cleanup_free_ char *rel = vhive_node_path(h, nodes[i]);
                 _cleanup_free_ char *path = NULL;
+                char *rel;
 
-                if (!rel || asprintf(&path, "%s%s%s", o->prefix, *rel ? "\\" : "", rel) < 0)
-                        r = vhive_fail(err, ENOMEM, "out of memory");
+                errno = 0;
+                rel = vhive_node_path(h, nodes[i]);
+                if (!rel && errno == ELOOP)
+                        r = vhive_fail(err, ELOOP, "the hive's key tree is damaged: a key "
+                                       "is more than %u levels deep", VHIVE_MAX_KEY_DEPTH);
+                else if (!rel || asprintf(&path, "%s%s%s", o->prefix, *rel ? "\\" : "",
+                                          rel) < 0)
+                        r = vhive_fail(err, errno ? errno : ENOMEM, "reading a key's path: %s",
+                                       strerror(errno ? errno : ENOMEM));
                 else
-                        r = export_key(h, nodes[i], path, &b, err);
+                        r = export_key(&w, nodes[i], path, 0);
+                free(rel);
+                /* Each node is a subtree of its own; they may overlap. */
+                vhive_node_seen_free(&w.seen);
         }
+        if (r == 0 && b.len > w.max_bytes)
+                r = vhive_fail(err, EFBIG, "export: the text passed %zu bytes", w.max_bytes);
         if (r == 0 && b.oom)
                 r = vhive_fail(err, ENOMEM, "out of memory");
         if (r == 0 && o->utf16)

@@ -43,13 +43,33 @@ const char *vhive_hive_from_filename(const char *path);
 int vhive_keypath_check_hive(const struct vhive_keypath *kp, const char *hive,
                              struct vhive_error *err);
 
+/* ---- limits against damaged or hostile hives (lib/keypath.c) --------- */
+
+/* Windows allows 512 levels of keys; a deeper walk means a damaged hive. */
+#define VHIVE_MAX_KEY_DEPTH 512u
+/* The default bound on an export's text (struct vhive_export_opts). */
+#define VHIVE_EXPORT_MAX_BYTES ((size_t)1 << 30)
+
+/* The keys a walk has reached.  In a sound hive every key has one parent,
+ * so a key reached twice means a cycle or a subkey list shared by two keys;
+ * walks stop there instead of looping or multiplying. */
+struct vhive_node_seen {
+        hive_node_h *slots; /* open addressing; 0 is free (no key has handle 0) */
+        size_t n, cap;
+};
+/* 1 when node was already there, 0 when added, -ENOMEM. */
+int vhive_node_seen_add(struct vhive_node_seen *s, hive_node_h node);
+void vhive_node_seen_free(struct vhive_node_seen *s);
+
 /* Resolves kp to existing keys, expanding "*" and CurrentControlSet.
  * Returns the count (>= 1); *nodes is malloc'd.  -ENOENT naming the first
- * missing key, or saying that no key matches a wildcard path. */
+ * missing key, or saying that no key matches a wildcard path; -ELOOP when
+ * a key is reached twice (a damaged hive). */
 int vhive_keypath_resolve(hive_h *h, const struct vhive_keypath *kp, hive_node_h **nodes,
                           struct vhive_error *err);
 /* The path of node below the hive root as spelt in the hive
- * ("ControlSet001\Services"); "" for the root.  NULL with errno set. */
+ * ("ControlSet001\Services"); "" for the root.  NULL with errno set
+ * (ELOOP when the parents go deeper than VHIVE_MAX_KEY_DEPTH). */
 char *vhive_node_path(hive_h *h, hive_node_h node);
 
 /* ---- regedit files (lib/regfile-parse.c) ------------------------------ */
@@ -165,10 +185,13 @@ extern const struct vhive_op vhive_merge_op;
 struct vhive_export_opts {
         const char *prefix; /* "HKEY_LOCAL_MACHINE\SYSTEM" */
         bool utf16;         /* UTF-16LE with BOM, as regedit writes; else UTF-8 */
+        size_t max_bytes;   /* -EFBIG past this much text; 0: VHIVE_EXPORT_MAX_BYTES */
 };
 
 /* Exports every node (with its subtree) as one regedit file, CRLF line
- * ends, regedit's hex line wrapping.  *out malloc'd. */
+ * ends, regedit's hex line wrapping.  *out malloc'd.  A damaged tree (a key
+ * reached twice, deeper than VHIVE_MAX_KEY_DEPTH) is -ELOOP, text past
+ * max_bytes -EFBIG, each with a message. */
 int vhive_export(hive_h *h, const hive_node_h *nodes, size_t n,
                  const struct vhive_export_opts *o, char **out, size_t *out_len,
                  struct vhive_error *err);

@@ -212,7 +212,9 @@ static int scrub_interfaces(hive_h *h, hive_node_h params, const struct vhive_sc
 
                 if (!name)
                         return vhive_fail(err, errno ? errno : EIO, "reading an interface key name");
-                r = push_key(cr, name, true, &kr, err);
+                r = vhive_check_parent(h, ifaces, children[i], name, err);
+                if (r == 0)
+                        r = push_key(cr, name, true, &kr, err);
                 if (r == 0)
                         r = scrub_key(h, children[i], vhive_profile_values(opts->profile),
                                       opts, apply, kr, err);

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""mkbad.py CLEAN_HIVE OUTDIR: writes the damaged hives of the bad-input
+table, each patched from CLEAN_HIVE (a fixture with one interface under
+ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces):
+
+  truncated.hive        the first 6000 bytes
+  zeroed-header.hive    the 4096-byte base block zeroed
+  bad-checksum.hive     the base-block checksum off by one
+  hbins-past-end.hive   hive-bins size 0x7ffff000, checksum recomputed
+  cycle.hive            the Interfaces subkey list points back at ControlSet001
+  self-cycle.hive       ... and at Interfaces itself
+  huge-value.hive       every value of the interface claims 2 GB of data
+  vlist-outside.hive    the interface's value list offset lies past the end
+
+Cells are found by walking the tree as the format describes it (nk, lf/lh/li
+lists, vk), so the patches follow the fixture wherever hivexregedit put
+things."""
+import os
+import struct
+import sys
+
+BASE = 4096
+
+
+def u32(b, off):
+    return struct.unpack_from("<I", b, off)[0]
+
+
+def put32(b, off, v):
+    struct.pack_into("<I", b, off, v)
+
+
+def checksum(b):
+    x = 0
+    for i in range(0, 508, 4):
+        x ^= u32(b, i)
+    if x == 0:
+        x = 1
+    elif x == 0xFFFFFFFF:
+        x = 0xFFFFFFFE
+    put32(b, 508, x)
+
+
+def nk(b, off):
+    """off: a cell offset relative to the first hbin; returns the record's file offset."""
+    rec = BASE + off + 4
+    assert b[rec:rec + 2] == b"nk", "no nk at 0x%x" % off
+    return rec
+
+
+def nk_name(b, rec):
+    n = struct.unpack_from("<H", b, rec + 72)[0]
+    return b[rec + 76:rec + 76 + n].decode("latin-1")
+
+
+def subkey_entries(b, rec):
+    """File offsets of the 4-byte entries of the key's subkey list."""
+    count = u32(b, rec + 20)
+    if count == 0:
+        return []
+    lst = BASE + u32(b, rec + 28) + 4
+    sig = b[lst:lst + 2]
+    n = struct.unpack_from("<H", b, lst + 2)[0]
+    step = 8 if sig in (b"lf", b"lh") else 4
+    assert sig in (b"lf", b"lh", b"li"), "subkey list %r" % sig
+    return [lst + 4 + step * i for i in range(n)]
+
+
+def child(b, rec, name):
+    for e in subkey_entries(b, rec):
+        c = nk(b, u32(b, e))
+        if nk_name(b, c).lower() == name.lower():
+            return c, e
+    raise SystemExit("mkbad.py: no key %s under %s" % (name, nk_name(b, rec)))
+
+
+def walk(b, path):
+    rec = nk(b, u32(b, 36))
+    for comp in path.split("\\"):
+        rec, _ = child(b, rec, comp)
+    return rec
+
+
+def values(b, rec):
+    n = u32(b, rec + 36)
+    vl = BASE + u32(b, rec + 40) + 4
+    return [BASE + u32(b, vl + 4 * i) + 4 for i in range(n)]
+
+
+def main():
+    src, out = sys.argv[1], sys.argv[2]
+    clean = open(src, "rb").read()
+    os.makedirs(out, exist_ok=True)
+
+    def write(name, data):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+
+    write("truncated.hive", clean[:6000])
+    write("zeroed-header.hive", bytes(BASE) + clean[BASE:])
+
+    b = bytearray(clean)
+    put32(b, 508, (u32(b, 508) + 1) & 0xFFFFFFFF)
+    write("bad-checksum.hive", b)
+
+    b = bytearray(clean)
+    put32(b, 40, 0x7FFFF000)
+    checksum(b)
+    write("hbins-past-end.hive", b)
+
+    params = "ControlSet001\\Services\\Tcpip\\Parameters"
+    cs = walk(clean, "ControlSet001")
+    ifaces = walk(clean, params + "\\Interfaces")
+    for name, target in (("cycle.hive", cs), ("self-cycle.hive", ifaces)):
+        b = bytearray(clean)
+        entry = subkey_entries(b, ifaces)[0]
+        put32(b, entry, target - 4 - BASE)
+        write(name, b)
+
+    iface, _ = child(clean, ifaces, nk_name(clean, nk(clean, u32(clean, subkey_entries(
+        clean, ifaces)[0]))))
+    b = bytearray(clean)
+    for vk in values(b, iface):
+        assert b[vk:vk + 2] == b"vk"
+        put32(b, vk + 4, 0x7FFFFFF0)  # data length, not inline
+    write("huge-value.hive", b)
+
+    b = bytearray(clean)
+    put32(b, iface + 40, 0x7FFFFFF0)
+    write("vlist-outside.hive", b)
+
+
+main()
