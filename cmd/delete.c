@@ -18,7 +18,7 @@ static int help(void)
                "default value).  A key or value that does not exist is an error.  KEY is\n"
                "written as for vhive set; a * component means every existing subkey.\n\n"
                "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
-               "\nExit status: 0 success, 2 failure.  See vhive-delete(1).\n");
+               "\nExit status: 0 success, 2 failure.  See vhive(1).\n");
         return VHIVE_EXIT_OK;
 }
 

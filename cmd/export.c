@@ -22,7 +22,7 @@ static int help(void)
                "Options:\n"
                "      --utf16            UTF-16LE with a byte order mark, as regedit writes\n"
                ED_COMMON_HELP
-               "\nExit status: 0 success, 2 failure.  See vhive-export(1).\n");
+               "\nExit status: 0 success, 2 failure.  See vhive(1).\n");
         return VHIVE_EXIT_OK;
 }
 

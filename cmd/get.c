@@ -21,7 +21,7 @@ static int help(void)
                "key: KEY<TAB>TEXT.\n\n"
                "Options:\n"
                "      --raw              write the value's bytes exactly as stored\n" ED_COMMON_HELP
-               "\nExit status: 0 success, 2 failure.  See vhive-get(1).\n");
+               "\nExit status: 0 success, 2 failure.  See vhive(1).\n");
         return VHIVE_EXIT_OK;
 }
 

@@ -18,7 +18,7 @@ static int help(void)
                "CurrentControlSet maps through Select\\Current; a * component lists every\n"
                "matching key under a [KEY] heading.\n\n"
                "Options:\n" ED_COMMON_HELP
-               "\nExit status: 0 success, 2 failure.  See vhive-ls(1).\n");
+               "\nExit status: 0 success, 2 failure.  See vhive(1).\n");
         return VHIVE_EXIT_OK;
 }
 

@@ -22,7 +22,7 @@ static int help(void)
                "GUID is taken as an unfilled placeholder: the merge fails.  Every file is\n"
                "parsed and checked before anything is written.\n\n"
                "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
-               "\nExit status: 0 success, 2 failure.  See vhive-merge(1).\n");
+               "\nExit status: 0 success, 2 failure.  See vhive(1).\n");
         return VHIVE_EXIT_OK;
 }
 

@@ -34,7 +34,7 @@ static int help(void)
                "      --backend B        appliance (libguestfs, default) or direct\n"
                "  -v, --verbose          pass libguestfs' verbose output through\n"
                "  -h, --help             this help\n\n"
-               "Exit status: 0 success, 2 failure.  See vhive-scrub(1).\n");
+               "Exit status: 0 success, 2 failure.  See vhive(1).\n");
         return VHIVE_EXIT_OK;
 }
 

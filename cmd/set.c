@@ -21,7 +21,7 @@ static int help(void)
                "  string:TEXT  expand:TEXT  multi:A,B (\\, for a comma)  dword:N  qword:N\n"
                "  hex:TYPE:BYTES (e.g. hex:3:01,02)  none\n\n"
                "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
-               "\nExit status: 0 success, 2 failure.  See vhive-set(1).\n");
+               "\nExit status: 0 success, 2 failure.  See vhive(1).\n");
         return VHIVE_EXIT_OK;
 }
 
