@@ -34,6 +34,8 @@ struct image {
         bool have_mountpoint;
         bool found;             /* root is valid and mounted on mnt */
         struct vhive_root root;
+        char *ls_dir;           /* the last folder listed, and its names: */
+        char **ls_names;        /* a hive and its logs take one listing */
 };
 
 struct vhive_backend {
@@ -152,6 +154,8 @@ static void appliance_free(struct vhive_backend *be)
         for (size_t i = 0; i < be->n; i++) {
                 free(be->imgs[i].path);
                 free(be->imgs[i].format);
+                free(be->imgs[i].ls_dir);
+                free_strings(be->imgs[i].ls_names);
         }
         free(be->imgs);
         free_strings(be->devices);
@@ -469,27 +473,50 @@ static int mounted_image(struct vhive_backend *be, size_t i, struct vhive_error 
         return r;
 }
 
+/* The names in dir, listed once for all the lookups in it. */
+static char **list_dir(struct vhive_backend *be, struct image *img, const char *dir,
+                       struct vhive_error *err)
+{
+        _cleanup_free_ char *gdir = NULL;
+
+        if (img->ls_dir && strcmp(img->ls_dir, dir) == 0)
+                return img->ls_names;
+        free(img->ls_dir);
+        free_strings(img->ls_names);
+        img->ls_names = NULL;
+        img->ls_dir = strdup(dir);
+        gdir = guest(img, dir);
+        if (!img->ls_dir || !gdir) {
+                vhive_fail(err, ENOMEM, "out of memory");
+                return NULL;
+        }
+        img->ls_names = guestfs_ls(be->g, gdir);
+        if (!img->ls_names) {
+                gfail(be, err, "cannot list %s", dir);
+                free(img->ls_dir);
+                img->ls_dir = NULL;
+        }
+        return img->ls_names;
+}
+
 static int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir,
                             const char *name, char **real, struct vhive_error *err)
 {
-        _cleanup_free_ char *gdir = NULL;
         char **names;
         int r = mounted_image(be, i, err);
 
         *real = NULL;
         if (r < 0)
                 return r;
-        gdir = guest(&be->imgs[i], dir);
-        if (!gdir)
-                return vhive_fail(err, ENOMEM, "out of memory");
-        names = guestfs_ls(be->g, gdir);
+        names = list_dir(be, &be->imgs[i], dir, err);
         if (!names)
-                return gfail(be, err, "cannot list %s", dir);
-        for (char **p = names; *p && !*real; p++)
-                if (strcasecmp(*p, name) == 0 && !(*real = strdup(*p)))
-                        r = vhive_fail(err, ENOMEM, "out of memory");
-        free_strings(names);
-        return r;
+                return -err->errnum;
+        for (char **p = names; *p; p++)
+                if (strcasecmp(*p, name) == 0) {
+                        *real = strdup(*p);
+                        return *real ? 0 : vhive_fail(err, ENOMEM, "out of memory");
+                }
+        return 0;
 }
 
 static int appliance_download(struct vhive_backend *be, size_t i, const char *guest_path,

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Refusals and batches.  Every refusal exits 2 with its reason and leaves
 # the image byte-identical:
-#   1. the refusals that need no appliance (differencing VHD and VHDX, .lok,
-#      version siblings, read-only file): no launch at all;
+#   1. the refusals that need no appliance (differencing VHD and VHDX, qcow2
+#      overlay, .lok, version siblings, read-only file): no launch at all;
 #   2. a batch of two good images among every kind of bad one: the good
 #      ones are fixed, each bad one reported, exit 2, ONE launch;
 #   3. --force and --root override what they should: one launch;
@@ -58,17 +58,23 @@ copy gpt.vhdx diffx.vhdx && make_differencing_vhdx diffx.vhdx
 copy mbr.vhdx lok.vhdx && : > lok.lok
 copy gpt.vhdx base.vhdx && : > base.2.avhdx
 copy mbr.qcow2 ro.qcow2 && chmod 0444 ro.qcow2
-early="diff.vhd diffx.vhdx lok.vhdx base.vhdx ro.qcow2"
+qemu-img create -q -f qcow2 -b ro.qcow2 -F qcow2 overlay.qcow2
+early="diff.vhd diffx.vhdx lok.vhdx base.vhdx ro.qcow2 overlay.qcow2"
 sums $early > early.sum
-expect_rc 2 "scrub of five images refused without an appliance" \
+expect_rc 2 "scrub of six images refused without an appliance" \
         "$VHIVE" scrub -v $early
 [ "$(launches err)" -eq 0 ] && ok "no launch" || fail "$(launches err) launches for nothing"
-expect_msg() { # IMAGE TEXT
-        if grep -q "^vhive: $1: .*$2" err; then
+expect_msg() { # IMAGE TEXT [JSON]: the error printed on stderr, or in the JSON report
+        local line
+        if [ $# -eq 3 ]; then
+                line=$(json "$3" ".targets[] | select(.path == \"$1\") | .error // empty")
+        else
+                line=$(grep "^vhive: $1: " err)
+        fi
+        if grep -q -- "$2" <<< "$line"; then
                 ok "$1: says '$2'"
         else
-                fail "$1: no message with '$2'"
-                grep "^vhive: $1:" err >&2
+                fail "$1: no message with '$2': $line"
         fi
 }
 expect_msg diff.vhd "differencing VHD (footer disk type 4).*merge the chain"
@@ -76,6 +82,7 @@ expect_msg diffx.vhdx "differencing VHDX.*parent locator"
 expect_msg lok.vhdx "in use: lok.lok beside it.*--force"
 expect_msg base.vhdx "has versions (base.2.avhdx beside it).*DataWriteGuid.*--force"
 expect_msg ro.qcow2 "read-only.*--dry-run"
+expect_msg overlay.qcow2 "qcow2 overlay.*backing file"
 sha256sum --quiet -c early.sum || fail "a refused image changed"
 # Differencing disks are refused even for reading; the rest only for writing.
 expect_rc 2 "check of a differencing VHD" "$VHIVE" check diff.vhd
@@ -87,7 +94,9 @@ copy gpt.qcow2 good2.qcow2
 copy tworoots.raw
 copy nowin.raw
 copy hiber.raw
-head -c 1048576 /dev/urandom > junk.qcow2 && printf 'QFI\373' |
+# qcow2 magic and version 3, no backing file, garbage after: damaged.
+head -c 1048576 /dev/urandom > junk.qcow2
+printf 'QFI\373\0\0\0\3\0\0\0\0\0\0\0\0\0\0\0\0' |
         dd of=junk.qcow2 conv=notrunc status=none
 bad="lok.vhdx base.vhdx diff.vhd tworoots.raw nowin.raw hiber.raw junk.qcow2 ro.qcow2"
 sums $bad > bad.sum
@@ -96,10 +105,10 @@ expect_rc 2 "batch of 2 good and 8 bad images" \
 skip_if_no_appliance err
 [ "$(launches err)" -eq 1 ] && ok "one launch for the batch" || fail "$(launches err) launches"
 cp out batch.json
-expect_msg tworoots.raw "several Windows roots (/dev/sd.1, /dev/sd.2).*--root"
-expect_msg nowin.raw "no Windows found"
-expect_msg hiber.raw "Windows was hibernated or shut down with Fast Startup.*hiberfil.sys"
-expect_msg junk.qcow2 "cannot be opened as qcow2"
+expect_msg tworoots.raw "several Windows roots (/dev/sd.1, /dev/sd.2).*--root" batch.json
+expect_msg nowin.raw "no Windows found" batch.json
+expect_msg hiber.raw "Windows was hibernated or shut down with Fast Startup.*hiberfil.sys" batch.json
+expect_msg junk.qcow2 "cannot be opened as qcow2" batch.json
 sha256sum --quiet -c bad.sum || fail "a refused image of the batch changed"
 for img in good1.vhdx good2.qcow2; do
         [ "$(json batch.json ".targets[] | select(.path == \"$img\") | \"\(.ok) \(.written)\"")" \
