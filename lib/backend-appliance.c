@@ -90,7 +90,7 @@ static int probe_image(const struct image *img, struct vhive_error *err)
 {
         const char *argv[] = { "qemu-img", "info", "-f", img->format, "--", img->path, NULL };
         posix_spawn_file_actions_t fa;
-        int pipefd[2], status;
+        int pipefd[2], status, rc;
         char msg[768] = "";
         ssize_t n, got = 0;
         pid_t pid;
@@ -100,12 +100,12 @@ static int probe_image(const struct image *img, struct vhive_error *err)
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-        errno = posix_spawnp(&pid, "qemu-img", &fa, NULL, (char **)argv, environ);
+        rc = posix_spawnp(&pid, "qemu-img", &fa, NULL, (char **)argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         close(pipefd[1]);
-        if (errno) {
+        if (rc != 0) {
                 close(pipefd[0]);
-                return vhive_fail(err, errno, "cannot run qemu-img: %m");
+                return vhive_fail(err, rc, "cannot run qemu-img: %s", strerror(rc));
         }
         while ((n = read(pipefd[0], msg + got, sizeof(msg) - 1 - got)) > 0)
                 got += n;
@@ -119,7 +119,7 @@ static int probe_image(const struct image *img, struct vhive_error *err)
         if (!img->readonly && strstr(msg, "needs to be replayed"))
                 return 0;
         msg[strcspn(msg, "\n")] = '\0';
-        if (strstr(msg, "lock"))
+        if (strstr(msg, "\" lock")) /* Failed to get "write" lock */
                 return vhive_fail(err, EBUSY, "the image is in use (a running VM?): %s; "
                                   "shut it down first", msg);
         if (strstr(msg, "needs to be replayed"))

@@ -2,7 +2,7 @@
 # Refusals and batches.  Every refusal exits 2 with its reason and leaves
 # the image byte-identical:
 #   1. the refusals that need no appliance (differencing VHD and VHDX, qcow2
-#      overlay, .lok, version siblings, read-only file): no launch at all;
+#      overlay, .lok, version siblings, read-only file, in use): no launch;
 #   2. a batch of two good images among every kind of bad one: the good
 #      ones are fixed, each bad one reported, exit 2, ONE launch;
 #   3. --force and --root override what they should: one launch;
@@ -84,6 +84,20 @@ expect_msg base.vhdx "has versions (base.2.avhdx beside it).*DataWriteGuid.*--fo
 expect_msg ro.qcow2 "read-only.*--dry-run"
 expect_msg overlay.qcow2 "qcow2 overlay.*backing file"
 sha256sum --quiet -c early.sum || fail "a refused image changed"
+# An image a running VM holds (qemu-io here) is reported, not launched.
+copy mbr.qcow2 busy.qcow2
+qemu-io -f qcow2 -c 'sleep 120000' busy.qcow2 >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 50); do
+        qemu-img info -f qcow2 busy.qcow2 >/dev/null 2>&1 || break
+        sleep 0.2
+done
+expect_rc 2 "check of an image in use" "$VHIVE" check -v busy.qcow2
+expect_msg busy.qcow2 "in use (a running VM?).*lock.*shut it down"
+[ "$(launches err)" -eq 0 ] && ok "no launch" || fail "$(launches err) launches for nothing"
+kill "$holder"
+wait "$holder" 2>/dev/null
+
 # Differencing disks are refused even for reading; the rest only for writing.
 expect_rc 2 "check of a differencing VHD" "$VHIVE" check diff.vhd
 expect_msg diff.vhd "differencing VHD"
