@@ -208,7 +208,7 @@ static int scrub_interfaces(hive_h *h, hive_node_h params, const struct vhive_sc
         /* Value writes add cells but leave key handles valid. */
         for (size_t i = 0; children[i]; i++) {
                 _cleanup_free_ char *name = hivex_node_name(h, children[i]);
-                struct vhive_key_report *kr;
+                struct vhive_key_report *kr = NULL;
 
                 if (!name)
                         return vhive_fail(err, errno ? errno : EIO, "reading an interface key name");
@@ -228,7 +228,7 @@ static int scrub_controlset(hive_h *h, const struct vhive_controlset *cs,
                             const struct vhive_scrub_opts *opts, bool apply,
                             struct vhive_cs_report *cr, struct vhive_error *err)
 {
-        struct vhive_key_report *kr;
+        struct vhive_key_report *kr = NULL;
         hive_node_h params;
         int r;
 
