@@ -69,7 +69,7 @@ int vhive_target_kind(const char *path, enum vhive_target_kind *kind,
                       struct vhive_error *err)
 {
         uint8_t magic[4];
-        off_t size;
+        off_t size = 0;
         _cleanup_close_ int fd = open_target(path, &size, err);
         int n;
 
@@ -218,7 +218,7 @@ int vhive_image_detect(const char *path, struct vhive_image_info *info,
                        struct vhive_error *err)
 {
         uint8_t head[20] = { 0 }, footer[VHD_FOOTER];
-        off_t size;
+        off_t size = 0;
         _cleanup_close_ int fd = open_target(path, &size, err);
         int n;
 
