@@ -507,7 +507,7 @@ static int parse_number(const char *s, uint64_t max, uint64_t *n, struct vhive_e
 static int typed_int(const char *s, unsigned bytes, char **data, size_t *len,
                      struct vhive_error *err)
 {
-        uint64_t n;
+        uint64_t n = 0;
         int r = parse_number(s, bytes == 4 ? UINT32_MAX : UINT64_MAX, &n, err);
 
         if (r < 0)
@@ -573,7 +573,7 @@ static int typed_hex(const char *s, hive_type *type, char **data, size_t *len,
         struct vhive_regfile rf = { .name = (char *)"hex" };
         struct parser p = { .rf = &rf, .err = err };
         char *colon;
-        uint64_t n;
+        uint64_t n = 0;
         int r;
 
         if (!t)
