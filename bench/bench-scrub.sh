@@ -5,6 +5,7 @@
 #   vhive scrub --profile P HIVE
 #   hivexregedit --merge HIVE blank.reg   (blanking the same values)
 #   cp HIVE OUTDIR/x                      (the floor: reading + writing the file)
+#   cp HIVE OUTDIR/y && sync OUTDIR/y     (the floor for a durable write)
 # with hyperfine (--prepare restores the copy, --export-json), then prints the
 # medians and the ratios vhive/hivexregedit and vhive/cp, and the peak RSS of
 # vhive scrub (GNU time -v) against the hive size.
@@ -84,7 +85,8 @@ hyperfine --style basic --runs "$runs" --warmup 1 \
         --export-json "$outdir/bench.json" \
         -n vhive "'$vhive' scrub --profile $profile '$work'" \
         -n hivexregedit "hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\\SYSTEM' '$work' '$outdir/blank.reg'" \
-        -n cp "cp '$work' '$outdir/x'"
+        -n cp "cp '$work' '$outdir/x'" \
+        -n cp-fsync "cp '$work' '$outdir/y' && sync '$outdir/y'"
 
 median() {
         jq -r --arg n "$1" '.results[] | select(.command == $n) | .median' "$outdir/bench.json"
@@ -100,6 +102,7 @@ cpu() {
 t_vhive=$(median vhive)
 t_hivex=$(median hivexregedit)
 t_cp=$(median cp)
+t_cps=$(median cp-fsync)
 c_vhive=$(cpu vhive)
 c_hivex=$(cpu hivexregedit)
 c_cp=$(cpu cp)
@@ -108,13 +111,15 @@ cp "$src" "$work"
 /usr/bin/time -v -o "$outdir/time.txt" "$vhive" scrub --profile "$profile" "$work" >/dev/null
 rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$outdir/time.txt")
 
-awk -v v="$t_vhive" -v h="$t_hivex" -v c="$t_cp" -v rss="$rss_kb" -v size="$size" \
+awk -v v="$t_vhive" -v h="$t_hivex" -v c="$t_cp" -v cs="$t_cps" -v rss="$rss_kb" -v size="$size" \
     -v cv="$c_vhive" -v ch="$c_hivex" -v cc="$c_cp" 'BEGIN {
         printf "\nmedian vhive scrub       %8.1f ms\n", v * 1000
         printf "median hivexregedit      %8.1f ms\n", h * 1000
         printf "median cp                %8.1f ms\n", c * 1000
         printf "ratio vhive/hivexregedit %8.3f\n", v / h
+        printf "median cp + fsync        %8.1f ms\n", cs * 1000
         printf "ratio vhive/cp           %8.1f\n", v / c
+        printf "ratio vhive/(cp + fsync) %8.1f  (vhive fsyncs its writes; cp does not)\n", v / cs
         printf "cpu (user+sys, mean)     vhive %.1f ms, hivexregedit %.1f ms, cp %.1f ms\n", \
                cv * 1000, ch * 1000, cc * 1000
         printf "cpu ratio vhive/hivexregedit %4.3f, vhive/cp %.1f\n", cv / ch, cv / cc
