@@ -43,7 +43,7 @@ struct vhive_backend {
         struct image *imgs;
         size_t n;
         char **devices; /* guestfs_list_devices: drive order */
-        char **fs;      /* guestfs_list_filesystems: device, type pairs */
+        char **parts;   /* guestfs_list_partitions, all drives */
 };
 
 static void free_strings(char **v)
@@ -159,7 +159,7 @@ static void appliance_free(struct vhive_backend *be)
         }
         free(be->imgs);
         free_strings(be->devices);
-        free_strings(be->fs);
+        free_strings(be->parts);
         free(be);
 }
 
@@ -202,9 +202,11 @@ static int launch(struct vhive_backend *be, bool verbose, struct vhive_error *er
         be->devices = guestfs_list_devices(be->g);
         if (!be->devices)
                 return gfail(be, err, "cannot list the appliance's disks");
-        be->fs = guestfs_list_filesystems(be->g);
-        if (!be->fs)
-                return gfail(be, err, "cannot list filesystems");
+        /* Not guestfs_list_filesystems: it runs parted on every partition
+         * of every drive, seconds per image without KVM. */
+        be->parts = guestfs_list_partitions(be->g);
+        if (!be->parts)
+                return gfail(be, err, "cannot list partitions");
         return 0;
 }
 
@@ -301,24 +303,44 @@ struct candidates {
         char list[512]; /* "/dev/sda2, /dev/sda3" */
 };
 
+/* dev holds NTFS: tried on every candidate before any mount. */
+static bool is_ntfs(struct vhive_backend *be, const char *dev)
+{
+        _cleanup_free_ char *type = guestfs_vfs_type(be->g, dev);
+
+        return type && strcmp(type, "ntfs") == 0;
+}
+
+static void probe_candidate(struct vhive_backend *be, struct image *img, const char *dev,
+                            struct candidates *c)
+{
+        size_t len = strlen(c->list);
+
+        if (!is_ntfs(be, dev))
+                return;
+        c->ntfs++;
+        if (c->n == ARRAY_SIZE(c->dev) ||
+            !probe_windows(be, img, dev, c->config_dir[c->n], sizeof(c->config_dir[0])))
+                return;
+        snprintf(c->dev[c->n], sizeof(c->dev[0]), "%s", dev);
+        snprintf(c->list + len, sizeof(c->list) - len, "%s%s", c->n ? ", " : "", dev);
+        c->n++;
+}
+
+/* Every partition of the image's drive, or the drive itself when it has
+ * none (a filesystem on the whole disk). */
 static void scan_roots(struct vhive_backend *be, struct image *img, struct candidates *c)
 {
         const char *drive = be->devices[img->drive];
+        bool any = false;
 
-        for (char **p = be->fs; p[0] && p[1]; p += 2) {
-                if (!on_drive(p[0], drive) || strcmp(p[1], "ntfs") != 0)
-                        continue;
-                c->ntfs++;
-                if (c->n == ARRAY_SIZE(c->dev))
-                        break;
-                if (probe_windows(be, img, p[0], c->config_dir[c->n], sizeof(c->config_dir[0]))) {
-                        snprintf(c->dev[c->n], sizeof(c->dev[0]), "%s", p[0]);
-                        size_t len = strlen(c->list);
-                        snprintf(c->list + len, sizeof(c->list) - len, "%s%s",
-                                 c->n ? ", " : "", p[0]);
-                        c->n++;
+        for (char **p = be->parts; *p; p++)
+                if (strcmp(*p, drive) != 0 && on_drive(*p, drive)) {
+                        any = true;
+                        probe_candidate(be, img, *p, c);
                 }
-        }
+        if (!any)
+                probe_candidate(be, img, drive, c);
 }
 
 static int pick_root(const struct candidates *c,
@@ -396,22 +418,32 @@ static int mount_root(struct vhive_backend *be, struct image *img, const char *d
         return gfail(be, err, "cannot mount %s read-write", dev);
 }
 
+/* "dos" or "gpt" from blkid: parted (part_get_parttype) costs more. */
+static char *pt_type(struct vhive_backend *be, const char *drive)
+{
+        char **kv = guestfs_blkid(be->g, drive), *type = NULL;
+
+        for (char **p = kv; p && p[0] && p[1] && !type; p += 2)
+                if (strcmp(p[0], "PTTYPE") == 0)
+                        type = strdup(p[1]);
+        free_strings(kv);
+        return type;
+}
+
 static void describe_partition(struct vhive_backend *be, struct image *img,
                                struct vhive_root *root)
 {
         const char *drive = be->devices[img->drive];
         _cleanup_free_ char *type = NULL;
-        int num;
 
         if (strcmp(root->device, drive) == 0) {
                 snprintf(root->partition, sizeof(root->partition), "whole disk");
                 return;
         }
-        type = guestfs_part_get_parttype(be->g, drive);
-        num = guestfs_part_to_partnum(be->g, root->device);
+        type = pt_type(be, drive);
         snprintf(root->partition, sizeof(root->partition), "%s partition %d",
                  type && strcmp(type, "gpt") == 0 ? "GPT" :
-                 type && strcmp(type, "msdos") == 0 ? "MBR" : "", num);
+                 type && strcmp(type, "dos") == 0 ? "MBR" : "", partnum_of(root->device));
         if (root->partition[0] == ' ')
                 memmove(root->partition, root->partition + 1, strlen(root->partition));
 }
@@ -627,19 +659,21 @@ static int appliance_replace(struct vhive_backend *be, size_t i, const char *gue
                 r = gfail(be, err, "cannot upload the new %s", guest_path);
         if (r == 0)
                 r = verify_copy(be, tmp, host_path, guest_path, err);
+        /* The checked copy is on disk before the original is touched; the
+         * rest reaches the disk at close (umount, shutdown). */
+        if (r == 0 && guestfs_sync(be->g) < 0)
+                r = gfail(be, err, "cannot sync the new %s", guest_path);
         if (r < 0) {
                 guestfs_rm_f(be->g, tmp);
                 return r;
         }
-        if (guestfs_cp(be->g, tmp, g) < 0 || guestfs_sync(be->g) < 0)
+        if (guestfs_cp(be->g, tmp, g) < 0)
                 return gfail(be, err, "cannot write %s (the new hive is beside it as %s)",
                              guest_path, strrchr(tmp, '/') + 1);
         r = verify_copy(be, g, host_path, guest_path, err);
-        if (r < 0)
-                return r;
-        if (guestfs_rm(be->g, tmp) < 0 || guestfs_sync(be->g) < 0)
-                return gfail(be, err, "cannot remove %s", strrchr(tmp, '/') + 1);
-        return 0;
+        if (r == 0 && guestfs_rm(be->g, tmp) < 0)
+                r = gfail(be, err, "cannot remove %s", strrchr(tmp, '/') + 1);
+        return r;
 }
 
 static int appliance_truncate(struct vhive_backend *be, size_t i, const char *guest_path,
@@ -653,7 +687,9 @@ static int appliance_truncate(struct vhive_backend *be, size_t i, const char *gu
         g = guest(&be->imgs[i], guest_path);
         if (!g)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        if (guestfs_truncate(be->g, g) < 0 || guestfs_sync(be->g) < 0)
+        /* Whatever was written before (the replayed hive) reaches the disk
+         * before the logs that could rebuild it go. */
+        if (guestfs_sync(be->g) < 0 || guestfs_truncate(be->g, g) < 0)
                 return gfail(be, err, "cannot truncate %s", guest_path);
         return 0;
 }
