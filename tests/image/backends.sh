@@ -1,0 +1,126 @@
+#!/bin/bash
+# The image matrix across both backends: what the direct backend writes,
+# the appliance backend and guestfish read back, and the other way round.
+# Formats (raw, VHDX, VHD dynamic and fixed, qcow2), layouts (MBR, GPT, other
+# letter case), read-only work, refusals and a batch on the direct backend.
+# Three appliance launches in all.
+. "$(dirname "$0")/lib.sh"
+
+mbr="mbr.raw mbr.vhdx mbr-dyn.vhd mbr-fixed.vhd mbr.qcow2"
+gpt="gpt.raw gpt.vhdx gpt-dyn.vhd gpt-fixed.vhd gpt.qcow2"
+names="$mbr $gpt case.raw"
+direct="" appliance=""
+for img in $names; do
+        copy "$img" "d-$img"
+        copy "$img" "a-$img"
+        direct="$direct d-$img"
+        appliance="$appliance a-$img"
+done
+
+# What a scrub must give: the hive-file path on the same hives.
+cp "$FIXTURES/multi-iface.hive" expect-a.hive
+cp "$FIXTURES/one-iface.hive" expect-b.hive
+"$VHIVE" scrub expect-a.hive expect-b.hive >/dev/null || fail "scrub of the hive files"
+expected_for() { # IMAGE -> the expected hive
+        case $1 in *mbr*) echo expect-a.hive ;; *) echo expect-b.hive ;; esac
+}
+
+# --- direct: read-only work leaves every image byte-identical -----------------
+sums $direct > before.sum
+expect_rc 1 "direct: check of 11 images finds stale values" env VHIVE_BACKEND=direct "$VHIVE" check $direct
+expect_rc 0 "direct: scrub --dry-run of 11 images" env VHIVE_BACKEND=direct "$VHIVE" scrub -n $direct
+sha256sum --quiet -c before.sum && ok "direct: check and dry run left the images identical" ||
+        fail "direct: check or dry run changed an image"
+
+# --- direct writes ----------------------------------------------------------------
+expect_rc 0 "direct: scrub of 11 images" env VHIVE_BACKEND=direct "$VHIVE" scrub --json $direct
+cp out direct.json
+for img in $direct; do
+        case $img in *.vhdx) fmt=vhdx ;; *.qcow2) fmt=qcow2 ;; *) continue ;; esac
+        qemu-img check -q -f $fmt "$img" >qc.out 2>&1 && ok "qemu-img check $img" ||
+                fail "qemu-img check $img: $(cat qc.out)"
+done
+
+# ... read back by the appliance backend (one launch) ...
+expect_rc 0 "appliance: check of the 11 images the direct backend wrote" \
+        env VHIVE_BACKEND=appliance "$VHIVE" check $direct
+skip_if_no_appliance err
+
+# ... and by guestfish + reglookup (one launch).
+{
+        for img in $direct; do
+                fmt=$(json direct.json ".targets[] | select(.path == \"$img\") | .format")
+                echo "add $img format:$fmt readonly:true"
+        done
+        echo run
+        i=0
+        for img in $direct; do
+                dev=/dev/sd$(printf "\\x$(printf %x $((97 + i)))")
+                part=$(json direct.json ".targets[] | select(.path == \"$img\") | .device")
+                hive=$(json direct.json ".targets[] | select(.path == \"$img\") | .hive")
+                echo "mount-ro $dev${part//[^0-9]/} /"
+                echo "download $hive $img.hive"
+                echo "umount /"
+                i=$((i + 1))
+        done
+} > readback.gf
+guestfish < readback.gf > readback.out 2> readback.err || fail "guestfish read-back: $(cat readback.err)"
+for img in $direct; do
+        hive_values "$(expected_for "$img")" > want.txt
+        hive_values "$img.hive" > got.txt
+        diff -u want.txt got.txt > "$img.diff" &&
+                ok "$img: guestfish reads what the hive-file scrub gives" ||
+                fail "$img: read back differs: $(head -20 "$img.diff")"
+done
+
+# --- the appliance writes, the direct backend reads (one launch) ---------------------
+expect_rc 0 "appliance: scrub of 11 images" env VHIVE_BACKEND=appliance "$VHIVE" scrub $appliance
+expect_rc 0 "direct: check of the 11 images the appliance wrote" \
+        env VHIVE_BACKEND=direct "$VHIVE" check $appliance
+key='HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'
+for img in a-mbr.vhdx a-gpt.qcow2 a-case.raw; do
+        "$VHIVE" export "$(expected_for "$img")" "$key" > want.reg 2>&1
+        VHIVE_BACKEND=direct "$VHIVE" export "$img" "$key" > got.reg 2>err
+        cmp -s want.reg got.reg && ok "$img: direct export equals the hive file's" ||
+                fail "$img: direct export differs: $(diff want.reg got.reg | head -10) $(cat err)"
+done
+
+# --- refusals and choices on the direct backend (no appliance) ---------------------------
+copy mbr.vhdx lok.vhdx && : > lok.lok
+copy mbr.vhdx base.vhdx && : > base.2.avhdx
+copy mbr-dyn.vhd diff.vhd
+python3 - diff.vhd <<'PY'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(-512, 2)
+    footer = bytearray(f.read(512))
+    footer[60:64] = struct.pack(">I", 4)          # differencing
+    footer[64:68] = b"\0\0\0\0"
+    footer[64:68] = struct.pack(">I", ~sum(footer) & 0xffffffff)
+    f.seek(-512, 2)
+    f.write(footer)
+PY
+copy tworoots.raw two.raw
+copy nowin.raw nowin.raw
+copy hiber.raw hiber.raw
+sums lok.vhdx base.vhdx diff.vhd two.raw nowin.raw hiber.raw > refused.sum
+for t in lok.vhdx:'in use' base.vhdx:'has versions' diff.vhd:'differencing VHD' \
+         two.raw:'several Windows' nowin.raw:'no Windows' hiber.raw:'hibernat'; do
+        img=${t%%:*} why=${t#*:}
+        expect_rc 2 "direct: scrub of $img refused" env VHIVE_BACKEND=direct "$VHIVE" scrub "$img"
+        grep -qi "$why" err && ok "$img: says '$why'" || fail "$img: no '$why' in: $(cat err)"
+done
+sha256sum --quiet -c refused.sum && ok "refused images unchanged" || fail "a refused image changed"
+expect_rc 0 "direct: --root 2 picks one of two Windows" \
+        env VHIVE_BACKEND=direct "$VHIVE" scrub --root 2 two.raw
+
+# --- a batch with bad members: the good ones are fixed, exit 2 ----------------------------
+copy mbr.vhdx b1.vhdx
+copy gpt.qcow2 b2.qcow2
+copy nowin.raw b3.raw
+expect_rc 2 "direct: batch of 2 good and 2 bad images" \
+        env VHIVE_BACKEND=direct "$VHIVE" scrub b1.vhdx b3.raw b2.qcow2 diff.vhd
+expect_rc 0 "direct: the good members of the batch are clean" \
+        env VHIVE_BACKEND=direct "$VHIVE" check b1.vhdx b2.qcow2
+
+finish
