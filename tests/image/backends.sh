@@ -123,4 +123,44 @@ expect_rc 2 "direct: batch of 2 good and 2 bad images" \
 expect_rc 0 "direct: the good members of the batch are clean" \
         env VHIVE_BACKEND=direct "$VHIVE" check b1.vhdx b2.qcow2
 
+# --- a dirty hive inside an image: replayed, written, logs truncated ----------------------
+real=${SHARED_FIXTURES:-}/real-hives
+if [ -f "$real/SYSTEM_B.xz" ]; then
+        mkdir dirty && for f in SYSTEM_B SYSTEM_B.LOG1 SYSTEM_B.LOG2; do
+                xz -dc "$real/$f.xz" > "dirty/${f/SYSTEM_B/SYSTEM}"
+        done
+        cp dirty/SYSTEM dirty/SYSTEM.LOG1 dirty/SYSTEM.LOG2 . && mv SYSTEM expect-dirty.hive &&
+                mv SYSTEM.LOG1 expect-dirty.hive.LOG1 && mv SYSTEM.LOG2 expect-dirty.hive.LOG2
+        "$VHIVE" scrub expect-dirty.hive >/dev/null || fail "scrub of the dirty hive file"
+        copy gpt.raw dirty-d.raw
+        guestfish -a dirty-d.raw <<GF || fail "guestfish: putting the dirty hive into an image"
+run
+mount /dev/sda3 /
+upload dirty/SYSTEM /Windows/System32/config/SYSTEM
+upload dirty/SYSTEM.LOG1 /Windows/System32/config/SYSTEM.LOG1
+upload dirty/SYSTEM.LOG2 /Windows/System32/config/SYSTEM.LOG2
+GF
+        cp --sparse=always dirty-d.raw dirty-a.raw
+        ikey='HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters\Interfaces'
+        "$VHIVE" export expect-dirty.hive "$ikey" > want.reg
+        for b in direct appliance; do
+                img=dirty-${b:0:1}.raw
+                expect_rc 0 "$b: scrub of a dirty hive in an image" \
+                        env VHIVE_BACKEND=$b "$VHIVE" scrub "$img"
+                grep -q "logs replayed and truncated" out && ok "$b: says the logs were replayed" ||
+                        fail "$b: no replay in: $(cat out)"
+                VHIVE_BACKEND=direct "$VHIVE" info --json "$img" > info.json 2>&1
+                [ "$(json info.json '.targets[0].hive_state.dirty')" = false ] &&
+                        [ "$(json info.json '.targets[0].logs.logs[0].format')" = none ] &&
+                        [ "$(json info.json '.targets[0].logs.logs[1].format')" = none ] &&
+                        ok "$b: clean hive, empty logs in the image" ||
+                        fail "$b: hive state after the scrub: $(cat info.json)"
+                VHIVE_BACKEND=direct "$VHIVE" export "$img" "$ikey" > got.reg
+                cmp -s want.reg got.reg && ok "$b: the image holds the replayed, scrubbed values" ||
+                        fail "$b: values differ from the hive-file path: $(diff want.reg got.reg | head)"
+        done
+else
+        echo "skipped: no $real (the dirty-hive-in-an-image case needs the real SYSTEM_B)"
+fi
+
 finish
