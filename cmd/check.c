@@ -34,25 +34,13 @@ int cmd_check(int argc, char **argv)
 {
         struct vhive_scrub_opts opts = { .profile = VHIVE_PROFILE_SEED };
         struct cmd_opts o = { 0 };
-        int c;
+        int rc = cmd_parse_options("check", argc, argv, COMMON_SHORT, long_options, &o,
+                                   scrub_option, &opts, help);
 
-        while ((c = getopt_long(argc, argv, COMMON_SHORT, long_options, NULL)) != -1) {
-                int r = scrub_option(c, optarg, &opts);
-
-                if (r == 0)
-                        r = cmd_common_option(c, optarg, &o);
-                if (r < 0)
-                        return cmd_usage_error("check", "bad option value");
-                if (r > 0)
-                        continue;
-                if (c == 'h')
-                        return help();
-                return cmd_usage_error("check", "unknown option");
-        }
+        if (rc >= 0)
+                return rc;
         if (optind >= argc)
                 return cmd_usage_error("check", "no TARGET given");
-        if (cmd_common_finish(&o) < 0)
-                return VHIVE_EXIT_FAIL;
         o.job.dry_run = true;
         return scrub_run_and_report("check", argv + optind, argc - optind, &opts, &o);
 }

@@ -42,6 +42,12 @@ int cmd_common_option(int c, const char *arg, struct cmd_opts *o)
         case 'v':
                 o->job.verbose = true;
                 return 1;
+        case 'n':
+                o->job.dry_run = true;
+                return 1;
+        case 'o':
+                o->job.output = arg;
+                return 1;
         default:
                 return 0;
         }
@@ -57,6 +63,28 @@ int cmd_common_finish(struct cmd_opts *o)
                 return -1;
         }
         return 0;
+}
+
+int cmd_parse_options(const char *cmd, int argc, char **argv, const char *shortopts,
+                      const struct option *longopts, struct cmd_opts *o,
+                      cmd_own_option_fn own, void *ctx, int (*help)(void))
+{
+        int c;
+
+        while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+                int r = own ? own(c, optarg, ctx) : 0;
+
+                if (r == 0)
+                        r = cmd_common_option(c, optarg, o);
+                if (r < 0)
+                        return cmd_usage_error(cmd, "bad option value");
+                if (r > 0)
+                        continue;
+                if (c == 'h')
+                        return help();
+                return cmd_usage_error(cmd, "unknown option");
+        }
+        return cmd_common_finish(o) < 0 ? VHIVE_EXIT_FAIL : -1;
 }
 
 void cmd_error(const char *target, const struct vhive_error *err)

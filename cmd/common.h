@@ -31,9 +31,19 @@ enum {
         { "verbose", no_argument, NULL, 'v' },                              \
         { "help", no_argument, NULL, 'h' }
 
-/* Handles one option from COMMON_LONG_OPTIONS: 1 handled, 0 not ours,
- * -1 bad value (message printed). */
+/* Handles one option from COMMON_LONG_OPTIONS, and -n/-o for the commands
+ * that list them: 1 handled, 0 not ours, -1 bad value (message printed). */
 int cmd_common_option(int c, const char *arg, struct cmd_opts *o);
+
+/* A subcommand's own option: 1 handled, 0 not its own, -1 bad value. */
+typedef int (*cmd_own_option_fn)(int c, const char *arg, void *ctx);
+
+/* The option loop of every subcommand: its own options (own may be NULL),
+ * then the common ones, -h for help; then cmd_common_finish.  Returns -1
+ * to go on with argv[optind...], else the exit code to return. */
+int cmd_parse_options(const char *cmd, int argc, char **argv, const char *shortopts,
+                      const struct option *longopts, struct cmd_opts *o,
+                      cmd_own_option_fn own, void *ctx, int (*help)(void));
 /* Called after parsing: checks the backend name (--backend, VHIVE_BACKEND). */
 int cmd_common_finish(struct cmd_opts *o);
 

@@ -52,22 +52,15 @@ int cmd_delete(int argc, char **argv)
         struct vhive_reg_value val = { 0 };
         struct vhive_merge_job job = { 0 };
         struct cmd_opts o = { 0 };
-        int c, rc;
+        int rc;
 
-        while ((c = getopt_long(argc, argv, "no:" COMMON_SHORT, long_options, NULL)) != -1) {
-                int r = ed_option("delete", c, optarg, &o, true);
-
-                if (r < 0)
-                        return VHIVE_EXIT_FAIL;
-                if (r == 0 && c == 'h')
-                        return help();
-                if (r == 0)
-                        return cmd_usage_error("delete", "unknown option");
-        }
+        rc = ed_parse_options("delete", argc, argv, "no:" COMMON_SHORT, long_options, &o, NULL,
+                              NULL, help);
+        if (rc >= 0)
+                return rc;
         if (argc - optind != 2 && argc - optind != 3)
                 return cmd_usage_error("delete", "expected TARGET KEY [NAME]");
-        if (cmd_common_finish(&o) < 0 ||
-            build(argv + optind + 1, argc - optind - 1, &rf, &key, &val) < 0) {
+        if (build(argv + optind + 1, argc - optind - 1, &rf, &key, &val) < 0) {
                 vhive_keypath_free(&key.path);
                 return VHIVE_EXIT_FAIL;
         }

@@ -25,28 +25,17 @@
         "  -n, --dry-run          print what would change, write nothing\n"                   \
         "  -o, --output FILE      write the result to FILE (hive files only)\n"
 
-/* One option of an editor command: 1 handled, 0 not ours, -1 error
- * (usage printed).  -n and -o only when writes. */
-static inline int ed_option(const char *cmd, int c, const char *arg, struct cmd_opts *o,
-                            bool writes)
+/* The option loop of an editor command (cmd_parse_options): they have no
+ * JSON report.  Returns -1 to go on, else the exit code. */
+static inline int ed_parse_options(const char *cmd, int argc, char **argv, const char *shortopts,
+                                   const struct option *longopts, struct cmd_opts *o,
+                                   cmd_own_option_fn own, void *ctx, int (*help)(void))
 {
-        int r = cmd_common_option(c, arg, o);
+        int rc = cmd_parse_options(cmd, argc, argv, shortopts, longopts, o, own, ctx, help);
 
-        if (r < 0)
-                return cmd_usage_error(cmd, "bad option value"), -1;
-        if (r > 0 && o->json)
-                return cmd_usage_error(cmd, "--json is not supported"), -1;
-        if (r > 0)
-                return 1;
-        if (writes && c == 'n') {
-                o->job.dry_run = true;
-                return 1;
-        }
-        if (writes && c == 'o') {
-                o->job.output = arg;
-                return 1;
-        }
-        return 0;
+        if (rc < 0 && o->json)
+                return cmd_usage_error(cmd, "--json is not supported");
+        return rc;
 }
 
 /* The hive a path addresses: its own prefix, else the one the hive file's
@@ -217,27 +206,4 @@ static inline int ed_run_read(const char *target, const struct vhive_op *op, str
         free(c->out);
         vhive_keypath_free(&c->kp);
         return rc;
-}
-
-/* Option loop of the read-only commands; own handles their own options
- * (1 handled).  Returns -1 to go on, else an exit code. */
-static inline int ed_read_options(const char *cmd, int argc, char **argv,
-                                  const struct option *longopts, struct cmd_opts *o,
-                                  int (*own)(int c, void *ctx), void *ctx, int (*help)(void))
-{
-        int c;
-
-        while ((c = getopt_long(argc, argv, COMMON_SHORT, longopts, NULL)) != -1) {
-                int r = ed_option(cmd, c, optarg, o, false);
-
-                if (r < 0)
-                        return VHIVE_EXIT_FAIL;
-                if (r == 0 && own && own(c, ctx) > 0)
-                        continue;
-                if (r == 0 && c == 'h')
-                        return help();
-                if (r == 0)
-                        return cmd_usage_error(cmd, "unknown option");
-        }
-        return cmd_common_finish(o) < 0 ? VHIVE_EXIT_FAIL : -1;
 }

@@ -26,8 +26,9 @@ static int help(void)
         return VHIVE_EXIT_OK;
 }
 
-static int own_option(int c, void *ctx)
+static int own_option(int c, const char *arg, void *ctx)
 {
+        (void)arg;
         if (c != OPT_UTF16)
                 return 0;
         ((struct ed_read *)ctx)->utf16 = true;
@@ -66,7 +67,8 @@ int cmd_export(int argc, char **argv)
 {
         struct ed_read c = { 0 };
         struct cmd_opts o = { 0 };
-        int rc = ed_read_options("export", argc, argv, long_options, &o, own_option, &c, help);
+        int rc = ed_parse_options("export", argc, argv, COMMON_SHORT, long_options, &o, own_option, &c,
+                                  help);
 
         if (rc >= 0)
                 return rc;

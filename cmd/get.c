@@ -25,8 +25,9 @@ static int help(void)
         return VHIVE_EXIT_OK;
 }
 
-static int own_option(int c, void *ctx)
+static int own_option(int c, const char *arg, void *ctx)
 {
+        (void)arg;
         if (c != OPT_RAW)
                 return 0;
         ((struct ed_read *)ctx)->raw = true;
@@ -135,7 +136,8 @@ int cmd_get(int argc, char **argv)
 {
         struct ed_read c = { 0 };
         struct cmd_opts o = { 0 };
-        int rc = ed_read_options("get", argc, argv, long_options, &o, own_option, &c, help);
+        int rc = ed_parse_options("get", argc, argv, COMMON_SHORT, long_options, &o, own_option, &c,
+                                  help);
 
         if (rc >= 0)
                 return rc;

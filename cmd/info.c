@@ -256,22 +256,13 @@ static int report(char **targets, size_t n, struct info_ctx *ctx,
 int cmd_info(int argc, char **argv)
 {
         struct cmd_opts o = { 0 };
-        int c, code;
+        int code = cmd_parse_options("info", argc, argv, COMMON_SHORT, long_options, &o, NULL,
+                                     NULL, help);
 
-        while ((c = getopt_long(argc, argv, COMMON_SHORT, long_options, NULL)) != -1) {
-                int r = cmd_common_option(c, optarg, &o);
-
-                if (r < 0)
-                        return cmd_usage_error("info", "bad option value");
-                if (r == 0 && c == 'h')
-                        return help();
-                if (r == 0)
-                        return cmd_usage_error("info", "unknown option");
-        }
+        if (code >= 0)
+                return code;
         if (optind >= argc)
                 return cmd_usage_error("info", "no TARGET given");
-        if (cmd_common_finish(&o) < 0)
-                return VHIVE_EXIT_FAIL;
         o.job.dry_run = true;
 
         size_t n = argc - optind;

@@ -98,7 +98,8 @@ int cmd_ls(int argc, char **argv)
 {
         struct ed_read c = { 0 };
         struct cmd_opts o = { 0 };
-        int rc = ed_read_options("ls", argc, argv, long_options, &o, NULL, NULL, help);
+        int rc = ed_parse_options("ls", argc, argv, COMMON_SHORT, long_options, &o, NULL, NULL,
+                                  help);
 
         if (rc >= 0)
                 return rc;

@@ -81,22 +81,14 @@ int cmd_merge(int argc, char **argv)
         struct cmd_opts o = { 0 };
         const char *hive = NULL;
         size_t n;
-        int c, rc;
+        int rc;
 
-        while ((c = getopt_long(argc, argv, "no:" COMMON_SHORT, long_options, NULL)) != -1) {
-                int r = ed_option("merge", c, optarg, &o, true);
-
-                if (r < 0)
-                        return VHIVE_EXIT_FAIL;
-                if (r == 0 && c == 'h')
-                        return help();
-                if (r == 0)
-                        return cmd_usage_error("merge", "unknown option");
-        }
+        rc = ed_parse_options("merge", argc, argv, "no:" COMMON_SHORT, long_options, &o, NULL,
+                              NULL, help);
+        if (rc >= 0)
+                return rc;
         if (argc - optind < 2)
                 return cmd_usage_error("merge", "expected TARGET FILE.reg...");
-        if (cmd_common_finish(&o) < 0)
-                return VHIVE_EXIT_FAIL;
         n = (size_t)(argc - optind - 1);
         if (load(argv + optind + 1, n, &files) < 0 || one_hive(files, n, &hive) < 0) {
                 free_files(files, n);

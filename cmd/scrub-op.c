@@ -28,8 +28,10 @@ const struct vhive_op scrub_op = {
         .verify = verify,
 };
 
-int scrub_option(int c, const char *arg, struct vhive_scrub_opts *opts)
+int scrub_option(int c, const char *arg, void *ctx)
 {
+        struct vhive_scrub_opts *opts = ctx;
+
         switch (c) {
         case OPT_PROFILE:
                 if (vhive_profile_parse(arg, &opts->profile) < 0) {

@@ -18,8 +18,9 @@ enum {
         { "keep-static", no_argument, NULL, OPT_KEEP_STATIC },                      \
         { "all-controlsets", no_argument, NULL, OPT_ALL_CONTROLSETS }
 
-/* 1 handled, 0 not a scrub option, -1 bad value (printed). */
-int scrub_option(int c, const char *arg, struct vhive_scrub_opts *opts);
+/* 1 handled, 0 not a scrub option, -1 bad value (printed); ctx is a
+ * struct vhive_scrub_opts. */
+int scrub_option(int c, const char *arg, void *ctx);
 
 /* Runs the scrub op over targets and prints the report (text or JSON).
  * Returns the exit code. */

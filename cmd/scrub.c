@@ -42,31 +42,14 @@ int cmd_scrub(int argc, char **argv)
 {
         struct vhive_scrub_opts opts = { .profile = VHIVE_PROFILE_SEED };
         struct cmd_opts o = { 0 };
-        int c;
+        int rc = cmd_parse_options("scrub", argc, argv, "no:" COMMON_SHORT, long_options, &o,
+                                   scrub_option, &opts, help);
 
-        while ((c = getopt_long(argc, argv, "no:" COMMON_SHORT, long_options, NULL)) != -1) {
-                int r = scrub_option(c, optarg, &opts);
-
-                if (r == 0)
-                        r = cmd_common_option(c, optarg, &o);
-                if (r < 0)
-                        return cmd_usage_error("scrub", "bad option value");
-                if (r > 0)
-                        continue;
-                if (c == 'n')
-                        o.job.dry_run = true;
-                else if (c == 'o')
-                        o.job.output = optarg;
-                else if (c == 'h')
-                        return help();
-                else
-                        return cmd_usage_error("scrub", "unknown option");
-        }
+        if (rc >= 0)
+                return rc;
         if (optind >= argc)
                 return cmd_usage_error("scrub", "no TARGET given");
         if (o.job.output && argc - optind != 1)
                 return cmd_usage_error("scrub", "--output takes exactly one TARGET");
-        if (cmd_common_finish(&o) < 0)
-                return VHIVE_EXIT_FAIL;
         return scrub_run_and_report("scrub", argv + optind, argc - optind, &opts, &o);
 }

@@ -53,21 +53,15 @@ int cmd_set(int argc, char **argv)
         struct vhive_reg_value val = { 0 };
         struct vhive_merge_job job = { 0 };
         struct cmd_opts o = { 0 };
-        int c, rc;
+        int rc;
 
-        while ((c = getopt_long(argc, argv, "no:" COMMON_SHORT, long_options, NULL)) != -1) {
-                int r = ed_option("set", c, optarg, &o, true);
-
-                if (r < 0)
-                        return VHIVE_EXIT_FAIL;
-                if (r == 0 && c == 'h')
-                        return help();
-                if (r == 0)
-                        return cmd_usage_error("set", "unknown option");
-        }
+        rc = ed_parse_options("set", argc, argv, "no:" COMMON_SHORT, long_options, &o, NULL,
+                              NULL, help);
+        if (rc >= 0)
+                return rc;
         if (argc - optind != 4)
                 return cmd_usage_error("set", "expected TARGET KEY NAME VALUE");
-        if (cmd_common_finish(&o) < 0 || build("set", argv + optind + 1, &rf, &key, &val) < 0) {
+        if (build("set", argv + optind + 1, &rf, &key, &val) < 0) {
                 vhive_keypath_free(&key.path);
                 return VHIVE_EXIT_FAIL;
         }
