@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -193,7 +194,7 @@ static void device_name(const struct vhive_partition *p, char *buf, size_t len)
 }
 
 /* What probing one partition found. */
-enum probe { PROBE_NOT_NTFS, PROBE_NO_WINDOWS, PROBE_WINDOWS, PROBE_FAILED };
+enum probe { PROBE_NOT_NTFS, PROBE_NO_WINDOWS, PROBE_WINDOWS, PROBE_INTERRUPTED, PROBE_FAILED };
 
 /* Read-only look at a partition: NTFS?  Windows/System32/config/SYSTEM?
  * Fills config (real spelling) when Windows is there, and then hands the
@@ -216,9 +217,13 @@ static enum probe probe(struct direct_image *im, const struct vhive_partition *p
         if (vhive_ntfs_mount(&v, im->disk, p->offset, p->size, true, p->desc, perr) < 0)
                 return PROBE_FAILED;
         if (vhive_ntfs_real_path(v, CONFIG_DIR, &dir, &e) == 0 &&
-            vhive_ntfs_lookup(v, dir, HIVE_PROBE, &hive, &e) == 0 && hive) {
+            vhive_ntfs_lookup(v, dir, HIVE_PROBE, &hive, &e) == 0 &&
+            (hive || (vhive_ntfs_lookup(v, dir, HIVE_PROBE ".vhive-old", &hive, &e) == 0 &&
+                      hive))) {
+                /* SYSTEM absent, SYSTEM.vhive-old there: a replacement was
+                 * killed between its steps; find_root deals with it. */
+                res = strcasecmp(hive, HIVE_PROBE) == 0 ? PROBE_WINDOWS : PROBE_INTERRUPTED;
                 snprintf(config, len, "%s", dir);
-                res = PROBE_WINDOWS;
                 if (keep) {
                         *keep = v;
                         return res;
@@ -231,6 +236,7 @@ static enum probe probe(struct direct_image *im, const struct vhive_partition *p
 
 struct found {
         const struct vhive_partition *part;
+        bool interrupted; /* SYSTEM missing, SYSTEM.vhive-old whole */
         char config[256];
         struct vhive_ntfs *vol; /* read-only images: the probe's mount, kept */
 };
@@ -293,6 +299,9 @@ static int choose(struct direct_image *im, const struct vhive_ptable *pt, long w
                 seen = true;
                 switch (probe(im, p, f[n].config, sizeof(f[n].config),
                               im->readonly ? &f[n].vol : NULL, &failure)) {
+                case PROBE_INTERRUPTED:
+                        f[n].interrupted = true;
+                        /* fallthrough */
                 case PROBE_WINDOWS:
                         f[n++].part = p;
                         /* fallthrough */
@@ -323,6 +332,23 @@ static int choose(struct direct_image *im, const struct vhive_ptable *pt, long w
         }
         *chosen = f[0];
         return 0;
+}
+
+/* A write restores the old hive's name and goes on; reading says what
+ * happened, since Windows cannot boot without SYSTEM. */
+static int restore_interrupted(struct direct_image *im, const struct found *f,
+                               struct vhive_error *err)
+{
+        char path[300];
+
+        if (im->readonly)
+                return vhive_fail(err, EUCLEAN, "%s: an earlier vhive run was interrupted while "
+                                  "replacing %s/%s: it is missing, and the old hive is whole as "
+                                  "%s.vhive-old; Windows cannot boot like this: run the write "
+                                  "again (for example vhive scrub) to restore it and go on",
+                                  f->part->desc, f->config, HIVE_PROBE, HIVE_PROBE);
+        snprintf(path, sizeof(path), "%s/%s", f->config, HIVE_PROBE);
+        return vhive_ntfs_restore_interrupted(im->vol, path, err) < 0 ? -err->errnum : 0;
 }
 
 static int direct_find_root(struct vhive_backend *be, size_t i, const char *root_device,
@@ -357,6 +383,8 @@ static int direct_find_root(struct vhive_backend *be, size_t i, const char *root
         else if (r == 0)
                 r = vhive_ntfs_mount(&im->vol, im->disk, chosen.part->offset,
                                      chosen.part->size, im->readonly, chosen.part->desc, err);
+        if (r == 0 && chosen.interrupted)
+                r = restore_interrupted(im, &chosen, err);
         if (r == 0) {
                 memset(root, 0, sizeof(*root));
                 device_name(chosen.part, root->device, sizeof(root->device));
