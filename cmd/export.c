@@ -67,8 +67,8 @@ int cmd_export(int argc, char **argv)
 {
         struct ed_read c = { 0 };
         struct cmd_opts o = { 0 };
-        int rc = ed_parse_options("export", argc, argv, COMMON_SHORT, long_options, &o, own_option, &c,
-                                  help);
+        int rc = ed_parse_options("export", argc, argv, COMMON_SHORT, long_options, &o,
+                                  own_option, &c, help);
 
         if (rc >= 0)
                 return rc;

@@ -57,7 +57,8 @@ static int read_interfaces(hive_h *h, struct info_ctx *c, struct vhive_error *er
         int r = vhive_controlset_current(h, &cs, err);
 
         if (r == 0)
-                r = vhive_lookup(h, cs.node, "Services\\Tcpip\\Parameters\\Interfaces", &ifaces, err);
+                r = vhive_lookup(h, cs.node, "Services\\Tcpip\\Parameters\\Interfaces",
+                                 &ifaces, err);
         if (r < 0 || ifaces == 0)
                 return r;
         kids = hivex_node_children(h, ifaces);
@@ -177,7 +178,9 @@ static void print_text(const char *t, const struct info_ctx *c, const struct vhi
                 const struct iface *f = &c->ifaces[i];
 
                 printf("%s: interface %s: %s%s%s\n", t, f->name,
-                       f->enable_dhcp == 0 ? "static" : f->enable_dhcp > 0 ? "DHCP" : "no EnableDHCP",
+                       f->enable_dhcp == 0  ? "static"
+                       : f->enable_dhcp > 0 ? "DHCP"
+                                            : "no EnableDHCP",
                        f->address && *f->address ? ", address " : "",
                        f->address && *f->address ? f->address : "");
         }

@@ -125,7 +125,8 @@ static void print_text(const char *target, const struct scrub_ctx *c,
                        cr->cs.current ? " (current)" : "", ifaces);
         }
         printf("%s: %u %s, %u already blank, %u absent, %u kept: %s\n", target,
-               c->rep.counts[VHIVE_ACTION_BLANKED], check ? "stale" : (dry_run ? "to blank" : "blanked"),
+               c->rep.counts[VHIVE_ACTION_BLANKED],
+               check ? "stale" : (dry_run ? "to blank" : "blanked"),
                c->rep.counts[VHIVE_ACTION_ALREADY_BLANK], c->rep.counts[VHIVE_ACTION_ABSENT],
                c->rep.counts[VHIVE_ACTION_KEPT], outcome(r, check, dry_run));
 }

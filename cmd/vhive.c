@@ -67,7 +67,8 @@ int main(int argc, char **argv)
 {
         use_huge_pages(argv);
         if (argc < 2) {
-                fprintf(stderr, "vhive: missing command\nTry 'vhive --help' for more information.\n");
+                fprintf(stderr, "vhive: missing command\n"
+                                "Try 'vhive --help' for more information.\n");
                 return VHIVE_EXIT_FAIL;
         }
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -25,7 +25,8 @@ static int read_select_current(hive_h *h, uint32_t *current, struct vhive_error 
         v = hivex_node_get_value(h, select, "Current");
         if (v == 0)
                 return vhive_fail(err, errno ? errno : ENOENT,
-                                  "Select\\Current is missing: cannot tell the current control set");
+                                  "Select\\Current is missing: cannot tell the current "
+                                  "control set");
         if (hivex_value_type(h, v, &t, &len) < 0 || t != hive_t_REG_DWORD || len != 4)
                 return vhive_fail(err, EINVAL, "Select\\Current is not a REG_DWORD");
         *current = (uint32_t)hivex_value_dword(h, v);

@@ -22,7 +22,8 @@ static int verify_temp(const char *tmp, const struct vhive_op *op, void *ctx,
          * thousands of mapped pages costs more here.  Nothing is written. */
         h = hivex_open(tmp, HIVEX_OPEN_WRITE);
         if (!h)
-                return vhive_fail(err, errno ? errno : EIO, "verify: the written hive does not open: %s",
+                return vhive_fail(err, errno ? errno : EIO,
+                                  "verify: the written hive does not open: %s",
                                   strerror(errno ? errno : EIO));
         r = op->verify(h, ctx, err);
         hivex_close(h);

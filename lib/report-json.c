@@ -76,7 +76,8 @@ json_t *vhive_json_replay(const struct vhive_replay_result *res)
                                         i ? "LOG2" : "LOG1", "format", log_format_name(l->format),
                                         "sequence1", (json_int_t)l->seq_primary, "sequence2",
                                         (json_int_t)l->seq_secondary, "eligible", l->eligible,
-                                        "entries", (int)l->entries, "first", (json_int_t)l->first_seq,
+                                        "entries", (int)l->entries,
+                                        "first", (json_int_t)l->first_seq,
                                         "last", (json_int_t)l->last_seq, "applied",
                                         (int)l->applied));
         }

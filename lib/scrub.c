@@ -111,7 +111,8 @@ static int apply_key(hive_h *h, hive_node_h node, const struct vhive_key_report 
         int r = 0;
 
         if (!values)
-                return vhive_fail(err, errno, "listing values of %s: %s", kr->name, strerror(errno));
+                return vhive_fail(err, errno, "listing values of %s: %s", kr->name,
+                                  strerror(errno));
         while (values[n])
                 n++;
         set = calloc(n ? n : 1, sizeof(*set));
@@ -211,7 +212,8 @@ static int scrub_interfaces(hive_h *h, hive_node_h params, const struct vhive_sc
                 struct vhive_key_report *kr = NULL;
 
                 if (!name)
-                        return vhive_fail(err, errno ? errno : EIO, "reading an interface key name");
+                        return vhive_fail(err, errno ? errno : EIO,
+                                          "reading an interface key name");
                 r = vhive_check_parent(h, ifaces, children[i], name, err);
                 if (r == 0)
                         r = push_key(cr, name, true, &kr, err);

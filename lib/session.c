@@ -44,12 +44,14 @@ int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr,
                 return vhive_fail(err, EINVAL, "truncated hive: %zd bytes, shorter than its header",
                                   n);
         if (hdr->hbins_size == 0 || hdr->hbins_size % 4096 != 0)
-                return vhive_fail(err, EINVAL, "damaged hive: hive-bins size %u is not a multiple of 4096",
+                return vhive_fail(err, EINVAL,
+                                  "damaged hive: hive-bins size %u is not a multiple of 4096",
                                   hdr->hbins_size);
         if ((uint64_t)VHIVE_REGF_BASE_BLOCK + hdr->hbins_size > (uint64_t)st.st_size &&
             !vhive_regf_is_dirty(hdr))
                 return vhive_fail(err, EINVAL,
-                                  "truncated hive: the header says %u bytes of hive bins, the file holds %lld",
+                                  "truncated hive: the header says %u bytes of hive bins, "
+                                  "the file holds %lld",
                                   hdr->hbins_size, (long long)st.st_size - VHIVE_REGF_BASE_BLOCK);
         return 0;
 }

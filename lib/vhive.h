@@ -257,8 +257,9 @@ int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err)
 
 /* Checks the header, replays logs into a private copy when dirty, opens
  * with hivex (writable when asked).  A dirty hive that cannot be replayed
- * is refused for writing and opened as it is for reading (replay_failed).  Bad input: -EINVAL/-ENOENT etc. with
- * a clear message; nothing is written. */
+ * is refused for writing and opened as it is for reading (replay_failed).
+ * Bad input: -EINVAL/-ENOENT etc. with a clear message; nothing is
+ * written. */
 int vhive_session_open(struct vhive_session *s, const char *primary,
                        bool writable, struct vhive_error *err);
 /* Commits h into a new temp file beside dest (mode copied from mode_from,
