@@ -80,11 +80,3 @@ int vhive_backend_load(const char *name, const struct vhive_backend_ops **ops,
                 return vhive_fail(err, ENOEXEC, "the %s backend module lacks %s", name, symbol);
         return 0;
 }
-
-const struct vhive_backend_ops *vhive_backend_by_name(const char *name)
-{
-        const struct vhive_backend_ops *ops = NULL;
-        struct vhive_error err;
-
-        return vhive_backend_load(name, &ops, &err) == 0 ? ops : NULL;
-}

@@ -90,5 +90,4 @@ extern const struct vhive_backend_ops vhive_backend_direct;
  * when an image is opened.  name NULL: VHIVE_BACKEND, else "appliance". */
 int vhive_backend_load(const char *name, const struct vhive_backend_ops **ops,
                        struct vhive_error *err);
-const struct vhive_backend_ops *vhive_backend_by_name(const char *name); /* NULL on failure */
 bool vhive_backend_name_valid(const char *name);
