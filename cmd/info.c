@@ -1,10 +1,12 @@
 /* vhive info: the hive's state, its logs, control sets and interfaces. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmds.h"
 #include "common.h"
@@ -75,20 +77,28 @@ static int read_interfaces(hive_h *h, struct info_ctx *c, struct vhive_error *er
         return 0;
 }
 
-/* A clean hive's logs are described without replaying anything. */
+/* A clean hive's logs are described without replaying anything; of the
+ * primary only the base block counts. */
 static void describe_logs(struct vhive_session *s, struct info_ctx *c)
 {
-        uint8_t *data[3] = { NULL, NULL, NULL };
-        size_t len[3] = { 0, 0, 0 };
+        uint8_t base[VHIVE_REGF_BASE_BLOCK];
+        uint8_t *logs[2] = { NULL, NULL };
+        size_t len[2] = { 0, 0 };
         struct vhive_error ignored;
-        const char *paths[3] = { s->primary, s->logs[0], s->logs[1] };
+        ssize_t n = -1;
+        int fd = open(s->primary, O_RDONLY | O_CLOEXEC);
 
-        for (int i = 0; i < 3; i++)
-                if (paths[i])
-                        vhive_read_file(paths[i], &data[i], &len[i], &ignored);
-        vhive_logs_describe(data[0], len[0], data[1], len[1], data[2], len[2], &c->logs);
-        for (int i = 0; i < 3; i++)
-                free(data[i]);
+        if (fd >= 0) {
+                n = pread(fd, base, sizeof(base), 0);
+                close(fd);
+        }
+        for (int i = 0; i < 2; i++)
+                if (s->logs[i])
+                        vhive_read_file(s->logs[i], &logs[i], &len[i], &ignored);
+        vhive_logs_describe(base, n > 0 ? (size_t)n : 0, logs[0], len[0], logs[1], len[1],
+                            &c->logs);
+        free(logs[0]);
+        free(logs[1]);
 }
 
 static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,

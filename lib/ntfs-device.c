@@ -651,21 +651,6 @@ int vhive_ntfs_file_size(struct vhive_ntfs *v, const char *path, uint64_t *size,
         return 0;
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return -1;
-                buf += n;
-                len -= n;
-        }
-        return 0;
-}
-
 static int read_full(int fd, uint8_t *buf, size_t len)
 {
         size_t done = 0;
@@ -712,7 +697,7 @@ static int copy_out(struct vhive_ntfs *v, struct open_file *f, int fd, const cha
 
                 if (r < 0)
                         return r;
-                if (write_all(fd, buf, n) < 0)
+                if (vhive_write_all(fd, buf, n) < 0)
                         return vhive_fail(err, errno, "%s: %s", host_path, strerror(errno));
         }
         return 0;

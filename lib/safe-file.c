@@ -43,17 +43,18 @@ int vhive_read_file(const char *path, uint8_t **data, size_t *len, struct vhive_
         return 0;
 }
 
-static int write_all(int fd, const uint8_t *data, size_t len)
+int vhive_write_all(int fd, const void *data, size_t len)
 {
-        while (len > 0) {
-                ssize_t n = write(fd, data, len);
+        const uint8_t *p = data;
 
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                data += n;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                p += n;
                 len -= n;
         }
         return 0;
@@ -91,7 +92,7 @@ static int write_new_file(const char *path, const uint8_t *data, size_t len, mod
 
         if (fd < 0)
                 return vhive_fail(err, errno, "cannot create %s: %s", path, strerror(errno));
-        r = write_all(fd, data, len);
+        r = vhive_write_all(fd, data, len);
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
         if (close(fd) < 0 && r == 0)

@@ -114,14 +114,10 @@ static int open_from_memory(struct vhive_session *s, const uint8_t *data, size_t
         s->work_fd = memfd_create("vhive-hive", MFD_CLOEXEC);
         if (s->work_fd < 0)
                 return vhive_fail(err, errno, "memfd_create: %s", strerror(errno));
-        for (size_t done = 0; done < len;) {
-                ssize_t n = write(s->work_fd, data + done, len - done);
+        int r = vhive_write_all(s->work_fd, data, len);
 
-                if (n < 0)
-                        return vhive_fail(err, errno, "writing a private copy: %s",
-                                          strerror(errno));
-                done += n;
-        }
+        if (r < 0)
+                return vhive_fail(err, -r, "writing a private copy: %s", strerror(-r));
         snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", s->work_fd);
         return open_hivex(s, fdpath, err);
 }

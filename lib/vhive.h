@@ -84,8 +84,9 @@ struct vhive_replay_result {
 
 uint64_t vhive_marvin32(uint64_t seed, const uint8_t *data, size_t len);
 
-/* Describes the logs without replaying (for "info").  Either log may be
- * NULL/0.  Never fails: unusable logs are described as such. */
+/* Describes the logs without replaying (for "info").  Of the primary only
+ * its base block is read.  Either log may be NULL/0.  Never fails:
+ * unusable logs are described as such. */
 void vhive_logs_describe(const uint8_t *primary, size_t primary_len,
                          const uint8_t *log1, size_t log1_len,
                          const uint8_t *log2, size_t log2_len,
@@ -222,6 +223,8 @@ void vhive_scrub_report_free(struct vhive_scrub_report *rep);
  * names, the set goes to dir/2, dir/3... */
 int vhive_backup_files(const char *const *files, size_t n, const char *dir,
                        struct vhive_error *err);
+/* write(2) until done: 0 or -errno (-EIO when nothing more is written). */
+int vhive_write_all(int fd, const void *data, size_t len);
 /* Reads a whole file; *data malloc'd. */
 int vhive_read_file(const char *path, uint8_t **data, size_t *len,
                     struct vhive_error *err);
