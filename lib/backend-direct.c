@@ -334,21 +334,19 @@ static int choose(struct direct_image *im, const struct vhive_ptable *pt, long w
         return 0;
 }
 
-/* A write restores the old hive's name and goes on; reading says what
- * happened, since Windows cannot boot without SYSTEM. */
-static int restore_interrupted(struct direct_image *im, const struct found *f,
-                               struct vhive_error *err)
+/* SYSTEM missing, the old hive whole as SYSTEM.vhive-old: an earlier run was
+ * killed between renames.  A kill can also leave libntfs-3g's unjournaled
+ * metadata half-updated, so nothing is written on top: say what happened
+ * and how to put the old hive back. */
+static int interrupted(const struct found *f, struct vhive_error *err)
 {
-        char path[300];
-
-        if (im->readonly)
-                return vhive_fail(err, EUCLEAN, "%s: an earlier vhive run was interrupted while "
-                                  "replacing %s/%s: it is missing, and the old hive is whole as "
-                                  "%s.vhive-old; Windows cannot boot like this: run the write "
-                                  "again (for example vhive scrub) to restore it and go on",
-                                  f->part->desc, f->config, HIVE_PROBE, HIVE_PROBE);
-        snprintf(path, sizeof(path), "%s/%s", f->config, HIVE_PROBE);
-        return vhive_ntfs_restore_interrupted(im->vol, path, err) < 0 ? -err->errnum : 0;
+        return vhive_fail(err, EUCLEAN, "%s: an earlier vhive run was interrupted while "
+                          "replacing %s/%s: it is missing, and the old hive is whole as "
+                          "%s.vhive-old; Windows cannot boot like this.  Check the volume "
+                          "(chkdsk) and rename it back, e.g. guestfish -a IMAGE -i mv "
+                          "%s/%s.vhive-old %s/%s",
+                          f->part->desc, f->config, HIVE_PROBE, HIVE_PROBE, f->config,
+                          HIVE_PROBE, f->config, HIVE_PROBE);
 }
 
 static int direct_find_root(struct vhive_backend *be, size_t i, const char *root_device,
@@ -384,7 +382,7 @@ static int direct_find_root(struct vhive_backend *be, size_t i, const char *root
                 r = vhive_ntfs_mount(&im->vol, im->disk, chosen.part->offset,
                                      chosen.part->size, im->readonly, chosen.part->desc, err);
         if (r == 0 && chosen.interrupted)
-                r = restore_interrupted(im, &chosen, err);
+                r = interrupted(&chosen, err);
         if (r == 0) {
                 memset(root, 0, sizeof(*root));
                 device_name(chosen.part, root->device, sizeof(root->device));

@@ -1017,46 +1017,6 @@ static int switch_names(struct vhive_ntfs *v, u64 dir_ref, const char *name, u64
         return r == 0 ? unlink_name(v, dir_ref, tmp_old, err) : r;
 }
 
-int vhive_ntfs_restore_interrupted(struct vhive_ntfs *v, const char *path,
-                                   struct vhive_error *err)
-{
-        char want[NTFS_MAX_NAME_LEN * 4 + 1], tmp_old[sizeof(want) + 16];
-        char tmp_new[sizeof(want) + 16];
-        ntfs_inode *dir;
-        u64 dir_ref, ref;
-        int r;
-
-        quiet_libntfs();
-        r = resolve_parent(v, path, &dir_ref, want, sizeof(want), err);
-        if (r == 0)
-                r = open_ref(v, dir_ref, &dir, err);
-        if (r < 0)
-                return r;
-        snprintf(tmp_old, sizeof(tmp_old), "%s%s", want, TMP_OLD);
-        snprintf(tmp_new, sizeof(tmp_new), "%s%s", want, TMP_NEW);
-        r = child_ref(v, dir, want, &ref, err);
-        if (r == 0 || r != -ENOENT) {
-                ntfs_inode_close(dir);
-                return r == 0 ? 0 : r; /* the name is there: nothing to restore */
-        }
-        r = child_ref(v, dir, tmp_old, &ref, err);
-        ntfs_inode_close(dir);
-        if (r < 0)
-                return r == -ENOENT ? 0 : r;
-        /* The old hive, whole, under its temporary name: put it back first,
-         * then drop the unfinished new one. */
-        r = link_name(v, dir_ref, ref, want, err);
-        if (r == 0)
-                r = barrier(v, err);
-        if (r == 0)
-                r = unlink_name(v, dir_ref, tmp_old, err);
-        if (r == 0)
-                r = unlink_if_present(v, dir_ref, tmp_new, err);
-        if (r == 0)
-                r = barrier(v, err);
-        return r < 0 ? r : 1;
-}
-
 int vhive_ntfs_replace(struct vhive_ntfs *v, const char *path, const char *host_path,
                        struct vhive_error *err)
 {

@@ -47,11 +47,6 @@ int vhive_ntfs_download(struct vhive_ntfs *v, const char *path, const char *host
  * volume, never a mix (see the comment in ntfs-device.c for the order of
  * steps).  The new file keeps the old one's security descriptor and DOS
  * attributes.  path need not exist. */
-/* An earlier replacement of path killed between its steps leaves path
- * absent and the old content whole as path.vhive-old: link it back (and
- * drop path.vhive-new).  1 restored, 0 nothing to do, -errno. */
-int vhive_ntfs_restore_interrupted(struct vhive_ntfs *v, const char *path,
-                                   struct vhive_error *err);
 int vhive_ntfs_replace(struct vhive_ntfs *v, const char *path, const char *host_path,
                        struct vhive_error *err);
 
