@@ -10,7 +10,7 @@
 
 #include "cmds.h"
 #include "common.h"
-#include "regfile.h"
+#include "reg.h"
 
 #define ED_COMMON_HELP                                                                      \
         "      --backup DIR       copy the original hive and its logs into DIR first\n"      \

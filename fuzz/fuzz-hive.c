@@ -11,7 +11,7 @@
 
 #include "fuzz-common.h"
 #include "macro.h"
-#include "regfile.h"
+#include "reg.h"
 #include "vhive.h"
 
 static void walk(hive_h *h, bool apply)

@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "fuzz-common.h"
-#include "regfile.h"
+#include "reg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

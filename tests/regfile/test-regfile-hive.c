@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "regfile.h"
+#include "reg.h"
 
 #define H5 "Windows Registry Editor Version 5.00\r\n\r\n"
 #define IFACES "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters" \

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "regfile.h"
+#include "reg.h"
 
 #define H5 "Windows Registry Editor Version 5.00\r\n\r\n"
 

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "macro.h"
-#include "regfile.h"
+#include "reg.h"
 
 static const char *const hives[] = { "SYSTEM", "SOFTWARE", "SAM", "SECURITY" };
 

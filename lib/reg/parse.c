@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "macro.h"
-#include "regfile.h"
+#include "reg.h"
 
 #define HEADER5 "Windows Registry Editor Version 5.00"
 #define HEADER4 "REGEDIT4"

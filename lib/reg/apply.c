@@ -16,7 +16,7 @@
 #include <strings.h>
 
 #include "macro.h"
-#include "regfile.h"
+#include "reg.h"
 
 struct oval {
         char *name;

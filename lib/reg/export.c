@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "macro.h"
-#include "regfile.h"
+#include "reg.h"
 
 #define HEX_WRAP 77 /* regedit breaks a hex line once it reaches this width */
 #define CRLF "\r\n"
