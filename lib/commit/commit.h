@@ -1,0 +1,73 @@
+/* Committing a new hive over an old one inside a disk image, the way
+ * Windows does: the changed pages go to the hive's transaction log first,
+ * then the primary is updated in place between its two sequence numbers.
+ * At every instant the files hold a state that Windows (and vhive's own
+ * replay) recovers to the old or to the new hive.
+ *
+ * The protocol knows nothing of where the files live: each backend hands
+ * it a struct vhive_file for SYSTEM and for each log (libguestfs pwrite on
+ * the mounted file, libntfs-3g attribute writes, or a plain fd in tests).
+ * Hive files on a Linux filesystem keep the temp-file + rename commit
+ * (lib/commit/safe-file.c), which is atomic there.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "vhive.h"
+
+struct vhive_file;
+
+/* Every call returns 0 or -errno with a message in err. */
+struct vhive_file_ops {
+        int (*size)(struct vhive_file *f, uint64_t *size, struct vhive_error *err);
+        int (*pread)(struct vhive_file *f, void *buf, size_t len, uint64_t off,
+                     struct vhive_error *err);
+        /* Writes inside the file's current size only: never allocates. */
+        int (*pwrite)(struct vhive_file *f, const void *buf, size_t len, uint64_t off,
+                      struct vhive_error *err);
+        /* Durable: the data written so far reaches the disk image file. */
+        int (*flush)(struct vhive_file *f, struct vhive_error *err);
+        /* Grows the file to size, allocated (not sparse), zero-filled, and
+         * flushed.  The one call that changes filesystem metadata: the
+         * protocol makes it only before a commit starts. */
+        int (*extend)(struct vhive_file *f, uint64_t size, struct vhive_error *err);
+};
+
+struct vhive_file {
+        const struct vhive_file_ops *ops;
+        const char *name; /* for messages: the path inside the image */
+        void *priv;
+};
+
+/* SYSTEM and its logs as they are in the image.  A log is NULL when the
+ * file does not exist. */
+struct vhive_hive_files {
+        struct vhive_file *primary;
+        struct vhive_file *log[2]; /* NAME.LOG1, NAME.LOG2 */
+};
+
+/* What a logged commit did, for reports and benchmarks. */
+struct vhive_commit_stats {
+        unsigned pages;           /* 4 KiB hive pages that differed */
+        uint64_t log_bytes;       /* written to the log */
+        uint64_t primary_bytes;   /* written to the primary, base block included */
+        int log_index;            /* 0 = LOG1, 1 = LOG2 */
+        enum vhive_log_format format;
+        bool primary_extended;    /* SYSTEM had to grow (editor writes only) */
+};
+
+/* Commits new_hive (a clean hive: equal sequence numbers, valid checksum)
+ * over the primary, whose bytes as found on disk are old (for a dirty hive:
+ * the unreplayed file, so replayed pages are written too).  fmt is the log
+ * format the image's Windows reads; VHIVE_LOG_NONE is refused.  On return
+ * 0 the primary holds new_hive and is clean. */
+int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old,
+                        size_t old_len, const uint8_t *new_hive, size_t new_len,
+                        enum vhive_log_format fmt, struct vhive_commit_stats *stats,
+                        struct vhive_error *err);
+
+/* A struct vhive_file over a file descriptor (tests, fault injection). */
+int vhive_file_from_fd(int fd, const char *name, struct vhive_file **f,
+                       struct vhive_error *err);
+void vhive_file_free(struct vhive_file *f);
