@@ -2,7 +2,7 @@
  * refuse without a backend, then one backend launch for all of them.
  * Per image: find Windows, download the hive and its logs into a private
  * folder, run the same hive code as for hive files, and when the hive
- * changed put it back (the hive first, the logs after).
+ * changed commit it into the image through the hive's own logs.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image-commit.h"
 #include "job.h"
 #include "macro.h"
 
@@ -22,6 +23,7 @@ struct work {
         char primary[512];
         char dest[512];
         char guest_logs[2][512]; /* "" when the image has none */
+        char host_logs[2][600];  /* their downloaded copies, or "" */
 };
 
 static int detect(const char *path, const struct vhive_op *op, const struct vhive_job_opts *o,
@@ -100,14 +102,14 @@ static int fetch_hive(struct vhive_backend *be, const struct vhive_backend_ops *
         ret = ops->download(be, i, r->hive_path, w->primary, &r->err);
         for (int k = 0; k < 2 && ret == 0; k++) {
                 _cleanup_free_ char *want = NULL, *log = NULL;
-                char host[600];
+                char *host = w->host_logs[k];
                 if (asprintf(&want, "%s%s", real, suffix[k]) < 0)
                         return vhive_fail(&r->err, ENOMEM, "out of memory");
                 ret = ops->lookup(be, i, dir, want, &log, &r->err);
                 if (ret < 0 || !log)
                         continue;
                 snprintf(w->guest_logs[k], sizeof(w->guest_logs[k]), "%s/%s", dir, log);
-                snprintf(host, sizeof(host), "%s%s", w->primary, suffix[k]);
+                snprintf(host, sizeof(w->host_logs[k]), "%s%s", w->primary, suffix[k]);
                 ret = ops->download(be, i, w->guest_logs[k], host, &r->err);
         }
         return ret;
@@ -134,18 +136,26 @@ static int backup(const char *image, const char *backup_dir, const struct work *
         return r;
 }
 
-/* The hive first, then the logs: a crash in between leaves a clean hive
- * with logs that no longer apply, never a replayed state without its logs. */
+/* The host copy is done; now the image, through the hive's own logs
+ * (image-commit.c).  Until vhive_image_commit returns, a failure leaves the
+ * image holding the old hive or a state Windows and vhive recover. */
 static int put_back(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
                     const struct work *w, struct vhive_job_result *r)
 {
-        int ret = ops->replace(be, i, r->hive_path, w->dest, &r->err);
+        const struct vhive_image_hive hv = {
+                .config_dir = r->root.config_dir,
+                .primary = r->hive_path,
+                .logs = { w->guest_logs[0], w->guest_logs[1] },
+                .old_copy = w->primary,
+                .old_logs = { w->host_logs[0], w->host_logs[1] },
+                .new_copy = w->dest,
+                .work_dir = w->dir,
+        };
+        bool touched = false;
+        int ret = vhive_image_commit(be, ops, i, &hv, NULL, &touched, &r->err);
 
-        if (ret < 0)
-                r->written = false; /* the image still holds the original */
-        for (int k = 0; k < 2 && ret == 0 && r->replayed; k++)
-                if (*w->guest_logs[k])
-                        ret = ops->truncate(be, i, w->guest_logs[k], &r->err);
+        if (ret < 0 && !touched)
+                r->written = false; /* refused before writing: the image is as it was */
         return ret;
 }
 

@@ -6,6 +6,8 @@
 
 #include "vhive.h"
 
+struct vhive_file;
+
 /* ---- kind detection and refusals (lib/image-detect.c) ----------------- */
 
 enum vhive_target_kind {
@@ -70,14 +72,17 @@ struct vhive_backend_ops {
          * when absent. */
         int (*lookup)(struct vhive_backend *be, size_t i, const char *dir,
                       const char *name, char **real, struct vhive_error *err);
+        /* Copies a file into a host file (the session's private copy). */
         int (*download)(struct vhive_backend *be, size_t i, const char *guest_path,
                         const char *host_path, struct vhive_error *err);
-        /* Safe replacement: write beside under a temp name, verify, rename
-         * over guest_path. */
-        int (*replace)(struct vhive_backend *be, size_t i, const char *guest_path,
-                       const char *host_path, struct vhive_error *err);
-        int (*truncate)(struct vhive_backend *be, size_t i, const char *guest_path,
-                        struct vhive_error *err);
+        /* Opens an existing file of the Windows volume for the logged
+         * commit (lib/commit/commit.h): reads and writes go to the file's
+         * existing clusters; extend is the one call that allocates.  No
+         * file is ever created, renamed, unlinked or truncated.  Freed
+         * with close_file (or by close). */
+        int (*open_file)(struct vhive_backend *be, size_t i, const char *guest_path,
+                         bool writable, struct vhive_file **f, struct vhive_error *err);
+        void (*close_file)(struct vhive_backend *be, struct vhive_file *f);
         /* Unmounts, syncs, shuts down; checks every result. */
         int (*close)(struct vhive_backend *be, struct vhive_error *err);
 };

@@ -18,35 +18,12 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "image.h"
+#include "appliance-internal.h"
 #include "macro.h"
 
 extern char **environ;
 
-struct image {
-        char *path;
-        char *format;
-        bool readonly;
-        int status;             /* error found while opening, or 0 */
-        struct vhive_error err;
-        int drive;              /* index among the drives added, -1 when none */
-        char mnt[32];           /* "/img3" */
-        bool have_mountpoint;
-        bool found;             /* root is valid and mounted on mnt */
-        struct vhive_root root;
-        char *ls_dir;           /* the last folder listed, and its names: */
-        char **ls_names;        /* a hive and its logs take one listing */
-};
-
-struct vhive_backend {
-        guestfs_h *g;
-        struct image *imgs;
-        size_t n;
-        char **devices; /* guestfs_list_devices: drive order */
-        char **parts;   /* guestfs_list_partitions, all drives */
-};
-
-static void free_strings(char **v)
+void ap_free_strings(char **v)
 {
         if (!v)
                 return;
@@ -55,11 +32,8 @@ static void free_strings(char **v)
         free(v);
 }
 
-static int gfail(struct vhive_backend *be, struct vhive_error *err, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
 /* "what: libguestfs' reason" with its errno (EIO when it gave none). */
-static int gfail(struct vhive_backend *be, struct vhive_error *err, const char *fmt, ...)
+int ap_gfail(struct vhive_backend *be, struct vhive_error *err, const char *fmt, ...)
 {
         const char *why = guestfs_last_error(be->g);
         int e = guestfs_last_errno(be->g);
@@ -73,7 +47,7 @@ static int gfail(struct vhive_backend *be, struct vhive_error *err, const char *
 }
 
 /* Appliance path of a volume-relative guest path. */
-static char *guest(const struct image *img, const char *path)
+char *ap_guest(const struct image *img, const char *path)
 {
         char *s;
 
@@ -139,7 +113,7 @@ static void add_drive(struct vhive_backend *be, struct image *img, int *drives)
                                    GUESTFS_ADD_DRIVE_OPTS_FORMAT, img->format,
                                    GUESTFS_ADD_DRIVE_OPTS_READONLY, img->readonly,
                                    -1) < 0) {
-                img->status = gfail(be, &img->err, "cannot add the image to the appliance");
+                img->status = ap_gfail(be, &img->err, "cannot add the image to the appliance");
                 return;
         }
         img->drive = (*drives)++;
@@ -151,15 +125,16 @@ static void appliance_free(struct vhive_backend *be)
                 return;
         if (be->g)
                 guestfs_close(be->g);
+        ap_watchdog_stop(be); /* after qemu is gone: a kill until then stops it */
         for (size_t i = 0; i < be->n; i++) {
                 free(be->imgs[i].path);
                 free(be->imgs[i].format);
                 free(be->imgs[i].ls_dir);
-                free_strings(be->imgs[i].ls_names);
+                ap_free_strings(be->imgs[i].ls_names);
         }
         free(be->imgs);
-        free_strings(be->devices);
-        free_strings(be->parts);
+        ap_free_strings(be->devices);
+        ap_free_strings(be->parts);
         free(be);
 }
 
@@ -197,16 +172,16 @@ static int launch(struct vhive_backend *be, bool verbose, struct vhive_error *er
         if (drives == 0)
                 return 0; /* every image already has its error: no launch */
         if (guestfs_launch(be->g) < 0)
-                return gfail(be, err, "cannot launch the libguestfs appliance "
+                return ap_gfail(be, err, "cannot launch the libguestfs appliance "
                              "(try 'libguestfs-test-tool')");
         be->devices = guestfs_list_devices(be->g);
         if (!be->devices)
-                return gfail(be, err, "cannot list the appliance's disks");
+                return ap_gfail(be, err, "cannot list the appliance's disks");
         /* Not guestfs_list_filesystems: it runs parted on every partition
          * of every drive, seconds per image without KVM. */
         be->parts = guestfs_list_partitions(be->g);
         if (!be->parts)
-                return gfail(be, err, "cannot list partitions");
+                return ap_gfail(be, err, "cannot list partitions");
         return 0;
 }
 
@@ -231,9 +206,15 @@ static int appliance_open(struct vhive_backend **out, const struct vhive_image_s
         if (r == 0)
                 r = init_images(be, specs, n, err);
         else
-                r = gfail(be, err, "bad libguestfs environment");
+                r = ap_gfail(be, err, "bad libguestfs environment");
+        /* libguestfs' own recovery process kills qemu within ~2 s of a
+         * vhive death; the watchdog does it at once. */
+        if (r == 0 && guestfs_set_recovery_proc(be->g, 1) < 0)
+                r = ap_gfail(be, err, "cannot enable libguestfs' recovery process");
         if (r == 0)
                 r = launch(be, verbose, err);
+        if (r == 0 && be->devices)
+                ap_watchdog_start(be);
         if (r < 0) {
                 appliance_free(be);
                 return r;
@@ -390,7 +371,7 @@ static int check_writable(struct vhive_backend *be, struct image *img, const cha
         bool ro = st && (st->flag & 1); /* ST_RDONLY */
 
         if (!st)
-                return gfail(be, err, "cannot check the mount of %s", dev);
+                return ap_gfail(be, err, "cannot check the mount of %s", dev);
         guestfs_free_statvfs(st);
         if (!ro)
                 return 0;
@@ -406,7 +387,7 @@ static int mount_root(struct vhive_backend *be, struct image *img, const char *d
 
         if (img->readonly) {
                 if (guestfs_mount_ro(be->g, dev, img->mnt) < 0)
-                        return gfail(be, err, "cannot mount %s", dev);
+                        return ap_gfail(be, err, "cannot mount %s", dev);
                 return 0;
         }
         if (guestfs_mount(be->g, dev, img->mnt) == 0)
@@ -415,7 +396,7 @@ static int mount_root(struct vhive_backend *be, struct image *img, const char *d
         if (looks_hibernated(why))
                 return vhive_fail(err, EROFS, "the Windows volume %s cannot be written: "
                                   HIBERNATED " (%s)", dev, why);
-        return gfail(be, err, "cannot mount %s read-write", dev);
+        return ap_gfail(be, err, "cannot mount %s read-write", dev);
 }
 
 /* "dos" or "gpt" from blkid: parted (part_get_parttype) costs more. */
@@ -426,7 +407,7 @@ static char *pt_type(struct vhive_backend *be, const char *drive)
         for (char **p = kv; p && p[0] && p[1] && !type; p += 2)
                 if (strcmp(p[0], "PTTYPE") == 0)
                         type = strdup(p[1]);
-        free_strings(kv);
+        ap_free_strings(kv);
         return type;
 }
 
@@ -448,7 +429,7 @@ static void describe_partition(struct vhive_backend *be, struct image *img,
                 memmove(root->partition, root->partition + 1, strlen(root->partition));
 }
 
-static int check_image(struct vhive_backend *be, size_t i, struct vhive_error *err)
+int ap_check_image(struct vhive_backend *be, size_t i, struct vhive_error *err)
 {
         if (i >= be->n)
                 return vhive_fail(err, EINVAL, "no image %zu", i);
@@ -465,7 +446,7 @@ static int appliance_find_root(struct vhive_backend *be, size_t i, const char *r
         struct image *img = &be->imgs[i];
         struct candidates c = { .n = 0 };
         size_t pick = 0;
-        int r = check_image(be, i, err);
+        int r = ap_check_image(be, i, err);
 
         if (r < 0 || img->found) {
                 if (r == 0)
@@ -474,7 +455,7 @@ static int appliance_find_root(struct vhive_backend *be, size_t i, const char *r
         }
         if (!img->have_mountpoint) {
                 if (guestfs_mkmountpoint(be->g, img->mnt) < 0)
-                        return gfail(be, err, "cannot create mountpoint %s", img->mnt);
+                        return ap_gfail(be, err, "cannot create mountpoint %s", img->mnt);
                 img->have_mountpoint = true;
         }
         scan_roots(be, img, &c);
@@ -494,206 +475,6 @@ static int appliance_find_root(struct vhive_backend *be, size_t i, const char *r
         return 0;
 }
 
-/* ---- files --------------------------------------------------------------- */
-
-static int mounted_image(struct vhive_backend *be, size_t i, struct vhive_error *err)
-{
-        int r = check_image(be, i, err);
-
-        if (r == 0 && !be->imgs[i].found)
-                r = vhive_fail(err, EINVAL, "no Windows root mounted");
-        return r;
-}
-
-/* The names in dir, listed once for all the lookups in it. */
-static char **list_dir(struct vhive_backend *be, struct image *img, const char *dir,
-                       struct vhive_error *err)
-{
-        _cleanup_free_ char *gdir = NULL;
-
-        if (img->ls_dir && strcmp(img->ls_dir, dir) == 0)
-                return img->ls_names;
-        free(img->ls_dir);
-        free_strings(img->ls_names);
-        img->ls_names = NULL;
-        img->ls_dir = strdup(dir);
-        gdir = guest(img, dir);
-        if (!img->ls_dir || !gdir) {
-                vhive_fail(err, ENOMEM, "out of memory");
-                return NULL;
-        }
-        img->ls_names = guestfs_ls(be->g, gdir);
-        if (!img->ls_names) {
-                gfail(be, err, "cannot list %s", dir);
-                free(img->ls_dir);
-                img->ls_dir = NULL;
-        }
-        return img->ls_names;
-}
-
-static int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir,
-                            const char *name, char **real, struct vhive_error *err)
-{
-        char **names;
-        int r = mounted_image(be, i, err);
-
-        *real = NULL;
-        if (r < 0)
-                return r;
-        names = list_dir(be, &be->imgs[i], dir, err);
-        if (!names)
-                return -err->errnum;
-        for (char **p = names; *p; p++)
-                if (strcasecmp(*p, name) == 0) {
-                        *real = strdup(*p);
-                        return *real ? 0 : vhive_fail(err, ENOMEM, "out of memory");
-                }
-        return 0;
-}
-
-static int appliance_download(struct vhive_backend *be, size_t i, const char *guest_path,
-                              const char *host_path, struct vhive_error *err)
-{
-        _cleanup_free_ char *g = NULL;
-        int r = mounted_image(be, i, err);
-
-        if (r < 0)
-                return r;
-        g = guest(&be->imgs[i], guest_path);
-        if (!g)
-                return vhive_fail(err, ENOMEM, "out of memory");
-        if (guestfs_download(be->g, g, host_path) < 0)
-                return gfail(be, err, "cannot download %s", guest_path);
-        return 0;
-}
-
-/* POSIX cksum of a host file, to compare with guestfs_checksum("crc"). */
-static int host_cksum(const char *path, uint32_t *crc_out, int64_t *size_out)
-{
-        static uint32_t table[256];
-        uint8_t buf[65536];
-        uint32_t crc = 0;
-        uint64_t len = 0;
-        size_t n;
-        FILE *f;
-
-        if (!table[1])
-                for (uint32_t b = 0; b < 256; b++) {
-                        uint32_t c = b << 24;
-                        for (int k = 0; k < 8; k++)
-                                c = c & 0x80000000u ? c << 1 ^ 0x04c11db7u : c << 1;
-                        table[b] = c;
-                }
-        f = fopen(path, "rbe");
-        if (!f)
-                return -errno;
-        while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-                for (size_t k = 0; k < n; k++)
-                        crc = crc << 8 ^ table[(crc >> 24 ^ buf[k]) & 0xff];
-                len += n;
-        }
-        if (ferror(f)) {
-                fclose(f);
-                return -EIO;
-        }
-        fclose(f);
-        *size_out = (int64_t)len;
-        for (uint64_t l = len; l; l >>= 8)
-                crc = crc << 8 ^ table[(crc >> 24 ^ l) & 0xff];
-        *crc_out = ~crc;
-        return 0;
-}
-
-/* The file in the image must equal the host file, byte count and CRC. */
-static int verify_copy(struct vhive_backend *be, const char *tmp, const char *host_path,
-                       const char *guest_path, struct vhive_error *err)
-{
-        _cleanup_free_ char *sum = NULL;
-        uint32_t crc;
-        int64_t size;
-        int r = host_cksum(host_path, &crc, &size);
-
-        if (r < 0)
-                return vhive_fail(err, -r, "cannot read %s: %s", host_path, strerror(-r));
-        sum = guestfs_checksum(be->g, "crc", tmp);
-        if (!sum)
-                return gfail(be, err, "cannot checksum the new %s", guest_path);
-        if (guestfs_filesize(be->g, tmp) != size || strtoul(sum, NULL, 10) != crc)
-                return vhive_fail(err, EIO, "the new %s did not arrive intact in the image "
-                                  "(size or CRC differ)", guest_path);
-        return 0;
-}
-
-static char *temp_beside(const char *g)
-{
-        uint32_t rnd = 0;
-        const char *slash = strrchr(g, '/');
-        char *s;
-
-        if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-                rnd = (uint32_t)getpid() ^ (uint32_t)time(NULL);
-        if (asprintf(&s, "%.*s/.vhive-%08x.tmp", (int)(slash - g), g, rnd) < 0)
-                return NULL;
-        return s;
-}
-
-/* The new content goes beside first and is checked there, then is copied
- * into the original file, which keeps its inode: ntfs-3g would give a
- * renamed file its default security descriptor (Everyone: full control),
- * and libguestfs cannot carry a binary descriptor over (its setxattr
- * takes a C string).  If the copy is cut short, the checked new hive
- * is still beside it under the temp name. */
-static int appliance_replace(struct vhive_backend *be, size_t i, const char *guest_path,
-                             const char *host_path, struct vhive_error *err)
-{
-        _cleanup_free_ char *g = NULL, *tmp = NULL;
-        int r = mounted_image(be, i, err);
-
-        if (r < 0)
-                return r;
-        g = guest(&be->imgs[i], guest_path);
-        tmp = g ? temp_beside(g) : NULL;
-        if (!tmp)
-                return vhive_fail(err, ENOMEM, "out of memory");
-        if (guestfs_upload(be->g, host_path, tmp) < 0)
-                r = gfail(be, err, "cannot upload the new %s", guest_path);
-        if (r == 0)
-                r = verify_copy(be, tmp, host_path, guest_path, err);
-        /* The checked copy is on disk before the original is touched; the
-         * rest reaches the disk at close (umount, shutdown). */
-        if (r == 0 && guestfs_sync(be->g) < 0)
-                r = gfail(be, err, "cannot sync the new %s", guest_path);
-        if (r < 0) {
-                guestfs_rm_f(be->g, tmp);
-                return r;
-        }
-        if (guestfs_cp(be->g, tmp, g) < 0)
-                return gfail(be, err, "cannot write %s (the new hive is beside it as %s)",
-                             guest_path, strrchr(tmp, '/') + 1);
-        r = verify_copy(be, g, host_path, guest_path, err);
-        if (r == 0 && guestfs_rm(be->g, tmp) < 0)
-                r = gfail(be, err, "cannot remove %s", strrchr(tmp, '/') + 1);
-        return r;
-}
-
-static int appliance_truncate(struct vhive_backend *be, size_t i, const char *guest_path,
-                              struct vhive_error *err)
-{
-        _cleanup_free_ char *g = NULL;
-        int r = mounted_image(be, i, err);
-
-        if (r < 0)
-                return r;
-        g = guest(&be->imgs[i], guest_path);
-        if (!g)
-                return vhive_fail(err, ENOMEM, "out of memory");
-        /* Whatever was written before (the replayed hive) reaches the disk
-         * before the logs that could rebuild it go. */
-        if (guestfs_sync(be->g) < 0 || guestfs_truncate(be->g, g) < 0)
-                return gfail(be, err, "cannot truncate %s", guest_path);
-        return 0;
-}
-
 static int appliance_close(struct vhive_backend *be, struct vhive_error *err)
 {
         int r = 0;
@@ -702,10 +483,10 @@ static int appliance_close(struct vhive_backend *be, struct vhive_error *err)
                 return 0;
         if (be->devices) {
                 if (guestfs_umount_all(be->g) < 0)
-                        r = gfail(be, err, "cannot unmount the images");
+                        r = ap_gfail(be, err, "cannot unmount the images");
                 /* The last writes reach the image files only now. */
                 if (guestfs_shutdown(be->g) < 0 && r == 0)
-                        r = gfail(be, err, "the appliance did not shut down cleanly; "
+                        r = ap_gfail(be, err, "the appliance did not shut down cleanly; "
                                   "changes may not have reached the images");
         }
         appliance_free(be);
@@ -719,7 +500,7 @@ const struct vhive_backend_ops vhive_backend_appliance = {
         .find_root = appliance_find_root,
         .lookup = appliance_lookup,
         .download = appliance_download,
-        .replace = appliance_replace,
-        .truncate = appliance_truncate,
+        .open_file = appliance_open_file,
+        .close_file = appliance_close_file,
         .close = appliance_close,
 };

@@ -334,14 +334,16 @@ static int choose(struct direct_image *im, const struct vhive_ptable *pt, long w
         return 0;
 }
 
-/* SYSTEM missing, the old hive whole as SYSTEM.vhive-old: an earlier run was
- * killed between renames.  A kill can also leave libntfs-3g's unjournaled
- * metadata half-updated, so nothing is written on top: say what happened
- * and how to put the old hive back. */
+/* SYSTEM missing, the old hive whole as SYSTEM.vhive-old: a vhive older
+ * than the logged commit (which replaced the hive by switching names) was
+ * killed between renames.  vhive no longer renames anything, so only
+ * images touched by those versions can show this; the kill may also have
+ * left libntfs-3g's unjournaled metadata half-updated, so nothing is
+ * written on top: say what happened and how to put the old hive back. */
 static int interrupted(const struct found *f, struct vhive_error *err)
 {
-        return vhive_fail(err, EUCLEAN, "%s: an earlier vhive run was interrupted while "
-                          "replacing %s/%s: it is missing, and the old hive is whole as "
+        return vhive_fail(err, EUCLEAN, "%s: an older vhive (one that switched names) "
+                          "was interrupted while replacing %s/%s: it is missing, and the old hive is whole as "
                           "%s.vhive-old; Windows cannot boot like this.  Check the volume "
                           "(chkdsk) and rename it back, e.g. guestfish -a IMAGE -i mv "
                           "%s/%s.vhive-old %s/%s",
@@ -435,22 +437,20 @@ static int writable(struct vhive_backend *be, size_t i, struct direct_image **im
         return r;
 }
 
-static int direct_replace(struct vhive_backend *be, size_t i, const char *guest_path,
-                          const char *host_path, struct vhive_error *err)
+static int direct_open_file(struct vhive_backend *be, size_t i, const char *guest_path,
+                            bool writable_file, struct vhive_file **f, struct vhive_error *err)
 {
         struct direct_image *im = NULL;
-        int r = writable(be, i, &im, err);
+        int r = writable_file ? writable(be, i, &im, err) : mounted(be, i, &im, err);
 
-        return r < 0 ? r : vhive_ntfs_replace(im->vol, guest_path, host_path, err);
+        *f = NULL;
+        return r < 0 ? r : vhive_ntfs_open_file(im->vol, guest_path, writable_file, f, err);
 }
 
-static int direct_truncate(struct vhive_backend *be, size_t i, const char *guest_path,
-                           struct vhive_error *err)
+static void direct_close_file(struct vhive_backend *be, struct vhive_file *f)
 {
-        struct direct_image *im = NULL;
-        int r = writable(be, i, &im, err);
-
-        return r < 0 ? r : vhive_ntfs_truncate(im->vol, guest_path, err);
+        (void)be;
+        vhive_ntfs_close_file(f);
 }
 
 const struct vhive_backend_ops vhive_backend_direct = {
@@ -460,7 +460,7 @@ const struct vhive_backend_ops vhive_backend_direct = {
         .find_root = direct_find_root,
         .lookup = direct_lookup,
         .download = direct_download,
-        .replace = direct_replace,
-        .truncate = direct_truncate,
+        .open_file = direct_open_file,
+        .close_file = direct_close_file,
         .close = direct_close,
 };

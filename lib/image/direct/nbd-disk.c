@@ -115,9 +115,15 @@ static void put_pid(char *dst, pid_t pid)
 /* In the child: only async-signal-safe calls until exec. */
 static void __attribute__((noreturn))
 exec_child(int listen_fd, int log_fd, int null_fd, char *const argv[], char **env,
-           char *pid_var)
+           char *pid_var, pid_t parent)
 {
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
+        /* When vhive dies, however (SIGKILL included), qemu-nbd gets SIGTERM:
+         * it finishes the request in flight, writes its format's metadata
+         * (qcow2 refcounts, the VHDX log) and exits, releasing the image
+         * lock within milliseconds.  SIGKILL would release it as fast but
+         * could leave a VHDX whose log needs replaying.  A vhive that died
+         * before the prctl is caught by the getppid check. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
                 _exit(126);
         if (listen_fd == 3) {
                 if (fcntl(3, F_SETFD, 0) < 0)
@@ -154,6 +160,7 @@ static int spawn(struct vhive_nbd_disk *d, const char *format, struct vhive_erro
         _cleanup_close_ int null_fd = -1;
         char pid_var[48];
         const char *argv[8];
+        pid_t parent;
         size_t a = 0;
         int r;
 
@@ -176,13 +183,15 @@ static int spawn(struct vhive_nbd_disk *d, const char *format, struct vhive_erro
         null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (log_fd < 0 || null_fd < 0)
                 return vhive_fail(err, errno, "qemu-nbd: %s", strerror(errno));
+        parent = getpid();
         d->pid = fork();
         if (d->pid < 0) {
                 d->pid = 0;
                 return vhive_fail(err, errno, "fork: %s", strerror(errno));
         }
         if (d->pid == 0)
-                exec_child(listen_fd, log_fd, null_fd, (char *const *)argv, env, pid_var);
+                exec_child(listen_fd, log_fd, null_fd, (char *const *)argv, env, pid_var,
+                           parent);
         /* The child holds the listening socket now; once it exits, a
          * connection attempt fails instead of hanging. */
         return 0;

@@ -15,6 +15,8 @@
 #include "nbd-disk.h"
 #include "vhive.h"
 
+struct vhive_file;
+
 struct vhive_ntfs;
 
 /* name is for messages ("MBR partition 2").  The range must lie inside
@@ -42,16 +44,18 @@ int vhive_ntfs_file_size(struct vhive_ntfs *v, const char *path, uint64_t *size,
 int vhive_ntfs_download(struct vhive_ntfs *v, const char *path, const char *host_path,
                         struct vhive_error *err);
 
-/* Replaces path with the content of host_path so that, whatever point a
- * crash interrupts it at, the old or the new content is intact on the
- * volume, never a mix (see the comment in ntfs-device.c for the order of
- * steps).  The new file keeps the old one's security descriptor and DOS
- * attributes.  path need not exist. */
-int vhive_ntfs_replace(struct vhive_ntfs *v, const char *path, const char *host_path,
-                       struct vhive_error *err);
+/* An existing file as a struct vhive_file (lib/commit/commit.h), for the
+ * logged commit: pwrite writes inside the file's existing clusters
+ * (ntfs_attr_pwrite), flush is NBD_CMD_FLUSH, extend allocates solidly
+ * (ntfs_attr_truncate_solid), writes the zeros and flushes.  A sparse,
+ * compressed or encrypted file is refused for writing.  The volume must
+ * outlive the file. */
+int vhive_ntfs_open_file(struct vhive_ntfs *v, const char *path, bool writable,
+                         struct vhive_file **f, struct vhive_error *err);
+void vhive_ntfs_close_file(struct vhive_file *f);
 
-/* Truncates an existing file to 0 bytes. */
-int vhive_ntfs_truncate(struct vhive_ntfs *v, const char *path, struct vhive_error *err);
-
-/* Makes a directory (tests build volumes with it); EEXIST is fine. */
+/* For tests that build volumes (no crash safety): a folder (EEXIST is
+ * fine), and a new file holding host_path's bytes (EEXIST is an error). */
 int vhive_ntfs_mkdir(struct vhive_ntfs *v, const char *path, struct vhive_error *err);
+int vhive_ntfs_create(struct vhive_ntfs *v, const char *path, const char *host_path,
+                      struct vhive_error *err);

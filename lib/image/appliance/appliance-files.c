@@ -1,0 +1,259 @@
+/* Files of the mounted Windows volumes in the appliance: listing, copying
+ * one out, and the struct vhive_file the logged commit writes through.
+ *
+ * The commit writes with guestfs_pwrite on the mounted file: ntfs-3g in
+ * the appliance writes the data into the file's existing clusters (and the
+ * file's times into its MFT record), keeps its inode, name, security
+ * descriptor and ACLs, and changes no folder.  guestfs_sync is the flush:
+ * the appliance runs sync(2) and then fsyncs every disk, so the data reaches
+ * the image file through qemu.  guestfs_pwrite/pread move at most a few MiB
+ * per message: the calls are split.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "appliance-internal.h"
+#include "commit.h"
+#include "macro.h"
+
+/* Well under the protocol's 4 MiB message. */
+#define IO_CHUNK (1u << 20)
+
+static int mounted_image(struct vhive_backend *be, size_t i, struct vhive_error *err)
+{
+        int r = ap_check_image(be, i, err);
+
+        if (r == 0 && !be->imgs[i].found)
+                r = vhive_fail(err, EINVAL, "no Windows root mounted");
+        return r;
+}
+
+/* The names in dir, listed once for all the lookups in it. */
+static char **list_dir(struct vhive_backend *be, struct image *img, const char *dir,
+                       struct vhive_error *err)
+{
+        _cleanup_free_ char *gdir = NULL;
+
+        if (img->ls_dir && strcmp(img->ls_dir, dir) == 0)
+                return img->ls_names;
+        free(img->ls_dir);
+        ap_free_strings(img->ls_names);
+        img->ls_names = NULL;
+        img->ls_dir = strdup(dir);
+        gdir = ap_guest(img, dir);
+        if (!img->ls_dir || !gdir) {
+                vhive_fail(err, ENOMEM, "out of memory");
+                return NULL;
+        }
+        img->ls_names = guestfs_ls(be->g, gdir);
+        if (!img->ls_names) {
+                ap_gfail(be, err, "cannot list %s", dir);
+                free(img->ls_dir);
+                img->ls_dir = NULL;
+        }
+        return img->ls_names;
+}
+
+int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir,
+                            const char *name, char **real, struct vhive_error *err)
+{
+        char **names;
+        int r = mounted_image(be, i, err);
+
+        *real = NULL;
+        if (r < 0)
+                return r;
+        names = list_dir(be, &be->imgs[i], dir, err);
+        if (!names)
+                return -err->errnum;
+        for (char **p = names; *p; p++)
+                if (strcasecmp(*p, name) == 0) {
+                        *real = strdup(*p);
+                        return *real ? 0 : vhive_fail(err, ENOMEM, "out of memory");
+                }
+        return 0;
+}
+
+int appliance_download(struct vhive_backend *be, size_t i, const char *guest_path,
+                              const char *host_path, struct vhive_error *err)
+{
+        _cleanup_free_ char *g = NULL;
+        int r = mounted_image(be, i, err);
+
+        if (r < 0)
+                return r;
+        g = ap_guest(&be->imgs[i], guest_path);
+        if (!g)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        if (guestfs_download(be->g, g, host_path) < 0)
+                return ap_gfail(be, err, "cannot download %s", guest_path);
+        return 0;
+}
+
+/* ---- the commit's file interface ----------------------------------------- */
+
+struct guest_file {
+        struct vhive_file f;
+        struct vhive_backend *be;
+        bool writable;
+        char *path; /* in the appliance: /imgN/Windows/... */
+        char name[];
+};
+
+static struct guest_file *gf(struct vhive_file *f)
+{
+        return f->priv;
+}
+
+static int gf_size(struct vhive_file *f, uint64_t *size, struct vhive_error *err)
+{
+        struct guest_file *g = gf(f);
+        int64_t n = guestfs_filesize(g->be->g, g->path);
+
+        if (n < 0)
+                return ap_gfail(g->be, err, "cannot read the size of %s", g->name);
+        *size = (uint64_t)n;
+        return 0;
+}
+
+static int gf_pread(struct vhive_file *f, void *buf, size_t len, uint64_t off,
+                    struct vhive_error *err)
+{
+        struct guest_file *g = gf(f);
+
+        while (len > 0) {
+                size_t got = 0;
+                char *data = guestfs_pread(g->be->g, g->path, len < IO_CHUNK ? len : IO_CHUNK,
+                                           (int64_t)off, &got);
+
+                if (!data)
+                        return ap_gfail(g->be, err, "cannot read %s", g->name);
+                if (got == 0 || got > len) {
+                        free(data);
+                        return vhive_fail(err, EIO, "cannot read %s: %zu bytes at %llu lie "
+                                          "past its end", g->name, len,
+                                          (unsigned long long)off);
+                }
+                memcpy(buf, data, got);
+                free(data);
+                buf = (uint8_t *)buf + got;
+                len -= got;
+                off += got;
+        }
+        return 0;
+}
+
+/* Writes anywhere, also past the end (extend uses that). */
+static int put(struct guest_file *g, const void *buf, size_t len, uint64_t off,
+               struct vhive_error *err)
+{
+        if (!g->writable)
+                return vhive_fail(err, EROFS, "%s was opened read-only", g->name);
+        while (len > 0) {
+                int n = guestfs_pwrite(g->be->g, g->path, buf, len < IO_CHUNK ? len : IO_CHUNK,
+                                       (int64_t)off);
+
+                if (n < 0)
+                        return ap_gfail(g->be, err, "cannot write %s", g->name);
+                if (n == 0)
+                        return vhive_fail(err, EIO, "cannot write %s: nothing written at %llu",
+                                          g->name, (unsigned long long)off);
+                buf = (const uint8_t *)buf + n;
+                len -= n;
+                off += n;
+        }
+        return 0;
+}
+
+static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t off,
+                     struct vhive_error *err)
+{
+        struct guest_file *g = gf(f);
+        uint64_t size;
+        int r = gf_size(f, &size, err);
+
+        if (r == 0 && (off > size || len > size - off))
+                r = vhive_fail(err, EINVAL, "%zu bytes at %llu lie past the end of %s (%llu "
+                               "bytes)", len, (unsigned long long)off, g->name,
+                               (unsigned long long)size);
+        return r < 0 ? r : put(g, buf, len, off, err);
+}
+
+static int gf_flush(struct vhive_file *f, struct vhive_error *err)
+{
+        struct guest_file *g = gf(f);
+
+        if (g->writable && guestfs_sync(g->be->g) < 0)
+                return ap_gfail(g->be, err, "cannot sync %s", g->name);
+        return 0;
+}
+
+/* Zeros written past the end: ntfs-3g allocates clusters for written data
+ * (truncate would leave a sparse tail, and guestfs_fallocate64 recreates
+ * the file). */
+static int gf_extend(struct vhive_file *f, uint64_t size, struct vhive_error *err)
+{
+        struct guest_file *g = gf(f);
+        _cleanup_free_ uint8_t *zeros = NULL;
+        uint64_t old;
+        int r = gf_size(f, &old, err);
+
+        if (r < 0 || size <= old)
+                return r;
+        zeros = calloc(1, IO_CHUNK);
+        if (!zeros)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        for (uint64_t pos = old; r == 0 && pos < size; pos += IO_CHUNK)
+                r = put(g, zeros, size - pos < IO_CHUNK ? size - pos : IO_CHUNK, pos, err);
+        return r < 0 ? r : gf_flush(f, err);
+}
+
+static const struct vhive_file_ops guest_file_ops = {
+        .size = gf_size,
+        .pread = gf_pread,
+        .pwrite = gf_pwrite,
+        .flush = gf_flush,
+        .extend = gf_extend,
+};
+
+int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_path,
+                        bool writable, struct vhive_file **out, struct vhive_error *err)
+{
+        struct guest_file *g;
+        int r = mounted_image(be, i, err);
+
+        *out = NULL;
+        if (r < 0)
+                return r;
+        if (writable && be->imgs[i].readonly)
+                return vhive_fail(err, EROFS, "the image was opened read-only");
+        g = calloc(1, sizeof(*g) + strlen(guest_path) + 1);
+        if (!g || !(g->path = ap_guest(&be->imgs[i], guest_path))) {
+                free(g);
+                return vhive_fail(err, ENOMEM, "out of memory");
+        }
+        strcpy(g->name, guest_path);
+        g->be = be;
+        g->writable = writable;
+        g->f = (struct vhive_file){ .ops = &guest_file_ops, .name = g->name, .priv = g };
+        if (guestfs_is_file(be->g, g->path) <= 0) {
+                r = vhive_fail(err, ENOENT, "%s is not a regular file in the image",
+                               guest_path);
+                appliance_close_file(be, &g->f);
+                return r;
+        }
+        *out = &g->f;
+        return 0;
+}
+
+void appliance_close_file(struct vhive_backend *be, struct vhive_file *f)
+{
+        (void)be;
+        if (!f)
+                return;
+        free(gf(f)->path);
+        free(gf(f));
+}

@@ -1,0 +1,58 @@
+/* What the appliance backend's files share: appliance.c (launch, finding
+ * Windows), appliance-files.c (reading and writing files),
+ * appliance-watchdog.c (qemu must not outlive vhive).
+ */
+#pragma once
+
+#include <guestfs.h>
+#include <sys/types.h>
+
+#include "image.h"
+
+struct image {
+        char *path;
+        char *format;
+        bool readonly;
+        int status;             /* error found while opening, or 0 */
+        struct vhive_error err;
+        int drive;              /* index among the drives added, -1 when none */
+        char mnt[32];           /* "/img3" */
+        bool have_mountpoint;
+        bool found;             /* root is valid and mounted on mnt */
+        struct vhive_root root;
+        char *ls_dir;           /* the last folder listed, and its names: */
+        char **ls_names;        /* a hive and its logs take one listing */
+};
+
+struct vhive_backend {
+        guestfs_h *g;
+        struct image *imgs;
+        size_t n;
+        char **devices; /* guestfs_list_devices: drive order */
+        char **parts;   /* guestfs_list_partitions, all drives */
+        pid_t watchdog; /* kills qemu when vhive dies (0: none) */
+        int watchdog_fd; /* the pipe it watches: only vhive holds this end */
+};
+
+
+void ap_free_strings(char **v);
+/* "what: libguestfs' reason" with its errno (EIO when it gave none). */
+int ap_gfail(struct vhive_backend *be, struct vhive_error *err, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* Appliance path of a volume-relative guest path (malloc'd). */
+char *ap_guest(const struct image *img, const char *path);
+/* Image i exists and opened without error. */
+int ap_check_image(struct vhive_backend *be, size_t i, struct vhive_error *err);
+
+int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir, const char *name,
+                     char **real, struct vhive_error *err);
+int appliance_download(struct vhive_backend *be, size_t i, const char *guest_path,
+                       const char *host_path, struct vhive_error *err);
+int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_path,
+                        bool writable, struct vhive_file **f, struct vhive_error *err);
+void appliance_close_file(struct vhive_backend *be, struct vhive_file *f);
+
+/* After the launch: a process that stops qemu as soon as vhive dies. */
+void ap_watchdog_start(struct vhive_backend *be);
+/* Before a clean shutdown: the watchdog goes quietly. */
+void ap_watchdog_stop(struct vhive_backend *be);

@@ -1,0 +1,377 @@
+/* Files of an NTFS volume through libntfs-3g (see ntfs-device.h): copying
+ * one out, and the struct vhive_file the logged commit writes through.
+ *
+ * The commit writes inside the unnamed $DATA attribute's existing clusters
+ * with ntfs_attr_pwrite, which touches nothing but those clusters: no
+ * name, no index, no bitmap, no MFT record (libntfs-3g keeps file times as
+ * they are; only its FUSE layer updates them).  Growing a file (extend) is
+ * the one metadata change, and the protocol makes it before a commit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ntfs-3g/types.h>
+#include <ntfs-3g/attrib.h>
+#include <ntfs-3g/dir.h>
+#include <ntfs-3g/inode.h>
+#include <ntfs-3g/unistr.h>
+#include <ntfs-3g/volume.h>
+
+#include "commit.h"
+#include "macro.h"
+#include "ntfs-internal.h"
+
+#define COPY_CHUNK (4u << 20)
+/* Data an in-place write could not reach without allocating or encoding. */
+#define NOT_IN_PLACE (ATTR_IS_SPARSE | ATTR_COMPRESSION_MASK | ATTR_IS_ENCRYPTED)
+
+struct open_file {
+        ntfs_inode *ni;
+        ntfs_attr *na;
+};
+
+static void file_close(struct open_file *f)
+{
+        if (f->na)
+                ntfs_attr_close(f->na);
+        if (f->ni)
+                ntfs_inode_close(f->ni);
+        f->na = NULL;
+        f->ni = NULL;
+}
+
+static int file_open_ref(struct vhive_ntfs *v, u64 ref, const char *path, struct open_file *f,
+                         struct vhive_error *err)
+{
+        int r = nt_open_ref(v, ref, &f->ni, err);
+
+        if (r < 0)
+                return r;
+        if (f->ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) {
+                file_close(f);
+                return vhive_fail(err, EISDIR, "%s: %s is a folder", v->name, path);
+        }
+        f->na = ntfs_attr_open(f->ni, AT_DATA, AT_UNNAMED, 0);
+        if (!f->na) {
+                r = nt_fail_errno(v, "opening the data of", path, err);
+                file_close(f);
+        }
+        return r;
+}
+
+static int file_open(struct vhive_ntfs *v, const char *path, struct open_file *f,
+                     struct vhive_error *err)
+{
+        u64 ref;
+        int r = nt_resolve(v, path, &ref, err);
+
+        return r < 0 ? r : file_open_ref(v, ref, path, f, err);
+}
+
+int vhive_ntfs_file_size(struct vhive_ntfs *v, const char *path, uint64_t *size,
+                         struct vhive_error *err)
+{
+        struct open_file f = { 0 };
+        int r;
+
+        nt_quiet();
+        r = file_open(v, path, &f, err);
+        if (r < 0)
+                return r;
+        *size = f.na->data_size;
+        file_close(&f);
+        return 0;
+}
+
+static int attr_read(struct vhive_ntfs *v, ntfs_attr *na, s64 pos, size_t n, void *buf,
+                     const char *path, struct vhive_error *err)
+{
+        s64 got = ntfs_attr_pread(na, pos, n, buf);
+
+        if (got == (s64)n)
+                return 0;
+        if (got >= 0)
+                errno = EIO;
+        return nt_fail_errno(v, "reading", path, err);
+}
+
+static int attr_write(struct vhive_ntfs *v, ntfs_attr *na, s64 pos, size_t n, const void *buf,
+                      const char *path, struct vhive_error *err)
+{
+        s64 done = ntfs_attr_pwrite(na, pos, n, buf);
+
+        if (done == (s64)n)
+                return 0;
+        if (done >= 0)
+                errno = EIO;
+        return nt_fail_errno(v, "writing", path, err);
+}
+
+static int copy_out(struct vhive_ntfs *v, struct open_file *f, int fd, const char *path,
+                    const char *host_path, struct vhive_error *err)
+{
+        _cleanup_free_ uint8_t *buf = malloc(COPY_CHUNK);
+        s64 size = f->na->data_size;
+
+        if (!buf)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        for (s64 pos = 0; pos < size; pos += COPY_CHUNK) {
+                size_t n = size - pos < COPY_CHUNK ? (size_t)(size - pos) : COPY_CHUNK;
+                int r = attr_read(v, f->na, pos, n, buf, path, err);
+
+                if (r < 0)
+                        return r;
+                if (vhive_write_all(fd, buf, n) < 0)
+                        return vhive_fail(err, errno, "%s: %s", host_path, strerror(errno));
+        }
+        return 0;
+}
+
+int vhive_ntfs_download(struct vhive_ntfs *v, const char *path, const char *host_path,
+                        struct vhive_error *err)
+{
+        struct open_file f = { 0 };
+        int fd, r;
+
+        nt_quiet();
+        r = file_open(v, path, &f, err);
+        if (r < 0)
+                return r;
+        fd = open(host_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                file_close(&f);
+                return vhive_fail(err, errno, "%s: %s", host_path, strerror(errno));
+        }
+        r = copy_out(v, &f, fd, path, host_path, err);
+        file_close(&f);
+        if (close(fd) < 0 && r == 0)
+                r = vhive_fail(err, errno, "%s: %s", host_path, strerror(errno));
+        return r;
+}
+
+/* ---- the commit's file interface ----------------------------------------- */
+
+struct ntfs_file {
+        struct vhive_file f;
+        struct vhive_ntfs *v;
+        struct open_file of;
+        bool writable;
+        char path[];
+};
+
+static struct ntfs_file *nf(struct vhive_file *f)
+{
+        return f->priv;
+}
+
+static int in_range(struct ntfs_file *n, size_t len, uint64_t off, struct vhive_error *err)
+{
+        uint64_t size = n->of.na->data_size;
+
+        if (off > size || len > size - off)
+                return vhive_fail(err, EINVAL, "%s: %zu bytes at %llu lie past the end of %s "
+                                  "(%llu bytes)", n->v->name, len, (unsigned long long)off,
+                                  n->path, (unsigned long long)size);
+        return 0;
+}
+
+static int nf_size(struct vhive_file *f, uint64_t *size, struct vhive_error *err)
+{
+        (void)err;
+        *size = nf(f)->of.na->data_size;
+        return 0;
+}
+
+static int nf_pread(struct vhive_file *f, void *buf, size_t len, uint64_t off,
+                    struct vhive_error *err)
+{
+        struct ntfs_file *n = nf(f);
+        int r = in_range(n, len, off, err);
+
+        nt_quiet();
+        return r < 0 || len == 0 ? r : attr_read(n->v, n->of.na, off, len, buf, n->path, err);
+}
+
+static int nf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t off,
+                     struct vhive_error *err)
+{
+        struct ntfs_file *n = nf(f);
+        int r = in_range(n, len, off, err);
+
+        nt_quiet();
+        if (r == 0 && !n->writable)
+                r = vhive_fail(err, EROFS, "%s: %s was opened read-only", n->v->name, n->path);
+        return r < 0 || len == 0 ? r : attr_write(n->v, n->of.na, off, len, buf, n->path, err);
+}
+
+/* The MFT record, when something made it dirty (a resident file's data
+ * lives there), then NBD_CMD_FLUSH: qemu-nbd writes its caches to the
+ * image file before the call returns. */
+static int nf_flush(struct vhive_file *f, struct vhive_error *err)
+{
+        struct ntfs_file *n = nf(f);
+
+        nt_quiet();
+        if (!n->writable)
+                return 0;
+        if (NInoDirty(n->of.ni) && ntfs_inode_sync(n->of.ni) < 0)
+                return nt_fail_errno(n->v, "writing the metadata of", n->path, err);
+        return vhive_nbd_flush(n->v->rd.disk, err);
+}
+
+/* Allocates every new cluster (ntfs_attr_truncate would leave a sparse
+ * tail that later writes fill piecemeal, each one a metadata change), then
+ * writes the zeros, so that the initialized size is the whole file and the
+ * commit's writes change data only. */
+static int nf_extend(struct vhive_file *f, uint64_t size, struct vhive_error *err)
+{
+        struct ntfs_file *n = nf(f);
+        uint64_t old = n->of.na->data_size;
+        _cleanup_free_ uint8_t *zeros = NULL;
+        int r = 0;
+
+        nt_quiet();
+        if (!n->writable)
+                return vhive_fail(err, EROFS, "%s: %s was opened read-only", n->v->name,
+                                  n->path);
+        if (size <= old)
+                return 0;
+        zeros = calloc(1, COPY_CHUNK);
+        if (!zeros)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        if (ntfs_attr_truncate_solid(n->of.na, size) < 0)
+                return nt_fail_errno(n->v, "growing", n->path, err);
+        for (uint64_t pos = old; r == 0 && pos < size; pos += COPY_CHUNK) {
+                size_t len = size - pos < COPY_CHUNK ? (size_t)(size - pos) : COPY_CHUNK;
+
+                r = attr_write(n->v, n->of.na, pos, len, zeros, n->path, err);
+        }
+        return r < 0 ? r : nf_flush(f, err);
+}
+
+static const struct vhive_file_ops ntfs_file_ops = {
+        .size = nf_size,
+        .pread = nf_pread,
+        .pwrite = nf_pwrite,
+        .flush = nf_flush,
+        .extend = nf_extend,
+};
+
+int vhive_ntfs_open_file(struct vhive_ntfs *v, const char *path, bool writable,
+                         struct vhive_file **out, struct vhive_error *err)
+{
+        struct ntfs_file *n = calloc(1, sizeof(*n) + strlen(path) + 1);
+        int r;
+
+        *out = NULL;
+        if (!n)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        strcpy(n->path, path);
+        nt_quiet();
+        r = file_open(v, path, &n->of, err);
+        if (r == 0 && writable && (n->of.na->data_flags & NOT_IN_PLACE))
+                r = vhive_fail(err, EOPNOTSUPP, "%s: %s is sparse, compressed or encrypted: "
+                               "vhive writes only into plain files", v->name, path);
+        if (r < 0) {
+                file_close(&n->of);
+                free(n);
+                return r;
+        }
+        n->v = v;
+        n->writable = writable;
+        n->f = (struct vhive_file){ .ops = &ntfs_file_ops, .name = n->path, .priv = n };
+        *out = &n->f;
+        return 0;
+}
+
+/* Nothing is left to write here: every write was flushed (a commit ends
+ * with a flush), and libntfs-3g's data path marks no inode dirty. */
+void vhive_ntfs_close_file(struct vhive_file *f)
+{
+        if (!f)
+                return;
+        file_close(&nf(f)->of);
+        free(nf(f));
+}
+
+/* ---- building test volumes ----------------------------------------------- */
+
+static int create_at(struct vhive_ntfs *v, u64 dir_ref, const char *name, mode_t type,
+                     ntfs_inode **ni, struct vhive_error *err)
+{
+        _cleanup_free_ ntfschar *uname = NULL;
+        int len = ntfs_mbstoucs(name, &uname);
+        ntfs_inode *dir;
+        u64 ref;
+        int r = nt_open_ref(v, dir_ref, &dir, err);
+
+        *ni = NULL;
+        if (r < 0)
+                return r;
+        r = len < 0 ? vhive_fail(err, errno, "%s: invalid name \"%s\"", v->name, name) :
+            nt_child_ref(v, dir, name, &ref, err);
+        if (r == 0)
+                r = vhive_fail(err, EEXIST, "%s: %s exists", v->name, name);
+        else if (r == -ENOENT && !(*ni = ntfs_create(dir, const_cpu_to_le32(0), uname, len,
+                                                     type)))
+                r = nt_fail_errno(v, "creating", name, err);
+        else if (r == -ENOENT)
+                r = 0;
+        if (ntfs_inode_close(dir) < 0 && r == 0)
+                r = nt_fail_errno(v, "writing the folder of", name, err);
+        return r;
+}
+
+int vhive_ntfs_mkdir(struct vhive_ntfs *v, const char *path, struct vhive_error *err)
+{
+        char name[NTFS_MAX_NAME_LEN * 4 + 1];
+        ntfs_inode *ni;
+        u64 dir_ref;
+        int r;
+
+        nt_quiet();
+        r = nt_resolve_parent(v, path, &dir_ref, name, sizeof(name), err);
+        if (r == 0)
+                r = create_at(v, dir_ref, name, S_IFDIR, &ni, err);
+        if (r == -EEXIST)
+                return 0;
+        if (r == 0 && ntfs_inode_close(ni) < 0)
+                r = nt_fail_errno(v, "writing", path, err);
+        return r;
+}
+
+int vhive_ntfs_create(struct vhive_ntfs *v, const char *path, const char *host_path,
+                      struct vhive_error *err)
+{
+        char name[NTFS_MAX_NAME_LEN * 4 + 1];
+        struct vhive_file *f = NULL;
+        _cleanup_free_ uint8_t *data = NULL;
+        size_t len = 0;
+        ntfs_inode *ni = NULL;
+        u64 dir_ref;
+        int r;
+
+        nt_quiet();
+        r = vhive_read_file(host_path, &data, &len, err);
+        if (r == 0)
+                r = nt_resolve_parent(v, path, &dir_ref, name, sizeof(name), err);
+        if (r == 0)
+                r = create_at(v, dir_ref, name, S_IFREG, &ni, err);
+        if (ni && ntfs_inode_close(ni) < 0 && r == 0)
+                r = nt_fail_errno(v, "writing", path, err);
+        if (r == 0)
+                r = vhive_ntfs_open_file(v, path, true, &f, err);
+        if (r == 0)
+                r = f->ops->extend(f, len, err);
+        if (r == 0 && len)
+                r = f->ops->pwrite(f, data, len, 0, err);
+        if (r == 0)
+                r = f->ops->flush(f, err);
+        vhive_ntfs_close_file(f);
+        return r;
+}

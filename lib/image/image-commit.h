@@ -1,0 +1,36 @@
+/* Putting a new hive into a disk image: the logged commit
+ * (lib/commit/commit.h) over the backend's files (image-commit.c).
+ */
+#pragma once
+
+#include "commit.h"
+#include "image.h"
+
+struct vhive_image_hive {
+        const char *config_dir;   /* in the image: "/Windows/System32/config" */
+        const char *primary;      /* in the image: CONFIG/SYSTEM */
+        const char *logs[2];      /* in the image: CONFIG/SYSTEM.LOG1/2; "" when absent */
+        const char *old_copy;     /* host: the primary as downloaded (unreplayed) */
+        const char *old_logs[2];  /* host: the logs as downloaded; "" when absent */
+        const char *new_copy;     /* host: the new clean hive */
+        const char *work_dir;     /* host: a private folder for SOFTWARE */
+};
+
+/* Refuses before writing anything when a log file is missing or when
+ * nothing tells which log format the image's Windows reads; otherwise
+ * commits new_copy over the primary through its logs and reads the
+ * primary back.  stats may be NULL.  *touched: the image's files were
+ * opened for the commit (false: refused, the image is as it was). */
+int vhive_image_commit(struct vhive_backend *be, const struct vhive_backend_ops *ops,
+                       size_t i, const struct vhive_image_hive *hv,
+                       struct vhive_commit_stats *stats, bool *touched,
+                       struct vhive_error *err);
+
+/* The log format from the logs' base blocks: VHIVE_LOG_NONE when both are
+ * empty, absent or unusable; -EINVAL when they disagree. */
+int vhive_image_log_format_from_logs(const char *const logs[2], enum vhive_log_format *fmt,
+                                     struct vhive_error *err);
+/* From SOFTWARE\Microsoft\Windows NT\CurrentVersion\CurrentBuild of a
+ * SOFTWARE hive file: >= 9600 (Windows 8.1) new, else old. */
+int vhive_image_log_format_from_software(const char *software, enum vhive_log_format *fmt,
+                                         unsigned *build, struct vhive_error *err);
