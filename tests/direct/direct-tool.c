@@ -5,12 +5,14 @@
  *       root                      print device, config dir, partition
  *       lookup DIR NAME           print the real spelling, or "-" when absent
  *       get GUEST HOST            download
- *       put GUEST HOST            replace
- *       truncate GUEST
+ *       put GUEST HOST            write HOST's bytes in place at offset 0
+ *                                 through the backend's struct vhive_file
+ *                                 (extend first when HOST is longer)
+ *       size GUEST
  *   direct-tool --volume N IMAGE FORMAT CMD...
  *       mounts partition N (0: whole disk) read-write without looking for
- *       Windows; CMD: mkdir GUEST, put GUEST HOST, get GUEST HOST,
- *       truncate GUEST, size GUEST
+ *       Windows; CMD: mkdir GUEST, create GUEST HOST (a new file),
+ *       put GUEST HOST, get GUEST HOST, size GUEST
  * Commands run in order in one session; the first failure prints
  * "direct-tool: message" and exits 1.
  */
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit.h"
 #include "image.h"
 #include "nbd-disk.h"
 #include "ntfs-device.h"
@@ -35,6 +38,36 @@ static int usage(void)
         fprintf(stderr, "usage: direct-tool [--ro] [--root DEV] [--volume N] IMAGE FORMAT "
                         "CMD...\n");
         return 2;
+}
+
+/* HOST's bytes in place at offset 0 of an open file, growing it first. */
+static int put_file(struct vhive_file *f, const char *host, struct vhive_error *e)
+{
+        uint8_t *data = NULL;
+        size_t len = 0;
+        uint64_t size = 0;
+        int r = vhive_read_file(host, &data, &len, e);
+
+        if (r == 0)
+                r = f->ops->size(f, &size, e);
+        if (r == 0 && len > size)
+                r = f->ops->extend(f, len, e);
+        if (r == 0 && len)
+                r = f->ops->pwrite(f, data, len, 0, e);
+        if (r == 0)
+                r = f->ops->flush(f, e);
+        free(data);
+        return r;
+}
+
+static int print_size(struct vhive_file *f, struct vhive_error *e)
+{
+        uint64_t size;
+        int r = f->ops->size(f, &size, e);
+
+        if (r == 0)
+                printf("%llu\n", (unsigned long long)size);
+        return r;
 }
 
 static int run_backend(const char *path, const char *format, bool ro, const char *root_dev,
@@ -67,11 +100,20 @@ static int run_backend(const char *path, const char *format, bool ro, const char
                         r = ops->download(be, 0, cmd[i + 1], cmd[i + 2], &e);
                         i += 2;
                 } else if (strcmp(cmd[i], "put") == 0 && i + 2 < ncmd) {
-                        r = ops->replace(be, 0, cmd[i + 1], cmd[i + 2], &e);
+                        struct vhive_file *f = NULL;
+
+                        r = ops->open_file(be, 0, cmd[i + 1], true, &f, &e);
+                        if (r == 0)
+                                r = put_file(f, cmd[i + 2], &e);
+                        ops->close_file(be, f);
                         i += 2;
-                } else if (strcmp(cmd[i], "truncate") == 0 && i + 1 < ncmd) {
-                        r = ops->truncate(be, 0, cmd[i + 1], &e);
-                        i += 1;
+                } else if (strcmp(cmd[i], "size") == 0 && i + 1 < ncmd) {
+                        struct vhive_file *f = NULL;
+
+                        r = ops->open_file(be, 0, cmd[++i], false, &f, &e);
+                        if (r == 0)
+                                r = print_size(f, &e);
+                        ops->close_file(be, f);
                 } else {
                         fprintf(stderr, "direct-tool: bad command %s\n", cmd[i]);
                         r = -EINVAL;
@@ -103,14 +145,20 @@ static int volume_cmds(struct vhive_ntfs *v, char **cmd, int ncmd, struct vhive_
         for (int i = 0; r == 0 && i < ncmd; i++) {
                 if (strcmp(cmd[i], "mkdir") == 0 && i + 1 < ncmd) {
                         r = vhive_ntfs_mkdir(v, cmd[++i], e);
+                } else if (strcmp(cmd[i], "create") == 0 && i + 2 < ncmd) {
+                        r = vhive_ntfs_create(v, cmd[i + 1], cmd[i + 2], e);
+                        i += 2;
                 } else if (strcmp(cmd[i], "put") == 0 && i + 2 < ncmd) {
-                        r = vhive_ntfs_replace(v, cmd[i + 1], cmd[i + 2], e);
+                        struct vhive_file *f = NULL;
+
+                        r = vhive_ntfs_open_file(v, cmd[i + 1], true, &f, e);
+                        if (r == 0)
+                                r = put_file(f, cmd[i + 2], e);
+                        vhive_ntfs_close_file(f);
                         i += 2;
                 } else if (strcmp(cmd[i], "get") == 0 && i + 2 < ncmd) {
                         r = vhive_ntfs_download(v, cmd[i + 1], cmd[i + 2], e);
                         i += 2;
-                } else if (strcmp(cmd[i], "truncate") == 0 && i + 1 < ncmd) {
-                        r = vhive_ntfs_truncate(v, cmd[++i], e);
                 } else if (strcmp(cmd[i], "size") == 0 && i + 1 < ncmd) {
                         uint64_t size;
 
