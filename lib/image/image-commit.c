@@ -162,15 +162,30 @@ static int open_files(struct vhive_backend *be, const struct vhive_backend_ops *
         return r;
 }
 
-/* What the image holds now is what was committed: read back, compared. */
-static int read_back(struct vhive_file *f, const uint8_t *want, size_t len,
-                     struct vhive_error *err)
+static void put_le32(uint8_t *p, uint32_t v)
+{
+        for (int k = 0; k < 4; k++)
+                p[k] = (uint8_t)(v >> (8 * k));
+}
+
+/* What the image holds now is what was committed: read back and compared
+ * with the new hive under the base block the commit gave it (its sequence
+ * numbers and time). */
+static int read_back(struct vhive_file *f, uint8_t *want, size_t len,
+                     const struct vhive_commit_stats *st, struct vhive_error *err)
 {
         _cleanup_free_ uint8_t *got = malloc(len ? len : 1);
         int r;
 
         if (!got)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        if (len < VHIVE_REGF_BASE_BLOCK)
+                return vhive_fail(err, EINVAL, "the new hive has no base block");
+        put_le32(want + 4, st->seq);
+        put_le32(want + 8, st->seq);
+        put_le32(want + 12, (uint32_t)st->timestamp);
+        put_le32(want + 16, (uint32_t)(st->timestamp >> 32));
+        vhive_regf_store_checksum(want);
         r = f->ops->pread(f, got, len, 0, err);
         if (r == 0 && memcmp(got, want, len) != 0)
                 r = vhive_fail(err, EIO, "%s reads back different from the hive committed",
@@ -184,7 +199,7 @@ int vhive_image_commit(struct vhive_backend *be, const struct vhive_backend_ops 
 {
         _cleanup_free_ uint8_t *old = NULL, *new = NULL;
         struct vhive_hive_files hf = { 0 };
-        struct vhive_commit_stats scratch;
+        struct vhive_commit_stats scratch = { 0 };
         enum vhive_log_format fmt = VHIVE_LOG_NONE;
         size_t old_len = 0, new_len = 0;
         int r = check_logs(hv, err);
@@ -201,10 +216,11 @@ int vhive_image_commit(struct vhive_backend *be, const struct vhive_backend_ops 
         if (r < 0)
                 return r;
         *touched = true;
-        r = vhive_commit_logged(&hf, old, old_len, new, new_len, fmt,
-                                stats ? stats : &scratch, err);
+        if (!stats)
+                stats = &scratch;
+        r = vhive_commit_logged(&hf, old, old_len, new, new_len, fmt, stats, err);
         if (r == 0)
-                r = read_back(hf.primary, new, new_len, err);
+                r = read_back(hf.primary, new, new_len, stats, err);
         close_files(be, ops, &hf);
         return r;
 }

@@ -10,16 +10,21 @@
 #   tworoots.raw  two NTFS partitions, each with Windows (HIVE_A)
 #   nowin.raw   one NTFS without Windows
 #   hiber.raw   Windows NTFS with a hibernation file (ntfs-3g refuses it read-write)
+#   nosoft.raw  Windows NTFS without SOFTWARE (HIVE_A): nothing tells the log format
 # and for each of mbr and gpt: .vhdx, -dyn.vhd, -fixed.vhd, .qcow2.
 #
 # When the appliance cannot launch, STAMP says "SKIP: why" and the tests
 # exit 77 with that reason.  Every image is SYSTEM plus empty SYSTEM.LOG1/2
-# beside it, as Windows leaves them.
+# beside it, as Windows leaves them, and a SOFTWARE hive whose CurrentBuild
+# tells which log format that Windows reads: mbr, case and tworoots are
+# Windows 10 (19045: new HvLE logs), gpt is Windows 7 (7601: old DIRT logs).
 set -eu
 
 stamp=$1
 hive_a=$2
 hive_b=$3
+mkhive=$4
+make_hive=$5
 out=$(dirname "$stamp")/images
 rm -rf "$out" "$stamp"
 mkdir -p "$out"
@@ -29,15 +34,27 @@ trap 'rm -rf "$work"' EXIT
 # HIBR header: what ntfs-3g looks for to refuse a hibernated volume.
 { printf 'HIBR'; head -c 8188 /dev/zero; } > "$work/hiberfil.sys"
 printf 'just data\r\n' > "$work/readme.txt"
+for build in 19045 7601; do
+        {
+                printf 'Windows Registry Editor Version 5.00\n\n'
+                printf '[HKEY_LOCAL_MACHINE\\SYSTEM\\Microsoft\\Windows NT\\CurrentVersion]\n'
+                printf '"CurrentBuild"="%s"\n' "$build"
+        } > "$work/soft-$build.reg"
+        "$make_hive" "$mkhive" "$work/SOFTWARE-$build" "$work/soft-$build.reg"
+done
 
-windows() { # DEV HIVE [SPELLING]
-        local dev=$1 hive=$2 dir=${3:-/Windows/System32/config} name=${4:-SYSTEM}
+windows() { # DEV HIVE BUILD|none [DIR NAME SOFTWARE-NAME]
+        local dev=$1 hive=$2 build=$3 dir=${4:-/Windows/System32/config} name=${5:-SYSTEM}
+        local soft=${6:-SOFTWARE}
         cat <<EOF
 mount $dev /
 mkdir-p $dir
 upload $hive $dir/$name
 touch $dir/$name.LOG1
 touch $dir/$name.LOG2
+EOF
+        [ "$build" = none ] || echo "upload $work/SOFTWARE-$build $dir/$soft"
+        cat <<EOF
 mkdir-p ${dir%/config}/drivers
 upload $work/readme.txt /readme.txt
 umount /
@@ -66,13 +83,14 @@ sparse $r/case.raw 32M
 sparse $r/tworoots.raw 64M
 sparse $r/nowin.raw 32M
 sparse $r/hiber.raw 32M
+sparse $r/nosoft.raw 32M
 run
 EOF
         mbr /dev/sda
-        windows /dev/sda2 "$hive_a"
+        windows /dev/sda2 "$hive_a" 19045
         mbr /dev/sdd
-        windows /dev/sdd1 "$hive_a"
-        windows /dev/sdd2 "$hive_a"
+        windows /dev/sdd1 "$hive_a" 19045
+        windows /dev/sdd2 "$hive_a" 19045
         cat <<EOF
 part-init /dev/sdb gpt
 part-add /dev/sdb p 2048 18431
@@ -92,16 +110,20 @@ mkfs ntfs /dev/sde1
 part-disk /dev/sdf mbr
 part-set-mbr-id /dev/sdf 1 0x07
 mkfs ntfs /dev/sdf1
+part-disk /dev/sdg mbr
+part-set-mbr-id /dev/sdg 1 0x07
+mkfs ntfs /dev/sdg1
 EOF
-        windows /dev/sdb3 "$hive_b"
-        windows /dev/sdc1 "$hive_b" /WINDOWS/system32/CONFIG system
+        windows /dev/sdb3 "$hive_b" 7601
+        windows /dev/sdc1 "$hive_b" 19045 /WINDOWS/system32/CONFIG system software
+        windows /dev/sdg1 "$hive_a" none
         cat <<EOF
 mount /dev/sde1 /
 mkdir-p /Users/Public
 upload $work/readme.txt /readme.txt
 umount /
 EOF
-        windows /dev/sdf1 "$hive_a"
+        windows /dev/sdf1 "$hive_a" 19045
         cat <<EOF
 mount /dev/sdf1 /
 upload $work/hiberfil.sys /hiberfil.sys
