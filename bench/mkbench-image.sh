@@ -24,6 +24,7 @@ Windows Registry Editor Version 5.00
 "CurrentMajorVersionNumber"=dword:0000000a
 "CurrentMinorVersionNumber"=dword:00000000
 "CurrentBuildNumber"="19045"
+"CurrentBuild"="19045"
 "InstallationType"="Client"
 REG
 # make-hive.sh merges under HKLM\SYSTEM; the prefix is only a name here.

@@ -15,77 +15,14 @@
 # tries every STRIDE-th point; bench/crash-direct.sh runs the large counts.
 . "$(dirname "$0")/lib.sh"
 export VHIVE_BACKEND=direct
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
+. "$(dirname "$0")/crash-lib.sh"
 random=${CRASH_RANDOM:-6}
 stride=${CRASH_STRIDE:-1}
 images=${CRASH_IMAGES:-"mbr.vhdx:vhdx gpt-dyn.vhd:vpc gpt.qcow2:qcow2 mbr.raw:raw"}
-old=0 new=0 runs=0 max_ms=0
-
-# settle IMG FMT: qemu-img check within 2 s of the kill; prints the ms waited.
-settle() {
-        local img=$1 fmt=$2 start rc waited
-        start=$(date +%s%N)
-        while :; do
-                rc=0
-                qemu-img check -q -f "$fmt" "$img" > qc.out 2>&1 || rc=$?
-                if grep -q 'does not support checks' qc.out; then
-                        rc=0
-                        qemu-img info -f "$fmt" "$img" > qc.out 2>&1 || rc=$?
-                fi
-                waited=$(( ($(date +%s%N) - start) / 1000000 ))
-                grep -qi 'lock' qc.out && [ "$waited" -lt 2000 ] || break
-                sleep 0.05
-        done
-        echo "$waited"
-        # 3: leaked clusters only (a write allocated and was cut off)
-        [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || { cat qc.out >&2; return 1; }
-}
-
-# loaded IMG FMT OUT: the hive vhive would load from the image.
-loaded() {
-        rm -rf got && mkdir got &&
-                "$CRASH_TOOL" fetch "$1" "$2" got &&
-                "$CRASH_TOOL" loaded got/SYSTEM got/LOG1 got/LOG2 "$3"
-}
-
-# judge TAG IMG FMT: every check of a stopped run.
-judge() {
-        local tag=$1 img=$2 fmt=$3 ms
-        runs=$((runs + 1))
-        if ! ms=$(settle "$img" "$fmt"); then
-                fail "$tag: qemu-img check (after ${ms:-?} ms)"
-                return
-        fi
-        [ "$ms" -lt 2000 ] || fail "$tag: the image was still locked after $ms ms"
-        [ "$ms" -le "$max_ms" ] || max_ms=$ms
-        if ! loaded "$img" "$fmt" hive.got 2> err; then
-                fail "$tag: unreadable: $(cat err)"
-                return
-        fi
-        if cmp -s hive.got "ref-old-$base"; then
-                old=$((old + 1))
-        elif "$CRASH_TOOL" same "ref-new-$base" hive.got 2> /dev/null; then
-                new=$((new + 1))
-        else
-                fail "$tag: the hive is neither the old nor the new one"
-                return
-        fi
-        "$VHIVE" scrub --format "$fmt" "$img" > /dev/null 2> err &&
-                loaded "$img" "$fmt" hive.again 2>> err &&
-                "$CRASH_TOOL" same "ref-new-$base" hive.again 2>> err ||
-                fail "$tag: a second scrub did not end with the new hive: $(cat err)"
-}
 
 for spec in $images; do
         base=${spec%%:*} fmt=${spec#*:}
-        copy "$base" pristine
-        loaded pristine "$fmt" "ref-old-$base" || fail "$base: the fixture does not load"
-        cp --sparse=always pristine victim
-        VHIVE_CRASH_COUNT=count LD_PRELOAD="$CRASH_SHIM" "$VHIVE" scrub victim > /dev/null ||
-                fail "$base: the reference scrub failed"
-        loaded victim "$fmt" "ref-new-$base" || fail "$base: the scrubbed image does not load"
-        cmp -s "ref-old-$base" "ref-new-$base" && fail "$base: the scrub changed nothing"
-        points=$(cat count)
+        references "$base" "$fmt"
         echo "$base: $points NBD writes and flushes in a scrub"
 
         for k in $(seq 1 "$stride" "$points"); do
@@ -107,9 +44,7 @@ for spec in $images; do
                 judge "$base, SIGKILL at $delay ms of $span" victim "$fmt"
         done
 done
-echo "stopped runs: $runs; old hive: $old, new hive: $new; image free again within $max_ms ms"
-[ $((old + new)) -eq "$runs" ] && ok "every stop left the old or the new hive" ||
-        fail "some stops left something else"
+crash_summary
 
 # The log format follows the image's Windows: mbr is Windows 10, gpt Windows 7.
 copy mbr.vhdx w10.vhdx && copy gpt.qcow2 w7.qcow2

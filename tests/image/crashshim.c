@@ -1,26 +1,33 @@
 /* crashshim.so: an LD_PRELOAD library that stops vhive (SIGKILL, as a
- * cancelled CI job or a power cut would) right after the k-th write or
- * flush it sends to qemu-nbd, to test every crash point of an image write.
+ * cancelled CI job would) at the k-th write or flush it sends to the image:
+ * nbd_pwrite/nbd_flush to qemu-nbd (direct backend), guestfs_pwrite/
+ * guestfs_sync to the appliance.  To test every crash point of a write.
  *
- *   VHIVE_CRASH_AT=k      kill after the k-th nbd_pwrite/nbd_flush (1-based)
- *   VHIVE_CRASH_COUNT=F   at exit, write how many there were to F (a run
- *                         without VHIVE_CRASH_AT tells the loop its range)
+ *   VHIVE_CRASH_AT=k        kill after the k-th such call (1-based)
+ *   VHIVE_CRASH_DELAY_US=d  instead: kill d microseconds after the k-th call
+ *                           starts (mid-call, or later in the next ones)
+ *   VHIVE_CRASH_COUNT=F     at exit, write how many there were to F (a run
+ *                           without VHIVE_CRASH_AT tells the loop its range)
  *
- * libnbd is loaded with the direct backend module (dlopen, RTLD_LOCAL), so
- * the real calls are looked up in it by name rather than with RTLD_NEXT.
+ * The libraries are loaded with the backend modules (dlopen, RTLD_LOCAL),
+ * so the real calls are looked up in them by name, not with RTLD_NEXT.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
-static unsigned long count, crash_at;
+static unsigned long count, crash_at, delay_us;
+static bool delayed;
 
-static void *real(const char *name)
+static void *real(const char *lib, const char *name)
 {
-        void *h = dlopen("libnbd.so.0", RTLD_NOW | RTLD_NOLOAD);
+        void *h = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
         void *f = h ? dlsym(h, name) : NULL;
 
         if (!f) {
@@ -30,10 +37,29 @@ static void *real(const char *name)
         return f;
 }
 
+static void *killer(void *arg)
+{
+        struct timespec ts = { delay_us / 1000000, delay_us % 1000000 * 1000 };
+
+        (void)arg;
+        nanosleep(&ts, NULL);
+        kill(getpid(), SIGKILL);
+        return NULL;
+}
+
+/* Before each call: arm the delayed kill at the k-th. */
+static void starting(void)
+{
+        pthread_t t;
+
+        if (delayed && crash_at && count + 1 == crash_at)
+                pthread_create(&t, NULL, killer, NULL);
+}
+
 static void counted(void)
 {
         count++;
-        if (crash_at && count == crash_at)
+        if (!delayed && crash_at && count == crash_at)
                 kill(getpid(), SIGKILL);
 }
 
@@ -43,7 +69,8 @@ int nbd_pwrite(void *h, const void *buf, size_t count_, uint64_t offset, uint32_
         int r;
 
         if (!fn)
-                fn = real("nbd_pwrite");
+                fn = real("libnbd.so.0", "nbd_pwrite");
+        starting();
         r = fn(h, buf, count_, offset, flags);
         counted();
         return r;
@@ -55,8 +82,35 @@ int nbd_flush(void *h, uint32_t flags)
         int r;
 
         if (!fn)
-                fn = real("nbd_flush");
+                fn = real("libnbd.so.0", "nbd_flush");
+        starting();
         r = fn(h, flags);
+        counted();
+        return r;
+}
+
+int guestfs_pwrite(void *g, const char *path, const char *content, size_t size, int64_t off)
+{
+        static int (*fn)(void *, const char *, const char *, size_t, int64_t);
+        int r;
+
+        if (!fn)
+                fn = real("libguestfs.so.0", "guestfs_pwrite");
+        starting();
+        r = fn(g, path, content, size, off);
+        counted();
+        return r;
+}
+
+int guestfs_sync(void *g)
+{
+        static int (*fn)(void *);
+        int r;
+
+        if (!fn)
+                fn = real("libguestfs.so.0", "guestfs_sync");
+        starting();
+        r = fn(g);
         counted();
         return r;
 }
@@ -65,7 +119,11 @@ __attribute__((constructor)) static void init(void)
 {
         const char *at = getenv("VHIVE_CRASH_AT");
 
+        const char *d = getenv("VHIVE_CRASH_DELAY_US");
+
         crash_at = at ? strtoul(at, NULL, 10) : 0;
+        delayed = d != NULL;
+        delay_us = d ? strtoul(d, NULL, 10) : 0;
 }
 
 __attribute__((destructor)) static void report(void)

@@ -172,7 +172,7 @@ static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t
                      struct vhive_error *err)
 {
         struct guest_file *g = gf(f);
-        uint64_t size;
+        uint64_t size = 0;
         int r = gf_size(f, &size, err);
 
         if (r == 0 && (off > size || len > size - off))
@@ -198,7 +198,7 @@ static int gf_extend(struct vhive_file *f, uint64_t size, struct vhive_error *er
 {
         struct guest_file *g = gf(f);
         _cleanup_free_ uint8_t *zeros = NULL;
-        uint64_t old;
+        uint64_t old = 0;
         int r = gf_size(f, &old, err);
 
         if (r < 0 || size <= old)
