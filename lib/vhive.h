@@ -260,8 +260,6 @@ int vhive_read_file(const char *path, uint8_t **data, size_t *len,
                     struct vhive_error *err);
 /* fsync of the folder holding path. */
 int vhive_fsync_dir_of(const char *path, struct vhive_error *err);
-/* Truncates an existing file to zero bytes and fsyncs it. */
-int vhive_truncate_file(const char *path, struct vhive_error *err);
 
 /* ---- an editing session on one hive file (lib/session.c) -------------- */
 
@@ -282,6 +280,11 @@ struct vhive_session {
          * durable home is a disk image (the backend syncs that). */
         bool durable;
         int work_fd;       /* memfd holding a replayed copy, or -1 */
+        /* Writable sessions: the bytes h was opened on (replayed when the
+         * hive is dirty), for in-place edits.  An op that edits them sets
+         * edited_in_place; otherwise the new hive is hivex's commit of h. */
+        struct vhive_hive_buf bytes;
+        bool edited_in_place;
 };
 
 /* NAME.LOG1 and NAME.LOG2 beside primary, in any letter case; logs[i]
@@ -295,14 +298,17 @@ int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err)
  * written. */
 int vhive_session_open(struct vhive_session *s, const char *primary,
                        bool writable, struct vhive_error *err);
-/* Commits h into a new temp file beside dest (mode copied from mode_from,
- * or dest when it exists), with the header mended (checksum rule,
- * timestamp) and fsync'd.  *tmp_path is malloc'd; dest is not touched. */
-int vhive_session_write_temp(struct vhive_session *s, const char *dest,
-                             const char *mode_from, char **tmp_path,
+/* The new hive after an op: the edited bytes, or hivex's commit of h
+ * (through a memfd), with the header mended (sequence numbers one past the
+ * hive's, time now, checksum under Windows' rule).  *out malloc'd. */
+int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len,
+                         struct vhive_error *err);
+/* Writes data into a new temp file beside dest (mode copied from
+ * mode_from, or dest when it exists), fsync'd when s->durable.
+ * *tmp_path is malloc'd; dest is not touched. */
+int vhive_session_write_temp(struct vhive_session *s, const uint8_t *data, size_t len,
+                             const char *dest, const char *mode_from, char **tmp_path,
                              struct vhive_error *err);
-/* After the new primary is durably in place: truncate the logs. */
-int vhive_session_truncate_logs(struct vhive_session *s, struct vhive_error *err);
 void vhive_session_close(struct vhive_session *s);
 
 /* Checks a committed file's header: clean, sequence numbers equal,
