@@ -1,6 +1,6 @@
-/* The new hive goes into the image the way Windows writes its own hives
- * (lib/commit/commit.h): through SYSTEM.LOG1/LOG2 first, then in place in
- * SYSTEM between its two sequence numbers.  Every write lands inside an
+/* What a logged commit into an image needs (lib/commit/commit.h, run by
+ * vhive_job_run): SYSTEM and its logs opened through the backend, and the
+ * log format the image's Windows reads.  Every write then lands inside an
  * existing file; nothing in the config folder is created, renamed,
  * unlinked or truncated.
  *
@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <hivex.h>
 
 #include "image-commit.h"
 #include "macro.h"
@@ -140,8 +142,8 @@ static int check_logs(const struct vhive_image_hive *hv, struct vhive_error *err
 }
 
 
-static void close_files(struct vhive_backend *be, const struct vhive_backend_ops *ops,
-                        struct vhive_hive_files *hf)
+void vhive_image_close_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops,
+                            struct vhive_hive_files *hf)
 {
         ops->close_file(be, hf->primary);
         ops->close_file(be, hf->log[0]);
@@ -149,78 +151,21 @@ static void close_files(struct vhive_backend *be, const struct vhive_backend_ops
         *hf = (struct vhive_hive_files){ 0 };
 }
 
-static int open_files(struct vhive_backend *be, const struct vhive_backend_ops *ops,
-                      size_t i, const struct vhive_image_hive *hv,
-                      struct vhive_hive_files *hf, struct vhive_error *err)
+int vhive_image_open_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops,
+                          size_t i, const struct vhive_image_hive *hv,
+                          struct vhive_hive_files *hf, enum vhive_log_format *fmt,
+                          struct vhive_error *err)
 {
-        int r = ops->open_file(be, i, hv->primary, true, &hf->primary, err);
+        int r = check_logs(hv, err);
 
+        *hf = (struct vhive_hive_files){ 0 };
+        if (r == 0)
+                r = pick_format(be, ops, i, hv, fmt, err);
+        if (r == 0)
+                r = ops->open_file(be, i, hv->primary, true, &hf->primary, err);
         for (int k = 0; k < 2 && r == 0; k++)
                 r = ops->open_file(be, i, hv->logs[k], true, &hf->log[k], err);
         if (r < 0)
-                close_files(be, ops, hf);
-        return r;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-        for (int k = 0; k < 4; k++)
-                p[k] = (uint8_t)(v >> (8 * k));
-}
-
-/* What the image holds now is what was committed: read back and compared
- * with the new hive under the base block the commit gave it (its sequence
- * numbers and time). */
-static int read_back(struct vhive_file *f, uint8_t *want, size_t len,
-                     const struct vhive_commit_stats *st, struct vhive_error *err)
-{
-        _cleanup_free_ uint8_t *got = malloc(len ? len : 1);
-        int r;
-
-        if (!got)
-                return vhive_fail(err, ENOMEM, "out of memory");
-        if (len < VHIVE_REGF_BASE_BLOCK)
-                return vhive_fail(err, EINVAL, "the new hive has no base block");
-        put_le32(want + 4, st->seq);
-        put_le32(want + 8, st->seq);
-        put_le32(want + 12, (uint32_t)st->timestamp);
-        put_le32(want + 16, (uint32_t)(st->timestamp >> 32));
-        vhive_regf_store_checksum(want);
-        r = f->ops->pread(f, got, len, 0, err);
-        if (r == 0 && memcmp(got, want, len) != 0)
-                r = vhive_fail(err, EIO, "%s reads back different from the hive committed",
-                               f->name);
-        return r;
-}
-
-int vhive_image_commit(struct vhive_backend *be, const struct vhive_backend_ops *ops,
-                       size_t i, const struct vhive_image_hive *hv,
-                       struct vhive_commit_stats *stats, bool *touched, struct vhive_error *err)
-{
-        _cleanup_free_ uint8_t *old = NULL, *new = NULL;
-        struct vhive_hive_files hf = { 0 };
-        struct vhive_commit_stats scratch = { 0 };
-        enum vhive_log_format fmt = VHIVE_LOG_NONE;
-        size_t old_len = 0, new_len = 0;
-        int r = check_logs(hv, err);
-
-        *touched = false;
-        if (r == 0)
-                r = pick_format(be, ops, i, hv, &fmt, err);
-        if (r == 0)
-                r = vhive_read_file(hv->old_copy, &old, &old_len, err);
-        if (r == 0)
-                r = vhive_read_file(hv->new_copy, &new, &new_len, err);
-        if (r == 0)
-                r = open_files(be, ops, i, hv, &hf, err);
-        if (r < 0)
-                return r;
-        *touched = true;
-        if (!stats)
-                stats = &scratch;
-        r = vhive_commit_logged(&hf, old, old_len, new, new_len, fmt, stats, err);
-        if (r == 0)
-                r = read_back(hf.primary, new, new_len, stats, err);
-        close_files(be, ops, &hf);
+                vhive_image_close_hive(be, ops, hf);
         return r;
 }

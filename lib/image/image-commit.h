@@ -1,5 +1,5 @@
-/* Putting a new hive into a disk image: the logged commit
- * (lib/commit/commit.h) over the backend's files (image-commit.c).
+/* Putting a new hive into a disk image: the backend's files and the log
+ * format for the logged commit (lib/commit/commit.h), image-commit.c.
  */
 #pragma once
 
@@ -10,21 +10,19 @@ struct vhive_image_hive {
         const char *config_dir;   /* in the image: "/Windows/System32/config" */
         const char *primary;      /* in the image: CONFIG/SYSTEM */
         const char *logs[2];      /* in the image: CONFIG/SYSTEM.LOG1/2; "" when absent */
-        const char *old_copy;     /* host: the primary as downloaded (unreplayed) */
         const char *old_logs[2];  /* host: the logs as downloaded; "" when absent */
-        const char *new_copy;     /* host: the new clean hive */
         const char *work_dir;     /* host: a private folder for SOFTWARE */
 };
 
-/* Refuses before writing anything when a log file is missing or when
- * nothing tells which log format the image's Windows reads; otherwise
- * commits new_copy over the primary through its logs and reads the
- * primary back.  stats may be NULL.  *touched: the image's files were
- * opened for the commit (false: refused, the image is as it was). */
-int vhive_image_commit(struct vhive_backend *be, const struct vhive_backend_ops *ops,
-                       size_t i, const struct vhive_image_hive *hv,
-                       struct vhive_commit_stats *stats, bool *touched,
-                       struct vhive_error *err);
+/* Refuses, touching nothing, when a log file is missing or when nothing
+ * tells which log format the image's Windows reads; otherwise opens SYSTEM
+ * and its logs for writing and says the format. */
+int vhive_image_open_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops,
+                          size_t i, const struct vhive_image_hive *hv,
+                          struct vhive_hive_files *hf, enum vhive_log_format *fmt,
+                          struct vhive_error *err);
+void vhive_image_close_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops,
+                            struct vhive_hive_files *hf);
 
 /* The log format from the logs' base blocks: VHIVE_LOG_NONE when both are
  * empty, absent or unusable; -EINVAL when they disagree. */

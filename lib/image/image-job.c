@@ -21,7 +21,6 @@
 struct work {
         char dir[256];
         char primary[512];
-        char dest[512];
         char guest_logs[2][512]; /* "" when the image has none */
         char host_logs[2][600];  /* their downloaded copies, or "" */
 };
@@ -79,7 +78,6 @@ static int make_work(struct work *w, const char *name, struct vhive_error *err)
                                   strerror(e));
         }
         snprintf(w->primary, sizeof(w->primary), "%s/%s", w->dir, name);
-        snprintf(w->dest, sizeof(w->dest), "%s/%s.new", w->dir, name);
         return 0;
 }
 
@@ -116,46 +114,37 @@ static int fetch_hive(struct vhive_backend *be, const struct vhive_backend_ops *
 }
 
 /* --backup DIR keeps each image's originals in DIR/IMAGE-FILE-NAME/. */
-static int backup(const char *image, const char *backup_dir, const struct work *w,
-                  struct vhive_error *err)
+static char *backup_dir_for(const char *image, const char *backup_dir)
 {
-        _cleanup_free_ char *copy = strdup(image), *dir = NULL;
-        char *logs[2] = { NULL, NULL };
-        int r;
+        _cleanup_free_ char *copy = strdup(image);
+        char *dir = NULL;
 
         if (!copy || asprintf(&dir, "%s/%s", backup_dir, basename(copy)) < 0)
-                return vhive_fail(err, ENOMEM, "out of memory");
-        r = vhive_find_logs(w->primary, logs, err);
-        if (r == 0) {
-                const char *files[3] = { w->primary, logs[0], logs[1] };
-
-                r = vhive_backup_files(files, 3, dir, err);
-        }
-        free(logs[0]);
-        free(logs[1]);
-        return r;
+                return NULL;
+        return dir;
 }
 
-/* The host copy is done; now the image, through the hive's own logs
- * (image-commit.c).  Until vhive_image_commit returns, a failure leaves the
- * image holding the old hive or a state Windows and vhive recover. */
-static int put_back(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
-                    const struct work *w, struct vhive_job_result *r)
+/* A write commits into the image through the hive's own logs
+ * (image-commit.c): the files are opened and the log format is settled
+ * before the session runs, so a refusal comes before anything is read or
+ * written. */
+static int prepare_commit(struct vhive_backend *be, const struct vhive_backend_ops *ops,
+                          size_t i, const char *path, const struct vhive_job_opts *o,
+                          const struct work *w, struct vhive_commit_target *t,
+                          struct vhive_hive_files *hf, struct vhive_job_result *r)
 {
         const struct vhive_image_hive hv = {
                 .config_dir = r->root.config_dir,
                 .primary = r->hive_path,
                 .logs = { w->guest_logs[0], w->guest_logs[1] },
-                .old_copy = w->primary,
                 .old_logs = { w->host_logs[0], w->host_logs[1] },
-                .new_copy = w->dest,
                 .work_dir = w->dir,
         };
-        bool touched = false;
-        int ret = vhive_image_commit(be, ops, i, &hv, NULL, &touched, &r->err);
+        int ret = vhive_image_open_hive(be, ops, i, &hv, hf, &t->format, &r->err);
 
-        if (ret < 0 && !touched)
-                r->written = false; /* refused before writing: the image is as it was */
+        t->files = hf;
+        if (ret == 0 && o->backup_dir && !(t->backup_dir = backup_dir_for(path, o->backup_dir)))
+                ret = vhive_fail(&r->err, ENOMEM, "out of memory");
         return ret;
 }
 
@@ -164,6 +153,8 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
                      const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         struct work w = { .dir = "" };
+        struct vhive_hive_files hf = { 0 };
+        struct vhive_commit_target t = { .kind = VHIVE_COMMIT_LOGGED };
         int ret = ops->image_status(be, i, &r->err);
 
         if (ret == 0)
@@ -172,21 +163,12 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
                 ret = make_work(&w, hive_name(op, ctx), &r->err);
         if (ret == 0)
                 ret = fetch_hive(be, ops, i, hive_name(op, ctx), &w, r);
-        if (ret == 0) {
-                /* The image, not this copy, must be durable. */
-                struct vhive_commit_target t = {
-                        .kind = VHIVE_COMMIT_RENAME, .dest = w.dest, .scratch = true,
-                };
-
+        if (ret == 0 && op->writes && !o->dry_run)
+                ret = prepare_commit(be, ops, i, path, o, &w, &t, &hf, r);
+        if (ret == 0)
                 ret = vhive_job_run(w.primary, &t, op, ctx, o, r);
-        }
-        /* So far only the host copy was written; the image comes now. */
-        if (ret == 0 && r->written && o->backup_dir)
-                ret = backup(path, o->backup_dir, &w, &r->err);
-        if (ret == 0 && r->written)
-                ret = put_back(be, ops, i, &w, r);
-        else if (ret < 0)
-                r->written = false; /* at most the host copy was written */
+        vhive_image_close_hive(be, ops, &hf);
+        free((char *)t.backup_dir);
         remove_work(&w);
         r->status = ret;
         return ret;
