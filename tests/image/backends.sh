@@ -152,8 +152,8 @@ GF
                 VHIVE_BACKEND=direct "$VHIVE" info --json "$img" > info.json 2>&1
                 # The logs stay (never truncated), in Windows 10's format.
                 [ "$(json info.json '.targets[0].hive_state.dirty')" = false ] &&
-                        [ "$(json info.json '.targets[0].logs.logs[0].format')" = new ] &&
-                        [ "$(json info.json '.targets[0].logs.logs[1].format')" = new ] &&
+                        [ "$(json info.json '.targets[0].logs.logs[0].format')" = 'new (HvLE)' ] &&
+                        [ "$(json info.json '.targets[0].logs.logs[1].format')" = 'new (HvLE)' ] &&
                         ok "$b: clean hive, the logs kept in the new format" ||
                         fail "$b: hive state after the scrub: $(cat info.json)"
                 VHIVE_BACKEND=direct "$VHIVE" export "$img" "$ikey" > got.reg
