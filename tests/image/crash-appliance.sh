@@ -7,9 +7,10 @@
 # gets the checks of crash-direct.sh (crash-lib.sh).  Each kill costs an
 # appliance launch: CRASH_KILLS (default 2) in the 'slow' suite;
 # bench/crash-appliance.sh runs 50.
-. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 export VHIVE_BACKEND=appliance
-. "$(dirname "$0")/crash-lib.sh"
+. "$here/crash-lib.sh"
 kills=${CRASH_KILLS:-2}
 images=${CRASH_IMAGES:-"mbr.vhdx:vhdx gpt.qcow2:qcow2"}
 set -- $images

@@ -13,9 +13,10 @@
 #     new hive and a clean primary.
 # CRASH_RANDOM (default 6) random kills per image; CRASH_STRIDE (default 1)
 # tries every STRIDE-th point; bench/crash-direct.sh runs the large counts.
-. "$(dirname "$0")/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
 export VHIVE_BACKEND=direct
-. "$(dirname "$0")/crash-lib.sh"
+. "$here/crash-lib.sh"
 random=${CRASH_RANDOM:-6}
 stride=${CRASH_STRIDE:-1}
 images=${CRASH_IMAGES:-"mbr.vhdx:vhdx gpt-dyn.vhd:vpc gpt.qcow2:qcow2 mbr.raw:raw"}
