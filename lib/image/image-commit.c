@@ -141,7 +141,6 @@ static int check_logs(const struct vhive_image_hive *hv, struct vhive_error *err
         return 0;
 }
 
-
 void vhive_image_close_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops,
                             struct vhive_hive_files *hf)
 {

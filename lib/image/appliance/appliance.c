@@ -484,7 +484,9 @@ static int appliance_close(struct vhive_backend *be, struct vhive_error *err)
         if (be->devices) {
                 if (guestfs_umount_all(be->g) < 0)
                         r = ap_gfail(be, err, "cannot unmount the images");
-                /* The last writes reach the image files only now. */
+                /* The commit flushed the hive and its logs; what reaches the
+                 * image files now is ntfs-3g's last metadata (file times)
+                 * and qemu's own (qcow2 refcounts, VHDX headers). */
                 if (guestfs_shutdown(be->g) < 0 && r == 0)
                         r = ap_gfail(be, err, "the appliance did not shut down cleanly; "
                                   "changes may not have reached the images");
