@@ -495,6 +495,11 @@ int vhive_commit_choose_log(struct commit *c, struct vhive_error *err)
                 if (r < 0)
                         return r == -ENOMEM ? vhive_fail(err, ENOMEM, "out of memory") : r;
         }
+        if (!any && c->dirty && c->fmt == VHIVE_LOG_OLD)
+                return vhive_fail(err, ENOENT, "%s is dirty and its one old-format log is "
+                                  "needed to recover it until the update is complete; there "
+                                  "is no second log file to write the change to",
+                                  c->files->primary->name);
         if (!any)
                 return vhive_fail(err, ENOENT, "%s has no transaction log file (.%s or .%s) "
                                   "to write the change to first", c->files->primary->name,
