@@ -30,7 +30,8 @@ die() { echo "bench-commit-blocks.sh: $*" >&2; exit 1; }
 
 tool=${COMMIT_SCRUB:-}
 if [ -z "$tool" ]; then
-        for t in "$root"/build/tests/commit/commit-scrub "$root"/build*/tests/commit/commit-scrub; do
+        for t in "$root"/build/tests/commit/commit-scrub \
+                "$root"/build*/tests/commit/commit-scrub; do
                 if [ -x "$t" ]; then tool=$t; break; fi
         done
 fi

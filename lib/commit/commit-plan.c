@@ -127,7 +127,8 @@ static int check_new(const uint8_t *n, size_t len, uint32_t *hbins, struct vhive
 
         if (vhive_regf_parse(n, len, &h) < 0 || len < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EINVAL, "the new hive has no regf base block");
-        if (!vhive_hbins_size_ok(h.hbins_size) || len < VHIVE_REGF_BASE_BLOCK + (size_t)h.hbins_size)
+        if (!vhive_hbins_size_ok(h.hbins_size) ||
+            len < VHIVE_REGF_BASE_BLOCK + (size_t)h.hbins_size)
                 return vhive_fail(err, EINVAL, "the new hive's hive-bins size %u does not fit "
                                   "its %zu bytes", h.hbins_size, len);
         *hbins = h.hbins_size;
