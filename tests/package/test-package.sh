@@ -27,6 +27,7 @@ if [[ ${1:-} == --inside ]]; then # re-run in the private mount namespace
         inside=1
         shift
 fi
+SELF=$(realpath "$0")
 TOOL=$(realpath "${1:?usage: test-package.sh DIRECT_TOOL HIVE}")
 HIVE=$(realpath "${2:?usage: test-package.sh DIRECT_TOOL HIVE}")
 SRC=$(realpath "${SRCDIR:?SRCDIR is not set (run through meson test)}")
@@ -80,7 +81,8 @@ build_package() {
         local t0=$SECONDS
         copy_source
         # meson test perturbs malloc in every test; the compilers need not pay.
-        if (cd src && env -u MALLOC_PERTURB_ dpkg-buildpackage -us -uc -b) >build.log 2>&1; then
+        # -Jauto: as many compile jobs as cores (DEB_BUILD_OPTIONS parallel=).
+        if (cd src && env -u MALLOC_PERTURB_ dpkg-buildpackage -us -uc -b -Jauto) >build.log 2>&1; then
                 ok "dpkg-buildpackage -us -uc -b ($((SECONDS - t0)) s with the copy)"
         else
                 tail -n 40 build.log >&2
@@ -261,7 +263,7 @@ run_installed() {
         if [[ $(id -u) == 0 ]] && unshare -m --propagation private true 2>/dev/null &&
                 unshare -m --propagation private sh -c \
                         "mount -t overlay o -o lowerdir=$WORK/root/usr:/usr /usr" 2>/dev/null; then
-                unshare -m --propagation private "$0" --inside "$TOOL" "$HIVE" || rc=$?
+                unshare -m --propagation private "$SELF" --inside "$TOOL" "$HIVE" || rc=$?
                 [[ $rc == 0 ]] || fail "the run over the installed /usr failed ($rc)"
                 return
         fi
