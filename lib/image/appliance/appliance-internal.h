@@ -26,6 +26,8 @@ struct image {
 
 struct vhive_backend {
         guestfs_h *g;
+        char launch_errors[512]; /* what libguestfs said while launching */
+        char notice[256];        /* e.g. the fall-back to TCG; "" when none */
         struct image *imgs;
         size_t n;
         char **devices; /* guestfs_list_devices: drive order */
