@@ -323,7 +323,8 @@ static int plan_rebuild(struct replay_ctx *c, struct vhive_error *err)
 }
 
 /* Old format: one log holds the cumulative dirty data.  Windows applies
- * the log whose time equals the primary's; without one, take the newest. */
+ * the log whose time equals the primary's; when both do, the boot loader
+ * reads LOG1 first and takes it; without one, take the newest. */
 static int plan_old(struct replay_ctx *c, struct vhive_error *err)
 {
         int best = -1;
@@ -339,8 +340,8 @@ static int plan_old(struct replay_ctx *c, struct vhive_error *err)
                 b = best < 0 ? NULL : &c->log[best];
                 same_l = l->hdr.timestamp == c->phdr.timestamp;
                 same_b = b && b->hdr.timestamp == c->phdr.timestamp;
-                if (b && same_l != same_b) {
-                        if (same_l)
+                if (b && (same_l != same_b || same_l)) {
+                        if (same_l && !same_b)
                                 best = i;
                         continue;
                 }
