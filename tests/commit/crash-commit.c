@@ -131,11 +131,13 @@ static int judge(const struct cbuf f[3], const bool has[3], const struct cbuf *o
 {
         int verdict = 0, orders = 2;
 
-        /* Logs whose sequence numbers and times both differ are taken in
-         * the same order whichever comes first: one replay is enough. */
-        if (has[1] && has[2] && f[1].len >= 20 && f[2].len >= 20 &&
+        /* Logs whose sequence numbers differ (and, unless both are of the
+         * new format, times too) are taken in the same order whichever
+         * comes first: one replay is enough. */
+        if (has[1] && has[2] && f[1].len >= 32 && f[2].len >= 32 &&
             vhive_le32(f[1].b + 4) != vhive_le32(f[2].b + 4) &&
-            vhive_le64(f[1].b + 12) != vhive_le64(f[2].b + 12))
+            ((vhive_le32(f[1].b + 28) == 6 && vhive_le32(f[2].b + 28) == 6) ||
+             vhive_le64(f[1].b + 12) != vhive_le64(f[2].b + 12)))
                 orders = 1;
         for (int order = 0; order < orders; order++) {
                 const struct cbuf *a = &f[1 + order], *b = &f[2 - order];
