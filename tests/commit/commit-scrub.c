@@ -1,6 +1,7 @@
 /* commit-scrub: a scrub committed the way images are, over plain files.
  *
- * Usage: commit-scrub [-f new|old|auto] [-p seed|lease] [-x] [-V] [-m] SYSTEM
+ * Usage: commit-scrub [-f new|old|auto] [-p seed|lease] [-x] [-V] [-m]
+ *        SYSTEM
  *
  * SYSTEM.LOG1 and SYSTEM.LOG2 must exist beside SYSTEM (0 bytes is fine).
  * Runs vhive_job_run with a VHIVE_COMMIT_LOGGED target whose files are
@@ -111,7 +112,8 @@ int main(int argc, char **argv)
                         return 2;
         }
         if (optind + 1 != argc) {
-                fprintf(stderr, "usage: commit-scrub [-f new|old|auto] [-p PROFILE] [-x] SYSTEM\n");
+                fprintf(stderr, "usage: commit-scrub [-f new|old|auto] [-p PROFILE] [-x] [-V] "
+                                "[-m] SYSTEM\n");
                 return 2;
         }
         snprintf(path[0], sizeof(path[0]), "%s", argv[optind]);

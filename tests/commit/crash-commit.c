@@ -33,6 +33,7 @@
 
 #include "../replay/tlog.h"
 #include "cfiles.h"
+#include "probes.h"
 
 enum mode { STOP, TORN, TORN2 };
 
@@ -158,7 +159,6 @@ static int judge(const struct cbuf f[3], const bool has[3], const struct cbuf *o
                            same_padded(got.b, got.len, o->b, o->len)) {
                         verdict = order ? verdict : 1;
                 } else {
-                        if (getenv("CRASH_DEBUG")) { size_t i = 0; while (i < got.len && i < want->len && got.b[i] == want->b[i]) i++; fprintf(stderr, "diff at %zu len %zu/%zu\n", i, got.len, want->len); }
                         snprintf(why, n, "the files replay (%s first) to neither the old nor "
                                  "the new hive", order ? "LOG2" : "LOG1");
                         free(got.b);
@@ -621,27 +621,14 @@ static struct cbuf as_cbuf(struct tbuf t)
         return (struct cbuf){ t.b, t.len };
 }
 
-static void put_time(uint8_t *base, uint64_t ts)
+/* The review's layouts: the new record must not tie with a stale log,
+ * nor go under a stale base block. */
+static void probe_tie_new_input(void)
 {
-        put64(base + 12, ts);
-        vhive_regf_store_checksum(base);
-}
-
-/* Clean primary at 100; LOG1 older; LOG2 a stale base 101 with an entry
- * 101 (as hivex leaves a dirty hive it marks clean).  A fresh record
- * 101 in LOG1 would tie with it: the replay order would decide. */
-static void probe_tie_new(void)
-{
-        const struct tpage pg[] = { { 2 * T_BIN, T_BIN } };
         struct input in = { .has = { true, true, true }, .fmt = VHIVE_LOG_NEW };
         struct tbuf h, l1, l2;
 
-        synth_hive(&h, 6, 100, 1000);
-        log_start(&l1, h.b, 95, 6);
-        log_add_entry(&l1, 95, 6 * T_BIN, 1, pg, 1, 0);
-        log_start(&l2, h.b, 101, 6);
-        log_add_entry(&l2, 101, 6 * T_BIN, 1, pg, 1, 99);
-        tbuf_resize(&l2, 65536);
+        probe_tie_new(&h, &l1, &l2);
         in.f[0] = as_cbuf(h);
         in.f[1] = as_cbuf(l1);
         in.f[2] = as_cbuf(l2);
@@ -650,27 +637,12 @@ static void probe_tie_new(void)
                 free(in.f[i].b);
 }
 
-/* Dirty, old format, both logs carrying the primary's time (the boot
- * loader takes LOG1): the new record goes to LOG2, under an invalid base
- * block until its body is down. */
-static void probe_tie_old(void)
+static void probe_tie_old_input(void)
 {
         struct input in = { .has = { true, true, true }, .fmt = VHIVE_LOG_OLD };
         struct tbuf d, o[2];
 
-        synth_hive(&d, 6, 100, 5000);
-        set_seqs(d.b, 101, 100);
-        for (int k = 0; k < 2; k++) {
-                size_t at;
-
-                log_start(&o[k], d.b, k ? 101 : 100, 1);
-                put_time(o[k].b, 5000);
-                at = o[k].len;
-                tbuf_resize(&o[k], at + 512 + 3 * T_BIN);
-                memcpy(o[k].b + at, "DIRT", 4);
-                o[k].b[at + 4 + 2] = 0xff; /* page 2 */
-                fill_page(o[k].b + at + 512, 2 * T_BIN, T_BIN, k ? 22 : 11);
-        }
+        probe_tie_old(&d, o);
         in.f[0] = as_cbuf(d);
         in.f[1] = as_cbuf(o[0]);
         in.f[2] = as_cbuf(o[1]);
@@ -688,8 +660,8 @@ int main(int argc, char **argv)
         if (argc == 2 && strcmp(argv[1], "synthetic") == 0) {
                 synthetic();
         } else if (argc == 2 && strcmp(argv[1], "probes") == 0) {
-                probe_tie_new();
-                probe_tie_old();
+                probe_tie_new_input();
+                probe_tie_old_input();
         } else if (argc == 5) {
                 in.fmt = strcmp(argv[1], "new") == 0   ? VHIVE_LOG_NEW
                          : strcmp(argv[1], "old") == 0 ? VHIVE_LOG_OLD

@@ -12,6 +12,8 @@
 #include "../replay/tlog.h"
 #include "cfiles.h"
 #include "commit-internal.h"
+#include "probes.h"
+#include "wfile.h"
 
 #define S0 100u
 #define NBINS 6u
@@ -241,124 +243,6 @@ static void old_format_dirty(void **state)
         free(l2.b);
 }
 
-/* ---- a wrapper that records the calls, fails one, or lies on reads ---- */
-
-enum wkind { W_WRITE, W_FLUSH, W_EXTEND };
-
-struct wcall {
-        int file;
-        enum wkind kind;
-        uint64_t off;
-        size_t len;
-        uint8_t head[512]; /* the first sector written */
-};
-
-struct wshared {
-        struct wcall calls[64];
-        unsigned n;
-        unsigned fail_at;   /* 1-based mutating call that fails; 0: none */
-        bool corrupt_reads; /* flip a byte of every primary read once set */
-        unsigned corrupt_after;
-};
-
-struct wfile {
-        struct vhive_file f;
-        struct vhive_file *inner;
-        int idx;
-        struct wshared *sh;
-};
-
-static int wcount(struct wfile *x, enum wkind kind, uint64_t off, const void *buf, size_t len)
-{
-        struct wshared *sh = x->sh;
-        struct wcall *c = &sh->calls[sh->n < 64 ? sh->n : 63];
-
-        *c = (struct wcall){ x->idx, kind, off, len, { 0 } };
-        if (buf)
-                memcpy(c->head, buf, len < 512 ? len : 512);
-        sh->n++;
-        return sh->fail_at && sh->n == sh->fail_at ? -EIO : 0;
-}
-
-static int wsize(struct vhive_file *f, uint64_t *size, struct vhive_error *err)
-{
-        struct wfile *x = f->priv;
-
-        return x->inner->ops->size(x->inner, size, err);
-}
-
-static int wpread(struct vhive_file *f, void *buf, size_t len, uint64_t off,
-                  struct vhive_error *err)
-{
-        struct wfile *x = f->priv;
-        int r = x->inner->ops->pread(x->inner, buf, len, off, err);
-
-        if (r == 0 && x->idx == 0 && x->sh->corrupt_reads && x->sh->n >= x->sh->corrupt_after &&
-            len > 5000)
-                ((uint8_t *)buf)[5000] ^= 1;
-        return r;
-}
-
-static int wpwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t off,
-                   struct vhive_error *err)
-{
-        struct wfile *x = f->priv;
-
-        if (wcount(x, W_WRITE, off, buf, len) < 0)
-                return vhive_fail(err, EIO, "injected write failure");
-        return x->inner->ops->pwrite(x->inner, buf, len, off, err);
-}
-
-static int wflush(struct vhive_file *f, struct vhive_error *err)
-{
-        struct wfile *x = f->priv;
-
-        if (wcount(x, W_FLUSH, 0, NULL, 0) < 0)
-                return vhive_fail(err, EIO, "injected flush failure");
-        return x->inner->ops->flush(x->inner, err);
-}
-
-static int wextend(struct vhive_file *f, uint64_t size, struct vhive_error *err)
-{
-        struct wfile *x = f->priv;
-
-        if (wcount(x, W_EXTEND, size, NULL, 0) < 0)
-                return vhive_fail(err, EIO, "injected extend failure");
-        return x->inner->ops->extend(x->inner, size, err);
-}
-
-static const struct vhive_file_ops w_ops = { wsize, wpread, wpwrite, wflush, wextend };
-
-struct wset {
-        struct cset s;
-        struct wfile w[3];
-        struct vhive_hive_files files;
-        struct wshared sh;
-};
-
-static void wset_create(struct wset *ws, const struct tbuf *p, const struct tbuf *l1,
-                        const struct tbuf *l2)
-{
-        struct cbuf cp = as_cbuf(p), c1 = l1 ? as_cbuf(l1) : (struct cbuf){ 0 };
-        struct cbuf c2 = l2 ? as_cbuf(l2) : (struct cbuf){ 0 };
-
-        memset(&ws->sh, 0, sizeof(ws->sh));
-        cset_create(&ws->s, &cp, l1 ? &c1 : NULL, l2 ? &c2 : NULL);
-        for (int i = 0; i < 3; i++)
-                ws->w[i] = (struct wfile){ { &w_ops, ws->s.f[i] ? ws->s.f[i]->name : "?",
-                                             &ws->w[i] }, ws->s.f[i], i, &ws->sh };
-        ws->files.primary = &ws->w[0].f;
-        for (int i = 0; i < 2; i++)
-                ws->files.log[i] = ws->s.f[i + 1] ? &ws->w[i + 1].f : NULL;
-}
-
-static int wset_commit(struct wset *ws, const struct tbuf *p, const struct tbuf *n,
-                       enum vhive_log_format fmt, struct vhive_commit_stats *st,
-                       struct vhive_error *e)
-{
-        return vhive_commit_logged(&ws->files, p->b, p->len, n->b, n->len, fmt, st, e);
-}
-
 /* The writes to log li: an invalid sector 0 (flushed), the body
  * (flushed), then the valid base block (flushed). */
 static void assert_base_last(const struct wshared *sh, int li)
@@ -409,7 +293,6 @@ static void assert_both_orders(const uint8_t *primary, size_t len, const struct 
  * update in progress would replay to neither hive: LOG2 is written. */
 static void tie_new_not_written_beside(void **state)
 {
-        const struct tpage pg[] = { { 2 * T_BIN, T_BIN } };
         struct tbuf h, n, l1, l2;
         struct vhive_commit_stats st;
         struct vhive_error e = { 0 };
@@ -418,12 +301,7 @@ static void tie_new_not_written_beside(void **state)
         uint8_t *mid;
 
         (void)state;
-        synth_hive(&h, NBINS, S0, 1000);
-        log_start(&l1, h.b, S0 - 5, 6);
-        log_add_entry(&l1, S0 - 5, NBINS * T_BIN, 1, pg, 1, 0);
-        log_start(&l2, h.b, S0 + 1, 6);
-        log_add_entry(&l2, S0 + 1, NBINS * T_BIN, 1, pg, 1, 99);
-        tbuf_resize(&l2, 65536);
+        probe_tie_new(&h, &l1, &l2);
         make_new(&h, &n);
         wset_create(&ws, &h, &l1, &l2);
         if (wset_commit(&ws, &h, &n, VHIVE_LOG_NEW, &st, &e) < 0)
@@ -449,12 +327,6 @@ static void tie_new_not_written_beside(void **state)
         free(l2.b);
 }
 
-static void put_time(uint8_t *base, uint64_t ts)
-{
-        put64(base + 12, ts);
-        vhive_regf_store_checksum(base);
-}
-
 /* Review finding 2: dirty, old format, both logs carry the primary's
  * time.  The boot loader takes LOG1, so vhive does; the new record goes
  * to LOG2, its body under an invalid base block. */
@@ -467,19 +339,7 @@ static void tie_old_log1_and_base_last(void **state)
         struct wset ws;
 
         (void)state;
-        synth_hive(&d, NBINS, S0, 5000);
-        set_seqs(d.b, S0 + 1, S0);
-        for (int k = 0; k < 2; k++) {
-                size_t at;
-
-                log_start(&o[k], d.b, k ? S0 + 1 : S0, 1);
-                put_time(o[k].b, 5000);
-                at = o[k].len;
-                tbuf_resize(&o[k], at + 512 + 3 * T_BIN);
-                memcpy(o[k].b + at, "DIRT", 4);
-                o[k].b[at + 4 + 2] = 0xff;
-                fill_page(o[k].b + at + 512, 2 * T_BIN, T_BIN, k ? 22 : 11);
-        }
+        probe_tie_old(&d, o);
         assert_int_equal(vhive_replay(d.b, d.len, o[0].b, o[0].len, o[1].b, o[1].len, &r.b,
                                       &r.len, &res, &e), 0);
         assert_true(res.log[0].applied > 0);
