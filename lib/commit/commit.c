@@ -220,11 +220,9 @@ static int run(struct commit *c, struct vhive_commit_stats *stats, struct vhive_
                 r = write_log(c, stats, err);
         if (r == 0)
                 r = update_primary(c, stats, err);
-        if (r == 0)
-                r = read_back(c, err);
         if (r < 0 && stats->marked && r != -ENOMEM)
                 return failed_marked(r, c->files->primary->name, err);
-        return r;
+        return r < 0 ? r : read_back(c, err);
 }
 
 int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *old,
