@@ -1,30 +1,21 @@
 /* vhive merge: merge regedit .reg files into a hive. */
-#include <getopt.h>
-#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "editor.h"
 
-static const struct option long_options[] = {
-        { "dry-run", no_argument, NULL, 'n' },
-        { "output", required_argument, NULL, 'o' },
-        COMMON_LONG_OPTIONS,
-        { NULL, 0, NULL, 0 },
+static const struct cmd_text text = {
+        .name = "merge",
+        .usage = "Usage: vhive merge [OPTIONS] TARGET FILE.reg...\n"
+                 "Merge regedit files (UTF-16LE with BOM, UTF-8 or ASCII; \"Windows Registry\n"
+                 "Editor Version 5.00\" or REGEDIT4) into TARGET, in order, with regedit's\n"
+                 "semantics: missing keys are created, [-KEY] and \"NAME\"=- delete, \"X\"=\"\"\n"
+                 "writes REG_SZ.  CurrentControlSet maps through Select\\Current; a * component\n"
+                 "means every existing subkey.  A missing key named {SOMETHING} that is not a\n"
+                 "GUID is taken as an unfilled placeholder: the merge fails.  Every file is\n"
+                 "parsed and checked before anything is written.\n",
+        .exit_status = "0 success, 2 failure.",
 };
-
-static int help(void)
-{
-        printf("Usage: vhive merge [OPTIONS] TARGET FILE.reg...\n"
-               "Merge regedit files (UTF-16LE with BOM, UTF-8 or ASCII; \"Windows Registry\n"
-               "Editor Version 5.00\" or REGEDIT4) into TARGET, in order, with regedit's\n"
-               "semantics: missing keys are created, [-KEY] and \"NAME\"=- delete, \"X\"=\"\"\n"
-               "writes REG_SZ.  CurrentControlSet maps through Select\\Current; a * component\n"
-               "means every existing subkey.  A missing key named {SOMETHING} that is not a\n"
-               "GUID is taken as an unfilled placeholder: the merge fails.  Every file is\n"
-               "parsed and checked before anything is written.\n\n"
-               "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
-               "\nExit status: 0 success, 2 failure.  See vhive(1).\n");
-        return VHIVE_EXIT_OK;
-}
 
 static void free_files(struct vhive_regfile *files, size_t n)
 {
@@ -83,8 +74,7 @@ int cmd_merge(int argc, char **argv)
         size_t n;
         int rc;
 
-        rc = ed_parse_options("merge", argc, argv, "no:" COMMON_SHORT, long_options, &o, NULL,
-                              NULL, help);
+        rc = cmd_parse_options(CMD_MERGE, &text, argc, argv, &o);
         if (rc >= 0)
                 return rc;
         if (argc - optind < 2)

@@ -1,29 +1,20 @@
 /* vhive set: set one value, creating missing keys. */
-#include <getopt.h>
-#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "editor.h"
 
-static const struct option long_options[] = {
-        { "dry-run", no_argument, NULL, 'n' },
-        { "output", required_argument, NULL, 'o' },
-        COMMON_LONG_OPTIONS,
-        { NULL, 0, NULL, 0 },
+static const struct cmd_text text = {
+        .name = "set",
+        .usage = "Usage: vhive set [OPTIONS] TARGET KEY NAME VALUE\n"
+                 "Set the value NAME (@ for the default value) of KEY, creating KEY and its\n"
+                 "missing parents.  KEY is HKLM\\SYSTEM\\..., HKEY_LOCAL_MACHINE\\..., or a path\n"
+                 "below the hive root; CurrentControlSet maps through Select\\Current and a\n"
+                 "* component means every existing subkey.  VALUE is typed:\n"
+                 "  string:TEXT  expand:TEXT  multi:A,B (\\, for a comma)  dword:N  qword:N\n"
+                 "  hex:TYPE:BYTES (e.g. hex:3:01,02)  none\n",
+        .exit_status = "0 success, 2 failure.",
 };
-
-static int help(void)
-{
-        printf("Usage: vhive set [OPTIONS] TARGET KEY NAME VALUE\n"
-               "Set the value NAME (@ for the default value) of KEY, creating KEY and its\n"
-               "missing parents.  KEY is HKLM\\SYSTEM\\..., HKEY_LOCAL_MACHINE\\..., or a path\n"
-               "below the hive root; CurrentControlSet maps through Select\\Current and a\n"
-               "* component means every existing subkey.  VALUE is typed:\n"
-               "  string:TEXT  expand:TEXT  multi:A,B (\\, for a comma)  dword:N  qword:N\n"
-               "  hex:TYPE:BYTES (e.g. hex:3:01,02)  none\n\n"
-               "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
-               "\nExit status: 0 success, 2 failure.  See vhive(1).\n");
-        return VHIVE_EXIT_OK;
-}
 
 static int build(const char *cmd, char **args, struct vhive_regfile *rf,
                  struct vhive_reg_key *key, struct vhive_reg_value *val)
@@ -55,8 +46,7 @@ int cmd_set(int argc, char **argv)
         struct cmd_opts o = { 0 };
         int rc;
 
-        rc = ed_parse_options("set", argc, argv, "no:" COMMON_SHORT, long_options, &o, NULL,
-                              NULL, help);
+        rc = cmd_parse_options(CMD_SET, &text, argc, argv, &o);
         if (rc >= 0)
                 return rc;
         if (argc - optind != 4)

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
-#include "vhive.h"
+#include "options.h"
 
 static const struct command {
         const char *name;
@@ -74,6 +74,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
             strcmp(argv[1], "help") == 0)
                 return usage(stdout, VHIVE_EXIT_OK);
+        if (strcmp(argv[1], "--list-options") == 0) /* for tests/cli/test-man-options.sh */
+                return cmd_list_options();
         if (strcmp(argv[1], "--version") == 0) {
                 printf("vhive %s\n", VHIVE_VERSION);
                 return VHIVE_EXIT_OK;

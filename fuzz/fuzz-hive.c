@@ -12,7 +12,8 @@
 #include "fuzz-common.h"
 #include "macro.h"
 #include "reg.h"
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 static void walk(hive_h *h, bool apply)
 {

@@ -15,7 +15,8 @@
 #include "fuzz-common.h"
 #include "log-replay-internal.h"
 #include "macro.h"
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 #define FUZZ_MAX_HBINS (64u << 20)
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "safe-file.h"
 
 int vhive_read_file(const char *path, uint8_t **data, size_t *len, struct vhive_error *err)
 {

@@ -6,7 +6,7 @@
 #include <strings.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "hive.h"
 
 static int read_select_current(hive_h *h, uint32_t *current, struct vhive_error *err)
 {

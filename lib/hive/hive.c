@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "hive.h"
 
 int vhive_child(hive_h *h, hive_node_h parent, const char *name,
                 hive_node_h *node, struct vhive_error *err)

@@ -17,7 +17,7 @@
 
 #include "log-replay-internal.h"
 #include "macro.h"
-#include "vhive.h"
+#include "hive.h"
 
 #define N_LOGS 2
 

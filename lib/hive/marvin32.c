@@ -6,7 +6,7 @@
  * high half and lane 0 in the low half, which is how the hashes are stored
  * in a log entry. */
 #include "macro.h"
-#include "vhive.h"
+#include "hive.h"
 
 static inline uint32_t rotl32(uint32_t x, unsigned k)
 {

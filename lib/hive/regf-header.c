@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "hive.h"
 
 uint32_t vhive_regf_checksum(const uint8_t *base_block)
 {

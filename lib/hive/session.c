@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "hive.h"
+#include "safe-file.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000ull
 

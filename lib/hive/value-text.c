@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "hive.h"
 
 static const char *const type_names[] = {
         "REG_NONE", "REG_SZ", "REG_EXPAND_SZ", "REG_BINARY", "REG_DWORD",

@@ -33,10 +33,9 @@ static int detect(const char *path, const struct vhive_op *op, const struct vhiv
         if (ret < 0 && !o->format)
                 return ret;
         if (o->format) {
-                /* "vhd" is what users say; qemu calls it "vpc". */
-                const char *f = strcmp(o->format, "vhd") == 0 ? "vpc" : o->format;
-                snprintf(r->image.format, sizeof(r->image.format), "%s", f);
-                snprintf(r->image.label, sizeof(r->image.label), "%s", f);
+                /* Already qemu's name (lib/job/driver.c). */
+                snprintf(r->image.format, sizeof(r->image.format), "%s", o->format);
+                snprintf(r->image.label, sizeof(r->image.label), "%s", o->format);
         }
         return vhive_image_refusals(path, &r->image, for_write, o->force, &r->err);
 }
@@ -228,7 +227,7 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
         if (!specs || !map)
                 ret = vhive_fail(&err, ENOMEM, "out of memory");
         else if (!ops)
-                ret = vhive_backend_load(NULL, &ops, &err);
+                ret = vhive_fail(&err, EINVAL, "no backend given (lib/job/driver.c loads it)");
         for (size_t i = 0; i < n && ret < 0; i++)
                 results[i] = (struct vhive_job_result){ .status = ret, .err = err,
                                                         .is_image = true };

@@ -13,15 +13,6 @@ enum vhive_target_kind {
         VHIVE_KIND_IMAGE, /* anything else: a disk image */
 };
 
-struct vhive_image_info {
-        char format[16];    /* "vhdx", "vpc", "qcow2", "raw" */
-        char label[24];     /* "VHDX", "VHD dynamic", "VHD fixed", "qcow2", "raw" */
-        bool vhd_differencing;   /* VHD footer disk type 4 */
-        bool vhdx_has_parent;    /* VHDX metadata holds a parent locator */
-        bool qcow2_has_backing;  /* qcow2 header names a backing file */
-        uint32_t vhd_disk_type;
-};
-
 /* Reads the first/last bytes of path: hive or image. -errno on I/O. */
 int vhive_target_kind(const char *path, enum vhive_target_kind *kind,
                       struct vhive_error *err);
@@ -41,14 +32,6 @@ struct vhive_image_spec {
         const char *path;
         const char *format;      /* explicit qemu format: "vpc", "vhdx", ... */
         bool readonly;
-};
-
-/* Where Windows lives on one image. */
-struct vhive_root {
-        char device[64];       /* "/dev/sda2" (appliance) or "partition 2" (direct) */
-        char fs_type[16];      /* "ntfs" */
-        char config_dir[256];  /* real spelling, e.g. "/Windows/System32/config" */
-        char partition[64];    /* human description: "MBR partition 2", "GPT partition 3" */
 };
 
 struct vhive_backend;
@@ -87,7 +70,7 @@ extern const struct vhive_backend_ops vhive_backend_appliance;
 extern const struct vhive_backend_ops vhive_backend_direct;
 
 /* Each backend is a loadable module (vhive-backend-NAME.so), loaded only
- * when an image is opened.  name NULL: VHIVE_BACKEND, else "appliance". */
+ * when an image is opened.  The job driver (lib/job/driver.c) picks name. */
 int vhive_backend_load(const char *name, const struct vhive_backend_ops **ops,
                        struct vhive_error *err);
 bool vhive_backend_name_valid(const char *name);

@@ -3,8 +3,9 @@
  */
 #pragma once
 
+#include "hive.h"
 #include "image.h"
-#include "vhive.h"
+#include "safe-file.h"
 
 struct vhive_op {
         bool writes; /* may change the hive */
@@ -31,23 +32,6 @@ struct vhive_job_opts {
         /* dest is a host-side working copy of a hive inside an image: the
          * image is the durable copy, so the host copy is not fsync'd. */
         bool scratch;
-};
-
-struct vhive_job_result {
-        int status; /* 0 or -errno; err holds the message */
-        struct vhive_error err;
-        bool written;
-        bool changed;           /* the op changed (or would change) the hive */
-        struct vhive_regf_header header; /* of the primary as found */
-        bool dirty;
-        bool replayed;
-        struct vhive_replay_result replay;
-        bool replay_failed;     /* read-only: dirty, logs unusable, file as it is */
-        char replay_error[1024];
-        bool is_image;
-        struct vhive_image_info image;
-        struct vhive_root root;
-        char hive_path[512];    /* inside the image */
 };
 
 /* One hive file on the host. */

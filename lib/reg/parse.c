@@ -12,6 +12,7 @@
 
 #include "macro.h"
 #include "reg.h"
+#include "safe-file.h"
 
 #define HEADER5 "Windows Registry Editor Version 5.00"
 #define HEADER4 "REGEDIT4"

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vhive.h"
+#include "scrub.h"
 
 /* The values of the PVS fix: what makes a clone fall back to the lease. */
 static const char *const seed_values[] = {

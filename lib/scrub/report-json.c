@@ -1,6 +1,6 @@
 /* JSON reports.  jansson does the escaping, as in libguestfs. */
 #include "macro.h"
-#include "report.h"
+#include "vhive.h"
 
 static json_t *value_json(const struct vhive_value_report *v)
 {

@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "scrub.h"
 
 #define TCPIP_PARAMETERS "Services\\Tcpip\\Parameters"
 
@@ -23,13 +23,9 @@ static bool is_static_only_name(const char *name)
 /* EnableDHCP = 0 marks an interface configured by hand. */
 static bool interface_is_static(hive_h *h, hive_node_h node)
 {
-        hive_value_h v = hivex_node_get_value(h, node, "EnableDHCP");
-        hive_type t;
-        size_t len;
+        uint32_t value;
 
-        if (v == 0 || hivex_value_type(h, v, &t, &len) < 0 || t != hive_t_REG_DWORD || len != 4)
-                return false;
-        return hivex_value_dword(h, v) == 0;
+        return vhive_interface_dhcp(h, node, &value) == VHIVE_DHCP_STATIC;
 }
 
 static int classify_value(hive_h *h, hive_node_h node, const char *name, bool keep,

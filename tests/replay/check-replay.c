@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 static const char *dir;
 

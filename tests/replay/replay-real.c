@@ -12,7 +12,8 @@
 #include <sys/stat.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 static const char *hives_dir;
 static int failures;

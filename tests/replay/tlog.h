@@ -15,7 +15,8 @@
 
 #include "log-replay-internal.h"
 #include "macro.h"
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 #define T_BASE 4096u
 #define T_BIN 4096u

@@ -14,7 +14,8 @@
 
 #include <cmocka.h>
 
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 #define UNIT_SKIP 77
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "nbd-disk.h"
-#include "vhive.h"
+#include "safe-file.h"
 
 struct vhive_ntfs;
 

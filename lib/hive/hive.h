@@ -1,0 +1,142 @@
+/* The binary hive inside the library: the regf base block, transaction-log
+ * replay, values as bytes, key lookup over hivex, control sets, and the
+ * editing session on one hive file.  Not part of the public face (vhive.h).
+ */
+#pragma once
+
+#include "vhive.h"
+
+/* ---- the regf base block (lib/hive/regf-header.c) -------------------- */
+
+/* Checksum of a base block as Windows computes it. */
+uint32_t vhive_regf_checksum(const uint8_t *base_block);
+/* -EINVAL when buf is shorter than a base block or lacks "regf". */
+int vhive_regf_parse(const uint8_t *buf, size_t len, struct vhive_regf_header *hdr);
+/* Stores the checksum of the first 508 bytes at offset 508. */
+void vhive_regf_store_checksum(uint8_t *base_block);
+/* Dirty: the checksum is wrong or the two sequence numbers differ. */
+bool vhive_regf_is_dirty(const struct vhive_regf_header *hdr);
+
+/* ---- transaction-log replay (lib/hive/log-replay.c, marvin32.c) ------ */
+
+uint64_t vhive_marvin32(uint64_t seed, const uint8_t *data, size_t len);
+
+
+/* Describes the logs without replaying (for "info").  Of the primary only
+ * its base block is read.  Either log may be NULL/0.  Never fails:
+ * unusable logs are described as such. */
+void vhive_logs_describe(const uint8_t *primary, size_t primary_len,
+                         const uint8_t *log1, size_t log1_len,
+                         const uint8_t *log2, size_t log2_len,
+                         struct vhive_replay_result *res);
+
+/* Replays the logs over a copy of the primary.  The inputs are not
+ * modified; *out is malloc'd and holds a clean hive (equal sequence
+ * numbers, file type 0, valid checksum).  Fails with a message when the
+ * hive is dirty and no log is eligible, when the logs are inconsistent, or
+ * when the primary is unusable and no log can rebuild it. */
+int vhive_replay(const uint8_t *primary, size_t primary_len,
+                 const uint8_t *log1, size_t log1_len,
+                 const uint8_t *log2, size_t log2_len,
+                 uint8_t **out, size_t *out_len,
+                 struct vhive_replay_result *res, struct vhive_error *err);
+
+/* ---- values as bytes (lib/hive/value-text.c) ------------------------- */
+
+/* UTF-16LE <-> UTF-8 helpers; NULL with errno set on failure. */
+char *vhive_utf16le_to_utf8(const char *data, size_t len);
+char *vhive_utf8_to_utf16le(const char *s, size_t *out_len); /* includes NUL */
+
+/* ---- blank encodings (lib/hive/blank.c) ------------------------------ */
+
+/* The blank form of a value of type t: REG_SZ/EXPAND_SZ "" (2 NUL bytes),
+ * REG_MULTI_SZ the empty list, REG_DWORD/QWORD 0, anything else zero
+ * length.  *data is static; *len its size. */
+void vhive_blank_for_type(hive_type t, const char **data, size_t *len);
+/* True when the value already reads as blank for its type. */
+bool vhive_value_is_blank(hive_type t, const char *data, size_t len);
+
+/* ---- hive helpers over hivex (lib/hive/hive.c) ------------------------ */
+
+/* Case-insensitive child lookup.  0 and *node = 0 when absent; -errno
+ * when hivex fails. */
+int vhive_child(hive_h *h, hive_node_h parent, const char *name,
+                hive_node_h *node, struct vhive_error *err);
+/* Walks a backslash-separated path from parent. */
+int vhive_lookup(hive_h *h, hive_node_h parent, const char *path,
+                 hive_node_h *node, struct vhive_error *err);
+/* -EUCLEAN with a message unless node records parent as its parent. */
+int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const char *name,
+                       struct vhive_error *err);
+/* 0 when hivex_node_set_values can safely replace node's values; -EUCLEAN
+ * with a message when the key's value cells are damaged in a way that
+ * makes hivex abort (assert) while freeing them. */
+int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err);
+
+/* ---- control sets and interfaces (lib/hive/controlset.c) ------------- */
+
+/* Resolves Select\Current. -ENOENT with a clear message when Select or
+ * Current is missing or names a control set the hive does not have. */
+int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs,
+                             struct vhive_error *err);
+/* Every ControlSetNNN key, sorted by number, *current marked.  Returns the
+ * count; *list is malloc'd. */
+int vhive_controlset_list(hive_h *h, struct vhive_controlset **list,
+                          struct vhive_error *err);
+
+/* EnableDHCP of an interface key, the one definition of "static" that info
+ * and scrub share: a REG_DWORD 0.  Windows' TCP/IP reads EnableDHCP as a
+ * REG_DWORD only; a value of another type (a REG_SZ "0" left by a script)
+ * is ignored by Windows and reads here as VHIVE_DHCP_NOT_DWORD, not
+ * static.  *value gets the DWORD when there is one. */
+enum vhive_dhcp vhive_interface_dhcp(hive_h *h, hive_node_h iface, uint32_t *value);
+
+/* ---- an editing session on one hive file (lib/hive/session.c) -------- */
+
+struct vhive_session {
+        char *primary;     /* the hive file as given */
+        char *logs[2];     /* SYSTEM.LOG1/.LOG2 beside it, NULL when absent */
+        struct vhive_regf_header header;
+        bool dirty;
+        bool replayed;     /* h holds the replayed state, not the file's */
+        struct vhive_replay_result replay;
+        /* Read-only sessions on a dirty hive whose logs cannot be replayed
+         * fall back to the file as it is, saying why here. */
+        bool replay_failed;
+        char replay_error[1024];
+        hive_h *h;
+        bool writable;
+        /* Commits are fsync'd; false for a host-side working copy whose
+         * durable home is a disk image (the backend syncs that). */
+        bool durable;
+        int work_fd;       /* memfd holding a replayed copy, or -1 */
+};
+
+/* NAME.LOG1 and NAME.LOG2 beside primary, in any letter case; logs[i]
+ * malloc'd or left NULL when absent. */
+int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err);
+
+/* Checks the header, replays logs into a private copy when dirty, opens
+ * with hivex (writable when asked).  A dirty hive that cannot be replayed
+ * is refused for writing and opened as it is for reading (replay_failed).
+ * Bad input: -EINVAL/-ENOENT etc. with a clear message; nothing is
+ * written. */
+int vhive_session_open(struct vhive_session *s, const char *primary,
+                       bool writable, struct vhive_error *err);
+/* Commits h into a new temp file beside dest (mode copied from mode_from,
+ * or dest when it exists), with the header mended (checksum rule,
+ * timestamp) and fsync'd.  *tmp_path is malloc'd; dest is not touched. */
+int vhive_session_write_temp(struct vhive_session *s, const char *dest,
+                             const char *mode_from, char **tmp_path,
+                             struct vhive_error *err);
+/* After the new primary is durably in place: truncate the logs. */
+int vhive_session_truncate_logs(struct vhive_session *s, struct vhive_error *err);
+void vhive_session_close(struct vhive_session *s);
+
+/* Checks a committed file's header: clean, sequence numbers equal,
+ * checksum valid under Windows' rule, hive bins within the file. */
+int vhive_verify_header(const char *path, struct vhive_error *err);
+/* Reads and checks the header of a hive file (regular file, "regf",
+ * hive bins within the file).  dirty is not an error here. */
+int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr,
+                     struct vhive_error *err);
