@@ -4,6 +4,8 @@
 
 #include "editor.h"
 
+static char default_value[] = ""; /* @ */
+
 static const struct cmd_text text = {
         .name = "delete",
         .usage = "Usage: vhive delete [OPTIONS] TARGET KEY [NAME]\n"
@@ -20,7 +22,7 @@ static int build(char **args, int n, struct vhive_regfile *rf, struct vhive_reg_
                 return -1;
         key->text = args[0];
         if (n == 2) {
-                val->name = strcmp(args[1], "@") == 0 ? "" : args[1];
+                val->name = strcmp(args[1], "@") == 0 ? default_value : args[1];
                 val->remove = true;
                 key->values = val;
                 key->n_values = 1;

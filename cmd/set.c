@@ -4,6 +4,8 @@
 
 #include "editor.h"
 
+static char default_value[] = ""; /* @ */
+
 static const struct cmd_text text = {
         .name = "set",
         .usage = "Usage: vhive set [OPTIONS] TARGET KEY NAME VALUE\n"
@@ -23,7 +25,7 @@ static int build(const char *cmd, char **args, struct vhive_regfile *rf,
 
         if (ed_keypath(cmd, args[0], &key->path) < 0)
                 return -1;
-        val->name = strcmp(args[1], "@") == 0 ? "" : args[1];
+        val->name = strcmp(args[1], "@") == 0 ? default_value : args[1];
         if (vhive_typed_value_parse(args[2], &val->type, &val->data, &val->len, &err) < 0) {
                 fprintf(stderr, "vhive %s: %s\n", cmd, err.msg);
                 return -1;

@@ -47,7 +47,7 @@ static const char *dir;
 static size_t dir_len;
 static const char *ops = "any";
 static long target_n;
-static enum mode mode = M_COUNT;
+static enum mode shim_mode = M_COUNT;
 static int fail_errno = EIO;
 static int trace_fd = -1;
 static long counter;
@@ -68,11 +68,11 @@ static void setup(void)
         target_n = n ? strtol(n, NULL, 10) : 0;
         m = getenv("FAILSHIM_MODE");
         if (m && strcmp(m, "fail") == 0)
-                mode = M_FAIL;
+                shim_mode = M_FAIL;
         else if (m && strcmp(m, "kill") == 0)
-                mode = M_KILL;
+                shim_mode = M_KILL;
         else if (m && strcmp(m, "killafter") == 0)
-                mode = M_KILLAFTER;
+                shim_mode = M_KILLAFTER;
         e = getenv("FAILSHIM_ERRNO");
         if (e && strcmp(e, "ENOSPC") == 0)
                 fail_errno = ENOSPC;
@@ -165,11 +165,11 @@ static bool before(const char *op, const char *path, long *n)
         if (!op_selected(op))
                 return false;
         *n = ++counter;
-        if (*n != target_n || mode == M_COUNT || mode == M_KILLAFTER) {
+        if (*n != target_n || shim_mode == M_COUNT || shim_mode == M_KILLAFTER) {
                 trace(*n, op, path, "run");
                 return false;
         }
-        if (mode == M_KILL) {
+        if (shim_mode == M_KILL) {
                 trace(*n, op, path, "killed-before");
                 syscall(SYS_kill, getpid(), SIGKILL);
         }
@@ -180,7 +180,7 @@ static bool before(const char *op, const char *path, long *n)
 
 static void after(long n)
 {
-        if (n && n == target_n && mode == M_KILLAFTER)
+        if (n && n == target_n && shim_mode == M_KILLAFTER)
                 syscall(SYS_kill, getpid(), SIGKILL);
 }
 
@@ -261,6 +261,10 @@ static int call_open_2(int dirfd, const char *p, int f, mode_t m)
         (void)m;
         return real___open_2(p, f);
 }
+
+/* glibc's fortified open (no public prototype). */
+int __open_2(const char *p, int f);
+int __open64_2(const char *p, int f);
 
 EXPORT int __open_2(const char *p, int f)
 {

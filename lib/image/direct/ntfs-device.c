@@ -38,8 +38,9 @@
  * logging.) */
 static char ntfs_last_msg[512];
 
-static int capture_log(const char *function, const char *file, int line, u32 level,
-                       void *data, const char *format, va_list args)
+__attribute__((format(printf, 6, 0))) static int
+capture_log(const char *function, const char *file, int line, u32 level, void *data,
+            const char *format, va_list args)
 {
         int saved = errno;
         size_t n;
