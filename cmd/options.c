@@ -123,9 +123,9 @@ static int help(enum cmd_id cmd, const struct cmd_text *text)
                 snprintf(left, sizeof(left), "--%s%s%s", r->name, r->arg ? " " : "",
                          r->arg ? r->arg : "");
                 if (r->id < 0x100)
-                        printf("  -%c, %-19s %s\n", r->id, left, r->help);
+                        printf("  -%c, %-18s %s\n", r->id, left, r->help);
                 else
-                        printf("      %-19s %s\n", left, r->help);
+                        printf("      %-18s %s\n", left, r->help);
         }
         printf("\nExit status: %s  See vhive(1).\n", text->exit_status);
         return VHIVE_EXIT_OK;
