@@ -35,9 +35,6 @@ int vhive_fail(struct vhive_error *err, int errnum, const char *fmt, ...)
 
 /* ---- the regf base block (lib/hive/regf-header.c) --------------------- */
 
-#define VHIVE_REGF_BASE_BLOCK 4096u
-#define VHIVE_REGF_FILE_PRIMARY 0u
-
 struct vhive_regf_header {
         uint32_t seq_primary;   /* offset 4 */
         uint32_t seq_secondary; /* offset 8 */

@@ -8,6 +8,9 @@
 
 /* ---- the regf base block (lib/hive/regf-header.c) -------------------- */
 
+#define VHIVE_REGF_BASE_BLOCK 4096u
+#define VHIVE_REGF_FILE_PRIMARY 0u
+
 /* Checksum of a base block as Windows computes it. */
 uint32_t vhive_regf_checksum(const uint8_t *base_block);
 /* -EINVAL when buf is shorter than a base block or lacks "regf". */
