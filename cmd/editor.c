@@ -61,11 +61,13 @@ static void report_merge(const char *target, const struct vhive_merge_job *j,
                 return;
         c = vhive_merge_changes(j->plan, &n);
         snprintf(prefix, sizeof(prefix), "HKEY_LOCAL_MACHINE\\%s",
-                 j->opts.hive ? j->opts.hive : j->hive ? j->hive : "SYSTEM");
+                 j->opts.hive ? j->opts.hive
+                 : j->hive    ? j->hive
+                              : "SYSTEM");
         for (size_t i = 0; i < n; i++)
                 if (c[i].kind == VHIVE_CHANGE_NO_MATCH)
-                        fprintf(stderr, "vhive: %s:%u: [%s] matches no key\n", c[i].file,
-                                c[i].line, c[i].key);
+                        fprintf(stderr, "vhive: %s:%u: [%s] matches no key\n", c[i].file, c[i].line,
+                                c[i].key);
         if (!o->run.dry_run && !o->run.verbose)
                 return;
         for (size_t i = 0; i < n; i++)

@@ -92,7 +92,8 @@ static int enable_dhcp_json(const struct vhive_interface *f)
         return -1;
 }
 
-static json_t *info_json(const char *t, const struct vhive_info *c, const struct vhive_job_result *r)
+static json_t *info_json(const char *t, const struct vhive_info *c,
+                         const struct vhive_job_result *r)
 {
         json_t *o = vhive_json_job_result(t, r), *sets = json_array(), *ifs = json_array();
 

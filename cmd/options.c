@@ -1,7 +1,7 @@
 /* The option table and the one option loop every command runs. */
 #include <getopt.h>
-#include <stddef.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -57,17 +57,14 @@ static const struct cmd_option {
           "write the result to FILE (hive files only)" },
         { OPT_PROFILE, "profile", "P", C(SCRUB), SET_PROFILE, 0,
           "seed (default) or lease (every cached lease value)" },
-        { OPT_PROFILE, "profile", "P", C(CHECK), SET_PROFILE, 0,
-          "seed (default) or lease" },
+        { OPT_PROFILE, "profile", "P", C(CHECK), SET_PROFILE, 0, "seed (default) or lease" },
         { OPT_KEEP_STATIC, "keep-static", NULL, C(SCRUB), FLAG(scrub.keep_static),
           "keep NameServer/Domain on interfaces with EnableDHCP=0" },
         { OPT_KEEP_STATIC, "keep-static", NULL, C(CHECK), FLAG(scrub.keep_static),
           "do not count NameServer/Domain of static interfaces" },
         { OPT_ALL_CONTROLSETS, "all-controlsets", NULL, C(SCRUB) | C(CHECK),
-          FLAG(scrub.all_controlsets),
-          "every ControlSetNNN, not only the current one" },
-        { OPT_RAW, "raw", NULL, C(GET), FLAG(raw),
-          "write the value's bytes exactly as stored" },
+          FLAG(scrub.all_controlsets), "every ControlSetNNN, not only the current one" },
+        { OPT_RAW, "raw", NULL, C(GET), FLAG(raw), "write the value's bytes exactly as stored" },
         { OPT_UTF16, "utf16", NULL, C(EXPORT), FLAG(utf16),
           "UTF-16LE with a byte order mark, as regedit writes" },
         { OPT_BACKUP, "backup", "DIR", WRITERS, ARG(run.backup_dir),
@@ -84,8 +81,7 @@ static const struct cmd_option {
           "appliance (libguestfs, default) or direct" },
         { OPT_VERBOSE, "verbose", NULL, ALL, FLAG(run.verbose),
           "pass libguestfs' verbose output through" },
-        { OPT_HELP, "help", NULL, ALL, SET_NONE, 0,
-          "this help" },
+        { OPT_HELP, "help", NULL, ALL, SET_NONE, 0, "this help" },
 };
 
 #define N_ROWS (sizeof(table) / sizeof(table[0]))
@@ -188,8 +184,8 @@ int cmd_parse_options(enum cmd_id cmd, const struct cmd_text *text, int argc, ch
                         return cmd_usage_error(text->name, "unknown option");
                 row = row_for(c, cmd);
                 if (!row)
-                        return cmd_usage_error(text->name, "--%s does not apply to %s",
-                                               name_of(c), text->name);
+                        return cmd_usage_error(text->name, "--%s does not apply to %s", name_of(c),
+                                               text->name);
                 if (c == OPT_HELP)
                         return help(cmd, text);
                 if (set_option(row, optarg, o) < 0)

@@ -30,8 +30,8 @@ static void print_values(const char *target, const struct vhive_cs_report *cr, b
                                        check ? "stale" : "blank", cr->cs.name, path, vr->name,
                                        vr->old_text, type);
                         else if (vr->action == VHIVE_ACTION_KEPT)
-                                printf("%s: kept %s\\%s\\%s = \"%s\" (static interface)\n",
-                                       target, cr->cs.name, path, vr->name, vr->old_text);
+                                printf("%s: kept %s\\%s\\%s = \"%s\" (static interface)\n", target,
+                                       cr->cs.name, path, vr->name, vr->old_text);
                 }
         }
 }
@@ -123,7 +123,8 @@ int scrub_run_and_report(const char *command, char **targets, size_t n, const st
                 ctx[i].opts = o->scrub;
                 ctxs[i] = &ctx[i];
         }
-        exit_code = cmd_run_job(check ? &vhive_check_op : &vhive_scrub_op, targets, n, ctxs, o, res);
+        exit_code = cmd_run_job(check ? &vhive_check_op : &vhive_scrub_op, targets, n, ctxs, o,
+                                res);
         for (size_t i = 0; i < n; i++) {
                 if (check && exit_code == VHIVE_EXIT_OK && res[i].changed)
                         exit_code = VHIVE_EXIT_STALE;

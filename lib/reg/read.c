@@ -72,8 +72,8 @@ static int ls_nodes(hive_h *h, const hive_node_h *nodes, int n, const char *pref
                 if (heads) {
                         _cleanup_free_ char *path = vhive_node_path(h, nodes[i]);
 
-                        fprintf(f, "%s[%s%s%s]\n", i ? "\n" : "", prefix,
-                                path && *path ? "\\" : "", path ? path : "?");
+                        fprintf(f, "%s[%s%s%s]\n", i ? "\n" : "", prefix, path && *path ? "\\" : "",
+                                path ? path : "?");
                 }
                 r = list_subkeys(h, nodes[i], f, err);
                 if (r == 0)
