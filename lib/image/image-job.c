@@ -163,7 +163,9 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         if (ret == 0) {
                 /* The image, not this copy, must be durable. */
                 struct vhive_commit_target t = {
-                        .kind = VHIVE_COMMIT_RENAME, .dest = w.dest, .scratch = true,
+                        .kind = VHIVE_COMMIT_RENAME,
+                        .dest = w.dest,
+                        .scratch = true,
                 };
 
                 ret = vhive_job_run(w.primary, &t, op, ctx, o, r);

@@ -71,8 +71,7 @@ static int backup(const struct vhive_session *s, const char *dir, struct vhive_e
         return vhive_backup_files(files, 3, dir, err);
 }
 
-static int install(const char *tmp, const char *dest, bool durable,
-                   struct vhive_job_result *r)
+static int install(const char *tmp, const char *dest, bool durable, struct vhive_job_result *r)
 {
         if (rename(tmp, dest) < 0)
                 return vhive_fail(&r->err, errno, "renaming %s over %s: %s", tmp, dest,
@@ -104,8 +103,7 @@ static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t le
         return ret;
 }
 
-static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len,
-                        struct vhive_error *err)
+static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len, struct vhive_error *err)
 {
         uint64_t size;
         int r = f->ops->size(f, &size, err);
@@ -147,9 +145,8 @@ static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t le
         return ret < 0 ? ret : verify_bytes(back, back_len, op, ctx, &r->err);
 }
 
-static int commit(struct vhive_session *s, struct vhive_commit_target *t,
-                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
-                  struct vhive_job_result *r)
+static int commit(struct vhive_session *s, struct vhive_commit_target *t, const struct vhive_op *op,
+                  void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         _cleanup_free_ uint8_t *data = NULL;
         size_t len = 0;
@@ -172,9 +169,8 @@ static void record_session(const struct vhive_session *s, struct vhive_job_resul
         memcpy(r->replay_error, s->replay_error, sizeof(r->replay_error));
 }
 
-int vhive_job_run(const char *primary, struct vhive_commit_target *t,
-                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
-                  struct vhive_job_result *r)
+int vhive_job_run(const char *primary, struct vhive_commit_target *t, const struct vhive_op *op,
+                  void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         struct vhive_session s;
         bool apply = op->writes && !o->dry_run;

@@ -48,8 +48,8 @@ struct vhive_commit_target {
         enum vhive_commit_kind kind;
         /* RENAME */
         const char *dest;
-        const char *mode_from;  /* NULL: dest's own mode */
-        bool scratch;           /* dest is a host-side working copy: no fsync, no backup */
+        const char *mode_from; /* NULL: dest's own mode */
+        bool scratch;          /* dest is a host-side working copy: no fsync, no backup */
         /* LOGGED */
         const struct vhive_hive_files *files;
         enum vhive_log_format format; /* VHIVE_LOG_NONE: as the existing logs say */
@@ -84,6 +84,5 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
  * .files = the image's files, .format = the format the image's Windows
  * reads (or VHIVE_LOG_NONE to take it from the logs) }.  The copies are
  * only read; r->written says whether the image was changed. */
-int vhive_job_run(const char *primary, struct vhive_commit_target *t,
-                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
-                  struct vhive_job_result *r);
+int vhive_job_run(const char *primary, struct vhive_commit_target *t, const struct vhive_op *op,
+                  void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r);
