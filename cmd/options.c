@@ -56,8 +56,10 @@ static const struct cmd_option {
         { OPT_OUTPUT, "output", "FILE", EDITORS, ARG(run.output),
           "write the result to FILE (hive files only)" },
         { OPT_PROFILE, "profile", "P", C(SCRUB), SET_PROFILE, 0,
-          "seed (default) or lease (every cached lease value)" },
-        { OPT_PROFILE, "profile", "P", C(CHECK), SET_PROFILE, 0, "seed (default) or lease" },
+          "seed (default), lease (every cached lease value), dhcpv6 (delete the DUID); "
+          "comma-separated" },
+        { OPT_PROFILE, "profile", "P", C(CHECK), SET_PROFILE, 0,
+          "seed (default), lease, dhcpv6; comma-separated" },
         { OPT_KEEP_STATIC, "keep-static", NULL, C(SCRUB), FLAG(scrub.keep_static),
           "keep NameServer/Domain on interfaces with EnableDHCP=0" },
         { OPT_KEEP_STATIC, "keep-static", NULL, C(CHECK), FLAG(scrub.keep_static),
@@ -162,7 +164,9 @@ static int set_option(const struct cmd_option *r, const char *arg, struct cmd_op
         else if (r->kind == SET_ARG)
                 *(const char **)field = arg;
         else if (r->kind == SET_PROFILE && vhive_profile_parse(arg, &o->scrub.profile) < 0) {
-                fprintf(stderr, "vhive: unknown --profile '%s' (seed, lease)\n", arg);
+                fprintf(stderr,
+                        "vhive: unknown --profile '%s' (seed, lease, dhcpv6, comma-separated)\n",
+                        arg);
                 return -1;
         }
         return 0;

@@ -6,14 +6,22 @@
 
 static const char *key_path(const struct vhive_key_report *k, char *buf, size_t size)
 {
-        if (k->is_interface)
+        if (k->is_tcpip6)
+                snprintf(buf, size, "Services\\Tcpip6\\Parameters");
+        else if (k->is_interface)
                 snprintf(buf, size, "Services\\Tcpip\\Parameters\\Interfaces\\%s", k->name);
         else
                 snprintf(buf, size, "Services\\Tcpip\\Parameters");
         return buf;
 }
 
-static void print_values(const char *target, const struct vhive_cs_report *cr, bool check)
+static const char *delete_word(bool check, bool dry_run)
+{
+        return check ? "stale" : (dry_run ? "would delete" : "deleted");
+}
+
+static void print_values(const char *target, const struct vhive_cs_report *cr, bool check,
+                         bool dry_run)
 {
         char path[512];
 
@@ -28,6 +36,10 @@ static void print_values(const char *target, const struct vhive_cs_report *cr, b
                         if (vr->action == VHIVE_ACTION_BLANKED)
                                 printf("%s: %s %s\\%s\\%s = \"%s\" (%s)\n", target,
                                        check ? "stale" : "blank", cr->cs.name, path, vr->name,
+                                       vr->old_text, type);
+                        else if (vr->action == VHIVE_ACTION_DELETED)
+                                printf("%s: %s %s\\%s\\%s = \"%s\" (%s)\n", target,
+                                       delete_word(check, dry_run), cr->cs.name, path, vr->name,
                                        vr->old_text, type);
                         else if (vr->action == VHIVE_ACTION_KEPT)
                                 printf("%s: kept %s\\%s\\%s = \"%s\" (static interface)\n", target,
@@ -68,21 +80,26 @@ static void print_text(const char *target, const struct vhive_scrub_job *c,
 {
         print_hive_state(target, r);
         for (size_t i = 0; i < c->rep.n_sets; i++)
-                print_values(target, &c->rep.sets[i], check);
+                print_values(target, &c->rep.sets[i], check, dry_run);
         for (size_t i = 0; i < c->rep.n_sets; i++) {
                 const struct vhive_cs_report *cr = &c->rep.sets[i];
                 size_t ifaces = 0;
 
                 for (size_t k = 0; k < cr->n_keys; k++)
-                        ifaces += cr->keys[k].is_interface;
+                        ifaces += cr->keys[k].is_interface && !cr->keys[k].is_tcpip6;
                 printf("%s: %s%s: %zu interfaces\n", target, cr->cs.name,
                        cr->cs.current ? " (current)" : "", ifaces);
         }
-        printf("%s: %u %s, %u already blank, %u absent, %u kept: %s\n", target,
+        printf("%s: %u %s, %u already blank, %u absent, %u kept", target,
                c->rep.counts[VHIVE_ACTION_BLANKED],
                check ? "stale" : (dry_run ? "to blank" : "blanked"),
                c->rep.counts[VHIVE_ACTION_ALREADY_BLANK], c->rep.counts[VHIVE_ACTION_ABSENT],
-               c->rep.counts[VHIVE_ACTION_KEPT], outcome(r, check, dry_run));
+               c->rep.counts[VHIVE_ACTION_KEPT]);
+        /* Only the dhcpv6 profile deletes: other output stays as it was. */
+        if (c->opts.profile & VHIVE_PROFILE_DHCPV6)
+                printf(", %u %s", c->rep.counts[VHIVE_ACTION_DELETED],
+                       check || dry_run ? "to delete" : "deleted");
+        printf(": %s\n", outcome(r, check, dry_run));
 }
 
 static int print_json(const char *command, char **targets, size_t n, struct vhive_scrub_job *ctx,
@@ -90,6 +107,7 @@ static int print_json(const char *command, char **targets, size_t n, struct vhiv
 {
         json_t *list = json_array();
         json_t *doc;
+        char profile[64];
 
         for (size_t i = 0; i < n; i++) {
                 json_t *t = vhive_json_job_result(targets[i], &res[i]);
@@ -99,7 +117,7 @@ static int print_json(const char *command, char **targets, size_t n, struct vhiv
                 json_array_append_new(list, t);
         }
         doc = json_pack("{s:s, s:s, s:b, s:o, s:i}", "command", command, "profile",
-                        ctx[0].opts.profile == VHIVE_PROFILE_LEASE ? "lease" : "seed", "dry_run",
+                        vhive_profile_format(o->scrub.profile, profile, sizeof(profile)), "dry_run",
                         o->run.dry_run, "targets", list, "exit_code", exit_code);
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         putchar('\n');

@@ -91,10 +91,16 @@ struct vhive_controlset {
 
 /* ---- the scrub (lib/scrub/) ------------------------------------------- */
 
-enum vhive_profile { VHIVE_PROFILE_SEED, VHIVE_PROFILE_LEASE };
+/* Profiles compose (--profile seed,dhcpv6): a set of these bits.  lease
+ * blanks seed's values and more; dhcpv6 deletes Tcpip6's Dhcpv6DUID. */
+enum vhive_profile {
+        VHIVE_PROFILE_SEED = 1u << 0,
+        VHIVE_PROFILE_LEASE = 1u << 1,
+        VHIVE_PROFILE_DHCPV6 = 1u << 2,
+};
 
 struct vhive_scrub_opts {
-        enum vhive_profile profile;
+        unsigned profile;     /* enum vhive_profile bits */
         bool keep_static;     /* leave NameServer/Domain when EnableDHCP=0 */
         bool all_controlsets; /* every ControlSetNNN, not only the current */
 };
@@ -104,6 +110,8 @@ enum vhive_action {
         VHIVE_ACTION_ALREADY_BLANK,
         VHIVE_ACTION_ABSENT,
         VHIVE_ACTION_KEPT,
+        VHIVE_ACTION_DELETED, /* present, and deleted (or to be) */
+        VHIVE_ACTION_COUNT,
 };
 const char *vhive_action_name(enum vhive_action a); /* "blanked", ... */
 
@@ -118,25 +126,30 @@ struct vhive_key_report {
         char *name; /* "Parameters" or the interface key name ({GUID}) */
         bool is_interface;
         bool is_static; /* EnableDHCP = 0 (enum vhive_dhcp) */
+        bool is_tcpip6; /* Services\Tcpip6\Parameters (the dhcpv6 profile) */
         struct vhive_value_report *values;
         size_t n_values;
 };
 
 struct vhive_cs_report {
         struct vhive_controlset cs;
-        struct vhive_key_report *keys; /* Parameters first, then interfaces */
+        /* Parameters first, then interfaces, then Tcpip6's Parameters */
+        struct vhive_key_report *keys;
         size_t n_keys;
 };
 
 struct vhive_scrub_report {
         struct vhive_cs_report *sets;
         size_t n_sets;
-        unsigned counts[4]; /* indexed by enum vhive_action */
+        unsigned counts[VHIVE_ACTION_COUNT]; /* indexed by enum vhive_action */
 };
 
 void vhive_scrub_report_free(struct vhive_scrub_report *rep);
-/* "seed" or "lease"; -EINVAL otherwise. */
-int vhive_profile_parse(const char *name, enum vhive_profile *p);
+/* A comma-separated list of "seed", "lease", "dhcpv6" into *p (bits);
+ * -EINVAL (and *p untouched) on an unknown or empty name. */
+int vhive_profile_parse(const char *list, unsigned *p);
+/* The bits as that list ("seed,dhcpv6"), into buf. */
+const char *vhive_profile_format(unsigned p, char *buf, size_t size);
 
 /* ---- jobs: one operation over every target (lib/job/) ----------------- */
 

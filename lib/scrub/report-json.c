@@ -21,17 +21,21 @@ static json_t *key_json(const struct vhive_key_report *k)
 
 static json_t *controlset_json(const struct vhive_cs_report *cr)
 {
-        json_t *ifaces = json_array(), *params = json_null();
+        json_t *ifaces = json_array(), *params = json_null(), *o;
 
+        o = json_pack("{s:s, s:i, s:b}", "name", cr->cs.name, "number", (int)cr->cs.number,
+                      "current", cr->cs.current);
         for (size_t i = 0; i < cr->n_keys; i++) {
-                if (cr->keys[i].is_interface)
+                if (cr->keys[i].is_tcpip6) /* Services\Tcpip6\Parameters */
+                        json_object_set_new(o, "tcpip6", key_json(&cr->keys[i]));
+                else if (cr->keys[i].is_interface)
                         json_array_append_new(ifaces, key_json(&cr->keys[i]));
                 else
                         params = key_json(&cr->keys[i]);
         }
-        return json_pack("{s:s, s:i, s:b, s:o, s:o}", "name", cr->cs.name, "number",
-                         (int)cr->cs.number, "current", cr->cs.current, "parameters", params,
-                         "interfaces", ifaces);
+        json_object_set_new(o, "parameters", params);
+        json_object_set_new(o, "interfaces", ifaces);
+        return o;
 }
 
 int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep)
@@ -41,12 +45,12 @@ int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep)
         for (size_t i = 0; i < rep->n_sets; i++)
                 json_array_append_new(sets, controlset_json(&rep->sets[i]));
         json_object_set_new(obj, "controlsets", sets);
-        json_object_set_new(obj, "totals",
-                            json_pack("{s:i, s:i, s:i, s:i}", "blanked",
-                                      rep->counts[VHIVE_ACTION_BLANKED], "already-blank",
-                                      rep->counts[VHIVE_ACTION_ALREADY_BLANK], "absent",
-                                      rep->counts[VHIVE_ACTION_ABSENT], "kept",
-                                      rep->counts[VHIVE_ACTION_KEPT]));
+        json_object_set_new(
+                obj, "totals",
+                json_pack("{s:i, s:i, s:i, s:i, s:i}", "blanked", rep->counts[VHIVE_ACTION_BLANKED],
+                          "already-blank", rep->counts[VHIVE_ACTION_ALREADY_BLANK], "absent",
+                          rep->counts[VHIVE_ACTION_ABSENT], "kept", rep->counts[VHIVE_ACTION_KEPT],
+                          "deleted", rep->counts[VHIVE_ACTION_DELETED]));
         return 0;
 }
 

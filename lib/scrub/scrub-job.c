@@ -15,7 +15,8 @@ static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
         } else {
                 r = vhive_scrub(s->h, &c->opts, apply, &c->rep, err);
         }
-        *changed = r == 0 && c->rep.counts[VHIVE_ACTION_BLANKED] > 0;
+        *changed = r == 0 && (c->rep.counts[VHIVE_ACTION_BLANKED] > 0 ||
+                              c->rep.counts[VHIVE_ACTION_DELETED] > 0);
         return r;
 }
 

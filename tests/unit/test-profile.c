@@ -81,7 +81,7 @@ static void lease_profile(void **state)
 
 static void parse(void **state)
 {
-        enum vhive_profile p = VHIVE_PROFILE_LEASE;
+        unsigned p = VHIVE_PROFILE_LEASE;
 
         (void)state;
         assert_int_equal(vhive_profile_parse("seed", &p), 0);
