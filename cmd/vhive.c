@@ -76,6 +76,8 @@ int main(int argc, char **argv)
                 return usage(stdout, VHIVE_EXIT_OK);
         if (strcmp(argv[1], "--list-options") == 0) /* for tests/cli/test-man-options.sh */
                 return cmd_list_options();
+        if (strcmp(argv[1], "--list-completion") == 0) /* for cmd/gen-completion.py */
+                return cmd_list_completion();
         if (strcmp(argv[1], "--version") == 0) {
                 printf("vhive %s\n", VHIVE_VERSION);
                 return VHIVE_EXIT_OK;
