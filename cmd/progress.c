@@ -26,6 +26,7 @@ static struct {
         char step[96];
         double fraction;
         struct timespec since; /* when the step began */
+        char last[512];        /* the line on screen */
 } p = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
 
 static double seconds_since(const struct timespec *t)
@@ -91,7 +92,11 @@ static void draw(void)
                 while (len > 4 && ((unsigned char)line[len] & 0xc0) == 0x80)
                         len--; /* not inside a UTF-8 character */
         }
+        line[len] = '\0';
+        if (p.drawn && strcmp(line, p.last) == 0)
+                return;
         write_all(line, len);
+        memcpy(p.last, line, len + 1);
         p.drawn = true;
 }
 

@@ -267,6 +267,9 @@ static int run_export(struct vhive_session *s, void *ctx, bool apply, bool *chan
         return run_read(READ_EXPORT, s, ctx, changed, err);
 }
 
-const struct vhive_op vhive_ls_op = { .hive_name = read_hive_name, .run = run_ls };
-const struct vhive_op vhive_get_op = { .hive_name = read_hive_name, .run = run_get };
-const struct vhive_op vhive_export_op = { .hive_name = read_hive_name, .run = run_export };
+const struct vhive_op vhive_ls_op = { .step = "listing", .hive_name = read_hive_name,
+                                      .run = run_ls };
+const struct vhive_op vhive_get_op = { .step = "reading", .hive_name = read_hive_name,
+                                       .run = run_get };
+const struct vhive_op vhive_export_op = { .step = "exporting", .hive_name = read_hive_name,
+                                          .run = run_export };
