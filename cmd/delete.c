@@ -56,8 +56,9 @@ int cmd_delete(int argc, char **argv)
                 vhive_keypath_free(&key.path);
                 return VHIVE_EXIT_FAIL;
         }
-        job = (struct vhive_merge_job){ .files = &rf, .n_files = 1, .hive = key.path.hive,
-                                        .opts.missing_delete_fails = true };
+        job = (struct vhive_merge_job){
+                .files = &rf, .n_files = 1, .hive = key.path.hive, .opts.missing_delete_fails = true
+        };
         rc = ed_run_merge("delete", &job, &o);
         vhive_keypath_free(&key.path);
         return rc;

@@ -61,7 +61,9 @@ static void report_merge(const char *target, const struct vhive_merge_job *j,
                 return;
         c = vhive_merge_changes(j->plan, &n);
         snprintf(prefix, sizeof(prefix), "HKEY_LOCAL_MACHINE\\%s",
-                 j->opts.hive ? j->opts.hive : j->hive ? j->hive : "SYSTEM");
+                 j->opts.hive ? j->opts.hive
+                 : j->hive    ? j->hive
+                              : "SYSTEM");
         for (size_t i = 0; i < n; i++)
                 if (c[i].kind == VHIVE_CHANGE_NO_MATCH)
                         fprintf(stderr, "vhive: %s: %s:%u: [%s] matches no key\n", target,
@@ -86,10 +88,9 @@ static int merge_json(const char *cmd, const struct vhive_merge_job *jobs,
         for (size_t i = 0; i < o->n_targets; i++)
                 json_array_append_new(list,
                                       vhive_json_merge_target(o->targets[i], &res[i], &jobs[i]));
-        return cmd_print_json(vhive_json_document(cmd, json_pack("{s:b}", "dry_run",
-                                                                 o->run.dry_run),
-                                                  list, rc),
-                              rc);
+        return cmd_print_json(
+                vhive_json_document(cmd, json_pack("{s:b}", "dry_run", o->run.dry_run), list, rc),
+                rc);
 }
 
 int ed_run_merge(const char *cmd, const struct vhive_merge_job *proto, const struct cmd_opts *o)
@@ -157,8 +158,8 @@ int ed_run_read(const char *cmd, const struct vhive_op *op, const struct vhive_r
         } else {
                 list = json_array();
                 for (size_t i = 0; i < n; i++)
-                        json_array_append_new(list, vhive_json_read_target(o->targets[i], &res[i],
-                                                                           op, &jobs[i]));
+                        json_array_append_new(
+                                list, vhive_json_read_target(o->targets[i], &res[i], op, &jobs[i]));
                 rc = cmd_print_json(vhive_json_document(cmd, NULL, list, rc), rc);
         }
         for (size_t i = 0; i < n; i++)

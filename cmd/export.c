@@ -23,7 +23,7 @@ int cmd_export(int argc, char **argv)
                 return cmd_usage_error("export", "expected TARGET [KEY]");
         if (o.n_targets > 1 && !o.json)
                 return cmd_usage_error("export", "several TARGETs make one .reg text only "
-                                       "with --json");
+                                                 "with --json");
         c.utf16 = o.utf16;
         if (ed_keypath("export", o.n_args ? o.args[0] : "", &c.kp) < 0)
                 return VHIVE_EXIT_FAIL;

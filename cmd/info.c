@@ -101,8 +101,8 @@ static int report(struct vhive_info *ctx, const struct vhive_job_result *res,
 
         for (size_t i = 0; i < o->n_targets; i++) {
                 if (o->json)
-                        json_array_append_new(list, vhive_json_info_target(o->targets[i],
-                                                                           &res[i], &ctx[i]));
+                        json_array_append_new(
+                                list, vhive_json_info_target(o->targets[i], &res[i], &ctx[i]));
                 else if (res[i].status == 0)
                         print_text(o->targets[i], &ctx[i], &res[i]);
         }

@@ -6,14 +6,15 @@
 
 static const struct cmd_text text = {
         .name = "merge",
-        .usage = "Usage: vhive merge [OPTIONS] TARGET FILE.reg...\n"
-                 "Merge regedit files (UTF-16LE with BOM, UTF-8 or ASCII; \"Windows Registry\n"
-                 "Editor Version 5.00\" or REGEDIT4) into TARGET, in order, with regedit's\n"
-                 "semantics: missing keys are created, [-KEY] and \"NAME\"=- delete, \"X\"=\"\"\n"
-                 "writes REG_SZ.  CurrentControlSet maps through Select\\Current; a * component\n"
-                 "means every existing subkey.  A missing key named {LIKE_THIS} (letters,\n"
-                 "digits, underscores) is an unfilled placeholder: the merge fails.  Every file is\n"
-                 "parsed and checked before anything is written.\n",
+        .usage =
+                "Usage: vhive merge [OPTIONS] TARGET FILE.reg...\n"
+                "Merge regedit files (UTF-16LE with BOM, UTF-8 or ASCII; \"Windows Registry\n"
+                "Editor Version 5.00\" or REGEDIT4) into TARGET, in order, with regedit's\n"
+                "semantics: missing keys are created, [-KEY] and \"NAME\"=- delete, \"X\"=\"\"\n"
+                "writes REG_SZ.  CurrentControlSet maps through Select\\Current; a * component\n"
+                "means every existing subkey.  A missing key named {LIKE_THIS} (letters,\n"
+                "digits, underscores) is an unfilled placeholder: the merge fails.  Every file is\n"
+                "parsed and checked before anything is written.\n",
         .exit_status = "0 success, 2 failure.",
 };
 
@@ -38,7 +39,8 @@ static int one_hive(const struct vhive_regfile *files, size_t n, const char **hi
                                 *hive = key->path.hive;
                                 first = key;
                         } else if (strcmp(*hive, key->path.hive) != 0) {
-                                fprintf(stderr, "vhive merge: %s:%u: [%s] is in %s, but line "
+                                fprintf(stderr,
+                                        "vhive merge: %s:%u: [%s] is in %s, but line "
                                         "%u is in %s: merge each hive's keys separately\n",
                                         files[f].name, key->line, key->text, key->path.hive,
                                         first->line, *hive);
@@ -84,8 +86,9 @@ int cmd_merge(int argc, char **argv)
                 free_files(files, n);
                 return VHIVE_EXIT_FAIL;
         }
-        job = (struct vhive_merge_job){ .files = files, .n_files = n, .hive = hive,
-                                        .opts.placeholders_fail = true };
+        job = (struct vhive_merge_job){
+                .files = files, .n_files = n, .hive = hive, .opts.placeholders_fail = true
+        };
         rc = ed_run_merge("merge", &job, &o);
         free_files(files, n);
         return rc;

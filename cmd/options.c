@@ -1,6 +1,7 @@
 /* The option table and the one option loop every command runs. */
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,12 @@ enum opt_id {
 #define EDITORS (C(SET) | C(DELETE) | C(MERGE))
 #define ALL ((1u << CMD_COUNT) - 1)
 
+/* What an option sets in struct cmd_opts: a flag, its argument, or (the
+ * profile) a parsed value. */
+enum set_kind { SET_NONE, SET_FLAG, SET_ARG, SET_PROFILE };
+#define FLAG(field) SET_FLAG, offsetof(struct cmd_opts, field)
+#define ARG(field) SET_ARG, offsetof(struct cmd_opts, field)
+
 /* One row per option and help text; an option whose help differs between
  * commands has several rows.  The order is the order of --help. */
 static const struct cmd_option {
@@ -39,37 +46,51 @@ static const struct cmd_option {
         const char *name;
         const char *arg; /* NULL: takes none */
         unsigned commands;
+        enum set_kind kind;
+        size_t field; /* offset in struct cmd_opts */
         const char *help;
 } table[] = {
-        { OPT_DRY_RUN, "dry-run", NULL, C(SCRUB), "report what would change, write nothing" },
-        { OPT_DRY_RUN, "dry-run", NULL, EDITORS, "print what would change, write nothing" },
-        { OPT_OUTPUT, "output", "FILE", C(SCRUB), "write the result to FILE (one hive file only)" },
-        { OPT_OUTPUT, "output", "FILE", EDITORS, "write the result to FILE (hive files only)" },
-        { OPT_PROFILE, "profile", "P", C(SCRUB),
+        { OPT_DRY_RUN, "dry-run", NULL, C(SCRUB), FLAG(run.dry_run),
+          "report what would change, write nothing" },
+        { OPT_DRY_RUN, "dry-run", NULL, EDITORS, FLAG(run.dry_run),
+          "print what would change, write nothing" },
+        { OPT_OUTPUT, "output", "FILE", C(SCRUB), ARG(run.output),
+          "write the result to FILE (one hive file only)" },
+        { OPT_OUTPUT, "output", "FILE", EDITORS, ARG(run.output),
+          "write the result to FILE (hive files only)" },
+        { OPT_PROFILE, "profile", "P", C(SCRUB), SET_PROFILE, 0,
           "seed (default) or lease (every cached lease value)" },
-        { OPT_PROFILE, "profile", "P", C(CHECK), "seed (default) or lease" },
-        { OPT_KEEP_STATIC, "keep-static", NULL, C(SCRUB),
+        { OPT_PROFILE, "profile", "P", C(CHECK), SET_PROFILE, 0, "seed (default) or lease" },
+        { OPT_KEEP_STATIC, "keep-static", NULL, C(SCRUB), FLAG(scrub.keep_static),
           "keep NameServer/Domain on interfaces with EnableDHCP=0" },
-        { OPT_KEEP_STATIC, "keep-static", NULL, C(CHECK),
+        { OPT_KEEP_STATIC, "keep-static", NULL, C(CHECK), FLAG(scrub.keep_static),
           "do not count NameServer/Domain of static interfaces" },
         { OPT_ALL_CONTROLSETS, "all-controlsets", NULL, C(SCRUB) | C(CHECK),
-          "every ControlSetNNN, not only the current one" },
-        { OPT_RAW, "raw", NULL, C(GET), "write the value's bytes exactly as stored" },
-        { OPT_UTF16, "utf16", NULL, C(EXPORT), "UTF-16LE with a byte order mark, as regedit writes" },
-        { OPT_BACKUP, "backup", "DIR", WRITERS, "copy the original hive and its logs into DIR first" },
-        { OPT_JSON, "json", NULL, ALL, "one JSON document on stdout (see vhive(1))" },
-        { OPT_FROM, "from", "FILE", C(SCRUB) | C(CHECK) | C(INFO),
+          FLAG(scrub.all_controlsets), "every ControlSetNNN, not only the current one" },
+        { OPT_RAW, "raw", NULL, C(GET), FLAG(raw), "write the value's bytes exactly as stored" },
+        { OPT_UTF16, "utf16", NULL, C(EXPORT), FLAG(utf16),
+          "UTF-16LE with a byte order mark, as regedit writes" },
+        { OPT_BACKUP, "backup", "DIR", WRITERS, ARG(run.backup_dir),
+          "copy the original hive and its logs into DIR first" },
+        { OPT_JSON, "json", NULL, ALL, FLAG(json), "one JSON document on stdout (see vhive(1))" },
+        { OPT_FROM, "from", "FILE", C(SCRUB) | C(CHECK) | C(INFO), ARG(from),
           "also read TARGETs from FILE, one per line (- for stdin)" },
-        { OPT_FROM, "from", "FILE", ALL & ~(C(SCRUB) | C(CHECK) | C(INFO)),
+        { OPT_FROM, "from", "FILE", ALL & ~(C(SCRUB) | C(CHECK) | C(INFO)), ARG(from),
           "read the TARGETs from FILE, one per line (- for stdin)" },
-        { OPT_PROGRESS, "progress", NULL, ALL, "show progress on stderr (default: on a terminal)" },
-        { OPT_NO_PROGRESS, "no-progress", NULL, ALL, "never show progress" },
-        { OPT_FORMAT, "format", "FMT", ALL, "image format: vhdx, vhd, qcow2, raw (default: detect)" },
-        { OPT_ROOT, "root", "DEVICE", ALL, "the Windows partition when an image has several" },
-        { OPT_FORCE, "force", NULL, WRITERS, "write despite a .lok file or version siblings" },
-        { OPT_BACKEND, "backend", "B", ALL, "appliance (libguestfs, default) or direct" },
-        { OPT_VERBOSE, "verbose", NULL, ALL, "pass libguestfs' verbose output through" },
-        { OPT_HELP, "help", NULL, ALL, "this help" },
+        { OPT_PROGRESS, "progress", NULL, ALL, FLAG(progress),
+          "show progress on stderr (default: on a terminal)" },
+        { OPT_NO_PROGRESS, "no-progress", NULL, ALL, FLAG(no_progress), "never show progress" },
+        { OPT_FORMAT, "format", "FMT", ALL, ARG(run.format),
+          "image format: vhdx, vhd, qcow2, raw (default: detect)" },
+        { OPT_ROOT, "root", "DEVICE", ALL, ARG(run.root_device),
+          "the Windows partition when an image has several" },
+        { OPT_FORCE, "force", NULL, WRITERS, FLAG(run.force),
+          "write despite a .lok file or version siblings" },
+        { OPT_BACKEND, "backend", "B", ALL, ARG(run.backend),
+          "appliance (libguestfs, default) or direct" },
+        { OPT_VERBOSE, "verbose", NULL, ALL, FLAG(run.verbose),
+          "pass libguestfs' verbose output through" },
+        { OPT_HELP, "help", NULL, ALL, SET_NONE, 0, "this help" },
 };
 
 #define N_ROWS (sizeof(table) / sizeof(table[0]))
@@ -151,28 +172,15 @@ static int help(enum cmd_id cmd, const struct cmd_text *text)
 }
 
 /* 0, or -1 for a bad value (printed). */
-static int set_option(int id, const char *arg, struct cmd_opts *o)
+static int set_option(const struct cmd_option *r, const char *arg, struct cmd_opts *o)
 {
-        switch (id) {
-        case OPT_DRY_RUN: o->run.dry_run = true; break;
-        case OPT_OUTPUT: o->run.output = arg; break;
-        case OPT_VERBOSE: o->run.verbose = true; break;
-        case OPT_KEEP_STATIC: o->scrub.keep_static = true; break;
-        case OPT_ALL_CONTROLSETS: o->scrub.all_controlsets = true; break;
-        case OPT_RAW: o->raw = true; break;
-        case OPT_UTF16: o->utf16 = true; break;
-        case OPT_BACKUP: o->run.backup_dir = arg; break;
-        case OPT_JSON: o->json = true; break;
-        case OPT_FORMAT: o->run.format = arg; break;
-        case OPT_ROOT: o->run.root_device = arg; break;
-        case OPT_FORCE: o->run.force = true; break;
-        case OPT_BACKEND: o->run.backend = arg; break;
-        case OPT_FROM: o->from = arg; break;
-        case OPT_PROGRESS: o->progress = 1; break;
-        case OPT_NO_PROGRESS: o->progress = -1; break;
-        case OPT_PROFILE:
-                if (vhive_profile_parse(arg, &o->scrub.profile) == 0)
-                        break;
+        char *field = (char *)o + r->field;
+
+        if (r->kind == SET_FLAG)
+                *(bool *)field = true;
+        else if (r->kind == SET_ARG)
+                *(const char **)field = arg;
+        else if (r->kind == SET_PROFILE && vhive_profile_parse(arg, &o->scrub.profile) < 0) {
                 fprintf(stderr, "vhive: unknown --profile '%s' (seed, lease)\n", arg);
                 return -1;
         }
@@ -185,18 +193,20 @@ int cmd_parse_options(enum cmd_id cmd, const struct cmd_text *text, int argc, ch
         struct option longopts[N_ROWS + 1];
         char shortopts[2 * N_ROWS + 1];
         struct vhive_error err = { 0 };
+        const struct cmd_option *row;
         int c;
 
         getopt_tables(longopts, shortopts);
         while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
                 if (c == '?' || c == ':')
                         return cmd_usage_error(text->name, "unknown option");
-                if (!row_for(c, cmd))
-                        return cmd_usage_error(text->name, "--%s does not apply to %s",
-                                               name_of(c), text->name);
+                row = row_for(c, cmd);
+                if (!row)
+                        return cmd_usage_error(text->name, "--%s does not apply to %s", name_of(c),
+                                               text->name);
                 if (c == OPT_HELP)
                         return help(cmd, text);
-                if (set_option(c, optarg, o) < 0)
+                if (set_option(row, optarg, o) < 0)
                         return cmd_usage_error(text->name, "bad option value");
         }
         if (o->json && (o->raw || o->utf16))
@@ -237,8 +247,8 @@ static const char *choices_of(int id)
 }
 
 /* "CMD<TAB>--LONG<TAB>-S<TAB>ARG<TAB>CHOICES", one line per option a
- * command takes (empty fields when none): cmd/gen-completion.py turns it
- * into the bash completion. */
+ * command takes (empty fields when none): completion/gen-completion.py
+ * turns it into the bash completion. */
 int cmd_list_completion(void)
 {
         for (int c = 0; c < CMD_COUNT; c++) {

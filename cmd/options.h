@@ -29,10 +29,11 @@ struct cmd_opts {
         struct vhive_run_opts run;
         struct vhive_scrub_opts scrub;
         bool json;
-        bool raw;   /* get --raw */
-        bool utf16; /* export --utf16 */
+        bool raw;         /* get --raw */
+        bool utf16;       /* export --utf16 */
         const char *from; /* --from FILE: more targets */
-        int progress;     /* 0: on a terminal, 1: --progress, -1: --no-progress */
+        bool progress;    /* --progress: even when stderr is not a terminal */
+        bool no_progress; /* --no-progress: never (wins over --progress) */
         /* After cmd_parse_options: the targets (operands and --from), and
          * the operands that are not targets (KEY, NAME...). */
         char **targets;

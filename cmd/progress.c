@@ -136,8 +136,8 @@ static void *ticker(void *arg)
 
 static bool wanted(const struct cmd_opts *o)
 {
-        if (o->progress)
-                return o->progress > 0;
+        if (o->no_progress || o->progress)
+                return !o->no_progress;
         /* -v passes libguestfs' own output through: lines would collide. */
         return !o->run.verbose && isatty(STDERR_FILENO);
 }

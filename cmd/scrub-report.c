@@ -30,8 +30,8 @@ static void print_values(const char *target, const struct vhive_cs_report *cr, b
                                        check ? "stale" : "blank", cr->cs.name, path, vr->name,
                                        vr->old_text, type);
                         else if (vr->action == VHIVE_ACTION_KEPT)
-                                printf("%s: kept %s\\%s\\%s = \"%s\" (static interface)\n",
-                                       target, cr->cs.name, path, vr->name, vr->old_text);
+                                printf("%s: kept %s\\%s\\%s = \"%s\" (static interface)\n", target,
+                                       cr->cs.name, path, vr->name, vr->old_text);
                 }
         }
 }
@@ -91,15 +91,15 @@ static int print_json(const char *command, struct vhive_scrub_job *ctx,
         json_t *list = json_array();
 
         for (size_t i = 0; i < o->n_targets; i++)
-                json_array_append_new(list, vhive_json_scrub_target(o->targets[i], &res[i],
-                                                                    &ctx[i]));
+                json_array_append_new(list,
+                                      vhive_json_scrub_target(o->targets[i], &res[i], &ctx[i]));
         return cmd_print_json(
-                vhive_json_document(command,
-                                    json_pack("{s:s, s:b}", "profile",
-                                              o->scrub.profile == VHIVE_PROFILE_LEASE ? "lease"
-                                                                                      : "seed",
-                                              "dry_run", o->run.dry_run),
-                                    list, exit_code),
+                vhive_json_document(
+                        command,
+                        json_pack("{s:s, s:b}", "profile",
+                                  o->scrub.profile == VHIVE_PROFILE_LEASE ? "lease" : "seed",
+                                  "dry_run", o->run.dry_run),
+                        list, exit_code),
                 exit_code);
 }
 
@@ -116,8 +116,8 @@ int scrub_run_and_report(const char *command, const struct cmd_opts *o)
                 ctx[i].opts = o->scrub;
                 ctxs[i] = &ctx[i];
         }
-        exit_code = cmd_run_job(check ? &vhive_check_op : &vhive_scrub_op, o->targets, n, ctxs,
-                                o, res);
+        exit_code = cmd_run_job(check ? &vhive_check_op : &vhive_scrub_op, o->targets, n, ctxs, o,
+                                res);
         for (size_t i = 0; i < n; i++) {
                 if (check && exit_code == VHIVE_EXIT_OK && res[i].changed)
                         exit_code = VHIVE_EXIT_STALE;

@@ -18,8 +18,8 @@ static const struct cmd_text text = {
         .exit_status = "0 success, 2 failure.",
 };
 
-static int build(const char *cmd, char **args, struct vhive_regfile *rf,
-                 struct vhive_reg_key *key, struct vhive_reg_value *val)
+static int build(const char *cmd, char **args, struct vhive_regfile *rf, struct vhive_reg_key *key,
+                 struct vhive_reg_value *val)
 {
         struct vhive_error err = { 0 };
 

@@ -24,7 +24,8 @@ static void walk(hive_h *h, bool apply)
         if (vhive_controlset_list(h, &list, &err) >= 0)
                 free(list);
         for (size_t p = 0; p < ARRAY_SIZE(profiles); p++) {
-                struct vhive_scrub_opts o = { .profile = profiles[p], .keep_static = p == 0,
+                struct vhive_scrub_opts o = { .profile = profiles[p],
+                                              .keep_static = p == 0,
                                               .all_controlsets = true };
                 struct vhive_scrub_report rep;
 

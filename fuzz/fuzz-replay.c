@@ -24,8 +24,7 @@ static void fix_hashes(uint8_t *log, size_t len)
 {
         size_t off = VHIVE_LOG_SECTOR;
 
-        while (off <= len && len - off >= VHIVE_HVLE_HEADER &&
-               memcmp(log + off, "HvLE", 4) == 0) {
+        while (off <= len && len - off >= VHIVE_HVLE_HEADER && memcmp(log + off, "HvLE", 4) == 0) {
                 uint32_t size = vhive_le32(log + off + 4);
                 uint64_t h;
 
@@ -95,8 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const uint8_t *p2 = flags & 4 ? NULL : log2;
 
                 vhive_logs_describe(primary, lp, log1, l1, p2, l2, &res);
-                if (vhive_replay(primary, lp, log1, l1, p2, l2, &out, &out_len, &res,
-                                 &err) == 0) {
+                if (vhive_replay(primary, lp, log1, l1, p2, l2, &out, &out_len, &res, &err) == 0) {
                         struct vhive_regf_header hdr;
 
                         /* The result must be a clean hive. */

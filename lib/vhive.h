@@ -61,10 +61,10 @@ enum vhive_log_format {
 struct vhive_log_info {
         enum vhive_log_format format;
         uint32_t seq_primary, seq_secondary; /* of the log's base block */
-        bool eligible;         /* would be considered for replay */
-        unsigned entries;      /* valid entries (new format), or dirty pages (old) */
-        uint32_t first_seq, last_seq; /* of the valid entries */
-        unsigned applied;      /* entries (or pages) applied */
+        bool eligible;                       /* would be considered for replay */
+        unsigned entries;                    /* valid entries (new format), or dirty pages (old) */
+        uint32_t first_seq, last_seq;        /* of the valid entries */
+        unsigned applied;                    /* entries (or pages) applied */
 };
 
 struct vhive_replay_result {
@@ -108,14 +108,14 @@ enum vhive_action {
 const char *vhive_action_name(enum vhive_action a); /* "blanked", ... */
 
 struct vhive_value_report {
-        char *name;     /* as spelt in the profile, or in the hive when present */
-        int type;       /* hive_type, or -1 when absent */
+        char *name; /* as spelt in the profile, or in the hive when present */
+        int type;   /* hive_type, or -1 when absent */
         enum vhive_action action;
         char *old_text; /* NULL when absent */
 };
 
 struct vhive_key_report {
-        char *name;   /* "Parameters" or the interface key name ({GUID}) */
+        char *name; /* "Parameters" or the interface key name ({GUID}) */
         bool is_interface;
         bool is_static; /* EnableDHCP = 0 (enum vhive_dhcp) */
         struct vhive_value_report *values;
@@ -164,19 +164,19 @@ enum vhive_dhcp {
 };
 
 struct vhive_interface {
-        char *name;             /* the key name ({GUID}) */
+        char *name; /* the key name ({GUID}) */
         enum vhive_dhcp dhcp;
-        uint32_t enable_dhcp;   /* the DWORD when there is one */
-        char *address;          /* DhcpIPAddress, or the first IPAddress when static */
+        uint32_t enable_dhcp; /* the DWORD when there is one */
+        char *address;        /* DhcpIPAddress, or the first IPAddress when static */
 };
 
 /* What "info" shows of a hive: its logs, control sets, interfaces.
  * Context of vhive_info_op, zeroed; free with vhive_info_free. */
 struct vhive_info {
-        char *log_names[2];     /* as found beside the hive, NULL when absent */
+        char *log_names[2]; /* as found beside the hive, NULL when absent */
         struct vhive_replay_result logs;
         struct vhive_controlset *sets;
-        int n_sets;             /* < 0: sets_error says why (not a SYSTEM hive...) */
+        int n_sets; /* < 0: sets_error says why (not a SYSTEM hive...) */
         char sets_error[1024];
         struct vhive_interface *ifaces; /* of the current control set */
         size_t n_ifaces;
@@ -187,20 +187,20 @@ void vhive_info_free(struct vhive_info *info);
 /* ---- image facts in a job's result (lib/image/) ------------------------ */
 
 struct vhive_image_info {
-        char format[16];    /* "vhdx", "vpc", "qcow2", "raw" */
-        char label[24];     /* "VHDX", "VHD dynamic", "VHD fixed", "qcow2", "raw" */
-        bool vhd_differencing;   /* VHD footer disk type 4 */
-        bool vhdx_has_parent;    /* VHDX metadata holds a parent locator */
-        bool qcow2_has_backing;  /* qcow2 header names a backing file */
+        char format[16];        /* "vhdx", "vpc", "qcow2", "raw" */
+        char label[24];         /* "VHDX", "VHD dynamic", "VHD fixed", "qcow2", "raw" */
+        bool vhd_differencing;  /* VHD footer disk type 4 */
+        bool vhdx_has_parent;   /* VHDX metadata holds a parent locator */
+        bool qcow2_has_backing; /* qcow2 header names a backing file */
         uint32_t vhd_disk_type;
 };
 
 /* Where Windows lives on one image. */
 struct vhive_root {
-        char device[64];       /* "/dev/sda2" (appliance) or "partition 2" (direct) */
-        char fs_type[16];      /* "ntfs" */
-        char config_dir[256];  /* real spelling, e.g. "/Windows/System32/config" */
-        char partition[64];    /* human description: "MBR partition 2", "GPT partition 3" */
+        char device[64];      /* "/dev/sda2" (appliance) or "partition 2" (direct) */
+        char fs_type[16];     /* "ntfs" */
+        char config_dir[256]; /* real spelling, e.g. "/Windows/System32/config" */
+        char partition[64];   /* human description: "MBR partition 2", "GPT partition 3" */
 };
 
 /* ---- the job driver (lib/job/driver.c) -------------------------------- */
@@ -232,18 +232,18 @@ struct vhive_job_result {
         int status; /* 0 or -errno; err holds the message */
         struct vhive_error err;
         bool written;
-        bool changed;           /* the op changed (or would change) the hive */
+        bool changed;                    /* the op changed (or would change) the hive */
         struct vhive_regf_header header; /* of the primary as found */
         bool dirty;
         bool replayed;
         struct vhive_replay_result replay;
-        bool replay_failed;     /* read-only: dirty, logs unusable, file as it is */
+        bool replay_failed; /* read-only: dirty, logs unusable, file as it is */
         char replay_error[1024];
         bool is_image;
         struct vhive_image_info image;
         struct vhive_root root;
-        char hive_path[512];    /* inside the image */
-        char notice[256];       /* from the backend, about the whole run; "" when none */
+        char hive_path[512]; /* inside the image */
+        char notice[256];    /* from the backend, about the whole run; "" when none */
 };
 
 /* Checks the options before any target is touched: the format (with its
@@ -258,9 +258,8 @@ int vhive_run_check(const struct vhive_run_opts *o, size_t n_targets, struct vhi
  * target does not stop the others.  Returns the worst exit code
  * (VHIVE_EXIT_OK or VHIVE_EXIT_FAIL); a usage error (vhive_run_check)
  * fails every result with its message. */
-int vhive_run(const struct vhive_op *op, const char *const *targets, size_t n,
-              void *const *ctxs, const struct vhive_run_opts *o,
-              struct vhive_job_result *results);
+int vhive_run(const struct vhive_op *op, const char *const *targets, size_t n, void *const *ctxs,
+              const struct vhive_run_opts *o, struct vhive_job_result *results);
 
 /* ---- key paths and .reg files (lib/reg/) ------------------------------ */
 
@@ -272,7 +271,7 @@ struct vhive_keypath {
         char *root;       /* the hive prefix as written ("HKLM\SYSTEM"), NULL when relative */
         char **comps;     /* the components below the hive root */
         size_t n;
-        bool wildcard;    /* some component is "*" */
+        bool wildcard; /* some component is "*" */
 };
 
 /* Splits text.  Empty text (or "\") is the hive root.  -EINVAL for a root
@@ -285,25 +284,25 @@ void vhive_keypath_free(struct vhive_keypath *kp);
 char *vhive_keypath_text(const struct vhive_keypath *kp, size_t upto);
 
 struct vhive_reg_value {
-        char *name;     /* UTF-8; "" is the default value (@) */
-        bool remove;    /* "NAME"=- */
+        char *name;  /* UTF-8; "" is the default value (@) */
+        bool remove; /* "NAME"=- */
         hive_type type;
-        char *data;     /* as it will be stored (REG_SZ: UTF-16LE with its NUL) */
+        char *data; /* as it will be stored (REG_SZ: UTF-16LE with its NUL) */
         size_t len;
         unsigned line;
 };
 
 struct vhive_reg_key {
         struct vhive_keypath path;
-        char *text;     /* between the brackets, as written */
-        bool remove;    /* [-KEY] */
+        char *text;  /* between the brackets, as written */
+        bool remove; /* [-KEY] */
         unsigned line;
         struct vhive_reg_value *values;
         size_t n_values;
 };
 
 struct vhive_regfile {
-        char *name;     /* for messages */
+        char *name; /* for messages */
         bool regedit4;
         struct vhive_reg_key *keys;
         size_t n_keys;
@@ -346,8 +345,8 @@ enum vhive_change_kind {
 /* The net effect of a merge, one entry per key or value. */
 struct vhive_change {
         enum vhive_change_kind kind;
-        char *key;        /* below the hive root, as spelt in the hive */
-        char *value;      /* value changes: the name ("" = default) */
+        char *key;   /* below the hive root, as spelt in the hive */
+        char *value; /* value changes: the name ("" = default) */
         hive_type old_type, type;
         char *old_data, *data;
         size_t old_len, len;
@@ -368,22 +367,22 @@ struct vhive_merge_job {
         const struct vhive_regfile *files;
         size_t n_files;
         struct vhive_merge_opts opts;
-        const char *hive;          /* which hive of an image; NULL = SYSTEM */
-        struct vhive_merge *plan;  /* after run(); free with vhive_merge_free */
+        const char *hive;         /* which hive of an image; NULL = SYSTEM */
+        struct vhive_merge *plan; /* after run(); free with vhive_merge_free */
 };
 extern const struct vhive_op vhive_merge_op;
 
 /* Keys and values as data (lib/reg/read-data.c), for the JSON reports. */
 struct vhive_value {
-        char *name;     /* UTF-8; "" is the default value */
+        char *name; /* UTF-8; "" is the default value */
         hive_type type;
-        char *data;     /* the bytes as stored */
+        char *data; /* the bytes as stored */
         size_t len;
 };
 
 struct vhive_key {
-        char *path;     /* below the hive root, as spelt in the hive; "" = the root */
-        char *name;     /* its last component */
+        char *path; /* below the hive root, as spelt in the hive; "" = the root */
+        char *name; /* its last component */
         struct vhive_value *values;
         size_t n_values;
         struct vhive_key *subkeys; /* ls: names only; export: whole subtrees */
@@ -398,12 +397,12 @@ void vhive_key_free(struct vhive_key *k); /* its contents */
  * first); export writes regedit text.  What they produce goes to out. */
 struct vhive_read_job {
         struct vhive_keypath kp;
-        const char *name;   /* get: the value ("" = default) */
-        bool raw;           /* get: the bytes as stored */
-        bool utf16;         /* export: UTF-16LE with a BOM */
-        bool data;          /* fill keys, not out (for JSON) */
-        char root[64];      /* after a run: "HKEY_LOCAL_MACHINE\\SYSTEM", the paths' hive */
-        char *out;          /* the output, malloc'd */
+        const char *name; /* get: the value ("" = default) */
+        bool raw;         /* get: the bytes as stored */
+        bool utf16;       /* export: UTF-16LE with a BOM */
+        bool data;        /* fill keys, not out (for JSON) */
+        char root[64];    /* after a run: "HKEY_LOCAL_MACHINE\\SYSTEM", the paths' hive */
+        char *out;        /* the output, malloc'd */
         size_t out_len;
         /* With data: ls: each key, its values and its subkeys' names; get:
          * each key that has the value, with that value only; export: each
@@ -426,8 +425,7 @@ extern const struct vhive_op vhive_export_op;
 #define VHIVE_JSON_SCHEMA 1
 /* fields (may be NULL) go between "version" and "targets"; the document
  * takes the references to fields and targets. */
-json_t *vhive_json_document(const char *command, json_t *fields, json_t *targets,
-                            int exit_code);
+json_t *vhive_json_document(const char *command, json_t *fields, json_t *targets, int exit_code);
 
 /* {"path", "kind", "ok", "written", "changed", "error", "hive_state",
  * "replay", "notice", image...}: what every target object starts with. */
@@ -451,4 +449,3 @@ json_t *vhive_json_read_target(const char *target, const struct vhive_job_result
 /* set, delete, merge: {"changes": [...], "unmatched": [...]} and the rest. */
 json_t *vhive_json_merge_target(const char *target, const struct vhive_job_result *r,
                                 const struct vhive_merge_job *j);
-

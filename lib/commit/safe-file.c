@@ -171,8 +171,7 @@ static int copy_into(const char *src, const char *dir, struct vhive_error *err)
         return r < 0 ? r : write_new_file(dest, data, len, 0600, err);
 }
 
-int vhive_backup_files(const char *const *files, size_t n, const char *dir,
-                       struct vhive_error *err)
+int vhive_backup_files(const char *const *files, size_t n, const char *dir, struct vhive_error *err)
 {
         _cleanup_free_ char *target = NULL;
         int r = pick_backup_dir(dir, files, n, &target, err);

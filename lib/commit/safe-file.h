@@ -15,10 +15,8 @@ int vhive_backup_files(const char *const *files, size_t n, const char *dir,
 /* write(2) until done: 0 or -errno (-EIO when nothing more is written). */
 int vhive_write_all(int fd, const void *data, size_t len);
 /* Reads a whole file; *data malloc'd. */
-int vhive_read_file(const char *path, uint8_t **data, size_t *len,
-                    struct vhive_error *err);
+int vhive_read_file(const char *path, uint8_t **data, size_t *len, struct vhive_error *err);
 /* fsync of the folder holding path. */
 int vhive_fsync_dir_of(const char *path, struct vhive_error *err);
 /* Truncates an existing file to zero bytes and fsyncs it. */
 int vhive_truncate_file(const char *path, struct vhive_error *err);
-

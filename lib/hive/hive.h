@@ -24,13 +24,11 @@ bool vhive_regf_is_dirty(const struct vhive_regf_header *hdr);
 
 uint64_t vhive_marvin32(uint64_t seed, const uint8_t *data, size_t len);
 
-
 /* Describes the logs without replaying (for "info").  Of the primary only
  * its base block is read.  Either log may be NULL/0.  Never fails:
  * unusable logs are described as such. */
-void vhive_logs_describe(const uint8_t *primary, size_t primary_len,
-                         const uint8_t *log1, size_t log1_len,
-                         const uint8_t *log2, size_t log2_len,
+void vhive_logs_describe(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                         size_t log1_len, const uint8_t *log2, size_t log2_len,
                          struct vhive_replay_result *res);
 
 /* Replays the logs over a copy of the primary.  The inputs are not
@@ -38,10 +36,8 @@ void vhive_logs_describe(const uint8_t *primary, size_t primary_len,
  * numbers, file type 0, valid checksum).  Fails with a message when the
  * hive is dirty and no log is eligible, when the logs are inconsistent, or
  * when the primary is unusable and no log can rebuild it. */
-int vhive_replay(const uint8_t *primary, size_t primary_len,
-                 const uint8_t *log1, size_t log1_len,
-                 const uint8_t *log2, size_t log2_len,
-                 uint8_t **out, size_t *out_len,
+int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1, size_t log1_len,
+                 const uint8_t *log2, size_t log2_len, uint8_t **out, size_t *out_len,
                  struct vhive_replay_result *res, struct vhive_error *err);
 
 /* ---- values as bytes (lib/hive/value-text.c) ------------------------- */
@@ -63,11 +59,11 @@ bool vhive_value_is_blank(hive_type t, const char *data, size_t len);
 
 /* Case-insensitive child lookup.  0 and *node = 0 when absent; -errno
  * when hivex fails. */
-int vhive_child(hive_h *h, hive_node_h parent, const char *name,
-                hive_node_h *node, struct vhive_error *err);
+int vhive_child(hive_h *h, hive_node_h parent, const char *name, hive_node_h *node,
+                struct vhive_error *err);
 /* Walks a backslash-separated path from parent. */
-int vhive_lookup(hive_h *h, hive_node_h parent, const char *path,
-                 hive_node_h *node, struct vhive_error *err);
+int vhive_lookup(hive_h *h, hive_node_h parent, const char *path, hive_node_h *node,
+                 struct vhive_error *err);
 /* -EUCLEAN with a message unless node records parent as its parent. */
 int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const char *name,
                        struct vhive_error *err);
@@ -80,12 +76,10 @@ int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err
 
 /* Resolves Select\Current. -ENOENT with a clear message when Select or
  * Current is missing or names a control set the hive does not have. */
-int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs,
-                             struct vhive_error *err);
+int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs, struct vhive_error *err);
 /* Every ControlSetNNN key, sorted by number, *current marked.  Returns the
  * count; *list is malloc'd. */
-int vhive_controlset_list(hive_h *h, struct vhive_controlset **list,
-                          struct vhive_error *err);
+int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhive_error *err);
 
 /* EnableDHCP of an interface key, the one definition of "static" that info
  * and scrub share: a REG_DWORD 0.  Windows' TCP/IP reads EnableDHCP as a
@@ -97,11 +91,11 @@ enum vhive_dhcp vhive_interface_dhcp(hive_h *h, hive_node_h iface, uint32_t *val
 /* ---- an editing session on one hive file (lib/hive/session.c) -------- */
 
 struct vhive_session {
-        char *primary;     /* the hive file as given */
-        char *logs[2];     /* SYSTEM.LOG1/.LOG2 beside it, NULL when absent */
+        char *primary; /* the hive file as given */
+        char *logs[2]; /* SYSTEM.LOG1/.LOG2 beside it, NULL when absent */
         struct vhive_regf_header header;
         bool dirty;
-        bool replayed;     /* h holds the replayed state, not the file's */
+        bool replayed; /* h holds the replayed state, not the file's */
         struct vhive_replay_result replay;
         /* Read-only sessions on a dirty hive whose logs cannot be replayed
          * fall back to the file as it is, saying why here. */
@@ -112,7 +106,7 @@ struct vhive_session {
         /* Commits are fsync'd; false for a host-side working copy whose
          * durable home is a disk image (the backend syncs that). */
         bool durable;
-        int work_fd;       /* memfd holding a replayed copy, or -1 */
+        int work_fd; /* memfd holding a replayed copy, or -1 */
 };
 
 /* NAME.LOG1 and NAME.LOG2 beside primary, in any letter case; logs[i]
@@ -124,14 +118,13 @@ int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err)
  * is refused for writing and opened as it is for reading (replay_failed).
  * Bad input: -EINVAL/-ENOENT etc. with a clear message; nothing is
  * written. */
-int vhive_session_open(struct vhive_session *s, const char *primary,
-                       bool writable, struct vhive_error *err);
+int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
+                       struct vhive_error *err);
 /* Commits h into a new temp file beside dest (mode copied from mode_from,
  * or dest when it exists), with the header mended (checksum rule,
  * timestamp) and fsync'd.  *tmp_path is malloc'd; dest is not touched. */
-int vhive_session_write_temp(struct vhive_session *s, const char *dest,
-                             const char *mode_from, char **tmp_path,
-                             struct vhive_error *err);
+int vhive_session_write_temp(struct vhive_session *s, const char *dest, const char *mode_from,
+                             char **tmp_path, struct vhive_error *err);
 /* After the new primary is durably in place: truncate the logs. */
 int vhive_session_truncate_logs(struct vhive_session *s, struct vhive_error *err);
 void vhive_session_close(struct vhive_session *s);
@@ -141,5 +134,4 @@ void vhive_session_close(struct vhive_session *s);
 int vhive_verify_header(const char *path, struct vhive_error *err);
 /* Reads and checks the header of a hive file (regular file, "regf",
  * hive bins within the file).  dirty is not an error here. */
-int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr,
-                     struct vhive_error *err);
+int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr, struct vhive_error *err);

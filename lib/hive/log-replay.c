@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hive.h"
 #include "log-replay-internal.h"
 #include "macro.h"
-#include "hive.h"
 
 #define N_LOGS 2
 
@@ -213,8 +213,8 @@ static void judge_log(struct replay_ctx *c, struct log_ctx *l)
         if (l->info->format == VHIVE_LOG_NEW) {
                 scan_new(l);
                 if (c->primary_ok && l->hdr.seq_primary < c->phdr.seq_secondary) {
-                        why(l, "is older than the hive (sequence %u < %u)",
-                            l->hdr.seq_primary, c->phdr.seq_secondary);
+                        why(l, "is older than the hive (sequence %u < %u)", l->hdr.seq_primary,
+                            c->phdr.seq_secondary);
                         return;
                 }
         } else {
@@ -238,8 +238,8 @@ static void judge_primary(struct replay_ctx *c)
         }
         if (!c->phdr.checksum_ok) {
                 snprintf(c->primary_why, sizeof(c->primary_why),
-                         "bad base block checksum %08x, expected %08x",
-                         c->phdr.checksum_stored, c->phdr.checksum_computed);
+                         "bad base block checksum %08x, expected %08x", c->phdr.checksum_stored,
+                         c->phdr.checksum_computed);
                 return;
         }
         if (c->phdr.file_type != VHIVE_REGF_FILE_PRIMARY) {
@@ -251,8 +251,8 @@ static void judge_primary(struct replay_ctx *c)
 }
 
 static void describe(struct replay_ctx *c, const uint8_t *primary, size_t primary_len,
-                     const uint8_t *log1, size_t log1_len, const uint8_t *log2,
-                     size_t log2_len, struct vhive_replay_result *res)
+                     const uint8_t *log1, size_t log1_len, const uint8_t *log2, size_t log2_len,
+                     struct vhive_replay_result *res)
 {
         static const char *const names[N_LOGS] = { "LOG1", "LOG2" };
         const uint8_t *bufs[N_LOGS] = { log1, log2 };
@@ -360,8 +360,7 @@ static int fail_hole(struct log_ctx *empty, struct log_ctx *next, struct vhive_e
         return vhive_fail(err, EUCLEAN,
                           "transaction logs are inconsistent: %s should hold entries from "
                           "%u but has none that can be read, and %s starts at entry %u",
-                          empty->name, empty->hdr.seq_primary, next->name,
-                          next->info->first_seq);
+                          empty->name, empty->hdr.seq_primary, next->name, next->info->first_seq);
 }
 
 /* A gap between the hive's sequence number and the first entry is normal
@@ -595,9 +594,9 @@ static int plain_copy(const uint8_t *primary, size_t len, uint8_t **out, size_t 
         return 0;
 }
 
-int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
-                 size_t log1_len, const uint8_t *log2, size_t log2_len, uint8_t **out,
-                 size_t *out_len, struct vhive_replay_result *res, struct vhive_error *err)
+int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1, size_t log1_len,
+                 const uint8_t *log2, size_t log2_len, uint8_t **out, size_t *out_len,
+                 struct vhive_replay_result *res, struct vhive_error *err)
 {
         struct vhive_replay_result local;
         struct replay_ctx c;
@@ -625,8 +624,7 @@ int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1
                 for (int i = 0; i < N_LOGS; i++)
                         res->log[i].applied = 0;
                 res->entries_applied = 0;
-                return vhive_fail(err, -r, "replaying the transaction logs: %s",
-                                  strerror(-r));
+                return vhive_fail(err, -r, "replaying the transaction logs: %s", strerror(-r));
         }
         *out = img.buf;
         *out_len = img.len;

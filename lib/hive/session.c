@@ -14,14 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "macro.h"
 #include "hive.h"
+#include "macro.h"
 #include "safe-file.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000ull
 
-int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr,
-                     struct vhive_error *err)
+int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr, struct vhive_error *err)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         uint8_t block[VHIVE_REGF_BASE_BLOCK];
@@ -225,8 +224,7 @@ static mode_t mode_of(const char *mode_from, const char *dest)
         return 0644;
 }
 
-static int make_temp_beside(const char *dest, mode_t mode, char **tmp_path,
-                            struct vhive_error *err)
+static int make_temp_beside(const char *dest, mode_t mode, char **tmp_path, struct vhive_error *err)
 {
         _cleanup_free_ char *d = strdup(dest), *b = strdup(dest);
         int fd;
@@ -282,7 +280,8 @@ int vhive_verify_header(const char *path, struct vhive_error *err)
                 return r;
         if (!hdr.checksum_ok || hdr.seq_primary != hdr.seq_secondary ||
             hdr.file_type != VHIVE_REGF_FILE_PRIMARY)
-                return vhive_fail(err, EIO, "the written hive has a bad header "
+                return vhive_fail(err, EIO,
+                                  "the written hive has a bad header "
                                   "(sequence %u/%u, checksum %08x, expected %08x)",
                                   hdr.seq_primary, hdr.seq_secondary, hdr.checksum_stored,
                                   hdr.checksum_computed);

@@ -65,8 +65,7 @@ static int open_target(const char *path, off_t *size, struct vhive_error *err)
         return fd;
 }
 
-int vhive_target_kind(const char *path, enum vhive_target_kind *kind,
-                      struct vhive_error *err)
+int vhive_target_kind(const char *path, enum vhive_target_kind *kind, struct vhive_error *err)
 {
         uint8_t magic[4];
         off_t size = 0;
@@ -110,8 +109,7 @@ static bool vhdx_region_table_ok(uint8_t *t)
 }
 
 /* Offset and length of the metadata region, from the first valid region table. */
-static int vhdx_metadata_region(int fd, uint64_t *off, uint32_t *len,
-                                struct vhive_error *err)
+static int vhdx_metadata_region(int fd, uint64_t *off, uint32_t *len, struct vhive_error *err)
 {
         static const uint32_t tables[] = { VHDX_REGION_TABLE_1, VHDX_REGION_TABLE_2 };
         _cleanup_free_ uint8_t *t = malloc(VHDX_REGION_TABLE_SIZE);
@@ -134,12 +132,12 @@ static int vhdx_metadata_region(int fd, uint64_t *off, uint32_t *len,
                 }
                 break;
         }
-        return vhive_fail(err, EINVAL, "damaged VHDX: no valid region table with a "
+        return vhive_fail(err, EINVAL,
+                          "damaged VHDX: no valid region table with a "
                           "metadata region");
 }
 
-static int vhdx_has_parent(int fd, bool *has_parent,
-                           struct vhive_error *err)
+static int vhdx_has_parent(int fd, bool *has_parent, struct vhive_error *err)
 {
         _cleanup_free_ uint8_t *t = malloc(VHDX_METADATA_TABLE_SIZE);
         uint64_t off = 0;
@@ -170,8 +168,7 @@ static void set_format(struct vhive_image_info *info, const char *format, const 
         snprintf(info->label, sizeof(info->label), "%s", label);
 }
 
-static int detect_vhd(const uint8_t *footer, struct vhive_image_info *info,
-                      struct vhive_error *err)
+static int detect_vhd(const uint8_t *footer, struct vhive_image_info *info, struct vhive_error *err)
 {
         info->vhd_disk_type = vhive_be32(footer + 60);
         switch (info->vhd_disk_type) {
@@ -193,8 +190,7 @@ static int detect_vhd(const uint8_t *footer, struct vhive_image_info *info,
 /* A raw disk must at least look like one (an MBR or protective-MBR
  * signature, or NTFS at offset 0): a text file must not cost an appliance
  * launch before being called "no Windows". */
-static int detect_raw(int fd, off_t size, struct vhive_image_info *info,
-                      struct vhive_error *err)
+static int detect_raw(int fd, off_t size, struct vhive_image_info *info, struct vhive_error *err)
 {
         uint8_t sector[512];
         int n;
@@ -207,15 +203,15 @@ static int detect_raw(int fd, off_t size, struct vhive_image_info *info,
                 return n;
         if (n < (int)sizeof(sector) ||
             (!(sector[510] == 0x55 && sector[511] == 0xaa) && memcmp(sector + 3, "NTFS    ", 8)))
-                return vhive_fail(err, EINVAL, "neither a registry hive nor a disk image: no regf "
+                return vhive_fail(err, EINVAL,
+                                  "neither a registry hive nor a disk image: no regf "
                                   "signature, no VHD/VHDX/qcow2 header, no partition table "
                                   "(use --format raw to open it anyway)");
         set_format(info, "raw", "raw");
         return 0;
 }
 
-int vhive_image_detect(const char *path, struct vhive_image_info *info,
-                       struct vhive_error *err)
+int vhive_image_detect(const char *path, struct vhive_image_info *info, struct vhive_error *err)
 {
         uint8_t head[20] = { 0 }, footer[VHD_FOOTER];
         off_t size = 0;
@@ -297,8 +293,7 @@ static bool is_version_of(const char *entry, const char *stem)
         return false;
 }
 
-static int find_sibling(const char *dir, const char *stem, char *lok, char *version,
-                        size_t size)
+static int find_sibling(const char *dir, const char *stem, char *lok, char *version, size_t size)
 {
         DIR *d = opendir(dir);
         struct dirent *de;
@@ -321,17 +316,20 @@ static int find_sibling(const char *dir, const char *stem, char *lok, char *vers
 static int refuse_differencing(const struct vhive_image_info *info, struct vhive_error *err)
 {
         if (info->vhd_differencing)
-                return vhive_fail(err, EPERM, "a differencing VHD (footer disk type 4): it "
+                return vhive_fail(err, EPERM,
+                                  "a differencing VHD (footer disk type 4): it "
                                   "holds only the changes against its parent, and qemu would "
                                   "read the parent's sectors as zeros; merge the chain into a "
                                   "standalone disk first and run vhive on that");
         if (info->vhdx_has_parent)
-                return vhive_fail(err, EPERM, "a differencing VHDX (its metadata holds a "
+                return vhive_fail(err, EPERM,
+                                  "a differencing VHDX (its metadata holds a "
                                   "parent locator): it holds only the changes against its "
                                   "parent; merge the chain into a standalone disk first and "
                                   "run vhive on that");
         if (info->qcow2_has_backing)
-                return vhive_fail(err, EPERM, "a qcow2 overlay (its header names a backing "
+                return vhive_fail(err, EPERM,
+                                  "a qcow2 overlay (its header names a backing "
                                   "file): vhive does not follow image chains; flatten it with "
                                   "'qemu-img convert -O qcow2' or commit it into its base first");
         return 0;
@@ -346,15 +344,16 @@ static int refuse_read_only(const char *path, struct vhive_error *err)
         /* No write bit at all: marked read-only on purpose (a PVS vDisk in
          * standard mode), even when root could write it anyway. */
         if (access(path, W_OK) < 0 || !(st.st_mode & 0222))
-                return vhive_fail(err, EROFS, "the image file is read-only: make it writable "
+                return vhive_fail(err, EROFS,
+                                  "the image file is read-only: make it writable "
                                   "if it really should change (a PVS vDisk in standard mode "
                                   "must be switched to private mode or versioned first), "
                                   "or use check or --dry-run to only read it");
         return 0;
 }
 
-int vhive_image_refusals(const char *path, const struct vhive_image_info *info,
-                         bool for_write, bool force, struct vhive_error *err)
+int vhive_image_refusals(const char *path, const struct vhive_image_info *info, bool for_write,
+                         bool force, struct vhive_error *err)
 {
         _cleanup_free_ char *dir = NULL, *stem = NULL;
         char lok[256] = "", version[256] = "";
@@ -369,17 +368,20 @@ int vhive_image_refusals(const char *path, const struct vhive_image_info *info,
                 return vhive_fail(err, ENOMEM, "out of memory");
         r = find_sibling(dir, stem, lok, version, sizeof(lok));
         if (r < 0)
-                return vhive_fail(err, -r, "cannot list the image's folder: %s",
-                                  strerror(-r));
+                return vhive_fail(err, -r, "cannot list the image's folder: %s", strerror(-r));
         if (*lok)
-                return vhive_fail(err, EBUSY, "the vDisk is in use: %s beside it means a PVS "
+                return vhive_fail(err, EBUSY,
+                                  "the vDisk is in use: %s beside it means a PVS "
                                   "target has it open; shut the targets down first, or if "
                                   "the lock is stale (after a target failure) release it "
-                                  "and run again, or pass --force", lok);
+                                  "and run again, or pass --force",
+                                  lok);
         if (*version)
-                return vhive_fail(err, EPERM, "the vDisk has versions (%s beside it): writing "
+                return vhive_fail(err, EPERM,
+                                  "the vDisk has versions (%s beside it): writing "
                                   "to a base changes its DataWriteGuid and breaks every "
                                   "version chained to it; edit the newest version instead "
-                                  "(or merge the versions first), or pass --force", version);
+                                  "(or merge the versions first), or pass --force",
+                                  version);
         return 0;
 }

@@ -72,8 +72,7 @@ static int make_work(struct work *w, const char *name, struct vhive_error *err)
         if (!mkdtemp(w->dir)) { /* mode 0700 */
                 int e = errno;
                 *w->dir = '\0';
-                return vhive_fail(err, e, "cannot create a private temp folder: %s",
-                                  strerror(e));
+                return vhive_fail(err, e, "cannot create a private temp folder: %s", strerror(e));
         }
         snprintf(w->primary, sizeof(w->primary), "%s/%s", w->dir, name);
         snprintf(w->dest, sizeof(w->dest), "%s/%s.new", w->dir, name);
@@ -175,16 +174,15 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         if (ret == 0 && r->written) {
                 vhive_job_progress(o, o->progress_target, "writing the hive into the image", -1);
                 ret = put_back(be, ops, i, &w, r);
-        }
-        else if (ret < 0)
+        } else if (ret < 0)
                 r->written = false; /* at most the host copy was written */
         remove_work(&w);
         r->status = ret;
         return ret;
 }
 
-static void fail_all(struct vhive_job_result *results, const size_t *map, size_t count,
-                     int status, const struct vhive_error *err)
+static void fail_all(struct vhive_job_result *results, const size_t *map, size_t count, int status,
+                     const struct vhive_error *err)
 {
         for (size_t k = 0; k < count; k++) {
                 results[map[k]].status = status;
@@ -248,7 +246,8 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
         else if (!ops)
                 ret = vhive_fail(&err, EINVAL, "no backend given (lib/job/driver.c loads it)");
         for (size_t i = 0; i < n && ret < 0; i++)
-                results[i] = (struct vhive_job_result){ .status = ret, .err = err,
+                results[i] = (struct vhive_job_result){ .status = ret,
+                                                        .err = err,
                                                         .is_image = true };
         if (ret < 0)
                 return ret;

@@ -14,23 +14,21 @@ enum vhive_target_kind {
 };
 
 /* Reads the first/last bytes of path: hive or image. -errno on I/O. */
-int vhive_target_kind(const char *path, enum vhive_target_kind *kind,
-                      struct vhive_error *err);
+int vhive_target_kind(const char *path, enum vhive_target_kind *kind, struct vhive_error *err);
 /* Detects the image format by content (never by qemu guessing). */
-int vhive_image_detect(const char *path, struct vhive_image_info *info,
-                       struct vhive_error *err);
+int vhive_image_detect(const char *path, struct vhive_image_info *info, struct vhive_error *err);
 /* Refusals that need no backend: differencing disks, a .lok beside it
  * (unless force), version siblings NAME.N.avhdx/.avhd/.vhdx (unless
  * force), a read-only file for a write.  -EPERM/-EBUSY/-EROFS with a
  * message that says why and what to do. */
-int vhive_image_refusals(const char *path, const struct vhive_image_info *info,
-                         bool for_write, bool force, struct vhive_error *err);
+int vhive_image_refusals(const char *path, const struct vhive_image_info *info, bool for_write,
+                         bool force, struct vhive_error *err);
 
 /* ---- backends (lib/backend-*.c) -------------------------------------- */
 
 struct vhive_image_spec {
         const char *path;
-        const char *format;      /* explicit qemu format: "vpc", "vhdx", ... */
+        const char *format; /* explicit qemu format: "vpc", "vhdx", ... */
         bool readonly;
 };
 
@@ -50,9 +48,8 @@ struct vhive_backend_ops {
         /* Adds every image, then launches once.  Per-image failures are
          * reported later by the per-image calls, not here; -errno here
          * means nothing can work (no appliance). */
-        int (*open)(struct vhive_backend **be, const struct vhive_image_spec *imgs,
-                    size_t n, const struct vhive_backend_launch *launch,
-                    struct vhive_error *err);
+        int (*open)(struct vhive_backend **be, const struct vhive_image_spec *imgs, size_t n,
+                    const struct vhive_backend_launch *launch, struct vhive_error *err);
         /* Any error recorded for image i while opening (0 when fine). */
         int (*image_status)(struct vhive_backend *be, size_t i, struct vhive_error *err);
         /* Finds the Windows root(s).  root_device picks one when several
@@ -61,8 +58,8 @@ struct vhive_backend_ops {
                          struct vhive_root *root, struct vhive_error *err);
         /* Real spelling of name inside dir (case-insensitive); *real NULL
          * when absent. */
-        int (*lookup)(struct vhive_backend *be, size_t i, const char *dir,
-                      const char *name, char **real, struct vhive_error *err);
+        int (*lookup)(struct vhive_backend *be, size_t i, const char *dir, const char *name,
+                      char **real, struct vhive_error *err);
         int (*download)(struct vhive_backend *be, size_t i, const char *guest_path,
                         const char *host_path, struct vhive_error *err);
         /* Safe replacement: write beside under a temp name, verify, rename

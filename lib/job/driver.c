@@ -15,7 +15,8 @@
 static const struct {
         const char *name, *qemu;
 } formats[] = {
-        { "vhdx", "vhdx" }, { "vhd", "vpc" }, { "vpc", "vpc" }, { "qcow2", "qcow2" }, { "raw", "raw" },
+        { "vhdx", "vhdx" },   { "vhd", "vpc" }, { "vpc", "vpc" },
+        { "qcow2", "qcow2" }, { "raw", "raw" },
 };
 
 static const char *format_for_qemu(const char *name)
@@ -121,9 +122,8 @@ static int usage_error(struct vhive_job_result *results, size_t n, const struct 
         return VHIVE_EXIT_FAIL;
 }
 
-int vhive_run(const struct vhive_op *op, const char *const *targets, size_t n,
-              void *const *ctxs, const struct vhive_run_opts *o,
-              struct vhive_job_result *results)
+int vhive_run(const struct vhive_op *op, const char *const *targets, size_t n, void *const *ctxs,
+              const struct vhive_run_opts *o, struct vhive_job_result *results)
 {
         _cleanup_free_ size_t *images = calloc(n ? n : 1, sizeof(*images));
         struct vhive_job_opts job = job_opts(o);

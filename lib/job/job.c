@@ -42,8 +42,8 @@ static int backup(const struct vhive_session *s, const char *dir, struct vhive_e
  * only once the new one is durably in place may they go, or a crash would
  * lose their changes.  A clean hive beside stale logs is consistent:
  * Windows replays nothing into a clean hive. */
-static int install(struct vhive_session *s, const char *tmp, const char *primary,
-                   const char *dest, struct vhive_job_result *r)
+static int install(struct vhive_session *s, const char *tmp, const char *primary, const char *dest,
+                   struct vhive_job_result *r)
 {
         char why[sizeof(r->err.msg)];
         int ret;
@@ -59,7 +59,8 @@ static int install(struct vhive_session *s, const char *tmp, const char *primary
                 memcpy(why, r->err.msg, sizeof(why));
                 vhive_fail(&r->err, r->err.errnum,
                            "the new hive is in place, but %s; the logs were left as they "
-                           "were (consistent: the new hive is clean)", why);
+                           "were (consistent: the new hive is clean)",
+                           why);
         }
         return ret;
 }
@@ -95,8 +96,7 @@ static void record_session(const struct vhive_session *s, struct vhive_job_resul
         memcpy(r->replay_error, s->replay_error, sizeof(r->replay_error));
 }
 
-void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *step,
-                        double fraction)
+void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *step, double fraction)
 {
         if (!o->progress)
                 return;
@@ -106,8 +106,8 @@ void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *st
 }
 
 int vhive_job_run_on_file(const char *primary, const char *dest, const char *mode_from,
-                          const struct vhive_op *op, void *ctx,
-                          const struct vhive_job_opts *o, struct vhive_job_result *r)
+                          const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
+                          struct vhive_job_result *r)
 {
         struct vhive_session s;
         bool apply = op->writes && !o->dry_run;

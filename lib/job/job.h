@@ -8,7 +8,7 @@
 #include "safe-file.h"
 
 struct vhive_op {
-        bool writes; /* may change the hive */
+        bool writes;      /* may change the hive */
         const char *step; /* what run() does, for progress: "scrubbing" */
         /* Which hive of an image's System32\config the op works on
          * ("SYSTEM", "SOFTWARE"...).  NULL means SYSTEM. */
@@ -61,5 +61,5 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
 /* The hive-file half of a job, shared by both paths: open a session on
  * primary, run, commit to dest (when changed and not dry-run), verify. */
 int vhive_job_run_on_file(const char *primary, const char *dest, const char *mode_from,
-                          const struct vhive_op *op, void *ctx,
-                          const struct vhive_job_opts *o, struct vhive_job_result *r);
+                          const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
+                          struct vhive_job_result *r);

@@ -14,16 +14,17 @@
 
 /* ---- applying --------------------------------------------------------- */
 
-static int write_values(hive_h *h, hive_node_h node, const struct onode *n,
-                        struct vhive_error *err)
+static int write_values(hive_h *h, hive_node_h node, const struct onode *n, struct vhive_error *err)
 {
         _cleanup_free_ hive_set_value *sv = calloc(n->n_vals + 1, sizeof(*sv));
 
         if (!sv)
                 return merge_oom(err);
         for (size_t i = 0; i < n->n_vals; i++)
-                sv[i] = (hive_set_value){ .key = n->vals[i].name, .t = n->vals[i].type,
-                                          .len = n->vals[i].len, .value = n->vals[i].data };
+                sv[i] = (hive_set_value){ .key = n->vals[i].name,
+                                          .t = n->vals[i].type,
+                                          .len = n->vals[i].len,
+                                          .value = n->vals[i].data };
         if (vhive_values_rewritable(h, node, err) < 0)
                 return -EUCLEAN;
         if (hivex_node_set_values(h, node, n->n_vals, sv, 0) < 0)
@@ -61,21 +62,23 @@ int vhive_merge_apply(hive_h *h, struct vhive_merge *plan, struct vhive_error *e
 
 /* ---- verifying -------------------------------------------------------- */
 
-static int verify_values(hive_h *h, hive_node_h node, const struct onode *n,
-                         const char *path, struct vhive_error *err)
+static int verify_values(hive_h *h, hive_node_h node, const struct onode *n, const char *path,
+                         struct vhive_error *err)
 {
         struct oval *got = NULL;
         size_t n_got = 0;
         int r = merge_read_values(h, node, &got, &n_got, err);
 
         if (r == 0 && n_got != n->n_vals)
-                r = vhive_fail(err, EIO, "%s: %zu values after the write, expected %zu",
-                               path, n_got, n->n_vals);
+                r = vhive_fail(err, EIO, "%s: %zu values after the write, expected %zu", path,
+                               n_got, n->n_vals);
         for (size_t i = 0; r == 0 && i < n->n_vals; i++)
                 if (strcasecmp(got[i].name, n->vals[i].name) != 0 ||
                     !merge_val_same(&got[i], &n->vals[i]))
-                        r = vhive_fail(err, EIO, "%s: value \"%s\" does not read back as "
-                                       "written", path, n->vals[i].name);
+                        r = vhive_fail(err, EIO,
+                                       "%s: value \"%s\" does not read back as "
+                                       "written",
+                                       path, n->vals[i].name);
         merge_vals_free(got, n_got);
         return r;
 }

@@ -92,8 +92,8 @@ static struct onode *kid_add(struct onode *parent, const char *name, hive_node_h
 
 /* The overlay child called name: *out NULL when it does not exist (it may
  * still be an overlay entry for a deleted key, returned in *gone). */
-int merge_kid_find(struct planner *pl, struct onode *parent, const char *name,
-                    struct onode **out, struct onode **gone)
+int merge_kid_find(struct planner *pl, struct onode *parent, const char *name, struct onode **out,
+                   struct onode **gone)
 {
         hive_node_h child = 0;
         _cleanup_free_ char *real = NULL;
@@ -191,13 +191,14 @@ int merge_missing_key(struct planner *pl, size_t upto, const char *why)
         return merge_plfail(pl, ENOENT, "key %s does not exist%s", text, why);
 }
 
-int merge_kid_create(struct planner *pl, struct onode *parent, struct onode *gone,
-                      const char *name, size_t i, struct onode **out)
+int merge_kid_create(struct planner *pl, struct onode *parent, struct onode *gone, const char *name,
+                     size_t i, struct onode **out)
 {
         if (pl->opts->placeholders_fail && is_placeholder(name))
-                return merge_missing_key(pl, i + 1, " (a {NAME} of letters, digits and underscores "
-                                   "is a template's placeholder: write the real key "
-                                   "name, or * for every subkey)");
+                return merge_missing_key(pl, i + 1,
+                                         " (a {NAME} of letters, digits and underscores "
+                                         "is a template's placeholder: write the real key "
+                                         "name, or * for every subkey)");
         if (gone) {
                 char *spelt = strdup(name);
 
@@ -218,8 +219,7 @@ int merge_kid_create(struct planner *pl, struct onode *parent, struct onode *gon
 
 /* ---- values ----------------------------------------------------------- */
 
-static int val_copy(struct oval *dst, const char *name, hive_type t, const char *data,
-                    size_t len)
+static int val_copy(struct oval *dst, const char *name, hive_type t, const char *data, size_t len)
 {
         dst->name = strdup(name);
         dst->data = malloc(len ? len : 1);
@@ -235,7 +235,7 @@ static int val_copy(struct oval *dst, const char *name, hive_type t, const char 
 }
 
 int merge_read_values(hive_h *h, hive_node_h node, struct oval **out, size_t *n,
-                       struct vhive_error *err)
+                      struct vhive_error *err)
 {
         _cleanup_free_ hive_value_h *vs = NULL;
         struct oval *v;
@@ -334,7 +334,7 @@ static int val_remove(struct planner *pl, struct onode *n, const struct vhive_re
         if (!pl->opts->missing_delete_fails)
                 return 0;
         return merge_plfail(pl, ENOENT, "value \"%s\" does not exist in %s", rv->name,
-                      pl->key->text);
+                            pl->key->text);
 }
 
 int merge_section_values(struct planner *pl, struct onode *n)
@@ -348,4 +348,3 @@ int merge_section_values(struct planner *pl, struct onode *n)
         }
         return r;
 }
-

@@ -62,8 +62,7 @@ static int step_wild(struct planner *pl, struct onode *n, struct oset *next)
 }
 
 /* One component of the section's path from n; creates it when asked. */
-static int step(struct planner *pl, size_t i, struct onode *n, bool create,
-                struct oset *next)
+static int step(struct planner *pl, size_t i, struct onode *n, bool create, struct oset *next)
 {
         const char *name = pl->key->path.comps[i];
         struct onode *kid, *gone;
@@ -181,8 +180,9 @@ bool merge_val_same(const struct oval *a, const struct oval *b)
 static int change_key(struct vhive_merge *m, enum vhive_change_kind kind, const char *path,
                       const struct onode *n)
 {
-        struct vhive_change c = { .kind = kind, .key = strdup(path), .file = n->file,
-                                  .line = n->line };
+        struct vhive_change c = {
+                .kind = kind, .key = strdup(path), .file = n->file, .line = n->line
+        };
 
         if (!c.key || add_change(m, &c) < 0) {
                 free(c.key);
@@ -195,8 +195,10 @@ static int change_val(struct vhive_merge *m, enum vhive_change_kind kind, const 
                       const struct oval *old, const struct oval *new)
 {
         const struct oval *any = new ? new : old;
-        struct vhive_change c = { .kind = kind, .key = strdup(path),
-                                  .value = strdup(any->name), .file = any->file,
+        struct vhive_change c = { .kind = kind,
+                                  .key = strdup(path),
+                                  .value = strdup(any->name),
+                                  .file = any->file,
                                   .line = any->line };
 
         if (old) {
@@ -349,4 +351,3 @@ void vhive_merge_free(struct vhive_merge *m)
         free(m->changes);
         free(m);
 }
-

@@ -17,19 +17,19 @@ struct oval {
 };
 
 struct onode {
-        char *name;           /* as spelt in the hive, or as written when new */
-        hive_node_h node;     /* the key in the hive; 0 when the plan creates it */
-        bool exists;          /* in the result */
-        bool drop_old;        /* node is deleted (and maybe created afresh) */
-        bool listed;          /* kids holds every subkey of node */
-        bool vals_loaded;     /* vals holds the result's value list */
+        char *name;       /* as spelt in the hive, or as written when new */
+        hive_node_h node; /* the key in the hive; 0 when the plan creates it */
+        bool exists;      /* in the result */
+        bool drop_old;    /* node is deleted (and maybe created afresh) */
+        bool listed;      /* kids holds every subkey of node */
+        bool vals_loaded; /* vals holds the result's value list */
         struct onode **kids;
         size_t n_kids;
-        struct oval *base;    /* node's values before the merge */
+        struct oval *base; /* node's values before the merge */
         size_t n_base;
         struct oval *vals;
         size_t n_vals;
-        const char *file;     /* the last line that touched this key */
+        const char *file; /* the last line that touched this key */
         unsigned line;
 };
 
@@ -51,7 +51,6 @@ struct planner {
         struct vhive_error *err;
 };
 
-
 /* Shared by the merge files (merge-*.c). */
 int merge_oom(struct vhive_error *err);
 int merge_plfail(struct planner *pl, int errnum, const char *fmt, ...)
@@ -59,15 +58,15 @@ int merge_plfail(struct planner *pl, int errnum, const char *fmt, ...)
 bool merge_fresh(const struct onode *n);
 bool merge_values_differ(const struct onode *n);
 int merge_read_values(hive_h *h, hive_node_h node, struct oval **out, size_t *n,
-                       struct vhive_error *err);
+                      struct vhive_error *err);
 bool merge_val_same(const struct oval *a, const struct oval *b);
 void merge_vals_free(struct oval *v, size_t n);
-int merge_kid_find(struct planner *pl, struct onode *parent, const char *name,
-                    struct onode **out, struct onode **gone);
+int merge_kid_find(struct planner *pl, struct onode *parent, const char *name, struct onode **out,
+                   struct onode **gone);
 int merge_kids_list(struct planner *pl, struct onode *parent);
 void merge_key_delete(struct onode *n);
-int merge_kid_create(struct planner *pl, struct onode *parent, struct onode *gone,
-                      const char *name, size_t i, struct onode **out);
+int merge_kid_create(struct planner *pl, struct onode *parent, struct onode *gone, const char *name,
+                     size_t i, struct onode **out);
 int merge_section_values(struct planner *pl, struct onode *n);
 struct oval *merge_val_find(struct onode *n, const char *name);
 void merge_onode_clear(struct onode *n);

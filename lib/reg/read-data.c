@@ -90,8 +90,7 @@ static int read_named(struct collect *c, hive_node_h node, struct vhive_key *k)
         errno = 0;
         v = hivex_node_get_value(c->h, node, c->value);
         if (!v && errno)
-                return vhive_fail(c->err, errno, "reading value %s: %s", c->value,
-                                  strerror(errno));
+                return vhive_fail(c->err, errno, "reading value %s: %s", c->value, strerror(errno));
         if (!v)
                 return 0;
         k->values = calloc(1, sizeof(*k->values));
@@ -106,22 +105,25 @@ static int guard(struct collect *c, hive_node_h node, const char *path, unsigned
         int r;
 
         if (depth > VHIVE_MAX_KEY_DEPTH)
-                return vhive_fail(c->err, ELOOP, "the hive's key tree is damaged: deeper than "
-                                  "%u levels at %.200s...", VHIVE_MAX_KEY_DEPTH, path);
+                return vhive_fail(c->err, ELOOP,
+                                  "the hive's key tree is damaged: deeper than "
+                                  "%u levels at %.200s...",
+                                  VHIVE_MAX_KEY_DEPTH, path);
         r = vhive_node_seen_add(&c->seen, node);
         if (r < 0)
                 return vhive_fail(c->err, ENOMEM, "out of memory");
         if (r > 0)
-                return vhive_fail(c->err, ELOOP, "the hive's key tree is damaged: key %.400s "
-                                  "is reached twice (a cycle or a shared subkey list)", path);
+                return vhive_fail(c->err, ELOOP,
+                                  "the hive's key tree is damaged: key %.400s "
+                                  "is reached twice (a cycle or a shared subkey list)",
+                                  path);
         return 0;
 }
 
 static int read_key(struct collect *c, hive_node_h node, const char *path, const char *name,
                     unsigned depth, bool full, struct vhive_key *k);
 
-static int read_subkeys(struct collect *c, hive_node_h node, struct vhive_key *k,
-                        unsigned depth)
+static int read_subkeys(struct collect *c, hive_node_h node, struct vhive_key *k, unsigned depth)
 {
         _cleanup_free_ hive_node_h *kids = NULL;
         bool tree = c->what == VHIVE_READ_TREE;
@@ -179,8 +181,10 @@ static int read_top(struct collect *c, hive_node_h node, struct vhive_key *k)
         errno = 0;
         path = vhive_node_path(c->h, node);
         if (!path && errno == ELOOP)
-                return vhive_fail(c->err, ELOOP, "the hive's key tree is damaged: a key is "
-                                  "more than %u levels deep", VHIVE_MAX_KEY_DEPTH);
+                return vhive_fail(c->err, ELOOP,
+                                  "the hive's key tree is damaged: a key is "
+                                  "more than %u levels deep",
+                                  VHIVE_MAX_KEY_DEPTH);
         if (!path)
                 return vhive_fail(c->err, errno ? errno : ENOMEM, "reading a key's path: %s",
                                   strerror(errno ? errno : ENOMEM));

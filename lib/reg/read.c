@@ -72,8 +72,8 @@ static int ls_nodes(hive_h *h, const hive_node_h *nodes, int n, const char *pref
                 if (heads) {
                         _cleanup_free_ char *path = vhive_node_path(h, nodes[i]);
 
-                        fprintf(f, "%s[%s%s%s]\n", i ? "\n" : "", prefix,
-                                path && *path ? "\\" : "", path ? path : "?");
+                        fprintf(f, "%s[%s%s%s]\n", i ? "\n" : "", prefix, path && *path ? "\\" : "",
+                                path ? path : "?");
                 }
                 r = list_subkeys(h, nodes[i], f, err);
                 if (r == 0)
@@ -267,9 +267,12 @@ static int run_export(struct vhive_session *s, void *ctx, bool apply, bool *chan
         return run_read(READ_EXPORT, s, ctx, changed, err);
 }
 
-const struct vhive_op vhive_ls_op = { .step = "listing", .hive_name = read_hive_name,
+const struct vhive_op vhive_ls_op = { .step = "listing",
+                                      .hive_name = read_hive_name,
                                       .run = run_ls };
-const struct vhive_op vhive_get_op = { .step = "reading", .hive_name = read_hive_name,
+const struct vhive_op vhive_get_op = { .step = "reading",
+                                       .hive_name = read_hive_name,
                                        .run = run_get };
-const struct vhive_op vhive_export_op = { .step = "exporting", .hive_name = read_hive_name,
+const struct vhive_op vhive_export_op = { .step = "exporting",
+                                          .hive_name = read_hive_name,
                                           .run = run_export };

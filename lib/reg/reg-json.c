@@ -193,8 +193,8 @@ static json_t *change_json(const struct vhive_change *c)
         if (c->value)
                 json_object_set_new(o, "value", json_string(c->value));
         if (has_old)
-                json_object_set_new(o, "old", data_json(json_object(), c->old_type, c->old_data,
-                                                        c->old_len));
+                json_object_set_new(o, "old",
+                                    data_json(json_object(), c->old_type, c->old_data, c->old_len));
         if (has_new)
                 json_object_set_new(o, "new", data_json(json_object(), c->type, c->data, c->len));
         if (c->line) {
@@ -215,7 +215,9 @@ json_t *vhive_json_merge_target(const char *target, const struct vhive_job_resul
         if (r->status < 0 || !j->plan)
                 return o;
         snprintf(root, sizeof(root), "HKEY_LOCAL_MACHINE\\%s",
-                 j->opts.hive ? j->opts.hive : j->hive ? j->hive : "SYSTEM");
+                 j->opts.hive ? j->opts.hive
+                 : j->hive    ? j->hive
+                              : "SYSTEM");
         json_object_set_new(o, "root", json_string(root));
         changes = json_array();
         unmatched = json_array();

@@ -73,8 +73,8 @@ int vhive_read_keys(hive_h *h, const hive_node_h *nodes, size_t n, enum vhive_re
 /* Parses a whole .reg text: UTF-16LE with BOM, UTF-8 with or without BOM,
  * ASCII; "Windows Registry Editor Version 5.00" or "REGEDIT4".  Errors
  * read "NAME:LINE: what is wrong".  Touches no hive. */
-int vhive_regfile_parse(struct vhive_regfile *rf, const char *name, const uint8_t *data,
-                        size_t len, struct vhive_error *err);
+int vhive_regfile_parse(struct vhive_regfile *rf, const char *name, const uint8_t *data, size_t len,
+                        struct vhive_error *err);
 
 /* ---- merging (lib/reg/apply.c) ---------------------------------------- */
 
@@ -102,9 +102,8 @@ struct vhive_export_opts {
  * ends, regedit's hex line wrapping.  *out malloc'd.  A damaged tree (a key
  * reached twice, deeper than VHIVE_MAX_KEY_DEPTH) is -ELOOP, text past
  * max_bytes -EFBIG, each with a message. */
-int vhive_export(hive_h *h, const hive_node_h *nodes, size_t n,
-                 const struct vhive_export_opts *o, char **out, size_t *out_len,
-                 struct vhive_error *err);
+int vhive_export(hive_h *h, const hive_node_h *nodes, size_t n, const struct vhive_export_opts *o,
+                 char **out, size_t *out_len, struct vhive_error *err);
 /* One value as regedit writes it ("\"NAME\"=dword:00000001", no line end,
  * continuation lines joined by "\\\r\n  ").  malloc'd, NULL on ENOMEM. */
 char *vhive_export_value(const char *name, hive_type t, const char *data, size_t len);

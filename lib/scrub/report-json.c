@@ -42,11 +42,11 @@ int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep)
                 json_array_append_new(sets, controlset_json(&rep->sets[i]));
         json_object_set_new(obj, "controlsets", sets);
         json_object_set_new(obj, "totals",
-                            json_pack("{s:i, s:i, s:i, s:i}",
-                                      "blanked", rep->counts[VHIVE_ACTION_BLANKED],
-                                      "already-blank", rep->counts[VHIVE_ACTION_ALREADY_BLANK],
-                                      "absent", rep->counts[VHIVE_ACTION_ABSENT],
-                                      "kept", rep->counts[VHIVE_ACTION_KEPT]));
+                            json_pack("{s:i, s:i, s:i, s:i}", "blanked",
+                                      rep->counts[VHIVE_ACTION_BLANKED], "already-blank",
+                                      rep->counts[VHIVE_ACTION_ALREADY_BLANK], "absent",
+                                      rep->counts[VHIVE_ACTION_ABSENT], "kept",
+                                      rep->counts[VHIVE_ACTION_KEPT]));
         return 0;
 }
 
@@ -72,14 +72,13 @@ json_t *vhive_json_replay(const struct vhive_replay_result *res)
                 const struct vhive_log_info *l = &res->log[i];
 
                 json_array_append_new(
-                        logs, json_pack("{s:s, s:s, s:i, s:i, s:b, s:i, s:i, s:i, s:i}", "name",
-                                        i ? "LOG2" : "LOG1", "format", log_format_name(l->format),
-                                        "sequence1", (json_int_t)l->seq_primary, "sequence2",
-                                        (json_int_t)l->seq_secondary, "eligible", l->eligible,
-                                        "entries", (int)l->entries,
-                                        "first", (json_int_t)l->first_seq,
-                                        "last", (json_int_t)l->last_seq, "applied",
-                                        (int)l->applied));
+                        logs,
+                        json_pack("{s:s, s:s, s:i, s:i, s:b, s:i, s:i, s:i, s:i}", "name",
+                                  i ? "LOG2" : "LOG1", "format", log_format_name(l->format),
+                                  "sequence1", (json_int_t)l->seq_primary, "sequence2",
+                                  (json_int_t)l->seq_secondary, "eligible", l->eligible, "entries",
+                                  (int)l->entries, "first", (json_int_t)l->first_seq, "last",
+                                  (json_int_t)l->last_seq, "applied", (int)l->applied));
         }
         return json_pack("{s:o, s:i, s:i, s:b}", "logs", logs, "entries_applied",
                          (int)res->entries_applied, "final_sequence", (json_int_t)res->final_seq,
@@ -125,11 +124,10 @@ json_t *vhive_json_job_result(const char *target, const struct vhive_job_result 
         return o;
 }
 
-json_t *vhive_json_document(const char *command, json_t *fields, json_t *targets,
-                            int exit_code)
+json_t *vhive_json_document(const char *command, json_t *fields, json_t *targets, int exit_code)
 {
-        json_t *doc = json_pack("{s:s, s:i, s:s}", "command", command, "schema",
-                                VHIVE_JSON_SCHEMA, "version", VHIVE_VERSION);
+        json_t *doc = json_pack("{s:s, s:i, s:s}", "command", command, "schema", VHIVE_JSON_SCHEMA,
+                                "version", VHIVE_VERSION);
 
         if (fields)
                 json_object_update(doc, fields);

@@ -153,8 +153,8 @@ static bool key_needs_write(const struct vhive_key_report *kr)
 }
 
 static int scrub_key(hive_h *h, hive_node_h node, const char *const *names,
-                     const struct vhive_scrub_opts *opts, bool apply,
-                     struct vhive_key_report *kr, struct vhive_error *err)
+                     const struct vhive_scrub_opts *opts, bool apply, struct vhive_key_report *kr,
+                     struct vhive_error *err)
 {
         int r;
 
@@ -214,8 +214,8 @@ static int scrub_interfaces(hive_h *h, hive_node_h params, const struct vhive_sc
                 if (r == 0)
                         r = push_key(cr, name, true, &kr, err);
                 if (r == 0)
-                        r = scrub_key(h, children[i], vhive_profile_values(opts->profile),
-                                      opts, apply, kr, err);
+                        r = scrub_key(h, children[i], vhive_profile_values(opts->profile), opts,
+                                      apply, kr, err);
                 if (r < 0)
                         return r;
         }
@@ -335,8 +335,7 @@ static int verify_key(hive_h *h, hive_node_h cs, const struct vhive_key_report *
         return 0;
 }
 
-int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep,
-                       struct vhive_error *err)
+int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep, struct vhive_error *err)
 {
         for (size_t s = 0; s < rep->n_sets; s++) {
                 const struct vhive_cs_report *cr = &rep->sets[s];

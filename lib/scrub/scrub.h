@@ -12,5 +12,4 @@ int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
                 struct vhive_scrub_report *rep, struct vhive_error *err);
 /* After a commit: 0 when every value marked blanked/already-blank now
  * reads blank with its old type, -EIO with a message otherwise. */
-int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep,
-                       struct vhive_error *err);
+int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep, struct vhive_error *err);

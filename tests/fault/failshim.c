@@ -184,10 +184,10 @@ static void after(long n)
                 syscall(SYS_kill, getpid(), SIGKILL);
 }
 
-#define REAL(name, type)                                                          \
-        static __typeof__(type) real_##name;                                      \
-        if (!real_##name)                                                         \
-                real_##name = (type)dlsym(RTLD_NEXT, #name)
+#define REAL(name, type)                                                                           \
+        static __typeof__(type) real_##name;                                                       \
+        if (!real_##name)                                                                          \
+        real_##name = (type)dlsym(RTLD_NEXT, #name)
 
 typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
@@ -215,37 +215,37 @@ static mode_t mode_arg(int flags, va_list ap)
         return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
 }
 
-#define OPEN_WRAPPER(name)                                                        \
-        static int call_##name(int dirfd, const char *p, int f, mode_t m)         \
-        {                                                                         \
-                (void)dirfd;                                                      \
-                REAL(name, open_fn);                                              \
-                return real_##name(p, f, m);                                      \
-        }                                                                         \
-        EXPORT int name(const char *p, int f, ...)                                \
-        {                                                                         \
-                va_list ap;                                                       \
-                mode_t m;                                                         \
-                va_start(ap, f);                                                  \
-                m = mode_arg(f, ap);                                              \
-                va_end(ap);                                                       \
-                return do_openat(AT_FDCWD, p, f, m, call_##name);                 \
+#define OPEN_WRAPPER(name)                                                                         \
+        static int call_##name(int dirfd, const char *p, int f, mode_t m)                          \
+        {                                                                                          \
+                (void)dirfd;                                                                       \
+                REAL(name, open_fn);                                                               \
+                return real_##name(p, f, m);                                                       \
+        }                                                                                          \
+        EXPORT int name(const char *p, int f, ...)                                                 \
+        {                                                                                          \
+                va_list ap;                                                                        \
+                mode_t m;                                                                          \
+                va_start(ap, f);                                                                   \
+                m = mode_arg(f, ap);                                                               \
+                va_end(ap);                                                                        \
+                return do_openat(AT_FDCWD, p, f, m, call_##name);                                  \
         }
 
-#define OPENAT_WRAPPER(name)                                                      \
-        static int call_##name(int dirfd, const char *p, int f, mode_t m)         \
-        {                                                                         \
-                REAL(name, openat_fn);                                            \
-                return real_##name(dirfd, p, f, m);                               \
-        }                                                                         \
-        EXPORT int name(int d, const char *p, int f, ...)                         \
-        {                                                                         \
-                va_list ap;                                                       \
-                mode_t m;                                                         \
-                va_start(ap, f);                                                  \
-                m = mode_arg(f, ap);                                              \
-                va_end(ap);                                                       \
-                return do_openat(d, p, f, m, call_##name);                        \
+#define OPENAT_WRAPPER(name)                                                                       \
+        static int call_##name(int dirfd, const char *p, int f, mode_t m)                          \
+        {                                                                                          \
+                REAL(name, openat_fn);                                                             \
+                return real_##name(dirfd, p, f, m);                                                \
+        }                                                                                          \
+        EXPORT int name(int d, const char *p, int f, ...)                                          \
+        {                                                                                          \
+                va_list ap;                                                                        \
+                mode_t m;                                                                          \
+                va_start(ap, f);                                                                   \
+                m = mode_arg(f, ap);                                                               \
+                va_end(ap);                                                                        \
+                return do_openat(d, p, f, m, call_##name);                                         \
         }
 
 OPEN_WRAPPER(open)
@@ -307,33 +307,33 @@ EXPORT int mkstemp64(char *tmpl)
 }
 
 /* fd-based calls: counted when the fd names a file inside FAILSHIM_DIR. */
-#define FD_CALL(op, fd, call)                                                     \
-        do {                                                                      \
-                char path_[PATH_MAX];                                             \
-                long n_ = 0;                                                      \
-                __typeof__(call) r_;                                              \
-                if (fd_in_dir(fd, path_, sizeof(path_)) && before(op, path_, &n_)) \
-                        return -1;                                                \
-                r_ = call;                                                        \
-                after(n_);                                                        \
-                return r_;                                                        \
+#define FD_CALL(op, fd, call)                                                                      \
+        do {                                                                                       \
+                char path_[PATH_MAX];                                                              \
+                long n_ = 0;                                                                       \
+                __typeof__(call) r_;                                                               \
+                if (fd_in_dir(fd, path_, sizeof(path_)) && before(op, path_, &n_))                 \
+                        return -1;                                                                 \
+                r_ = call;                                                                         \
+                after(n_);                                                                         \
+                return r_;                                                                         \
         } while (0)
 
 EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
-        REAL(write, ssize_t (*)(int, const void *, size_t));
+        REAL(write, ssize_t(*)(int, const void *, size_t));
         FD_CALL("write", fd, real_write(fd, buf, len));
 }
 
 EXPORT ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
-        REAL(pwrite, ssize_t (*)(int, const void *, size_t, off_t));
+        REAL(pwrite, ssize_t(*)(int, const void *, size_t, off_t));
         FD_CALL("pwrite", fd, real_pwrite(fd, buf, len, off));
 }
 
 EXPORT ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
 {
-        REAL(pwrite64, ssize_t (*)(int, const void *, size_t, off_t));
+        REAL(pwrite64, ssize_t(*)(int, const void *, size_t, off_t));
         FD_CALL("pwrite", fd, real_pwrite64(fd, buf, len, off));
 }
 
@@ -388,8 +388,7 @@ EXPORT int close(int fd)
         return r;
 }
 
-static int count_rename(int olddirfd, const char *old, int newdirfd, const char *new,
-                        long *n)
+static int count_rename(int olddirfd, const char *old, int newdirfd, const char *new, long *n)
 {
         setup();
         if (!path_in_dir(olddirfd, old) && !path_in_dir(newdirfd, new))

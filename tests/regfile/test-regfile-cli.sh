@@ -118,25 +118,25 @@ cmp -s "$tmp/hx1" "$tmp/hx2" || fail "hivexregedit sees different content"
 # in braces but not GUIDs (they exist: {EMPTYIF0-...}); only a {NAME} of
 # letters and underscores is a placeholder
 odd='{EMPTYIF0-0000-0000-0000-000000000000}'
-expect_rc 0 "$VHIVE" set "$h" "$CS\\Interfaces\\$odd" Domain string:odd.example
-expect_rc 0 "$VHIVE" set "$h" "$CS\\Interfaces\\{Legacy_Name_9}" Domain string:legacy
-expect_rc 0 "$VHIVE" set "$h" "$CS\\Interfaces\\{0123456789abcdef0123456789ABCDEF}" X dword:1
-expect_rc 0 "$VHIVE" export "$h" "$CS\\Interfaces"
+expect_rc 0 "set HIVE CS\\Interfaces\\odd Domain string:odd.example" "$VHIVE" set "$h" "$CS\\Interfaces\\$odd" Domain string:odd.example
+expect_rc 0 "set HIVE CS\\Interfaces\\{Legacy_Name_9} Domain string:legac" "$VHIVE" set "$h" "$CS\\Interfaces\\{Legacy_Name_9}" Domain string:legacy
+expect_rc 0 "set HIVE CS\\Interfaces\\{0123456789abcdef0123456789ABCDEF}" "$VHIVE" set "$h" "$CS\\Interfaces\\{0123456789abcdef0123456789ABCDEF}" X dword:1
+expect_rc 0 "export HIVE CS\\Interfaces" "$VHIVE" export "$h" "$CS\\Interfaces"
 cp "$tmp/out" "$tmp/ifaces.reg"
 # restore.reg: the export without the {Legacy_Name_9} section
 awk '/Legacy_Name_9/ { skip = 1 } !skip { print } skip && /^\r?$/ { skip = 0 }' \
         "$tmp/ifaces.reg" >"$tmp/restore.reg"
 for k in "$odd" '{0123456789abcdef0123456789ABCDEF}' '{Legacy_Name_9}'; do
-        expect_rc 0 "$VHIVE" delete "$h" "$CS\\Interfaces\\$k"
+        expect_rc 0 "delete HIVE CS\\Interfaces\\k" "$VHIVE" delete "$h" "$CS\\Interfaces\\$k"
 done
-expect_rc 0 "$VHIVE" merge "$h" "$tmp/restore.reg"
-expect_rc 0 "$VHIVE" export "$h" "$CS\\Interfaces"
+expect_rc 0 "merge HIVE tmp/restore.reg" "$VHIVE" merge "$h" "$tmp/restore.reg"
+expect_rc 0 "export HIVE CS\\Interfaces" "$VHIVE" export "$h" "$CS\\Interfaces"
 cmp -s "$tmp/out" "$tmp/restore.reg" || fail "export, delete, merge, export differ for {...} keys"
 has "$tmp/out" "$odd]"
 has "$tmp/out" '{0123456789abcdef0123456789ABCDEF}]'
 # {Legacy_Name_9} is placeholder-shaped: merging it fails and writes nothing
 sum=$(sha256sum <"$h")
-expect_rc 2 "$VHIVE" merge "$h" "$tmp/ifaces.reg"
+expect_rc 2 "merge HIVE tmp/ifaces.reg" "$VHIVE" merge "$h" "$tmp/ifaces.reg"
 has "$tmp/err" '{Legacy_Name_9} does not exist'
 [ "$(sha256sum <"$h")" = "$sum" ] || fail "a refused merge changed the hive"
 
