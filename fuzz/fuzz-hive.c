@@ -1,7 +1,8 @@
 /* Fuzz target: a primary hive opened with hivex (read-only and writable),
  * its control sets listed, the scrub run in memory for both profiles
  * (applied on the writable handle, never committed), the key-path
- * resolver and the regedit export over the whole tree, and the log
+ * resolver, the regedit export and the JSON keys (ls and export --json)
+ * over the whole tree, and the log
  * description of the base block.
  *
  * The base-block checksum is recomputed first (hivex refuses a bad one,
@@ -35,6 +36,23 @@ static void walk(hive_h *h, bool apply)
         }
 }
 
+/* The same subtrees as data and as JSON documents (ls and export --json). */
+static void json_keys(hive_h *h, const hive_node_h *nodes, size_t n)
+{
+        static const enum vhive_read_what what[] = { VHIVE_READ_LIST, VHIVE_READ_TREE };
+        struct vhive_error err;
+
+        for (size_t w = 0; w < ARRAY_SIZE(what); w++) {
+                struct vhive_read_job c = { .data = true };
+                struct vhive_job_result r = { 0 };
+
+                if (vhive_read_keys(h, nodes, n, what[w], NULL, &c.keys, &c.n_keys, &err) == 0)
+                        json_decref(vhive_json_read_target(
+                                "fuzz", &r, w ? &vhive_export_op : &vhive_ls_op, &c));
+                vhive_read_job_clear(&c);
+        }
+}
+
 static void export_all(hive_h *h)
 {
         static const char *const paths[] = { "", "*\\*", "CurrentControlSet\\*\\*\\*" };
@@ -53,6 +71,8 @@ static void export_all(hive_h *h)
                 n = vhive_keypath_resolve(h, &kp, &nodes, &err);
                 if (n > 0 && vhive_export(h, nodes, (size_t)n, &o, &out, &len, &err) == 0)
                         free(out);
+                if (n > 0)
+                        json_keys(h, nodes, (size_t)n);
                 free(nodes);
                 vhive_keypath_free(&kp);
         }

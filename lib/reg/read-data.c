@@ -75,7 +75,7 @@ static int read_values(struct collect *c, hive_node_h node, struct vhive_key *k)
         for (size_t i = 0; i < n; i++) {
                 int r = read_value(c->h, vs[i], &k->values[i], c->err);
 
-                k->n_values += r == 0;
+                k->n_values++; /* even half read: vhive_key_free frees the name */
                 if (r < 0)
                         return r;
         }
@@ -96,8 +96,8 @@ static int read_named(struct collect *c, hive_node_h node, struct vhive_key *k)
         k->values = calloc(1, sizeof(*k->values));
         if (!k->values)
                 return vhive_fail(c->err, ENOMEM, "out of memory");
-        k->n_values = read_value(c->h, v, k->values, c->err) == 0;
-        return k->n_values ? 0 : -c->err->errnum;
+        k->n_values = 1; /* even half read: vhive_key_free frees the name */
+        return read_value(c->h, v, k->values, c->err);
 }
 
 static int guard(struct collect *c, hive_node_h node, const char *path, unsigned depth)
