@@ -51,7 +51,7 @@ int cmd_delete(int argc, char **argv)
         if (rc >= 0)
                 return rc;
         if (o.n_args != 1 && o.n_args != 2)
-                return cmd_usage_error("delete", "expected TARGET KEY [NAME]");
+                return cmd_usage_error("delete", "expected %sKEY [NAME]", o.from ? "" : "TARGET ");
         if (build(o.args, (int)o.n_args, &rf, &key, &val) < 0) {
                 vhive_keypath_free(&key.path);
                 return VHIVE_EXIT_FAIL;

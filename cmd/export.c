@@ -20,7 +20,7 @@ int cmd_export(int argc, char **argv)
         if (rc >= 0)
                 return rc;
         if (o.n_args > 1)
-                return cmd_usage_error("export", "expected TARGET [KEY]");
+                return cmd_usage_error("export", "expected %s[KEY]", o.from ? "" : "TARGET ");
         if (o.n_targets > 1 && !o.json)
                 return cmd_usage_error("export", "several TARGETs make one .reg text only "
                                                  "with --json");

@@ -22,7 +22,7 @@ int cmd_get(int argc, char **argv)
         if (rc >= 0)
                 return rc;
         if (o.n_args != 1 && o.n_args != 2)
-                return cmd_usage_error("get", "expected TARGET KEY [NAME]");
+                return cmd_usage_error("get", "expected %sKEY [NAME]", o.from ? "" : "TARGET ");
         if (o.raw && o.n_targets > 1)
                 return cmd_usage_error("get", "--raw takes one TARGET");
         c.raw = o.raw;

@@ -21,7 +21,7 @@ int cmd_ls(int argc, char **argv)
         if (rc >= 0)
                 return rc;
         if (o.n_args > 1)
-                return cmd_usage_error("ls", "expected TARGET [KEY]");
+                return cmd_usage_error("ls", "expected %s[KEY]", o.from ? "" : "TARGET ");
         if (ed_keypath("ls", o.n_args ? o.args[0] : "", &c.kp) < 0)
                 return VHIVE_EXIT_FAIL;
         rc = ed_run_read("ls", &vhive_ls_op, &c, &o);

@@ -80,7 +80,7 @@ int cmd_merge(int argc, char **argv)
         if (rc >= 0)
                 return rc;
         if (o.n_args < 1)
-                return cmd_usage_error("merge", "expected TARGET FILE.reg...");
+                return cmd_usage_error("merge", "expected %sFILE.reg...", o.from ? "" : "TARGET ");
         n = o.n_args;
         if (load(o.args, n, &files) < 0 || one_hive(files, n, &hive) < 0) {
                 free_files(files, n);

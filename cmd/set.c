@@ -52,7 +52,7 @@ int cmd_set(int argc, char **argv)
         if (rc >= 0)
                 return rc;
         if (o.n_args != 3)
-                return cmd_usage_error("set", "expected TARGET KEY NAME VALUE");
+                return cmd_usage_error("set", "expected %sKEY NAME VALUE", o.from ? "" : "TARGET ");
         if (build("set", o.args, &rf, &key, &val) < 0) {
                 vhive_keypath_free(&key.path);
                 return VHIVE_EXIT_FAIL;
