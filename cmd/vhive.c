@@ -36,7 +36,9 @@ static int usage(FILE *out, int status)
                      "and SYSTEM hive files.\n\nCommands:\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
-        fprintf(out, "\nRun 'vhive COMMAND --help' for a command's options; see vhive(1).\n"
+        fprintf(out, "\nEvery command takes --json (one JSON document on stdout) and --from FILE\n"
+                     "(targets one per line, - for stdin).\n"
+                     "Run 'vhive COMMAND --help' for a command's options; see vhive(1).\n"
                      "Exit status: 0 success, 1 check found stale values, 2 failure.\n");
         return status;
 }
