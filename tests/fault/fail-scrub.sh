@@ -42,7 +42,7 @@ fail_at() { # NAME N
         else e=ENOSPC msg="No space left on device"; fi
         label="$1 $e at call $2 ($(op_no "$2"))"
         fresh "$1"
-        run_shim "$2" die "$e"
+        run_shim "$2" fail "$e"
         runs=$((runs + 1))
         if [ "$rc" = 0 ] && [ "${FAULT_STRICT_CLOSE-}" != 1 ] && close_after_fsync "$2"; then
                 classify "$label" "$1"
