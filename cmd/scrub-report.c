@@ -57,7 +57,7 @@ static const char *outcome(const struct vhive_job_result *r, bool check, bool dr
         if (check)
                 return r->changed ? "stale values found" : "clean";
         if (r->written)
-                return r->replayed ? "written; logs replayed and truncated" : "written";
+                return r->replayed ? "written; logs replayed" : "written";
         if (!r->changed)
                 return "nothing to change";
         return dry_run ? "dry run: nothing written" : "not written";

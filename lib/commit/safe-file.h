@@ -18,5 +18,3 @@ int vhive_write_all(int fd, const void *data, size_t len);
 int vhive_read_file(const char *path, uint8_t **data, size_t *len, struct vhive_error *err);
 /* fsync of the folder holding path. */
 int vhive_fsync_dir_of(const char *path, struct vhive_error *err);
-/* Truncates an existing file to zero bytes and fsyncs it. */
-int vhive_truncate_file(const char *path, struct vhive_error *err);

@@ -6,8 +6,15 @@ static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
                struct vhive_error *err)
 {
         struct vhive_scrub_job *c = ctx;
-        int r = vhive_scrub(s->h, &c->opts, apply, &c->rep, err);
+        int r;
 
+        /* In place: blanks fit in the values' own cells, the hive never grows. */
+        if (apply && s->bytes.b) {
+                r = vhive_scrub_in_place(s->h, &s->bytes, &c->opts, &c->rep, err);
+                s->edited_in_place = true;
+        } else {
+                r = vhive_scrub(s->h, &c->opts, apply, &c->rep, err);
+        }
         *changed = r == 0 && c->rep.counts[VHIVE_ACTION_BLANKED] > 0;
         return r;
 }

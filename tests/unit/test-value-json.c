@@ -45,8 +45,9 @@ static void numbers(void **state)
                     "{\"name\":\"V\",\"type\":\"REG_QWORD\",\"data\":9223372036854775807}");
         expect_json(hive_t_REG_QWORD, "\xff\xff\xff\xff\xff\xff\xff\xff", 8,
                     "{\"name\":\"V\",\"type\":\"REG_QWORD\",\"data\":\"18446744073709551615\"}");
-        expect_json(hive_t_REG_DWORD, "\x01\x02\x03", 3,
-                    "{\"name\":\"V\",\"type\":\"REG_DWORD\",\"malformed\":true,\"data\":\"010203\"}");
+        expect_json(
+                hive_t_REG_DWORD, "\x01\x02\x03", 3,
+                "{\"name\":\"V\",\"type\":\"REG_DWORD\",\"malformed\":true,\"data\":\"010203\"}");
 }
 
 static void bytes(void **state)
