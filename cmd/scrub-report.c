@@ -102,55 +102,48 @@ static void print_text(const char *target, const struct vhive_scrub_job *c,
         printf(": %s\n", outcome(r, check, dry_run));
 }
 
-static int print_json(const char *command, char **targets, size_t n, struct vhive_scrub_job *ctx,
+static int print_json(const char *command, struct vhive_scrub_job *ctx,
                       const struct vhive_job_result *res, const struct cmd_opts *o, int exit_code)
 {
         json_t *list = json_array();
-        json_t *doc;
         char profile[64];
 
-        for (size_t i = 0; i < n; i++) {
-                json_t *t = vhive_json_job_result(targets[i], &res[i]);
-
-                if (res[i].status == 0)
-                        vhive_json_add_scrub(t, &ctx[i].rep);
-                json_array_append_new(list, t);
-        }
-        doc = json_pack("{s:s, s:s, s:b, s:o, s:i}", "command", command, "profile",
-                        vhive_profile_format(o->scrub.profile, profile, sizeof(profile)), "dry_run",
-                        o->run.dry_run, "targets", list, "exit_code", exit_code);
-        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        json_decref(doc);
-        return exit_code;
+        for (size_t i = 0; i < o->n_targets; i++)
+                json_array_append_new(list,
+                                      vhive_json_scrub_target(o->targets[i], &res[i], &ctx[i]));
+        return cmd_print_json(
+                vhive_json_document(
+                        command,
+                        json_pack("{s:s, s:b}", "profile",
+                                  vhive_profile_format(o->scrub.profile, profile, sizeof(profile)),
+                                  "dry_run", o->run.dry_run),
+                        list, exit_code),
+                exit_code);
 }
 
-int scrub_run_and_report(const char *command, char **targets, size_t n, const struct cmd_opts *o)
+int scrub_run_and_report(const char *command, const struct cmd_opts *o)
 {
         bool check = strcmp(command, "check") == 0;
-        struct vhive_scrub_job *ctx = calloc(n, sizeof(*ctx));
-        void **ctxs = calloc(n, sizeof(*ctxs));
-        struct vhive_job_result *res = calloc(n, sizeof(*res));
+        size_t n = o->n_targets;
+        struct vhive_scrub_job *ctx = cmd_calloc(n, sizeof(*ctx));
+        void **ctxs = cmd_calloc(n, sizeof(*ctxs));
+        struct vhive_job_result *res = cmd_calloc(n, sizeof(*res));
         int exit_code;
 
-        if (!ctx || !ctxs || !res) {
-                fprintf(stderr, "vhive: out of memory\n");
-                exit(VHIVE_EXIT_FAIL);
-        }
         for (size_t i = 0; i < n; i++) {
                 ctx[i].opts = o->scrub;
                 ctxs[i] = &ctx[i];
         }
-        exit_code = cmd_run_job(check ? &vhive_check_op : &vhive_scrub_op, targets, n, ctxs, o,
+        exit_code = cmd_run_job(check ? &vhive_check_op : &vhive_scrub_op, o->targets, n, ctxs, o,
                                 res);
         for (size_t i = 0; i < n; i++) {
                 if (check && exit_code == VHIVE_EXIT_OK && res[i].changed)
                         exit_code = VHIVE_EXIT_STALE;
                 if (!o->json && res[i].status == 0)
-                        print_text(targets[i], &ctx[i], &res[i], check, o->run.dry_run);
+                        print_text(o->targets[i], &ctx[i], &res[i], check, o->run.dry_run);
         }
         if (o->json)
-                print_json(command, targets, n, ctx, res, o, exit_code);
+                exit_code = print_json(command, ctx, res, o, exit_code);
         for (size_t i = 0; i < n; i++)
                 vhive_scrub_report_free(&ctx[i].rep);
         free(ctx);

@@ -127,3 +127,59 @@ json_t *vhive_json_job_result(const char *target, const struct vhive_job_result 
                 add_image(o, r);
         return o;
 }
+
+json_t *vhive_json_document(const char *command, json_t *fields, json_t *targets, int exit_code)
+{
+        json_t *doc = json_pack("{s:s, s:i, s:s}", "command", command, "schema", VHIVE_JSON_SCHEMA,
+                                "version", VHIVE_VERSION);
+
+        if (fields)
+                json_object_update(doc, fields);
+        json_decref(fields);
+        json_object_set_new(doc, "targets", targets);
+        json_object_set_new(doc, "exit_code", json_integer(exit_code));
+        return doc;
+}
+
+json_t *vhive_json_scrub_target(const char *target, const struct vhive_job_result *r,
+                                const struct vhive_scrub_job *c)
+{
+        json_t *o = vhive_json_job_result(target, r);
+
+        if (r->status == 0)
+                vhive_json_add_scrub(o, &c->rep);
+        return o;
+}
+
+/* The DWORD, or -1 when absent or of another type (Windows ignores it). */
+static int enable_dhcp_json(const struct vhive_interface *f)
+{
+        if (f->dhcp == VHIVE_DHCP_STATIC || f->dhcp == VHIVE_DHCP_ENABLED)
+                return (int)f->enable_dhcp;
+        return -1;
+}
+
+json_t *vhive_json_info_target(const char *target, const struct vhive_job_result *r,
+                               const struct vhive_info *c)
+{
+        json_t *o = vhive_json_job_result(target, r), *sets, *ifs;
+
+        if (r->status < 0)
+                return o;
+        sets = json_array();
+        ifs = json_array();
+        json_object_set_new(o, "logs", vhive_json_replay(&c->logs));
+        for (int i = 0; i < c->n_sets; i++)
+                json_array_append_new(sets, json_pack("{s:s, s:i, s:b}", "name", c->sets[i].name,
+                                                      "number", (int)c->sets[i].number, "current",
+                                                      c->sets[i].current));
+        for (size_t i = 0; i < c->n_ifaces; i++)
+                json_array_append_new(ifs, json_pack("{s:s, s:i, s:s?}", "key", c->ifaces[i].name,
+                                                     "enable_dhcp", enable_dhcp_json(&c->ifaces[i]),
+                                                     "address", c->ifaces[i].address));
+        json_object_set_new(o, "controlsets", sets);
+        if (c->n_sets < 0)
+                json_object_set_new(o, "controlsets_error", json_string(c->sets_error));
+        json_object_set_new(o, "interfaces", ifs);
+        return o;
+}

@@ -27,5 +27,7 @@ static int verify(hive_h *h, void *ctx, struct vhive_error *err)
         return vhive_scrub_verify(h, &c->rep, err);
 }
 
-const struct vhive_op vhive_scrub_op = { .writes = true, .run = run, .verify = verify };
-const struct vhive_op vhive_check_op = { .writes = false, .run = run };
+const struct vhive_op vhive_scrub_op = {
+        .writes = true, .step = "scrubbing", .run = run, .verify = verify
+};
+const struct vhive_op vhive_check_op = { .writes = false, .step = "checking", .run = run };
