@@ -102,7 +102,7 @@ static const struct {
         int id;
         const char *values;
 } choices[] = {
-        { OPT_PROFILE, "seed lease" },
+        { OPT_PROFILE, "seed lease dhcpv6" },
         { OPT_FORMAT, "vhdx vhd qcow2 raw" },
         { OPT_BACKEND, "appliance direct" },
 };

@@ -46,7 +46,7 @@ got=$(complete_words vhive check --pro)
 eq "$got" $'--profile\n--progress' "check's options starting --pro"
 
 got=$(complete_words vhive scrub --profile '')
-eq "$got" $'lease\nseed' "--profile's values"
+eq "$got" $'dhcpv6\nlease\nseed' "--profile's values"
 got=$(complete_words vhive ls --backend d)
 eq "$got" "direct" "--backend's values"
 
