@@ -70,6 +70,7 @@ struct vhive_log_info {
         enum vhive_log_format format;
         uint32_t seq_primary, seq_secondary; /* of the log's base block */
         bool eligible;         /* would be considered for replay */
+        bool damaged;          /* present, not empty, but not readable as a log */
         unsigned entries;      /* valid entries (new format), or dirty pages (old) */
         uint32_t first_seq, last_seq; /* of the valid entries */
         unsigned applied;      /* entries (or pages) applied */
@@ -95,8 +96,11 @@ void vhive_logs_describe(const uint8_t *primary, size_t primary_len,
 /* Replays the logs over a copy of the primary.  The inputs are not
  * modified; *out is malloc'd and holds a clean hive (equal sequence
  * numbers, file type 0, valid checksum).  Fails with a message when the
- * hive is dirty and no log is eligible, when the logs are inconsistent, or
- * when the primary is unusable and no log can rebuild it. */
+ * hive is dirty and no log is eligible, when the logs are inconsistent,
+ * when a log is damaged (present and not empty, but its base block or
+ * dirty vector cannot be read: what Windows would load is unknown), when
+ * the logs claim more hive bins than the primary and the logs can fill,
+ * or when the primary is unusable and no log can rebuild it. */
 int vhive_replay(const uint8_t *primary, size_t primary_len,
                  const uint8_t *log1, size_t log1_len,
                  const uint8_t *log2, size_t log2_len,

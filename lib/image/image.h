@@ -19,6 +19,8 @@ struct vhive_image_info {
         bool vhd_differencing;   /* VHD footer disk type 4 */
         bool vhdx_has_parent;    /* VHDX metadata holds a parent locator */
         bool qcow2_has_backing;  /* qcow2 header names a backing file */
+        bool qcow2_data_file;    /* qcow2 guest data in an external data file */
+        uint64_t qcow2_incompatible; /* qcow2 v3 incompatible feature bits */
         uint32_t vhd_disk_type;
 };
 
