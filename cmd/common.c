@@ -87,9 +87,24 @@ int cmd_parse_options(const char *cmd, int argc, char **argv, const char *shorto
         return cmd_common_finish(o) < 0 ? VHIVE_EXIT_FAIL : -1;
 }
 
+/* Every human printer passes hive text through here, in any output and not
+ * only on a terminal: a log file or a CI page is read on one later, and the
+ * exact bytes stay available (--raw, --json, export). */
+const char *cmd_esc(const char *s)
+{
+        static char *ring[8];
+        static unsigned next;
+        char **slot = &ring[next++ % ARRAY_SIZE(ring)];
+
+        free(*slot);
+        *slot = s ? vhive_escape_text(s) : NULL;
+        return *slot ? *slot : "?";
+}
+
 void cmd_error(const char *target, const struct vhive_error *err)
 {
-        fprintf(stderr, "vhive: %s: %s\n", target, err->msg);
+        /* Messages quote key and value names read from the hive. */
+        fprintf(stderr, "vhive: %s: %s\n", target, cmd_esc(err->msg));
 }
 
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
@@ -173,6 +188,16 @@ int cmd_run_job(const struct vhive_op *op, char *const *targets, size_t n,
                 return VHIVE_EXIT_FAIL;
         }
         for (size_t i = 0; i < n; i++) {
+                if (*results[i].note)
+                        fprintf(stderr, "vhive: %s: %s\n", targets[i],
+                                cmd_esc(results[i].note));
+                /* A reader must never take the stale file for what Windows
+                 * loads: one line, whatever the command and --json. */
+                if (results[i].status == 0 && results[i].replay_failed)
+                        fprintf(stderr, "vhive: %s: warning: the hive is dirty and its logs "
+                                "cannot be replayed (%s): this is the file as it is; Windows "
+                                "may load other values\n", targets[i],
+                                cmd_esc(results[i].replay_error));
                 if (results[i].status < 0) {
                         worst = VHIVE_EXIT_FAIL;
                         if (!o->json)

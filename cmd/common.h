@@ -56,6 +56,9 @@ int cmd_run_job(const struct vhive_op *op, char *const *targets, size_t n,
                 struct vhive_job_result *results);
 
 void cmd_error(const char *target, const struct vhive_error *err);
+/* Text from a hive for human output, escaped (vhive_escape_text): the
+ * result stays valid until eight more calls; never NULL. */
+const char *cmd_esc(const char *s);
 /* "Try 'vhive CMD --help'" on stderr, returns 2. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

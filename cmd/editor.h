@@ -78,7 +78,7 @@ static inline void ed_print_data(FILE *f, hive_type t, const char *data, size_t 
 {
         char *text = vhive_value_to_text(t, data, len);
 
-        fprintf(f, "%s \"%s\"", vhive_type_name(t), text ? text : "?");
+        fprintf(f, "%s \"%s\"", vhive_type_name(t), cmd_esc(text));
         free(text);
 }
 
@@ -87,14 +87,16 @@ static inline void ed_print_change(FILE *f, const char *prefix, const struct vhi
         static const char *const what[] = { "add key", "delete key", "add value",
                                             "set value", "delete value", "no match" };
 
-        fprintf(f, "%-12s %s%s%s", what[c->kind], prefix, *c->key ? "\\" : "", c->key);
+        fprintf(f, "%-12s %s%s%s", what[c->kind], prefix, *c->key ? "\\" : "",
+                cmd_esc(c->key));
         if (c->kind == VHIVE_CHANGE_ADD_VALUE || c->kind == VHIVE_CHANGE_SET_VALUE) {
-                fprintf(f, " %s%s%s = ", *c->value ? "\"" : "@", c->value,
+                fprintf(f, " %s%s%s = ", *c->value ? "\"" : "@", cmd_esc(c->value),
                         *c->value ? "\"" : "");
                 ed_print_data(f, c->type, c->data, c->len);
         }
         if (c->kind == VHIVE_CHANGE_DELETE_VALUE)
-                fprintf(f, " %s%s%s", *c->value ? "\"" : "@", c->value, *c->value ? "\"" : "");
+                fprintf(f, " %s%s%s", *c->value ? "\"" : "@", cmd_esc(c->value),
+                        *c->value ? "\"" : "");
         if (c->kind == VHIVE_CHANGE_SET_VALUE || c->kind == VHIVE_CHANGE_DELETE_VALUE) {
                 fprintf(f, " (was ");
                 ed_print_data(f, c->old_type, c->old_data, c->old_len);
@@ -121,7 +123,7 @@ static inline void ed_report_merge(const char *target, const struct vhive_merge_
         for (size_t i = 0; i < n; i++)
                 if (c[i].kind == VHIVE_CHANGE_NO_MATCH)
                         fprintf(stderr, "vhive: %s:%u: [%s] matches no key\n", c[i].file,
-                                c[i].line, c[i].key);
+                                c[i].line, cmd_esc(c[i].key));
         if (!o->job.dry_run && !o->job.verbose)
                 return;
         for (size_t i = 0; i < n; i++)

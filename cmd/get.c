@@ -46,7 +46,7 @@ static void print_multi(FILE *f, const char *data, size_t len)
                 while (j + 1 < len && (data[j] || data[j + 1]))
                         j += 2;
                 s = vhive_utf16le_to_utf8(data + i, j - i);
-                fprintf(f, "%s\n", s ? s : "");
+                fprintf(f, "%s\n", s ? cmd_esc(s) : "");
                 i = j + 2;
         }
 }
@@ -67,7 +67,7 @@ static int print_value(FILE *f, const struct ed_read *c, hive_type t, const char
         text = vhive_value_to_text(t, data, len);
         if (!text)
                 return -ENOMEM;
-        fprintf(f, "%s\n", text);
+        fprintf(f, "%s\n", cmd_esc(text));
         return 0;
 }
 
@@ -92,7 +92,7 @@ static int get_one(hive_h *h, hive_node_h node, const struct ed_read *c, bool pr
         if (prefix_path) {
                 _cleanup_free_ char *path = vhive_node_path(h, node);
 
-                fprintf(c->f, "%s\t", path ? path : "?");
+                fprintf(c->f, "%s\t", cmd_esc(path));
         }
         if (print_value(c->f, c, t, data, len) < 0)
                 return vhive_fail(err, ENOMEM, "out of memory");

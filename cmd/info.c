@@ -94,7 +94,7 @@ static void describe_logs(struct vhive_session *s, struct info_ctx *c)
         }
         for (int i = 0; i < 2; i++)
                 if (s->logs[i])
-                        vhive_read_file(s->logs[i], &logs[i], &len[i], &ignored);
+                        vhive_read_file_nofollow(s->logs[i], &logs[i], &len[i], &ignored);
         vhive_logs_describe(base, n > 0 ? (size_t)n : 0, logs[0], len[0], logs[1], len[1],
                             &c->logs);
         free(logs[0]);
@@ -150,7 +150,7 @@ static void print_state(const char *t, const struct vhive_job_result *r)
                r->header.seq_primary, r->header.seq_secondary,
                r->header.checksum_ok ? "valid" : "wrong");
         if (r->replay_failed)
-                printf("%s: the logs cannot be replayed: %s\n", t, r->replay_error);
+                printf("%s: the logs cannot be replayed: %s\n", t, cmd_esc(r->replay_error));
         else if (r->dirty)
                 printf("%s: replaying the logs applies %u entries, up to sequence %u\n", t,
                        r->replay.entries_applied, r->replay.final_seq);
@@ -179,20 +179,21 @@ static void print_text(const char *t, const struct info_ctx *c, const struct vhi
         print_state(t, r);
         print_logs(t, c);
         if (c->n_sets < 0) {
-                printf("%s: control sets: %s\n", t, c->sets_error);
+                printf("%s: control sets: %s\n", t, cmd_esc(c->sets_error));
                 return;
         }
         for (int i = 0; i < c->n_sets; i++)
-                printf("%s: %s%s\n", t, c->sets[i].name, c->sets[i].current ? " (current)" : "");
+                printf("%s: %s%s\n", t, cmd_esc(c->sets[i].name),
+                       c->sets[i].current ? " (current)" : "");
         for (size_t i = 0; i < c->n_ifaces; i++) {
                 const struct iface *f = &c->ifaces[i];
 
-                printf("%s: interface %s: %s%s%s\n", t, f->name,
+                printf("%s: interface %s: %s%s%s\n", t, cmd_esc(f->name),
                        f->enable_dhcp == 0  ? "static"
                        : f->enable_dhcp > 0 ? "DHCP"
                                             : "no EnableDHCP",
                        f->address && *f->address ? ", address " : "",
-                       f->address && *f->address ? f->address : "");
+                       f->address && *f->address ? cmd_esc(f->address) : "");
         }
 }
 

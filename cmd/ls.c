@@ -35,7 +35,7 @@ static int list_subkeys(hive_h *h, hive_node_h node, FILE *f, struct vhive_error
 
                 if (!name)
                         return vhive_fail(err, errno, "reading a key name: %s", strerror(errno));
-                fprintf(f, "%s\\\n", name);
+                fprintf(f, "%s\\\n", cmd_esc(name));
         }
         return 0;
 }
@@ -58,7 +58,8 @@ static int list_values(hive_h *h, hive_node_h node, FILE *f, struct vhive_error 
                 text = data ? vhive_value_to_text(t, data, len) : NULL;
                 if (!text)
                         return vhive_fail(err, errno, "reading a value: %s", strerror(errno));
-                fprintf(f, "%s\t%s\t%s\n", *name ? name : "@", vhive_type_name(t), text);
+                fprintf(f, "%s\t%s\t%s\n", *name ? cmd_esc(name) : "@", vhive_type_name(t),
+                        cmd_esc(text));
         }
         return 0;
 }
@@ -79,7 +80,7 @@ static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
                         _cleanup_free_ char *path = vhive_node_path(s->h, nodes[i]);
 
                         fprintf(c->f, "%s[%s%s%s]\n", i ? "\n" : "", prefix,
-                                path && *path ? "\\" : "", path ? path : "?");
+                                path && *path ? "\\" : "", cmd_esc(path));
                 }
                 r = list_subkeys(s->h, nodes[i], c->f, err);
                 if (r == 0)

@@ -73,11 +73,13 @@ static void print_values(const char *target, const struct vhive_cs_report *cr, b
                         key_path(kr, path, sizeof(path));
                         if (vr->action == VHIVE_ACTION_BLANKED)
                                 printf("%s: %s %s\\%s\\%s = \"%s\" (%s)\n", target,
-                                       check ? "stale" : "blank", cr->cs.name, path, vr->name,
-                                       vr->old_text, type);
+                                       check ? "stale" : "blank", cmd_esc(cr->cs.name),
+                                       cmd_esc(path), cmd_esc(vr->name),
+                                       cmd_esc(vr->old_text), type);
                         else if (vr->action == VHIVE_ACTION_KEPT)
                                 printf("%s: kept %s\\%s\\%s = \"%s\" (static interface)\n",
-                                       target, cr->cs.name, path, vr->name, vr->old_text);
+                                       target, cmd_esc(cr->cs.name), cmd_esc(path),
+                                       cmd_esc(vr->name), cmd_esc(vr->old_text));
                 }
         }
 }
@@ -87,7 +89,8 @@ static void print_hive_state(const char *target, const struct vhive_job_result *
         if (r->replay_failed)
                 printf("%s: hive is dirty (sequence %u/%u) and cannot be replayed (%s): "
                        "reporting the file as it is; Windows may see other values\n",
-                       target, r->header.seq_primary, r->header.seq_secondary, r->replay_error);
+                       target, r->header.seq_primary, r->header.seq_secondary,
+                       cmd_esc(r->replay_error));
         else if (r->dirty)
                 printf("%s: hive is dirty (sequence %u/%u): reporting the state after "
                        "replaying %u log entries\n",
@@ -100,6 +103,10 @@ static void print_hive_state(const char *target, const struct vhive_job_result *
 
 static const char *outcome(const struct vhive_job_result *r, bool check, bool dry_run)
 {
+        if (r->replay_failed && !r->changed)
+                return "unknown: the logs cannot be replayed";
+        if (r->replay_failed && !check)
+                return "dry run: scrub would refuse (the logs cannot be replayed)";
         if (check)
                 return r->changed ? "stale values found" : "clean";
         if (r->written)
@@ -121,7 +128,7 @@ static void print_text(const char *target, const struct scrub_ctx *c,
 
                 for (size_t k = 0; k < cr->n_keys; k++)
                         ifaces += cr->keys[k].is_interface;
-                printf("%s: %s%s: %zu interfaces\n", target, cr->cs.name,
+                printf("%s: %s%s: %zu interfaces\n", target, cmd_esc(cr->cs.name),
                        cr->cs.current ? " (current)" : "", ifaces);
         }
         printf("%s: %u %s, %u already blank, %u absent, %u kept: %s\n", target,
@@ -153,6 +160,19 @@ static int print_json(const char *command, char **targets, size_t n, struct scru
         return exit_code;
 }
 
+/* Logs that cannot be replayed: what Windows loads is unknown.  check
+ * says 1 only when the stale file itself has values to blank, never 0;
+ * scrub -n fails as scrub would. */
+static int unknown_state_exit(const struct vhive_job_result *res, size_t n, bool check,
+                              int exit_code)
+{
+        for (size_t i = 0; i < n; i++)
+                if (res[i].status == 0 && res[i].replay_failed &&
+                    (!check || !res[i].changed))
+                        exit_code = VHIVE_EXIT_FAIL;
+        return exit_code;
+}
+
 int scrub_run_and_report(const char *command, char **targets, size_t n,
                          const struct vhive_scrub_opts *opts, const struct cmd_opts *o)
 {
@@ -173,6 +193,7 @@ int scrub_run_and_report(const char *command, char **targets, size_t n,
                 ctxs[i] = &ctx[i];
         }
         exit_code = cmd_run_job(&op, targets, n, ctxs, o, res);
+        exit_code = unknown_state_exit(res, n, check, exit_code);
         for (size_t i = 0; i < n; i++) {
                 if (check && exit_code == VHIVE_EXIT_OK && res[i].changed)
                         exit_code = VHIVE_EXIT_STALE;

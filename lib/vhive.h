@@ -113,6 +113,11 @@ const char *vhive_type_name(hive_type t); /* "REG_SZ", ... */
 /* malloc'd UTF-8 rendering of a value: strings as text, REG_MULTI_SZ
  * joined with ", " ... returns NULL only on ENOMEM. */
 char *vhive_value_to_text(hive_type t, const char *data, size_t len);
+/* A malloc'd copy of UTF-8 text for human output (lib/util/escape.c):
+ * C0 controls, DEL and bytes that are not UTF-8 become \xHH, C1 controls
+ * (U+0080-U+009F) \u00HH; everything else, backslashes included, is kept.
+ * NULL only on ENOMEM.  JSON (jansson) and .reg export escape on their own. */
+char *vhive_escape_text(const char *s);
 /* UTF-16LE <-> UTF-8 helpers; NULL with errno set on failure. */
 char *vhive_utf16le_to_utf8(const char *data, size_t len);
 char *vhive_utf8_to_utf16le(const char *s, size_t *out_len); /* includes NUL */
@@ -232,6 +237,10 @@ int vhive_write_all(int fd, const void *data, size_t len);
 /* Reads a whole file; *data malloc'd. */
 int vhive_read_file(const char *path, uint8_t **data, size_t *len,
                     struct vhive_error *err);
+/* The same, refusing a symbolic link (O_NOFOLLOW): for transaction logs,
+ * found by name beside a hive, which must not lead elsewhere. */
+int vhive_read_file_nofollow(const char *path, uint8_t **data, size_t *len,
+                             struct vhive_error *err);
 /* fsync of the folder holding path. */
 int vhive_fsync_dir_of(const char *path, struct vhive_error *err);
 /* Truncates an existing file to zero bytes and fsyncs it. */

@@ -102,7 +102,7 @@ static int read_log(const char *path, uint8_t **data, size_t *len, struct vhive_
 {
         *data = NULL;
         *len = 0;
-        return path ? vhive_read_file(path, data, len, err) : 0;
+        return path ? vhive_read_file_nofollow(path, data, len, err) : 0;
 }
 
 /* hivex opens paths only: a memfd keeps a private copy off the disk. */
@@ -215,16 +215,36 @@ static int mend_header(const char *path, bool durable, struct vhive_error *err)
         return 0;
 }
 
-static mode_t mode_of(const char *mode_from, const char *dest)
+/* Mode, owner and group of the file being replaced (or of mode_from). */
+static struct stat owner_of(const char *mode_from, const char *dest)
 {
         struct stat st;
 
         if ((mode_from && stat(mode_from, &st) == 0) || stat(dest, &st) == 0)
-                return st.st_mode & 07777;
-        return 0644;
+                return st;
+        memset(&st, 0, sizeof(st));
+        st.st_mode = 0644;
+        st.st_uid = geteuid();
+        st.st_gid = getegid();
+        return st;
 }
 
-static int make_temp_beside(const char *dest, mode_t mode, char **tmp_path,
+/* fchown first: it may clear set-id bits that fchmod then restores.  A
+ * change of owner that is not allowed (not root) is an error: the hive
+ * must not quietly change hands. */
+static int keep_owner(int fd, const struct stat *st)
+{
+        struct stat now;
+
+        if (fstat(fd, &now) < 0)
+                return errno;
+        if ((now.st_uid != st->st_uid || now.st_gid != st->st_gid) &&
+            fchown(fd, st->st_uid, st->st_gid) < 0)
+                return errno;
+        return fchmod(fd, st->st_mode & 07777) < 0 ? errno : 0;
+}
+
+static int make_temp_beside(const char *dest, const struct stat *owner, char **tmp_path,
                             struct vhive_error *err)
 {
         _cleanup_free_ char *d = strdup(dest), *b = strdup(dest);
@@ -241,13 +261,15 @@ static int make_temp_beside(const char *dest, mode_t mode, char **tmp_path,
                 return vhive_fail(err, e, "cannot create a temp file beside %s: %s", dest,
                                   strerror(e));
         }
-        int e = fchmod(fd, mode) < 0 ? errno : 0;
+        int e = keep_owner(fd, owner);
 
         if (close(fd) < 0 && e == 0)
                 e = errno;
         if (e) {
                 unlink(*tmp_path);
-                return vhive_fail(err, e, "preparing %s: %s", *tmp_path, strerror(e));
+                return vhive_fail(err, e, "preparing %s (owner %u:%u, mode %04o): %s",
+                                  *tmp_path, (unsigned)owner->st_uid, (unsigned)owner->st_gid,
+                                  (unsigned)(owner->st_mode & 07777), strerror(e));
         }
         return 0;
 }
@@ -255,7 +277,8 @@ static int make_temp_beside(const char *dest, mode_t mode, char **tmp_path,
 int vhive_session_write_temp(struct vhive_session *s, const char *dest, const char *mode_from,
                              char **tmp_path, struct vhive_error *err)
 {
-        int r = make_temp_beside(dest, mode_of(mode_from, dest), tmp_path, err);
+        struct stat owner = owner_of(mode_from, dest);
+        int r = make_temp_beside(dest, &owner, tmp_path, err);
 
         if (r < 0)
                 return r;

@@ -44,6 +44,7 @@ struct vhive_job_result {
         struct vhive_replay_result replay;
         bool replay_failed;     /* read-only: dirty, logs unusable, file as it is */
         char replay_error[1024];
+        char note[1200];        /* said on stderr even on success: a followed link */
         bool is_image;
         struct vhive_image_info image;
         struct vhive_root root;
