@@ -1,8 +1,9 @@
 /* Fuzz target: a primary hive opened with hivex (read-only and writable),
  * its control sets listed, the scrub run in memory for both profiles
  * (applied on the writable handle, never committed), the key-path
- * resolver and the regedit export over the whole tree, and the log
- * description of the base block.
+ * resolver and the regedit export over the whole tree, a merge that
+ * deletes and adds keys (writable handle), and the log description of
+ * the base block.
  *
  * The base-block checksum is recomputed first (hivex refuses a bad one,
  * and a fuzzer cannot find it by mutation); the raw input goes to
@@ -31,6 +32,29 @@ static void walk(hive_h *h, bool apply)
                         (void)vhive_scrub_verify(h, &rep, &err);
                 vhive_scrub_report_free(&rep);
         }
+}
+
+/* Deletes every key two levels down and adds one under each key of the
+ * first level: hivex frees cells on both (issue 11: it aborted on a
+ * REG_DWORD whose data offset pointed into another cell). */
+static void merge_deletes(hive_h *h)
+{
+        static const char text[] = "Windows Registry Editor Version 5.00\r\n\r\n"
+                                   "[-HKEY_LOCAL_MACHINE\\SYSTEM\\*\\*]\r\n\r\n"
+                                   "[HKEY_LOCAL_MACHINE\\SYSTEM\\*\\Fuzz]\r\n"
+                                   "\"v\"=\"x\"\r\n";
+        struct vhive_merge_opts o = { .hive = "SYSTEM" };
+        struct vhive_merge *plan = NULL;
+        struct vhive_regfile rf;
+        struct vhive_error err;
+
+        if (vhive_regfile_parse(&rf, "fuzz.reg", (const uint8_t *)text, sizeof(text) - 1,
+                                &err) < 0)
+                abort();
+        if (vhive_merge_plan(h, &rf, 1, &o, &plan, &err) == 0)
+                (void)vhive_merge_apply(h, plan, &err);
+        vhive_merge_free(plan);
+        vhive_regfile_free(&rf);
 }
 
 static void export_all(hive_h *h)
@@ -89,9 +113,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 h = hivex_open(path, w ? HIVEX_OPEN_WRITE : 0);
                 if (!h)
                         continue;
+                if (w && vhive_cells_attach(h, path, &err) < 0)
+                        abort();
                 walk(h, w);
                 if (!w)
                         export_all(h);
+                else
+                        merge_deletes(h);
+                vhive_cells_detach(h);
                 hivex_close(h);
         }
         close(fd);

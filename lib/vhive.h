@@ -148,6 +148,23 @@ int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const ch
  * makes hivex abort (assert) while freeing them. */
 int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err);
 
+/* ---- cells hivex will free (lib/hive/cells.c) ---------------------------- */
+
+/* Maps the hive file that h was opened from (hivex keeps its own copy) so
+ * that the calls below can check, the way hivex will use them, every cell
+ * a write frees: a damaged cell makes hivex abort (an assertion in
+ * mark_block_unused).  Sessions opened for writing attach; without it the
+ * calls below check nothing more than the public API shows. */
+int vhive_cells_attach(hive_h *h, const char *path, struct vhive_error *err);
+void vhive_cells_detach(hive_h *h);
+/* Before hivex_node_set_values (vhive_values_rewritable calls it),
+ * hivex_node_delete_child and hivex_node_add_child on h: 0, or -EUCLEAN
+ * with a message when a cell to be freed is not a used cell, belongs to
+ * two structures, or was freed by an earlier call. */
+int vhive_cells_before_set_values(hive_h *h, hive_node_h node, struct vhive_error *err);
+int vhive_cells_before_delete(hive_h *h, hive_node_h node, struct vhive_error *err);
+int vhive_cells_before_add_child(hive_h *h, hive_node_h parent, struct vhive_error *err);
+
 /* ---- control sets (lib/controlset.c) ---------------------------------- */
 
 struct vhive_controlset {

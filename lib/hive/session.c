@@ -95,7 +95,8 @@ static int open_hivex(struct vhive_session *s, const char *path, struct vhive_er
         if (!s->h)
                 return vhive_fail(err, errno ? errno : EINVAL, "hivex cannot open the hive: %s",
                                   strerror(errno ? errno : EINVAL));
-        return 0;
+        /* hivex aborts on some damaged cells it frees: see lib/hive/cells.c */
+        return s->writable ? vhive_cells_attach(s->h, path, err) : 0;
 }
 
 static int read_log(const char *path, uint8_t **data, size_t *len, struct vhive_error *err)
@@ -326,8 +327,10 @@ int vhive_session_truncate_logs(struct vhive_session *s, struct vhive_error *err
 
 void vhive_session_close(struct vhive_session *s)
 {
-        if (s->h)
+        if (s->h) {
+                vhive_cells_detach(s->h);
                 hivex_close(s->h);
+        }
         if (s->work_fd >= 0)
                 close(s->work_fd);
         free(s->primary);
