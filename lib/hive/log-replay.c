@@ -454,8 +454,8 @@ static int refuse_damaged(struct replay_ctx *c, struct vhive_error *err)
                 if (c->log[i].info->damaged)
                         return vhive_fail(err, EUCLEAN,
                                           "transaction log %s: vhive cannot know what "
-                                          "Windows would load, so it refuses to use the "
-                                          "hive's logs (a damaged log is never skipped)",
+                                          "Windows would load from this hive (a damaged "
+                                          "log is never skipped)",
                                           c->log[i].why);
         return 0;
 }
