@@ -156,6 +156,20 @@ static int run_images(const struct vhive_op *op, char *const *targets, const siz
         return 0;
 }
 
+/* A backend's notice concerns the whole run: said once, on stderr (JSON
+ * carries it in each target's object too). */
+static void print_notices(const struct vhive_job_result *results, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                bool seen = false;
+
+                for (size_t k = 0; k < i && !seen; k++)
+                        seen = strcmp(results[k].notice, results[i].notice) == 0;
+                if (*results[i].notice && !seen)
+                        fprintf(stderr, "vhive: note: %s\n", results[i].notice);
+        }
+}
+
 int cmd_run_job(const struct vhive_op *op, char *const *targets, size_t n,
                 void *const *ctxs, const struct cmd_opts *o,
                 struct vhive_job_result *results)
@@ -187,6 +201,7 @@ int cmd_run_job(const struct vhive_op *op, char *const *targets, size_t n,
                    run_images(op, targets, images, n_images, ctxs, o, results) < 0) {
                 return VHIVE_EXIT_FAIL;
         }
+        print_notices(results, n);
         for (size_t i = 0; i < n; i++) {
                 if (*results[i].note)
                         fprintf(stderr, "vhive: %s: %s\n", targets[i],

@@ -18,8 +18,8 @@ static int help(void)
                "Editor Version 5.00\" or REGEDIT4) into TARGET, in order, with regedit's\n"
                "semantics: missing keys are created, [-KEY] and \"NAME\"=- delete, \"X\"=\"\"\n"
                "writes REG_SZ.  CurrentControlSet maps through Select\\Current; a * component\n"
-               "means every existing subkey.  A missing key named {SOMETHING} that is not a\n"
-               "GUID is taken as an unfilled placeholder: the merge fails.  Every file is\n"
+               "means every existing subkey.  A missing key named {LIKE_THIS} (letters,\n"
+               "digits, underscores) is an unfilled placeholder: the merge fails.  Every file is\n"
                "parsed and checked before anything is written.\n\n"
                "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
                "\nExit status: 0 success, 2 failure.  See vhive(1).\n");

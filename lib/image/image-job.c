@@ -242,6 +242,9 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
                 fail_all(results, map, count, ret, &err);
                 return ret;
         }
+        const char *notice = ops->notice ? ops->notice(be) : NULL;
+        for (size_t k = 0; k < count && notice; k++)
+                snprintf(results[map[k]].notice, sizeof(results[map[k]].notice), "%s", notice);
         for (size_t k = 0; k < count; k++) {
                 size_t i = map[k];
                 run_image(be, ops, k, paths[i], op, ctxs ? ctxs[i] : NULL, o, &results[i]);

@@ -82,6 +82,9 @@ struct vhive_backend_ops {
                         struct vhive_error *err);
         /* Unmounts, syncs, shuts down; checks every result. */
         int (*close)(struct vhive_backend *be, struct vhive_error *err);
+        /* Optional: one line the user should see about the whole run (the
+         * appliance fell back to software emulation...), or NULL. */
+        const char *(*notice)(struct vhive_backend *be);
 };
 
 /* Defined by the modules (and by the static test libraries). */

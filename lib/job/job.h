@@ -49,6 +49,7 @@ struct vhive_job_result {
         struct vhive_image_info image;
         struct vhive_root root;
         char hive_path[512];    /* inside the image */
+        char notice[256];       /* from the backend, about the whole run; "" when none */
 };
 
 /* One hive file on the host. */

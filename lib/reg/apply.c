@@ -216,20 +216,26 @@ static void key_delete(struct onode *n)
         n->vals_loaded = true;
 }
 
-/* A "{...}" name that is not a {GUID}: a template's placeholder. */
+/* A template's unfilled placeholder, such as Citrix's
+ * "{GUID_OF_NETWORK_ADAPTOR}": braces around letters, digits and
+ * underscores only.  Anything with a dash or other punctuation may be a
+ * real key name ("{EMPTYIF0-0000-...}" exists) and must merge back from an
+ * export; a hex GUID without dashes is a name too. */
 static bool is_placeholder(const char *name)
 {
-        static const char shape[] = "{########-####-####-####-############}";
-        size_t len = strlen(name);
+        size_t len = strlen(name), hex = 0;
+        bool letter = false;
 
-        if (len < 2 || name[0] != '{' || name[len - 1] != '}')
+        if (len < 3 || name[0] != '{' || name[len - 1] != '}')
                 return false;
-        if (len != sizeof(shape) - 1)
-                return true;
-        for (size_t i = 0; i < len; i++)
-                if (shape[i] == '#' ? !isxdigit((unsigned char)name[i]) : name[i] != shape[i])
-                        return true;
-        return false;
+        for (size_t i = 1; i + 1 < len; i++) {
+                unsigned char c = name[i];
+                if (!isalnum(c) && c != '_')
+                        return false;
+                letter |= isalpha(c) != 0;
+                hex += isxdigit(c) != 0;
+        }
+        return letter && !(len == 34 && hex == 32);
 }
 
 static int missing_key(struct planner *pl, size_t upto, const char *why)
@@ -245,8 +251,9 @@ static int kid_create(struct planner *pl, struct onode *parent, struct onode *go
                       const char *name, size_t i, struct onode **out)
 {
         if (pl->opts->placeholders_fail && is_placeholder(name))
-                return missing_key(pl, i + 1, " (a {NAME} that is not a GUID is a placeholder:"
-                                   " write the real key name, or * for every subkey)");
+                return missing_key(pl, i + 1, " (a {NAME} of letters, digits and underscores "
+                                   "is a template's placeholder: write the real key "
+                                   "name, or * for every subkey)");
         if (gone) {
                 char *spelt = strdup(name);
 

@@ -116,6 +116,8 @@ json_t *vhive_json_job_result(const char *target, const struct vhive_job_result 
                                               "checksum_ok", r->header.checksum_ok));
         if (r->replayed)
                 json_object_set_new(o, "replay", vhive_json_replay(&r->replay));
+        if (*r->notice)
+                json_object_set_new(o, "notice", json_string(r->notice));
         if (r->replay_failed) {
                 /* The values reported are the stale primary's. */
                 json_object_set_new(o, "replay_failed", json_true());

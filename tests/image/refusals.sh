@@ -86,12 +86,16 @@ expect_msg overlay.qcow2 "qcow2 overlay.*backing file"
 sha256sum --quiet -c early.sum || fail "a refused image changed"
 # An image a running VM holds (qemu-io here) is reported, not launched.
 copy mbr.qcow2 busy.qcow2
-qemu-io -f qcow2 -c 'sleep 120000' busy.qcow2 >/dev/null 2>&1 &
+qemu-io -f qcow2 -c 'sleep 600000' busy.qcow2 >/dev/null 2>&1 &
 holder=$!
-for _ in $(seq 50); do
-        qemu-img info -f qcow2 busy.qcow2 >/dev/null 2>&1 || break
+# On a loaded machine qemu-io can take seconds to open the image: wait
+# until its lock is seen (up to a minute), or the test would prove nothing.
+locked=0
+for _ in $(seq 300); do
+        qemu-img info -f qcow2 busy.qcow2 >/dev/null 2>&1 || { locked=1; break; }
         sleep 0.2
 done
+[ "$locked" = 1 ] || fail "qemu-io did not lock busy.qcow2 within a minute"
 expect_rc 2 "check of an image in use" "$VHIVE" check -v busy.qcow2
 expect_msg busy.qcow2 "in use (a running VM?).*lock.*shut it down"
 [ "$(launches err)" -eq 0 ] && ok "no launch" || fail "$(launches err) launches for nothing"

@@ -116,6 +116,32 @@ hivexregedit --export "$h" '\ControlSet001' >"$tmp/hx1"
 hivexregedit --export "$tmp/empty" '\ControlSet001' >"$tmp/hx2"
 cmp -s "$tmp/hx1" "$tmp/hx2" || fail "hivexregedit sees different content"
 
+# export -> delete -> merge -> export is identical for keys whose names are
+# in braces but not GUIDs (they exist: {EMPTYIF0-...}); only a {NAME} of
+# letters and underscores is a placeholder
+odd='{EMPTYIF0-0000-0000-0000-000000000000}'
+expect_rc 0 "$VHIVE" set "$h" "$CS\\Interfaces\\$odd" Domain string:odd.example
+expect_rc 0 "$VHIVE" set "$h" "$CS\\Interfaces\\{Legacy_Name_9}" Domain string:legacy
+expect_rc 0 "$VHIVE" set "$h" "$CS\\Interfaces\\{0123456789abcdef0123456789ABCDEF}" X dword:1
+expect_rc 0 "$VHIVE" export "$h" "$CS\\Interfaces"
+cp "$tmp/out" "$tmp/ifaces.reg"
+# restore.reg: the export without the {Legacy_Name_9} section
+awk '/Legacy_Name_9/ { skip = 1 } !skip { print } skip && /^\r?$/ { skip = 0 }' \
+        "$tmp/ifaces.reg" >"$tmp/restore.reg"
+for k in "$odd" '{0123456789abcdef0123456789ABCDEF}' '{Legacy_Name_9}'; do
+        expect_rc 0 "$VHIVE" delete "$h" "$CS\\Interfaces\\$k"
+done
+expect_rc 0 "$VHIVE" merge "$h" "$tmp/restore.reg"
+expect_rc 0 "$VHIVE" export "$h" "$CS\\Interfaces"
+cmp -s "$tmp/out" "$tmp/restore.reg" || fail "export, delete, merge, export differ for {...} keys"
+has "$tmp/out" "$odd]"
+has "$tmp/out" '{0123456789abcdef0123456789ABCDEF}]'
+# {Legacy_Name_9} is placeholder-shaped: merging it fails and writes nothing
+sum=$(sha256sum <"$h")
+expect_rc 2 "$VHIVE" merge "$h" "$tmp/ifaces.reg"
+has "$tmp/err" '{Legacy_Name_9} does not exist'
+[ "$(sha256sum <"$h")" = "$sum" ] || fail "a refused merge changed the hive"
+
 # -o writes elsewhere, the input stays
 expect_rc 0 "$VHIVE" set -o "$tmp/copy" "$h" 'Select' Extra dword:1
 "$VHIVE" get "$tmp/copy" Select Extra >"$tmp/out" 2>&1 && has "$tmp/out" 1

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "image.h"
 #include "macro.h"
@@ -40,6 +41,8 @@ struct image {
 
 struct vhive_backend {
         guestfs_h *g;
+        char launch_errors[512]; /* what libguestfs said while launching */
+        char notice[256];        /* e.g. the fall-back to TCG; "" when none */
         struct image *imgs;
         size_t n;
         char **devices; /* guestfs_list_devices: drive order */
@@ -183,22 +186,102 @@ static int init_images(struct vhive_backend *be, const struct vhive_image_spec *
         return 0;
 }
 
-static int launch(struct vhive_backend *be, bool verbose, struct vhive_error *err)
+/* libguestfs reports a failed launch in several messages and ends with
+ * boilerplate; keep the first lines, which say what failed. */
+static void record_launch_error(guestfs_h *g, void *opaque, const char *msg)
 {
-        int drives = 0;
+        struct vhive_backend *be = opaque;
+        size_t used = strlen(be->launch_errors);
+        int len = (int)strcspn(msg, "\n");
 
+        (void)g;
+        while (len > 0 && msg[len - 1] == '.')
+                len--; /* the pieces are joined with "; " */
+        if (used == 0)
+                snprintf(be->launch_errors, sizeof(be->launch_errors), "%.*s", len, msg);
+        else if (!strstr(be->launch_errors, "; ") && !strstr(msg, "guestfs_launch failed"))
+                snprintf(be->launch_errors + used, sizeof(be->launch_errors) - used, "; %.*s",
+                         len, msg);
+}
+
+static int launch_drives(struct vhive_backend *be, bool verbose, int *drives)
+{
+        *drives = 0;
         guestfs_set_error_handler(be->g, NULL, NULL);
         if (verbose) {
                 guestfs_set_verbose(be->g, 1);
                 guestfs_set_trace(be->g, 1);
         }
         for (size_t i = 0; i < be->n; i++)
-                add_drive(be, &be->imgs[i], &drives);
-        if (drives == 0)
+                add_drive(be, &be->imgs[i], drives);
+        if (*drives == 0)
                 return 0; /* every image already has its error: no launch */
-        if (guestfs_launch(be->g) < 0)
-                return gfail(be, err, "cannot launch the libguestfs appliance "
-                             "(try 'libguestfs-test-tool')");
+        be->launch_errors[0] = '\0';
+        guestfs_set_error_handler(be->g, record_launch_error, be);
+        int r = guestfs_launch(be->g);
+        guestfs_set_error_handler(be->g, NULL, NULL);
+        return r;
+}
+
+static int new_handle(struct vhive_backend *be, struct vhive_error *err)
+{
+        be->g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
+        if (!be->g)
+                return vhive_fail(err, errno ? errno : ENOMEM, "cannot create a libguestfs "
+                                  "handle: %m");
+        /* The handler goes first so that even a bad LIBGUESTFS_* variable
+         * is reported through err, not printed. */
+        guestfs_set_error_handler(be->g, NULL, NULL);
+        if (guestfs_parse_environment(be->g) < 0)
+                return gfail(be, err, "bad libguestfs environment");
+        return 0;
+}
+
+/* KVM can exist and still make qemu abort (nested virtualisation on cloud
+ * VMs: "failed to set MSR").  Software emulation is slower but works. */
+static bool may_retry_with_tcg(struct vhive_backend *be)
+{
+        _cleanup_free_ char *tcg = NULL;
+
+        if (access("/dev/kvm", R_OK | W_OK) < 0)
+                return false; /* libguestfs used TCG already */
+        tcg = guestfs_get_backend_setting(be->g, "force_tcg");
+        return tcg == NULL; /* not already forced */
+}
+
+static int relaunch_with_tcg(struct vhive_backend *be, bool verbose, int *drives,
+                             struct vhive_error *err)
+{
+        char first[sizeof(be->launch_errors)];
+
+        memcpy(first, be->launch_errors, sizeof(first));
+        guestfs_close(be->g);
+        for (size_t i = 0; i < be->n; i++) {
+                be->imgs[i].drive = -1;
+                be->imgs[i].status = 0;
+        }
+        if (new_handle(be, err) < 0)
+                return -1;
+        if (guestfs_set_backend_setting(be->g, "force_tcg", "1") < 0)
+                return gfail(be, err, "cannot ask libguestfs for software emulation");
+        snprintf(be->notice, sizeof(be->notice),
+                 "the appliance failed to start with KVM (%.120s); using software "
+                 "emulation (TCG), which is slower", first);
+        return launch_drives(be, verbose, drives);
+}
+
+static int launch(struct vhive_backend *be, bool verbose, struct vhive_error *err)
+{
+        int drives, r = launch_drives(be, verbose, &drives);
+
+        if (r < 0 && may_retry_with_tcg(be))
+                r = relaunch_with_tcg(be, verbose, &drives, err);
+        if (drives == 0)
+                return 0;
+        if (r < 0)
+                return vhive_fail(err, EIO, "cannot launch the libguestfs appliance: %s "
+                                  "(run 'libguestfs-test-tool' to see why)",
+                                  *be->launch_errors ? be->launch_errors : "unknown error");
         be->devices = guestfs_list_devices(be->g);
         if (!be->devices)
                 return gfail(be, err, "cannot list the appliance's disks");
@@ -218,20 +301,9 @@ static int appliance_open(struct vhive_backend **out, const struct vhive_image_s
 
         if (!be)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        be->g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
-        if (!be->g) {
-                free(be);
-                return vhive_fail(err, errno ? errno : ENOMEM, "cannot create a libguestfs "
-                                  "handle: %m");
-        }
-        /* The handler goes first so that even a bad LIBGUESTFS_* variable
-         * is reported through err, not printed. */
-        guestfs_set_error_handler(be->g, NULL, NULL);
-        r = guestfs_parse_environment(be->g);
+        r = new_handle(be, err);
         if (r == 0)
                 r = init_images(be, specs, n, err);
-        else
-                r = gfail(be, err, "bad libguestfs environment");
         if (r == 0)
                 r = launch(be, verbose, err);
         if (r < 0) {
@@ -240,6 +312,11 @@ static int appliance_open(struct vhive_backend **out, const struct vhive_image_s
         }
         *out = be;
         return 0;
+}
+
+static const char *appliance_notice(struct vhive_backend *be)
+{
+        return *be->notice ? be->notice : NULL;
 }
 
 static int appliance_image_status(struct vhive_backend *be, size_t i, struct vhive_error *err)
@@ -722,4 +799,5 @@ const struct vhive_backend_ops vhive_backend_appliance = {
         .replace = appliance_replace,
         .truncate = appliance_truncate,
         .close = appliance_close,
+        .notice = appliance_notice,
 };
