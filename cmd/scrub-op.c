@@ -9,7 +9,15 @@ static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
                struct vhive_error *err)
 {
         struct scrub_ctx *c = ctx;
-        int r = vhive_scrub(s->h, &c->opts, apply, &c->rep, err);
+        int r;
+
+        /* In place: blanks fit in the values' own cells, the hive never grows. */
+        if (apply && s->bytes.b) {
+                r = vhive_scrub_in_place(s->h, &s->bytes, &c->opts, &c->rep, err);
+                s->edited_in_place = true;
+        } else {
+                r = vhive_scrub(s->h, &c->opts, apply, &c->rep, err);
+        }
 
         *changed = r == 0 && c->rep.counts[VHIVE_ACTION_BLANKED] > 0;
         return r;
@@ -110,7 +118,7 @@ static const char *outcome(const struct vhive_job_result *r, bool check, bool dr
         if (check)
                 return r->changed ? "stale values found" : "clean";
         if (r->written)
-                return r->replayed ? "written; logs replayed and truncated" : "written";
+                return r->replayed ? "written; logs replayed" : "written";
         if (!r->changed)
                 return "nothing to change";
         return dry_run ? "dry run: nothing written" : "not written";

@@ -165,6 +165,29 @@ int vhive_cells_before_set_values(hive_h *h, hive_node_h node, struct vhive_erro
 int vhive_cells_before_delete(hive_h *h, hive_node_h node, struct vhive_error *err);
 int vhive_cells_before_add_child(hive_h *h, hive_node_h parent, struct vhive_error *err);
 
+/* ---- in-place value edits (lib/hive/inplace.c) ------------------------ */
+
+/* The bytes of a hive (base block first) that a read-only hivex handle was
+ * opened on: its node and value handles are offsets into them. */
+struct vhive_hive_buf {
+        uint8_t *b;
+        size_t len;
+};
+
+/* Blanks value (of key node) in place: a blank of 4 bytes or less goes
+ * inline in the vk cell and the old data cell(s) are freed (a big-data db
+ * cell with its segment list and segments); a longer blank (QWORD 0) goes
+ * into the old data cell.  Nothing is allocated, the hive does not grow.
+ * -EUCLEAN with a message, bytes untouched, when a cell is damaged;
+ * -ENOSPC when the blank does not fit. */
+int vhive_inplace_blank(struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
+                        struct vhive_error *err);
+/* Deletes value from key node in place: the value list is shortened in
+ * its own cell (freed, with the offset set to -1, when it empties), the
+ * key's value count updated, the vk and data cells freed. */
+int vhive_inplace_delete(struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
+                         struct vhive_error *err);
+
 /* ---- control sets (lib/controlset.c) ---------------------------------- */
 
 struct vhive_controlset {
@@ -233,9 +256,16 @@ const char *const *vhive_profile_values(enum vhive_profile p);
 int vhive_profile_parse(const char *name, enum vhive_profile *p);
 
 /* Walks the control set(s) and, when apply is true, blanks the values
- * (one hivex_node_set_values per key).  Fills rep either way. */
+ * with hivex's writer (one hivex_node_set_values per key, new cells
+ * appended: the hive grows).  Fills rep either way. */
 int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
                 struct vhive_scrub_report *rep, struct vhive_error *err);
+/* The same walk, blanking each value in place in buf (the bytes h was
+ * opened on; see vhive_inplace_blank): the hive never grows.  h is not
+ * changed and must not be used to read the result. */
+int vhive_scrub_in_place(hive_h *h, struct vhive_hive_buf *buf,
+                         const struct vhive_scrub_opts *opts, struct vhive_scrub_report *rep,
+                         struct vhive_error *err);
 /* After a commit: 0 when every value marked blanked/already-blank now
  * reads blank with its old type, -EIO with a message otherwise. */
 int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep,
@@ -260,8 +290,6 @@ int vhive_read_file_nofollow(const char *path, uint8_t **data, size_t *len,
                              struct vhive_error *err);
 /* fsync of the folder holding path. */
 int vhive_fsync_dir_of(const char *path, struct vhive_error *err);
-/* Truncates an existing file to zero bytes and fsyncs it. */
-int vhive_truncate_file(const char *path, struct vhive_error *err);
 
 /* ---- an editing session on one hive file (lib/session.c) -------------- */
 
@@ -282,6 +310,11 @@ struct vhive_session {
          * durable home is a disk image (the backend syncs that). */
         bool durable;
         int work_fd;       /* memfd holding a replayed copy, or -1 */
+        /* Writable sessions: the bytes h was opened on (replayed when the
+         * hive is dirty), for in-place edits.  An op that edits them sets
+         * edited_in_place; otherwise the new hive is hivex's commit of h. */
+        struct vhive_hive_buf bytes;
+        bool edited_in_place;
 };
 
 /* NAME.LOG1 and NAME.LOG2 beside primary, in any letter case; logs[i]
@@ -295,14 +328,17 @@ int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err)
  * written. */
 int vhive_session_open(struct vhive_session *s, const char *primary,
                        bool writable, struct vhive_error *err);
-/* Commits h into a new temp file beside dest (mode copied from mode_from,
- * or dest when it exists), with the header mended (checksum rule,
- * timestamp) and fsync'd.  *tmp_path is malloc'd; dest is not touched. */
-int vhive_session_write_temp(struct vhive_session *s, const char *dest,
-                             const char *mode_from, char **tmp_path,
+/* The new hive after an op: the edited bytes, or hivex's commit of h
+ * (through a memfd), with the header mended (sequence numbers one past the
+ * hive's, time now, checksum under Windows' rule).  *out malloc'd. */
+int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len,
+                         struct vhive_error *err);
+/* Writes data into a new temp file beside dest (mode copied from
+ * mode_from, or dest when it exists), fsync'd when s->durable.
+ * *tmp_path is malloc'd; dest is not touched. */
+int vhive_session_write_temp(struct vhive_session *s, const uint8_t *data, size_t len,
+                             const char *dest, const char *mode_from, char **tmp_path,
                              struct vhive_error *err);
-/* After the new primary is durably in place: truncate the logs. */
-int vhive_session_truncate_logs(struct vhive_session *s, struct vhive_error *err);
 void vhive_session_close(struct vhive_session *s);
 
 /* Checks a committed file's header: clean, sequence numbers equal,

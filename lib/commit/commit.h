@@ -55,19 +55,34 @@ struct vhive_commit_stats {
         int log_index;            /* 0 = LOG1, 1 = LOG2 */
         enum vhive_log_format format;
         bool primary_extended;    /* SYSTEM had to grow (editor writes only) */
+        /* The base block the primary now holds: the commit sets both
+         * sequence numbers (next after the log entries or the clean
+         * primary) and the last written time. */
+        uint32_t seq;
+        uint64_t timestamp;
 };
 
 /* Commits new_hive (a clean hive: equal sequence numbers, valid checksum)
- * over the primary, whose bytes as found on disk are old (for a dirty hive:
- * the unreplayed file, so replayed pages are written too).  fmt is the log
- * format the image's Windows reads; VHIVE_LOG_NONE is refused.  On return
- * 0 the primary holds new_hive and is clean. */
+ * over the primary, whose bytes as found on disk are old (all of the file;
+ * for a dirty hive the unreplayed file, so replayed pages are written
+ * too).  The logs are read through files->log[].  fmt is the log format
+ * the image's Windows reads; VHIVE_LOG_NONE means "as the existing logs
+ * say" and is refused (EINVAL, with a message) when no log tells.  On
+ * return 0 the primary holds new_hive, clean, with the sequence numbers
+ * and time given in stats; a primary longer than new_hive keeps its tail.
+ * Nothing is truncated; a log too small, or a primary shorter than
+ * new_hive, is extended first.  Before writing, every state a stop can
+ * leave is replayed in memory; a layout that would not replay to exactly
+ * the old or the new hive is refused (EUCLEAN) with nothing written. */
 int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old,
                         size_t old_len, const uint8_t *new_hive, size_t new_len,
                         enum vhive_log_format fmt, struct vhive_commit_stats *stats,
                         struct vhive_error *err);
 
-/* A struct vhive_file over a file descriptor (tests, fault injection). */
+/* A struct vhive_file over a file descriptor (hive files, tests, fault
+ * injection): pread/pwrite, fdatasync, posix_fallocate + fsync.  The fd
+ * stays the caller's; vhive_file_free frees only what vhive_file_from_fd
+ * made. */
 int vhive_file_from_fd(int fd, const char *name, struct vhive_file **f,
                        struct vhive_error *err);
 void vhive_file_free(struct vhive_file *f);

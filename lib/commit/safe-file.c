@@ -199,17 +199,3 @@ int vhive_backup_files(const char *const *files, size_t n, const char *dir,
                 r = sync_dir(target, err);
         return r;
 }
-
-int vhive_truncate_file(const char *path, struct vhive_error *err)
-{
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-        int r;
-
-        if (fd < 0 || ftruncate(fd, 0) < 0 || fsync(fd) < 0)
-                return vhive_fail(err, errno, "truncating %s: %s", path, strerror(errno));
-        r = close(fd);
-        fd = -1;
-        if (r < 0)
-                return vhive_fail(err, errno, "truncating %s: %s", path, strerror(errno));
-        return 0;
-}

@@ -332,7 +332,8 @@ static int plan_rebuild(struct replay_ctx *c, struct vhive_error *err)
         return 0;
 }
 
-/* Old format: one log holds the cumulative dirty data; take the newest. */
+/* Old format: one log holds the cumulative dirty data.  Windows applies
+ * the log whose time equals the primary's; without one, take the newest. */
 static int plan_old(struct replay_ctx *c, struct vhive_error *err)
 {
         int best = -1;
@@ -341,10 +342,18 @@ static int plan_old(struct replay_ctx *c, struct vhive_error *err)
                 return plan_rebuild(c, err);
         for (int i = 0; i < N_LOGS; i++) {
                 const struct log_ctx *l = &c->log[i], *b;
+                bool same_l, same_b;
 
                 if (!is_candidate(l, VHIVE_LOG_OLD))
                         continue;
                 b = best < 0 ? NULL : &c->log[best];
+                same_l = l->hdr.timestamp == c->phdr.timestamp;
+                same_b = b && b->hdr.timestamp == c->phdr.timestamp;
+                if (b && same_l != same_b) {
+                        if (same_l)
+                                best = i;
+                        continue;
+                }
                 if (!b || l->hdr.timestamp > b->hdr.timestamp ||
                     (l->hdr.timestamp == b->hdr.timestamp &&
                      l->hdr.seq_primary > b->hdr.seq_primary))

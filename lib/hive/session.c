@@ -140,7 +140,12 @@ static int open_replayed(struct vhive_session *s, struct vhive_error *err)
         if (r < 0)
                 return r;
         s->replayed = true;
-        return open_from_memory(s, out, olen, err);
+        r = open_from_memory(s, out, olen, err);
+        if (r == 0 && s->writable) {
+                s->bytes = (struct vhive_hive_buf){ out, olen };
+                out = NULL;
+        }
+        return r;
 }
 
 /* Reading a dirty hive whose logs cannot be replayed: the file as it is,
@@ -178,6 +183,11 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
         if (r < 0)
                 return r;
         s->dirty = vhive_regf_is_dirty(&s->header);
+        if (!s->dirty && writable) {
+                r = vhive_read_file(primary, &s->bytes.b, &s->bytes.len, err);
+                if (r < 0)
+                        return r;
+        }
         if (!s->dirty)
                 return open_hivex(s, primary, err);
         r = open_replayed(s, err);
@@ -190,30 +200,62 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
 }
 
 /* hivex neither stamps the time nor applies Windows' checksum rule. */
-static int mend_header(const char *path, bool durable, struct vhive_error *err)
+static void mend_header(uint8_t *base, uint32_t seq)
 {
-        _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
-        uint8_t block[VHIVE_REGF_BASE_BLOCK];
         struct timespec now;
+        uint64_t ft;
 
-        if (fd < 0 || pread(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block))
-                return vhive_fail(err, errno ? errno : EIO, "re-reading %s: %s", path,
-                                  strerror(errno ? errno : EIO));
         clock_gettime(CLOCK_REALTIME, &now);
-        uint64_t ft = FILETIME_UNIX_EPOCH + (uint64_t)now.tv_sec * 10000000u + now.tv_nsec / 100;
-        vhive_put_le32(block + 12, (uint32_t)ft);
-        vhive_put_le32(block + 16, (uint32_t)(ft >> 32));
-        vhive_regf_store_checksum(block);
-        if (pwrite(fd, block, sizeof(block), 0) != (ssize_t)sizeof(block) ||
-            (durable && fsync(fd) < 0))
-                return vhive_fail(err, errno ? errno : EIO, "writing %s: %s", path,
-                                  strerror(errno ? errno : EIO));
-        /* NFS and friends report write errors at close. */
-        int r = close(fd);
-        fd = -1;
-        if (r < 0)
-                return vhive_fail(err, errno, "closing %s: %s", path, strerror(errno));
-        return 0;
+        ft = FILETIME_UNIX_EPOCH + (uint64_t)now.tv_sec * 10000000u + now.tv_nsec / 100;
+        vhive_put_le32(base + 4, seq);
+        vhive_put_le32(base + 8, seq);
+        vhive_put_le32(base + 12, (uint32_t)ft);
+        vhive_put_le32(base + 16, (uint32_t)(ft >> 32));
+        vhive_put_le32(base + 28, VHIVE_REGF_FILE_PRIMARY);
+        vhive_regf_store_checksum(base);
+}
+
+/* hivex writes to paths only: a memfd keeps the result off the disk. */
+static int commit_hivex(struct vhive_session *s, uint8_t **out, size_t *len,
+                        struct vhive_error *err)
+{
+        _cleanup_close_ int fd = memfd_create("vhive-new", MFD_CLOEXEC);
+        char path[64];
+
+        if (fd < 0)
+                return vhive_fail(err, errno, "memfd_create: %s", strerror(errno));
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        if (hivex_commit(s->h, path, 0) < 0)
+                return vhive_fail(err, errno, "hivex cannot write the new hive: %s",
+                                  strerror(errno));
+        return vhive_read_file(path, out, len, err);
+}
+
+int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len,
+                         struct vhive_error *err)
+{
+        uint32_t seq;
+        int r = 0;
+
+        if (!s->bytes.b || s->bytes.len < VHIVE_REGF_BASE_BLOCK)
+                return vhive_fail(err, EINVAL, "the session holds no hive to commit");
+        seq = vhive_le32(s->bytes.b + 4) + 1;
+        if (s->edited_in_place) {
+                *out = malloc(s->bytes.len);
+                if (!*out)
+                        return vhive_fail(err, ENOMEM, "out of memory");
+                memcpy(*out, s->bytes.b, s->bytes.len);
+                *out_len = s->bytes.len;
+        } else {
+                r = commit_hivex(s, out, out_len, err);
+        }
+        if (r == 0 && *out_len < VHIVE_REGF_BASE_BLOCK) {
+                free(*out);
+                return vhive_fail(err, EIO, "the new hive is shorter than its base block");
+        }
+        if (r == 0)
+                mend_header(*out, seq);
+        return r;
 }
 
 /* Mode, owner and group of the file being replaced (or of mode_from). */
@@ -275,20 +317,30 @@ static int make_temp_beside(const char *dest, const struct stat *owner, char **t
         return 0;
 }
 
-int vhive_session_write_temp(struct vhive_session *s, const char *dest, const char *mode_from,
-                             char **tmp_path, struct vhive_error *err)
+static int write_data(const char *path, const uint8_t *data, size_t len, bool durable,
+                      struct vhive_error *err)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        int r = fd < 0 ? -errno : vhive_write_all(fd, data, len);
+
+        if (r == 0 && durable && fsync(fd) < 0)
+                r = -errno;
+        /* NFS and friends report write errors at close. */
+        if (fd >= 0 && close(fd) < 0 && r == 0)
+                r = -errno;
+        return r < 0 ? vhive_fail(err, -r, "writing %s: %s", path, strerror(-r)) : 0;
+}
+
+int vhive_session_write_temp(struct vhive_session *s, const uint8_t *data, size_t len,
+                             const char *dest, const char *mode_from, char **tmp_path,
+                             struct vhive_error *err)
 {
         struct stat owner = owner_of(mode_from, dest);
         int r = make_temp_beside(dest, &owner, tmp_path, err);
 
-        if (r < 0)
-                return r;
-        if (hivex_commit(s->h, *tmp_path, 0) < 0)
-                r = vhive_fail(err, errno, "writing the new hive beside %s: %s", dest,
-                               strerror(errno));
         if (r == 0)
-                r = mend_header(*tmp_path, s->durable, err);
-        if (r < 0) {
+                r = write_data(*tmp_path, data, len, s->durable, err);
+        if (r < 0 && *tmp_path) {
                 unlink(*tmp_path);
                 free(*tmp_path);
                 *tmp_path = NULL;
@@ -312,19 +364,6 @@ int vhive_verify_header(const char *path, struct vhive_error *err)
         return 0;
 }
 
-int vhive_session_truncate_logs(struct vhive_session *s, struct vhive_error *err)
-{
-        for (int i = 0; i < 2; i++) {
-                if (!s->logs[i])
-                        continue;
-                int r = vhive_truncate_file(s->logs[i], err);
-
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 void vhive_session_close(struct vhive_session *s)
 {
         if (s->h) {
@@ -336,6 +375,7 @@ void vhive_session_close(struct vhive_session *s)
         free(s->primary);
         free(s->logs[0]);
         free(s->logs[1]);
+        free(s->bytes.b);
         memset(s, 0, sizeof(*s));
         s->work_fd = -1;
 }

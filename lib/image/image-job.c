@@ -163,10 +163,12 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         if (ret == 0)
                 ret = fetch_hive(be, ops, i, hive_name(op, ctx), &w, r);
         if (ret == 0) {
-                struct vhive_job_opts scratch = *o;
+                /* The image, not this copy, must be durable. */
+                struct vhive_commit_target t = {
+                        .kind = VHIVE_COMMIT_RENAME, .dest = w.dest, .scratch = true,
+                };
 
-                scratch.scratch = true; /* the image, not this copy, must be durable */
-                ret = vhive_job_run_on_file(w.primary, w.dest, NULL, op, ctx, &scratch, r);
+                ret = vhive_job_run(w.primary, &t, op, ctx, o, r);
         }
         /* So far only the host copy was written; the image comes now. */
         if (ret == 0 && r->written && o->backup_dir)

@@ -1,16 +1,49 @@
-/* Running one operation on a hive file: open (replaying a dirty hive),
- * run, and when something changed, write beside, verify, rename, and only
- * then truncate the logs. */
+/* Running one operation on a hive: open (replaying a dirty hive), run, and
+ * when something changed, commit the new bytes: beside + rename for a hive
+ * file, in place under the hive's log for an image.  Logs are never
+ * truncated. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "job.h"
 #include "macro.h"
+
+/* hivex opens paths only: the bytes go through a memfd. */
+static int verify_bytes(const uint8_t *data, size_t len, const struct vhive_op *op, void *ctx,
+                        struct vhive_error *err)
+{
+        _cleanup_close_ int fd = -1;
+        struct vhive_regf_header hdr;
+        char path[64];
+        hive_h *h;
+        int r;
+
+        if (vhive_regf_parse(data, len, &hdr) < 0 || vhive_regf_is_dirty(&hdr) ||
+            hdr.file_type != VHIVE_REGF_FILE_PRIMARY ||
+            (uint64_t)VHIVE_REGF_BASE_BLOCK + hdr.hbins_size > len)
+                return vhive_fail(err, EIO, "verify: the written hive has a bad header");
+        if (!op->verify)
+                return 0;
+        fd = memfd_create("vhive-verify", MFD_CLOEXEC);
+        if (fd < 0 || vhive_write_all(fd, data, len) < 0)
+                return vhive_fail(err, errno ? errno : EIO, "verify: memfd: %s",
+                                  strerror(errno ? errno : EIO));
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        h = hivex_open(path, 0);
+        if (!h)
+                return vhive_fail(err, errno ? errno : EIO,
+                                  "verify: the written hive does not open: %s",
+                                  strerror(errno ? errno : EIO));
+        r = op->verify(h, ctx, err);
+        hivex_close(h);
+        return r;
+}
 
 static int verify_temp(const char *tmp, const struct vhive_op *op, void *ctx,
                        struct vhive_error *err)
@@ -40,51 +73,95 @@ static int backup(const struct vhive_session *s, const char *dir, struct vhive_e
         return vhive_backup_files(files, 3, dir, err);
 }
 
-/* Rename into place, then the logs.  The logs belong to the old primary:
- * only once the new one is durably in place may they go, or a crash would
- * lose their changes.  A clean hive beside stale logs is consistent:
- * Windows replays nothing into a clean hive. */
-static int install(struct vhive_session *s, const char *tmp, const char *primary,
-                   const char *dest, struct vhive_job_result *r)
+static int install(const char *tmp, const char *dest, bool durable,
+                   struct vhive_job_result *r)
 {
-        char why[sizeof(r->err.msg)];
-        int ret;
-
         if (rename(tmp, dest) < 0)
                 return vhive_fail(&r->err, errno, "renaming %s over %s: %s", tmp, dest,
                                   strerror(errno));
         r->written = true;
-        ret = s->durable ? vhive_fsync_dir_of(dest, &r->err) : 0;
-        if (ret == 0 && s->replayed && strcmp(primary, dest) == 0)
-                ret = vhive_session_truncate_logs(s, &r->err);
-        if (ret < 0) {
-                memcpy(why, r->err.msg, sizeof(why));
-                vhive_fail(&r->err, r->err.errnum,
-                           "the new hive is in place, but %s; the logs were left as they "
-                           "were (consistent: the new hive is clean)", why);
-        }
-        return ret;
+        return durable ? vhive_fsync_dir_of(dest, &r->err) : 0;
 }
 
-/* Everything after the edit: temp beside dest, verify, back up, install. */
-static int commit(struct vhive_session *s, const char *primary, const char *dest,
-                  const char *mode_from, const struct vhive_op *op, void *ctx,
-                  const struct vhive_job_opts *o, struct vhive_job_result *r)
+/* A hive file: temp beside dest, verify, back up, rename. */
+static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t len,
+                         struct vhive_commit_target *t, const struct vhive_op *op, void *ctx,
+                         const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         _cleanup_free_ char *tmp = NULL;
-        int ret = vhive_session_write_temp(s, dest, mode_from, &tmp, &r->err);
+        const char *bdir = t->backup_dir ? t->backup_dir : o->backup_dir;
+        int ret;
 
+        s->durable = !t->scratch;
+        ret = vhive_session_write_temp(s, data, len, t->dest, t->mode_from, &tmp, &r->err);
         if (ret < 0)
                 return ret;
         ret = verify_temp(tmp, op, ctx, &r->err);
-        /* An image's originals are kept by the image job, from the image. */
-        if (ret == 0 && o->backup_dir && !o->scratch)
-                ret = backup(s, o->backup_dir, &r->err);
+        if (ret == 0 && bdir && !t->scratch)
+                ret = backup(s, bdir, &r->err);
         if (ret == 0)
-                ret = install(s, tmp, primary, dest, r);
+                ret = install(tmp, t->dest, s->durable, r);
         if (!r->written)
                 unlink(tmp);
         return ret;
+}
+
+static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len,
+                        struct vhive_error *err)
+{
+        uint64_t size;
+        int r = f->ops->size(f, &size, err);
+
+        if (r < 0)
+                return r;
+        *data = malloc(size ? size : 1);
+        if (!*data)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        *len = size;
+        return f->ops->pread(f, *data, size, 0, err);
+}
+
+/* An image: the commit reads the files as they are now; afterwards the
+ * primary is read back through the same files and checked. */
+static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t len,
+                         struct vhive_commit_target *t, const struct vhive_op *op, void *ctx,
+                         struct vhive_job_result *r)
+{
+        _cleanup_free_ uint8_t *found = NULL, *back = NULL;
+        size_t found_len, back_len;
+        int ret;
+
+        if (!t->files || !t->files->primary)
+                return vhive_fail(&r->err, EINVAL, "no files to commit to");
+        ret = read_primary(t->files->primary, &found, &found_len, &r->err);
+        if (ret == 0 && t->backup_dir)
+                ret = backup(s, t->backup_dir, &r->err);
+        if (ret < 0)
+                return ret;
+        ret = vhive_commit_logged(t->files, found, found_len, data, len, t->format, &t->stats,
+                                  &r->err);
+        /* Even a failed commit may have written: the log, or part of the
+         * update that the log recovers. */
+        r->written = ret == 0 || t->stats.log_bytes > 0;
+        if (ret < 0)
+                return ret;
+        ret = read_primary(t->files->primary, &back, &back_len, &r->err);
+        return ret < 0 ? ret : verify_bytes(back, back_len, op, ctx, &r->err);
+}
+
+static int commit(struct vhive_session *s, struct vhive_commit_target *t,
+                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
+                  struct vhive_job_result *r)
+{
+        _cleanup_free_ uint8_t *data = NULL;
+        size_t len = 0;
+        int ret = vhive_session_result(s, &data, &len, &r->err);
+
+        if (ret < 0)
+                return ret;
+        if (t->kind == VHIVE_COMMIT_LOGGED)
+                return commit_logged(s, data, len, t, op, ctx, r);
+        return commit_rename(s, data, len, t, op, ctx, o, r);
 }
 
 static void record_session(const struct vhive_session *s, struct vhive_job_result *r)
@@ -97,20 +174,19 @@ static void record_session(const struct vhive_session *s, struct vhive_job_resul
         memcpy(r->replay_error, s->replay_error, sizeof(r->replay_error));
 }
 
-int vhive_job_run_on_file(const char *primary, const char *dest, const char *mode_from,
-                          const struct vhive_op *op, void *ctx,
-                          const struct vhive_job_opts *o, struct vhive_job_result *r)
+int vhive_job_run(const char *primary, struct vhive_commit_target *t,
+                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
+                  struct vhive_job_result *r)
 {
         struct vhive_session s;
         bool apply = op->writes && !o->dry_run;
         int ret = vhive_session_open(&s, primary, apply, &r->err);
 
         record_session(&s, r);
-        s.durable = !o->scratch;
         if (ret == 0)
                 ret = op->run(&s, ctx, apply, &r->changed, &r->err);
         if (ret == 0 && apply && r->changed)
-                ret = commit(&s, primary, dest, mode_from, op, ctx, o, r);
+                ret = commit(&s, t, op, ctx, o, r);
         vhive_session_close(&s);
         r->status = ret;
         return ret;
@@ -155,6 +231,7 @@ int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
                         const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         _cleanup_free_ char *real = NULL;
+        struct vhive_commit_target t = { .kind = VHIVE_COMMIT_RENAME };
         bool writes = op->writes && !o->dry_run;
 
         memset(r, 0, sizeof(*r));
@@ -166,5 +243,7 @@ int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
                 r->status = refuse_hard_links(real, o, &r->err);
         if (r->status < 0)
                 return r->status;
-        return vhive_job_run_on_file(real, o->output ? o->output : real, real, op, ctx, o, r);
+        t.dest = o->output ? o->output : real;
+        t.mode_from = real;
+        return vhive_job_run(real, &t, op, ctx, o, r);
 }

@@ -3,6 +3,7 @@
  */
 #pragma once
 
+#include "commit.h"
 #include "image.h"
 #include "vhive.h"
 
@@ -28,9 +29,33 @@ struct vhive_job_opts {
         const char *root_device; /* --root */
         const struct vhive_backend_ops *backend;
         bool verbose;
-        /* dest is a host-side working copy of a hive inside an image: the
-         * image is the durable copy, so the host copy is not fsync'd. */
-        bool scratch;
+};
+
+/* Where a job's new hive goes. */
+enum vhive_commit_kind {
+        /* A hive file on a Linux filesystem: a temp file beside dest (mode
+         * from mode_from, else dest), fsync'd, verified, renamed over dest,
+         * the folder fsync'd.  Atomic there. */
+        VHIVE_COMMIT_RENAME,
+        /* SYSTEM inside an image: in place through files, guarded by the
+         * hive's own transaction log (vhive_commit_logged), then read back
+         * through files->primary and verified. */
+        VHIVE_COMMIT_LOGGED,
+};
+
+struct vhive_commit_target {
+        enum vhive_commit_kind kind;
+        /* RENAME */
+        const char *dest;
+        const char *mode_from;  /* NULL: dest's own mode */
+        bool scratch;           /* dest is a host-side working copy: no fsync, no backup */
+        /* LOGGED */
+        const struct vhive_hive_files *files;
+        enum vhive_log_format format; /* VHIVE_LOG_NONE: as the existing logs say */
+        /* The originals are copied here before the first write (NULL: no
+         * backup).  RENAME uses the job's --backup DIR unless scratch. */
+        const char *backup_dir;
+        struct vhive_commit_stats stats; /* LOGGED: filled by the commit */
 };
 
 struct vhive_job_result {
@@ -64,8 +89,19 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
                      void *const *ctxs, const struct vhive_job_opts *o,
                      struct vhive_job_result *results);
 
-/* The hive-file half of a job, shared by both paths: open a session on
- * primary, run, commit to dest (when changed and not dry-run), verify. */
-int vhive_job_run_on_file(const char *primary, const char *dest, const char *mode_from,
-                          const struct vhive_op *op, void *ctx,
-                          const struct vhive_job_opts *o, struct vhive_job_result *r);
+/* The hive half of a job, shared by both paths: open a session on primary
+ * (a hive file, its NAME.LOG1/LOG2 beside it, replayed into memory when
+ * dirty; for an image, host-side copies of the image's files), run the op,
+ * and when it changed the hive (and not dry-run) commit the new bytes to
+ * t and verify them.  The logs are never truncated: once the primary is
+ * clean, Windows ignores logs older than it, and that is how it leaves
+ * them itself.
+ *
+ * For an image: download SYSTEM and its logs into a private folder, call
+ * this with primary = that copy and t = { .kind = VHIVE_COMMIT_LOGGED,
+ * .files = the image's files, .format = the format the image's Windows
+ * reads (or VHIVE_LOG_NONE to take it from the logs) }.  The copies are
+ * only read; r->written says whether the image was changed. */
+int vhive_job_run(const char *primary, struct vhive_commit_target *t,
+                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
+                  struct vhive_job_result *r);

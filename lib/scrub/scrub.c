@@ -136,6 +136,29 @@ static int apply_key(hive_h *h, hive_node_h node, const struct vhive_key_report 
         return r;
 }
 
+/* In place: each blanked value rewritten in its own vk cell. */
+static int apply_key_in_place(hive_h *h, struct vhive_hive_buf *buf, hive_node_h node,
+                              const struct vhive_key_report *kr, struct vhive_error *err)
+{
+        for (size_t i = 0; i < kr->n_values; i++) {
+                const struct vhive_value_report *vr = &kr->values[i];
+                hive_value_h v;
+                int r;
+
+                if (vr->action != VHIVE_ACTION_BLANKED)
+                        continue;
+                errno = 0;
+                v = hivex_node_get_value(h, node, vr->name);
+                if (v == 0)
+                        return vhive_fail(err, errno ? errno : EIO, "finding value %s again",
+                                          vr->name);
+                r = vhive_inplace_blank(buf, node, v, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int push_value(struct vhive_key_report *kr, struct vhive_value_report **out,
                       struct vhive_error *err)
 {
@@ -156,8 +179,14 @@ static bool key_needs_write(const struct vhive_key_report *kr)
         return false;
 }
 
+/* Where blanks go: nowhere (report only), hivex's writer, or in place. */
+struct target {
+        bool apply;
+        struct vhive_hive_buf *buf;
+};
+
 static int scrub_key(hive_h *h, hive_node_h node, const char *const *names,
-                     const struct vhive_scrub_opts *opts, bool apply,
+                     const struct vhive_scrub_opts *opts, const struct target *t,
                      struct vhive_key_report *kr, struct vhive_error *err)
 {
         int r;
@@ -174,8 +203,10 @@ static int scrub_key(hive_h *h, hive_node_h node, const char *const *names,
                 if (r < 0)
                         return r;
         }
-        if (apply && key_needs_write(kr))
-                return apply_key(h, node, kr, err);
+        if (!t->apply || !key_needs_write(kr))
+                return 0;
+        return t->buf ? apply_key_in_place(h, t->buf, node, kr, err)
+                      : apply_key(h, node, kr, err);
         return 0;
 }
 
@@ -195,7 +226,8 @@ static int push_key(struct vhive_cs_report *cr, const char *name, bool is_interf
 }
 
 static int scrub_interfaces(hive_h *h, hive_node_h params, const struct vhive_scrub_opts *opts,
-                            bool apply, struct vhive_cs_report *cr, struct vhive_error *err)
+                            const struct target *t, struct vhive_cs_report *cr,
+                            struct vhive_error *err)
 {
         _cleanup_free_ hive_node_h *children = NULL;
         hive_node_h ifaces;
@@ -219,7 +251,7 @@ static int scrub_interfaces(hive_h *h, hive_node_h params, const struct vhive_sc
                         r = push_key(cr, name, true, &kr, err);
                 if (r == 0)
                         r = scrub_key(h, children[i], vhive_profile_values(opts->profile),
-                                      opts, apply, kr, err);
+                                      opts, t, kr, err);
                 if (r < 0)
                         return r;
         }
@@ -227,7 +259,7 @@ static int scrub_interfaces(hive_h *h, hive_node_h params, const struct vhive_sc
 }
 
 static int scrub_controlset(hive_h *h, const struct vhive_controlset *cs,
-                            const struct vhive_scrub_opts *opts, bool apply,
+                            const struct vhive_scrub_opts *opts, const struct target *t,
                             struct vhive_cs_report *cr, struct vhive_error *err)
 {
         struct vhive_key_report *kr = NULL;
@@ -243,9 +275,9 @@ static int scrub_controlset(hive_h *h, const struct vhive_controlset *cs,
                 r = scrub_key(h, params,
                               opts->profile == VHIVE_PROFILE_LEASE ? parameters_lease
                                                                    : parameters_seed,
-                              opts, apply, kr, err);
+                              opts, t, kr, err);
         if (r == 0)
-                r = scrub_interfaces(h, params, opts, apply, cr, err);
+                r = scrub_interfaces(h, params, opts, t, cr, err);
         return r;
 }
 
@@ -272,8 +304,8 @@ static int select_controlsets(hive_h *h, bool all, struct vhive_controlset **set
         return r < 0 ? r : 1;
 }
 
-int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
-                struct vhive_scrub_report *rep, struct vhive_error *err)
+static int scrub(hive_h *h, const struct vhive_scrub_opts *opts, const struct target *t,
+                 struct vhive_scrub_report *rep, struct vhive_error *err)
 {
         _cleanup_free_ struct vhive_controlset *sets = NULL;
         int n = select_controlsets(h, opts->all_controlsets, &sets, err);
@@ -285,7 +317,7 @@ int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
         if (!rep->sets)
                 return vhive_fail(err, ENOMEM, "out of memory");
         for (int i = 0; i < n; i++) {
-                int r = scrub_controlset(h, &sets[i], opts, apply, &rep->sets[i], err);
+                int r = scrub_controlset(h, &sets[i], opts, t, &rep->sets[i], err);
 
                 rep->n_sets++;
                 if (r < 0)
@@ -293,6 +325,23 @@ int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
         }
         count_actions(rep);
         return 0;
+}
+
+int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
+                struct vhive_scrub_report *rep, struct vhive_error *err)
+{
+        struct target t = { .apply = apply };
+
+        return scrub(h, opts, &t, rep, err);
+}
+
+int vhive_scrub_in_place(hive_h *h, struct vhive_hive_buf *buf,
+                         const struct vhive_scrub_opts *opts, struct vhive_scrub_report *rep,
+                         struct vhive_error *err)
+{
+        struct target t = { .apply = true, .buf = buf };
+
+        return scrub(h, opts, &t, rep, err);
 }
 
 static int verify_value(hive_h *h, hive_node_h node, const struct vhive_value_report *vr,

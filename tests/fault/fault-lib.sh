@@ -86,8 +86,10 @@ make_ref() { # NAME: the uninterrupted scrub
                 cat "$tmp/out" >&2
                 fail "$1: the uninterrupted scrub failed"
         }
+        # Issue 10: logs are left as they were (a clean primary makes them
+        # ineligible); they used to be truncated.
         for l in $(logs_of "$d"); do
-                [ ! -s "$d/ref/$l" ] || fail "$1: $l not truncated by the uninterrupted scrub"
+                cmp -s "$d/$l" "$d/ref/$l" || fail "$1: $l changed by the uninterrupted scrub"
                 rm "$d/ref/$l"
         done
 }
@@ -212,7 +214,8 @@ probe() { # NAME
         [ "$total" -gt 0 ] && [ "$(wc -l <"$trace")" -eq "$total" ] ||
                 fail "$1: the shim counted nothing: is it preloaded?"
         classify "$1 probe" "$1"
-        [ "$state" = new ] || fail "$1: the probe run did not finish"
+        # With logs, "new-stale": the new clean hive beside the logs as found.
+        case $state in new | new-stale) ;; *) fail "$1: the probe run did not finish" ;; esac
         check_leftovers "$1 probe" 0
         rename_no=$(call_no rename /SYSTEM)
         [ "$rename_no" -gt 0 ] || fail "$1: no rename seen by the shim"

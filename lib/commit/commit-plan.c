@@ -1,0 +1,517 @@
+/* Planning a logged commit: what the files hold (replayed), what the
+ * primary will hold, which 4 KiB pages change, and which log record, in
+ * which log file, keeps every intermediate state recoverable.  Each
+ * candidate layout is checked by replaying, in memory, the states a crash
+ * can leave, before anything is written. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commit-plan.h"
+#include "log-replay-internal.h"
+#include "macro.h"
+
+#define FILETIME_UNIX_EPOCH 116444736000000000ull
+#define LOG_GROWTH 65536u /* logs grow in whole 64 KiB steps */
+
+static const char *const log_names[2] = { "LOG1", "LOG2" };
+
+static int read_all(struct vhive_file *f, uint8_t **buf, size_t *len, struct vhive_error *err)
+{
+        uint64_t size;
+        int r = f->ops->size(f, &size, err);
+
+        *buf = NULL;
+        *len = 0;
+        if (r < 0)
+                return r;
+        if (size >= VHIVE_HBINS_MAX)
+                return vhive_fail(err, EFBIG, "%s is too large for a log (%llu bytes)", f->name,
+                                  (unsigned long long)size);
+        *buf = malloc(size ? size : 1);
+        if (!*buf)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        *len = size;
+        return size ? f->ops->pread(f, *buf, size, 0, err) : 0;
+}
+
+static int read_logs(struct commit *c, struct vhive_error *err)
+{
+        for (int i = 0; i < 2; i++) {
+                struct vhive_file *f = c->files->log[i];
+                int r = f ? read_all(f, &c->log[i], &c->log_len[i], err) : 0;
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int replay_found(struct commit *c, struct vhive_error *err)
+{
+        struct vhive_error e = { 0 };
+        int r = vhive_replay(c->old, c->old_len, c->log[0], c->log_len[0], c->log[1],
+                             c->log_len[1], &c->replayed, &c->replayed_len, &c->res, &e);
+
+        if (r < 0)
+                return vhive_fail(err, -r, "the hive as found cannot be recovered, so no "
+                                  "commit can be made safe: %s", e.msg);
+        return 0;
+}
+
+static int pick_format(struct commit *c, struct vhive_error *err)
+{
+        if (c->fmt == VHIVE_LOG_NONE)
+                c->fmt = vhive_log_format_of(c->log[0], c->log_len[0], c->log[1],
+                                             c->log_len[1]);
+        if (c->fmt == VHIVE_LOG_NONE)
+                return vhive_fail(err, EINVAL, "cannot tell which transaction-log format this "
+                                  "Windows reads: the logs are missing or empty (give the "
+                                  "format, from SOFTWARE's CurrentBuild)");
+        if (c->fmt != VHIVE_LOG_NEW && c->fmt != VHIVE_LOG_OLD)
+                return vhive_fail(err, EINVAL, "unknown transaction-log format %d", c->fmt);
+        for (int i = 0; c->dirty && i < 2; i++)
+                if (c->res.log[i].applied && c->res.log[i].format != c->fmt)
+                        return vhive_fail(err, EINVAL, "the hive is dirty with %s-format logs, "
+                                          "but a %s-format commit was asked for",
+                                          c->res.log[i].format == VHIVE_LOG_NEW ? "new" : "old",
+                                          c->fmt == VHIVE_LOG_NEW ? "new" : "old");
+        return 0;
+}
+
+static uint64_t filetime_now(void)
+{
+        struct timespec now;
+
+        clock_gettime(CLOCK_REALTIME, &now);
+        return FILETIME_UNIX_EPOCH + (uint64_t)now.tv_sec * 10000000u +
+               (uint64_t)now.tv_nsec / 100;
+}
+
+/* Later than anything in the files, so that the new log is the one whose
+ * time matches the updated primary. */
+static uint64_t new_timestamp(const struct commit *c)
+{
+        uint64_t t = filetime_now(), floor = vhive_le64(c->replayed + 12);
+
+        for (int i = 0; i < 2; i++)
+                if (c->log_len[i] >= 20 && vhive_le64(c->log[i] + 12) > floor)
+                        floor = vhive_le64(c->log[i] + 12);
+        return t > floor ? t : floor + 1;
+}
+
+/* Sequence numbers and time.  A dirty hive written in the new format
+ * keeps its time: its logs' base blocks carry it (the boot loader picks
+ * the log whose time equals the primary's) and a crash before the primary
+ * changes must still replay to exactly the new hive. */
+static void pick_numbers(struct commit *c)
+{
+        uint32_t lowest = c->res.final_seq;
+
+        c->seq = (c->dirty ? c->res.final_seq : c->ohdr.seq_primary) + 1;
+        if (c->dirty && c->fmt == VHIVE_LOG_NEW)
+                c->ts = vhive_le64(c->replayed + 12);
+        else
+                c->ts = new_timestamp(c);
+        for (int i = 0; i < 2; i++)
+                if (c->res.log[i].applied && c->res.log[i].seq_primary < lowest)
+                        lowest = c->res.log[i].seq_primary;
+        /* The secondary number decides which logs are eligible: keep it. */
+        c->seq2_mid = !c->dirty || c->old_ok ? c->ohdr.seq_secondary : lowest;
+}
+
+static int check_new(const uint8_t *n, size_t len, uint32_t *hbins, struct vhive_error *err)
+{
+        struct vhive_regf_header h;
+
+        if (vhive_regf_parse(n, len, &h) < 0 || len < VHIVE_REGF_BASE_BLOCK)
+                return vhive_fail(err, EINVAL, "the new hive has no regf base block");
+        if (!vhive_hbins_size_ok(h.hbins_size) || len < VHIVE_REGF_BASE_BLOCK + (size_t)h.hbins_size)
+                return vhive_fail(err, EINVAL, "the new hive's hive-bins size %u does not fit "
+                                  "its %zu bytes", h.hbins_size, len);
+        *hbins = h.hbins_size;
+        return 0;
+}
+
+static void stamp(uint8_t *base, uint32_t seq1, uint32_t seq2, uint64_t ts)
+{
+        vhive_put_le32(base + 4, seq1);
+        vhive_put_le32(base + 8, seq2);
+        vhive_put_le32(base + 12, (uint32_t)ts);
+        vhive_put_le32(base + 16, (uint32_t)(ts >> 32));
+        vhive_put_le32(base + 28, VHIVE_REGF_FILE_PRIMARY);
+        vhive_regf_store_checksum(base);
+}
+
+/* The primary after the commit: the file's bytes with the new hive over
+ * them (a longer file keeps its tail: nothing is truncated). */
+static int build_final(struct commit *c, const uint8_t *n, size_t n_len,
+                       struct vhive_error *err)
+{
+        c->final_len = c->old_len > n_len ? c->old_len : n_len;
+        c->final = calloc(1, c->final_len);
+        if (!c->final)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        memcpy(c->final, c->old, c->old_len);
+        memcpy(c->final, n, n_len);
+        stamp(c->final, c->seq, c->seq, c->ts);
+        memcpy(c->mid, c->final, sizeof(c->mid));
+        stamp(c->mid, c->seq, c->seq2_mid, c->ts);
+        return 0;
+}
+
+static bool page_differs(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
+                         size_t at)
+{
+        static const uint8_t zero[VHIVE_PAGE];
+        const uint8_t *pa = at + VHIVE_PAGE <= a_len ? a + at : zero;
+        const uint8_t *pb = at + VHIVE_PAGE <= b_len ? b + at : zero;
+
+        /* hive bins are whole 4 KiB pages; a short tail reads as zeros */
+        return memcmp(pa, pb, VHIVE_PAGE) != 0;
+}
+
+static int push_page(struct vhive_pages *p, uint32_t off)
+{
+        uint32_t *o = realloc(p->off, (p->n + 1) * sizeof(*o));
+
+        if (!o)
+                return -ENOMEM;
+        p->off = o;
+        o[p->n++] = off;
+        return 0;
+}
+
+/* In place: pages that differ from the file.  Logged: those, plus pages
+ * the replay changed, which the log must carry for a replay that reaches
+ * them through the old entries to end at the new hive. */
+static int diff_pages(struct commit *c, struct vhive_error *err)
+{
+        for (uint32_t off = 0; off < c->hbins; off += VHIVE_PAGE) {
+                size_t at = VHIVE_REGF_BASE_BLOCK + (size_t)off;
+                bool disk = page_differs(c->final, c->final_len, c->old, c->old_len, at);
+                bool repl = page_differs(c->final, c->final_len, c->replayed, c->replayed_len,
+                                         at);
+
+                if ((disk && push_page(&c->pages, off) < 0) ||
+                    ((disk || repl) && push_page(&c->logged, off) < 0))
+                        return vhive_fail(err, ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
+static int pad_to(uint8_t **buf, size_t *len, size_t want)
+{
+        uint8_t *b;
+
+        if (*len >= want)
+                return 0;
+        b = realloc(*buf, want);
+        if (!b)
+                return -ENOMEM;
+        memset(b + *len, 0, want - *len);
+        *buf = b;
+        *len = want;
+        return 0;
+}
+
+/* A primary that must grow is extended (zero-filled) before anything
+ * else: from then on "the old hive" is the old one followed by zeros. */
+static int pad_all(struct commit *c, struct vhive_error *err)
+{
+        size_t len = c->final_len > c->replayed_len ? c->final_len : c->replayed_len;
+        size_t olen = c->old_len;
+
+        if (pad_to(&c->final, &c->final_len, len) < 0 ||
+            pad_to(&c->replayed, &c->replayed_len, len) < 0 || !(c->oldpad = malloc(len)))
+                return vhive_fail(err, ENOMEM, "out of memory");
+        memcpy(c->oldpad, c->old, olen);
+        memset(c->oldpad + olen, 0, len - olen);
+        return 0;
+}
+
+int vhive_commit_prepare(struct commit *c, const uint8_t *new_hive, size_t new_len,
+                         struct vhive_error *err)
+{
+        int r = check_new(new_hive, new_len, &c->hbins, err);
+
+        if (r == 0)
+                r = read_logs(c, err);
+        if (r == 0)
+                r = replay_found(c, err);
+        if (r < 0)
+                return r;
+        c->old_ok = vhive_regf_parse(c->old, c->old_len, &c->ohdr) == 0 &&
+                    c->ohdr.checksum_ok && c->ohdr.file_type == VHIVE_REGF_FILE_PRIMARY;
+        c->dirty = !c->old_ok || vhive_regf_is_dirty(&c->ohdr);
+        r = pick_format(c, err);
+        if (r < 0)
+                return r;
+        pick_numbers(c);
+        r = build_final(c, new_hive, new_len, err);
+        if (r == 0)
+                r = pad_all(c, err);
+        return r < 0 ? r : diff_pages(c, err);
+}
+
+/* ---- the log record, and where it goes --------------------------------- */
+
+/* Offset just past the chain of entries the replay applied from log i. */
+static size_t chain_end(const struct commit *c, int i)
+{
+        size_t off = VHIVE_LOG_SECTOR;
+        struct vhive_hvle e;
+
+        for (unsigned n = 0; n < c->res.log[i].entries; n++) {
+                if (vhive_hvle_check(c->log[i], c->log_len[i], off, &e) < 0)
+                        break;
+                off += e.size;
+        }
+        return off;
+}
+
+static uint64_t log_file_size(const struct commit *c, int i)
+{
+        return c->log_len[i];
+}
+
+/* Grows the record's log when it is too small; a zero sector after a new
+ * entry, when the log has room, ends the chain there (an older entry that
+ * happened to start at that offset must not be taken as the next one). */
+static int size_log(struct commit *c, struct log_write *w, struct vhive_error *err)
+{
+        uint64_t size = log_file_size(c, w->li), need = w->off + w->body_len;
+        uint8_t *b;
+
+        w->new_size = 0;
+        if (need > size) {
+                w->new_size = (need + VHIVE_LOG_SECTOR + LOG_GROWTH - 1) / LOG_GROWTH * LOG_GROWTH;
+                size = w->new_size;
+        }
+        if (c->fmt != VHIVE_LOG_NEW || need + VHIVE_LOG_SECTOR > size)
+                return 0;
+        b = realloc(w->body, w->body_len + VHIVE_LOG_SECTOR);
+        if (!b)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        memset(b + w->body_len, 0, VHIVE_LOG_SECTOR);
+        w->body = b;
+        w->body_len += VHIVE_LOG_SECTOR;
+        return 0;
+}
+
+static int build_record(struct commit *c, struct log_write *w, bool fresh,
+                        struct vhive_error *err)
+{
+        uint32_t flags = vhive_le32(c->final + 144) & 1u;
+        int r;
+
+        w->with_base = fresh;
+        w->base_last = c->fmt == VHIVE_LOG_OLD && c->dirty;
+        w->off = fresh ? VHIVE_LOG_SECTOR : chain_end(c, w->li);
+        if (fresh)
+                vhive_log_base_block(c->final, c->fmt == VHIVE_LOG_NEW ? 6 : 1, c->seq, w->base);
+        if (c->fmt == VHIVE_LOG_NEW)
+                r = vhive_hvle_build(c->final, &c->logged, c->seq, c->hbins, flags, &w->body,
+                                     &w->body_len);
+        else
+                r = vhive_dirt_build(c->final, &c->pages, c->hbins, &w->body, &w->body_len);
+        if (r < 0)
+                return vhive_fail(err, -r, "out of memory");
+        return size_log(c, w, err);
+}
+
+/* ---- checking a layout by replaying what a crash can leave ------------ */
+
+static bool same(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+        return a_len == b_len && memcmp(a, b, a_len) == 0;
+}
+
+/* The log as the record leaves it (base_too false: before its base block
+ * is written, for a two-step record). */
+static int log_after(const struct commit *c, const struct log_write *w, bool base_too,
+                     uint8_t **out, size_t *len)
+{
+        size_t cur = c->log_len[w->li];
+        size_t n = w->new_size > cur ? w->new_size : cur;
+
+        *out = calloc(1, n ? n : 1);
+        if (!*out)
+                return -ENOMEM;
+        *len = n;
+        memcpy(*out, c->log[w->li], cur);
+        memcpy(*out + w->off, w->body, w->body_len);
+        if (w->with_base && base_too)
+                memcpy(*out, w->base, VHIVE_LOG_SECTOR);
+        return 0;
+}
+
+/* Replays primary with the logs as the record leaves them; 1 when the
+ * result is want (or want2), 0 when not, -errno on failure. */
+static int replays_to(const struct commit *c, const uint8_t *logs[2], const size_t lens[2],
+                      const uint8_t *primary, size_t len, const uint8_t *want, size_t want_len,
+                      const uint8_t *want2, size_t want2_len)
+{
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        struct vhive_error e;
+        int r = vhive_replay(primary, len, logs[0], lens[0], logs[1], lens[1], &out, &out_len,
+                             NULL, &e);
+
+        (void)c;
+        if (r < 0)
+                return r == -ENOMEM ? r : 0;
+        r = same(out, out_len, want, want_len) ||
+            (want2 && same(out, out_len, want2, want2_len));
+        free(out);
+        return r;
+}
+
+/* Every state a stop can leave: the old primary with the record (and,
+ * for a two-step record, without its base block), the primary marked as
+ * being updated, and marked with every page written. */
+static int layout_ok(struct commit *c, const struct log_write *w)
+{
+        const uint8_t *logs[2] = { c->log[0], c->log[1] };
+        size_t lens[2] = { c->log_len[0], c->log_len[1] };
+        uint8_t *mine = NULL, *mixed = NULL;
+        size_t mine_len = 0;
+        int r = log_after(c, w, true, &mine, &mine_len);
+
+        logs[w->li] = mine;
+        lens[w->li] = mine_len;
+        mixed = r == 0 ? calloc(1, c->final_len) : NULL;
+        if (!mixed) {
+                free(mine);
+                return -ENOMEM;
+        }
+        r = replays_to(c, logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len,
+                       c->final, c->final_len);
+        memcpy(mixed, c->oldpad, c->final_len);
+        memcpy(mixed, c->mid, sizeof(c->mid));
+        if (r > 0)
+                r = replays_to(c, logs, lens, mixed, c->final_len, c->final, c->final_len,
+                               NULL, 0);
+        memcpy(mixed, c->final, c->final_len);
+        memcpy(mixed, c->mid, sizeof(c->mid));
+        if (r > 0)
+                r = replays_to(c, logs, lens, mixed, c->final_len, c->final, c->final_len,
+                               NULL, 0);
+        free(mixed);
+        free(mine);
+        return r;
+}
+
+static int two_step_ok(struct commit *c, const struct log_write *w)
+{
+        const uint8_t *logs[2] = { c->log[0], c->log[1] };
+        size_t lens[2] = { c->log_len[0], c->log_len[1] };
+        uint8_t *mine = NULL;
+        size_t len = 0;
+        int r;
+
+        if (!w->base_last)
+                return 1;
+        r = log_after(c, w, false, &mine, &len);
+        if (r < 0)
+                return r;
+        logs[w->li] = mine;
+        lens[w->li] = len;
+        r = replays_to(c, logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len,
+                       c->final, c->final_len);
+        free(mine);
+        return r;
+}
+
+/* ---- candidates ---------------------------------------------------------- */
+
+struct candidate {
+        int li;
+        bool fresh;
+};
+
+/* New format, dirty: after the last entry replayed (where Windows would
+ * write next), else a fresh start in a log the replay did not need.
+ * Clean: a fresh start, first in the log that does not hold the newer
+ * entries (Windows alternates), then in the other. */
+static int candidates_new(const struct commit *c, struct candidate *cand)
+{
+        int n = 0, first = 0;
+
+        if (c->dirty) {
+                for (int i = 0; i < 2; i++)
+                        if (c->res.log[i].applied && c->res.log[i].last_seq == c->res.final_seq)
+                                cand[n++] = (struct candidate){ i, false };
+                for (int i = 0; i < 2; i++)
+                        if (!c->res.log[i].applied)
+                                cand[n++] = (struct candidate){ i, true };
+                return n;
+        }
+        if (c->res.log[0].format == VHIVE_LOG_NEW && c->res.log[1].format == VHIVE_LOG_NEW &&
+            c->res.log[0].seq_primary > c->res.log[1].seq_primary)
+                first = 1;
+        cand[n++] = (struct candidate){ first, true };
+        cand[n++] = (struct candidate){ !first, true };
+        return n;
+}
+
+/* Old format: one cumulative log, LOG1 normally; for a dirty hive the
+ * one the replay did not use, so that the old state stays recoverable
+ * while the new log is written. */
+static int candidates_old(const struct commit *c, struct candidate *cand)
+{
+        int n = 0;
+
+        for (int i = 0; i < 2; i++)
+                if (!c->dirty || !c->res.log[i].applied)
+                        cand[n++] = (struct candidate){ i, true };
+        return n;
+}
+
+int vhive_commit_choose_log(struct commit *c, struct vhive_error *err)
+{
+        struct candidate cand[4];
+        int n = c->fmt == VHIVE_LOG_NEW ? candidates_new(c, cand) : candidates_old(c, cand);
+        bool any = false;
+
+        for (int k = 0; k < n; k++) {
+                struct log_write w = { .li = cand[k].li };
+                int r;
+
+                if (!c->files->log[w.li])
+                        continue;
+                any = true;
+                r = build_record(c, &w, cand[k].fresh, err);
+                if (r == 0)
+                        r = layout_ok(c, &w);
+                if (r > 0)
+                        r = two_step_ok(c, &w);
+                if (r > 0) {
+                        c->w = w;
+                        return 0;
+                }
+                free(w.body);
+                if (r < 0)
+                        return r == -ENOMEM ? vhive_fail(err, ENOMEM, "out of memory") : r;
+        }
+        if (!any)
+                return vhive_fail(err, ENOENT, "%s has no transaction log file (.%s or .%s) "
+                                  "to write the change to first", c->files->primary->name,
+                                  log_names[0], log_names[1]);
+        return vhive_fail(err, EUCLEAN, "the transaction logs are in a state where no log "
+                          "record would keep the hive recoverable at every step; nothing "
+                          "was written");
+}
+
+void vhive_commit_free(struct commit *c)
+{
+        for (int i = 0; i < 2; i++)
+                free(c->log[i]);
+        free(c->replayed);
+        free(c->oldpad);
+        free(c->final);
+        free(c->pages.off);
+        free(c->logged.off);
+        free(c->w.body);
+}

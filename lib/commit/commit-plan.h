@@ -1,0 +1,49 @@
+/* The state of one logged commit, shared by its planning
+ * (commit-plan.c) and its execution (commit.c). */
+#pragma once
+
+#include "commit-internal.h"
+#include "commit.h"
+
+/* Where the log record goes and what it is. */
+struct log_write {
+        int li;             /* 0 = LOG1, 1 = LOG2 */
+        uint64_t off;       /* of body */
+        uint8_t *body;      /* entry (+ a zero sector), or DIRT vector + pages */
+        size_t body_len;
+        bool with_base;     /* a new base block goes to offset 0 */
+        bool base_last;     /* body flushed before the base block (old format, dirty) */
+        uint8_t base[512];
+        uint64_t new_size;  /* the log is extended to this first (0: large enough) */
+};
+
+struct commit {
+        const struct vhive_hive_files *files;
+        enum vhive_log_format fmt;
+        const uint8_t *old;
+        size_t old_len;
+        uint8_t *oldpad; /* old with zeros up to final_len: the file once grown */
+        uint64_t primary_size; /* of the file, may exceed old_len */
+        struct vhive_regf_header ohdr;
+        bool old_ok, dirty;
+        uint8_t *log[2];
+        size_t log_len[2];
+        /* the hive as found, replayed: what "old" means after a crash */
+        uint8_t *replayed;
+        size_t replayed_len;
+        struct vhive_replay_result res;
+        /* the primary as it will be, and its base block while updating */
+        uint8_t *final;
+        size_t final_len;
+        uint8_t mid[VHIVE_REGF_BASE_BLOCK];
+        uint32_t seq, seq2_mid, hbins;
+        uint64_t ts;
+        struct vhive_pages pages;  /* differ from the file: written in place */
+        struct vhive_pages logged; /* pages plus those the replay changed */
+        struct log_write w;
+};
+
+int vhive_commit_prepare(struct commit *c, const uint8_t *new_hive, size_t new_len,
+                         struct vhive_error *err);
+int vhive_commit_choose_log(struct commit *c, struct vhive_error *err);
+void vhive_commit_free(struct commit *c);

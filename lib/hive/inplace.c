@@ -1,0 +1,267 @@
+/* In-place value edits on a hive's bytes, the way Windows makes them: a
+ * blank of 4 bytes or less goes inline in the value's own vk cell (data
+ * size with bit 31 set) and the old data cell is freed; a deleted value
+ * leaves its key's value list (same cell, one slot shorter) and frees its
+ * cells.  Nothing grows, so a scrub writes only the few pages that hold
+ * the changed cells.
+ *
+ * hivex (a read-only handle on the same bytes) finds the cells; every
+ * cell read or freed here is checked first (inside the hive bins, 8-byte
+ * aligned, in use, large enough, signature), so a damaged hive gives
+ * -EUCLEAN with a message and the bytes stay as they were. */
+#include <errno.h>
+#include <string.h>
+
+#include "macro.h"
+#include "vhive.h"
+
+#define BIG_DATA_MIN 16345u /* longer data of hives 1.4+ lives in a db cell */
+#define VK_MIN 24u          /* cell size field + fixed part of a vk */
+#define NK_MIN 80u
+#define INLINE_BIT 0x80000000u
+
+struct cell {
+        size_t at;   /* file offset of the size field */
+        size_t size; /* whole cell, size field included */
+};
+
+static int damaged(struct vhive_error *err, const char *what, size_t at)
+{
+        return vhive_fail(err, EUCLEAN, "the hive is damaged: %s at 0x%zx; refusing to edit "
+                          "it in place", what, at);
+}
+
+/* A used cell at hive-bins offset rel, at least min bytes. */
+static int cell_at(const struct vhive_hive_buf *hb, uint32_t rel, size_t min, struct cell *c,
+                   struct vhive_error *err)
+{
+        uint32_t hbins = vhive_le32(hb->b + 40);
+        size_t end = VHIVE_REGF_BASE_BLOCK + (size_t)hbins;
+        int32_t raw;
+
+        if (end > hb->len)
+                end = hb->len;
+        c->at = VHIVE_REGF_BASE_BLOCK + (size_t)rel;
+        if (rel % 8 != 0 || c->at + 4 > end || rel == 0xffffffffu)
+                return damaged(err, "a cell offset outside the hive bins", c->at);
+        raw = (int32_t)vhive_le32(hb->b + c->at);
+        if (raw >= 0)
+                return damaged(err, "a free cell still in use", c->at);
+        c->size = (size_t)-(int64_t)raw;
+        if (c->size < min || c->size % 8 != 0 || c->size > end - c->at)
+                return damaged(err, "a cell of a bad size", c->at);
+        return 0;
+}
+
+static int sig_cell(const struct vhive_hive_buf *hb, uint32_t rel, const char *sig, size_t min,
+                    struct cell *c, struct vhive_error *err)
+{
+        int r = cell_at(hb, rel, min, c, err);
+
+        if (r == 0 && memcmp(hb->b + c->at + 4, sig, 2) != 0)
+                return damaged(err, sig[0] == 'v' ? "a value cell without its vk signature"
+                                                   : "a cell without its signature", c->at);
+        return r;
+}
+
+static void free_cell(struct vhive_hive_buf *hb, const struct cell *c)
+{
+        vhive_put_le32(hb->b + c->at, (uint32_t)c->size);
+}
+
+/* ---- a value's data cells ------------------------------------------------ */
+
+struct data_cells {
+        struct cell list[64]; /* db cell, segment list, segments: freed together */
+        unsigned n;
+};
+
+static int add_db(const struct vhive_hive_buf *hb, const struct cell *db, struct data_cells *d,
+                  struct vhive_error *err)
+{
+        uint16_t count = (uint16_t)(hb->b[db->at + 6] | hb->b[db->at + 7] << 8);
+        struct cell list;
+        int r = cell_at(hb, vhive_le32(hb->b + db->at + 8), 4 + 4u * count, &list, err);
+
+        if (r < 0)
+                return r;
+        if (count == 0 || count + 2u > ARRAY_SIZE(d->list))
+                return damaged(err, "a big-data cell with a bad segment count", db->at);
+        d->list[d->n++] = list;
+        for (unsigned i = 0; i < count; i++) {
+                r = cell_at(hb, vhive_le32(hb->b + list.at + 4 + 4 * i), 8, &d->list[d->n], err);
+                if (r < 0)
+                        return r;
+                d->n++;
+        }
+        return 0;
+}
+
+/* The cells holding vk's data (none when inline or empty). */
+static int data_cells(const struct vhive_hive_buf *hb, const struct cell *vk,
+                      struct data_cells *d, struct vhive_error *err)
+{
+        uint32_t size = vhive_le32(hb->b + vk->at + 8), off = vhive_le32(hb->b + vk->at + 12);
+        uint32_t minor = vhive_le32(hb->b + 24);
+        int r;
+
+        d->n = 0;
+        if (size & INLINE_BIT || size == 0)
+                return 0;
+        r = cell_at(hb, off, 8, &d->list[0], err);
+        if (r < 0)
+                return r;
+        d->n = 1;
+        if (size >= BIG_DATA_MIN && minor >= 4 && d->list[0].size >= 12 &&
+            memcmp(hb->b + d->list[0].at + 4, "db", 2) == 0)
+                return add_db(hb, &d->list[0], d, err);
+        if (d->list[0].size - 4 < size)
+                return damaged(err, "a value's data longer than its cell", d->list[0].at);
+        return 0;
+}
+
+/* Two of the cells being the same one would free it twice. */
+static int distinct(const struct data_cells *d, size_t vk_at, size_t list_at,
+                    struct vhive_error *err)
+{
+        for (unsigned i = 0; i < d->n; i++) {
+                if (d->list[i].at == vk_at || d->list[i].at == list_at)
+                        return damaged(err, "a cell used twice", d->list[i].at);
+                for (unsigned j = i + 1; j < d->n; j++)
+                        if (d->list[i].at == d->list[j].at)
+                                return damaged(err, "a cell used twice", d->list[i].at);
+        }
+        return 0;
+}
+
+/* ---- the key's value list -------------------------------------------- */
+
+struct key_values {
+        struct cell nk, list;
+        uint32_t count;
+        uint32_t slot; /* of the value in the list */
+};
+
+static int find_in_key(const struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
+                       struct key_values *k, struct vhive_error *err)
+{
+        uint32_t rel = (uint32_t)(value - VHIVE_REGF_BASE_BLOCK);
+        int r = sig_cell(hb, (uint32_t)(node - VHIVE_REGF_BASE_BLOCK), "nk", NK_MIN, &k->nk, err);
+
+        if (r < 0)
+                return r;
+        k->count = vhive_le32(hb->b + k->nk.at + 4 + 36);
+        if (k->count == 0 || k->count > 0x1000000)
+                return damaged(err, "a key whose value count does not hold the value", k->nk.at);
+        r = cell_at(hb, vhive_le32(hb->b + k->nk.at + 4 + 40), 4 + 4 * (size_t)k->count, &k->list,
+                    err);
+        if (r < 0)
+                return r;
+        for (k->slot = 0; k->slot < k->count; k->slot++)
+                if (vhive_le32(hb->b + k->list.at + 4 + 4 * (size_t)k->slot) == rel)
+                        return 0;
+        return damaged(err, "a value missing from its key's value list", k->nk.at);
+}
+
+static int value_cells(const struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
+                       struct key_values *k, struct cell *vk, struct data_cells *d,
+                       struct vhive_error *err)
+{
+        int r = find_in_key(hb, node, value, k, err);
+
+        if (r == 0)
+                r = sig_cell(hb, (uint32_t)(value - VHIVE_REGF_BASE_BLOCK), "vk", VK_MIN, vk, err);
+        if (r == 0 && VK_MIN + (size_t)(hb->b[vk->at + 6] | hb->b[vk->at + 7] << 8) > vk->size)
+                r = damaged(err, "a value name longer than its cell", vk->at);
+        if (r == 0)
+                r = data_cells(hb, vk, d, err);
+        if (r == 0)
+                r = distinct(d, vk->at, k->list.at, err);
+        return r;
+}
+
+static int check_handles(const struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
+                         struct vhive_error *err)
+{
+        if (!hb || !hb->b || hb->len < VHIVE_REGF_BASE_BLOCK)
+                return vhive_fail(err, EINVAL, "in-place edit: no hive bytes");
+        if (node < VHIVE_REGF_BASE_BLOCK || value < VHIVE_REGF_BASE_BLOCK ||
+            node >= hb->len || value >= hb->len)
+                return damaged(err, "a key or value handle outside the hive bins",
+                               node < value ? value : node);
+        return 0;
+}
+
+/* ---- the edits ------------------------------------------------------------ */
+
+/* Data that does not fit inline goes into the old data cell, when it is a
+ * plain cell large enough (a QWORD 0 over a QWORD); else nothing fits. */
+static int blank_out_of_line(struct vhive_hive_buf *hb, const struct cell *vk,
+                             const struct data_cells *d, const char *blank, size_t len,
+                             struct vhive_error *err)
+{
+        const struct cell *c = &d->list[0];
+
+        if (d->n != 1 || c->size - 4 < len)
+                return vhive_fail(err, ENOSPC, "the blank value (%zu bytes) does not fit in "
+                                  "the value's cells", len);
+        memset(hb->b + c->at + 4, 0, c->size - 4);
+        memcpy(hb->b + c->at + 4, blank, len);
+        vhive_put_le32(hb->b + vk->at + 8, (uint32_t)len);
+        return 0;
+}
+
+int vhive_inplace_blank(struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
+                        struct vhive_error *err)
+{
+        struct key_values k;
+        struct data_cells d;
+        struct cell vk;
+        const char *blank;
+        size_t len;
+        uint8_t inline_data[4] = { 0 };
+        int r = check_handles(hb, node, value, err);
+
+        if (r == 0)
+                r = value_cells(hb, node, value, &k, &vk, &d, err);
+        if (r < 0)
+                return r;
+        vhive_blank_for_type((hive_type)vhive_le32(hb->b + vk.at + 16), &blank, &len);
+        if (len > 4)
+                return blank_out_of_line(hb, &vk, &d, blank, len, err);
+        memcpy(inline_data, blank, len);
+        vhive_put_le32(hb->b + vk.at + 8, INLINE_BIT | (uint32_t)len);
+        memcpy(hb->b + vk.at + 12, inline_data, 4);
+        for (unsigned i = 0; i < d.n; i++)
+                free_cell(hb, &d.list[i]);
+        return 0;
+}
+
+int vhive_inplace_delete(struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
+                         struct vhive_error *err)
+{
+        struct key_values k;
+        struct data_cells d;
+        struct cell vk;
+        uint8_t *list;
+        int r = check_handles(hb, node, value, err);
+
+        if (r == 0)
+                r = value_cells(hb, node, value, &k, &vk, &d, err);
+        if (r < 0)
+                return r;
+        list = hb->b + k.list.at + 4;
+        memmove(list + 4 * (size_t)k.slot, list + 4 * ((size_t)k.slot + 1),
+                4 * ((size_t)k.count - k.slot - 1));
+        vhive_put_le32(list + 4 * ((size_t)k.count - 1), 0);
+        vhive_put_le32(hb->b + k.nk.at + 4 + 36, k.count - 1);
+        if (k.count == 1) {
+                /* No values: no list, as Windows leaves an empty key. */
+                vhive_put_le32(hb->b + k.nk.at + 4 + 40, 0xffffffffu);
+                free_cell(hb, &k.list);
+        }
+        free_cell(hb, &vk);
+        for (unsigned i = 0; i < d.n; i++)
+                free_cell(hb, &d.list[i]);
+        return 0;
+}

@@ -1,0 +1,196 @@
+/* In-place value edits: blanks stored inline in the vk cell (old data
+ * freed), a value deleted from its key's list; the result read back by
+ * hivex and by reglookup, the file size unchanged, and a damaged cell
+ * refused with the bytes untouched. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "../unit/unit.h"
+#include "cfiles.h"
+
+#define IFACE "ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces\\" \
+              "{4D36E972-E325-11CE-BFC1-08002BE10318}"
+
+struct fx {
+        char *path;
+        struct vhive_hive_buf hb;
+        hive_h *h;
+        hive_node_h node;
+        char out[300];
+};
+
+static int setup(void **state)
+{
+        struct fx *f = calloc(1, sizeof(*f));
+        struct vhive_error e;
+
+        f->path = unit_fixture("lease-all-types");
+        assert_non_null(f->path);
+        assert_int_equal(vhive_read_file(f->path, &f->hb.b, &f->hb.len, &e), 0);
+        f->h = hivex_open(f->path, 0);
+        assert_non_null(f->h);
+        assert_int_equal(vhive_lookup(f->h, hivex_root(f->h), IFACE, &f->node, &e), 0);
+        assert_true(f->node != 0);
+        snprintf(f->out, sizeof(f->out), "%s/vhive-inplace-%d.hive",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fx *f = *state;
+
+        hivex_close(f->h);
+        unlink(f->out);
+        free(f->hb.b);
+        free(f->path);
+        free(f);
+        return 0;
+}
+
+static hive_value_h value(struct fx *f, const char *name)
+{
+        hive_value_h v = hivex_node_get_value(f->h, f->node, name);
+
+        assert_true(v != 0);
+        return v;
+}
+
+/* Writes the edited bytes and reopens them with hivex. */
+static hive_h *reopen(struct fx *f, hive_node_h *node)
+{
+        struct cbuf b = { f->hb.b, f->hb.len };
+        struct vhive_error e;
+        hive_h *h;
+
+        cset_write(f->out, &b);
+        h = hivex_open(f->out, 0);
+        assert_non_null(h);
+        assert_int_equal(vhive_lookup(h, hivex_root(h), IFACE, node, &e), 0);
+        return h;
+}
+
+static void assert_blank(hive_h *h, hive_node_h node, const char *name, hive_type want)
+{
+        hive_value_h v = hivex_node_get_value(h, node, name);
+        hive_type t;
+        size_t len;
+        char *data;
+
+        assert_true(v != 0);
+        data = hivex_value_value(h, v, &t, &len);
+        assert_non_null(data);
+        assert_int_equal(t, want);
+        assert_true(vhive_value_is_blank(t, data, len));
+        free(data);
+}
+
+static void reglookup_sees(const char *file, const char *grep, bool present)
+{
+        char cmd[1024];
+
+        snprintf(cmd, sizeof(cmd), "reglookup -p '/%s' '%s' 2>/dev/null | grep -qF '%s/%s'",
+                 "ControlSet001/Services/Tcpip/Parameters/Interfaces", file,
+                 "{4D36E972-E325-11CE-BFC1-08002BE10318}", grep);
+        assert_int_equal(system(cmd) == 0, present);
+}
+
+static void blank_every_type(void **state)
+{
+        struct fx *f = *state;
+        static const struct { const char *name; hive_type t; } vals[] = {
+                { "DhcpIPAddress", hive_t_REG_SZ },
+                { "DhcpDefaultGateway", hive_t_REG_MULTI_SZ },
+                { "Lease", hive_t_REG_DWORD },
+                { "DhcpInterfaceOptions", hive_t_REG_BINARY },
+        };
+        struct vhive_error e;
+        hive_node_h node;
+        hive_h *h;
+        size_t len = f->hb.len;
+
+        for (size_t i = 0; i < ARRAY_SIZE(vals); i++)
+                assert_int_equal(vhive_inplace_blank(&f->hb, f->node, value(f, vals[i].name), &e),
+                                 0);
+        assert_int_equal(f->hb.len, len);
+        h = reopen(f, &node);
+        for (size_t i = 0; i < ARRAY_SIZE(vals); i++)
+                assert_blank(h, node, vals[i].name, vals[i].t);
+        /* Untouched neighbours still read as before. */
+        assert_int_equal(hivex_value_dword(h, hivex_node_get_value(h, node, "EnableDHCP")), 1);
+        hivex_close(h);
+        if (system("command -v reglookup >/dev/null") == 0) {
+                reglookup_sees(f->out, "DhcpIPAddress,SZ,,", true);
+                reglookup_sees(f->out, "DhcpServer,SZ,10.20.0.2,", true);
+        }
+}
+
+static void delete_one_value(void **state)
+{
+        struct fx *f = *state;
+        struct vhive_error e;
+        hive_node_h node;
+        hive_value_h *vals;
+        size_t before = 0, after = 0;
+        hive_h *h;
+
+        vals = hivex_node_values(f->h, f->node);
+        while (vals[before])
+                before++;
+        free(vals);
+        assert_int_equal(vhive_inplace_delete(&f->hb, f->node, value(f, "DhcpServer"), &e), 0);
+        h = reopen(f, &node);
+        errno = 0;
+        assert_true(hivex_node_get_value(h, node, "DhcpServer") == 0);
+        vals = hivex_node_values(h, node);
+        while (vals[after])
+                after++;
+        free(vals);
+        assert_int_equal(after, before - 1);
+        assert_blank(h, node, "Domain", hive_t_REG_SZ);
+        assert_int_equal(hivex_value_dword(h, hivex_node_get_value(h, node, "Lease")), 0x15180);
+        hivex_close(h);
+        if (system("command -v reglookup >/dev/null") == 0) {
+                reglookup_sees(f->out, "DhcpServer,", false);
+                reglookup_sees(f->out, "DhcpIPAddress,SZ,10.20.0.57,", true);
+        }
+}
+
+/* A vk whose data offset points outside the hive bins: refused, nothing
+ * changed. */
+static void damaged_cell_refused(void **state)
+{
+        struct fx *f = *state;
+        hive_value_h v = value(f, "DhcpServer");
+        struct vhive_error e = { 0 };
+        uint8_t *copy = malloc(f->hb.len);
+
+        vhive_put_le32(f->hb.b + v + 12, 0x7ffffff8);
+        memcpy(copy, f->hb.b, f->hb.len);
+        assert_int_equal(vhive_inplace_blank(&f->hb, f->node, v, &e), -EUCLEAN);
+        assert_non_null(strstr(e.msg, "damaged"));
+        assert_int_equal(vhive_inplace_delete(&f->hb, f->node, v, &e), -EUCLEAN);
+        assert_memory_equal(copy, f->hb.b, f->hb.len);
+        /* A handle that is not a vk at all. */
+        assert_int_equal(vhive_inplace_blank(&f->hb, f->node, f->node, &e), -EUCLEAN);
+        assert_int_equal(vhive_inplace_blank(&f->hb, f->node, (hive_value_h)f->hb.len + 8, &e),
+                         -EUCLEAN);
+        free(copy);
+}
+
+int main(void)
+{
+        static const char *const need[] = { "lease-all-types", NULL };
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(blank_every_type, setup, teardown),
+                cmocka_unit_test_setup_teardown(delete_one_value, setup, teardown),
+                cmocka_unit_test_setup_teardown(damaged_cell_refused, setup, teardown),
+        };
+
+        unit_require_fixtures(need);
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
