@@ -142,7 +142,6 @@ expect() { # CASE COMMAND
         hard-link:scrub) echo "2|the hive has 2 hard links" ;;
         hard-link:check) echo "1|" ;;
         data-mid-cell:delete) echo "2|hivex would abort" ;;
-        data-mid-cell:check) echo "1|" ;; # reading it is fine
         qcow2-data-file:*) echo "2|qcow2 with an external data file" ;;
         qcow2-unknown-bit:*) echo "2|incompatible feature bits vhive does not know \(0x20\)" ;;
         qcow2-corrupt:scrub) echo "2|qcow2 is marked corrupt" ;;
@@ -193,6 +192,9 @@ for dir in "$work"/*/; do
         name=$(basename "$dir")
         dir=$work/$name
         [ -e "$dir/SYSTEM" ] || [ -L "$dir/SYSTEM" ] || continue
+        # The scrub edits its values in place and never frees this
+        # damaged DWORD's cell: only the delete below is its row.
+        [ "$name" = data-mid-cell ] && continue
         for cmd in scrub check; do
                 run_case "$name" "$dir/SYSTEM" "$cmd" --backend "$backend"
         done
