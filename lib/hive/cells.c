@@ -52,8 +52,7 @@ struct cells {
         hive_h *h;
         const uint8_t *map;
         size_t len, end;        /* file size, end of the hive bins */
-        size_t *hbin;           /* hive-bin starts, ascending */
-        size_t n_hbin;
+        uint8_t *used;          /* starts of used cells, built at the first call */
         uint8_t *freed;         /* one bit per 4 bytes */
         uint8_t *values_new;    /* keys whose values hivex rewrote */
         uint8_t *subkeys_new;   /* keys whose subkey list hivex rewrote */
@@ -99,58 +98,48 @@ static int push(struct offs *o, size_t off)
 
 /* ---- the cell map, as hivex builds its bitmap at open ----------------- */
 
-static int index_hbins(struct cells *c)
+/* Every cell of every hive bin, in order; hivex opened the file without
+ * HIVEX_OPEN_UNSAFE, so the bins are contiguous and their cells sound, but
+ * nothing is taken on trust here either. */
+static void index_bin(struct cells *c, size_t bin, size_t size)
+{
+        for (size_t blk = bin + 0x20; blk + 4 <= bin + size;) {
+                int32_t len = (int32_t)vhive_le32(c->map + blk);
+                uint32_t n = len < 0 ? -(uint32_t)len : (uint32_t)len;
+
+                if (n <= 4 || n % 4 || n > bin + size - blk)
+                        return;
+                if (len < 0)
+                        set_bit(c->used, blk);
+                blk += n;
+        }
+}
+
+static int index_cells(struct cells *c)
 {
         size_t off = HBIN_START;
 
+        c->used = calloc(c->len / 32 + 1, 1);
+        if (!c->used)
+                return -ENOMEM;
         while (off + 0x20 <= c->end && memcmp(c->map + off, "hbin", 4) == 0) {
                 size_t size = vhive_le32(c->map + off + 8);
 
                 if (size <= 0x20 || size % 0x1000 || size > c->end - off)
                         break;
-                if (c->n_hbin % 256 == 0) {
-                        size_t *p = realloc(c->hbin, (c->n_hbin + 256) * sizeof(*p));
-
-                        if (!p)
-                                return -ENOMEM;
-                        c->hbin = p;
-                }
-                c->hbin[c->n_hbin++] = off;
+                index_bin(c, off, size);
                 off += size;
         }
         return 0;
 }
 
-/* hivex's IS_VALID_BLOCK: off starts a used cell of the hive bins.  Cells
- * are walked from the start of the hive bin that holds off. */
+/* hivex's IS_VALID_BLOCK: off starts a used cell of the hive bins. */
 static bool used_cell(const struct cells *c, size_t off, uint32_t *size)
 {
-        size_t lo = 0, hi = c->n_hbin, bin, bin_end, blk;
-
-        if (off % 4 || off < HBIN_START || off >= c->end || c->n_hbin == 0)
-                return false;
-        while (hi - lo > 1) {
-                size_t mid = (lo + hi) / 2;
-
-                if (c->hbin[mid] <= off)
-                        lo = mid;
-                else
-                        hi = mid;
-        }
-        bin = c->hbin[lo];
-        bin_end = bin + vhive_le32(c->map + bin + 8);
-        for (blk = bin + 0x20; blk < off && blk + 4 <= bin_end;) {
-                int32_t len = (int32_t)vhive_le32(c->map + blk);
-                uint32_t n = len < 0 ? -(uint32_t)len : (uint32_t)len;
-
-                if (n <= 4 || n % 4)
-                        return false;
-                blk += n;
-        }
-        if (blk != off || off + 4 > bin_end || (int32_t)vhive_le32(c->map + off) >= 0)
+        if (off % 4 || off < HBIN_START || off + 4 > c->end || !bit(c->used, off))
                 return false;
         *size = -(uint32_t)vhive_le32(c->map + off);
-        return *size >= 8 && off + *size <= bin_end;
+        return *size >= 8;
 }
 
 static bool is_cell(const struct cells *c, size_t off, const char *id, uint32_t min)
@@ -340,19 +329,21 @@ static int claim(struct cells *c, struct offs *o, struct vhive_error *err)
 
 /* ---- the API ------------------------------------------------------------- */
 
-static struct cells *find(hive_h *h)
+/* The cells attached to h (*c NULL when none), their map built once. */
+static int find(hive_h *h, struct cells **c, struct vhive_error *err)
 {
-        for (struct cells *c = attached; c; c = c->next)
-                if (c->h == h)
-                        return c;
-        return NULL;
+        for (*c = attached; *c && (*c)->h != h; *c = (*c)->next)
+                ;
+        if (*c && !(*c)->used && index_cells(*c) < 0)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        return 0;
 }
 
 static void cells_free(struct cells *c)
 {
         if (c->map)
                 munmap((void *)c->map, c->len);
-        free(c->hbin);
+        free(c->used);
         free(c->freed);
         free(c->values_new);
         free(c->subkeys_new);
@@ -393,7 +384,7 @@ int vhive_cells_attach(hive_h *h, const char *path, struct vhive_error *err)
                 c->freed = calloc(c->len / 32 + 1, 1);
                 c->values_new = calloc(c->len / 32 + 1, 1);
                 c->subkeys_new = calloc(c->len / 32 + 1, 1);
-                r = c->freed && c->values_new && c->subkeys_new ? index_hbins(c) : -ENOMEM;
+                r = c->freed && c->values_new && c->subkeys_new ? 0 : -ENOMEM;
                 if (r < 0)
                         vhive_fail(err, -r, "out of memory");
         }
@@ -421,12 +412,12 @@ void vhive_cells_detach(hive_h *h)
 
 int vhive_cells_before_set_values(hive_h *h, hive_node_h node, struct vhive_error *err)
 {
-        struct cells *c = find(h);
+        struct cells *c;
         struct offs o = { 0 };
-        int r;
+        int r = find(h, &c, err);
 
-        if (!c || node >= c->len || bit(c->values_new, node))
-                return 0;
+        if (r < 0 || !c || node >= c->len || bit(c->values_new, node))
+                return r;
         if (!is_cell(c, node, "nk", NK_MIN))
                 return damaged(err, "the key", node);
         r = gather_values(c, node, &o, err);
@@ -440,14 +431,14 @@ int vhive_cells_before_set_values(hive_h *h, hive_node_h node, struct vhive_erro
 
 int vhive_cells_before_delete(hive_h *h, hive_node_h node, struct vhive_error *err)
 {
-        struct cells *c = find(h);
+        struct cells *c;
         struct offs o = { 0 };
         uint8_t *seen;
         hive_node_h parent;
-        int r;
+        int r = find(h, &c, err);
 
-        if (!c)
-                return 0;
+        if (r < 0 || !c)
+                return r;
         seen = calloc(c->len / 32 + 1, 1);
         if (!seen)
                 return vhive_fail(err, ENOMEM, "out of memory");
@@ -464,12 +455,12 @@ int vhive_cells_before_delete(hive_h *h, hive_node_h node, struct vhive_error *e
 
 int vhive_cells_before_add_child(hive_h *h, hive_node_h parent, struct vhive_error *err)
 {
-        struct cells *c = find(h);
+        struct cells *c;
         struct offs o = { 0 }, kids = { 0 };
-        int r = 0;
+        int r = find(h, &c, err);
 
-        if (!c || parent >= c->len || bit(c->subkeys_new, parent))
-                return 0;
+        if (r < 0 || !c || parent >= c->len || bit(c->subkeys_new, parent))
+                return r;
         if (!is_cell(c, parent, "nk", NK_MIN))
                 return damaged(err, "the key", parent);
         /* hivex replaces the list with a longer one and frees the old. */
