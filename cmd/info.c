@@ -165,7 +165,8 @@ static void print_logs(const char *t, const struct info_ctx *c)
                         printf("%s: LOG%d: absent\n", t, i + 1);
                         continue;
                 }
-                printf("%s: %s: %s", t, c->log_names[i], log_format(l->format));
+                printf("%s: %s: %s", t, c->log_names[i],
+                       l->damaged ? "damaged (not readable as a log)" : log_format(l->format));
                 if (l->format == VHIVE_LOG_NEW || l->format == VHIVE_LOG_OLD)
                         printf(", %u entries (sequence %u-%u), %s, %u would apply", l->entries,
                                l->first_seq, l->last_seq, l->eligible ? "eligible" : "not eligible",

@@ -72,11 +72,12 @@ json_t *vhive_json_replay(const struct vhive_replay_result *res)
                 const struct vhive_log_info *l = &res->log[i];
 
                 json_array_append_new(
-                        logs, json_pack("{s:s, s:s, s:i, s:i, s:b, s:i, s:i, s:i, s:i}", "name",
-                                        i ? "LOG2" : "LOG1", "format", log_format_name(l->format),
+                        logs, json_pack("{s:s, s:s, s:i, s:i, s:b, s:b, s:i, s:i, s:i, s:i}",
+                                        "name", i ? "LOG2" : "LOG1", "format",
+                                        log_format_name(l->format),
                                         "sequence1", (json_int_t)l->seq_primary, "sequence2",
                                         (json_int_t)l->seq_secondary, "eligible", l->eligible,
-                                        "entries", (int)l->entries,
+                                        "damaged", l->damaged, "entries", (int)l->entries,
                                         "first", (json_int_t)l->first_seq,
                                         "last", (json_int_t)l->last_seq, "applied",
                                         (int)l->applied));
