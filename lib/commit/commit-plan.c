@@ -127,7 +127,8 @@ static int check_new(const uint8_t *n, size_t len, uint32_t *hbins, struct vhive
 
         if (vhive_regf_parse(n, len, &h) < 0 || len < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EINVAL, "the new hive has no regf base block");
-        if (!vhive_hbins_size_ok(h.hbins_size) || len < VHIVE_REGF_BASE_BLOCK + (size_t)h.hbins_size)
+        if (!vhive_hbins_size_ok(h.hbins_size) ||
+            len < VHIVE_REGF_BASE_BLOCK + (size_t)h.hbins_size)
                 return vhive_fail(err, EINVAL, "the new hive's hive-bins size %u does not fit "
                                   "its %zu bytes", h.hbins_size, len);
         *hbins = h.hbins_size;
@@ -495,6 +496,11 @@ int vhive_commit_choose_log(struct commit *c, struct vhive_error *err)
                 if (r < 0)
                         return r == -ENOMEM ? vhive_fail(err, ENOMEM, "out of memory") : r;
         }
+        if (!any && c->dirty && c->fmt == VHIVE_LOG_OLD)
+                return vhive_fail(err, ENOENT, "%s is dirty and its one old-format log is "
+                                  "needed to recover it until the update is complete; there "
+                                  "is no second log file to write the change to",
+                                  c->files->primary->name);
         if (!any)
                 return vhive_fail(err, ENOENT, "%s has no transaction log file (.%s or .%s) "
                                   "to write the change to first", c->files->primary->name,
