@@ -93,7 +93,8 @@ EOF
 head -c 4096 /dev/urandom >"$T/dirty/SYSTEM.LOG1"
 : >"$T/dirty/SYSTEM.LOG2"
 sha256sum "$T"/dirty/* >"$T/dirty.sum"
-line='warning: the hive is dirty and its logs cannot be replayed \(transaction log LOG1 has no regf'
+line='warning: the hive is dirty and its logs cannot be replayed '
+line+='\(transaction log LOG1 has no regf'
 for cmd in check info ls get export; do
         case $cmd in
         ls | export) vh $cmd "$h" "$IFACES" ;;
