@@ -156,6 +156,9 @@ int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err
  * mark_block_unused).  Sessions opened for writing attach; without it the
  * calls below check nothing more than the public API shows. */
 int vhive_cells_attach(hive_h *h, const char *path, struct vhive_error *err);
+/* The same over the bytes h was opened from, held by the caller: they must
+ * stay as they are while h is written and until vhive_cells_detach. */
+int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhive_error *err);
 void vhive_cells_detach(hive_h *h);
 /* Before hivex_node_set_values (vhive_values_rewritable calls it),
  * hivex_node_delete_child and hivex_node_add_child on h: 0, or -EUCLEAN

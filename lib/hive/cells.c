@@ -51,6 +51,7 @@
 struct cells {
         hive_h *h;
         const uint8_t *map;
+        bool mapped;            /* map is ours (mmap), not the caller's buffer */
         size_t len, end;        /* file size, end of the hive bins */
         uint8_t *used;          /* starts of used cells, built at the first call */
         uint8_t *freed;         /* one bit per 4 bytes */
@@ -341,7 +342,7 @@ static int find(hive_h *h, struct cells **c, struct vhive_error *err)
 
 static void cells_free(struct cells *c)
 {
-        if (c->map)
+        if (c->mapped)
                 munmap((void *)c->map, c->len);
         free(c->used);
         free(c->freed);
@@ -364,23 +365,30 @@ static int map_file(struct cells *c, const char *path, struct vhive_error *err)
         if (p == MAP_FAILED)
                 return vhive_fail(err, errno, "mapping the hive: %s", strerror(errno));
         c->map = p;
+        c->mapped = true;
         c->len = st.st_size;
-        c->end = (uint64_t)HBIN_START + vhive_le32(c->map + 40);
-        if (c->end > c->len)
-                c->end = c->len;
         return 0;
 }
 
-int vhive_cells_attach(hive_h *h, const char *path, struct vhive_error *err)
+static int attach(hive_h *h, const char *path, const uint8_t *buf, size_t len,
+                  struct vhive_error *err)
 {
         struct cells *c = calloc(1, sizeof(*c));
-        int r;
+        int r = 0;
 
         if (!c)
                 return vhive_fail(err, ENOMEM, "out of memory");
         c->h = h;
-        r = map_file(c, path, err);
+        c->map = buf;
+        c->len = len;
+        if (path)
+                r = map_file(c, path, err);
+        else if (len < VHIVE_REGF_BASE_BLOCK)
+                r = vhive_fail(err, EINVAL, "the hive is shorter than its base block");
         if (r == 0) {
+                c->end = (uint64_t)HBIN_START + vhive_le32(c->map + 40);
+                if (c->end > c->len)
+                        c->end = c->len;
                 c->freed = calloc(c->len / 32 + 1, 1);
                 c->values_new = calloc(c->len / 32 + 1, 1);
                 c->subkeys_new = calloc(c->len / 32 + 1, 1);
@@ -395,6 +403,16 @@ int vhive_cells_attach(hive_h *h, const char *path, struct vhive_error *err)
         c->next = attached;
         attached = c;
         return 0;
+}
+
+int vhive_cells_attach(hive_h *h, const char *path, struct vhive_error *err)
+{
+        return attach(h, path, NULL, 0, err);
+}
+
+int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhive_error *err)
+{
+        return attach(h, NULL, buf, len, err);
 }
 
 void vhive_cells_detach(hive_h *h)

@@ -95,8 +95,23 @@ static int open_hivex(struct vhive_session *s, const char *path, struct vhive_er
         if (!s->h)
                 return vhive_fail(err, errno ? errno : EINVAL, "hivex cannot open the hive: %s",
                                   strerror(errno ? errno : EINVAL));
-        /* hivex aborts on some damaged cells it frees: see lib/hive/cells.c */
-        return s->writable ? vhive_cells_attach(s->h, path, err) : 0;
+        return 0;
+}
+
+/* hivex aborts on some damaged cells it frees (lib/hive/cells.c): the
+ * checks read the bytes the session holds, which hivex writes never
+ * change (a scrub in place changes them, and then hivex writes nothing). */
+static int attach_cells(struct vhive_session *s, struct vhive_error *err)
+{
+        if (!s->writable || !s->h)
+                return 0;
+        char fdpath[64];
+
+        if (s->bytes.b)
+                return vhive_cells_attach_buf(s->h, s->bytes.b, s->bytes.len, err);
+        /* A replayed copy lives in the memfd, not in the file. */
+        snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", s->work_fd);
+        return vhive_cells_attach(s->h, s->work_fd >= 0 ? fdpath : s->primary, err);
 }
 
 static int read_log(const char *path, uint8_t **data, size_t *len, struct vhive_error *err)
@@ -188,15 +203,17 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
                 if (r < 0)
                         return r;
         }
-        if (!s->dirty)
-                return open_hivex(s, primary, err);
+        if (!s->dirty) {
+                r = open_hivex(s, primary, err);
+                return r < 0 ? r : attach_cells(s, err);
+        }
         r = open_replayed(s, err);
         if (r < 0 && !writable && !s->replayed) {
                 /* Reading: report what the file holds, and say it is stale. */
                 snprintf(s->replay_error, sizeof(s->replay_error), "%s", err->msg);
                 return open_stale(s, err);
         }
-        return r;
+        return r < 0 ? r : attach_cells(s, err);
 }
 
 /* hivex neither stamps the time nor applies Windows' checksum rule. */
