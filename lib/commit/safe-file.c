@@ -22,7 +22,7 @@ static int read_file(const char *path, int flags, uint8_t **data, size_t *len,
 
         if (fd < 0 && errno == ELOOP && (flags & O_NOFOLLOW))
                 return vhive_fail(err, ELOOP, "%s is a symbolic link, which vhive does not "
-                                  "follow for a transaction log", path);
+                                  "follow for a hive or its transaction logs", path);
         if (fd < 0)
                 return vhive_fail(err, errno, "cannot open %s: %s", path, strerror(errno));
         if (fstat(fd, &st) < 0)

@@ -145,7 +145,7 @@ static int open_replayed(struct vhive_session *s, struct vhive_error *err)
         size_t plen, l1, l2, olen;
         int r;
 
-        r = vhive_read_file(s->primary, &primary, &plen, err);
+        r = vhive_read_file_nofollow(s->primary, &primary, &plen, err);
         if (r == 0)
                 r = read_log(s->logs[0], &log1, &l1, err);
         if (r == 0)
@@ -170,7 +170,7 @@ static int open_stale(struct vhive_session *s, struct vhive_error *err)
 {
         _cleanup_free_ uint8_t *data = NULL;
         size_t len;
-        int r = vhive_read_file(s->primary, &data, &len, err);
+        int r = vhive_read_file_nofollow(s->primary, &data, &len, err);
 
         if (r < 0)
                 return r;
@@ -199,7 +199,7 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
                 return r;
         s->dirty = vhive_regf_is_dirty(&s->header);
         if (!s->dirty && writable) {
-                r = vhive_read_file(primary, &s->bytes.b, &s->bytes.len, err);
+                r = vhive_read_file_nofollow(primary, &s->bytes.b, &s->bytes.len, err);
                 if (r < 0)
                         return r;
         }
