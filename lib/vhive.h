@@ -85,6 +85,15 @@ struct vhive_replay_result {
 
 uint64_t vhive_marvin32(uint64_t seed, const uint8_t *data, size_t len);
 
+/* 0 unless the primary is dirty (or unusable) and a log is present, not
+ * empty, but cannot be read as a log (no regf base block, a bad checksum,
+ * a file type that is not a log's, torn sequence numbers, an old-format
+ * log without its dirty vector): it may hold the newest changes, so what
+ * Windows would load is unknown.  -EUCLEAN naming the log and why. */
+int vhive_logs_check_readable(const uint8_t *primary, size_t primary_len,
+                              const uint8_t *log1, size_t log1_len,
+                              const uint8_t *log2, size_t log2_len, struct vhive_error *err);
+
 /* Describes the logs without replaying (for "info").  Of the primary only
  * its base block is read.  Either log may be NULL/0.  Never fails:
  * unusable logs are described as such. */
@@ -97,10 +106,10 @@ void vhive_logs_describe(const uint8_t *primary, size_t primary_len,
  * modified; *out is malloc'd and holds a clean hive (equal sequence
  * numbers, file type 0, valid checksum).  Fails with a message when the
  * hive is dirty and no log is eligible, when the logs are inconsistent,
- * when a log is damaged (present and not empty, but its base block or
- * dirty vector cannot be read: what Windows would load is unknown), when
- * the logs claim more hive bins than the primary and the logs can fill,
- * or when the primary is unusable and no log can rebuild it. */
+ * when the logs claim more hive bins than the primary and the logs can
+ * fill, or when the primary is unusable and no log can rebuild it.  Like
+ * the kernel at boot, it skips a damaged log: vhive_logs_check_readable
+ * is what a reader or writer calls first. */
 int vhive_replay(const uint8_t *primary, size_t primary_len,
                  const uint8_t *log1, size_t log1_len,
                  const uint8_t *log2, size_t log2_len,

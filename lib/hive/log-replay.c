@@ -456,7 +456,9 @@ static int plan_new(struct replay_ctx *c, struct vhive_error *err)
 }
 
 /* A log that is there but unreadable may hold the newest changes: the
- * kernel would skip it, and whatever it held would be lost for good. */
+ * kernel would skip it (vhive_replay does too, as the model of a boot),
+ * and whatever it held would be lost for good once a writer marks the
+ * hive clean. */
 static int refuse_damaged(struct replay_ctx *c, struct vhive_error *err)
 {
         for (int i = 0; i < N_LOGS; i++)
@@ -633,6 +635,19 @@ static int apply_plan(struct replay_ctx *c, struct image *img)
 
 /* ---- the API ------------------------------------------------------------- */
 
+int vhive_logs_check_readable(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                              size_t log1_len, const uint8_t *log2, size_t log2_len,
+                              struct vhive_error *err)
+{
+        struct vhive_replay_result res;
+        struct replay_ctx c;
+
+        describe(&c, primary, primary_len, log1, log1_len, log2, log2_len, &res);
+        if (c.primary_ok && !vhive_regf_is_dirty(&c.phdr))
+                return 0; /* Windows reads no log for a clean hive */
+        return refuse_damaged(&c, err);
+}
+
 void vhive_logs_describe(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
                          size_t log1_len, const uint8_t *log2, size_t log2_len,
                          struct vhive_replay_result *res)
@@ -673,9 +688,7 @@ int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1
                 r = plain_copy(primary, primary_len, out, out_len);
                 return r < 0 ? vhive_fail(err, -r, "replay: out of memory") : 0;
         }
-        r = refuse_damaged(&c, err);
-        if (r == 0)
-                r = plan(&c, err);
+        r = plan(&c, err);
         if (r == 0)
                 r = refuse_oversized(&c, err);
         if (r < 0)

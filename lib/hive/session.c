@@ -151,6 +151,8 @@ static int open_replayed(struct vhive_session *s, struct vhive_error *err)
         if (r == 0)
                 r = read_log(s->logs[1], &log2, &l2, err);
         if (r == 0)
+                r = vhive_logs_check_readable(primary, plen, log1, l1, log2, l2, err);
+        if (r == 0)
                 r = vhive_replay(primary, plen, log1, l1, log2, l2, &out, &olen, &s->replay, err);
         if (r < 0)
                 return r;
