@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what vhive needs to build, test and benchmark on Debian 12.
+# Installs what vhive needs to build, test, package (tests/package) and
+# benchmark on Debian 12.
 # Run as root (or through sudo); safe to run again.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ packages=(
         libguestfs-dev libguestfs-tools linux-image-amd64 qemu-utils
         ntfs-3g ntfs-3g-dev libnbd-dev fdisk dosfstools
         reglookup libregf-utils scdoc hyperfine time xz-utils python3
+        build-essential dpkg-dev debhelper lintian
 )
 
 sudo=
