@@ -51,12 +51,12 @@
 struct cells {
         hive_h *h;
         const uint8_t *map;
-        bool mapped;            /* map is ours (mmap), not the caller's buffer */
-        size_t len, end;        /* file size, end of the hive bins */
-        uint8_t *used;          /* starts of used cells, built at the first call */
-        uint8_t *freed;         /* one bit per 4 bytes */
-        uint8_t *values_new;    /* keys whose values hivex rewrote */
-        uint8_t *subkeys_new;   /* keys whose subkey list hivex rewrote */
+        bool mapped;          /* map is ours (mmap), not the caller's buffer */
+        size_t len, end;      /* file size, end of the hive bins */
+        uint8_t *used;        /* starts of used cells, built at the first call */
+        uint8_t *freed;       /* one bit per 4 bytes */
+        uint8_t *values_new;  /* keys whose values hivex rewrote */
+        uint8_t *subkeys_new; /* keys whose subkey list hivex rewrote */
         struct cells *next;
 };
 
@@ -153,16 +153,17 @@ static bool is_cell(const struct cells *c, size_t off, const char *id, uint32_t 
 
 static int damaged(struct vhive_error *err, const char *what, size_t off)
 {
-        return vhive_fail(err, EUCLEAN, "the hive is damaged: %s (offset 0x%zx) is not a cell "
+        return vhive_fail(err, EUCLEAN,
+                          "the hive is damaged: %s (offset 0x%zx) is not a cell "
                           "in use, and hivex would abort freeing it; refusing to change the "
-                          "key", what, off);
+                          "key",
+                          what, off);
 }
 
 /* ---- what one call frees ----------------------------------------------- */
 
 /* delete_values: the value list, then each value's data cell and vk. */
-static int gather_values(const struct cells *c, size_t nk, struct offs *o,
-                         struct vhive_error *err)
+static int gather_values(const struct cells *c, size_t nk, struct offs *o, struct vhive_error *err)
 {
         uint32_t n = u32_at(c, nk + NK_NR_VALUES), size;
         size_t list = (size_t)u32_at(c, nk + NK_VALUE_LIST) + HBIN_START;
@@ -214,8 +215,7 @@ static int gather_lists(const struct cells *c, size_t blk, unsigned depth, struc
                 return vhive_fail(err, ENOMEM, "out of memory");
         for (uint32_t i = 0; i < n; i++) {
                 size_t off = (size_t)vhive_le32(c->map + blk + 8 + step * i) + HBIN_START;
-                int r = ri ? gather_lists(c, off, depth + 1, blocks, kids, err)
-                           : push(kids, off);
+                int r = ri ? gather_lists(c, off, depth + 1, blocks, kids, err) : push(kids, off);
 
                 if (r < 0)
                         return ri ? r : vhive_fail(err, ENOMEM, "out of memory");
@@ -239,8 +239,8 @@ static int check_sk(const struct cells *c, size_t nk, struct vhive_error *err)
         return 0;
 }
 
-static int gather_node(struct cells *c, size_t nk, unsigned depth, uint8_t *seen,
-                       struct offs *o, struct vhive_error *err);
+static int gather_node(struct cells *c, size_t nk, unsigned depth, uint8_t *seen, struct offs *o,
+                       struct vhive_error *err);
 
 static int gather_children(struct cells *c, size_t nk, unsigned depth, uint8_t *seen,
                            struct offs *o, struct vhive_error *err)
@@ -269,8 +269,8 @@ static int gather_children(struct cells *c, size_t nk, unsigned depth, uint8_t *
 }
 
 /* delete_node, for nk and (first) everything under it. */
-static int gather_node(struct cells *c, size_t nk, unsigned depth, uint8_t *seen,
-                       struct offs *o, struct vhive_error *err)
+static int gather_node(struct cells *c, size_t nk, unsigned depth, uint8_t *seen, struct offs *o,
+                       struct vhive_error *err)
 {
         uint32_t cl;
         int r;
@@ -280,12 +280,13 @@ static int gather_node(struct cells *c, size_t nk, unsigned depth, uint8_t *seen
         if (!is_cell(c, nk, "nk", NK_MIN))
                 return damaged(err, "a subkey", nk);
         if (depth > MAX_DEPTH)
-                return vhive_fail(err, ELOOP, "the key is nested deeper than %d levels",
-                                  MAX_DEPTH);
+                return vhive_fail(err, ELOOP, "the key is nested deeper than %d levels", MAX_DEPTH);
         if (bit(seen, nk))
-                return vhive_fail(err, EUCLEAN, "the hive is damaged: key at 0x%zx is reached "
+                return vhive_fail(err, EUCLEAN,
+                                  "the hive is damaged: key at 0x%zx is reached "
                                   "twice under the key to delete (a cycle or a shared "
-                                  "subkey list)", nk);
+                                  "subkey list)",
+                                  nk);
         set_bit(seen, nk);
         r = gather_children(c, nk, depth, seen, o, err);
         if (r == 0 && !bit(c->values_new, nk))
@@ -318,10 +319,12 @@ static int claim(struct cells *c, struct offs *o, struct vhive_error *err)
         qsort(o->v, o->n, sizeof(*o->v), cmp_off);
         for (size_t i = 0; i < o->n; i++) {
                 if ((i > 0 && o->v[i] == o->v[i - 1]) || bit(c->freed, o->v[i]))
-                        return vhive_fail(err, EUCLEAN, "the hive is damaged: cell 0x%zx "
+                        return vhive_fail(err, EUCLEAN,
+                                          "the hive is damaged: cell 0x%zx "
                                           "belongs to more than one structure, and hivex "
                                           "would abort freeing it twice; refusing to change "
-                                          "the key", o->v[i]);
+                                          "the key",
+                                          o->v[i]);
         }
         for (size_t i = 0; i < o->n; i++)
                 set_bit(c->freed, o->v[i]);
@@ -483,8 +486,8 @@ int vhive_cells_before_add_child(hive_h *h, hive_node_h parent, struct vhive_err
                 return damaged(err, "the key", parent);
         /* hivex replaces the list with a longer one and frees the old. */
         if (u32_at(c, parent + NK_NR_SUBKEYS) != 0)
-                r = gather_lists(c, (size_t)u32_at(c, parent + NK_SUBKEY_LIST) + HBIN_START, 0,
-                                 &o, &kids, err);
+                r = gather_lists(c, (size_t)u32_at(c, parent + NK_SUBKEY_LIST) + HBIN_START, 0, &o,
+                                 &kids, err);
         if (r == 0)
                 r = claim(c, &o, err);
         if (r == 0)
