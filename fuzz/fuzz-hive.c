@@ -1,9 +1,10 @@
 /* Fuzz target: a primary hive opened with hivex (read-only and writable),
  * its control sets listed, the scrub run in memory for both profiles
- * (applied on the writable handle, never committed), the key-path
+ * (applied on the writable handle, never committed, and in place on a
+ * copy of the bytes through the read-only handle), the key-path
  * resolver and the regedit export over the whole tree, a merge that
- * deletes and adds keys (writable handle), and the log description of
- * the base block.
+ * deletes and adds keys (writable handle, cells checked as in a
+ * session), and the log description of the base block.
  *
  * The base-block checksum is recomputed first (hivex refuses a bad one,
  * and a fuzzer cannot find it by mutation); the raw input goes to
@@ -15,7 +16,23 @@
 #include "reg.h"
 #include "vhive.h"
 
-static void walk(hive_h *h, bool apply)
+/* In place: every cell the scrub would rewrite is checked on fuzzed bytes. */
+static void scrub_in_place(hive_h *h, const uint8_t *bytes, size_t len,
+                           const struct vhive_scrub_opts *o)
+{
+        struct vhive_hive_buf hb = { malloc(len ? len : 1), len };
+        struct vhive_scrub_report rep;
+        struct vhive_error err;
+
+        if (!hb.b)
+                abort();
+        memcpy(hb.b, bytes, len);
+        (void)vhive_scrub_in_place(h, &hb, o, &rep, &err);
+        vhive_scrub_report_free(&rep);
+        free(hb.b);
+}
+
+static void walk(hive_h *h, bool apply, const uint8_t *bytes, size_t len)
 {
         static const enum vhive_profile profiles[] = { VHIVE_PROFILE_SEED, VHIVE_PROFILE_LEASE };
         struct vhive_error err;
@@ -31,6 +48,8 @@ static void walk(hive_h *h, bool apply)
                 if (vhive_scrub(h, &o, apply, &rep, &err) == 0 && apply)
                         (void)vhive_scrub_verify(h, &rep, &err);
                 vhive_scrub_report_free(&rep);
+                if (!apply)
+                        scrub_in_place(h, bytes, len, &o);
         }
 }
 
@@ -97,7 +116,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (size >= VHIVE_REGF_BASE_BLOCK)
                 vhive_regf_store_checksum(copy);
         fd = fuzz_memfd(copy, size, path);
-        free(copy);
         for (int w = 0; w < 2; w++) {
                 struct vhive_regf_header hdr;
                 struct vhive_error err;
@@ -115,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         continue;
                 if (w && vhive_cells_attach(h, path, &err) < 0)
                         abort();
-                walk(h, w);
+                walk(h, w, copy, size);
                 if (!w)
                         export_all(h);
                 else
@@ -123,6 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 vhive_cells_detach(h);
                 hivex_close(h);
         }
+        free(copy);
         close(fd);
         return 0;
 }

@@ -343,7 +343,8 @@ int vhive_session_open(struct vhive_session *s, const char *primary,
                        bool writable, struct vhive_error *err);
 /* The new hive after an op: the edited bytes, or hivex's commit of h
  * (through a memfd), with the header mended (sequence numbers one past the
- * hive's, time now, checksum under Windows' rule).  *out malloc'd. */
+ * hive's, time now, checksum under Windows' rule).  *out malloc'd; the
+ * edited bytes are handed over (s->bytes is empty afterwards). */
 int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len,
                          struct vhive_error *err);
 /* Writes data into a new temp file beside dest (mode copied from

@@ -350,9 +350,9 @@ static int log_after(const struct commit *c, const struct log_write *w, bool bas
 
 /* Replays primary with the logs as the record leaves them; 1 when the
  * result is want (or want2), 0 when not, -errno on failure. */
-static int replays_to(const struct commit *c, const uint8_t *logs[2], const size_t lens[2],
-                      const uint8_t *primary, size_t len, const uint8_t *want, size_t want_len,
-                      const uint8_t *want2, size_t want2_len)
+static int replays_to(const uint8_t *logs[2], const size_t lens[2], const uint8_t *primary,
+                      size_t len, const uint8_t *want, size_t want_len, const uint8_t *want2,
+                      size_t want2_len)
 {
         uint8_t *out = NULL;
         size_t out_len = 0;
@@ -360,7 +360,6 @@ static int replays_to(const struct commit *c, const uint8_t *logs[2], const size
         int r = vhive_replay(primary, len, logs[0], lens[0], logs[1], lens[1], &out, &out_len,
                              NULL, &e);
 
-        (void)c;
         if (r < 0)
                 return r == -ENOMEM ? r : 0;
         r = same(out, out_len, want, want_len) ||
@@ -387,17 +386,17 @@ static int layout_ok(struct commit *c, const struct log_write *w)
                 free(mine);
                 return -ENOMEM;
         }
-        r = replays_to(c, logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len,
+        r = replays_to(logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len,
                        c->final, c->final_len);
         memcpy(mixed, c->oldpad, c->final_len);
         memcpy(mixed, c->mid, sizeof(c->mid));
         if (r > 0)
-                r = replays_to(c, logs, lens, mixed, c->final_len, c->final, c->final_len,
+                r = replays_to(logs, lens, mixed, c->final_len, c->final, c->final_len,
                                NULL, 0);
         memcpy(mixed, c->final, c->final_len);
         memcpy(mixed, c->mid, sizeof(c->mid));
         if (r > 0)
-                r = replays_to(c, logs, lens, mixed, c->final_len, c->final, c->final_len,
+                r = replays_to(logs, lens, mixed, c->final_len, c->final, c->final_len,
                                NULL, 0);
         free(mixed);
         free(mine);
@@ -419,7 +418,7 @@ static int two_step_ok(struct commit *c, const struct log_write *w)
                 return r;
         logs[w->li] = mine;
         lens[w->li] = len;
-        r = replays_to(c, logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len,
+        r = replays_to(logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len,
                        c->final, c->final_len);
         free(mine);
         return r;

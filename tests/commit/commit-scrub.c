@@ -1,12 +1,14 @@
 /* commit-scrub: a scrub committed the way images are, over plain files.
  *
- * Usage: commit-scrub [-f new|old|auto] [-p seed|lease] SYSTEM
+ * Usage: commit-scrub [-f new|old|auto] [-p seed|lease] [-x] SYSTEM
  *
  * SYSTEM.LOG1 and SYSTEM.LOG2 must exist beside SYSTEM (0 bytes is fine).
  * Runs vhive_job_run with a VHIVE_COMMIT_LOGGED target whose files are
  * vhive_file_from_fd over SYSTEM and its logs: the job reads SYSTEM (the
  * "host copy"), blanks in place, and commits through the log.  Prints what
- * the commit wrote.  For tests and bench/bench-commit-blocks.sh. */
+ * the commit wrote.  -x blanks with hivex's writer instead (as the editor
+ * commands write: new cells appended, the hive grows), so the commit must
+ * extend SYSTEM first.  For tests and bench/bench-commit-blocks.sh. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "job.h"
 
 struct ctx {
+        bool hivex_writer;
         struct vhive_scrub_opts opts;
         struct vhive_scrub_report rep;
 };
@@ -27,11 +30,11 @@ static int run(struct vhive_session *s, void *p, bool apply, bool *changed,
         struct ctx *c = p;
         int r;
 
-        if (apply && s->bytes.b) {
+        if (apply && s->bytes.b && !c->hivex_writer) {
                 r = vhive_scrub_in_place(s->h, &s->bytes, &c->opts, &c->rep, err);
                 s->edited_in_place = true;
         } else {
-                r = vhive_scrub(s->h, &c->opts, false, &c->rep, err);
+                r = vhive_scrub(s->h, &c->opts, apply, &c->rep, err);
         }
         *changed = r == 0 && c->rep.counts[VHIVE_ACTION_BLANKED] > 0;
         return r;
@@ -73,14 +76,16 @@ int main(int argc, char **argv)
         int fd[3], opt;
         char path[3][4096];
 
-        while ((opt = getopt(argc, argv, "f:p:")) != -1) {
-                if (opt == 'f')
+        while ((opt = getopt(argc, argv, "f:p:x")) != -1) {
+                if (opt == 'x')
+                        c.hivex_writer = true;
+                else if (opt == 'f')
                         t.format = parse_format(optarg);
                 else if (opt != 'p' || vhive_profile_parse(optarg, &c.opts.profile) < 0)
                         return 2;
         }
         if (optind + 1 != argc) {
-                fprintf(stderr, "usage: commit-scrub [-f new|old|auto] [-p PROFILE] SYSTEM\n");
+                fprintf(stderr, "usage: commit-scrub [-f new|old|auto] [-p PROFILE] [-x] SYSTEM\n");
                 return 2;
         }
         snprintf(path[0], sizeof(path[0]), "%s", argv[optind]);

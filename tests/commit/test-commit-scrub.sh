@@ -3,8 +3,10 @@
 # lease-all-types fixture with 0-byte logs, both formats.  SYSTEM keeps its
 # size, the logs get the record (a 0-byte log is extended first), vhive
 # check passes on the result, reglookup reads it, and a second scrub finds
-# nothing left to do.  A refusal without a format leaves every file as it
-# was.
+# nothing left to do.  With hivex's writer (-x, as the editor commands
+# write) the hive grows: SYSTEM is extended before anything else, and the
+# result reads the same way.  A refusal without a format leaves every file
+# as it was.
 # Usage (meson): test-commit-scrub.sh COMMIT_SCRUB
 set -eu
 tool=$1
@@ -33,6 +35,18 @@ for fmt in new old; do
         "$tool" -f "$fmt" "$d/SYSTEM" >"$tmp/out2" || fail "$fmt: second run"
         grep -q "blanked 0, written 0" "$tmp/out2" || fail "$fmt: the second scrub wrote"
 done
+
+d=$tmp/grown
+mkdir "$d"
+cp "$FIXTURES/lease-all-types.hive" "$d/SYSTEM"
+: >"$d/SYSTEM.LOG1"
+: >"$d/SYSTEM.LOG2"
+size=$(wc -c <"$d/SYSTEM")
+"$tool" -x -f new "$d/SYSTEM" >"$tmp/out" || fail "hivex writer: commit-scrub failed"
+echo "hivex writer: $(cat "$tmp/out")"
+grep -q "primary extended" "$tmp/out" || fail "hivex writer: SYSTEM was not extended"
+[ "$(wc -c <"$d/SYSTEM")" -gt "$size" ] || fail "hivex writer: SYSTEM did not grow"
+"$VHIVE" check "$d/SYSTEM" >"$tmp/check" 2>&1 || { cat "$tmp/check"; fail "hivex writer: check"; }
 
 d=$tmp/none
 mkdir "$d"

@@ -182,6 +182,94 @@ static void damaged_cell_refused(void **state)
         free(copy);
 }
 
+/* Deleting every value of a key: the list cell is freed, the offset -1. */
+static void delete_all_values(void **state)
+{
+        struct fx *f = *state;
+        struct vhive_error e;
+        hive_value_h *vals = hivex_node_values(f->h, f->node), *left;
+        hive_node_h node;
+        hive_h *h;
+
+        for (size_t i = 0; vals[i]; i++)
+                assert_int_equal(vhive_inplace_delete(&f->hb, f->node, vals[i], &e), 0);
+        free(vals);
+        assert_int_equal(vhive_le32(f->hb.b + f->node + 4 + 40), 0xffffffffu);
+        h = reopen(f, &node);
+        left = hivex_node_values(h, node);
+        assert_non_null(left);
+        assert_true(left[0] == 0);
+        free(left);
+        hivex_close(h);
+}
+
+/* hivex never writes big data: carve a db cell, its segment list and two
+ * segments out of one large data cell, check that hivex reads it, blank
+ * it in place, and see all four cells freed. */
+static void carve_db(uint8_t *b, size_t cell, uint32_t size)
+{
+        uint32_t rel = (uint32_t)(cell - VHIVE_REGF_BASE_BLOCK), l1 = 16352;
+
+        vhive_put_le32(b + cell, (uint32_t)-16);
+        memcpy(b + cell + 4, "db", 2);
+        b[cell + 6] = 2;
+        b[cell + 7] = 0;
+        vhive_put_le32(b + cell + 8, rel + 16);
+        vhive_put_le32(b + cell + 16, (uint32_t)-16);
+        vhive_put_le32(b + cell + 20, rel + 32);
+        vhive_put_le32(b + cell + 24, rel + 32 + l1);
+        vhive_put_le32(b + cell + 32, (uint32_t)-(int32_t)l1);
+        vhive_put_le32(b + cell + 32 + l1, (uint32_t)-(int32_t)(size - 32 - l1));
+}
+
+static void blank_big_data(void **state)
+{
+        struct fx *f = *state;
+        char *d = calloc(1, 20000);
+        hive_set_value sv = { (char *)"Big", hive_t_REG_BINARY, 20000, d };
+        hive_h *w = hivex_open(f->path, HIVEX_OPEN_WRITE), *h;
+        struct vhive_error e;
+        hive_value_h v;
+        hive_node_h node;
+        size_t len, cell;
+        uint32_t size;
+        hive_type t;
+        char *data;
+
+        assert_non_null(w);
+        assert_int_equal(hivex_node_set_value(w, f->node, &sv, 0), 0);
+        assert_int_equal(hivex_commit(w, f->out, 0), 0);
+        hivex_close(w);
+        free(d);
+        free(f->hb.b);
+        assert_int_equal(vhive_read_file(f->out, &f->hb.b, &f->hb.len, &e), 0);
+        h = hivex_open(f->out, 0);
+        v = hivex_node_get_value(h, f->node, "Big");
+        cell = hivex_value_data_cell_offset(h, v, &len);
+        hivex_close(h);
+        size = (uint32_t)-(int32_t)vhive_le32(f->hb.b + cell);
+        carve_db(f->hb.b, cell, size);
+        vhive_put_le32(f->hb.b + v + 8, 16348 + (size - 32 - 16352 - 4));
+        vhive_put_le32(f->hb.b + 24, 5); /* big data: hives 1.4 and later */
+        vhive_regf_store_checksum(f->hb.b);
+        h = reopen(f, &node);
+        data = hivex_value_value(h, hivex_node_get_value(h, node, "Big"), &t, &len);
+        assert_non_null(data); /* hivex reads the carved db cell */
+        assert_true(len > 16344);
+        free(data);
+        hivex_close(h);
+        assert_int_equal(vhive_inplace_blank(&f->hb, f->node, v, &e), 0);
+        for (size_t at = cell, k = 0; k < 4; k++) {
+                int32_t sz = (int32_t)vhive_le32(f->hb.b + at);
+
+                assert_true(sz > 0); /* freed */
+                at += (size_t)sz;
+        }
+        h = reopen(f, &node);
+        assert_blank(h, node, "Big", hive_t_REG_BINARY);
+        hivex_close(h);
+}
+
 int main(void)
 {
         static const char *const need[] = { "lease-all-types", NULL };
@@ -189,6 +277,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(blank_every_type, setup, teardown),
                 cmocka_unit_test_setup_teardown(delete_one_value, setup, teardown),
                 cmocka_unit_test_setup_teardown(damaged_cell_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(delete_all_values, setup, teardown),
+                cmocka_unit_test_setup_teardown(blank_big_data, setup, teardown),
         };
 
         unit_require_fixtures(need);
