@@ -14,7 +14,8 @@
 #include "fuzz-common.h"
 #include "macro.h"
 #include "reg.h"
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 /* In place: every cell the scrub would rewrite is checked on fuzzed bytes. */
 static void scrub_in_place(hive_h *h, const uint8_t *bytes, size_t len,
@@ -41,7 +42,8 @@ static void walk(hive_h *h, bool apply, const uint8_t *bytes, size_t len)
         if (vhive_controlset_list(h, &list, &err) >= 0)
                 free(list);
         for (size_t p = 0; p < ARRAY_SIZE(profiles); p++) {
-                struct vhive_scrub_opts o = { .profile = profiles[p], .keep_static = p == 0,
+                struct vhive_scrub_opts o = { .profile = profiles[p],
+                                              .keep_static = p == 0,
                                               .all_controlsets = true };
                 struct vhive_scrub_report rep;
 
@@ -67,8 +69,7 @@ static void merge_deletes(hive_h *h)
         struct vhive_regfile rf;
         struct vhive_error err;
 
-        if (vhive_regfile_parse(&rf, "fuzz.reg", (const uint8_t *)text, sizeof(text) - 1,
-                                &err) < 0)
+        if (vhive_regfile_parse(&rf, "fuzz.reg", (const uint8_t *)text, sizeof(text) - 1, &err) < 0)
                 abort();
         if (vhive_merge_plan(h, &rf, 1, &o, &plan, &err) == 0)
                 (void)vhive_merge_apply(h, plan, &err);

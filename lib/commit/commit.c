@@ -73,8 +73,7 @@ static int write_log(struct commit *c, struct vhive_commit_stats *st, struct vhi
 #define GAP_PAGES 8u
 
 /* Contiguous pages go in one write. */
-static int write_pages(struct commit *c, struct vhive_commit_stats *st,
-                       struct vhive_error *err)
+static int write_pages(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
 {
         struct vhive_file *p = c->files->primary;
         const struct vhive_pages *pg = &c->pages;
@@ -97,8 +96,7 @@ static int write_pages(struct commit *c, struct vhive_commit_stats *st,
         return pg->n ? p->ops->flush(p, err) : 0;
 }
 
-static int update_primary(struct commit *c, struct vhive_commit_stats *st,
-                          struct vhive_error *err)
+static int update_primary(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
 {
         struct vhive_file *p = c->files->primary;
         /* Whole base blocks: a torn write keeps its first sector whole. */
@@ -121,16 +119,16 @@ static int check_primary(struct commit *c, struct vhive_error *err)
         if (r < 0)
                 return r;
         if (c->primary_size != c->old_len)
-                return vhive_fail(err, ESTALE, "%s changed since it was read (%llu bytes, "
-                                  "read %zu)", p->name, (unsigned long long)c->primary_size,
-                                  c->old_len);
+                return vhive_fail(err, ESTALE,
+                                  "%s changed since it was read (%llu bytes, "
+                                  "read %zu)",
+                                  p->name, (unsigned long long)c->primary_size, c->old_len);
         return 0;
 }
 
-int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old,
-                        size_t old_len, const uint8_t *new_hive, size_t new_len,
-                        enum vhive_log_format fmt, struct vhive_commit_stats *stats,
-                        struct vhive_error *err)
+int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
+                        const uint8_t *new_hive, size_t new_len, enum vhive_log_format fmt,
+                        struct vhive_commit_stats *stats, struct vhive_error *err)
 {
         struct vhive_commit_stats local;
         struct commit c = { .files = files, .fmt = fmt, .old = old, .old_len = old_len };

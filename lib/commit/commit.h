@@ -49,12 +49,12 @@ struct vhive_hive_files {
 
 /* What a logged commit did, for reports and benchmarks. */
 struct vhive_commit_stats {
-        unsigned pages;           /* 4 KiB hive pages that differed */
-        uint64_t log_bytes;       /* written to the log */
-        uint64_t primary_bytes;   /* written to the primary, base block included */
-        int log_index;            /* 0 = LOG1, 1 = LOG2 */
+        unsigned pages;         /* 4 KiB hive pages that differed */
+        uint64_t log_bytes;     /* written to the log */
+        uint64_t primary_bytes; /* written to the primary, base block included */
+        int log_index;          /* 0 = LOG1, 1 = LOG2 */
         enum vhive_log_format format;
-        bool primary_extended;    /* SYSTEM had to grow (editor writes only) */
+        bool primary_extended; /* SYSTEM had to grow (editor writes only) */
         /* The base block the primary now holds: the commit sets both
          * sequence numbers (next after the log entries or the clean
          * primary) and the last written time. */
@@ -74,15 +74,13 @@ struct vhive_commit_stats {
  * new_hive, is extended first.  Before writing, every state a stop can
  * leave is replayed in memory; a layout that would not replay to exactly
  * the old or the new hive is refused (EUCLEAN) with nothing written. */
-int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old,
-                        size_t old_len, const uint8_t *new_hive, size_t new_len,
-                        enum vhive_log_format fmt, struct vhive_commit_stats *stats,
-                        struct vhive_error *err);
+int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
+                        const uint8_t *new_hive, size_t new_len, enum vhive_log_format fmt,
+                        struct vhive_commit_stats *stats, struct vhive_error *err);
 
 /* A struct vhive_file over a file descriptor (hive files, tests, fault
  * injection): pread/pwrite, fdatasync, posix_fallocate + fsync.  The fd
  * stays the caller's; vhive_file_free frees only what vhive_file_from_fd
  * made. */
-int vhive_file_from_fd(int fd, const char *name, struct vhive_file **f,
-                       struct vhive_error *err);
+int vhive_file_from_fd(int fd, const char *name, struct vhive_file **f, struct vhive_error *err);
 void vhive_file_free(struct vhive_file *f);

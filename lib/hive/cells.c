@@ -27,8 +27,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hive.h"
 #include "macro.h"
-#include "vhive.h"
 
 #define HBIN_START 0x1000u
 #define NONE 0xffffffffu

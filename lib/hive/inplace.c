@@ -12,8 +12,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hive.h"
 #include "macro.h"
-#include "vhive.h"
 
 #define BIG_DATA_MIN 16345u /* longer data of hives 1.4+ lives in a db cell */
 #define VK_MIN 24u          /* cell size field + fixed part of a vk */
@@ -27,8 +27,10 @@ struct cell {
 
 static int damaged(struct vhive_error *err, const char *what, size_t at)
 {
-        return vhive_fail(err, EUCLEAN, "the hive is damaged: %s at 0x%zx; refusing to edit "
-                          "it in place", what, at);
+        return vhive_fail(err, EUCLEAN,
+                          "the hive is damaged: %s at 0x%zx; refusing to edit "
+                          "it in place",
+                          what, at);
 }
 
 /* A used cell at hive-bins offset rel, at least min bytes. */
@@ -47,7 +49,7 @@ static int cell_at(const struct vhive_hive_buf *hb, uint32_t rel, size_t min, st
         raw = (int32_t)vhive_le32(hb->b + c->at);
         if (raw >= 0)
                 return damaged(err, "a free cell still in use", c->at);
-        c->size = (size_t)-(int64_t)raw;
+        c->size = (size_t) - (int64_t)raw;
         if (c->size < min || c->size % 8 != 0 || c->size > end - c->at)
                 return damaged(err, "a cell of a bad size", c->at);
         return 0;
@@ -59,8 +61,10 @@ static int sig_cell(const struct vhive_hive_buf *hb, uint32_t rel, const char *s
         int r = cell_at(hb, rel, min, c, err);
 
         if (r == 0 && memcmp(hb->b + c->at + 4, sig, 2) != 0)
-                return damaged(err, sig[0] == 'v' ? "a value cell without its vk signature"
-                                                   : "a cell without its signature", c->at);
+                return damaged(err,
+                               sig[0] == 'v' ? "a value cell without its vk signature"
+                                             : "a cell without its signature",
+                               c->at);
         return r;
 }
 
@@ -98,8 +102,8 @@ static int add_db(const struct vhive_hive_buf *hb, const struct cell *db, struct
 }
 
 /* The cells holding vk's data (none when inline or empty). */
-static int data_cells(const struct vhive_hive_buf *hb, const struct cell *vk,
-                      struct data_cells *d, struct vhive_error *err)
+static int data_cells(const struct vhive_hive_buf *hb, const struct cell *vk, struct data_cells *d,
+                      struct vhive_error *err)
 {
         uint32_t size = vhive_le32(hb->b + vk->at + 8), off = vhive_le32(hb->b + vk->at + 12);
         uint32_t minor = vhive_le32(hb->b + 24);
@@ -185,8 +189,8 @@ static int check_handles(const struct vhive_hive_buf *hb, hive_node_h node, hive
 {
         if (!hb || !hb->b || hb->len < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EINVAL, "in-place edit: no hive bytes");
-        if (node < VHIVE_REGF_BASE_BLOCK || value < VHIVE_REGF_BASE_BLOCK ||
-            node >= hb->len || value >= hb->len)
+        if (node < VHIVE_REGF_BASE_BLOCK || value < VHIVE_REGF_BASE_BLOCK || node >= hb->len ||
+            value >= hb->len)
                 return damaged(err, "a key or value handle outside the hive bins",
                                node < value ? value : node);
         return 0;
@@ -203,8 +207,10 @@ static int blank_out_of_line(struct vhive_hive_buf *hb, const struct cell *vk,
         const struct cell *c = &d->list[0];
 
         if (d->n != 1 || c->size - 4 < len)
-                return vhive_fail(err, ENOSPC, "the blank value (%zu bytes) does not fit in "
-                                  "the value's cells", len);
+                return vhive_fail(err, ENOSPC,
+                                  "the blank value (%zu bytes) does not fit in "
+                                  "the value's cells",
+                                  len);
         memset(hb->b + c->at + 4, 0, c->size - 4);
         memcpy(hb->b + c->at + 4, blank, len);
         vhive_put_le32(hb->b + vk->at + 8, (uint32_t)len);

@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hive.h"
 #include "log-replay-internal.h"
 #include "macro.h"
-#include "vhive.h"
 
 #define N_LOGS 2
 
@@ -149,8 +149,8 @@ static void parse_log_base(struct log_ctx *l)
                 return;
         }
         if (l->hdr.seq_primary != l->hdr.seq_secondary) {
-                why(l, "has torn sequence numbers %u/%u in its base block",
-                    l->hdr.seq_primary, l->hdr.seq_secondary);
+                why(l, "has torn sequence numbers %u/%u in its base block", l->hdr.seq_primary,
+                    l->hdr.seq_secondary);
                 return;
         }
         info->damaged = false;
@@ -223,8 +223,8 @@ static void judge_log(struct replay_ctx *c, struct log_ctx *l)
         if (l->info->format == VHIVE_LOG_NEW) {
                 scan_new(l);
                 if (c->primary_ok && l->hdr.seq_primary < c->phdr.seq_secondary) {
-                        why(l, "is older than the hive (sequence %u < %u)",
-                            l->hdr.seq_primary, c->phdr.seq_secondary);
+                        why(l, "is older than the hive (sequence %u < %u)", l->hdr.seq_primary,
+                            c->phdr.seq_secondary);
                         return;
                 }
         } else {
@@ -248,8 +248,8 @@ static void judge_primary(struct replay_ctx *c)
         }
         if (!c->phdr.checksum_ok) {
                 snprintf(c->primary_why, sizeof(c->primary_why),
-                         "bad base block checksum %08x, expected %08x",
-                         c->phdr.checksum_stored, c->phdr.checksum_computed);
+                         "bad base block checksum %08x, expected %08x", c->phdr.checksum_stored,
+                         c->phdr.checksum_computed);
                 return;
         }
         if (c->phdr.file_type != VHIVE_REGF_FILE_PRIMARY) {
@@ -261,8 +261,8 @@ static void judge_primary(struct replay_ctx *c)
 }
 
 static void describe(struct replay_ctx *c, const uint8_t *primary, size_t primary_len,
-                     const uint8_t *log1, size_t log1_len, const uint8_t *log2,
-                     size_t log2_len, struct vhive_replay_result *res)
+                     const uint8_t *log1, size_t log1_len, const uint8_t *log2, size_t log2_len,
+                     struct vhive_replay_result *res)
 {
         static const char *const names[N_LOGS] = { "LOG1", "LOG2" };
         const uint8_t *bufs[N_LOGS] = { log1, log2 };
@@ -379,8 +379,7 @@ static int fail_hole(struct log_ctx *empty, struct log_ctx *next, struct vhive_e
         return vhive_fail(err, EUCLEAN,
                           "transaction logs are inconsistent: %s should hold entries from "
                           "%u but has none that can be read, and %s starts at entry %u",
-                          empty->name, empty->hdr.seq_primary, next->name,
-                          next->info->first_seq);
+                          empty->name, empty->hdr.seq_primary, next->name, next->info->first_seq);
 }
 
 /* A gap between the hive's sequence number and the first entry is normal
@@ -477,7 +476,7 @@ static int refuse_damaged(struct replay_ctx *c, struct vhive_error *err)
 static int refuse_oversized(struct replay_ctx *c, struct vhive_error *err)
 {
         uint64_t have = c->primary_len > VHIVE_REGF_BASE_BLOCK ? c->primary_len
-                                                                : VHIVE_REGF_BASE_BLOCK;
+                                                               : VHIVE_REGF_BASE_BLOCK;
         uint64_t logs = (uint64_t)c->log[0].len + c->log[1].len;
 
         for (int k = 0; k < c->n_order; k++) {
@@ -667,9 +666,9 @@ static int plain_copy(const uint8_t *primary, size_t len, uint8_t **out, size_t 
         return 0;
 }
 
-int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
-                 size_t log1_len, const uint8_t *log2, size_t log2_len, uint8_t **out,
-                 size_t *out_len, struct vhive_replay_result *res, struct vhive_error *err)
+int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1, size_t log1_len,
+                 const uint8_t *log2, size_t log2_len, uint8_t **out, size_t *out_len,
+                 struct vhive_replay_result *res, struct vhive_error *err)
 {
         struct vhive_replay_result local;
         struct replay_ctx c;
@@ -699,8 +698,7 @@ int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1
                 for (int i = 0; i < N_LOGS; i++)
                         res->log[i].applied = 0;
                 res->entries_applied = 0;
-                return vhive_fail(err, -r, "replaying the transaction logs: %s",
-                                  strerror(-r));
+                return vhive_fail(err, -r, "replaying the transaction logs: %s", strerror(-r));
         }
         *out = img.buf;
         *out_len = img.len;

@@ -14,13 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hive.h"
 #include "macro.h"
-#include "vhive.h"
+#include "safe-file.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000ull
 
-int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr,
-                     struct vhive_error *err)
+int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr, struct vhive_error *err)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         uint8_t block[VHIVE_REGF_BASE_BLOCK];
@@ -328,8 +328,8 @@ static int make_temp_beside(const char *dest, const struct stat *owner, char **t
                 e = errno;
         if (e) {
                 unlink(*tmp_path);
-                return vhive_fail(err, e, "preparing %s (owner %u:%u, mode %04o): %s",
-                                  *tmp_path, (unsigned)owner->st_uid, (unsigned)owner->st_gid,
+                return vhive_fail(err, e, "preparing %s (owner %u:%u, mode %04o): %s", *tmp_path,
+                                  (unsigned)owner->st_uid, (unsigned)owner->st_gid,
                                   (unsigned)(owner->st_mode & 07777), strerror(e));
         }
         return 0;
@@ -375,7 +375,8 @@ int vhive_verify_header(const char *path, struct vhive_error *err)
                 return r;
         if (!hdr.checksum_ok || hdr.seq_primary != hdr.seq_secondary ||
             hdr.file_type != VHIVE_REGF_FILE_PRIMARY)
-                return vhive_fail(err, EIO, "the written hive has a bad header "
+                return vhive_fail(err, EIO,
+                                  "the written hive has a bad header "
                                   "(sequence %u/%u, checksum %08x, expected %08x)",
                                   hdr.seq_primary, hdr.seq_secondary, hdr.checksum_stored,
                                   hdr.checksum_computed);

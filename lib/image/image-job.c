@@ -33,10 +33,9 @@ static int detect(const char *path, const struct vhive_op *op, const struct vhiv
         if (ret < 0 && !o->format)
                 return ret;
         if (o->format) {
-                /* "vhd" is what users say; qemu calls it "vpc". */
-                const char *f = strcmp(o->format, "vhd") == 0 ? "vpc" : o->format;
-                snprintf(r->image.format, sizeof(r->image.format), "%s", f);
-                snprintf(r->image.label, sizeof(r->image.label), "%s", f);
+                /* Already qemu's name (lib/job/driver.c). */
+                snprintf(r->image.format, sizeof(r->image.format), "%s", o->format);
+                snprintf(r->image.label, sizeof(r->image.label), "%s", o->format);
         }
         return vhive_image_refusals(path, &r->image, for_write, o->force, &r->err);
 }
@@ -73,8 +72,7 @@ static int make_work(struct work *w, const char *name, struct vhive_error *err)
         if (!mkdtemp(w->dir)) { /* mode 0700 */
                 int e = errno;
                 *w->dir = '\0';
-                return vhive_fail(err, e, "cannot create a private temp folder: %s",
-                                  strerror(e));
+                return vhive_fail(err, e, "cannot create a private temp folder: %s", strerror(e));
         }
         snprintf(w->primary, sizeof(w->primary), "%s/%s", w->dir, name);
         snprintf(w->dest, sizeof(w->dest), "%s/%s.new", w->dir, name);
@@ -165,7 +163,9 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         if (ret == 0) {
                 /* The image, not this copy, must be durable. */
                 struct vhive_commit_target t = {
-                        .kind = VHIVE_COMMIT_RENAME, .dest = w.dest, .scratch = true,
+                        .kind = VHIVE_COMMIT_RENAME,
+                        .dest = w.dest,
+                        .scratch = true,
                 };
 
                 ret = vhive_job_run(w.primary, &t, op, ctx, o, r);
@@ -182,8 +182,8 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         return ret;
 }
 
-static void fail_all(struct vhive_job_result *results, const size_t *map, size_t count,
-                     int status, const struct vhive_error *err)
+static void fail_all(struct vhive_job_result *results, const size_t *map, size_t count, int status,
+                     const struct vhive_error *err)
 {
         for (size_t k = 0; k < count; k++) {
                 results[map[k]].status = status;
@@ -230,9 +230,10 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
         if (!specs || !map)
                 ret = vhive_fail(&err, ENOMEM, "out of memory");
         else if (!ops)
-                ret = vhive_backend_load(NULL, &ops, &err);
+                ret = vhive_fail(&err, EINVAL, "no backend given (lib/job/driver.c loads it)");
         for (size_t i = 0; i < n && ret < 0; i++)
-                results[i] = (struct vhive_job_result){ .status = ret, .err = err,
+                results[i] = (struct vhive_job_result){ .status = ret,
+                                                        .err = err,
                                                         .is_image = true };
         if (ret < 0)
                 return ret;

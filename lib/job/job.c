@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "job.h"
@@ -73,8 +73,7 @@ static int backup(const struct vhive_session *s, const char *dir, struct vhive_e
         return vhive_backup_files(files, 3, dir, err);
 }
 
-static int install(const char *tmp, const char *dest, bool durable,
-                   struct vhive_job_result *r)
+static int install(const char *tmp, const char *dest, bool durable, struct vhive_job_result *r)
 {
         if (rename(tmp, dest) < 0)
                 return vhive_fail(&r->err, errno, "renaming %s over %s: %s", tmp, dest,
@@ -106,8 +105,7 @@ static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t le
         return ret;
 }
 
-static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len,
-                        struct vhive_error *err)
+static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len, struct vhive_error *err)
 {
         uint64_t size;
         int r = f->ops->size(f, &size, err);
@@ -149,9 +147,8 @@ static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t le
         return ret < 0 ? ret : verify_bytes(back, back_len, op, ctx, &r->err);
 }
 
-static int commit(struct vhive_session *s, struct vhive_commit_target *t,
-                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
-                  struct vhive_job_result *r)
+static int commit(struct vhive_session *s, struct vhive_commit_target *t, const struct vhive_op *op,
+                  void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         _cleanup_free_ uint8_t *data = NULL;
         size_t len = 0;
@@ -174,9 +171,8 @@ static void record_session(const struct vhive_session *s, struct vhive_job_resul
         memcpy(r->replay_error, s->replay_error, sizeof(r->replay_error));
 }
 
-int vhive_job_run(const char *primary, struct vhive_commit_target *t,
-                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
-                  struct vhive_job_result *r)
+int vhive_job_run(const char *primary, struct vhive_commit_target *t, const struct vhive_op *op,
+                  void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         struct vhive_session s;
         bool apply = op->writes && !o->dry_run;
@@ -209,8 +205,10 @@ static int resolve_target(const char *path, bool writes, const struct vhive_job_
                 return vhive_fail(&r->err, errno, "cannot resolve the symbolic link: %s",
                                   strerror(errno));
         if (writes && !o->output)
-                snprintf(r->note, sizeof(r->note), "is a symbolic link: editing the hive at "
-                         "its real path %s", *real);
+                snprintf(r->note, sizeof(r->note),
+                         "is a symbolic link: editing the hive at "
+                         "its real path %s",
+                         *real);
         return 0;
 }
 
@@ -221,7 +219,8 @@ static int refuse_hard_links(const char *path, const struct vhive_job_opts *o,
 
         if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink <= 1 || o->force)
                 return 0;
-        return vhive_fail(err, EMLINK, "the hive has %ju hard links: vhive puts a new file in "
+        return vhive_fail(err, EMLINK,
+                          "the hive has %ju hard links: vhive puts a new file in "
                           "place, so the other names would keep the old hive; remove the "
                           "other links, or pass --force to write anyway",
                           (uintmax_t)st.st_nlink);

@@ -4,8 +4,9 @@
 #pragma once
 
 #include "commit.h"
+#include "hive.h"
 #include "image.h"
-#include "vhive.h"
+#include "safe-file.h"
 
 struct vhive_op {
         bool writes; /* may change the hive */
@@ -47,8 +48,8 @@ struct vhive_commit_target {
         enum vhive_commit_kind kind;
         /* RENAME */
         const char *dest;
-        const char *mode_from;  /* NULL: dest's own mode */
-        bool scratch;           /* dest is a host-side working copy: no fsync, no backup */
+        const char *mode_from; /* NULL: dest's own mode */
+        bool scratch;          /* dest is a host-side working copy: no fsync, no backup */
         /* LOGGED */
         const struct vhive_hive_files *files;
         enum vhive_log_format format; /* VHIVE_LOG_NONE: as the existing logs say */
@@ -56,25 +57,6 @@ struct vhive_commit_target {
          * backup).  RENAME uses the job's --backup DIR unless scratch. */
         const char *backup_dir;
         struct vhive_commit_stats stats; /* LOGGED: filled by the commit */
-};
-
-struct vhive_job_result {
-        int status; /* 0 or -errno; err holds the message */
-        struct vhive_error err;
-        bool written;
-        bool changed;           /* the op changed (or would change) the hive */
-        struct vhive_regf_header header; /* of the primary as found */
-        bool dirty;
-        bool replayed;
-        struct vhive_replay_result replay;
-        bool replay_failed;     /* read-only: dirty, logs unusable, file as it is */
-        char replay_error[1024];
-        char note[1200];        /* said on stderr even on success: a followed link */
-        bool is_image;
-        struct vhive_image_info image;
-        struct vhive_root root;
-        char hive_path[512];    /* inside the image */
-        char notice[256];       /* from the backend, about the whole run; "" when none */
 };
 
 /* One hive file on the host. */
@@ -102,6 +84,5 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
  * .files = the image's files, .format = the format the image's Windows
  * reads (or VHIVE_LOG_NONE to take it from the logs) }.  The copies are
  * only read; r->written says whether the image was changed. */
-int vhive_job_run(const char *primary, struct vhive_commit_target *t,
-                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
-                  struct vhive_job_result *r);
+int vhive_job_run(const char *primary, struct vhive_commit_target *t, const struct vhive_op *op,
+                  void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r);

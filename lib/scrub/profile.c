@@ -2,20 +2,34 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vhive.h"
+#include "scrub.h"
 
 /* The values of the PVS fix: what makes a clone fall back to the lease. */
 static const char *const seed_values[] = {
-        "NameServer", "Domain", "DhcpIPAddress", "DhcpSubnetMask", "DhcpServer",
-        "DhcpNameServer", "DhcpDefaultGateway", NULL,
+        "NameServer", "Domain",         "DhcpIPAddress",      "DhcpSubnetMask",
+        "DhcpServer", "DhcpNameServer", "DhcpDefaultGateway", NULL,
 };
 
 /* Everything else the DHCP client cached about the lease. */
 static const char *const lease_values[] = {
-        "NameServer", "Domain", "DhcpIPAddress", "DhcpSubnetMask", "DhcpServer",
-        "DhcpNameServer", "DhcpDefaultGateway", "DhcpDomain", "DhcpSubnetMaskOpt",
-        "Lease", "LeaseObtainedTime", "LeaseTerminatesTime", "T1", "T2",
-        "DhcpInterfaceOptions", "DhcpGatewayHardware", "DhcpGatewayHardwareCount", NULL,
+        "NameServer",
+        "Domain",
+        "DhcpIPAddress",
+        "DhcpSubnetMask",
+        "DhcpServer",
+        "DhcpNameServer",
+        "DhcpDefaultGateway",
+        "DhcpDomain",
+        "DhcpSubnetMaskOpt",
+        "Lease",
+        "LeaseObtainedTime",
+        "LeaseTerminatesTime",
+        "T1",
+        "T2",
+        "DhcpInterfaceOptions",
+        "DhcpGatewayHardware",
+        "DhcpGatewayHardwareCount",
+        NULL,
 };
 
 const char *const *vhive_profile_values(enum vhive_profile p)

@@ -1,6 +1,6 @@
 /* JSON reports.  jansson does the escaping, as in libguestfs. */
 #include "macro.h"
-#include "report.h"
+#include "vhive.h"
 
 static json_t *value_json(const struct vhive_value_report *v)
 {
@@ -42,11 +42,11 @@ int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep)
                 json_array_append_new(sets, controlset_json(&rep->sets[i]));
         json_object_set_new(obj, "controlsets", sets);
         json_object_set_new(obj, "totals",
-                            json_pack("{s:i, s:i, s:i, s:i}",
-                                      "blanked", rep->counts[VHIVE_ACTION_BLANKED],
-                                      "already-blank", rep->counts[VHIVE_ACTION_ALREADY_BLANK],
-                                      "absent", rep->counts[VHIVE_ACTION_ABSENT],
-                                      "kept", rep->counts[VHIVE_ACTION_KEPT]));
+                            json_pack("{s:i, s:i, s:i, s:i}", "blanked",
+                                      rep->counts[VHIVE_ACTION_BLANKED], "already-blank",
+                                      rep->counts[VHIVE_ACTION_ALREADY_BLANK], "absent",
+                                      rep->counts[VHIVE_ACTION_ABSENT], "kept",
+                                      rep->counts[VHIVE_ACTION_KEPT]));
         return 0;
 }
 
@@ -72,15 +72,14 @@ json_t *vhive_json_replay(const struct vhive_replay_result *res)
                 const struct vhive_log_info *l = &res->log[i];
 
                 json_array_append_new(
-                        logs, json_pack("{s:s, s:s, s:i, s:i, s:b, s:b, s:i, s:i, s:i, s:i}",
-                                        "name", i ? "LOG2" : "LOG1", "format",
-                                        log_format_name(l->format),
-                                        "sequence1", (json_int_t)l->seq_primary, "sequence2",
-                                        (json_int_t)l->seq_secondary, "eligible", l->eligible,
-                                        "damaged", l->damaged, "entries", (int)l->entries,
-                                        "first", (json_int_t)l->first_seq,
-                                        "last", (json_int_t)l->last_seq, "applied",
-                                        (int)l->applied));
+                        logs,
+                        json_pack("{s:s, s:s, s:i, s:i, s:b, s:b, s:i, s:i, s:i, s:i}", "name",
+                                  i ? "LOG2" : "LOG1", "format", log_format_name(l->format),
+                                  "sequence1", (json_int_t)l->seq_primary, "sequence2",
+                                  (json_int_t)l->seq_secondary, "eligible", l->eligible, "damaged",
+                                  l->damaged, "entries", (int)l->entries, "first",
+                                  (json_int_t)l->first_seq, "last", (json_int_t)l->last_seq,
+                                  "applied", (int)l->applied));
         }
         return json_pack("{s:o, s:i, s:i, s:b}", "logs", logs, "entries_applied",
                          (int)res->entries_applied, "final_sequence", (json_int_t)res->final_seq,

@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "scrub.h"
 
 #define TCPIP_PARAMETERS "Services\\Tcpip\\Parameters"
 
@@ -23,13 +23,9 @@ static bool is_static_only_name(const char *name)
 /* EnableDHCP = 0 marks an interface configured by hand. */
 static bool interface_is_static(hive_h *h, hive_node_h node)
 {
-        hive_value_h v = hivex_node_get_value(h, node, "EnableDHCP");
-        hive_type t;
-        size_t len;
+        uint32_t value;
 
-        if (v == 0 || hivex_value_type(h, v, &t, &len) < 0 || t != hive_t_REG_DWORD || len != 4)
-                return false;
-        return hivex_value_dword(h, v) == 0;
+        return vhive_interface_dhcp(h, node, &value) == VHIVE_DHCP_STATIC;
 }
 
 static int classify_value(hive_h *h, hive_node_h node, const char *name, bool keep,
@@ -205,8 +201,7 @@ static int scrub_key(hive_h *h, hive_node_h node, const char *const *names,
         }
         if (!t->apply || !key_needs_write(kr))
                 return 0;
-        return t->buf ? apply_key_in_place(h, t->buf, node, kr, err)
-                      : apply_key(h, node, kr, err);
+        return t->buf ? apply_key_in_place(h, t->buf, node, kr, err) : apply_key(h, node, kr, err);
         return 0;
 }
 
@@ -250,8 +245,8 @@ static int scrub_interfaces(hive_h *h, hive_node_h params, const struct vhive_sc
                 if (r == 0)
                         r = push_key(cr, name, true, &kr, err);
                 if (r == 0)
-                        r = scrub_key(h, children[i], vhive_profile_values(opts->profile),
-                                      opts, t, kr, err);
+                        r = scrub_key(h, children[i], vhive_profile_values(opts->profile), opts, t,
+                                      kr, err);
                 if (r < 0)
                         return r;
         }
@@ -335,9 +330,8 @@ int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
         return scrub(h, opts, &t, rep, err);
 }
 
-int vhive_scrub_in_place(hive_h *h, struct vhive_hive_buf *buf,
-                         const struct vhive_scrub_opts *opts, struct vhive_scrub_report *rep,
-                         struct vhive_error *err)
+int vhive_scrub_in_place(hive_h *h, struct vhive_hive_buf *buf, const struct vhive_scrub_opts *opts,
+                         struct vhive_scrub_report *rep, struct vhive_error *err)
 {
         struct target t = { .apply = true, .buf = buf };
 
@@ -388,8 +382,7 @@ static int verify_key(hive_h *h, hive_node_h cs, const struct vhive_key_report *
         return 0;
 }
 
-int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep,
-                       struct vhive_error *err)
+int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep, struct vhive_error *err)
 {
         for (size_t s = 0; s < rep->n_sets; s++) {
                 const struct vhive_cs_report *cr = &rep->sets[s];

@@ -12,15 +12,16 @@
 # target without "regf" is taken for a disk image, and the appliance would
 # cost 20 s a launch.
 set -u
+# skip, ok, fail, die, assert, expect_rc, finish
+. "$(dirname "$0")/../lib.sh"
 
 : "${VHIVE:?}" "${SRCDIR:?}" "${BUILDDIR:?}"
 backend=${VHIVE_BADINPUT_BACKEND:-direct}
 clean=${FIXTURES:+$FIXTURES/one-iface.hive}
 if [ -z "$clean" ] || [ ! -f "$clean" ]; then
-        echo "one-iface.hive fixture not built (hivexregedit missing?): skipped" >&2
-        exit 77
+        skip "one-iface.hive fixture not built (hivexregedit missing?)"
 fi
-command -v python3 >/dev/null || { echo "python3 missing: skipped" >&2; exit 77; }
+command -v python3 >/dev/null || skip "python3 missing"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vhive-badinput.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -30,7 +31,7 @@ failures=0
 # ---- the cases: one folder each, holding the target only ----------------
 mk() { mkdir -p "$work/$1" && printf '%s/%s/%s' "$work" "$1" "$2"; }
 
-python3 "$SRCDIR/tests/badinput/mkbad.py" "$clean" "$work/gen" || exit 1
+python3 "$SRCDIR/tests/badinput/mkbad.py" "$clean" "$work/gen" || die "mkbad.py failed"
 for h in truncated zeroed-header bad-checksum hbins-past-end cycle self-cycle \
          huge-value vlist-outside data-mid-cell; do
         cp "$work/gen/$h.hive" "$(mk "$h" SYSTEM)"

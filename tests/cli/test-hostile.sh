@@ -10,28 +10,23 @@ orig=$(fixture one-iface "$T/orig/SYSTEM")
 # ---- a symbolic link is followed once, said, and stays a link ---------------
 real=$(fixture one-iface "$T/store/SYSTEM")
 ln -s store/SYSTEM "$T/link"
-vh scrub "$T/link"
-expect_rc 0 "scrub through a symbolic link"
+expect_rc 0 "scrub through a symbolic link" vh scrub "$T/link"
 has "$T/err" "link: is a symbolic link: editing the hive at its real path .*/store/SYSTEM" \
         "the followed link is said on stderr"
 if [ -L "$T/link" ]; then ok; else fail "the link was replaced by a file"; fi
 differ "$orig" "$real" "the hive at the real path was written"
-vh check "$T/link"
-expect_rc 0 "check through the link sees the scrubbed hive"
+expect_rc 0 "check through the link sees the scrubbed hive" vh check "$T/link"
 hasnt "$T/err" "symbolic link" "reading through a link says nothing"
 
 # ---- a second name: refused, --force writes and says what happens -----------
 h=$(fixture one-iface "$T/hl/SYSTEM")
 ln "$h" "$T/hl/SYSTEM.copy"
-vh scrub "$h"
-expect_rc 2 "scrub of a hive with two names"
+expect_rc 2 "scrub of a hive with two names" vh scrub "$h"
 has "$T/err" "the hive has 2 hard links: .*other names would keep the old hive.*--force" \
         "the refusal says why and what overrides it"
 same "$orig" "$h" "the refused hive is unchanged"
-vh scrub -o "$T/hl/out" "$h"
-expect_rc 0 "scrub -o of a hive with two names (nothing replaced)"
-vh scrub --force "$h"
-expect_rc 0 "scrub --force of a hive with two names"
+expect_rc 0 "scrub -o of a hive with two names (nothing replaced)" vh scrub -o "$T/hl/out" "$h"
+expect_rc 0 "scrub --force of a hive with two names" vh scrub --force "$h"
 differ "$orig" "$h" "the hive was written"
 same "$orig" "$T/hl/SYSTEM.copy" "the other name keeps the old hive"
 
@@ -39,8 +34,7 @@ same "$orig" "$T/hl/SYSTEM.copy" "the other name keeps the old hive"
 if [ "$(id -u)" -eq 0 ]; then
         h=$(fixture one-iface "$T/own/SYSTEM")
         chown 1234:1234 "$h" && chmod 0640 "$h"
-        vh scrub "$h"
-        expect_rc 0 "scrub of a 1234:1234 0640 hive"
+        expect_rc 0 "scrub of a 1234:1234 0640 hive" vh scrub "$h"
         eq "$(stat -c %u:%g:%a "$h")" "1234:1234:640" "owner, group and mode kept"
 else
         note "not root: owner and group not tested"
@@ -51,10 +45,10 @@ h=$(fixture one-iface "$T/esc/SYSTEM")
 guid=$("$VHIVE" ls "$h" "$IFACES" | sed -n 's/\\$//p' | head -n 1)
 # ESC ] 0 ; p w n BEL ESC [ 2 J, then U+009B (CSI, a C1 control), in UTF-16LE.
 evil='hex:1:1b,00,5d,00,30,00,3b,00,70,00,77,00,6e,00,07,00,1b,00,5b,00,32,00,4a,00,9b,00,00,00'
-vh set "$h" "$IFACES\\$guid" DhcpIPAddress "$evil"
-expect_rc 0 "set a value holding escape sequences"
-vh set "$h" "$IFACES\\$guid" "$(printf 'Name\033[2J')" string:x
-expect_rc 0 "set a value whose name holds one"
+expect_rc 0 "set a value holding escape sequences" \
+        vh set "$h" "$IFACES\\$guid" DhcpIPAddress "$evil"
+expect_rc 0 "set a value whose name holds one" \
+        vh set "$h" "$IFACES\\$guid" "$(printf 'Name\033[2J')" string:x
 shown='\\x1b]0;pwn\\x07\\x1b\[2J\\u009b'
 for cmd in "check" "scrub -n" "ls" "get"; do
         case $cmd in
@@ -104,16 +98,13 @@ for cmd in check info ls get export; do
         has "$T/err" "^vhive: .*/SYSTEM: $line" "$cmd warns on stderr"
         eq "$(grep -c 'cannot be replayed' "$T/err")" 1 "$cmd: one line"
 done
-vh check "$h"
-expect_rc 1 "check: stale values in the file as it is (and the logs unknown)"
+expect_rc 1 "check: stale values in the file as it is (and the logs unknown)" vh check "$h"
 vh check --json "$h"
 eq "$("$PYTHON" -c 'import json,sys; t=json.load(open(sys.argv[1]))["targets"][0];
 print(t.get("replay_failed"), "LOG1" in t.get("replay_error", ""))' "$T/out")" "True True" \
         "check --json says so in the target's object"
-vh scrub -n "$h"
-expect_rc 2 "scrub -n fails as the scrub would"
-vh scrub "$h"
-expect_rc 2 "scrub refuses"
+expect_rc 2 "scrub -n fails as the scrub would" vh scrub -n "$h"
+expect_rc 2 "scrub refuses" vh scrub "$h"
 if sha256sum -c --quiet "$T/dirty.sum"; then ok; else fail "a file of the dirty hive changed"; fi
 
 finish

@@ -122,8 +122,11 @@ static unsigned run(const struct input *in, const struct cbuf *old_state,
         for (int i = 0; i < 3; i++) {
                 const char *name = s.f[i] ? s.f[i]->name : "?";
 
-                fx[i] = (struct fault){ .f = { &fault_ops, name, &fx[i] }, .inner = s.f[i],
-                                        .calls = &calls, .stop_at = stop_at, .mode = mode };
+                fx[i] = (struct fault){ .f = { &fault_ops, name, &fx[i] },
+                                        .inner = s.f[i],
+                                        .calls = &calls,
+                                        .stop_at = stop_at,
+                                        .mode = mode };
                 if (i == 0)
                         files.primary = s.f[0] ? &fx[0].f : NULL;
                 else
@@ -151,9 +154,10 @@ static unsigned run(const struct input *in, const struct cbuf *old_state,
                  (stop_at != UINT_MAX || refused))
                 stops_old++;
         else {
-                fprintf(stderr, "FAIL: stop after call %u (%s, %u calls made): the files replay "
-                        "to neither the old nor the new hive\n", stop_at,
-                        mode == TORN ? "torn" : "stop", calls);
+                fprintf(stderr,
+                        "FAIL: stop after call %u (%s, %u calls made): the files replay "
+                        "to neither the old nor the new hive\n",
+                        stop_at, mode == TORN ? "torn" : "stop", calls);
                 exit(1);
         }
         points++;
@@ -201,8 +205,7 @@ struct recorder {
         struct trace *t;
 };
 
-static void record(struct recorder *x, enum op_kind kind, uint64_t off, const void *d,
-                   size_t len)
+static void record(struct recorder *x, enum op_kind kind, uint64_t off, const void *d, size_t len)
 {
         struct trace *t = x->t;
         struct op *o = realloc(t->ops, (t->n + 1) * sizeof(*o));
@@ -276,8 +279,8 @@ static void check_state(const struct cbuf st[3], const bool has[3], const struct
         else if (same_padded(got.b, got.len, old->b, old->len))
                 stops_old++;
         else {
-                fprintf(stderr, "FAIL: %s after call %zu: neither the old nor the new hive\n",
-                        how, k);
+                fprintf(stderr, "FAIL: %s after call %zu: neither the old nor the new hive\n", how,
+                        k);
                 exit(1);
         }
         points++;
@@ -313,7 +316,9 @@ static void traced_run(const struct input *in, const struct cbuf *new_hive, stru
         cset_create(&s, &in->f[0], in->has[1] ? &in->f[1] : NULL, in->has[2] ? &in->f[2] : NULL);
         for (int i = 0; i < 3; i++) {
                 rx[i] = (struct recorder){ .f = { &rec_ops, s.f[i] ? s.f[i]->name : "?", &rx[i] },
-                                           .inner = s.f[i], .idx = i, .t = t };
+                                           .inner = s.f[i],
+                                           .idx = i,
+                                           .t = t };
                 if (i == 0)
                         files.primary = &rx[0].f;
                 else

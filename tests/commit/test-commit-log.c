@@ -32,8 +32,7 @@ static void make_new(const struct tbuf *old, struct tbuf *n)
 
 /* Commits and checks the replay; returns the stats. */
 static struct vhive_commit_stats commit_and_check(const struct tbuf *primary,
-                                                  const struct tbuf *log1,
-                                                  const struct tbuf *log2,
+                                                  const struct tbuf *log1, const struct tbuf *log2,
                                                   const struct tbuf *new_hive,
                                                   enum vhive_log_format fmt)
 {
@@ -90,8 +89,9 @@ static void new_format_none_refused_without_logs(void **state)
         p = as_cbuf(&h);
         nb = as_cbuf(&n);
         cset_create(&s, &p, &l1, &l2);
-        assert_int_equal(vhive_commit_logged(&s.files, p.b, p.len, nb.b, nb.len, VHIVE_LOG_NONE,
-                                             NULL, &e), -EINVAL);
+        assert_int_equal(
+                vhive_commit_logged(&s.files, p.b, p.len, nb.b, nb.len, VHIVE_LOG_NONE, NULL, &e),
+                -EINVAL);
         assert_non_null(strstr(e.msg, "format"));
         /* Nothing was written: the logs are still empty. */
         struct cbuf f[3];
@@ -172,8 +172,8 @@ static void new_format_dirty_continues(void **state)
         log_start(&l2, h.b, S0 + 2, 6);
         log_add_entry(&l2, S0 + 2, (NBINS + 1) * T_BIN, 1, b, 1, 4); /* grows */
         tbuf_resize(&l2, 65536);
-        assert_int_equal(vhive_replay(h.b, h.len, l1.b, l1.len, l2.b, l2.len, &out, &out_len,
-                                      NULL, &e), 0);
+        assert_int_equal(
+                vhive_replay(h.b, h.len, l1.b, l1.len, l2.b, l2.len, &out, &out_len, NULL, &e), 0);
         r = (struct tbuf){ out, out_len };
         make_new(&r, &n);
         st = commit_and_check(&h, &l1, &l2, &n, VHIVE_LOG_NONE);
@@ -224,8 +224,8 @@ static void old_format_dirty(void **state)
         assert_int_equal(vhive_dirt_build(img.b, &pg, NBINS * T_BIN, &body, &body_len), 0);
         tbuf_resize(&l1, 512 + body_len);
         memcpy(l1.b + 512, body, body_len);
-        assert_int_equal(vhive_replay(h.b, h.len, l1.b, l1.len, NULL, 0, &out, &out_len, NULL,
-                                      &e), 0);
+        assert_int_equal(vhive_replay(h.b, h.len, l1.b, l1.len, NULL, 0, &out, &out_len, NULL, &e),
+                         0);
         assert_memory_equal(out + T_BASE, img.b + T_BASE, img.len - T_BASE);
         r = (struct tbuf){ out, out_len };
         make_new(&r, &n);

@@ -10,11 +10,12 @@
 # Usage (meson): test-commit-scrub.sh COMMIT_SCRUB
 set -eu
 tool=$1
+# skip, ok, fail, die, assert, expect_rc, finish
+. "$(dirname "$0")/../lib.sh"
 [ -n "${FIXTURES-}" ] && [ -f "$FIXTURES/lease-all-types.hive" ] ||
-        { echo "skip: fixtures not built (hivexregedit missing)" >&2; exit 77; }
+        skip "fixtures not built (hivexregedit missing)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 for fmt in new old; do
         d=$tmp/$fmt
@@ -23,17 +24,17 @@ for fmt in new old; do
         : >"$d/SYSTEM.LOG1"
         : >"$d/SYSTEM.LOG2"
         size=$(wc -c <"$d/SYSTEM")
-        "$tool" -f "$fmt" "$d/SYSTEM" >"$tmp/out" || fail "$fmt: commit-scrub failed"
+        "$tool" -f "$fmt" "$d/SYSTEM" >"$tmp/out" || die "$fmt: commit-scrub failed"
         echo "$fmt: $(cat "$tmp/out")"
-        grep -q "written 1" "$tmp/out" || fail "$fmt: nothing written"
-        [ "$(wc -c <"$d/SYSTEM")" = "$size" ] || fail "$fmt: SYSTEM changed size"
-        [ -s "$d/SYSTEM.LOG1" ] || fail "$fmt: LOG1 was not written"
-        "$VHIVE" check "$d/SYSTEM" >"$tmp/check" 2>&1 || { cat "$tmp/check"; fail "$fmt: check"; }
+        grep -q "written 1" "$tmp/out" || die "$fmt: nothing written"
+        [ "$(wc -c <"$d/SYSTEM")" = "$size" ] || die "$fmt: SYSTEM changed size"
+        [ -s "$d/SYSTEM.LOG1" ] || die "$fmt: LOG1 was not written"
+        "$VHIVE" check "$d/SYSTEM" >"$tmp/check" 2>&1 || { cat "$tmp/check"; die "$fmt: check"; }
         if command -v reglookup >/dev/null; then
-                reglookup "$d/SYSTEM" >/dev/null 2>&1 || fail "$fmt: reglookup cannot read it"
+                reglookup "$d/SYSTEM" >/dev/null 2>&1 || die "$fmt: reglookup cannot read it"
         fi
-        "$tool" -f "$fmt" "$d/SYSTEM" >"$tmp/out2" || fail "$fmt: second run"
-        grep -q "blanked 0, written 0" "$tmp/out2" || fail "$fmt: the second scrub wrote"
+        "$tool" -f "$fmt" "$d/SYSTEM" >"$tmp/out2" || die "$fmt: second run"
+        grep -q "blanked 0, written 0" "$tmp/out2" || die "$fmt: the second scrub wrote"
 done
 
 d=$tmp/grown
@@ -42,19 +43,19 @@ cp "$FIXTURES/lease-all-types.hive" "$d/SYSTEM"
 : >"$d/SYSTEM.LOG1"
 : >"$d/SYSTEM.LOG2"
 size=$(wc -c <"$d/SYSTEM")
-"$tool" -x -f new "$d/SYSTEM" >"$tmp/out" || fail "hivex writer: commit-scrub failed"
+"$tool" -x -f new "$d/SYSTEM" >"$tmp/out" || die "hivex writer: commit-scrub failed"
 echo "hivex writer: $(cat "$tmp/out")"
-grep -q "primary extended" "$tmp/out" || fail "hivex writer: SYSTEM was not extended"
-[ "$(wc -c <"$d/SYSTEM")" -gt "$size" ] || fail "hivex writer: SYSTEM did not grow"
-"$VHIVE" check "$d/SYSTEM" >"$tmp/check" 2>&1 || { cat "$tmp/check"; fail "hivex writer: check"; }
+grep -q "primary extended" "$tmp/out" || die "hivex writer: SYSTEM was not extended"
+[ "$(wc -c <"$d/SYSTEM")" -gt "$size" ] || die "hivex writer: SYSTEM did not grow"
+"$VHIVE" check "$d/SYSTEM" >"$tmp/check" 2>&1 || { cat "$tmp/check"; die "hivex writer: check"; }
 
 d=$tmp/none
 mkdir "$d"
 cp "$FIXTURES/lease-all-types.hive" "$d/SYSTEM"
 : >"$d/SYSTEM.LOG1"
 : >"$d/SYSTEM.LOG2"
-if "$tool" "$d/SYSTEM" 2>"$tmp/err"; then fail "no format, empty logs: not refused"; fi
-grep -q "format" "$tmp/err" || fail "no format: the message does not say why"
-cmp -s "$d/SYSTEM" "$FIXTURES/lease-all-types.hive" || fail "refused, but SYSTEM changed"
-[ ! -s "$d/SYSTEM.LOG1" ] && [ ! -s "$d/SYSTEM.LOG2" ] || fail "refused, but a log changed"
+if "$tool" "$d/SYSTEM" 2>"$tmp/err"; then die "no format, empty logs: not refused"; fi
+grep -q "format" "$tmp/err" || die "no format: the message does not say why"
+cmp -s "$d/SYSTEM" "$FIXTURES/lease-all-types.hive" || die "refused, but SYSTEM changed"
+[ ! -s "$d/SYSTEM.LOG1" ] && [ ! -s "$d/SYSTEM.LOG2" ] || die "refused, but a log changed"
 echo "PASS"

@@ -349,16 +349,20 @@ static void case_refusals(void)
 
         c = (struct tcase){ .name = "refuse-no-log" };
         dirty_primary(&c);
-        refuse(&c, "hive is dirty (sequence %u/%u) and no transaction log can be replayed: "
-                   "LOG1 is missing or empty; LOG2 is missing or empty", S + 1, S);
+        refuse(&c,
+               "hive is dirty (sequence %u/%u) and no transaction log can be replayed: "
+               "LOG1 is missing or empty; LOG2 is missing or empty",
+               S + 1, S);
 
         c = (struct tcase){ .name = "refuse-stale" };
         dirty_primary(&c);
         c.has_log[0] = true;
         old_log(&c.log[0]);
         empty_log(&c, 1);
-        refuse(&c, "no transaction log can be replayed: LOG1 is older than the hive "
-                   "(sequence %u < %u); LOG2 is missing or empty", S - 10, S);
+        refuse(&c,
+               "no transaction log can be replayed: LOG1 is older than the hive "
+               "(sequence %u < %u); LOG2 is missing or empty",
+               S - 10, S);
 
         c = (struct tcase){ .name = "refuse-gap" };
         dirty_primary(&c);
@@ -368,8 +372,10 @@ static void case_refusals(void)
         log_add_entry(&c.log[0], S + 2, B, 1, e, 1, 72);
         log_start(&c.log[1], h0.b, S + 5, 6);
         log_add_entry(&c.log[1], S + 5, B, 1, e, 1, 75);
-        refuse(&c, "transaction logs are inconsistent: LOG1 ends at entry %u but LOG2 "
-                   "starts at entry %u", S + 2, S + 5);
+        refuse(&c,
+               "transaction logs are inconsistent: LOG1 ends at entry %u but LOG2 "
+               "starts at entry %u",
+               S + 2, S + 5);
 
         c = (struct tcase){ .name = "refuse-missing" };
         dirty_primary(&c);
@@ -387,8 +393,10 @@ static void case_refusals(void)
         log_add_entry(&c.log[0], S + 2, B, 1, e, 1, 82);
         log_start(&c.log[1], h0.b, S + 3, 6);
         log_add_entry(&c.log[1], S + 3, B, 1, e, 1, 83);
-        refuse(&c, "LOG1 should hold entries from %u but has none that can be read, and "
-                   "LOG2 starts at entry %u", S + 1, S + 3);
+        refuse(&c,
+               "LOG1 should hold entries from %u but has none that can be read, and "
+               "LOG2 starts at entry %u",
+               S + 1, S + 3);
 
         c = (struct tcase){ .name = "refuse-unusable" };
         dirty_primary(&c);
@@ -443,8 +451,7 @@ static void load_clean(const char *path)
         FILE *f = fopen(path, "rb");
         long len;
 
-        if (!f || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
-            fseek(f, 0, SEEK_SET) != 0)
+        if (!f || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
                 die("%s: cannot read", path);
         h0.b = NULL;
         h0.len = 0;

@@ -4,12 +4,19 @@
 #include "unit.h"
 
 static const char *const seed[] = {
-        "NameServer", "Domain", "DhcpIPAddress", "DhcpSubnetMask", "DhcpServer",
-        "DhcpNameServer", "DhcpDefaultGateway",
+        "NameServer", "Domain",         "DhcpIPAddress",      "DhcpSubnetMask",
+        "DhcpServer", "DhcpNameServer", "DhcpDefaultGateway",
 };
 static const char *const lease_extra[] = {
-        "DhcpDomain", "DhcpSubnetMaskOpt", "Lease", "LeaseObtainedTime",
-        "LeaseTerminatesTime", "T1", "T2", "DhcpInterfaceOptions", "DhcpGatewayHardware",
+        "DhcpDomain",
+        "DhcpSubnetMaskOpt",
+        "Lease",
+        "LeaseObtainedTime",
+        "LeaseTerminatesTime",
+        "T1",
+        "T2",
+        "DhcpInterfaceOptions",
+        "DhcpGatewayHardware",
         "DhcpGatewayHardwareCount",
 };
 

@@ -31,8 +31,7 @@ static char *value(hive_h *h, const char *key, const char *name, hive_type *t, s
         return hivex_value_value(h, v, t, len);
 }
 
-static const struct vhive_key_report *find_key(const struct vhive_cs_report *cr,
-                                               const char *name)
+static const struct vhive_key_report *find_key(const struct vhive_cs_report *cr, const char *name)
 {
         for (size_t i = 0; i < cr->n_keys; i++)
                 if (strcasecmp(cr->keys[i].name, name) == 0)
@@ -167,8 +166,9 @@ static void verify_catches_a_stale_value(void **state)
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         char data[] = { '9', 0, 0, 0 };
-        hive_set_value sv = { .key = (char *)"DhcpServer", .t = hive_t_REG_SZ,
-                              .len = sizeof(data), .value = data };
+        hive_set_value sv = {
+                .key = (char *)"DhcpServer", .t = hive_t_REG_SZ, .len = sizeof(data), .value = data
+        };
 
         (void)state;
         assert_int_equal(vhive_scrub(h, &o, true, &rep, &err), 0);
@@ -219,8 +219,8 @@ static void odd_types_keep_their_type(void **state)
 
                 assert_non_null(d);
                 if (t != want[i].t || len != want[i].len)
-                        fail_msg("%s: type %d len %zu, want type %d len %zu", want[i].name,
-                                 t, len, want[i].t, want[i].len);
+                        fail_msg("%s: type %d len %zu, want type %d len %zu", want[i].name, t, len,
+                                 want[i].t, want[i].len);
                 for (size_t k = 0; k < len; k++)
                         assert_int_equal(d[k], 0);
                 free(d);
@@ -302,8 +302,7 @@ static void absent_values_stay_absent(void **state)
         assert_int_equal(rep.counts[VHIVE_ACTION_ABSENT], 3 + 3 * 17 - 1);
         assert_null(value(h, CS1_IFACE, "DhcpIPAddress", &t, &len));
         assert_null(value(h, CS1_IFACE, "Lease", &t, &len));
-        assert_null(value(h, "ControlSet001\\Services\\Tcpip\\Parameters", "NameServer", &t,
-                          &len));
+        assert_null(value(h, "ControlSet001\\Services\\Tcpip\\Parameters", "NameServer", &t, &len));
         assert_int_equal(vhive_scrub_verify(h, &rep, &err), 0);
         vhive_scrub_report_free(&rep);
         hivex_close(h);

@@ -1,62 +1,8 @@
-/* The scrub operation and its report, shared by "scrub" and "check". */
+/* The scrub's report, shared by "scrub" and "check". */
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "scrub-op.h"
-
-static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
-               struct vhive_error *err)
-{
-        struct scrub_ctx *c = ctx;
-        int r;
-
-        /* In place: blanks fit in the values' own cells, the hive never grows. */
-        if (apply && s->bytes.b) {
-                r = vhive_scrub_in_place(s->h, &s->bytes, &c->opts, &c->rep, err);
-                s->edited_in_place = true;
-        } else {
-                r = vhive_scrub(s->h, &c->opts, apply, &c->rep, err);
-        }
-
-        *changed = r == 0 && c->rep.counts[VHIVE_ACTION_BLANKED] > 0;
-        return r;
-}
-
-static int verify(hive_h *h, void *ctx, struct vhive_error *err)
-{
-        struct scrub_ctx *c = ctx;
-
-        return vhive_scrub_verify(h, &c->rep, err);
-}
-
-const struct vhive_op scrub_op = {
-        .writes = true,
-        .run = run,
-        .verify = verify,
-};
-
-int scrub_option(int c, const char *arg, void *ctx)
-{
-        struct vhive_scrub_opts *opts = ctx;
-
-        switch (c) {
-        case OPT_PROFILE:
-                if (vhive_profile_parse(arg, &opts->profile) < 0) {
-                        fprintf(stderr, "vhive: unknown --profile '%s' (seed, lease)\n", arg);
-                        return -1;
-                }
-                return 1;
-        case OPT_KEEP_STATIC:
-                opts->keep_static = true;
-                return 1;
-        case OPT_ALL_CONTROLSETS:
-                opts->all_controlsets = true;
-                return 1;
-        default:
-                return 0;
-        }
-}
+#include "scrub-report.h"
 
 static const char *key_path(const struct vhive_key_report *k, char *buf, size_t size)
 {
@@ -82,12 +28,12 @@ static void print_values(const char *target, const struct vhive_cs_report *cr, b
                         if (vr->action == VHIVE_ACTION_BLANKED)
                                 printf("%s: %s %s\\%s\\%s = \"%s\" (%s)\n", target,
                                        check ? "stale" : "blank", cmd_esc(cr->cs.name),
-                                       cmd_esc(path), cmd_esc(vr->name),
-                                       cmd_esc(vr->old_text), type);
+                                       cmd_esc(path), cmd_esc(vr->name), cmd_esc(vr->old_text),
+                                       type);
                         else if (vr->action == VHIVE_ACTION_KEPT)
-                                printf("%s: kept %s\\%s\\%s = \"%s\" (static interface)\n",
-                                       target, cmd_esc(cr->cs.name), cmd_esc(path),
-                                       cmd_esc(vr->name), cmd_esc(vr->old_text));
+                                printf("%s: kept %s\\%s\\%s = \"%s\" (static interface)\n", target,
+                                       cmd_esc(cr->cs.name), cmd_esc(path), cmd_esc(vr->name),
+                                       cmd_esc(vr->old_text));
                 }
         }
 }
@@ -124,7 +70,7 @@ static const char *outcome(const struct vhive_job_result *r, bool check, bool dr
         return dry_run ? "dry run: nothing written" : "not written";
 }
 
-static void print_text(const char *target, const struct scrub_ctx *c,
+static void print_text(const char *target, const struct vhive_scrub_job *c,
                        const struct vhive_job_result *r, bool check, bool dry_run)
 {
         print_hive_state(target, r);
@@ -146,7 +92,7 @@ static void print_text(const char *target, const struct scrub_ctx *c,
                c->rep.counts[VHIVE_ACTION_KEPT], outcome(r, check, dry_run));
 }
 
-static int print_json(const char *command, char **targets, size_t n, struct scrub_ctx *ctx,
+static int print_json(const char *command, char **targets, size_t n, struct vhive_scrub_job *ctx,
                       const struct vhive_job_result *res, const struct cmd_opts *o, int exit_code)
 {
         json_t *list = json_array();
@@ -161,7 +107,7 @@ static int print_json(const char *command, char **targets, size_t n, struct scru
         }
         doc = json_pack("{s:s, s:s, s:b, s:o, s:i}", "command", command, "profile",
                         ctx[0].opts.profile == VHIVE_PROFILE_LEASE ? "lease" : "seed", "dry_run",
-                        o->job.dry_run, "targets", list, "exit_code", exit_code);
+                        o->run.dry_run, "targets", list, "exit_code", exit_code);
         json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         putchar('\n');
         json_decref(doc);
@@ -175,38 +121,35 @@ static int unknown_state_exit(const struct vhive_job_result *res, size_t n, bool
                               int exit_code)
 {
         for (size_t i = 0; i < n; i++)
-                if (res[i].status == 0 && res[i].replay_failed &&
-                    (!check || !res[i].changed))
+                if (res[i].status == 0 && res[i].replay_failed && (!check || !res[i].changed))
                         exit_code = VHIVE_EXIT_FAIL;
         return exit_code;
 }
 
-int scrub_run_and_report(const char *command, char **targets, size_t n,
-                         const struct vhive_scrub_opts *opts, const struct cmd_opts *o)
+int scrub_run_and_report(const char *command, char **targets, size_t n, const struct cmd_opts *o)
 {
         bool check = strcmp(command, "check") == 0;
-        struct scrub_ctx *ctx = calloc(n, sizeof(*ctx));
+        struct vhive_scrub_job *ctx = calloc(n, sizeof(*ctx));
         void **ctxs = calloc(n, sizeof(*ctxs));
         struct vhive_job_result *res = calloc(n, sizeof(*res));
-        struct vhive_op op = scrub_op;
         int exit_code;
 
         if (!ctx || !ctxs || !res) {
                 fprintf(stderr, "vhive: out of memory\n");
                 exit(VHIVE_EXIT_FAIL);
         }
-        op.writes = !check;
         for (size_t i = 0; i < n; i++) {
-                ctx[i].opts = *opts;
+                ctx[i].opts = o->scrub;
                 ctxs[i] = &ctx[i];
         }
-        exit_code = cmd_run_job(&op, targets, n, ctxs, o, res);
+        exit_code = cmd_run_job(check ? &vhive_check_op : &vhive_scrub_op, targets, n, ctxs, o,
+                                res);
         exit_code = unknown_state_exit(res, n, check, exit_code);
         for (size_t i = 0; i < n; i++) {
                 if (check && exit_code == VHIVE_EXIT_OK && res[i].changed)
                         exit_code = VHIVE_EXIT_STALE;
                 if (!o->json && res[i].status == 0)
-                        print_text(targets[i], &ctx[i], &res[i], check, o->job.dry_run);
+                        print_text(targets[i], &ctx[i], &res[i], check, o->run.dry_run);
         }
         if (o->json)
                 print_json(command, targets, n, ctx, res, o, exit_code);
