@@ -126,7 +126,7 @@ static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t le
                          struct vhive_job_result *r)
 {
         _cleanup_free_ uint8_t *found = NULL, *back = NULL;
-        size_t found_len, back_len;
+        size_t found_len = 0, back_len = 0;
         int ret;
 
         if (!t->files || !t->files->primary)
