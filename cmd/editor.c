@@ -20,13 +20,13 @@ static void print_data(FILE *f, hive_type t, const char *data, size_t len)
 {
         char *text = vhive_value_to_text(t, data, len);
 
-        fprintf(f, "%s \"%s\"", vhive_type_name(t), text ? text : "?");
+        fprintf(f, "%s \"%s\"", vhive_type_name(t), cmd_esc(text));
         free(text);
 }
 
 static void print_value_name(FILE *f, const char *name)
 {
-        fprintf(f, " %s%s%s", *name ? "\"" : "@", name, *name ? "\"" : "");
+        fprintf(f, " %s%s%s", *name ? "\"" : "@", cmd_esc(name), *name ? "\"" : "");
 }
 
 static void print_change(FILE *f, const char *prefix, const struct vhive_change *c)
@@ -34,7 +34,7 @@ static void print_change(FILE *f, const char *prefix, const struct vhive_change 
         static const char *const what[] = { "add key",   "delete key",   "add value",
                                             "set value", "delete value", "no match" };
 
-        fprintf(f, "%-12s %s%s%s", what[c->kind], prefix, *c->key ? "\\" : "", c->key);
+        fprintf(f, "%-12s %s%s%s", what[c->kind], prefix, *c->key ? "\\" : "", cmd_esc(c->key));
         if (c->kind == VHIVE_CHANGE_ADD_VALUE || c->kind == VHIVE_CHANGE_SET_VALUE) {
                 print_value_name(f, c->value);
                 fprintf(f, " = ");
@@ -67,7 +67,7 @@ static void report_merge(const char *target, const struct vhive_merge_job *j,
         for (size_t i = 0; i < n; i++)
                 if (c[i].kind == VHIVE_CHANGE_NO_MATCH)
                         fprintf(stderr, "vhive: %s: %s:%u: [%s] matches no key\n", target,
-                                c[i].file, c[i].line, c[i].key);
+                                c[i].file, c[i].line, cmd_esc(c[i].key));
         if (!o->run.dry_run && !o->run.verbose)
                 return;
         if (o->n_targets > 1)

@@ -27,7 +27,7 @@ static void print_state(const char *t, const struct vhive_job_result *r)
                r->header.seq_primary, r->header.seq_secondary,
                r->header.checksum_ok ? "valid" : "wrong");
         if (r->replay_failed)
-                printf("%s: the logs cannot be replayed: %s\n", t, r->replay_error);
+                printf("%s: the logs cannot be replayed: %s\n", t, cmd_esc(r->replay_error));
         else if (r->dirty)
                 printf("%s: replaying the logs applies %u entries, up to sequence %u\n", t,
                        r->replay.entries_applied, r->replay.final_seq);
@@ -42,7 +42,8 @@ static void print_logs(const char *t, const struct vhive_info *c)
                         printf("%s: LOG%d: absent\n", t, i + 1);
                         continue;
                 }
-                printf("%s: %s: %s", t, c->log_names[i], log_format(l->format));
+                printf("%s: %s: %s", t, c->log_names[i],
+                       l->damaged ? "damaged (not readable as a log)" : log_format(l->format));
                 if (l->format == VHIVE_LOG_NEW || l->format == VHIVE_LOG_OLD)
                         printf(", %u entries (sequence %u-%u), %s, %u would apply", l->entries,
                                l->first_seq, l->last_seq, l->eligible ? "eligible" : "not eligible",
@@ -70,17 +71,18 @@ static void print_text(const char *t, const struct vhive_info *c, const struct v
         print_state(t, r);
         print_logs(t, c);
         if (c->n_sets < 0) {
-                printf("%s: control sets: %s\n", t, c->sets_error);
+                printf("%s: control sets: %s\n", t, cmd_esc(c->sets_error));
                 return;
         }
         for (int i = 0; i < c->n_sets; i++)
-                printf("%s: %s%s\n", t, c->sets[i].name, c->sets[i].current ? " (current)" : "");
+                printf("%s: %s%s\n", t, cmd_esc(c->sets[i].name),
+                       c->sets[i].current ? " (current)" : "");
         for (size_t i = 0; i < c->n_ifaces; i++) {
                 const struct vhive_interface *f = &c->ifaces[i];
 
-                printf("%s: interface %s: %s%s%s\n", t, f->name, dhcp_text(f),
+                printf("%s: interface %s: %s%s%s\n", t, cmd_esc(f->name), dhcp_text(f),
                        f->address && *f->address ? ", address " : "",
-                       f->address && *f->address ? f->address : "");
+                       f->address && *f->address ? cmd_esc(f->address) : "");
         }
 }
 

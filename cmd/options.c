@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
@@ -270,9 +271,24 @@ int cmd_list_completion(void)
         return VHIVE_EXIT_OK;
 }
 
+/* Every human printer passes hive text through here, in any output and not
+ * only on a terminal: a log file or a CI page is read on one later, and the
+ * exact bytes stay available (--raw, --json, export). */
+const char *cmd_esc(const char *s)
+{
+        static char *ring[8];
+        static unsigned next;
+        char **slot = &ring[next++ % (sizeof(ring) / sizeof(ring[0]))];
+
+        free(*slot);
+        *slot = s ? vhive_escape_text(s) : NULL;
+        return *slot ? *slot : "?";
+}
+
 void cmd_error(const char *target, const struct vhive_error *err)
 {
-        fprintf(stderr, "vhive: %s: %s\n", target, err->msg);
+        /* Messages quote key and value names read from the hive. */
+        fprintf(stderr, "vhive: %s: %s\n", target, cmd_esc(err->msg));
 }
 
 int cmd_usage_error(const char *cmd, const char *fmt, ...)

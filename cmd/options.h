@@ -69,5 +69,8 @@ int cmd_list_completion(void);
 int cmd_collect_targets(const struct cmd_text *text, int argc, char **argv, struct cmd_opts *o);
 
 void cmd_error(const char *target, const struct vhive_error *err);
+/* Text from a hive for human output, escaped (vhive_escape_text): the
+ * result stays valid until eight more calls; never NULL. */
+const char *cmd_esc(const char *s);
 /* "Try 'vhive CMD --help'" on stderr, returns 2. */
 int cmd_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

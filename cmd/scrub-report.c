@@ -35,15 +35,18 @@ static void print_values(const char *target, const struct vhive_cs_report *cr, b
                         key_path(kr, path, sizeof(path));
                         if (vr->action == VHIVE_ACTION_BLANKED)
                                 printf("%s: %s %s\\%s\\%s = \"%s\" (%s)\n", target,
-                                       check ? "stale" : "blank", cr->cs.name, path, vr->name,
-                                       vr->old_text, type);
+                                       check ? "stale" : "blank", cmd_esc(cr->cs.name),
+                                       cmd_esc(path), cmd_esc(vr->name), cmd_esc(vr->old_text),
+                                       type);
                         else if (vr->action == VHIVE_ACTION_DELETED)
                                 printf("%s: %s %s\\%s\\%s = \"%s\" (%s)\n", target,
-                                       delete_word(check, dry_run), cr->cs.name, path, vr->name,
-                                       vr->old_text, type);
+                                       delete_word(check, dry_run), cmd_esc(cr->cs.name),
+                                       cmd_esc(path), cmd_esc(vr->name), cmd_esc(vr->old_text),
+                                       type);
                         else if (vr->action == VHIVE_ACTION_KEPT)
                                 printf("%s: kept %s\\%s\\%s = \"%s\" (static interface)\n", target,
-                                       cr->cs.name, path, vr->name, vr->old_text);
+                                       cmd_esc(cr->cs.name), cmd_esc(path), cmd_esc(vr->name),
+                                       cmd_esc(vr->old_text));
                 }
         }
 }
@@ -53,7 +56,8 @@ static void print_hive_state(const char *target, const struct vhive_job_result *
         if (r->replay_failed)
                 printf("%s: hive is dirty (sequence %u/%u) and cannot be replayed (%s): "
                        "reporting the file as it is; Windows may see other values\n",
-                       target, r->header.seq_primary, r->header.seq_secondary, r->replay_error);
+                       target, r->header.seq_primary, r->header.seq_secondary,
+                       cmd_esc(r->replay_error));
         else if (r->dirty)
                 printf("%s: hive is dirty (sequence %u/%u): reporting the state after "
                        "replaying %u log entries\n",
@@ -66,6 +70,10 @@ static void print_hive_state(const char *target, const struct vhive_job_result *
 
 static const char *outcome(const struct vhive_job_result *r, bool check, bool dry_run)
 {
+        if (r->replay_failed && !r->changed)
+                return "unknown: the logs cannot be replayed";
+        if (r->replay_failed && !check)
+                return "dry run: scrub would refuse (the logs cannot be replayed)";
         if (check)
                 return r->changed ? "stale values found" : "clean";
         if (r->written)
@@ -87,7 +95,7 @@ static void print_text(const char *target, const struct vhive_scrub_job *c,
 
                 for (size_t k = 0; k < cr->n_keys; k++)
                         ifaces += cr->keys[k].is_interface && !cr->keys[k].is_tcpip6;
-                printf("%s: %s%s: %zu interfaces\n", target, cr->cs.name,
+                printf("%s: %s%s: %zu interfaces\n", target, cmd_esc(cr->cs.name),
                        cr->cs.current ? " (current)" : "", ifaces);
         }
         printf("%s: %u %s, %u already blank, %u absent, %u kept", target,
@@ -121,6 +129,18 @@ static int print_json(const char *command, struct vhive_scrub_job *ctx,
                 exit_code);
 }
 
+/* Logs that cannot be replayed: what Windows loads is unknown.  check
+ * says 1 only when the stale file itself has values to blank, never 0;
+ * scrub -n fails as scrub would. */
+static int unknown_state_exit(const struct vhive_job_result *res, size_t n, bool check,
+                              int exit_code)
+{
+        for (size_t i = 0; i < n; i++)
+                if (res[i].status == 0 && res[i].replay_failed && (!check || !res[i].changed))
+                        exit_code = VHIVE_EXIT_FAIL;
+        return exit_code;
+}
+
 int scrub_run_and_report(const char *command, const struct cmd_opts *o)
 {
         bool check = strcmp(command, "check") == 0;
@@ -136,6 +156,7 @@ int scrub_run_and_report(const char *command, const struct cmd_opts *o)
         }
         exit_code = cmd_run_job(check ? &vhive_check_op : &vhive_scrub_op, o->targets, n, ctxs, o,
                                 res);
+        exit_code = unknown_state_exit(res, n, check, exit_code);
         for (size_t i = 0; i < n; i++) {
                 if (check && exit_code == VHIVE_EXIT_OK && res[i].changed)
                         exit_code = VHIVE_EXIT_STALE;

@@ -3,8 +3,9 @@
  * (applied on the writable handle, never committed, and in place on a
  * copy of the bytes through the read-only handle), the key-path
  * resolver, the regedit export and the JSON keys (ls and export --json)
- * over the whole tree, and the log
- * description of the base block.
+ * over the whole tree, a merge that deletes and adds keys (writable
+ * handle, cells checked as in a session), and the log description of the
+ * base block.
  *
  * The base-block checksum is recomputed first (hivex refuses a bad one,
  * and a fuzzer cannot find it by mutation); the raw input goes to
@@ -73,6 +74,28 @@ static void json_keys(hive_h *h, const hive_node_h *nodes, size_t n)
         }
 }
 
+/* Deletes every key two levels down and adds one under each key of the
+ * first level: hivex frees cells on both (issue 11: it aborted on a
+ * REG_DWORD whose data offset pointed into another cell). */
+static void merge_deletes(hive_h *h)
+{
+        static const char text[] = "Windows Registry Editor Version 5.00\r\n\r\n"
+                                   "[-HKEY_LOCAL_MACHINE\\SYSTEM\\*\\*]\r\n\r\n"
+                                   "[HKEY_LOCAL_MACHINE\\SYSTEM\\*\\Fuzz]\r\n"
+                                   "\"v\"=\"x\"\r\n";
+        struct vhive_merge_opts o = { .hive = "SYSTEM" };
+        struct vhive_merge *plan = NULL;
+        struct vhive_regfile rf;
+        struct vhive_error err;
+
+        if (vhive_regfile_parse(&rf, "fuzz.reg", (const uint8_t *)text, sizeof(text) - 1, &err) < 0)
+                abort();
+        if (vhive_merge_plan(h, &rf, 1, &o, &plan, &err) == 0)
+                (void)vhive_merge_apply(h, plan, &err);
+        vhive_merge_free(plan);
+        vhive_regfile_free(&rf);
+}
+
 static void export_all(hive_h *h)
 {
         static const char *const paths[] = { "", "*\\*", "CurrentControlSet\\*\\*\\*" };
@@ -130,9 +153,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 h = hivex_open(path, w ? HIVEX_OPEN_WRITE : 0);
                 if (!h)
                         continue;
+                if (w && vhive_cells_attach(h, path, &err) < 0)
+                        abort();
                 walk(h, w, copy, size);
                 if (!w)
                         export_all(h);
+                else
+                        merge_deletes(h);
+                vhive_cells_detach(h);
                 hivex_close(h);
         }
         free(copy);

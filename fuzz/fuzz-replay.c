@@ -94,6 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const uint8_t *p2 = flags & 4 ? NULL : log2;
 
                 vhive_logs_describe(primary, lp, log1, l1, p2, l2, &res);
+                (void)vhive_logs_check_readable(primary, lp, log1, l1, p2, l2, &err);
                 if (vhive_replay(primary, lp, log1, l1, p2, l2, &out, &out_len, &res, &err) == 0) {
                         struct vhive_regf_header hdr;
 

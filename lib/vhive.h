@@ -62,6 +62,7 @@ struct vhive_log_info {
         enum vhive_log_format format;
         uint32_t seq_primary, seq_secondary; /* of the log's base block */
         bool eligible;                       /* would be considered for replay */
+        bool damaged;                        /* present, not empty, not readable as a log */
         unsigned entries;                    /* valid entries (new format), or dirty pages (old) */
         uint32_t first_seq, last_seq;        /* of the valid entries */
         unsigned applied;                    /* entries (or pages) applied */
@@ -80,6 +81,11 @@ const char *vhive_type_name(hive_type t); /* "REG_SZ", ... */
 /* malloc'd UTF-8 rendering of a value: strings as text, REG_MULTI_SZ
  * joined with ", " ... returns NULL only on ENOMEM. */
 char *vhive_value_to_text(hive_type t, const char *data, size_t len);
+/* A malloc'd copy of UTF-8 text for human output (lib/util/escape.c):
+ * C0 controls, DEL and bytes that are not UTF-8 become \xHH, C1 controls
+ * (U+0080-U+009F) \u00HH; everything else, backslashes included, is kept.
+ * NULL only on ENOMEM.  JSON (jansson) and .reg export escape on their own. */
+char *vhive_escape_text(const char *s);
 /* ---- control sets (lib/hive/controlset.c) ----------------------------- */
 
 struct vhive_controlset {
@@ -200,11 +206,13 @@ void vhive_info_free(struct vhive_info *info);
 /* ---- image facts in a job's result (lib/image/) ------------------------ */
 
 struct vhive_image_info {
-        char format[16];        /* "vhdx", "vpc", "qcow2", "raw" */
-        char label[24];         /* "VHDX", "VHD dynamic", "VHD fixed", "qcow2", "raw" */
-        bool vhd_differencing;  /* VHD footer disk type 4 */
-        bool vhdx_has_parent;   /* VHDX metadata holds a parent locator */
-        bool qcow2_has_backing; /* qcow2 header names a backing file */
+        char format[16];             /* "vhdx", "vpc", "qcow2", "raw" */
+        char label[24];              /* "VHDX", "VHD dynamic", "VHD fixed", "qcow2", "raw" */
+        bool vhd_differencing;       /* VHD footer disk type 4 */
+        bool vhdx_has_parent;        /* VHDX metadata holds a parent locator */
+        bool qcow2_has_backing;      /* qcow2 header names a backing file */
+        bool qcow2_data_file;        /* qcow2 guest data in an external data file */
+        uint64_t qcow2_incompatible; /* qcow2 v3 incompatible feature bits */
         uint32_t vhd_disk_type;
 };
 
@@ -252,6 +260,7 @@ struct vhive_job_result {
         struct vhive_replay_result replay;
         bool replay_failed; /* read-only: dirty, logs unusable, file as it is */
         char replay_error[1024];
+        char note[1200]; /* said on stderr even on success: a followed link */
         bool is_image;
         struct vhive_image_info image;
         struct vhive_root root;

@@ -58,7 +58,7 @@ static int fd_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t
                      struct vhive_error *err)
 {
         const uint8_t *p = buf;
-        uint64_t size;
+        uint64_t size = 0;
         int r = fd_size(f, &size, err);
 
         if (r < 0)
@@ -89,7 +89,7 @@ static int fd_flush(struct vhive_file *f, struct vhive_error *err)
 
 static int fd_extend(struct vhive_file *f, uint64_t size, struct vhive_error *err)
 {
-        uint64_t cur;
+        uint64_t cur = 0;
         int r = fd_size(f, &cur, err);
 
         if (r < 0 || size <= cur)

@@ -105,5 +105,6 @@ int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err
                                           "used twice by a key's values; refusing to rewrite "
                                           "the key",
                                           cells[i]);
-        return 0;
+        /* The value list itself, and cells freed by earlier calls. */
+        return vhive_cells_before_set_values(h, node, err);
 }

@@ -24,6 +24,15 @@ bool vhive_regf_is_dirty(const struct vhive_regf_header *hdr);
 
 uint64_t vhive_marvin32(uint64_t seed, const uint8_t *data, size_t len);
 
+/* 0 unless the primary is dirty (or unusable) and a log is present, not
+ * empty, but cannot be read as a log (no regf base block, a bad checksum,
+ * a file type that is not a log's, torn sequence numbers, an old-format
+ * log without its dirty vector): it may hold the newest changes, so what
+ * Windows would load is unknown.  -EUCLEAN naming the log and why. */
+int vhive_logs_check_readable(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                              size_t log1_len, const uint8_t *log2, size_t log2_len,
+                              struct vhive_error *err);
+
 /* Describes the logs without replaying (for "info").  Of the primary only
  * its base block is read.  Either log may be NULL/0.  Never fails:
  * unusable logs are described as such. */
@@ -34,8 +43,11 @@ void vhive_logs_describe(const uint8_t *primary, size_t primary_len, const uint8
 /* Replays the logs over a copy of the primary.  The inputs are not
  * modified; *out is malloc'd and holds a clean hive (equal sequence
  * numbers, file type 0, valid checksum).  Fails with a message when the
- * hive is dirty and no log is eligible, when the logs are inconsistent, or
- * when the primary is unusable and no log can rebuild it. */
+ * hive is dirty and no log is eligible, when the logs are inconsistent,
+ * when the logs claim more hive bins than the primary and the logs can
+ * fill, or when the primary is unusable and no log can rebuild it.  Like
+ * the kernel at boot, it skips a damaged log: vhive_logs_check_readable
+ * is what a reader or writer calls first. */
 int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1, size_t log1_len,
                  const uint8_t *log2, size_t log2_len, uint8_t **out, size_t *out_len,
                  struct vhive_replay_result *res, struct vhive_error *err);
@@ -71,6 +83,26 @@ int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const ch
  * with a message when the key's value cells are damaged in a way that
  * makes hivex abort (assert) while freeing them. */
 int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err);
+
+/* ---- cells hivex will free (lib/hive/cells.c) -------------------------- */
+
+/* Maps the hive file that h was opened from (hivex keeps its own copy) so
+ * that the calls below can check, the way hivex will use them, every cell
+ * a write frees: a damaged cell makes hivex abort (an assertion in
+ * mark_block_unused).  Sessions opened for writing attach; without it the
+ * calls below check nothing more than the public API shows. */
+int vhive_cells_attach(hive_h *h, const char *path, struct vhive_error *err);
+/* The same over the bytes h was opened from, held by the caller: they must
+ * stay as they are while h is written and until vhive_cells_detach. */
+int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhive_error *err);
+void vhive_cells_detach(hive_h *h);
+/* Before hivex_node_set_values (vhive_values_rewritable calls it),
+ * hivex_node_delete_child and hivex_node_add_child on h: 0, or -EUCLEAN
+ * with a message when a cell to be freed is not a used cell, belongs to
+ * two structures, or was freed by an earlier call. */
+int vhive_cells_before_set_values(hive_h *h, hive_node_h node, struct vhive_error *err);
+int vhive_cells_before_delete(hive_h *h, hive_node_h node, struct vhive_error *err);
+int vhive_cells_before_add_child(hive_h *h, hive_node_h parent, struct vhive_error *err);
 
 /* ---- in-place value edits (lib/hive/inplace.c) ------------------------ */
 

@@ -77,7 +77,7 @@ static void describe_logs(struct vhive_session *s, struct vhive_info *c)
         }
         for (int i = 0; i < 2; i++)
                 if (s->logs[i])
-                        vhive_read_file(s->logs[i], &logs[i], &len[i], &ignored);
+                        vhive_read_file_nofollow(s->logs[i], &logs[i], &len[i], &ignored);
         vhive_logs_describe(base, n > 0 ? (size_t)n : 0, logs[0], len[0], logs[1], len[1],
                             &c->logs);
         free(logs[0]);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -18,6 +19,21 @@
 #define VHD_TYPE_FIXED 2u
 #define VHD_TYPE_DYNAMIC 3u
 #define VHD_TYPE_DIFFERENCING 4u
+
+/* qcow2 incompatible feature bits (qemu docs/interop/qcow2.txt). */
+#define QCOW2_INCOMPAT_DIRTY (1ull << 0)       /* refcounts to rebuild: qemu does */
+#define QCOW2_INCOMPAT_CORRUPT (1ull << 1)     /* qemu itself refuses to write */
+#define QCOW2_INCOMPAT_DATA_FILE (1ull << 2)   /* guest data lives in another file */
+#define QCOW2_INCOMPAT_COMPRESSION (1ull << 3) /* zstd instead of zlib */
+#define QCOW2_INCOMPAT_EXTL2 (1ull << 4)       /* subclusters */
+#define QCOW2_INCOMPAT_KNOWN                                                                       \
+        (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DATA_FILE |                \
+         QCOW2_INCOMPAT_COMPRESSION | QCOW2_INCOMPAT_EXTL2)
+#define QCOW2_EXT_END 0u
+#define QCOW2_EXT_DATA_FILE 0x44415441u /* "DATA": the external data file name */
+/* The header and its extensions live in the first cluster; they are small
+ * in practice, and a name past 64 KiB is not looked for. */
+#define QCOW2_HEADER_READ (64u * 1024)
 
 #define VHDX_REGION_TABLE_1 (192u * 1024)
 #define VHDX_REGION_TABLE_2 (256u * 1024)
@@ -187,6 +203,58 @@ static int detect_vhd(const uint8_t *footer, struct vhive_image_info *info, stru
                           info->vhd_disk_type);
 }
 
+/* qcow2 (docs/interop/qcow2.txt in qemu): what qemu would do beyond
+ * reading this one file.  Header extensions follow the header inside the
+ * first cluster: type, length, data padded to 8. */
+static void qcow2_extensions(const uint8_t *c, size_t len, size_t off,
+                             struct vhive_image_info *info)
+{
+        while (off + 8 <= len) {
+                uint32_t type = vhive_be32(c + off), ext_len = vhive_be32(c + off + 4);
+
+                if (type == QCOW2_EXT_END)
+                        return;
+                if (type == QCOW2_EXT_DATA_FILE)
+                        info->qcow2_data_file = true;
+                if (ext_len > len - off - 8)
+                        return;
+                off += 8 + ((size_t)ext_len + 7) / 8 * 8;
+        }
+}
+
+static int detect_qcow2(int fd, struct vhive_image_info *info, struct vhive_error *err)
+{
+        _cleanup_free_ uint8_t *c = malloc(QCOW2_HEADER_READ);
+        uint32_t version, header_len = 72;
+        int n;
+
+        set_format(info, "qcow2", "qcow2");
+        if (!c)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        n = read_at(fd, c, QCOW2_HEADER_READ, 0, err);
+        if (n < 0)
+                return n;
+        if (n < 72)
+                return vhive_fail(err, EINVAL, "damaged qcow2: the header is truncated");
+        version = vhive_be32(c + 4);
+        /* backing_file_offset at 8: qemu would open (and probe the format
+         * of) another file. */
+        info->qcow2_has_backing = vhive_be64(c + 8) != 0;
+        if (version >= 3) {
+                if (n < 104)
+                        return vhive_fail(err, EINVAL,
+                                          "damaged qcow2: the header is "
+                                          "truncated");
+                info->qcow2_incompatible = vhive_be64(c + 72);
+                header_len = vhive_be32(c + 100);
+        }
+        if (info->qcow2_incompatible & QCOW2_INCOMPAT_DATA_FILE)
+                info->qcow2_data_file = true;
+        if (header_len >= 72)
+                qcow2_extensions(c, (size_t)n, header_len, info);
+        return 0;
+}
+
 /* A raw disk must at least look like one (an MBR or protective-MBR
  * signature, or NTFS at offset 0): a text file must not cost an appliance
  * launch before being called "no Windows". */
@@ -228,13 +296,8 @@ int vhive_image_detect(const char *path, struct vhive_image_info *info, struct v
                 set_format(info, "vhdx", "VHDX");
                 return vhdx_has_parent(fd, &info->vhdx_has_parent, err);
         }
-        if (memcmp(head, "QFI\xfb", 4) == 0) {
-                set_format(info, "qcow2", "qcow2");
-                /* backing_file_offset, big-endian at 8: qemu would open (and
-                 * probe the format of) another file. */
-                info->qcow2_has_backing = vhive_be64(head + 8) != 0;
-                return 0;
-        }
+        if (memcmp(head, "QFI\xfb", 4) == 0)
+                return detect_qcow2(fd, info, err);
         if (size >= VHD_FOOTER) {
                 n = read_at(fd, footer, VHD_FOOTER, size - VHD_FOOTER, err);
                 if (n < 0)
@@ -313,6 +376,41 @@ static int find_sibling(const char *dir, const char *stem, char *lok, char *vers
         return 0;
 }
 
+/* The dirty bit (refcounts to rebuild, which qemu does on open), zstd
+ * compression and extended L2 entries change nothing about which file
+ * holds the guest's data: accepted.  The corrupt bit only stops writes. */
+static int refuse_qcow2_features(const struct vhive_image_info *info, struct vhive_error *err)
+{
+        uint64_t unknown = info->qcow2_incompatible & ~QCOW2_INCOMPAT_KNOWN;
+
+        if (info->qcow2_data_file)
+                return vhive_fail(err, EPERM,
+                                  "a qcow2 with an external data file (incompatible "
+                                  "feature bit 2 or a data-file header extension): its guest "
+                                  "data lives in another host file that the image names, and "
+                                  "vhive reads and writes only the file it is given; convert "
+                                  "it into a self-contained image with 'qemu-img convert -O "
+                                  "qcow2' first");
+        if (unknown)
+                return vhive_fail(err, EPERM,
+                                  "a qcow2 with incompatible feature bits vhive "
+                                  "does not know (0x%llx): it cannot tell what qemu would do "
+                                  "with the image; convert it with 'qemu-img convert' first",
+                                  (unsigned long long)unknown);
+        return 0;
+}
+
+static int refuse_corrupt_qcow2(const struct vhive_image_info *info, struct vhive_error *err)
+{
+        if (info->qcow2_incompatible & QCOW2_INCOMPAT_CORRUPT)
+                return vhive_fail(err, EPERM,
+                                  "the qcow2 is marked corrupt (incompatible "
+                                  "feature bit 1): qemu refuses to write it; repair it with "
+                                  "'qemu-img check -r all' first, or use check or --dry-run "
+                                  "to only read it");
+        return 0;
+}
+
 static int refuse_differencing(const struct vhive_image_info *info, struct vhive_error *err)
 {
         if (info->vhd_differencing)
@@ -332,7 +430,7 @@ static int refuse_differencing(const struct vhive_image_info *info, struct vhive
                                   "a qcow2 overlay (its header names a backing "
                                   "file): vhive does not follow image chains; flatten it with "
                                   "'qemu-img convert -O qcow2' or commit it into its base first");
-        return 0;
+        return refuse_qcow2_features(info, err);
 }
 
 static int refuse_read_only(const char *path, struct vhive_error *err)
@@ -355,12 +453,21 @@ static int refuse_read_only(const char *path, struct vhive_error *err)
 int vhive_image_refusals(const char *path, const struct vhive_image_info *info, bool for_write,
                          bool force, struct vhive_error *err)
 {
-        _cleanup_free_ char *dir = NULL, *stem = NULL;
+        _cleanup_free_ char *dir = NULL, *stem = NULL, *real = NULL;
         char lok[256] = "", version[256] = "";
         int r = refuse_differencing(info, err);
 
         if (r < 0 || !for_write)
                 return r;
+        r = refuse_corrupt_qcow2(info, err);
+        if (r < 0)
+                return r;
+        /* The .lok and the versions sit beside the real file, not beside
+         * a symbolic link to it. */
+        real = realpath(path, NULL);
+        if (!real)
+                return vhive_fail(err, errno, "cannot resolve the image's path: %m");
+        path = real;
         r = refuse_read_only(path, err);
         if (r < 0 || force)
                 return r;

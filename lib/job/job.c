@@ -3,10 +3,12 @@
  * file, in place under the hive's log for an image.  Logs are never
  * truncated. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "job.h"
@@ -124,7 +126,7 @@ static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t le
                          struct vhive_job_result *r)
 {
         _cleanup_free_ uint8_t *found = NULL, *back = NULL;
-        size_t found_len, back_len;
+        size_t found_len = 0, back_len = 0;
         int ret;
 
         if (!t->files || !t->files->primary)
@@ -201,21 +203,61 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
         return ret;
 }
 
+/* A symbolic link is followed once, here, and said: the hive is edited
+ * at its real path, where its logs are, and the link stays a link.  A
+ * second name (hard link) would keep the old content after the rename. */
+static int resolve_target(const char *path, bool writes, const struct vhive_job_opts *o,
+                          char **real, struct vhive_job_result *r)
+{
+        struct stat st;
+
+        if (lstat(path, &st) < 0)
+                return vhive_fail(&r->err, errno, "cannot open: %s", strerror(errno));
+        if (!S_ISLNK(st.st_mode))
+                return (*real = strdup(path)) ? 0 : vhive_fail(&r->err, ENOMEM, "out of memory");
+        *real = realpath(path, NULL);
+        if (!*real)
+                return vhive_fail(&r->err, errno, "cannot resolve the symbolic link: %s",
+                                  strerror(errno));
+        if (writes && !o->output)
+                snprintf(r->note, sizeof(r->note),
+                         "is a symbolic link: editing the hive at "
+                         "its real path %s",
+                         *real);
+        return 0;
+}
+
+static int refuse_hard_links(const char *path, const struct vhive_job_opts *o,
+                             struct vhive_error *err)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink <= 1 || o->force)
+                return 0;
+        return vhive_fail(err, EMLINK,
+                          "the hive has %ju hard links: vhive puts a new file in "
+                          "place, so the other names would keep the old hive; remove the "
+                          "other links, or pass --force to write anyway",
+                          (uintmax_t)st.st_nlink);
+}
+
 int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
                         const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
-        struct vhive_commit_target t = {
-                .kind = VHIVE_COMMIT_RENAME,
-                .dest = o->output ? o->output : path,
-                .mode_from = path,
-        };
+        _cleanup_free_ char *real = NULL;
+        struct vhive_commit_target t = { .kind = VHIVE_COMMIT_RENAME };
         bool writes = op->writes && !o->dry_run;
 
         memset(r, 0, sizeof(*r));
-        if (writes && !o->output && access(path, W_OK) < 0) {
+        r->status = resolve_target(path, writes, o, &real, r);
+        if (r->status == 0 && writes && !o->output && access(real, W_OK) < 0)
                 r->status = vhive_fail(&r->err, errno, "cannot write the hive: %s",
                                        strerror(errno));
+        if (r->status == 0 && writes && !o->output)
+                r->status = refuse_hard_links(real, o, &r->err);
+        if (r->status < 0)
                 return r->status;
-        }
-        return vhive_job_run(path, &t, op, ctx, o, r);
+        t.dest = o->output ? o->output : real;
+        t.mode_from = real;
+        return vhive_job_run(real, &t, op, ctx, o, r);
 }

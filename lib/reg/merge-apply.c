@@ -38,11 +38,16 @@ static int apply_node(hive_h *h, struct onode *n, hive_node_h parent, struct vhi
         hive_node_h node = n->node;
         int r = 0;
 
+        /* hivex aborts on some damaged cells it frees (lib/hive/cells.c). */
+        if (n->drop_old && vhive_cells_before_delete(h, n->node, err) < 0)
+                return -EUCLEAN;
         if (n->drop_old && hivex_node_delete_child(h, n->node) < 0)
                 return vhive_fail(err, errno, "deleting key %s: %s", n->name, strerror(errno));
         if (!n->exists)
                 return 0;
         if (merge_fresh(n)) {
+                if (vhive_cells_before_add_child(h, parent, err) < 0)
+                        return -EUCLEAN;
                 node = hivex_node_add_child(h, parent, n->name);
                 if (!node)
                         return vhive_fail(err, errno, "adding key %s: %s", n->name,

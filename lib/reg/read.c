@@ -22,6 +22,15 @@ static const char *read_hive_name(void *ctx)
         return ((struct vhive_read_job *)ctx)->kp.hive;
 }
 
+/* Names and values for people: escaped (issue 11), since a value may hold
+ * an escape sequence for the terminal.  get --raw and export stay exact. */
+static void put_esc(FILE *f, const char *s)
+{
+        _cleanup_free_ char *e = s ? vhive_escape_text(s) : NULL;
+
+        fputs(e ? e : "?", f);
+}
+
 static int list_subkeys(hive_h *h, hive_node_h node, FILE *f, struct vhive_error *err)
 {
         _cleanup_free_ hive_node_h *kids = NULL;
@@ -35,7 +44,8 @@ static int list_subkeys(hive_h *h, hive_node_h node, FILE *f, struct vhive_error
 
                 if (!name)
                         return vhive_fail(err, errno, "reading a key name: %s", strerror(errno));
-                fprintf(f, "%s\\\n", name);
+                put_esc(f, name);
+                fputs("\\\n", f);
         }
         return 0;
 }
@@ -58,7 +68,10 @@ static int list_values(hive_h *h, hive_node_h node, FILE *f, struct vhive_error 
                 text = data ? vhive_value_to_text(t, data, len) : NULL;
                 if (!text)
                         return vhive_fail(err, errno, "reading a value: %s", strerror(errno));
-                fprintf(f, "%s\t%s\t%s\n", *name ? name : "@", vhive_type_name(t), text);
+                put_esc(f, *name ? name : "@");
+                fprintf(f, "\t%s\t", vhive_type_name(t));
+                put_esc(f, text);
+                fputc('\n', f);
         }
         return 0;
 }
@@ -72,8 +85,9 @@ static int ls_nodes(hive_h *h, const hive_node_h *nodes, int n, const char *pref
                 if (heads) {
                         _cleanup_free_ char *path = vhive_node_path(h, nodes[i]);
 
-                        fprintf(f, "%s[%s%s%s]\n", i ? "\n" : "", prefix, path && *path ? "\\" : "",
-                                path ? path : "?");
+                        fprintf(f, "%s[%s%s", i ? "\n" : "", prefix, path && *path ? "\\" : "");
+                        put_esc(f, path);
+                        fputs("]\n", f);
                 }
                 r = list_subkeys(h, nodes[i], f, err);
                 if (r == 0)
@@ -94,7 +108,8 @@ static void print_multi(FILE *f, const char *data, size_t len)
                 while (j + 1 < len && (data[j] || data[j + 1]))
                         j += 2;
                 s = vhive_utf16le_to_utf8(data + i, j - i);
-                fprintf(f, "%s\n", s ? s : "");
+                put_esc(f, s ? s : "");
+                fputc('\n', f);
                 i = j + 2;
         }
 }
@@ -115,7 +130,8 @@ static int print_value(FILE *f, const struct vhive_read_job *c, hive_type t, con
         text = vhive_value_to_text(t, data, len);
         if (!text)
                 return -ENOMEM;
-        fprintf(f, "%s\n", text);
+        put_esc(f, text);
+        fputc('\n', f);
         return 0;
 }
 
@@ -140,7 +156,8 @@ static int get_one(hive_h *h, hive_node_h node, const struct vhive_read_job *c, 
         if (c->kp.wildcard) {
                 _cleanup_free_ char *path = vhive_node_path(h, node);
 
-                fprintf(f, "%s\t", path ? path : "?");
+                put_esc(f, path);
+                fputc('\t', f);
         }
         if (print_value(f, c, t, data, len) < 0)
                 return vhive_fail(err, ENOMEM, "out of memory");

@@ -77,12 +77,13 @@ json_t *vhive_json_replay(const struct vhive_replay_result *res)
 
                 json_array_append_new(
                         logs,
-                        json_pack("{s:s, s:s, s:i, s:i, s:b, s:i, s:i, s:i, s:i}", "name",
+                        json_pack("{s:s, s:s, s:i, s:i, s:b, s:b, s:i, s:i, s:i, s:i}", "name",
                                   i ? "LOG2" : "LOG1", "format", log_format_name(l->format),
                                   "sequence1", (json_int_t)l->seq_primary, "sequence2",
-                                  (json_int_t)l->seq_secondary, "eligible", l->eligible, "entries",
-                                  (int)l->entries, "first", (json_int_t)l->first_seq, "last",
-                                  (json_int_t)l->last_seq, "applied", (int)l->applied));
+                                  (json_int_t)l->seq_secondary, "eligible", l->eligible, "damaged",
+                                  l->damaged, "entries", (int)l->entries, "first",
+                                  (json_int_t)l->first_seq, "last", (json_int_t)l->last_seq,
+                                  "applied", (int)l->applied));
         }
         return json_pack("{s:o, s:i, s:i, s:b}", "logs", logs, "entries_applied",
                          (int)res->entries_applied, "final_sequence", (json_int_t)res->final_seq,
@@ -121,8 +122,11 @@ json_t *vhive_json_job_result(const char *target, const struct vhive_job_result 
                 json_object_set_new(o, "replay", vhive_json_replay(&r->replay));
         if (*r->notice)
                 json_object_set_new(o, "notice", json_string(r->notice));
-        if (r->replay_failed)
+        if (r->replay_failed) {
+                /* The values reported are the stale primary's. */
+                json_object_set_new(o, "replay_failed", json_true());
                 json_object_set_new(o, "replay_error", json_string(r->replay_error));
+        }
         if (r->is_image)
                 add_image(o, r);
         return o;

@@ -126,8 +126,18 @@ static int check_case(const char *name)
                 files_free(&f);
                 return 1;
         }
-        r = vhive_replay(f.hive, f.hive_len, f.has_log[0] ? f.log[0] : NULL, f.log_len[0],
-                         f.has_log[1] ? f.log[1] : NULL, f.log_len[1], &out, &out_len, &res, &err);
+        /* As a session does: a damaged log is refused before replaying. */
+        r = vhive_logs_check_readable(f.hive, f.hive_len, f.has_log[0] ? f.log[0] : NULL,
+                                      f.log_len[0], f.has_log[1] ? f.log[1] : NULL, f.log_len[1],
+                                      &err);
+        if (r < 0) {
+                out = NULL;
+                out_len = 0;
+        } else {
+                r = vhive_replay(f.hive, f.hive_len, f.has_log[0] ? f.log[0] : NULL, f.log_len[0],
+                                 f.has_log[1] ? f.log[1] : NULL, f.log_len[1], &out, &out_len, &res,
+                                 &err);
+        }
         if (f.has_refuse) {
                 if (r >= 0 || out != NULL || out_len != 0) {
                         fprintf(stderr, "%s: replayed, expected a refusal\n", name);

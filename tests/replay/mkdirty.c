@@ -410,7 +410,37 @@ static void case_refusals(void)
         log_add_entry(&c.log[0], S + 1, B, 1, e, 1, 91);
         set_seqs(c.log[0].b, S + 2, S + 1);
         empty_log(&c, 1);
-        refuse(&c, "LOG1 was being written (sequence %u/%u)", S + 2, S + 1);
+        refuse(&c, "LOG1 has torn sequence numbers %u/%u", S + 2, S + 1);
+
+        /* LOG2 alone could replay, but LOG1 is there and unreadable: it
+         * may hold the newest entries (issue 11). */
+        c = (struct tcase){ .name = "refuse-damaged-log" };
+        dirty_primary(&c);
+        c.has_log[0] = c.has_log[1] = true;
+        log_start(&c.log[0], h0.b, S + 1, 6);
+        log_add_entry(&c.log[0], S + 1, B, 1, e, 1, 93);
+        c.log[0].b[100] ^= 1; /* base block checksum now wrong */
+        log_start(&c.log[1], h0.b, S + 1, 6);
+        log_add_entry(&c.log[1], S + 1, B, 1, e, 1, 94);
+        refuse(&c, "transaction log LOG1 has a bad base block checksum: vhive cannot know");
+
+        c = (struct tcase){ .name = "refuse-not-regf-log" };
+        dirty_primary(&c);
+        c.has_log[0] = c.has_log[1] = true;
+        log_start(&c.log[0], h0.b, S + 1, 6);
+        log_add_entry(&c.log[0], S + 1, B, 1, e, 1, 95);
+        log_start(&c.log[1], h0.b, S + 1, 6);
+        memcpy(c.log[1].b, "junk", 4);
+        refuse(&c, "transaction log LOG2 has no regf base block");
+
+        /* One 4 KiB page claiming almost 2 GiB of hive bins. */
+        c = (struct tcase){ .name = "refuse-oversized" };
+        dirty_primary(&c);
+        c.has_log[0] = true;
+        log_start(&c.log[0], h0.b, S + 1, 6);
+        log_add_entry(&c.log[0], S + 1, 0x7ffff000u, 1, e, 1, 96);
+        empty_log(&c, 1);
+        refuse(&c, "transaction log LOG1 claims 2147479552 bytes of hive bins");
 }
 
 /* ---- main ------------------------------------------------------------------ */
