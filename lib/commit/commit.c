@@ -53,8 +53,7 @@ static int grow(struct commit *c, struct vhive_commit_stats *st, struct vhive_er
 
 /* Body first, under an invalid base block: a stop anywhere leaves either
  * a log that no replay reads or the complete record. */
-static int write_base_last(struct commit *c, struct vhive_commit_stats *st,
-                           struct vhive_error *err)
+static int write_base_last(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
 {
         static const uint8_t invalid[VHIVE_LOG_SECTOR];
         struct log_write *w = &c->w;
@@ -69,8 +68,7 @@ static int write_base_last(struct commit *c, struct vhive_commit_stats *st,
 }
 
 /* One write: the base block followed by the record. */
-static int write_together(struct commit *c, struct vhive_commit_stats *st,
-                          struct vhive_error *err)
+static int write_together(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
 {
         struct log_write *w = &c->w;
         uint8_t *all = malloc(VHIVE_LOG_SECTOR + w->body_len);
@@ -80,8 +78,7 @@ static int write_together(struct commit *c, struct vhive_commit_stats *st,
                 return vhive_fail(err, ENOMEM, "out of memory");
         memcpy(all, w->base, VHIVE_LOG_SECTOR);
         memcpy(all + VHIVE_LOG_SECTOR, w->body, w->body_len);
-        r = flushed_write(c->files->log[w->li], all, VHIVE_LOG_SECTOR + w->body_len, 0, st,
-                          err);
+        r = flushed_write(c->files->log[w->li], all, VHIVE_LOG_SECTOR + w->body_len, 0, st, err);
         free(all);
         return r;
 }
@@ -98,8 +95,9 @@ static int write_log(struct commit *c, struct vhive_commit_stats *st, struct vhi
         else
                 r = flushed_write(c->files->log[w->li], w->body, w->body_len, w->off, st, err);
         if (r == 0)
-                st->log_bytes = w->body_len + VHIVE_LOG_SECTOR * (w->base_last ? 2u
-                                                                 : w->with_base ? 1u : 0u);
+                st->log_bytes = w->body_len + VHIVE_LOG_SECTOR * (w->base_last   ? 2u
+                                                                  : w->with_base ? 1u
+                                                                                 : 0u);
         return r;
 }
 
@@ -109,8 +107,7 @@ static int write_log(struct commit *c, struct vhive_commit_stats *st, struct vhi
 #define GAP_PAGES 8u
 
 /* Contiguous pages go in one write. */
-static int write_pages(struct commit *c, struct vhive_commit_stats *st,
-                       struct vhive_error *err)
+static int write_pages(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
 {
         struct vhive_file *p = c->files->primary;
         const struct vhive_pages *pg = &c->pages;
@@ -134,8 +131,7 @@ static int write_pages(struct commit *c, struct vhive_commit_stats *st,
         return pg->n ? p->ops->flush(p, err) : 0;
 }
 
-static int update_primary(struct commit *c, struct vhive_commit_stats *st,
-                          struct vhive_error *err)
+static int update_primary(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
 {
         struct vhive_file *p = c->files->primary;
         /* Whole base blocks: a torn write keeps its first sector whole. */
@@ -159,9 +155,10 @@ static int check_primary(struct commit *c, struct vhive_error *err)
         if (r < 0)
                 return r;
         if (c->primary_size != c->old_len)
-                return vhive_fail(err, ESTALE, "%s changed since it was read (%llu bytes, "
-                                  "read %zu)", p->name, (unsigned long long)c->primary_size,
-                                  c->old_len);
+                return vhive_fail(err, ESTALE,
+                                  "%s changed since it was read (%llu bytes, "
+                                  "read %zu)",
+                                  p->name, (unsigned long long)c->primary_size, c->old_len);
         return 0;
 }
 
@@ -195,9 +192,11 @@ static int failed_marked(int r, const char *name, struct vhive_error *err)
         char why[sizeof(err->msg)];
 
         snprintf(why, sizeof(why), "%s", err->msg);
-        return vhive_fail(err, -r, "%s; the update of %s was under way and its transaction "
+        return vhive_fail(err, -r,
+                          "%s; the update of %s was under way and its transaction "
                           "log holds the new hive: the image will hold the new hive (Windows "
-                          "and vhive replay the log when the hive is next loaded)", why, name);
+                          "and vhive replay the log when the hive is next loaded)",
+                          why, name);
 }
 
 static int run(struct commit *c, struct vhive_commit_stats *stats, struct vhive_error *err)
@@ -225,16 +224,20 @@ static int run(struct commit *c, struct vhive_commit_stats *stats, struct vhive_
         return r < 0 ? r : read_back(c, err);
 }
 
-int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *old,
-                           size_t old_len, const uint8_t *based_on, size_t based_len,
-                           const uint8_t *new_hive, size_t new_len,
-                           enum vhive_log_format fmt, struct vhive_commit_stats *stats,
-                           struct vhive_error *err)
+int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
+                           const uint8_t *based_on, size_t based_len, const uint8_t *new_hive,
+                           size_t new_len, enum vhive_log_format fmt,
+                           struct vhive_commit_stats *stats, struct vhive_error *err)
 {
         struct vhive_commit_stats local;
-        struct commit c = { .files = files, .fmt = fmt, .old = old, .old_len = old_len,
-                            .based_on = based_on, .based_len = based_len,
-                            .new_hive = new_hive, .new_len = new_len };
+        struct commit c = { .files = files,
+                            .fmt = fmt,
+                            .old = old,
+                            .old_len = old_len,
+                            .based_on = based_on,
+                            .based_len = based_len,
+                            .new_hive = new_hive,
+                            .new_len = new_len };
         int r;
 
         if (!stats)
@@ -247,11 +250,10 @@ int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *
         return r;
 }
 
-int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old,
-                        size_t old_len, const uint8_t *new_hive, size_t new_len,
-                        enum vhive_log_format fmt, struct vhive_commit_stats *stats,
-                        struct vhive_error *err)
+int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
+                        const uint8_t *new_hive, size_t new_len, enum vhive_log_format fmt,
+                        struct vhive_commit_stats *stats, struct vhive_error *err)
 {
-        return vhive_commit_logged_on(files, old, old_len, NULL, 0, new_hive, new_len, fmt,
-                                      stats, err);
+        return vhive_commit_logged_on(files, old, old_len, NULL, 0, new_hive, new_len, fmt, stats,
+                                      err);
 }

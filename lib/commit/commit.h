@@ -49,12 +49,12 @@ struct vhive_hive_files {
 
 /* What a logged commit did, for reports and benchmarks. */
 struct vhive_commit_stats {
-        unsigned pages;           /* 4 KiB hive pages that differed */
-        uint64_t log_bytes;       /* written to the log */
-        uint64_t primary_bytes;   /* written to the primary, base block included */
-        int log_index;            /* 0 = LOG1, 1 = LOG2 */
+        unsigned pages;         /* 4 KiB hive pages that differed */
+        uint64_t log_bytes;     /* written to the log */
+        uint64_t primary_bytes; /* written to the primary, base block included */
+        int log_index;          /* 0 = LOG1, 1 = LOG2 */
         enum vhive_log_format format;
-        bool primary_extended;    /* SYSTEM had to grow (editor writes only) */
+        bool primary_extended; /* SYSTEM had to grow (editor writes only) */
         /* The base block the primary now holds: the commit sets both
          * sequence numbers (next after the log entries or the clean
          * primary) and the last written time. */
@@ -84,25 +84,22 @@ struct vhive_commit_stats {
  * (Windows' order on a tie is not documented), is refused (EUCLEAN) with
  * nothing written.  Once written, the primary is read back and compared
  * with what it must hold (EIO when it differs). */
-int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old,
-                        size_t old_len, const uint8_t *new_hive, size_t new_len,
-                        enum vhive_log_format fmt, struct vhive_commit_stats *stats,
-                        struct vhive_error *err);
+int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
+                        const uint8_t *new_hive, size_t new_len, enum vhive_log_format fmt,
+                        struct vhive_commit_stats *stats, struct vhive_error *err);
 
 /* The same, checking first that the files still hold what the edit was
  * made on: based_on (the hive as the caller read and replayed it before
  * editing) must equal the files' own replay, else ESTALE with nothing
  * written.  based_on NULL skips the check (vhive_commit_logged). */
-int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *old,
-                           size_t old_len, const uint8_t *based_on, size_t based_len,
-                           const uint8_t *new_hive, size_t new_len,
-                           enum vhive_log_format fmt, struct vhive_commit_stats *stats,
-                           struct vhive_error *err);
+int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
+                           const uint8_t *based_on, size_t based_len, const uint8_t *new_hive,
+                           size_t new_len, enum vhive_log_format fmt,
+                           struct vhive_commit_stats *stats, struct vhive_error *err);
 
 /* A struct vhive_file over a file descriptor (hive files, tests, fault
  * injection): pread/pwrite, fdatasync, posix_fallocate + fsync.  The fd
  * stays the caller's; vhive_file_free frees only what vhive_file_from_fd
  * made. */
-int vhive_file_from_fd(int fd, const char *name, struct vhive_file **f,
-                       struct vhive_error *err);
+int vhive_file_from_fd(int fd, const char *name, struct vhive_file **f, struct vhive_error *err);
 void vhive_file_free(struct vhive_file *f);

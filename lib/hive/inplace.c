@@ -12,8 +12,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hive.h"
 #include "macro.h"
-#include "vhive.h"
 
 #define BIG_DATA_MIN 16345u /* longer data of hives 1.4+ lives in a db cell */
 #define VK_MIN 24u          /* cell size field + fixed part of a vk */
@@ -27,8 +27,10 @@ struct cell {
 
 static int damaged(struct vhive_error *err, const char *what, size_t at)
 {
-        return vhive_fail(err, EUCLEAN, "the hive is damaged: %s at 0x%zx; refusing to edit "
-                          "it in place", what, at);
+        return vhive_fail(err, EUCLEAN,
+                          "the hive is damaged: %s at 0x%zx; refusing to edit "
+                          "it in place",
+                          what, at);
 }
 
 /* The hive bin holding rel: its start (relative to the hive bins) is a
@@ -64,7 +66,7 @@ static bool cell_start(const struct vhive_hive_buf *hb, size_t end, uint32_t rel
                 return false;
         for (at = bin + 32; at < rel && at + 4 <= bin_end;) {
                 int32_t raw = (int32_t)vhive_le32(hb->b + VHIVE_REGF_BASE_BLOCK + at);
-                size_t size = raw < 0 ? (size_t)-(int64_t)raw : (size_t)raw;
+                size_t size = raw < 0 ? (size_t) - (int64_t)raw : (size_t)raw;
 
                 if (size < 8 || size % 8 != 0)
                         return false;
@@ -89,7 +91,7 @@ static int cell_at(const struct vhive_hive_buf *hb, uint32_t rel, size_t min, st
         raw = (int32_t)vhive_le32(hb->b + c->at);
         if (raw >= 0)
                 return damaged(err, "a free cell still in use", c->at);
-        c->size = (size_t)-(int64_t)raw;
+        c->size = (size_t) - (int64_t)raw;
         if (c->size < min || c->size % 8 != 0 || c->size > end - c->at)
                 return damaged(err, "a cell of a bad size", c->at);
         if (!cell_start(hb, end, rel))
@@ -103,8 +105,10 @@ static int sig_cell(const struct vhive_hive_buf *hb, uint32_t rel, const char *s
         int r = cell_at(hb, rel, min, c, err);
 
         if (r == 0 && memcmp(hb->b + c->at + 4, sig, 2) != 0)
-                return damaged(err, sig[0] == 'v' ? "a value cell without its vk signature"
-                                                   : "a cell without its signature", c->at);
+                return damaged(err,
+                               sig[0] == 'v' ? "a value cell without its vk signature"
+                                             : "a cell without its signature",
+                               c->at);
         return r;
 }
 
@@ -142,8 +146,8 @@ static int add_db(const struct vhive_hive_buf *hb, const struct cell *db, struct
 }
 
 /* The cells holding vk's data (none when inline or empty). */
-static int data_cells(const struct vhive_hive_buf *hb, const struct cell *vk,
-                      struct data_cells *d, struct vhive_error *err)
+static int data_cells(const struct vhive_hive_buf *hb, const struct cell *vk, struct data_cells *d,
+                      struct vhive_error *err)
 {
         uint32_t size = vhive_le32(hb->b + vk->at + 8), off = vhive_le32(hb->b + vk->at + 12);
         uint32_t minor = vhive_le32(hb->b + 24);
@@ -172,8 +176,7 @@ static int distinct(const struct data_cells *d, size_t vk_at, size_t list_at, si
         if (vk_at == list_at || vk_at == nk_at)
                 return damaged(err, "a cell used twice", vk_at);
         for (unsigned i = 0; i < d->n; i++) {
-                if (d->list[i].at == vk_at || d->list[i].at == list_at ||
-                    d->list[i].at == nk_at)
+                if (d->list[i].at == vk_at || d->list[i].at == list_at || d->list[i].at == nk_at)
                         return damaged(err, "a cell used twice", d->list[i].at);
                 for (unsigned j = i + 1; j < d->n; j++)
                         if (d->list[i].at == d->list[j].at)
@@ -233,8 +236,8 @@ static int check_handles(const struct vhive_hive_buf *hb, hive_node_h node, hive
 {
         if (!hb || !hb->b || hb->len < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EINVAL, "in-place edit: no hive bytes");
-        if (node < VHIVE_REGF_BASE_BLOCK || value < VHIVE_REGF_BASE_BLOCK ||
-            node >= hb->len || value >= hb->len)
+        if (node < VHIVE_REGF_BASE_BLOCK || value < VHIVE_REGF_BASE_BLOCK || node >= hb->len ||
+            value >= hb->len)
                 return damaged(err, "a key or value handle outside the hive bins",
                                node < value ? value : node);
         return 0;
@@ -251,8 +254,10 @@ static int blank_out_of_line(struct vhive_hive_buf *hb, const struct cell *vk,
         const struct cell *c = &d->list[0];
 
         if (d->n != 1 || c->size - 4 < len)
-                return vhive_fail(err, ENOSPC, "the blank value (%zu bytes) does not fit in "
-                                  "the value's cells", len);
+                return vhive_fail(err, ENOSPC,
+                                  "the blank value (%zu bytes) does not fit in "
+                                  "the value's cells",
+                                  len);
         memset(hb->b + c->at + 4, 0, c->size - 4);
         memcpy(hb->b + c->at + 4, blank, len);
         vhive_put_le32(hb->b + vk->at + 8, (uint32_t)len);

@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hive.h"
 #include "log-replay-internal.h"
 #include "macro.h"
-#include "vhive.h"
 
 #define N_LOGS 2
 
@@ -31,6 +31,7 @@ struct log_ctx {
         char why[160];                /* why it is not used, for messages */
         /* old format: where the dirty vector and the pages are */
         size_t bitmap_len, pages_off;
+        uint32_t max_hbins; /* the largest hive-bins size its entries claim */
 };
 
 struct replay_ctx {
@@ -127,8 +128,10 @@ static void parse_log_base(struct log_ctx *l)
                 return;
         }
         info->format = VHIVE_LOG_INVALID;
+        /* Cleared below once the base block reads as a log's. */
+        info->damaged = true;
         if (vhive_regf_parse(l->buf, l->len, &l->hdr) < 0) {
-                why(l, "is not a transaction log (no regf base block)");
+                why(l, "has no regf base block");
                 return;
         }
         info->seq_primary = l->hdr.seq_primary;
@@ -142,14 +145,15 @@ static void parse_log_base(struct log_ctx *l)
         else if (l->hdr.file_type == 1 || l->hdr.file_type == 2)
                 info->format = VHIVE_LOG_OLD;
         else {
-                why(l, "is not a transaction log (file type %u)", l->hdr.file_type);
+                why(l, "has file type %u, not a log's", l->hdr.file_type);
                 return;
         }
         if (l->hdr.seq_primary != l->hdr.seq_secondary) {
-                why(l, "was being written (sequence %u/%u)", l->hdr.seq_primary,
+                why(l, "has torn sequence numbers %u/%u in its base block", l->hdr.seq_primary,
                     l->hdr.seq_secondary);
                 return;
         }
+        info->damaged = false;
         l->usable = true;
 }
 
@@ -167,6 +171,8 @@ static void scan_new(struct log_ctx *l)
                         info->first_seq = e.seq;
                 info->last_seq = e.seq;
                 info->entries++;
+                if (e.hbins_size > l->max_hbins)
+                        l->max_hbins = e.hbins_size;
                 off += e.size;
                 expect++;
         }
@@ -183,6 +189,7 @@ static void scan_old(struct log_ctx *l)
         if (!vhive_hbins_size_ok(hbins)) {
                 why(l, "has a bad hive-bins size %u", hbins);
                 l->usable = false;
+                l->info->damaged = true;
                 return;
         }
         /* One bit per 512-byte page: the size is a multiple of 4096, so
@@ -192,6 +199,7 @@ static void scan_old(struct log_ctx *l)
         if (l->len < need || memcmp(l->buf + VHIVE_LOG_SECTOR, "DIRT", 4) != 0) {
                 why(l, "has no dirty vector");
                 l->usable = false;
+                l->info->damaged = true;
                 return;
         }
         for (size_t i = 0; i < l->bitmap_len; i++)
@@ -200,9 +208,11 @@ static void scan_old(struct log_ctx *l)
         if (l->pages_off > l->len || pages > (l->len - l->pages_off) / VHIVE_LOG_SECTOR) {
                 why(l, "is truncated (%zu dirty pages)", pages);
                 l->usable = false;
+                l->info->damaged = true;
                 return;
         }
         l->info->entries = (unsigned)pages;
+        l->max_hbins = hbins;
 }
 
 /* Whether the log could bring this primary up to date. */
@@ -213,8 +223,8 @@ static void judge_log(struct replay_ctx *c, struct log_ctx *l)
         if (l->info->format == VHIVE_LOG_NEW) {
                 scan_new(l);
                 if (c->primary_ok && l->hdr.seq_primary < c->phdr.seq_secondary) {
-                        why(l, "is older than the hive (sequence %u < %u)",
-                            l->hdr.seq_primary, c->phdr.seq_secondary);
+                        why(l, "is older than the hive (sequence %u < %u)", l->hdr.seq_primary,
+                            c->phdr.seq_secondary);
                         return;
                 }
         } else {
@@ -238,8 +248,8 @@ static void judge_primary(struct replay_ctx *c)
         }
         if (!c->phdr.checksum_ok) {
                 snprintf(c->primary_why, sizeof(c->primary_why),
-                         "bad base block checksum %08x, expected %08x",
-                         c->phdr.checksum_stored, c->phdr.checksum_computed);
+                         "bad base block checksum %08x, expected %08x", c->phdr.checksum_stored,
+                         c->phdr.checksum_computed);
                 return;
         }
         if (c->phdr.file_type != VHIVE_REGF_FILE_PRIMARY) {
@@ -251,8 +261,8 @@ static void judge_primary(struct replay_ctx *c)
 }
 
 static void describe(struct replay_ctx *c, const uint8_t *primary, size_t primary_len,
-                     const uint8_t *log1, size_t log1_len, const uint8_t *log2,
-                     size_t log2_len, struct vhive_replay_result *res)
+                     const uint8_t *log1, size_t log1_len, const uint8_t *log2, size_t log2_len,
+                     struct vhive_replay_result *res)
 {
         static const char *const names[N_LOGS] = { "LOG1", "LOG2" };
         const uint8_t *bufs[N_LOGS] = { log1, log2 };
@@ -370,8 +380,7 @@ static int fail_hole(struct log_ctx *empty, struct log_ctx *next, struct vhive_e
         return vhive_fail(err, EUCLEAN,
                           "transaction logs are inconsistent: %s should hold entries from "
                           "%u but has none that can be read, and %s starts at entry %u",
-                          empty->name, empty->hdr.seq_primary, next->name,
-                          next->info->first_seq);
+                          empty->name, empty->hdr.seq_primary, next->name, next->info->first_seq);
 }
 
 /* A gap between the hive's sequence number and the first entry is normal
@@ -444,6 +453,46 @@ static int plan_new(struct replay_ctx *c, struct vhive_error *err)
         if (c->n_order == 0)
                 return fail_no_log(c, err);
         return check_missing(c, err);
+}
+
+/* A log that is there but unreadable may hold the newest changes: the
+ * kernel would skip it (vhive_replay does too, as the model of a boot),
+ * and whatever it held would be lost for good once a writer marks the
+ * hive clean. */
+static int refuse_damaged(struct replay_ctx *c, struct vhive_error *err)
+{
+        for (int i = 0; i < N_LOGS; i++)
+                if (c->log[i].info->damaged)
+                        return vhive_fail(err, EUCLEAN,
+                                          "transaction log %s: vhive cannot know what "
+                                          "Windows would load from this hive (a damaged "
+                                          "log is never skipped)",
+                                          c->log[i].why);
+        return 0;
+}
+
+/* Every hive-bins byte a replay produces comes from the primary or from
+ * a log page: a log claiming more (a 1 KiB entry announcing 2 GiB) must
+ * not make us allocate it. */
+static int refuse_oversized(struct replay_ctx *c, struct vhive_error *err)
+{
+        uint64_t have = c->primary_len > VHIVE_REGF_BASE_BLOCK ? c->primary_len
+                                                               : VHIVE_REGF_BASE_BLOCK;
+        uint64_t logs = (uint64_t)c->log[0].len + c->log[1].len;
+
+        for (int k = 0; k < c->n_order; k++) {
+                const struct log_ctx *l = &c->log[c->order[k]];
+                uint64_t want = (uint64_t)VHIVE_REGF_BASE_BLOCK + l->max_hbins;
+
+                if (want > have + logs)
+                        return vhive_fail(err, EUCLEAN,
+                                          "transaction log %s claims %u bytes of hive bins, "
+                                          "more than the hive (%llu bytes) and its logs "
+                                          "(%llu bytes) hold: refusing to replay it",
+                                          l->name, l->max_hbins, (unsigned long long)have,
+                                          (unsigned long long)logs);
+        }
+        return 0;
 }
 
 static int plan(struct replay_ctx *c, struct vhive_error *err)
@@ -586,6 +635,19 @@ static int apply_plan(struct replay_ctx *c, struct image *img)
 
 /* ---- the API ------------------------------------------------------------- */
 
+int vhive_logs_check_readable(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                              size_t log1_len, const uint8_t *log2, size_t log2_len,
+                              struct vhive_error *err)
+{
+        struct vhive_replay_result res;
+        struct replay_ctx c;
+
+        describe(&c, primary, primary_len, log1, log1_len, log2, log2_len, &res);
+        if (c.primary_ok && !vhive_regf_is_dirty(&c.phdr))
+                return 0; /* Windows reads no log for a clean hive */
+        return refuse_damaged(&c, err);
+}
+
 void vhive_logs_describe(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
                          size_t log1_len, const uint8_t *log2, size_t log2_len,
                          struct vhive_replay_result *res)
@@ -605,9 +667,9 @@ static int plain_copy(const uint8_t *primary, size_t len, uint8_t **out, size_t 
         return 0;
 }
 
-int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
-                 size_t log1_len, const uint8_t *log2, size_t log2_len, uint8_t **out,
-                 size_t *out_len, struct vhive_replay_result *res, struct vhive_error *err)
+int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1, size_t log1_len,
+                 const uint8_t *log2, size_t log2_len, uint8_t **out, size_t *out_len,
+                 struct vhive_replay_result *res, struct vhive_error *err)
 {
         struct vhive_replay_result local;
         struct replay_ctx c;
@@ -627,6 +689,8 @@ int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1
                 return r < 0 ? vhive_fail(err, -r, "replay: out of memory") : 0;
         }
         r = plan(&c, err);
+        if (r == 0)
+                r = refuse_oversized(&c, err);
         if (r < 0)
                 return r;
         r = apply_plan(&c, &img);
@@ -635,8 +699,7 @@ int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1
                 for (int i = 0; i < N_LOGS; i++)
                         res->log[i].applied = 0;
                 res->entries_applied = 0;
-                return vhive_fail(err, -r, "replaying the transaction logs: %s",
-                                  strerror(-r));
+                return vhive_fail(err, -r, "replaying the transaction logs: %s", strerror(-r));
         }
         *out = img.buf;
         *out_len = img.len;

@@ -3,10 +3,12 @@
  * file, in place under the hive's log for an image.  Logs are never
  * truncated. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "job.h"
@@ -71,8 +73,7 @@ static int backup(const struct vhive_session *s, const char *dir, struct vhive_e
         return vhive_backup_files(files, 3, dir, err);
 }
 
-static int install(const char *tmp, const char *dest, bool durable,
-                   struct vhive_job_result *r)
+static int install(const char *tmp, const char *dest, bool durable, struct vhive_job_result *r)
 {
         if (rename(tmp, dest) < 0)
                 return vhive_fail(&r->err, errno, "renaming %s over %s: %s", tmp, dest,
@@ -104,8 +105,7 @@ static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t le
         return ret;
 }
 
-static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len,
-                        struct vhive_error *err)
+static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len, struct vhive_error *err)
 {
         uint64_t size;
         int r = f->ops->size(f, &size, err);
@@ -128,7 +128,7 @@ static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t le
                          const struct vhive_op *op, void *ctx, struct vhive_job_result *r)
 {
         _cleanup_free_ uint8_t *found = NULL;
-        size_t found_len;
+        size_t found_len = 0;
         int ret;
 
         if (!t->files || !t->files->primary)
@@ -148,9 +148,9 @@ static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t le
         return ret;
 }
 
-static int commit(struct vhive_session *s, struct vhive_commit_target *t,
-                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
-                  const struct vhive_hive_buf *base, struct vhive_job_result *r)
+static int commit(struct vhive_session *s, struct vhive_commit_target *t, const struct vhive_op *op,
+                  void *ctx, const struct vhive_job_opts *o, const struct vhive_hive_buf *base,
+                  struct vhive_job_result *r)
 {
         _cleanup_free_ uint8_t *data = NULL;
         size_t len = 0;
@@ -189,43 +189,97 @@ static void record_session(const struct vhive_session *s, struct vhive_job_resul
         memcpy(r->replay_error, s->replay_error, sizeof(r->replay_error));
 }
 
-int vhive_job_run(const char *primary, struct vhive_commit_target *t,
-                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
-                  struct vhive_job_result *r)
+void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *step, double fraction)
+{
+        if (!o->progress)
+                return;
+        if (i != VHIVE_PROGRESS_RUN && o->index_map)
+                i = o->index_map[i];
+        o->progress(o->progress_opaque, i, step, fraction);
+}
+
+int vhive_job_run(const char *primary, struct vhive_commit_target *t, const struct vhive_op *op,
+                  void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         struct vhive_session s;
         struct vhive_hive_buf base = { NULL, 0 };
         bool apply = op->writes && !o->dry_run;
-        int ret = vhive_session_open(&s, primary, apply, &r->err);
+        size_t i = o->progress_target;
+        int ret;
 
+        vhive_job_progress(o, i, "opening the hive", -1);
+        ret = vhive_session_open(&s, primary, apply, &r->err);
         record_session(&s, r);
+        vhive_job_progress(o, i, op->step ? op->step : "working", -1);
         if (ret == 0 && apply)
                 ret = keep_base(&s, t, &base, &r->err);
         if (ret == 0)
                 ret = op->run(&s, ctx, apply, &r->changed, &r->err);
-        if (ret == 0 && apply && r->changed)
+        if (ret == 0 && apply && r->changed) {
+                vhive_job_progress(o, i, "writing the hive", -1);
                 ret = commit(&s, t, op, ctx, o, &base, r);
+        }
         free(base.b);
         vhive_session_close(&s);
         r->status = ret;
         return ret;
 }
 
+/* A symbolic link is followed once, here, and said: the hive is edited
+ * at its real path, where its logs are, and the link stays a link.  A
+ * second name (hard link) would keep the old content after the rename. */
+static int resolve_target(const char *path, bool writes, const struct vhive_job_opts *o,
+                          char **real, struct vhive_job_result *r)
+{
+        struct stat st;
+
+        if (lstat(path, &st) < 0)
+                return vhive_fail(&r->err, errno, "cannot open: %s", strerror(errno));
+        if (!S_ISLNK(st.st_mode))
+                return (*real = strdup(path)) ? 0 : vhive_fail(&r->err, ENOMEM, "out of memory");
+        *real = realpath(path, NULL);
+        if (!*real)
+                return vhive_fail(&r->err, errno, "cannot resolve the symbolic link: %s",
+                                  strerror(errno));
+        if (writes && !o->output)
+                snprintf(r->note, sizeof(r->note),
+                         "is a symbolic link: editing the hive at "
+                         "its real path %s",
+                         *real);
+        return 0;
+}
+
+static int refuse_hard_links(const char *path, const struct vhive_job_opts *o,
+                             struct vhive_error *err)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink <= 1 || o->force)
+                return 0;
+        return vhive_fail(err, EMLINK,
+                          "the hive has %ju hard links: vhive puts a new file in "
+                          "place, so the other names would keep the old hive; remove the "
+                          "other links, or pass --force to write anyway",
+                          (uintmax_t)st.st_nlink);
+}
+
 int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
                         const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
-        struct vhive_commit_target t = {
-                .kind = VHIVE_COMMIT_RENAME,
-                .dest = o->output ? o->output : path,
-                .mode_from = path,
-        };
+        _cleanup_free_ char *real = NULL;
+        struct vhive_commit_target t = { .kind = VHIVE_COMMIT_RENAME };
         bool writes = op->writes && !o->dry_run;
 
         memset(r, 0, sizeof(*r));
-        if (writes && !o->output && access(path, W_OK) < 0) {
+        r->status = resolve_target(path, writes, o, &real, r);
+        if (r->status == 0 && writes && !o->output && access(real, W_OK) < 0)
                 r->status = vhive_fail(&r->err, errno, "cannot write the hive: %s",
                                        strerror(errno));
+        if (r->status == 0 && writes && !o->output)
+                r->status = refuse_hard_links(real, o, &r->err);
+        if (r->status < 0)
                 return r->status;
-        }
-        return vhive_job_run(path, &t, op, ctx, o, r);
+        t.dest = o->output ? o->output : real;
+        t.mode_from = real;
+        return vhive_job_run(real, &t, op, ctx, o, r);
 }

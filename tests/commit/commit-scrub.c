@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "scrub.h"
 
 struct ctx {
         bool hivex_writer, fail_verify;
@@ -43,8 +44,7 @@ static void modify(const char *path)
                 exit(3);
 }
 
-static int run(struct vhive_session *s, void *p, bool apply, bool *changed,
-               struct vhive_error *err)
+static int run(struct vhive_session *s, void *p, bool apply, bool *changed, struct vhive_error *err)
 {
         struct ctx *c = p;
         int r;
@@ -84,8 +84,9 @@ static int open_file(const char *path, int *fd, struct vhive_file **f)
 
 static enum vhive_log_format parse_format(const char *s)
 {
-        return strcmp(s, "new") == 0 ? VHIVE_LOG_NEW
-               : strcmp(s, "old") == 0 ? VHIVE_LOG_OLD : VHIVE_LOG_NONE;
+        return strcmp(s, "new") == 0   ? VHIVE_LOG_NEW
+               : strcmp(s, "old") == 0 ? VHIVE_LOG_OLD
+                                       : VHIVE_LOG_NONE;
 }
 
 int main(int argc, char **argv)
@@ -133,11 +134,10 @@ int main(int argc, char **argv)
                 return 2;
         }
         printf("blanked %u, written %d, pages %u, log LOG%d (%s format) %llu bytes, "
-               "primary %llu bytes%s\n", c.rep.counts[VHIVE_ACTION_BLANKED], r.written,
-               t.stats.pages, t.stats.log_index + 1,
+               "primary %llu bytes%s\n",
+               c.rep.counts[VHIVE_ACTION_BLANKED], r.written, t.stats.pages, t.stats.log_index + 1,
                t.stats.format == VHIVE_LOG_OLD ? "old" : "new",
-               (unsigned long long)t.stats.log_bytes,
-               (unsigned long long)t.stats.primary_bytes,
+               (unsigned long long)t.stats.log_bytes, (unsigned long long)t.stats.primary_bytes,
                t.stats.primary_extended ? ", primary extended" : "");
         vhive_scrub_report_free(&c.rep);
         for (int i = 0; i < 3; i++) {

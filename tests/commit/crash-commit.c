@@ -159,8 +159,10 @@ static int judge(const struct cbuf f[3], const bool has[3], const struct cbuf *o
                            same_padded(got.b, got.len, o->b, o->len)) {
                         verdict = order ? verdict : 1;
                 } else {
-                        snprintf(why, n, "the files replay (%s first) to neither the old nor "
-                                 "the new hive", order ? "LOG2" : "LOG1");
+                        snprintf(why, n,
+                                 "the files replay (%s first) to neither the old nor "
+                                 "the new hive",
+                                 order ? "LOG2" : "LOG1");
                         free(got.b);
                         return 0;
                 }
@@ -187,8 +189,11 @@ static unsigned run(const struct input *in, const struct cbuf *old_state,
         for (int i = 0; i < 3; i++) {
                 const char *name = s.f[i] ? s.f[i]->name : "?";
 
-                fx[i] = (struct fault){ .f = { &fault_ops, name, &fx[i] }, .inner = s.f[i],
-                                        .calls = &calls, .stop_at = stop_at, .mode = mode };
+                fx[i] = (struct fault){ .f = { &fault_ops, name, &fx[i] },
+                                        .inner = s.f[i],
+                                        .calls = &calls,
+                                        .stop_at = stop_at,
+                                        .mode = mode };
                 if (i == 0)
                         files.primary = s.f[0] ? &fx[0].f : NULL;
                 else
@@ -263,8 +268,7 @@ struct recorder {
         struct trace *t;
 };
 
-static void record(struct recorder *x, enum op_kind kind, uint64_t off, const void *d,
-                   size_t len)
+static void record(struct recorder *x, enum op_kind kind, uint64_t off, const void *d, size_t len)
 {
         struct trace *t = x->t;
         struct op *o = realloc(t->ops, (t->n + 1) * sizeof(*o));
@@ -435,18 +439,18 @@ static uint64_t nth_mask(unsigned n, unsigned k, bool *more)
                 return k;
         }
         if (k <= m)
-                return k == m ? all : (1ull << k) - 1;          /* prefixes */
+                return k == m ? all : (1ull << k) - 1; /* prefixes */
         k -= m + 1;
         if (k < m) {
                 *more = full_model || k + 1 < m;
-                return all & ~((2ull << k) - 1);                /* suffixes */
+                return all & ~((2ull << k) - 1); /* suffixes */
         }
         k -= m;
         if (k < m)
-                return all & ~(1ull << k);                      /* all but one */
+                return all & ~(1ull << k); /* all but one */
         k -= m;
         *more = k + 1 < m;
-        return 1ull << k;                                       /* one alone */
+        return 1ull << k; /* one alone */
 }
 
 /* The subsets above; each write torn (both halves) with the others all
@@ -498,7 +502,9 @@ static void traced_run(const struct input *in, const struct cbuf *new_hive, stru
         cset_create(&s, &in->f[0], in->has[1] ? &in->f[1] : NULL, in->has[2] ? &in->f[2] : NULL);
         for (int i = 0; i < 3; i++) {
                 rx[i] = (struct recorder){ .f = { &rec_ops, s.f[i] ? s.f[i]->name : "?", &rx[i] },
-                                           .inner = s.f[i], .idx = i, .t = t };
+                                           .inner = s.f[i],
+                                           .idx = i,
+                                           .t = t };
                 if (i == 0)
                         files.primary = &rx[0].f;
                 else

@@ -34,8 +34,7 @@ static void make_new(const struct tbuf *old, struct tbuf *n)
 
 /* Commits and checks the replay; returns the stats. */
 static struct vhive_commit_stats commit_and_check(const struct tbuf *primary,
-                                                  const struct tbuf *log1,
-                                                  const struct tbuf *log2,
+                                                  const struct tbuf *log1, const struct tbuf *log2,
                                                   const struct tbuf *new_hive,
                                                   enum vhive_log_format fmt)
 {
@@ -92,8 +91,9 @@ static void new_format_none_refused_without_logs(void **state)
         p = as_cbuf(&h);
         nb = as_cbuf(&n);
         cset_create(&s, &p, &l1, &l2);
-        assert_int_equal(vhive_commit_logged(&s.files, p.b, p.len, nb.b, nb.len, VHIVE_LOG_NONE,
-                                             NULL, &e), -EINVAL);
+        assert_int_equal(
+                vhive_commit_logged(&s.files, p.b, p.len, nb.b, nb.len, VHIVE_LOG_NONE, NULL, &e),
+                -EINVAL);
         assert_non_null(strstr(e.msg, "format"));
         /* Nothing was written: the logs are still empty. */
         struct cbuf f[3];
@@ -174,8 +174,8 @@ static void new_format_dirty_continues(void **state)
         log_start(&l2, h.b, S0 + 2, 6);
         log_add_entry(&l2, S0 + 2, (NBINS + 1) * T_BIN, 1, b, 1, 4); /* grows */
         tbuf_resize(&l2, 65536);
-        assert_int_equal(vhive_replay(h.b, h.len, l1.b, l1.len, l2.b, l2.len, &out, &out_len,
-                                      NULL, &e), 0);
+        assert_int_equal(
+                vhive_replay(h.b, h.len, l1.b, l1.len, l2.b, l2.len, &out, &out_len, NULL, &e), 0);
         r = (struct tbuf){ out, out_len };
         make_new(&r, &n);
         st = commit_and_check(&h, &l1, &l2, &n, VHIVE_LOG_NONE);
@@ -226,8 +226,8 @@ static void old_format_dirty(void **state)
         assert_int_equal(vhive_dirt_build(img.b, &pg, NBINS * T_BIN, &body, &body_len), 0);
         tbuf_resize(&l1, 512 + body_len);
         memcpy(l1.b + 512, body, body_len);
-        assert_int_equal(vhive_replay(h.b, h.len, l1.b, l1.len, NULL, 0, &out, &out_len, NULL,
-                                      &e), 0);
+        assert_int_equal(vhive_replay(h.b, h.len, l1.b, l1.len, NULL, 0, &out, &out_len, NULL, &e),
+                         0);
         assert_memory_equal(out + T_BASE, img.b + T_BASE, img.len - T_BASE);
         r = (struct tbuf){ out, out_len };
         make_new(&r, &n);
@@ -281,7 +281,8 @@ static void assert_both_orders(const uint8_t *primary, size_t len, const struct 
                 size_t out_len;
 
                 assert_int_equal(vhive_replay(primary, len, a->b, a->len, b->b, b->len, &out,
-                                              &out_len, NULL, &e), 0);
+                                              &out_len, NULL, &e),
+                                 0);
                 assert_true(same_padded(out, out_len, want->b, want->len));
                 free(out);
         }
@@ -340,8 +341,9 @@ static void tie_old_log1_and_base_last(void **state)
 
         (void)state;
         probe_tie_old(&d, o);
-        assert_int_equal(vhive_replay(d.b, d.len, o[0].b, o[0].len, o[1].b, o[1].len, &r.b,
-                                      &r.len, &res, &e), 0);
+        assert_int_equal(vhive_replay(d.b, d.len, o[0].b, o[0].len, o[1].b, o[1].len, &r.b, &r.len,
+                                      &res, &e),
+                         0);
         assert_true(res.log[0].applied > 0);
         assert_int_equal(res.log[1].applied, 0);
         make_new(&r, &n);
@@ -375,8 +377,8 @@ static void dirty_fresh_new_base_last(void **state)
         log_add_entry(&l1, S0 + 1, NBINS * T_BIN, 1, a, 1, 3);
         h.b[508] ^= 0xff; /* the primary's checksum: rebuilt from LOG1 */
         tbuf_resize(&l2, 65536);
-        assert_int_equal(vhive_replay(h.b, h.len, l1.b, l1.len, l2.b, l2.len, &r.b, &r.len,
-                                      NULL, &e), 0);
+        assert_int_equal(
+                vhive_replay(h.b, h.len, l1.b, l1.len, l2.b, l2.len, &r.b, &r.len, NULL, &e), 0);
         make_new(&r, &n);
         /* LOG1 is full: the record goes to LOG2, fresh. */
         wset_create(&ws, &h, &l1, &l2);
@@ -411,8 +413,8 @@ static void dirty_needed_log_not_grown(void **state)
         tbuf_resize(&l1, 65536);
         log_start(&l2, h.b, S0 + 1, 6);
         log_add_entry(&l2, S0 + 1, NBINS * T_BIN, 1, a, 1, 3); /* ends the file */
-        assert_int_equal(vhive_replay(h.b, h.len, l1.b, l1.len, l2.b, l2.len, &r.b, &r.len,
-                                      NULL, &e), 0);
+        assert_int_equal(
+                vhive_replay(h.b, h.len, l1.b, l1.len, l2.b, l2.len, &r.b, &r.len, NULL, &e), 0);
         make_new(&r, &n);
         wset_create(&ws, &h, &l1, &l2);
         if (wset_commit(&ws, &h, &n, VHIVE_LOG_NEW, &st, &e) < 0)
@@ -535,15 +537,17 @@ static void stale_base_refused(void **state)
         tbuf_resize(&l1, 65536);
         tbuf_resize(&l2, 65536);
         wset_create(&ws, &h, &l1, &l2);
-        assert_int_equal(vhive_commit_logged_on(&ws.files, h.b, h.len, other.b, other.len,
-                                                n.b, n.len, VHIVE_LOG_NEW, &st, &e), -ESTALE);
+        assert_int_equal(vhive_commit_logged_on(&ws.files, h.b, h.len, other.b, other.len, n.b,
+                                                n.len, VHIVE_LOG_NEW, &st, &e),
+                         -ESTALE);
         assert_int_equal(ws.sh.n, 0);
         cset_load(&ws.s, f);
         assert_memory_equal(f[0].b, h.b, h.len);
         for (int i = 0; i < 3; i++)
                 free(f[i].b);
         assert_int_equal(vhive_commit_logged_on(&ws.files, h.b, h.len, h.b, h.len, n.b, n.len,
-                                                VHIVE_LOG_NEW, &st, &e), 0);
+                                                VHIVE_LOG_NEW, &st, &e),
+                         0);
         cset_destroy(&ws.s);
         free(h.b);
         free(n.b);

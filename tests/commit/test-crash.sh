@@ -9,6 +9,8 @@
 # points checked.
 # Usage (meson): test-crash.sh CRASH_COMMIT MKDIRTY
 set -eu
+# skip, ok, fail, die, assert, expect_rc, finish
+. "$(dirname "$0")/../lib.sh"
 crash=$1
 mkdirty=$2
 tmp=$(mktemp -d)
@@ -38,8 +40,7 @@ while read -r c; do
         # log to write to: refused, nothing written (checked by the tool).
         case $c in old-format*) refuse=1 ;; *) refuse= ;; esac
         CRASH_MAY_REFUSE=$refuse "$crash" auto "$tmp/cases/$c.hive" "$l1" "$l2" >"$tmp/out" || {
-                echo "FAIL: mkdirty case $c" >&2
-                exit 1
+                die "mkdirty case $c"
         }
         echo "$c: $(cat "$tmp/out")"
         count "$tmp/out"

@@ -11,8 +11,9 @@
 #include "../unit/unit.h"
 #include "cfiles.h"
 
-#define IFACE "ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces\\" \
-              "{4D36E972-E325-11CE-BFC1-08002BE10318}"
+#define IFACE                                                                                      \
+        "ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces\\"                                 \
+        "{4D36E972-E325-11CE-BFC1-08002BE10318}"
 
 struct fx {
         char *path;
@@ -102,7 +103,10 @@ static void reglookup_sees(const char *file, const char *grep, bool present)
 static void blank_every_type(void **state)
 {
         struct fx *f = *state;
-        static const struct { const char *name; hive_type t; } vals[] = {
+        static const struct {
+                const char *name;
+                hive_type t;
+        } vals[] = {
                 { "DhcpIPAddress", hive_t_REG_SZ },
                 { "DhcpDefaultGateway", hive_t_REG_MULTI_SZ },
                 { "Lease", hive_t_REG_DWORD },
@@ -248,8 +252,8 @@ static void carve_db(uint8_t *b, size_t cell, uint32_t size)
         vhive_put_le32(b + cell + 16, (uint32_t)-16);
         vhive_put_le32(b + cell + 20, rel + 32);
         vhive_put_le32(b + cell + 24, rel + 32 + l1);
-        vhive_put_le32(b + cell + 32, (uint32_t)-(int32_t)l1);
-        vhive_put_le32(b + cell + 32 + l1, (uint32_t)-(int32_t)(size - 32 - l1));
+        vhive_put_le32(b + cell + 32, (uint32_t) - (int32_t)l1);
+        vhive_put_le32(b + cell + 32 + l1, (uint32_t) - (int32_t)(size - 32 - l1));
 }
 
 static void blank_big_data(void **state)
@@ -277,7 +281,7 @@ static void blank_big_data(void **state)
         v = hivex_node_get_value(h, f->node, "Big");
         cell = hivex_value_data_cell_offset(h, v, &len);
         hivex_close(h);
-        size = (uint32_t)-(int32_t)vhive_le32(f->hb.b + cell);
+        size = (uint32_t) - (int32_t)vhive_le32(f->hb.b + cell);
         carve_db(f->hb.b, cell, size);
         vhive_put_le32(f->hb.b + v + 8, 16348 + (size - 32 - 16352 - 4));
         vhive_put_le32(f->hb.b + 24, 5); /* big data: hives 1.4 and later */
@@ -308,8 +312,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(delete_one_value, setup, teardown),
                 cmocka_unit_test_setup_teardown(damaged_cell_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(delete_all_values, setup, teardown),
-                cmocka_unit_test_setup_teardown(cell_shared_or_inside_refused, setup,
-                                                teardown),
+                cmocka_unit_test_setup_teardown(cell_shared_or_inside_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(blank_big_data, setup, teardown),
         };
 

@@ -53,7 +53,7 @@ static inline int wsize(struct vhive_file *f, uint64_t *size, struct vhive_error
 }
 
 static inline int wpread(struct vhive_file *f, void *buf, size_t len, uint64_t off,
-                  struct vhive_error *err)
+                         struct vhive_error *err)
 {
         struct wfile *x = f->priv;
         int r = x->inner->ops->pread(x->inner, buf, len, off, err);
@@ -65,7 +65,7 @@ static inline int wpread(struct vhive_file *f, void *buf, size_t len, uint64_t o
 }
 
 static inline int wpwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t off,
-                   struct vhive_error *err)
+                          struct vhive_error *err)
 {
         struct wfile *x = f->priv;
 
@@ -102,7 +102,7 @@ struct wset {
 };
 
 static inline void wset_create(struct wset *ws, const struct tbuf *p, const struct tbuf *l1,
-                        const struct tbuf *l2)
+                               const struct tbuf *l2)
 {
         struct cbuf cp = { p->b, p->len };
         struct cbuf c1 = l1 ? (struct cbuf){ l1->b, l1->len } : (struct cbuf){ 0 };
@@ -112,16 +112,18 @@ static inline void wset_create(struct wset *ws, const struct tbuf *p, const stru
         cset_create(&ws->s, &cp, l1 ? &c1 : NULL, l2 ? &c2 : NULL);
         for (int i = 0; i < 3; i++)
                 ws->w[i] = (struct wfile){ { &w_ops, ws->s.f[i] ? ws->s.f[i]->name : "?",
-                                             &ws->w[i] }, ws->s.f[i], i, &ws->sh };
+                                             &ws->w[i] },
+                                           ws->s.f[i],
+                                           i,
+                                           &ws->sh };
         ws->files.primary = &ws->w[0].f;
         for (int i = 0; i < 2; i++)
                 ws->files.log[i] = ws->s.f[i + 1] ? &ws->w[i + 1].f : NULL;
 }
 
 static inline int wset_commit(struct wset *ws, const struct tbuf *p, const struct tbuf *n,
-                       enum vhive_log_format fmt, struct vhive_commit_stats *st,
-                       struct vhive_error *e)
+                              enum vhive_log_format fmt, struct vhive_commit_stats *st,
+                              struct vhive_error *e)
 {
         return vhive_commit_logged(&ws->files, p->b, p->len, n->b, n->len, fmt, st, e);
 }
-

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -10,14 +11,13 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/fs.h>
 
-#include <ntfs-3g/types.h>
 #include <ntfs-3g/attrib.h>
 #include <ntfs-3g/device.h>
 #include <ntfs-3g/dir.h>
 #include <ntfs-3g/inode.h>
 #include <ntfs-3g/logging.h>
+#include <ntfs-3g/types.h>
 #include <ntfs-3g/unistr.h>
 #include <ntfs-3g/volume.h>
 
@@ -28,8 +28,9 @@
 #define TMP_NEW ".vhive-new"
 #define TMP_OLD ".vhive-old"
 /* The DOS attributes a replacement inherits from the file it replaces. */
-#define KEPT_ATTRS (FILE_ATTR_READONLY | FILE_ATTR_HIDDEN | FILE_ATTR_SYSTEM | \
-                    FILE_ATTR_ARCHIVE | FILE_ATTR_NOT_CONTENT_INDEXED)
+#define KEPT_ATTRS                                                                                 \
+        (FILE_ATTR_READONLY | FILE_ATTR_HIDDEN | FILE_ATTR_SYSTEM | FILE_ATTR_ARCHIVE |            \
+         FILE_ATTR_NOT_CONTENT_INDEXED)
 
 /* ---- libntfs-3g's messages: kept, never printed ------------------------ */
 
@@ -38,23 +39,22 @@
  * logging.) */
 static char ntfs_last_msg[512];
 
-static int capture_log(const char *function, const char *file, int line, u32 level,
-                       void *data, const char *format, va_list args)
+__attribute__((format(printf, 6, 0))) static int capture_log(const char *function, const char *file,
+                                                             int line, u32 level, void *data,
+                                                             const char *format, va_list args)
 {
         int saved = errno;
         size_t n;
 
         (void)function, (void)file, (void)line, (void)data;
-        if (!(level & (NTFS_LOG_LEVEL_ERROR | NTFS_LOG_LEVEL_PERROR |
-                       NTFS_LOG_LEVEL_CRITICAL)))
+        if (!(level & (NTFS_LOG_LEVEL_ERROR | NTFS_LOG_LEVEL_PERROR | NTFS_LOG_LEVEL_CRITICAL)))
                 return 0;
         vsnprintf(ntfs_last_msg, sizeof(ntfs_last_msg), format, args);
         n = strlen(ntfs_last_msg);
         while (n > 0 && (ntfs_last_msg[n - 1] == '\n' || ntfs_last_msg[n - 1] == '.'))
                 ntfs_last_msg[--n] = '\0';
         if (level & NTFS_LOG_LEVEL_PERROR)
-                snprintf(ntfs_last_msg + n, sizeof(ntfs_last_msg) - n, ": %s",
-                         strerror(saved));
+                snprintf(ntfs_last_msg + n, sizeof(ntfs_last_msg) - n, ": %s", strerror(saved));
         errno = saved;
         return 0;
 }
@@ -132,9 +132,10 @@ static int dev_close(struct ntfs_device *dev)
 static s64 dev_seek(struct ntfs_device *dev, s64 offset, int whence)
 {
         struct range_dev *r = rdev(dev);
-        s64 base = whence == SEEK_SET ? 0 :
-                   whence == SEEK_CUR ? r->pos :
-                   whence == SEEK_END ? (s64)r->size : -1;
+        s64 base = whence == SEEK_SET   ? 0
+                   : whence == SEEK_CUR ? r->pos
+                   : whence == SEEK_END ? (s64)r->size
+                                        : -1;
 
         if (base < 0 || base + offset < 0) {
                 errno = EINVAL;
@@ -265,13 +266,15 @@ static int mount_failure(struct vhive_ntfs *v, int e, struct vhive_error *err)
                                   "so libntfs-3g refuses to write to it. Start Windows and shut "
                                   "it down fully (shutdown /s /t 0, or turn Fast Startup off), "
                                   "then retry. vhive will not delete hiberfil.sys: Windows "
-                                  "would resume without the change", v->name);
+                                  "would resume without the change",
+                                  v->name);
         case EOPNOTSUPP:
                 return vhive_fail(err, EOPNOTSUPP,
                                   "%s: the NTFS volume was not shut down cleanly (its $LogFile "
                                   "holds changes not yet applied), so libntfs-3g refuses to "
                                   "write to it. Boot Windows and shut it down cleanly (or run "
-                                  "chkdsk on it), then retry", v->name);
+                                  "chkdsk on it), then retry",
+                                  v->name);
         case EINVAL:
                 return vhive_fail(err, EINVAL, "%s: not an NTFS volume%s", v->name,
                                   detail(v, d, sizeof(d)));
@@ -285,8 +288,7 @@ static int mount_failure(struct vhive_ntfs *v, int e, struct vhive_error *err)
 }
 
 int vhive_ntfs_mount(struct vhive_ntfs **vp, struct vhive_nbd_disk *disk, uint64_t offset,
-                     uint64_t size, bool readonly, const char *name,
-                     struct vhive_error *err)
+                     uint64_t size, bool readonly, const char *name, struct vhive_error *err)
 {
         struct vhive_ntfs *v;
         struct ntfs_device *dev;
@@ -334,9 +336,8 @@ int vhive_ntfs_umount(struct vhive_ntfs *v, struct vhive_error *err)
         quiet_libntfs();
         v->rd.io_err.msg[0] = '\0';
         if (ntfs_umount(v->vol, FALSE) < 0)
-                r = vhive_fail(err, errno ? errno : EIO, "%s: unmounting NTFS: %s%s",
-                               v->name, strerror(errno ? errno : EIO),
-                               detail(v, d, sizeof(d)));
+                r = vhive_fail(err, errno ? errno : EIO, "%s: unmounting NTFS: %s%s", v->name,
+                               strerror(errno ? errno : EIO), detail(v, d, sizeof(d)));
         free(v);
         return r;
 }
@@ -445,10 +446,11 @@ static int name_in_dir(struct vhive_ntfs *v, ntfs_inode *ni, u64 dir_no, const c
         ctx = wlen < 0 ? NULL : ntfs_attr_get_search_ctx(ni, NULL);
         if (!ctx)
                 return fail_errno(v, "reading the names of", want, err);
-        while (r == -ENOENT && !ntfs_attr_lookup(AT_FILE_NAME, AT_UNNAMED, 0, CASE_SENSITIVE,
-                                                 0, NULL, 0, ctx)) {
-                const FILE_NAME_ATTR *fn = (const FILE_NAME_ATTR *)
-                        ((const u8 *)ctx->attr + le16_to_cpu(ctx->attr->value_offset));
+        while (r == -ENOENT &&
+               !ntfs_attr_lookup(AT_FILE_NAME, AT_UNNAMED, 0, CASE_SENSITIVE, 0, NULL, 0, ctx)) {
+                const FILE_NAME_ATTR *fn =
+                        (const FILE_NAME_ATTR *)((const u8 *)ctx->attr +
+                                                 le16_to_cpu(ctx->attr->value_offset));
                 ntfschar fname[NTFS_MAX_NAME_LEN]; /* aligned copy of a packed field */
                 unsigned flen = fn->file_name_length;
 
@@ -456,8 +458,8 @@ static int name_in_dir(struct vhive_ntfs *v, ntfs_inode *ni, u64 dir_no, const c
                        flen * sizeof(ntfschar));
                 if (MREF_LE(fn->parent_directory) != dir_no ||
                     fn->file_name_type == FILE_NAME_DOS ||
-                    !ntfs_names_are_equal(fname, flen, uwant, wlen, IGNORE_CASE,
-                                          v->vol->upcase, v->vol->upcase_len))
+                    !ntfs_names_are_equal(fname, flen, uwant, wlen, IGNORE_CASE, v->vol->upcase,
+                                          v->vol->upcase_len))
                         continue;
                 if (ntfs_ucstombs(fname, flen, real, 0) < 0)
                         r = fail_errno(v, "converting the name of", want, err);
@@ -523,8 +525,9 @@ int vhive_ntfs_real_path(struct vhive_ntfs *v, const char *path, char **real,
                 r = child_ref(v, dir, comp, &ref, err);
                 ntfs_inode_close(dir);
                 if (r < 0)
-                        return r == -ENOENT ? vhive_fail(err, ENOENT, "%s: %s vanished",
-                                                         v->name, path) : r;
+                        return r == -ENOENT
+                                       ? vhive_fail(err, ENOENT, "%s: %s vanished", v->name, path)
+                                       : r;
                 if (asprintf(&grown, "%s/%s", out, name) < 0)
                         return vhive_fail(err, ENOMEM, "out of memory");
                 free(out);
@@ -779,8 +782,7 @@ static int link_name(struct vhive_ntfs *v, u64 dir_ref, u64 ref, const char *nam
 
 /* Removes the name `name` from dir_ref (the file goes when it was its
  * last name).  -ENOENT without a message when there is no such name. */
-static int unlink_name(struct vhive_ntfs *v, u64 dir_ref, const char *name,
-                       struct vhive_error *err)
+static int unlink_name(struct vhive_ntfs *v, u64 dir_ref, const char *name, struct vhive_error *err)
 {
         _cleanup_free_ ntfschar *uname = NULL;
         int len = ntfs_mbstoucs(name, &uname);
@@ -838,8 +840,8 @@ static int create_file(struct vhive_ntfs *v, u64 dir_ref, const char *name,
                 return r;
         /* security_id 0 would give the file an "Everyone" descriptor: reuse
          * the old file's, as Windows keeps it on a replace. */
-        f->ni = ntfs_create(dir, in->have ? in->security_id : const_cpu_to_le32(0), uname,
-                            len, S_IFREG);
+        f->ni = ntfs_create(dir, in->have ? in->security_id : const_cpu_to_le32(0), uname, len,
+                            S_IFREG);
         if (!f->ni)
                 r = fail_errno(v, "creating", name, err);
         if (ntfs_inode_close(dir) < 0 && r == 0)
@@ -909,8 +911,8 @@ static int verify(struct vhive_ntfs *v, u64 dir_ref, const char *name, int fd, u
         if (r < 0)
                 return r;
         if ((uint64_t)f.na->data_size != size)
-                r = vhive_fail(err, EIO, "%s: %s reads back %lld bytes, not %llu", v->name,
-                               name, (long long)f.na->data_size, (unsigned long long)size);
+                r = vhive_fail(err, EIO, "%s: %s reads back %lld bytes, not %llu", v->name, name,
+                               (long long)f.na->data_size, (unsigned long long)size);
         if (r == 0 && lseek(fd, 0, SEEK_SET) < 0)
                 r = vhive_fail(err, errno, "%s: %s", host_path, strerror(errno));
         for (uint64_t pos = 0; r == 0 && pos < size; pos += COPY_CHUNK) {
@@ -920,18 +922,18 @@ static int verify(struct vhive_ntfs *v, u64 dir_ref, const char *name, int fd, u
                 if (r == 0 && read_full(fd, b, n) < 0)
                         r = vhive_fail(err, errno, "%s: %s", host_path, strerror(errno));
                 if (r == 0 && memcmp(a, b, n) != 0)
-                        r = vhive_fail(err, EIO, "%s: %s reads back different from %s "
-                                       "near offset %llu", v->name, name, host_path,
-                                       (unsigned long long)pos);
+                        r = vhive_fail(err, EIO,
+                                       "%s: %s reads back different from %s "
+                                       "near offset %llu",
+                                       v->name, name, host_path, (unsigned long long)pos);
         }
         file_close(&f);
         return r;
 }
 
 /* Writes host_path into a new file `name` in dir_ref; returns its ref. */
-static int write_new(struct vhive_ntfs *v, u64 dir_ref, const char *name,
-                     const struct inherit *in, const char *host_path, u64 *ref,
-                     struct vhive_error *err)
+static int write_new(struct vhive_ntfs *v, u64 dir_ref, const char *name, const struct inherit *in,
+                     const char *host_path, u64 *ref, struct vhive_error *err)
 {
         _cleanup_close_ int fd = open(host_path, O_RDONLY | O_CLOEXEC);
         struct open_file f = { 0 };
@@ -957,8 +959,7 @@ static int write_new(struct vhive_ntfs *v, u64 dir_ref, const char *name,
         return r;
 }
 
-static int read_inherit(struct vhive_ntfs *v, u64 ref, struct inherit *in,
-                        struct vhive_error *err)
+static int read_inherit(struct vhive_ntfs *v, u64 ref, struct inherit *in, struct vhive_error *err)
 {
         ntfs_inode *ni;
         int r = open_ref(v, ref, &ni, err);
@@ -1010,8 +1011,10 @@ static int switch_names(struct vhive_ntfs *v, u64 dir_ref, const char *name, u64
                 if (link_name(v, dir_ref, old_ref, name, &e2) == 0 && barrier(v, &e2) == 0)
                         return r;
                 snprintf(e2.msg, sizeof(e2.msg), "%s", err->msg);
-                return vhive_fail(err, -r, "%s (and restoring the old %s failed: it is "
-                                  "intact as %s)", e2.msg, name, tmp_old);
+                return vhive_fail(err, -r,
+                                  "%s (and restoring the old %s failed: it is "
+                                  "intact as %s)",
+                                  e2.msg, name, tmp_old);
         }
         r = unlink_name(v, dir_ref, tmp_new, err);
         return r == 0 ? unlink_name(v, dir_ref, tmp_old, err) : r;
@@ -1047,10 +1050,12 @@ int vhive_ntfs_replace(struct vhive_ntfs *v, const char *path, const char *host_
         if (r == 0)
                 r = read_inherit(v, old_ref, &in, err);
         else if (r == -ENOENT)
-                r = unlink_name(v, dir_ref, tmp_old, err) == -ENOENT ? 0 :
-                    vhive_fail(err, EEXIST, "%s: %s is absent but %s exists: an earlier "
-                               "replacement was interrupted; the old content is %s",
-                               v->name, name, tmp_old, tmp_old);
+                r = unlink_name(v, dir_ref, tmp_old, err) == -ENOENT
+                            ? 0
+                            : vhive_fail(err, EEXIST,
+                                         "%s: %s is absent but %s exists: an earlier "
+                                         "replacement was interrupted; the old content is %s",
+                                         v->name, name, tmp_old, tmp_old);
         if (r < 0)
                 return r;
         /* Leftovers of an interrupted run: NAME is intact, so they can go. */
