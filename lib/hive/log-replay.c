@@ -332,9 +332,8 @@ static int plan_rebuild(struct replay_ctx *c, struct vhive_error *err)
         return 0;
 }
 
-/* Old format: one log holds the cumulative dirty data.  Windows applies
- * the log whose time equals the primary's; when both do, the boot loader
- * reads LOG1 first and takes it; without one, take the newest. */
+/* Old format: one cumulative log.  Windows applies the one whose time is the primary's (both: LOG1,
+ * which the boot loader reads first); without one, take the newest. */
 static int plan_old(struct replay_ctx *c, struct vhive_error *err)
 {
         int best = -1;
