@@ -18,8 +18,6 @@ int cmd_check(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        if (optind >= argc)
-                return cmd_usage_error("check", "no TARGET given");
         o.run.dry_run = true;
-        return scrub_run_and_report("check", argv + optind, argc - optind, &o);
+        return scrub_run_and_report("check", &o);
 }

@@ -1,7 +1,10 @@
 /* The job every subcommand runs: the library's driver, then the errors. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "progress.h"
 
 /* A backend's notice concerns the whole run: said once, on stderr (JSON
  * carries it in each target's object too). */
@@ -20,8 +23,12 @@ static void print_notices(const struct vhive_job_result *results, size_t n)
 int cmd_run_job(const struct vhive_op *op, char *const *targets, size_t n, void *const *ctxs,
                 const struct cmd_opts *o, struct vhive_job_result *results)
 {
-        int worst = vhive_run(op, (const char *const *)targets, n, ctxs, &o->run, results);
+        struct cmd_opts run = *o;
+        int worst;
 
+        progress_begin(&run, targets, n);
+        worst = vhive_run(op, (const char *const *)targets, n, ctxs, &run.run, results);
+        progress_end(&run);
         print_notices(results, n);
         for (size_t i = 0; i < n; i++) {
                 if (*results[i].note)
@@ -39,4 +46,27 @@ int cmd_run_job(const struct vhive_op *op, char *const *targets, size_t n, void 
                 if (results[i].status < 0)
                         cmd_error(targets[i], &results[i].err);
         return worst;
+}
+
+int cmd_print_json(json_t *doc, int exit_code)
+{
+        int r = doc ? json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : -1;
+
+        json_decref(doc);
+        if (r == 0 && putchar('\n') != EOF && fflush(stdout) == 0)
+                return exit_code;
+        fprintf(stderr, "vhive: writing the JSON document: %s\n",
+                doc ? strerror(errno) : "out of memory");
+        return VHIVE_EXIT_FAIL;
+}
+
+void *cmd_calloc(size_t n, size_t size)
+{
+        void *p = calloc(n ? n : 1, size);
+
+        if (!p) {
+                fprintf(stderr, "vhive: out of memory\n");
+                exit(VHIVE_EXIT_FAIL);
+        }
+        return p;
 }

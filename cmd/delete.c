@@ -50,16 +50,16 @@ int cmd_delete(int argc, char **argv)
         rc = cmd_parse_options(CMD_DELETE, &text, argc, argv, &o);
         if (rc >= 0)
                 return rc;
-        if (argc - optind != 2 && argc - optind != 3)
-                return cmd_usage_error("delete", "expected TARGET KEY [NAME]");
-        if (build(argv + optind + 1, argc - optind - 1, &rf, &key, &val) < 0) {
+        if (o.n_args != 1 && o.n_args != 2)
+                return cmd_usage_error("delete", "expected %sKEY [NAME]", o.from ? "" : "TARGET ");
+        if (build(o.args, (int)o.n_args, &rf, &key, &val) < 0) {
                 vhive_keypath_free(&key.path);
                 return VHIVE_EXIT_FAIL;
         }
         job = (struct vhive_merge_job){
                 .files = &rf, .n_files = 1, .hive = key.path.hive, .opts.missing_delete_fails = true
         };
-        rc = ed_run_merge(argv[optind], &job, &o);
+        rc = ed_run_merge("delete", &job, &o);
         vhive_keypath_free(&key.path);
         return rc;
 }

@@ -66,10 +66,12 @@ static void report_merge(const char *target, const struct vhive_merge_job *j,
                               : "SYSTEM");
         for (size_t i = 0; i < n; i++)
                 if (c[i].kind == VHIVE_CHANGE_NO_MATCH)
-                        fprintf(stderr, "vhive: %s:%u: [%s] matches no key\n", c[i].file, c[i].line,
-                                cmd_esc(c[i].key));
+                        fprintf(stderr, "vhive: %s: %s:%u: [%s] matches no key\n", target,
+                                c[i].file, c[i].line, cmd_esc(c[i].key));
         if (!o->run.dry_run && !o->run.verbose)
                 return;
+        if (o->n_targets > 1)
+                printf("==> %s <==\n", target);
         for (size_t i = 0; i < n; i++)
                 if (c[i].kind != VHIVE_CHANGE_NO_MATCH)
                         print_change(stdout, prefix, &c[i]);
@@ -78,35 +80,92 @@ static void report_merge(const char *target, const struct vhive_merge_job *j,
                        res->changed ? "dry run, nothing written" : "nothing to change");
 }
 
-int ed_run_merge(const char *target, struct vhive_merge_job *j, const struct cmd_opts *o)
+static int merge_json(const char *cmd, const struct vhive_merge_job *jobs,
+                      const struct vhive_job_result *res, const struct cmd_opts *o, int rc)
 {
-        struct vhive_job_result res;
-        char *targets[1] = { (char *)target };
-        void *ctxs[1] = { j };
-        int rc = cmd_run_job(&vhive_merge_op, targets, 1, ctxs, o, &res);
+        json_t *list = json_array();
 
-        if (rc == VHIVE_EXIT_OK)
-                report_merge(target, j, &res, o);
-        vhive_merge_free(j->plan);
-        j->plan = NULL;
+        for (size_t i = 0; i < o->n_targets; i++)
+                json_array_append_new(list,
+                                      vhive_json_merge_target(o->targets[i], &res[i], &jobs[i]));
+        return cmd_print_json(
+                vhive_json_document(cmd, json_pack("{s:b}", "dry_run", o->run.dry_run), list, rc),
+                rc);
+}
+
+int ed_run_merge(const char *cmd, const struct vhive_merge_job *proto, const struct cmd_opts *o)
+{
+        size_t n = o->n_targets;
+        struct vhive_merge_job *jobs = cmd_calloc(n, sizeof(*jobs));
+        struct vhive_job_result *res = cmd_calloc(n, sizeof(*res));
+        void **ctxs = cmd_calloc(n, sizeof(*ctxs));
+        int rc;
+
+        for (size_t i = 0; i < n; i++) {
+                jobs[i] = *proto;
+                ctxs[i] = &jobs[i];
+        }
+        rc = cmd_run_job(&vhive_merge_op, o->targets, n, ctxs, o, res);
+        for (size_t i = 0; i < n && !o->json; i++)
+                if (res[i].status == 0)
+                        report_merge(o->targets[i], &jobs[i], &res[i], o);
+        if (o->json)
+                rc = merge_json(cmd, jobs, res, o, rc);
+        for (size_t i = 0; i < n; i++)
+                vhive_merge_free(jobs[i].plan);
+        free(jobs);
+        free(res);
+        free(ctxs);
         return rc;
 }
 
-int ed_run_read(const char *target, const struct vhive_op *op, struct vhive_read_job *c,
-                const struct cmd_opts *o)
+static int print_read(const struct vhive_read_job *jobs, const struct vhive_job_result *res,
+                      const struct cmd_opts *o, int rc)
 {
-        struct vhive_job_result res;
-        char *targets[1] = { (char *)target };
-        void *ctxs[1] = { c };
-        int rc = cmd_run_job(op, targets, 1, ctxs, o, &res);
-
-        if (rc == VHIVE_EXIT_OK && c->out && fwrite(c->out, 1, c->out_len, stdout) != c->out_len)
-                rc = VHIVE_EXIT_FAIL;
-        if (fflush(stdout) != 0) {
+        for (size_t i = 0; i < o->n_targets; i++) {
+                if (res[i].status < 0 || !jobs[i].out)
+                        continue;
+                if (o->n_targets > 1)
+                        printf("%s==> %s <==\n", i ? "\n" : "", o->targets[i]);
+                if (fwrite(jobs[i].out, 1, jobs[i].out_len, stdout) != jobs[i].out_len)
+                        break;
+        }
+        if (fflush(stdout) != 0 || ferror(stdout)) {
                 fprintf(stderr, "vhive: writing the output: %s\n", strerror(errno));
                 rc = VHIVE_EXIT_FAIL;
         }
-        free(c->out);
-        vhive_keypath_free(&c->kp);
+        return rc;
+}
+
+int ed_run_read(const char *cmd, const struct vhive_op *op, const struct vhive_read_job *proto,
+                const struct cmd_opts *o)
+{
+        size_t n = o->n_targets;
+        struct vhive_read_job *jobs = cmd_calloc(n, sizeof(*jobs));
+        struct vhive_job_result *res = cmd_calloc(n, sizeof(*res));
+        void **ctxs = cmd_calloc(n, sizeof(*ctxs));
+        json_t *list;
+        int rc;
+
+        for (size_t i = 0; i < n; i++) {
+                jobs[i] = *proto; /* the key path is shared, never changed */
+                jobs[i].data = o->json;
+                ctxs[i] = &jobs[i];
+        }
+        rc = cmd_run_job(op, o->targets, n, ctxs, o, res);
+        if (!o->json) {
+                rc = print_read(jobs, res, o, rc);
+        } else {
+                list = json_array();
+                for (size_t i = 0; i < n; i++)
+                        json_array_append_new(
+                                list, vhive_json_read_target(o->targets[i], &res[i], op, &jobs[i]));
+                rc = cmd_print_json(vhive_json_document(cmd, NULL, list, rc), rc);
+        }
+        for (size_t i = 0; i < n; i++)
+                vhive_read_job_clear(&jobs[i]);
+        free(jobs);
+        free(res);
+        free(ctxs);
         return rc;
 }

@@ -9,11 +9,13 @@
 /* Parses a KEY argument, printing the error. */
 int ed_keypath(const char *cmd, const char *text, struct vhive_keypath *kp);
 
-/* Runs the merge job (set, delete, merge) on one target and reports:
- * wildcards that matched nothing, and the changes on a dry run (or -v). */
-int ed_run_merge(const char *target, struct vhive_merge_job *j, const struct cmd_opts *o);
+/* Runs the merge job (set, delete, merge) on every target, each with its
+ * own copy of proto, and reports: wildcards that matched nothing, the
+ * changes on a dry run (or -v), or with --json one document. */
+int ed_run_merge(const char *cmd, const struct vhive_merge_job *proto, const struct cmd_opts *o);
 
-/* Runs a read-only op (ls, get, export) on one target, then prints what
- * it produced. */
-int ed_run_read(const char *target, const struct vhive_op *op, struct vhive_read_job *c,
+/* Runs a read-only op (ls, get, export) on every target, each with its own
+ * copy of proto, then prints what it produced (a "==> TARGET <==" line
+ * before each when there are several), or with --json one document. */
+int ed_run_read(const char *cmd, const struct vhive_op *op, const struct vhive_read_job *proto,
                 const struct cmd_opts *o);

@@ -19,10 +19,15 @@ int cmd_export(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        if (argc - optind != 1 && argc - optind != 2)
-                return cmd_usage_error("export", "expected TARGET [KEY]");
+        if (o.n_args > 1)
+                return cmd_usage_error("export", "expected %s[KEY]", o.from ? "" : "TARGET ");
+        if (o.n_targets > 1 && !o.json)
+                return cmd_usage_error("export", "several TARGETs make one .reg text only "
+                                                 "with --json");
         c.utf16 = o.utf16;
-        if (ed_keypath("export", argc - optind == 2 ? argv[optind + 1] : "", &c.kp) < 0)
+        if (ed_keypath("export", o.n_args ? o.args[0] : "", &c.kp) < 0)
                 return VHIVE_EXIT_FAIL;
-        return ed_run_read(argv[optind], &vhive_export_op, &c, &o);
+        rc = ed_run_read("export", &vhive_export_op, &c, &o);
+        vhive_keypath_free(&c.kp);
+        return rc;
 }

@@ -21,13 +21,17 @@ int cmd_get(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        if (argc - optind != 2 && argc - optind != 3)
-                return cmd_usage_error("get", "expected TARGET KEY [NAME]");
+        if (o.n_args != 1 && o.n_args != 2)
+                return cmd_usage_error("get", "expected %sKEY [NAME]", o.from ? "" : "TARGET ");
+        if (o.raw && o.n_targets > 1)
+                return cmd_usage_error("get", "--raw takes one TARGET");
         c.raw = o.raw;
-        c.name = argc - optind == 3 ? argv[optind + 2] : "";
+        c.name = o.n_args == 2 ? o.args[1] : "";
         if (strcmp(c.name, "@") == 0)
                 c.name = "";
-        if (ed_keypath("get", argv[optind + 1], &c.kp) < 0)
+        if (ed_keypath("get", o.args[0], &c.kp) < 0)
                 return VHIVE_EXIT_FAIL;
-        return ed_run_read(argv[optind], &vhive_get_op, &c, &o);
+        rc = ed_run_read("get", &vhive_get_op, &c, &o);
+        vhive_keypath_free(&c.kp);
+        return rc;
 }

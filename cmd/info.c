@@ -86,37 +86,6 @@ static void print_text(const char *t, const struct vhive_info *c, const struct v
         }
 }
 
-/* The DWORD, or -1 when absent or of another type (Windows ignores it). */
-static int enable_dhcp_json(const struct vhive_interface *f)
-{
-        if (f->dhcp == VHIVE_DHCP_STATIC || f->dhcp == VHIVE_DHCP_ENABLED)
-                return (int)f->enable_dhcp;
-        return -1;
-}
-
-static json_t *info_json(const char *t, const struct vhive_info *c,
-                         const struct vhive_job_result *r)
-{
-        json_t *o = vhive_json_job_result(t, r), *sets = json_array(), *ifs = json_array();
-
-        if (r->status < 0)
-                return o;
-        json_object_set_new(o, "logs", vhive_json_replay(&c->logs));
-        for (int i = 0; i < c->n_sets; i++)
-                json_array_append_new(sets, json_pack("{s:s, s:i, s:b}", "name", c->sets[i].name,
-                                                      "number", (int)c->sets[i].number, "current",
-                                                      c->sets[i].current));
-        for (size_t i = 0; i < c->n_ifaces; i++)
-                json_array_append_new(ifs, json_pack("{s:s, s:i, s:s?}", "key", c->ifaces[i].name,
-                                                     "enable_dhcp", enable_dhcp_json(&c->ifaces[i]),
-                                                     "address", c->ifaces[i].address));
-        json_object_set_new(o, "controlsets", sets);
-        if (c->n_sets < 0)
-                json_object_set_new(o, "controlsets_error", json_string(c->sets_error));
-        json_object_set_new(o, "interfaces", ifs);
-        return o;
-}
-
 static const struct cmd_text text = {
         .name = "info",
         .usage = "Usage: vhive info [OPTIONS] TARGET...\n"
@@ -127,27 +96,21 @@ static const struct cmd_text text = {
         .many_targets = true,
 };
 
-static int report(char **targets, size_t n, struct vhive_info *ctx,
-                  const struct vhive_job_result *res, const struct cmd_opts *o, int code)
+static int report(struct vhive_info *ctx, const struct vhive_job_result *res,
+                  const struct cmd_opts *o, int code)
 {
         json_t *list = json_array();
 
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < o->n_targets; i++) {
                 if (o->json)
-                        json_array_append_new(list, info_json(targets[i], &ctx[i], &res[i]));
+                        json_array_append_new(
+                                list, vhive_json_info_target(o->targets[i], &res[i], &ctx[i]));
                 else if (res[i].status == 0)
-                        print_text(targets[i], &ctx[i], &res[i]);
+                        print_text(o->targets[i], &ctx[i], &res[i]);
         }
-        if (o->json) {
-                json_t *doc = json_pack("{s:s, s:o, s:i}", "command", "info", "targets", list,
-                                        "exit_code", code);
-
-                json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-                putchar('\n');
-                json_decref(doc);
-        } else {
-                json_decref(list);
-        }
+        if (o->json)
+                return cmd_print_json(vhive_json_document("info", NULL, list, code), code);
+        json_decref(list);
         return code;
 }
 
@@ -155,25 +118,21 @@ int cmd_info(int argc, char **argv)
 {
         struct cmd_opts o = { 0 };
         int code = cmd_parse_options(CMD_INFO, &text, argc, argv, &o);
+        struct vhive_info *ctx;
+        struct vhive_job_result *res;
+        void **ctxs;
 
         if (code >= 0)
                 return code;
-        if (optind >= argc)
-                return cmd_usage_error("info", "no TARGET given");
         o.run.dry_run = true;
-
-        size_t n = argc - optind;
-        struct vhive_info *ctx = calloc(n, sizeof(*ctx));
-        void **ctxs = calloc(n, sizeof(*ctxs));
-        struct vhive_job_result *res = calloc(n, sizeof(*res));
-
-        if (!ctx || !ctxs || !res)
-                return VHIVE_EXIT_FAIL;
-        for (size_t i = 0; i < n; i++)
+        ctx = cmd_calloc(o.n_targets, sizeof(*ctx));
+        ctxs = cmd_calloc(o.n_targets, sizeof(*ctxs));
+        res = cmd_calloc(o.n_targets, sizeof(*res));
+        for (size_t i = 0; i < o.n_targets; i++)
                 ctxs[i] = &ctx[i];
-        code = cmd_run_job(&vhive_info_op, argv + optind, n, ctxs, &o, res);
-        report(argv + optind, n, ctx, res, &o, code);
-        for (size_t i = 0; i < n; i++)
+        code = cmd_run_job(&vhive_info_op, o.targets, o.n_targets, ctxs, &o, res);
+        code = report(ctx, res, &o, code);
+        for (size_t i = 0; i < o.n_targets; i++)
                 vhive_info_free(&ctx[i]);
         free(ctx);
         free(ctxs);

@@ -20,9 +20,11 @@ int cmd_ls(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        if (argc - optind != 1 && argc - optind != 2)
-                return cmd_usage_error("ls", "expected TARGET [KEY]");
-        if (ed_keypath("ls", argc - optind == 2 ? argv[optind + 1] : "", &c.kp) < 0)
+        if (o.n_args > 1)
+                return cmd_usage_error("ls", "expected %s[KEY]", o.from ? "" : "TARGET ");
+        if (ed_keypath("ls", o.n_args ? o.args[0] : "", &c.kp) < 0)
                 return VHIVE_EXIT_FAIL;
-        return ed_run_read(argv[optind], &vhive_ls_op, &c, &o);
+        rc = ed_run_read("ls", &vhive_ls_op, &c, &o);
+        vhive_keypath_free(&c.kp);
+        return rc;
 }

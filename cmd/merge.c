@@ -79,17 +79,17 @@ int cmd_merge(int argc, char **argv)
         rc = cmd_parse_options(CMD_MERGE, &text, argc, argv, &o);
         if (rc >= 0)
                 return rc;
-        if (argc - optind < 2)
-                return cmd_usage_error("merge", "expected TARGET FILE.reg...");
-        n = (size_t)(argc - optind - 1);
-        if (load(argv + optind + 1, n, &files) < 0 || one_hive(files, n, &hive) < 0) {
+        if (o.n_args < 1)
+                return cmd_usage_error("merge", "expected %sFILE.reg...", o.from ? "" : "TARGET ");
+        n = o.n_args;
+        if (load(o.args, n, &files) < 0 || one_hive(files, n, &hive) < 0) {
                 free_files(files, n);
                 return VHIVE_EXIT_FAIL;
         }
         job = (struct vhive_merge_job){
                 .files = files, .n_files = n, .hive = hive, .opts.placeholders_fail = true
         };
-        rc = ed_run_merge(argv[optind], &job, &o);
+        rc = ed_run_merge("merge", &job, &o);
         free_files(files, n);
         return rc;
 }

@@ -24,6 +24,9 @@ enum opt_id {
         OPT_ROOT,
         OPT_FORCE,
         OPT_BACKEND,
+        OPT_FROM,
+        OPT_PROGRESS,
+        OPT_NO_PROGRESS,
 };
 
 #define C(x) (1u << CMD_##x)
@@ -57,8 +60,10 @@ static const struct cmd_option {
         { OPT_OUTPUT, "output", "FILE", EDITORS, ARG(run.output),
           "write the result to FILE (hive files only)" },
         { OPT_PROFILE, "profile", "P", C(SCRUB), SET_PROFILE, 0,
-          "seed (default) or lease (every cached lease value)" },
-        { OPT_PROFILE, "profile", "P", C(CHECK), SET_PROFILE, 0, "seed (default) or lease" },
+          "seed (default), lease (every cached lease value), dhcpv6 (delete the DUID); "
+          "comma-separated" },
+        { OPT_PROFILE, "profile", "P", C(CHECK), SET_PROFILE, 0,
+          "seed (default), lease, dhcpv6; comma-separated" },
         { OPT_KEEP_STATIC, "keep-static", NULL, C(SCRUB), FLAG(scrub.keep_static),
           "keep NameServer/Domain on interfaces with EnableDHCP=0" },
         { OPT_KEEP_STATIC, "keep-static", NULL, C(CHECK), FLAG(scrub.keep_static),
@@ -70,8 +75,14 @@ static const struct cmd_option {
           "UTF-16LE with a byte order mark, as regedit writes" },
         { OPT_BACKUP, "backup", "DIR", WRITERS, ARG(run.backup_dir),
           "copy the original hive and its logs into DIR first" },
-        { OPT_JSON, "json", NULL, C(SCRUB) | C(CHECK) | C(INFO), FLAG(json),
-          "one JSON document on stdout" },
+        { OPT_JSON, "json", NULL, ALL, FLAG(json), "one JSON document on stdout (see vhive(1))" },
+        { OPT_FROM, "from", "FILE", C(SCRUB) | C(CHECK) | C(INFO), ARG(from),
+          "also read TARGETs from FILE, one per line (- for stdin)" },
+        { OPT_FROM, "from", "FILE", ALL & ~(C(SCRUB) | C(CHECK) | C(INFO)), ARG(from),
+          "read the TARGETs from FILE, one per line (- for stdin)" },
+        { OPT_PROGRESS, "progress", NULL, ALL, FLAG(progress),
+          "show progress on stderr (default: on a terminal)" },
+        { OPT_NO_PROGRESS, "no-progress", NULL, ALL, FLAG(no_progress), "never show progress" },
         { OPT_FORMAT, "format", "FMT", ALL, ARG(run.format),
           "image format: vhdx, vhd, qcow2, raw (default: detect)" },
         { OPT_ROOT, "root", "DEVICE", ALL, ARG(run.root_device),
@@ -86,6 +97,16 @@ static const struct cmd_option {
 };
 
 #define N_ROWS (sizeof(table) / sizeof(table[0]))
+
+/* The values an option's argument takes, for the shell completion. */
+static const struct {
+        int id;
+        const char *values;
+} choices[] = {
+        { OPT_PROFILE, "seed lease dhcpv6" },
+        { OPT_FORMAT, "vhdx vhd qcow2 raw" },
+        { OPT_BACKEND, "appliance direct" },
+};
 
 static const char *const cmd_names[CMD_COUNT] = {
         "scrub", "check", "info", "ls", "get", "set", "delete", "export", "merge",
@@ -163,7 +184,9 @@ static int set_option(const struct cmd_option *r, const char *arg, struct cmd_op
         else if (r->kind == SET_ARG)
                 *(const char **)field = arg;
         else if (r->kind == SET_PROFILE && vhive_profile_parse(arg, &o->scrub.profile) < 0) {
-                fprintf(stderr, "vhive: unknown --profile '%s' (seed, lease)\n", arg);
+                fprintf(stderr,
+                        "vhive: unknown --profile '%s' (seed, lease, dhcpv6, comma-separated)\n",
+                        arg);
                 return -1;
         }
         return 0;
@@ -176,7 +199,6 @@ int cmd_parse_options(enum cmd_id cmd, const struct cmd_text *text, int argc, ch
         char shortopts[2 * N_ROWS + 1];
         struct vhive_error err = { 0 };
         const struct cmd_option *row;
-        size_t n;
         int c;
 
         getopt_tables(longopts, shortopts);
@@ -192,10 +214,17 @@ int cmd_parse_options(enum cmd_id cmd, const struct cmd_text *text, int argc, ch
                 if (set_option(row, optarg, o) < 0)
                         return cmd_usage_error(text->name, "bad option value");
         }
+        if (o->json && (o->raw || o->utf16))
+                return cmd_usage_error(text->name, "--json and --%s exclude each other",
+                                       o->raw ? "raw" : "utf16");
+        if (cmd_collect_targets(text, argc, argv, o) < 0)
+                return VHIVE_EXIT_FAIL;
+        if (o->n_targets == 0)
+                return cmd_usage_error(text->name, "no TARGET given%s",
+                                       o->from ? " (the --from list is empty)" : "");
         /* The format and backend names, VHIVE_BACKEND, --output with one
          * target: usage errors, before any target is touched. */
-        n = text->many_targets && argc > optind ? (size_t)(argc - optind) : 1;
-        if (vhive_run_check(&o->run, n, &err) < 0)
+        if (vhive_run_check(&o->run, o->n_targets, &err) < 0)
                 return cmd_usage_error(text->name, "%s", err.msg);
         return -1;
 }
@@ -210,6 +239,34 @@ int cmd_list_options(void)
                         if (table[i].commands & (1u << c))
                                 printf(" %s", cmd_names[c]);
                 putchar('\n');
+        }
+        return VHIVE_EXIT_OK;
+}
+
+static const char *choices_of(int id)
+{
+        for (size_t i = 0; i < sizeof(choices) / sizeof(choices[0]); i++)
+                if (choices[i].id == id)
+                        return choices[i].values;
+        return "";
+}
+
+/* "CMD<TAB>--LONG<TAB>-S<TAB>ARG<TAB>CHOICES", one line per option a
+ * command takes (empty fields when none): completion/gen-completion.py
+ * turns it into the bash completion. */
+int cmd_list_completion(void)
+{
+        for (int c = 0; c < CMD_COUNT; c++) {
+                for (size_t i = 0; i < N_ROWS; i++) {
+                        const struct cmd_option *r = &table[i];
+
+                        if (!(r->commands & (1u << c)) || row_for(r->id, c) != r)
+                                continue;
+                        printf("%s\t--%s\t", cmd_names[c], r->name);
+                        if (r->id < 0x100)
+                                printf("-%c", r->id);
+                        printf("\t%s\t%s\n", r->arg ? r->arg : "", choices_of(r->id));
+                }
         }
         return VHIVE_EXIT_OK;
 }

@@ -29,8 +29,17 @@ struct cmd_opts {
         struct vhive_run_opts run;
         struct vhive_scrub_opts scrub;
         bool json;
-        bool raw;   /* get --raw */
-        bool utf16; /* export --utf16 */
+        bool raw;         /* get --raw */
+        bool utf16;       /* export --utf16 */
+        const char *from; /* --from FILE: more targets */
+        bool progress;    /* --progress: even when stderr is not a terminal */
+        bool no_progress; /* --no-progress: never (wins over --progress) */
+        /* After cmd_parse_options: the targets (operands and --from), and
+         * the operands that are not targets (KEY, NAME...). */
+        char **targets;
+        size_t n_targets;
+        char **args;
+        size_t n_args;
 };
 
 /* A command's name, its usage and description (the head of --help), and
@@ -42,14 +51,22 @@ struct cmd_text {
         bool many_targets; /* every operand is a TARGET (else only the first) */
 };
 
-/* Parses argv for command id.  Returns -1 to go on with argv[optind...],
- * else the exit code to return (--help: 0; a bad or unused option: 2). */
+/* Parses argv for command id and collects the targets (o->targets, with
+ * --from's) and the other operands (o->args).  Returns -1 to go on, else
+ * the exit code to return (--help: 0; a bad or unused option, no target:
+ * 2). */
 int cmd_parse_options(enum cmd_id id, const struct cmd_text *text, int argc, char **argv,
                       struct cmd_opts *o);
 
 /* "vhive --list-options": one line per option and command set, for the
  * test that compares the table with vhive(1). */
 int cmd_list_options(void);
+/* "vhive --list-completion": what the bash completion is made of. */
+int cmd_list_completion(void);
+
+/* cmd/targets.c: the operands, then --from's lines (blank lines and
+ * #comments skipped).  -1 when the list cannot be read (printed). */
+int cmd_collect_targets(const struct cmd_text *text, int argc, char **argv, struct cmd_opts *o);
 
 void cmd_error(const char *target, const struct vhive_error *err);
 /* Text from a hive for human output, escaped (vhive_escape_text): the

@@ -6,14 +6,22 @@
 
 static const char *key_path(const struct vhive_key_report *k, char *buf, size_t size)
 {
-        if (k->is_interface)
+        if (k->is_tcpip6)
+                snprintf(buf, size, "Services\\Tcpip6\\Parameters");
+        else if (k->is_interface)
                 snprintf(buf, size, "Services\\Tcpip\\Parameters\\Interfaces\\%s", k->name);
         else
                 snprintf(buf, size, "Services\\Tcpip\\Parameters");
         return buf;
 }
 
-static void print_values(const char *target, const struct vhive_cs_report *cr, bool check)
+static const char *delete_word(bool check, bool dry_run)
+{
+        return check ? "stale" : (dry_run ? "would delete" : "deleted");
+}
+
+static void print_values(const char *target, const struct vhive_cs_report *cr, bool check,
+                         bool dry_run)
 {
         char path[512];
 
@@ -28,6 +36,11 @@ static void print_values(const char *target, const struct vhive_cs_report *cr, b
                         if (vr->action == VHIVE_ACTION_BLANKED)
                                 printf("%s: %s %s\\%s\\%s = \"%s\" (%s)\n", target,
                                        check ? "stale" : "blank", cmd_esc(cr->cs.name),
+                                       cmd_esc(path), cmd_esc(vr->name), cmd_esc(vr->old_text),
+                                       type);
+                        else if (vr->action == VHIVE_ACTION_DELETED)
+                                printf("%s: %s %s\\%s\\%s = \"%s\" (%s)\n", target,
+                                       delete_word(check, dry_run), cmd_esc(cr->cs.name),
                                        cmd_esc(path), cmd_esc(vr->name), cmd_esc(vr->old_text),
                                        type);
                         else if (vr->action == VHIVE_ACTION_KEPT)
@@ -75,43 +88,45 @@ static void print_text(const char *target, const struct vhive_scrub_job *c,
 {
         print_hive_state(target, r);
         for (size_t i = 0; i < c->rep.n_sets; i++)
-                print_values(target, &c->rep.sets[i], check);
+                print_values(target, &c->rep.sets[i], check, dry_run);
         for (size_t i = 0; i < c->rep.n_sets; i++) {
                 const struct vhive_cs_report *cr = &c->rep.sets[i];
                 size_t ifaces = 0;
 
                 for (size_t k = 0; k < cr->n_keys; k++)
-                        ifaces += cr->keys[k].is_interface;
+                        ifaces += cr->keys[k].is_interface && !cr->keys[k].is_tcpip6;
                 printf("%s: %s%s: %zu interfaces\n", target, cmd_esc(cr->cs.name),
                        cr->cs.current ? " (current)" : "", ifaces);
         }
-        printf("%s: %u %s, %u already blank, %u absent, %u kept: %s\n", target,
+        printf("%s: %u %s, %u already blank, %u absent, %u kept", target,
                c->rep.counts[VHIVE_ACTION_BLANKED],
                check ? "stale" : (dry_run ? "to blank" : "blanked"),
                c->rep.counts[VHIVE_ACTION_ALREADY_BLANK], c->rep.counts[VHIVE_ACTION_ABSENT],
-               c->rep.counts[VHIVE_ACTION_KEPT], outcome(r, check, dry_run));
+               c->rep.counts[VHIVE_ACTION_KEPT]);
+        /* Only the dhcpv6 profile deletes: other output stays as it was. */
+        if (c->opts.profile & VHIVE_PROFILE_DHCPV6)
+                printf(", %u %s", c->rep.counts[VHIVE_ACTION_DELETED],
+                       check || dry_run ? "to delete" : "deleted");
+        printf(": %s\n", outcome(r, check, dry_run));
 }
 
-static int print_json(const char *command, char **targets, size_t n, struct vhive_scrub_job *ctx,
+static int print_json(const char *command, struct vhive_scrub_job *ctx,
                       const struct vhive_job_result *res, const struct cmd_opts *o, int exit_code)
 {
         json_t *list = json_array();
-        json_t *doc;
+        char profile[64];
 
-        for (size_t i = 0; i < n; i++) {
-                json_t *t = vhive_json_job_result(targets[i], &res[i]);
-
-                if (res[i].status == 0)
-                        vhive_json_add_scrub(t, &ctx[i].rep);
-                json_array_append_new(list, t);
-        }
-        doc = json_pack("{s:s, s:s, s:b, s:o, s:i}", "command", command, "profile",
-                        ctx[0].opts.profile == VHIVE_PROFILE_LEASE ? "lease" : "seed", "dry_run",
-                        o->run.dry_run, "targets", list, "exit_code", exit_code);
-        json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        json_decref(doc);
-        return exit_code;
+        for (size_t i = 0; i < o->n_targets; i++)
+                json_array_append_new(list,
+                                      vhive_json_scrub_target(o->targets[i], &res[i], &ctx[i]));
+        return cmd_print_json(
+                vhive_json_document(
+                        command,
+                        json_pack("{s:s, s:b}", "profile",
+                                  vhive_profile_format(o->scrub.profile, profile, sizeof(profile)),
+                                  "dry_run", o->run.dry_run),
+                        list, exit_code),
+                exit_code);
 }
 
 /* Logs that cannot be replayed: what Windows loads is unknown.  check
@@ -126,33 +141,30 @@ static int unknown_state_exit(const struct vhive_job_result *res, size_t n, bool
         return exit_code;
 }
 
-int scrub_run_and_report(const char *command, char **targets, size_t n, const struct cmd_opts *o)
+int scrub_run_and_report(const char *command, const struct cmd_opts *o)
 {
         bool check = strcmp(command, "check") == 0;
-        struct vhive_scrub_job *ctx = calloc(n, sizeof(*ctx));
-        void **ctxs = calloc(n, sizeof(*ctxs));
-        struct vhive_job_result *res = calloc(n, sizeof(*res));
+        size_t n = o->n_targets;
+        struct vhive_scrub_job *ctx = cmd_calloc(n, sizeof(*ctx));
+        void **ctxs = cmd_calloc(n, sizeof(*ctxs));
+        struct vhive_job_result *res = cmd_calloc(n, sizeof(*res));
         int exit_code;
 
-        if (!ctx || !ctxs || !res) {
-                fprintf(stderr, "vhive: out of memory\n");
-                exit(VHIVE_EXIT_FAIL);
-        }
         for (size_t i = 0; i < n; i++) {
                 ctx[i].opts = o->scrub;
                 ctxs[i] = &ctx[i];
         }
-        exit_code = cmd_run_job(check ? &vhive_check_op : &vhive_scrub_op, targets, n, ctxs, o,
+        exit_code = cmd_run_job(check ? &vhive_check_op : &vhive_scrub_op, o->targets, n, ctxs, o,
                                 res);
         exit_code = unknown_state_exit(res, n, check, exit_code);
         for (size_t i = 0; i < n; i++) {
                 if (check && exit_code == VHIVE_EXIT_OK && res[i].changed)
                         exit_code = VHIVE_EXIT_STALE;
                 if (!o->json && res[i].status == 0)
-                        print_text(targets[i], &ctx[i], &res[i], check, o->run.dry_run);
+                        print_text(o->targets[i], &ctx[i], &res[i], check, o->run.dry_run);
         }
         if (o->json)
-                print_json(command, targets, n, ctx, res, o, exit_code);
+                exit_code = print_json(command, ctx, res, o, exit_code);
         for (size_t i = 0; i < n; i++)
                 vhive_scrub_report_free(&ctx[i].rep);
         free(ctx);

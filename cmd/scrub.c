@@ -21,7 +21,5 @@ int cmd_scrub(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        if (optind >= argc)
-                return cmd_usage_error("scrub", "no TARGET given");
-        return scrub_run_and_report("scrub", argv + optind, argc - optind, &o);
+        return scrub_run_and_report("scrub", &o);
 }

@@ -51,14 +51,14 @@ int cmd_set(int argc, char **argv)
         rc = cmd_parse_options(CMD_SET, &text, argc, argv, &o);
         if (rc >= 0)
                 return rc;
-        if (argc - optind != 4)
-                return cmd_usage_error("set", "expected TARGET KEY NAME VALUE");
-        if (build("set", argv + optind + 1, &rf, &key, &val) < 0) {
+        if (o.n_args != 3)
+                return cmd_usage_error("set", "expected %sKEY NAME VALUE", o.from ? "" : "TARGET ");
+        if (build("set", o.args, &rf, &key, &val) < 0) {
                 vhive_keypath_free(&key.path);
                 return VHIVE_EXIT_FAIL;
         }
         job = (struct vhive_merge_job){ .files = &rf, .n_files = 1, .hive = key.path.hive };
-        rc = ed_run_merge(argv[optind], &job, &o);
+        rc = ed_run_merge("set", &job, &o);
         free(val.data);
         vhive_keypath_free(&key.path);
         return rc;

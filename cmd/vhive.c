@@ -36,7 +36,9 @@ static int usage(FILE *out, int status)
                      "and SYSTEM hive files.\n\nCommands:\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
-        fprintf(out, "\nRun 'vhive COMMAND --help' for a command's options; see vhive(1).\n"
+        fprintf(out, "\nEvery command takes --json (one JSON document on stdout) and --from FILE\n"
+                     "(targets one per line, - for stdin).\n"
+                     "Run 'vhive COMMAND --help' for a command's options; see vhive(1).\n"
                      "Exit status: 0 success, 1 check found stale values, 2 failure.\n");
         return status;
 }
@@ -73,6 +75,8 @@ int main(int argc, char **argv)
                 return usage(stdout, VHIVE_EXIT_OK);
         if (strcmp(argv[1], "--list-options") == 0) /* for tests/cli/test-man-options.sh */
                 return cmd_list_options();
+        if (strcmp(argv[1], "--list-completion") == 0) /* for cmd/gen-completion.py */
+                return cmd_list_completion();
         if (strcmp(argv[1], "--version") == 0) {
                 printf("vhive %s\n", VHIVE_VERSION);
                 return VHIVE_EXIT_OK;

@@ -2,9 +2,10 @@
  * its control sets listed, the scrub run in memory for both profiles
  * (applied on the writable handle, never committed, and in place on a
  * copy of the bytes through the read-only handle), the key-path
- * resolver and the regedit export over the whole tree, a merge that
- * deletes and adds keys (writable handle, cells checked as in a
- * session), and the log description of the base block.
+ * resolver, the regedit export and the JSON keys (ls and export --json)
+ * over the whole tree, a merge that deletes and adds keys (writable
+ * handle, cells checked as in a session), and the log description of the
+ * base block.
  *
  * The base-block checksum is recomputed first (hivex refuses a bad one,
  * and a fuzzer cannot find it by mutation); the raw input goes to
@@ -35,7 +36,8 @@ static void scrub_in_place(hive_h *h, const uint8_t *bytes, size_t len,
 
 static void walk(hive_h *h, bool apply, const uint8_t *bytes, size_t len)
 {
-        static const enum vhive_profile profiles[] = { VHIVE_PROFILE_SEED, VHIVE_PROFILE_LEASE };
+        static const unsigned profiles[] = { VHIVE_PROFILE_SEED,
+                                             VHIVE_PROFILE_LEASE | VHIVE_PROFILE_DHCPV6 };
         struct vhive_error err;
         struct vhive_controlset *list = NULL;
 
@@ -52,6 +54,23 @@ static void walk(hive_h *h, bool apply, const uint8_t *bytes, size_t len)
                 vhive_scrub_report_free(&rep);
                 if (!apply)
                         scrub_in_place(h, bytes, len, &o);
+        }
+}
+
+/* The same subtrees as data and as JSON documents (ls and export --json). */
+static void json_keys(hive_h *h, const hive_node_h *nodes, size_t n)
+{
+        static const enum vhive_read_what what[] = { VHIVE_READ_LIST, VHIVE_READ_TREE };
+        struct vhive_error err;
+
+        for (size_t w = 0; w < ARRAY_SIZE(what); w++) {
+                struct vhive_read_job c = { .data = true };
+                struct vhive_job_result r = { 0 };
+
+                if (vhive_read_keys(h, nodes, n, what[w], NULL, &c.keys, &c.n_keys, &err) == 0)
+                        json_decref(vhive_json_read_target(
+                                "fuzz", &r, w ? &vhive_export_op : &vhive_ls_op, &c));
+                vhive_read_job_clear(&c);
         }
 }
 
@@ -95,6 +114,8 @@ static void export_all(hive_h *h)
                 n = vhive_keypath_resolve(h, &kp, &nodes, &err);
                 if (n > 0 && vhive_export(h, nodes, (size_t)n, &o, &out, &len, &err) == 0)
                         free(out);
+                if (n > 0)
+                        json_keys(h, nodes, (size_t)n);
                 free(nodes);
                 vhive_keypath_free(&kp);
         }

@@ -97,10 +97,16 @@ struct vhive_controlset {
 
 /* ---- the scrub (lib/scrub/) ------------------------------------------- */
 
-enum vhive_profile { VHIVE_PROFILE_SEED, VHIVE_PROFILE_LEASE };
+/* Profiles compose (--profile seed,dhcpv6): a set of these bits.  lease
+ * blanks seed's values and more; dhcpv6 deletes Tcpip6's Dhcpv6DUID. */
+enum vhive_profile {
+        VHIVE_PROFILE_SEED = 1u << 0,
+        VHIVE_PROFILE_LEASE = 1u << 1,
+        VHIVE_PROFILE_DHCPV6 = 1u << 2,
+};
 
 struct vhive_scrub_opts {
-        enum vhive_profile profile;
+        unsigned profile;     /* enum vhive_profile bits */
         bool keep_static;     /* leave NameServer/Domain when EnableDHCP=0 */
         bool all_controlsets; /* every ControlSetNNN, not only the current */
 };
@@ -110,6 +116,8 @@ enum vhive_action {
         VHIVE_ACTION_ALREADY_BLANK,
         VHIVE_ACTION_ABSENT,
         VHIVE_ACTION_KEPT,
+        VHIVE_ACTION_DELETED, /* present, and deleted (or to be) */
+        VHIVE_ACTION_COUNT,
 };
 const char *vhive_action_name(enum vhive_action a); /* "blanked", ... */
 
@@ -124,25 +132,30 @@ struct vhive_key_report {
         char *name; /* "Parameters" or the interface key name ({GUID}) */
         bool is_interface;
         bool is_static; /* EnableDHCP = 0 (enum vhive_dhcp) */
+        bool is_tcpip6; /* Services\Tcpip6\Parameters (the dhcpv6 profile) */
         struct vhive_value_report *values;
         size_t n_values;
 };
 
 struct vhive_cs_report {
         struct vhive_controlset cs;
-        struct vhive_key_report *keys; /* Parameters first, then interfaces */
+        /* Parameters first, then interfaces, then Tcpip6's Parameters */
+        struct vhive_key_report *keys;
         size_t n_keys;
 };
 
 struct vhive_scrub_report {
         struct vhive_cs_report *sets;
         size_t n_sets;
-        unsigned counts[4]; /* indexed by enum vhive_action */
+        unsigned counts[VHIVE_ACTION_COUNT]; /* indexed by enum vhive_action */
 };
 
 void vhive_scrub_report_free(struct vhive_scrub_report *rep);
-/* "seed" or "lease"; -EINVAL otherwise. */
-int vhive_profile_parse(const char *name, enum vhive_profile *p);
+/* A comma-separated list of "seed", "lease", "dhcpv6" into *p (bits);
+ * -EINVAL (and *p untouched) on an unknown or empty name. */
+int vhive_profile_parse(const char *list, unsigned *p);
+/* The bits as that list ("seed,dhcpv6"), into buf. */
+const char *vhive_profile_format(unsigned p, char *buf, size_t size);
 
 /* ---- jobs: one operation over every target (lib/job/) ----------------- */
 
@@ -213,6 +226,15 @@ struct vhive_root {
 
 /* ---- the job driver (lib/job/driver.c) -------------------------------- */
 
+/* Progress of a run, for a front end to show (the library never prints).
+ * target is the index in vhive_run's list, or VHIVE_PROGRESS_RUN for the
+ * whole run (the appliance launch, its shutdown); step says what is being
+ * done ("downloading the hive"), NULL meaning the same step as the last
+ * call (a new fraction); fraction is 0..1, or -1 when unknown.  Called in
+ * the thread that called vhive_run. */
+#define VHIVE_PROGRESS_RUN ((size_t)-1)
+typedef void vhive_progress_fn(void *opaque, size_t target, const char *step, double fraction);
+
 /* What the user asked for, as given on the command line. */
 struct vhive_run_opts {
         bool dry_run;
@@ -223,6 +245,8 @@ struct vhive_run_opts {
         const char *root_device; /* --root */
         const char *backend;     /* --backend; NULL: $VHIVE_BACKEND, else appliance */
         bool verbose;
+        vhive_progress_fn *progress; /* NULL: none */
+        void *progress_opaque;
 };
 
 struct vhive_job_result {
@@ -370,6 +394,25 @@ struct vhive_merge_job {
 };
 extern const struct vhive_op vhive_merge_op;
 
+/* Keys and values as data (lib/reg/read-data.c), for the JSON reports. */
+struct vhive_value {
+        char *name; /* UTF-8; "" is the default value */
+        hive_type type;
+        char *data; /* the bytes as stored */
+        size_t len;
+};
+
+struct vhive_key {
+        char *path; /* below the hive root, as spelt in the hive; "" = the root */
+        char *name; /* its last component */
+        struct vhive_value *values;
+        size_t n_values;
+        struct vhive_key *subkeys; /* ls: names only; export: whole subtrees */
+        size_t n_subkeys;
+};
+
+void vhive_key_free(struct vhive_key *k); /* its contents */
+
 /* The read-only editor commands (lib/reg/read.c): ls lists a key's
  * subkeys ("NAME\") then its values ("NAME<TAB>TYPE<TAB>TEXT"); get prints
  * one value (REG_MULTI_SZ one string per line; with a wildcard, "KEY<TAB>"
@@ -379,17 +422,52 @@ struct vhive_read_job {
         const char *name; /* get: the value ("" = default) */
         bool raw;         /* get: the bytes as stored */
         bool utf16;       /* export: UTF-16LE with a BOM */
-        char *out;        /* the output, malloc'd (free it) */
+        bool data;        /* fill keys, not out (for JSON) */
+        char root[64];    /* after a run: "HKEY_LOCAL_MACHINE\\SYSTEM", the paths' hive */
+        char *out;        /* the output, malloc'd */
         size_t out_len;
+        /* With data: ls: each key, its values and its subkeys' names; get:
+         * each key that has the value, with that value only; export: each
+         * key with its whole subtree. */
+        struct vhive_key *keys;
+        size_t n_keys;
 };
+/* Frees what a run left in c (out, keys); c can run again. */
+void vhive_read_job_clear(struct vhive_read_job *c);
 extern const struct vhive_op vhive_ls_op;
 extern const struct vhive_op vhive_get_op;
 extern const struct vhive_op vhive_export_op;
 
 /* ---- reports as JSON documents (lib/scrub/report-json.c) -------------- */
 
-/* {"path", "kind", "status", "error", "written", "dirty", "replay", image...} */
+/* Every --json output is one document (vhive(1), JSON OUTPUT):
+ * {"command", "schema": VHIVE_JSON_SCHEMA, "version", fields..., "targets":
+ * [one object per target], "exit_code"}.  Bump the schema when a field
+ * changes meaning or goes away; adding fields keeps it. */
+#define VHIVE_JSON_SCHEMA 1
+/* fields (may be NULL) go between "version" and "targets"; the document
+ * takes the references to fields and targets. */
+json_t *vhive_json_document(const char *command, json_t *fields, json_t *targets, int exit_code);
+
+/* {"path", "kind", "ok", "written", "changed", "error", "hive_state",
+ * "replay", "notice", image...}: what every target object starts with. */
 json_t *vhive_json_job_result(const char *target, const struct vhive_job_result *r);
 /* {"controlsets": [...], "totals": {...}} merged into obj. */
 int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep);
 json_t *vhive_json_replay(const struct vhive_replay_result *res);
+/* One target object of each command (the report only when r succeeded). */
+json_t *vhive_json_scrub_target(const char *target, const struct vhive_job_result *r,
+                                const struct vhive_scrub_job *c);
+json_t *vhive_json_info_target(const char *target, const struct vhive_job_result *r,
+                               const struct vhive_info *c);
+
+/* ---- the editor's JSON (lib/reg/reg-json.c) ---------------------------- */
+
+/* {"name", "type", "data"}: data typed by the type (vhive(1)). */
+json_t *vhive_json_value(const char *name, hive_type t, const char *data, size_t len);
+/* ls, get or export (op says which), after a run with c->data set. */
+json_t *vhive_json_read_target(const char *target, const struct vhive_job_result *r,
+                               const struct vhive_op *op, const struct vhive_read_job *c);
+/* set, delete, merge: {"changes": [...], "unmatched": [...]} and the rest. */
+json_t *vhive_json_merge_target(const char *target, const struct vhive_job_result *r,
+                                const struct vhive_merge_job *j);

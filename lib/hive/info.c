@@ -108,7 +108,7 @@ static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
         return read_interfaces(s->h, c, err);
 }
 
-const struct vhive_op vhive_info_op = { .writes = false, .run = run };
+const struct vhive_op vhive_info_op = { .writes = false, .step = "reading", .run = run };
 
 void vhive_info_free(struct vhive_info *c)
 {

@@ -154,10 +154,12 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         struct work w = { .dir = "" };
         int ret = ops->image_status(be, i, &r->err);
 
+        vhive_job_progress(o, o->progress_target, "looking for Windows", -1);
         if (ret == 0)
                 ret = ops->find_root(be, i, o->root_device, &r->root, &r->err);
         if (ret == 0)
                 ret = make_work(&w, hive_name(op, ctx), &r->err);
+        vhive_job_progress(o, o->progress_target, "downloading the hive", -1);
         if (ret == 0)
                 ret = fetch_hive(be, ops, i, hive_name(op, ctx), &w, r);
         if (ret == 0) {
@@ -173,9 +175,10 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         /* So far only the host copy was written; the image comes now. */
         if (ret == 0 && r->written && o->backup_dir)
                 ret = backup(path, o->backup_dir, &w, &r->err);
-        if (ret == 0 && r->written)
+        if (ret == 0 && r->written) {
+                vhive_job_progress(o, o->progress_target, "writing the hive into the image", -1);
                 ret = put_back(be, ops, i, &w, r);
-        else if (ret < 0)
+        } else if (ret < 0)
                 r->written = false; /* at most the host copy was written */
         remove_work(&w);
         r->status = ret;
@@ -215,6 +218,21 @@ static size_t prepare(const char *const *paths, size_t n, const struct vhive_op 
         return count;
 }
 
+/* The backend reports the launch for the run; while an image is worked on,
+ * what it reports (a download's fraction) is that image's. */
+struct progress_map {
+        const struct vhive_job_opts *o;
+        size_t current;
+};
+
+static void backend_progress(void *opaque, size_t target, const char *step, double fraction)
+{
+        struct progress_map *m = opaque;
+
+        (void)target;
+        vhive_job_progress(m->o, m->current, step, fraction);
+}
+
 int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *op,
                      void *const *ctxs, const struct vhive_job_opts *o,
                      struct vhive_job_result *results)
@@ -240,7 +258,14 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
         count = prepare(paths, n, op, o, results, specs, map);
         if (count == 0)
                 return 0;
-        ret = ops->open(&be, specs, count, o->verbose, &err);
+        struct progress_map pm = { .o = o, .current = VHIVE_PROGRESS_RUN };
+        const struct vhive_backend_launch launch = {
+                .verbose = o->verbose,
+                .progress = o->progress ? backend_progress : NULL,
+                .progress_opaque = &pm,
+        };
+        vhive_job_progress(o, VHIVE_PROGRESS_RUN, "opening the images", -1);
+        ret = ops->open(&be, specs, count, &launch, &err);
         if (ret < 0) {
                 fail_all(results, map, count, ret, &err);
                 return ret;
@@ -250,8 +275,13 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
                 snprintf(results[map[k]].notice, sizeof(results[map[k]].notice), "%s", notice);
         for (size_t k = 0; k < count; k++) {
                 size_t i = map[k];
-                run_image(be, ops, k, paths[i], op, ctxs ? ctxs[i] : NULL, o, &results[i]);
+                struct vhive_job_opts jo = *o;
+
+                jo.progress_target = pm.current = i;
+                run_image(be, ops, k, paths[i], op, ctxs ? ctxs[i] : NULL, &jo, &results[i]);
         }
+        pm.current = VHIVE_PROGRESS_RUN;
+        vhive_job_progress(o, VHIVE_PROGRESS_RUN, "closing the images", -1);
         ret = ops->close(be, &err);
         /* Without a clean shutdown a written image may not hold the change. */
         for (size_t k = 0; k < count && ret < 0; k++) {

@@ -34,13 +34,22 @@ struct vhive_image_spec {
 
 struct vhive_backend;
 
+/* How a backend launches.  progress (may be NULL) is for the launch and
+ * long transfers: the backend passes VHIVE_PROGRESS_RUN as the target and
+ * the image job maps it to the image it works on (image-job.c). */
+struct vhive_backend_launch {
+        bool verbose;
+        vhive_progress_fn *progress;
+        void *progress_opaque;
+};
+
 struct vhive_backend_ops {
         const char *name; /* "appliance" or "direct" */
         /* Adds every image, then launches once.  Per-image failures are
          * reported later by the per-image calls, not here; -errno here
          * means nothing can work (no appliance). */
         int (*open)(struct vhive_backend **be, const struct vhive_image_spec *imgs, size_t n,
-                    bool verbose, struct vhive_error *err);
+                    const struct vhive_backend_launch *launch, struct vhive_error *err);
         /* Any error recorded for image i while opening (0 when fine). */
         int (*image_status)(struct vhive_backend *be, size_t i, struct vhive_error *err);
         /* Finds the Windows root(s).  root_device picks one when several

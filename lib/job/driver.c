@@ -64,6 +64,8 @@ static struct vhive_job_opts job_opts(const struct vhive_run_opts *o)
                 .format = o->format ? format_for_qemu(o->format) : NULL,
                 .root_device = o->root_device,
                 .verbose = o->verbose,
+                .progress = o->progress,
+                .progress_opaque = o->progress_opaque,
         };
 }
 
@@ -103,6 +105,7 @@ static int run_images(const struct vhive_op *op, const char *const *targets, con
                 paths[i] = targets[idx[i]];
                 c[i] = ctxs[idx[i]];
         }
+        job.index_map = idx;
         vhive_job_images(paths, n, op, c, &job, res);
         for (size_t i = 0; i < n; i++)
                 results[idx[i]] = res[i];
@@ -140,7 +143,8 @@ int vhive_run(const struct vhive_op *op, const char *const *targets, size_t n, v
                         continue;
                 if (kind == VHIVE_KIND_IMAGE)
                         images[n_images++] = i;
-                else
+                job.progress_target = i;
+                if (kind != VHIVE_KIND_IMAGE)
                         vhive_job_hive_file(targets[i], op, ctxs[i], &job, &results[i]);
         }
         if (n_images && run_images(op, targets, images, n_images, ctxs, o, results) < 0)

@@ -171,18 +171,33 @@ static void record_session(const struct vhive_session *s, struct vhive_job_resul
         memcpy(r->replay_error, s->replay_error, sizeof(r->replay_error));
 }
 
+void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *step, double fraction)
+{
+        if (!o->progress)
+                return;
+        if (i != VHIVE_PROGRESS_RUN && o->index_map)
+                i = o->index_map[i];
+        o->progress(o->progress_opaque, i, step, fraction);
+}
+
 int vhive_job_run(const char *primary, struct vhive_commit_target *t, const struct vhive_op *op,
                   void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         struct vhive_session s;
         bool apply = op->writes && !o->dry_run;
-        int ret = vhive_session_open(&s, primary, apply, &r->err);
+        size_t i = o->progress_target;
+        int ret;
 
+        vhive_job_progress(o, i, "opening the hive", -1);
+        ret = vhive_session_open(&s, primary, apply, &r->err);
         record_session(&s, r);
+        vhive_job_progress(o, i, op->step ? op->step : "working", -1);
         if (ret == 0)
                 ret = op->run(&s, ctx, apply, &r->changed, &r->err);
-        if (ret == 0 && apply && r->changed)
+        if (ret == 0 && apply && r->changed) {
+                vhive_job_progress(o, i, "writing the hive", -1);
                 ret = commit(&s, t, op, ctx, o, r);
+        }
         vhive_session_close(&s);
         r->status = ret;
         return ret;

@@ -9,7 +9,8 @@
 #include "safe-file.h"
 
 struct vhive_op {
-        bool writes; /* may change the hive */
+        bool writes;      /* may change the hive */
+        const char *step; /* what run() does, for progress: "scrubbing" */
         /* Which hive of an image's System32\config the op works on
          * ("SYSTEM", "SOFTWARE"...).  NULL means SYSTEM. */
         const char *(*hive_name)(void *ctx);
@@ -30,6 +31,12 @@ struct vhive_job_opts {
         const char *root_device; /* --root */
         const struct vhive_backend_ops *backend;
         bool verbose;
+        /* Progress (vhive.h): the callback sees run indexes; this job's
+         * index i is index_map[i] (NULL: i itself). */
+        vhive_progress_fn *progress;
+        void *progress_opaque;
+        const size_t *index_map;
+        size_t progress_target; /* the target vhive_job_run works on */
 };
 
 /* Where a job's new hive goes. */
@@ -58,6 +65,11 @@ struct vhive_commit_target {
         const char *backup_dir;
         struct vhive_commit_stats stats; /* LOGGED: filled by the commit */
 };
+
+/* Reports a step (or, with step NULL, a fraction) of target i, or of
+ * VHIVE_PROGRESS_RUN, when o has a progress callback. */
+void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *step,
+                        double fraction);
 
 /* One hive file on the host. */
 int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,

@@ -150,6 +150,7 @@ static int job_verify(hive_h *h, void *ctx, struct vhive_error *err)
 
 const struct vhive_op vhive_merge_op = {
         .writes = true,
+        .step = "editing",
         .hive_name = job_hive_name,
         .run = job_run,
         .verify = job_verify,

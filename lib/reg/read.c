@@ -164,10 +164,19 @@ static int get_one(hive_h *h, hive_node_h node, const struct vhive_read_job *c, 
         return 1;
 }
 
+static int no_value(const struct vhive_read_job *c, struct vhive_error *err)
+{
+        _cleanup_free_ char *where = vhive_keypath_text(&c->kp, c->kp.n);
+
+        if (*c->name)
+                return vhive_fail(err, ENOENT, "value \"%s\" does not exist in %s", c->name,
+                                  where ? where : "the key");
+        return vhive_fail(err, ENOENT, "%s has no default value", where ? where : "the key");
+}
+
 static int get_nodes(hive_h *h, const hive_node_h *nodes, int n, const struct vhive_read_job *c,
                      FILE *f, struct vhive_error *err)
 {
-        _cleanup_free_ char *where = NULL;
         int found = 0, r = 0;
 
         if (n > 1 && c->raw)
@@ -178,11 +187,7 @@ static int get_nodes(hive_h *h, const hive_node_h *nodes, int n, const struct vh
         }
         if (r < 0 || found)
                 return r < 0 ? r : 0;
-        where = vhive_keypath_text(&c->kp, c->kp.n);
-        if (*c->name)
-                return vhive_fail(err, ENOENT, "value \"%s\" does not exist in %s", c->name,
-                                  where ? where : "the key");
-        return vhive_fail(err, ENOENT, "%s has no default value", where ? where : "the key");
+        return no_value(c, err);
 }
 
 static int export_nodes(hive_h *h, const hive_node_h *nodes, int n, const char *prefix,
@@ -200,6 +205,20 @@ static int export_nodes(hive_h *h, const hive_node_h *nodes, int n, const char *
 
 enum read_kind { READ_LS, READ_GET, READ_EXPORT };
 
+/* --json: the keys as data, the same ones the text would show. */
+static int read_data(enum read_kind kind, hive_h *h, const hive_node_h *nodes, int n,
+                     struct vhive_read_job *c, struct vhive_error *err)
+{
+        static const enum vhive_read_what what[] = { VHIVE_READ_LIST, VHIVE_READ_VALUE,
+                                                     VHIVE_READ_TREE };
+        int r = vhive_read_keys(h, nodes, (size_t)n, what[kind], c->name, &c->keys, &c->n_keys,
+                                err);
+
+        if (r == 0 && kind == READ_GET && c->n_keys == 0)
+                r = no_value(c, err);
+        return r;
+}
+
 static int read_nodes(enum read_kind kind, struct vhive_session *s, struct vhive_read_job *c,
                       FILE *f, struct vhive_error *err)
 {
@@ -212,6 +231,9 @@ static int read_nodes(enum read_kind kind, struct vhive_session *s, struct vhive
         if (n < 0)
                 return n;
         snprintf(prefix, sizeof(prefix), "HKEY_LOCAL_MACHINE\\%s", path_hive(&c->kp, s->primary));
+        memcpy(c->root, prefix, sizeof(c->root));
+        if (c->data)
+                return read_data(kind, s->h, nodes, n, c, err);
         switch (kind) {
         case READ_LS:
                 return ls_nodes(s->h, nodes, n, prefix, c->kp.wildcard, f, err);
@@ -231,9 +253,7 @@ static int run_read(enum read_kind kind, struct vhive_session *s, void *ctx, boo
         int r;
 
         *changed = false;
-        free(c->out);
-        c->out = NULL;
-        c->out_len = 0;
+        vhive_read_job_clear(c);
         f = open_memstream(&c->out, &c->out_len);
         if (!f)
                 return vhive_fail(err, ENOMEM, "out of memory");
@@ -264,6 +284,12 @@ static int run_export(struct vhive_session *s, void *ctx, bool apply, bool *chan
         return run_read(READ_EXPORT, s, ctx, changed, err);
 }
 
-const struct vhive_op vhive_ls_op = { .hive_name = read_hive_name, .run = run_ls };
-const struct vhive_op vhive_get_op = { .hive_name = read_hive_name, .run = run_get };
-const struct vhive_op vhive_export_op = { .hive_name = read_hive_name, .run = run_export };
+const struct vhive_op vhive_ls_op = { .step = "listing",
+                                      .hive_name = read_hive_name,
+                                      .run = run_ls };
+const struct vhive_op vhive_get_op = { .step = "reading",
+                                       .hive_name = read_hive_name,
+                                       .run = run_get };
+const struct vhive_op vhive_export_op = { .step = "exporting",
+                                          .hive_name = read_hive_name,
+                                          .run = run_export };

@@ -53,6 +53,21 @@ int vhive_keypath_resolve(hive_h *h, const struct vhive_keypath *kp, hive_node_h
  * (ELOOP when the parents go deeper than VHIVE_MAX_KEY_DEPTH). */
 char *vhive_node_path(hive_h *h, hive_node_h node);
 
+/* ---- keys as data (lib/reg/read-data.c) -------------------------------- */
+
+enum vhive_read_what {
+        VHIVE_READ_LIST,  /* ls: values and the subkeys' names */
+        VHIVE_READ_VALUE, /* get: the one value; keys without it are left out */
+        VHIVE_READ_TREE,  /* export: values and whole subtrees */
+};
+
+/* One struct vhive_key per node (fewer for VHIVE_READ_VALUE); *keys
+ * malloc'd, freed with vhive_key_free each even on failure.  A damaged
+ * tree is -ELOOP, as for vhive_export. */
+int vhive_read_keys(hive_h *h, const hive_node_h *nodes, size_t n, enum vhive_read_what what,
+                    const char *value, struct vhive_key **keys, size_t *n_keys,
+                    struct vhive_error *err);
+
 /* ---- regedit files (lib/reg/parse.c) ---------------------------------- */
 
 /* Parses a whole .reg text: UTF-16LE with BOM, UTF-8 with or without BOM,

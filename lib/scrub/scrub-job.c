@@ -15,7 +15,8 @@ static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
         } else {
                 r = vhive_scrub(s->h, &c->opts, apply, &c->rep, err);
         }
-        *changed = r == 0 && c->rep.counts[VHIVE_ACTION_BLANKED] > 0;
+        *changed = r == 0 && (c->rep.counts[VHIVE_ACTION_BLANKED] > 0 ||
+                              c->rep.counts[VHIVE_ACTION_DELETED] > 0);
         return r;
 }
 
@@ -26,5 +27,7 @@ static int verify(hive_h *h, void *ctx, struct vhive_error *err)
         return vhive_scrub_verify(h, &c->rep, err);
 }
 
-const struct vhive_op vhive_scrub_op = { .writes = true, .run = run, .verify = verify };
-const struct vhive_op vhive_check_op = { .writes = false, .run = run };
+const struct vhive_op vhive_scrub_op = {
+        .writes = true, .step = "scrubbing", .run = run, .verify = verify
+};
+const struct vhive_op vhive_check_op = { .writes = false, .step = "checking", .run = run };

@@ -4,7 +4,7 @@
 #include "hive.h"
 
 /* The value names of a profile, NULL-terminated. */
-const char *const *vhive_profile_values(enum vhive_profile p);
+const char *const *vhive_profile_values(unsigned p);
 
 /* Walks the control set(s) and, when apply is true, blanks the values
  * with hivex's writer (one hivex_node_set_values per key, new cells

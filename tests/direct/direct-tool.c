@@ -45,7 +45,7 @@ static int run_backend(const char *path, const char *format, bool ro, const char
         struct vhive_backend *be;
         struct vhive_root root;
         struct vhive_error e = { 0 };
-        int r = ops->open(&be, &spec, 1, false, &e);
+        int r = ops->open(&be, &spec, 1, NULL, &e);
 
         if (r == 0)
                 r = ops->image_status(be, 0, &e);

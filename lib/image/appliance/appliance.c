@@ -41,8 +41,9 @@ struct image {
 
 struct vhive_backend {
         guestfs_h *g;
-        char launch_errors[512]; /* what libguestfs said while launching */
-        char notice[256];        /* e.g. the fall-back to TCG; "" when none */
+        char launch_errors[512];                   /* what libguestfs said while launching */
+        char notice[256];                          /* e.g. the fall-back to TCG; "" when none */
+        const struct vhive_backend_launch *launch; /* progress; NULL: none */
         struct image *imgs;
         size_t n;
         char **devices; /* guestfs_list_devices: drive order */
@@ -207,6 +208,30 @@ static void record_launch_error(guestfs_h *g, void *opaque, const char *msg)
                          msg);
 }
 
+/* libguestfs' progress events: the launch's twelfths (after its first
+ * seconds), and the position of long transfers such as a download. */
+static void on_progress(guestfs_h *g, void *opaque, uint64_t event, int handle, int flags,
+                        const char *buf, size_t buf_len, const uint64_t *array, size_t n)
+{
+        struct vhive_backend *be = opaque;
+
+        (void)g, (void)event, (void)handle, (void)flags, (void)buf, (void)buf_len;
+        if (n >= 4 && array[3] > 0)
+                be->launch->progress(be->launch->progress_opaque, VHIVE_PROGRESS_RUN, NULL,
+                                     (double)array[2] / (double)array[3]);
+}
+
+static void launch_progress(struct vhive_backend *be)
+{
+        if (!be->launch || !be->launch->progress)
+                return;
+        guestfs_set_event_callback(be->g, on_progress, GUESTFS_EVENT_PROGRESS, 0, be);
+        be->launch->progress(be->launch->progress_opaque, VHIVE_PROGRESS_RUN,
+                             *be->notice ? "launching the appliance (software emulation)"
+                                         : "launching the appliance",
+                             -1);
+}
+
 static int launch_drives(struct vhive_backend *be, bool verbose, int *drives)
 {
         *drives = 0;
@@ -220,6 +245,7 @@ static int launch_drives(struct vhive_backend *be, bool verbose, int *drives)
         if (*drives == 0)
                 return 0; /* every image already has its error: no launch */
         be->launch_errors[0] = '\0';
+        launch_progress(be);
         guestfs_set_error_handler(be->g, record_launch_error, be);
         int r = guestfs_launch(be->g);
         guestfs_set_error_handler(be->g, NULL, NULL);
@@ -300,13 +326,15 @@ static int launch(struct vhive_backend *be, bool verbose, struct vhive_error *er
 }
 
 static int appliance_open(struct vhive_backend **out, const struct vhive_image_spec *specs,
-                          size_t n, bool verbose, struct vhive_error *err)
+                          size_t n, const struct vhive_backend_launch *bl, struct vhive_error *err)
 {
         struct vhive_backend *be = calloc(1, sizeof(*be));
+        bool verbose = bl && bl->verbose;
         int r;
 
         if (!be)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        be->launch = bl;
         r = new_handle(be, err);
         if (r == 0)
                 r = init_images(be, specs, n, err);

@@ -67,13 +67,13 @@ static void image_failed(struct direct_image *im, int r, const struct vhive_erro
 }
 
 static int direct_open(struct vhive_backend **be, const struct vhive_image_spec *imgs, size_t n,
-                       bool verbose, struct vhive_error *err)
+                       const struct vhive_backend_launch *launch, struct vhive_error *err)
 {
         struct direct_backend *b;
         struct vhive_error e;
         int r;
 
-        (void)verbose;
+        (void)launch; /* no launch to show: qemu-nbd starts in milliseconds */
         *be = NULL;
         if (!in_path("qemu-nbd"))
                 return vhive_fail(err, ENOENT,
