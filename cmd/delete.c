@@ -1,26 +1,19 @@
 /* vhive delete: delete a key (with its subkeys) or one value. */
-#include <getopt.h>
-#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "editor.h"
 
-static const struct option long_options[] = {
-        { "dry-run", no_argument, NULL, 'n' },
-        { "output", required_argument, NULL, 'o' },
-        COMMON_LONG_OPTIONS,
-        { NULL, 0, NULL, 0 },
-};
+static char default_value[] = ""; /* @ */
 
-static int help(void)
-{
-        printf("Usage: vhive delete [OPTIONS] TARGET KEY [NAME]\n"
-               "Delete KEY with everything below it, or only its value NAME (@ for the\n"
-               "default value).  A key or value that does not exist is an error.  KEY is\n"
-               "written as for vhive set; a * component means every existing subkey.\n\n"
-               "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
-               "\nExit status: 0 success, 2 failure.  See vhive(1).\n");
-        return VHIVE_EXIT_OK;
-}
+static const struct cmd_text text = {
+        .name = "delete",
+        .usage = "Usage: vhive delete [OPTIONS] TARGET KEY [NAME]\n"
+                 "Delete KEY with everything below it, or only its value NAME (@ for the\n"
+                 "default value).  A key or value that does not exist is an error.  KEY is\n"
+                 "written as for vhive set; a * component means every existing subkey.\n",
+        .exit_status = "0 success, 2 failure.",
+};
 
 static int build(char **args, int n, struct vhive_regfile *rf, struct vhive_reg_key *key,
                  struct vhive_reg_value *val)
@@ -29,7 +22,7 @@ static int build(char **args, int n, struct vhive_regfile *rf, struct vhive_reg_
                 return -1;
         key->text = args[0];
         if (n == 2) {
-                val->name = strcmp(args[1], "@") == 0 ? "" : args[1];
+                val->name = strcmp(args[1], "@") == 0 ? default_value : args[1];
                 val->remove = true;
                 key->values = val;
                 key->n_values = 1;
@@ -54,19 +47,19 @@ int cmd_delete(int argc, char **argv)
         struct cmd_opts o = { 0 };
         int rc;
 
-        rc = ed_parse_options("delete", argc, argv, "no:" COMMON_SHORT, long_options, &o, NULL,
-                              NULL, help);
+        rc = cmd_parse_options(CMD_DELETE, &text, argc, argv, &o);
         if (rc >= 0)
                 return rc;
-        if (argc - optind != 2 && argc - optind != 3)
-                return cmd_usage_error("delete", "expected TARGET KEY [NAME]");
-        if (build(argv + optind + 1, argc - optind - 1, &rf, &key, &val) < 0) {
+        if (o.n_args != 1 && o.n_args != 2)
+                return cmd_usage_error("delete", "expected %sKEY [NAME]", o.from ? "" : "TARGET ");
+        if (build(o.args, (int)o.n_args, &rf, &key, &val) < 0) {
                 vhive_keypath_free(&key.path);
                 return VHIVE_EXIT_FAIL;
         }
-        job = (struct vhive_merge_job){ .files = &rf, .n_files = 1, .hive = key.path.hive,
-                                        .opts.missing_delete_fails = true };
-        rc = ed_run_merge(argv[optind], &job, &o);
+        job = (struct vhive_merge_job){
+                .files = &rf, .n_files = 1, .hive = key.path.hive, .opts.missing_delete_fails = true
+        };
+        rc = ed_run_merge("delete", &job, &o);
         vhive_keypath_free(&key.path);
         return rc;
 }

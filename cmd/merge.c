@@ -1,30 +1,22 @@
 /* vhive merge: merge regedit .reg files into a hive. */
-#include <getopt.h>
-#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "editor.h"
 
-static const struct option long_options[] = {
-        { "dry-run", no_argument, NULL, 'n' },
-        { "output", required_argument, NULL, 'o' },
-        COMMON_LONG_OPTIONS,
-        { NULL, 0, NULL, 0 },
+static const struct cmd_text text = {
+        .name = "merge",
+        .usage =
+                "Usage: vhive merge [OPTIONS] TARGET FILE.reg...\n"
+                "Merge regedit files (UTF-16LE with BOM, UTF-8 or ASCII; \"Windows Registry\n"
+                "Editor Version 5.00\" or REGEDIT4) into TARGET, in order, with regedit's\n"
+                "semantics: missing keys are created, [-KEY] and \"NAME\"=- delete, \"X\"=\"\"\n"
+                "writes REG_SZ.  CurrentControlSet maps through Select\\Current; a * component\n"
+                "means every existing subkey.  A missing key named {LIKE_THIS} (letters,\n"
+                "digits, underscores) is an unfilled placeholder: the merge fails.  Every file is\n"
+                "parsed and checked before anything is written.\n",
+        .exit_status = "0 success, 2 failure.",
 };
-
-static int help(void)
-{
-        printf("Usage: vhive merge [OPTIONS] TARGET FILE.reg...\n"
-               "Merge regedit files (UTF-16LE with BOM, UTF-8 or ASCII; \"Windows Registry\n"
-               "Editor Version 5.00\" or REGEDIT4) into TARGET, in order, with regedit's\n"
-               "semantics: missing keys are created, [-KEY] and \"NAME\"=- delete, \"X\"=\"\"\n"
-               "writes REG_SZ.  CurrentControlSet maps through Select\\Current; a * component\n"
-               "means every existing subkey.  A missing key named {LIKE_THIS} (letters,\n"
-               "digits, underscores) is an unfilled placeholder: the merge fails.  Every file is\n"
-               "parsed and checked before anything is written.\n\n"
-               "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
-               "\nExit status: 0 success, 2 failure.  See vhive(1).\n");
-        return VHIVE_EXIT_OK;
-}
 
 static void free_files(struct vhive_regfile *files, size_t n)
 {
@@ -47,7 +39,8 @@ static int one_hive(const struct vhive_regfile *files, size_t n, const char **hi
                                 *hive = key->path.hive;
                                 first = key;
                         } else if (strcmp(*hive, key->path.hive) != 0) {
-                                fprintf(stderr, "vhive merge: %s:%u: [%s] is in %s, but line "
+                                fprintf(stderr,
+                                        "vhive merge: %s:%u: [%s] is in %s, but line "
                                         "%u is in %s: merge each hive's keys separately\n",
                                         files[f].name, key->line, key->text, key->path.hive,
                                         first->line, *hive);
@@ -83,20 +76,20 @@ int cmd_merge(int argc, char **argv)
         size_t n;
         int rc;
 
-        rc = ed_parse_options("merge", argc, argv, "no:" COMMON_SHORT, long_options, &o, NULL,
-                              NULL, help);
+        rc = cmd_parse_options(CMD_MERGE, &text, argc, argv, &o);
         if (rc >= 0)
                 return rc;
-        if (argc - optind < 2)
-                return cmd_usage_error("merge", "expected TARGET FILE.reg...");
-        n = (size_t)(argc - optind - 1);
-        if (load(argv + optind + 1, n, &files) < 0 || one_hive(files, n, &hive) < 0) {
+        if (o.n_args < 1)
+                return cmd_usage_error("merge", "expected %sFILE.reg...", o.from ? "" : "TARGET ");
+        n = o.n_args;
+        if (load(o.args, n, &files) < 0 || one_hive(files, n, &hive) < 0) {
                 free_files(files, n);
                 return VHIVE_EXIT_FAIL;
         }
-        job = (struct vhive_merge_job){ .files = files, .n_files = n, .hive = hive,
-                                        .opts.placeholders_fail = true };
-        rc = ed_run_merge(argv[optind], &job, &o);
+        job = (struct vhive_merge_job){
+                .files = files, .n_files = n, .hive = hive, .opts.placeholders_fail = true
+        };
+        rc = ed_run_merge("merge", &job, &o);
         free_files(files, n);
         return rc;
 }

@@ -1,38 +1,31 @@
 /* vhive set: set one value, creating missing keys. */
-#include <getopt.h>
-#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "editor.h"
 
-static const struct option long_options[] = {
-        { "dry-run", no_argument, NULL, 'n' },
-        { "output", required_argument, NULL, 'o' },
-        COMMON_LONG_OPTIONS,
-        { NULL, 0, NULL, 0 },
+static char default_value[] = ""; /* @ */
+
+static const struct cmd_text text = {
+        .name = "set",
+        .usage = "Usage: vhive set [OPTIONS] TARGET KEY NAME VALUE\n"
+                 "Set the value NAME (@ for the default value) of KEY, creating KEY and its\n"
+                 "missing parents.  KEY is HKLM\\SYSTEM\\..., HKEY_LOCAL_MACHINE\\..., or a path\n"
+                 "below the hive root; CurrentControlSet maps through Select\\Current and a\n"
+                 "* component means every existing subkey.  VALUE is typed:\n"
+                 "  string:TEXT  expand:TEXT  multi:A,B (\\, for a comma)  dword:N  qword:N\n"
+                 "  hex:TYPE:BYTES (e.g. hex:3:01,02)  none\n",
+        .exit_status = "0 success, 2 failure.",
 };
 
-static int help(void)
-{
-        printf("Usage: vhive set [OPTIONS] TARGET KEY NAME VALUE\n"
-               "Set the value NAME (@ for the default value) of KEY, creating KEY and its\n"
-               "missing parents.  KEY is HKLM\\SYSTEM\\..., HKEY_LOCAL_MACHINE\\..., or a path\n"
-               "below the hive root; CurrentControlSet maps through Select\\Current and a\n"
-               "* component means every existing subkey.  VALUE is typed:\n"
-               "  string:TEXT  expand:TEXT  multi:A,B (\\, for a comma)  dword:N  qword:N\n"
-               "  hex:TYPE:BYTES (e.g. hex:3:01,02)  none\n\n"
-               "Options:\n" ED_WRITE_HELP ED_COMMON_HELP
-               "\nExit status: 0 success, 2 failure.  See vhive(1).\n");
-        return VHIVE_EXIT_OK;
-}
-
-static int build(const char *cmd, char **args, struct vhive_regfile *rf,
-                 struct vhive_reg_key *key, struct vhive_reg_value *val)
+static int build(const char *cmd, char **args, struct vhive_regfile *rf, struct vhive_reg_key *key,
+                 struct vhive_reg_value *val)
 {
         struct vhive_error err = { 0 };
 
         if (ed_keypath(cmd, args[0], &key->path) < 0)
                 return -1;
-        val->name = strcmp(args[1], "@") == 0 ? "" : args[1];
+        val->name = strcmp(args[1], "@") == 0 ? default_value : args[1];
         if (vhive_typed_value_parse(args[2], &val->type, &val->data, &val->len, &err) < 0) {
                 fprintf(stderr, "vhive %s: %s\n", cmd, err.msg);
                 return -1;
@@ -55,18 +48,17 @@ int cmd_set(int argc, char **argv)
         struct cmd_opts o = { 0 };
         int rc;
 
-        rc = ed_parse_options("set", argc, argv, "no:" COMMON_SHORT, long_options, &o, NULL,
-                              NULL, help);
+        rc = cmd_parse_options(CMD_SET, &text, argc, argv, &o);
         if (rc >= 0)
                 return rc;
-        if (argc - optind != 4)
-                return cmd_usage_error("set", "expected TARGET KEY NAME VALUE");
-        if (build("set", argv + optind + 1, &rf, &key, &val) < 0) {
+        if (o.n_args != 3)
+                return cmd_usage_error("set", "expected %sKEY NAME VALUE", o.from ? "" : "TARGET ");
+        if (build("set", o.args, &rf, &key, &val) < 0) {
                 vhive_keypath_free(&key.path);
                 return VHIVE_EXIT_FAIL;
         }
         job = (struct vhive_merge_job){ .files = &rf, .n_files = 1, .hive = key.path.hive };
-        rc = ed_run_merge(argv[optind], &job, &o);
+        rc = ed_run_merge("set", &job, &o);
         free(val.data);
         vhive_keypath_free(&key.path);
         return rc;

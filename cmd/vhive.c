@@ -5,31 +5,28 @@
 #include <unistd.h>
 
 #include "cmds.h"
-#include "vhive.h"
+#include "options.h"
 
 static const struct command {
         const char *name;
         int (*run)(int argc, char **argv);
         const char *help;
 } commands[] = {
-        { .name = "scrub", .run = cmd_scrub,
+        { .name = "scrub",
+          .run = cmd_scrub,
           .help = "blank the cached TCP/IP and DHCP values of every interface" },
-        { .name = "check", .run = cmd_check,
+        { .name = "check",
+          .run = cmd_check,
           .help = "report stale cached values; exit 1 when any is not blank" },
-        { .name = "info", .run = cmd_info,
+        { .name = "info",
+          .run = cmd_info,
           .help = "show the hive's state: dirty or clean, logs, control sets, interfaces" },
-        { .name = "ls", .run = cmd_ls,
-          .help = "list the subkeys and values of a key" },
-        { .name = "get", .run = cmd_get,
-          .help = "print one value" },
-        { .name = "set", .run = cmd_set,
-          .help = "set one value, creating missing keys" },
-        { .name = "delete", .run = cmd_delete,
-          .help = "delete a key or a value" },
-        { .name = "export", .run = cmd_export,
-          .help = "export a key as regedit .reg text" },
-        { .name = "merge", .run = cmd_merge,
-          .help = "merge regedit .reg files" },
+        { .name = "ls", .run = cmd_ls, .help = "list the subkeys and values of a key" },
+        { .name = "get", .run = cmd_get, .help = "print one value" },
+        { .name = "set", .run = cmd_set, .help = "set one value, creating missing keys" },
+        { .name = "delete", .run = cmd_delete, .help = "delete a key or a value" },
+        { .name = "export", .run = cmd_export, .help = "export a key as regedit .reg text" },
+        { .name = "merge", .run = cmd_merge, .help = "merge regedit .reg files" },
 };
 
 static int usage(FILE *out, int status)
@@ -39,7 +36,9 @@ static int usage(FILE *out, int status)
                      "and SYSTEM hive files.\n\nCommands:\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
                 fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
-        fprintf(out, "\nRun 'vhive COMMAND --help' for a command's options; see vhive(1).\n"
+        fprintf(out, "\nEvery command takes --json (one JSON document on stdout) and --from FILE\n"
+                     "(targets one per line, - for stdin).\n"
+                     "Run 'vhive COMMAND --help' for a command's options; see vhive(1).\n"
                      "Exit status: 0 success, 1 check found stale values, 2 failure.\n");
         return status;
 }
@@ -74,6 +73,10 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
             strcmp(argv[1], "help") == 0)
                 return usage(stdout, VHIVE_EXIT_OK);
+        if (strcmp(argv[1], "--list-options") == 0) /* for tests/cli/test-man-options.sh */
+                return cmd_list_options();
+        if (strcmp(argv[1], "--list-completion") == 0) /* for cmd/gen-completion.py */
+                return cmd_list_completion();
         if (strcmp(argv[1], "--version") == 0) {
                 printf("vhive %s\n", VHIVE_VERSION);
                 return VHIVE_EXIT_OK;

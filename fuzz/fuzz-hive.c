@@ -2,8 +2,10 @@
  * its control sets listed, the scrub run in memory for both profiles
  * (applied on the writable handle, never committed, and in place on a
  * copy of the bytes through the read-only handle), the key-path
- * resolver and the regedit export over the whole tree, and the log
- * description of the base block.
+ * resolver, the regedit export and the JSON keys (ls and export --json)
+ * over the whole tree, a merge that deletes and adds keys (writable
+ * handle, cells checked as in a session), and the log description of the
+ * base block.
  *
  * The base-block checksum is recomputed first (hivex refuses a bad one,
  * and a fuzzer cannot find it by mutation); the raw input goes to
@@ -13,7 +15,8 @@
 #include "fuzz-common.h"
 #include "macro.h"
 #include "reg.h"
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 /* In place: every cell the scrub would rewrite is checked on fuzzed bytes. */
 static void scrub_in_place(hive_h *h, const uint8_t *bytes, size_t len,
@@ -33,14 +36,16 @@ static void scrub_in_place(hive_h *h, const uint8_t *bytes, size_t len,
 
 static void walk(hive_h *h, bool apply, const uint8_t *bytes, size_t len)
 {
-        static const enum vhive_profile profiles[] = { VHIVE_PROFILE_SEED, VHIVE_PROFILE_LEASE };
+        static const unsigned profiles[] = { VHIVE_PROFILE_SEED,
+                                             VHIVE_PROFILE_LEASE | VHIVE_PROFILE_DHCPV6 };
         struct vhive_error err;
         struct vhive_controlset *list = NULL;
 
         if (vhive_controlset_list(h, &list, &err) >= 0)
                 free(list);
         for (size_t p = 0; p < ARRAY_SIZE(profiles); p++) {
-                struct vhive_scrub_opts o = { .profile = profiles[p], .keep_static = p == 0,
+                struct vhive_scrub_opts o = { .profile = profiles[p],
+                                              .keep_static = p == 0,
                                               .all_controlsets = true };
                 struct vhive_scrub_report rep;
 
@@ -50,6 +55,45 @@ static void walk(hive_h *h, bool apply, const uint8_t *bytes, size_t len)
                 if (!apply)
                         scrub_in_place(h, bytes, len, &o);
         }
+}
+
+/* The same subtrees as data and as JSON documents (ls and export --json). */
+static void json_keys(hive_h *h, const hive_node_h *nodes, size_t n)
+{
+        static const enum vhive_read_what what[] = { VHIVE_READ_LIST, VHIVE_READ_TREE };
+        struct vhive_error err;
+
+        for (size_t w = 0; w < ARRAY_SIZE(what); w++) {
+                struct vhive_read_job c = { .data = true };
+                struct vhive_job_result r = { 0 };
+
+                if (vhive_read_keys(h, nodes, n, what[w], NULL, &c.keys, &c.n_keys, &err) == 0)
+                        json_decref(vhive_json_read_target(
+                                "fuzz", &r, w ? &vhive_export_op : &vhive_ls_op, &c));
+                vhive_read_job_clear(&c);
+        }
+}
+
+/* Deletes every key two levels down and adds one under each key of the
+ * first level: hivex frees cells on both (issue 11: it aborted on a
+ * REG_DWORD whose data offset pointed into another cell). */
+static void merge_deletes(hive_h *h)
+{
+        static const char text[] = "Windows Registry Editor Version 5.00\r\n\r\n"
+                                   "[-HKEY_LOCAL_MACHINE\\SYSTEM\\*\\*]\r\n\r\n"
+                                   "[HKEY_LOCAL_MACHINE\\SYSTEM\\*\\Fuzz]\r\n"
+                                   "\"v\"=\"x\"\r\n";
+        struct vhive_merge_opts o = { .hive = "SYSTEM" };
+        struct vhive_merge *plan = NULL;
+        struct vhive_regfile rf;
+        struct vhive_error err;
+
+        if (vhive_regfile_parse(&rf, "fuzz.reg", (const uint8_t *)text, sizeof(text) - 1, &err) < 0)
+                abort();
+        if (vhive_merge_plan(h, &rf, 1, &o, &plan, &err) == 0)
+                (void)vhive_merge_apply(h, plan, &err);
+        vhive_merge_free(plan);
+        vhive_regfile_free(&rf);
 }
 
 static void export_all(hive_h *h)
@@ -70,6 +114,8 @@ static void export_all(hive_h *h)
                 n = vhive_keypath_resolve(h, &kp, &nodes, &err);
                 if (n > 0 && vhive_export(h, nodes, (size_t)n, &o, &out, &len, &err) == 0)
                         free(out);
+                if (n > 0)
+                        json_keys(h, nodes, (size_t)n);
                 free(nodes);
                 vhive_keypath_free(&kp);
         }
@@ -107,9 +153,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 h = hivex_open(path, w ? HIVEX_OPEN_WRITE : 0);
                 if (!h)
                         continue;
+                if (w && vhive_cells_attach(h, path, &err) < 0)
+                        abort();
                 walk(h, w, copy, size);
                 if (!w)
                         export_all(h);
+                else
+                        merge_deletes(h);
+                vhive_cells_detach(h);
                 hivex_close(h);
         }
         free(copy);

@@ -76,8 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         continue;
                 uint64_t off = gh.entries_lba * ss;
 
-                if (off < size && vhive_gpt_parse_entries(&gh, head + off, size - off, disk, &pt,
-                                                          &err) == 0)
+                if (off < size &&
+                    vhive_gpt_parse_entries(&gh, head + off, size - off, disk, &pt, &err) == 0)
                         check(&pt, disk);
         }
         (void)vhive_is_ntfs_boot_sector(head, size);

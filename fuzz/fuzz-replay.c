@@ -15,7 +15,8 @@
 #include "fuzz-common.h"
 #include "log-replay-internal.h"
 #include "macro.h"
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 #define FUZZ_MAX_HBINS (64u << 20)
 
@@ -23,8 +24,7 @@ static void fix_hashes(uint8_t *log, size_t len)
 {
         size_t off = VHIVE_LOG_SECTOR;
 
-        while (off <= len && len - off >= VHIVE_HVLE_HEADER &&
-               memcmp(log + off, "HvLE", 4) == 0) {
+        while (off <= len && len - off >= VHIVE_HVLE_HEADER && memcmp(log + off, "HvLE", 4) == 0) {
                 uint32_t size = vhive_le32(log + off + 4);
                 uint64_t h;
 
@@ -94,8 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 const uint8_t *p2 = flags & 4 ? NULL : log2;
 
                 vhive_logs_describe(primary, lp, log1, l1, p2, l2, &res);
-                if (vhive_replay(primary, lp, log1, l1, p2, l2, &out, &out_len, &res,
-                                 &err) == 0) {
+                (void)vhive_logs_check_readable(primary, lp, log1, l1, p2, l2, &err);
+                if (vhive_replay(primary, lp, log1, l1, p2, l2, &out, &out_len, &res, &err) == 0) {
                         struct vhive_regf_header hdr;
 
                         /* The result must be a clean hive. */

@@ -1,12 +1,16 @@
 /* vhive: offline registry hive editing for Windows vDisk images.
  *
- * The public face of the library.  Every function returns 0 (or a count)
- * on success and a negative errno on failure, with the reason in the
- * struct vhive_error the caller passes in.  Nothing here prints.
+ * The public face of the library, and the only library header the command
+ * (cmd/) sees: what a front end needs to run a job over targets and to
+ * report on it.  Every function returns 0 (or a count) on success and a
+ * negative errno on failure, with the reason in the struct vhive_error the
+ * caller passes in.  Nothing here prints.  The internals live in each
+ * folder's own header (lib/hive/hive.h, lib/job/job.h, lib/reg/reg.h ...).
  */
 #pragma once
 
 #include <hivex.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,10 +33,7 @@ struct vhive_error {
 int vhive_fail(struct vhive_error *err, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-/* ---- the regf base block (lib/regf-header.c) -------------------------- */
-
-#define VHIVE_REGF_BASE_BLOCK 4096u
-#define VHIVE_REGF_FILE_PRIMARY 0u
+/* ---- the regf base block (lib/hive/regf-header.c) --------------------- */
 
 struct vhive_regf_header {
         uint32_t seq_primary;   /* offset 4 */
@@ -48,16 +49,7 @@ struct vhive_regf_header {
         bool checksum_ok;
 };
 
-/* Checksum of a base block as Windows computes it. */
-uint32_t vhive_regf_checksum(const uint8_t *base_block);
-/* -EINVAL when buf is shorter than a base block or lacks "regf". */
-int vhive_regf_parse(const uint8_t *buf, size_t len, struct vhive_regf_header *hdr);
-/* Stores the checksum of the first 508 bytes at offset 508. */
-void vhive_regf_store_checksum(uint8_t *base_block);
-/* Dirty: the checksum is wrong or the two sequence numbers differ. */
-bool vhive_regf_is_dirty(const struct vhive_regf_header *hdr);
-
-/* ---- transaction-log replay (lib/log-replay.c) ------------------------ */
+/* ---- transaction-log replay (lib/hive/log-replay.c) ------------------- */
 
 enum vhive_log_format {
         VHIVE_LOG_NONE = 0, /* missing or empty file */
@@ -69,10 +61,11 @@ enum vhive_log_format {
 struct vhive_log_info {
         enum vhive_log_format format;
         uint32_t seq_primary, seq_secondary; /* of the log's base block */
-        bool eligible;         /* would be considered for replay */
-        unsigned entries;      /* valid entries (new format), or dirty pages (old) */
-        uint32_t first_seq, last_seq; /* of the valid entries */
-        unsigned applied;      /* entries (or pages) applied */
+        bool eligible;                       /* would be considered for replay */
+        bool damaged;                        /* present, not empty, not readable as a log */
+        unsigned entries;                    /* valid entries (new format), or dirty pages (old) */
+        uint32_t first_seq, last_seq;        /* of the valid entries */
+        unsigned applied;                    /* entries (or pages) applied */
 };
 
 struct vhive_replay_result {
@@ -82,87 +75,18 @@ struct vhive_replay_result {
         bool base_block_rebuilt; /* the primary's base block came from a log */
 };
 
-uint64_t vhive_marvin32(uint64_t seed, const uint8_t *data, size_t len);
-
-/* Describes the logs without replaying (for "info").  Of the primary only
- * its base block is read.  Either log may be NULL/0.  Never fails:
- * unusable logs are described as such. */
-void vhive_logs_describe(const uint8_t *primary, size_t primary_len,
-                         const uint8_t *log1, size_t log1_len,
-                         const uint8_t *log2, size_t log2_len,
-                         struct vhive_replay_result *res);
-
-/* Replays the logs over a copy of the primary.  The inputs are not
- * modified; *out is malloc'd and holds a clean hive (equal sequence
- * numbers, file type 0, valid checksum).  Fails with a message when the
- * hive is dirty and no log is eligible, when the logs are inconsistent, or
- * when the primary is unusable and no log can rebuild it. */
-int vhive_replay(const uint8_t *primary, size_t primary_len,
-                 const uint8_t *log1, size_t log1_len,
-                 const uint8_t *log2, size_t log2_len,
-                 uint8_t **out, size_t *out_len,
-                 struct vhive_replay_result *res, struct vhive_error *err);
-
-/* ---- registry values as text (lib/value-text.c) ----------------------- */
+/* ---- registry values as text (lib/hive/value-text.c) ------------------ */
 
 const char *vhive_type_name(hive_type t); /* "REG_SZ", ... */
 /* malloc'd UTF-8 rendering of a value: strings as text, REG_MULTI_SZ
  * joined with ", " ... returns NULL only on ENOMEM. */
 char *vhive_value_to_text(hive_type t, const char *data, size_t len);
-/* UTF-16LE <-> UTF-8 helpers; NULL with errno set on failure. */
-char *vhive_utf16le_to_utf8(const char *data, size_t len);
-char *vhive_utf8_to_utf16le(const char *s, size_t *out_len); /* includes NUL */
-
-/* ---- blank encodings (lib/blank.c) ----------------------------------- */
-
-/* The blank form of a value of type t: REG_SZ/EXPAND_SZ "" (2 NUL bytes),
- * REG_MULTI_SZ the empty list, REG_DWORD/QWORD 0, anything else zero
- * length.  *data is static; *len its size. */
-void vhive_blank_for_type(hive_type t, const char **data, size_t *len);
-/* True when the value already reads as blank for its type. */
-bool vhive_value_is_blank(hive_type t, const char *data, size_t len);
-
-/* ---- hive helpers over hivex (lib/hive.c) ----------------------------- */
-
-/* Case-insensitive child lookup.  0 and *node = 0 when absent; -errno
- * when hivex fails. */
-int vhive_child(hive_h *h, hive_node_h parent, const char *name,
-                hive_node_h *node, struct vhive_error *err);
-/* Walks a backslash-separated path from parent. */
-int vhive_lookup(hive_h *h, hive_node_h parent, const char *path,
-                 hive_node_h *node, struct vhive_error *err);
-/* -EUCLEAN with a message unless node records parent as its parent. */
-int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const char *name,
-                       struct vhive_error *err);
-/* 0 when hivex_node_set_values can safely replace node's values; -EUCLEAN
- * with a message when the key's value cells are damaged in a way that
- * makes hivex abort (assert) while freeing them. */
-int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err);
-
-/* ---- in-place value edits (lib/hive/inplace.c) ------------------------ */
-
-/* The bytes of a hive (base block first) that a read-only hivex handle was
- * opened on: its node and value handles are offsets into them. */
-struct vhive_hive_buf {
-        uint8_t *b;
-        size_t len;
-};
-
-/* Blanks value (of key node) in place: a blank of 4 bytes or less goes
- * inline in the vk cell and the old data cell(s) are freed (a big-data db
- * cell with its segment list and segments); a longer blank (QWORD 0) goes
- * into the old data cell.  Nothing is allocated, the hive does not grow.
- * -EUCLEAN with a message, bytes untouched, when a cell is damaged;
- * -ENOSPC when the blank does not fit. */
-int vhive_inplace_blank(struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
-                        struct vhive_error *err);
-/* Deletes value from key node in place: the value list is shortened in
- * its own cell (freed, with the offset set to -1, when it empties), the
- * key's value count updated, the vk and data cells freed. */
-int vhive_inplace_delete(struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
-                         struct vhive_error *err);
-
-/* ---- control sets (lib/controlset.c) ---------------------------------- */
+/* A malloc'd copy of UTF-8 text for human output (lib/util/escape.c):
+ * C0 controls, DEL and bytes that are not UTF-8 become \xHH, C1 controls
+ * (U+0080-U+009F) \u00HH; everything else, backslashes included, is kept.
+ * NULL only on ENOMEM.  JSON (jansson) and .reg export escape on their own. */
+char *vhive_escape_text(const char *s);
+/* ---- control sets (lib/hive/controlset.c) ----------------------------- */
 
 struct vhive_controlset {
         unsigned number; /* NNN of ControlSetNNN */
@@ -171,21 +95,18 @@ struct vhive_controlset {
         char name[32]; /* "ControlSet001" as spelt in the hive */
 };
 
-/* Resolves Select\Current. -ENOENT with a clear message when Select or
- * Current is missing or names a control set the hive does not have. */
-int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs,
-                             struct vhive_error *err);
-/* Every ControlSetNNN key, sorted by number, *current marked.  Returns the
- * count; *list is malloc'd. */
-int vhive_controlset_list(hive_h *h, struct vhive_controlset **list,
-                          struct vhive_error *err);
+/* ---- the scrub (lib/scrub/) ------------------------------------------- */
 
-/* ---- the scrub (lib/scrub.c, lib/profile.c) --------------------------- */
-
-enum vhive_profile { VHIVE_PROFILE_SEED, VHIVE_PROFILE_LEASE };
+/* Profiles compose (--profile seed,dhcpv6): a set of these bits.  lease
+ * blanks seed's values and more; dhcpv6 deletes Tcpip6's Dhcpv6DUID. */
+enum vhive_profile {
+        VHIVE_PROFILE_SEED = 1u << 0,
+        VHIVE_PROFILE_LEASE = 1u << 1,
+        VHIVE_PROFILE_DHCPV6 = 1u << 2,
+};
 
 struct vhive_scrub_opts {
-        enum vhive_profile profile;
+        unsigned profile;     /* enum vhive_profile bits */
         bool keep_static;     /* leave NameServer/Domain when EnableDHCP=0 */
         bool all_controlsets; /* every ControlSetNNN, not only the current */
 };
@@ -195,127 +116,358 @@ enum vhive_action {
         VHIVE_ACTION_ALREADY_BLANK,
         VHIVE_ACTION_ABSENT,
         VHIVE_ACTION_KEPT,
+        VHIVE_ACTION_DELETED, /* present, and deleted (or to be) */
+        VHIVE_ACTION_COUNT,
 };
 const char *vhive_action_name(enum vhive_action a); /* "blanked", ... */
 
 struct vhive_value_report {
-        char *name;     /* as spelt in the profile, or in the hive when present */
-        int type;       /* hive_type, or -1 when absent */
+        char *name; /* as spelt in the profile, or in the hive when present */
+        int type;   /* hive_type, or -1 when absent */
         enum vhive_action action;
         char *old_text; /* NULL when absent */
 };
 
 struct vhive_key_report {
-        char *name;   /* "Parameters" or the interface key name ({GUID}) */
+        char *name; /* "Parameters" or the interface key name ({GUID}) */
         bool is_interface;
-        bool is_static; /* EnableDHCP = 0 */
+        bool is_static; /* EnableDHCP = 0 (enum vhive_dhcp) */
+        bool is_tcpip6; /* Services\Tcpip6\Parameters (the dhcpv6 profile) */
         struct vhive_value_report *values;
         size_t n_values;
 };
 
 struct vhive_cs_report {
         struct vhive_controlset cs;
-        struct vhive_key_report *keys; /* Parameters first, then interfaces */
+        /* Parameters first, then interfaces, then Tcpip6's Parameters */
+        struct vhive_key_report *keys;
         size_t n_keys;
 };
 
 struct vhive_scrub_report {
         struct vhive_cs_report *sets;
         size_t n_sets;
-        unsigned counts[4]; /* indexed by enum vhive_action */
+        unsigned counts[VHIVE_ACTION_COUNT]; /* indexed by enum vhive_action */
 };
 
-/* The value names of a profile, NULL-terminated. */
-const char *const *vhive_profile_values(enum vhive_profile p);
-int vhive_profile_parse(const char *name, enum vhive_profile *p);
-
-/* Walks the control set(s) and, when apply is true, blanks the values
- * with hivex's writer (one hivex_node_set_values per key, new cells
- * appended: the hive grows).  Fills rep either way. */
-int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
-                struct vhive_scrub_report *rep, struct vhive_error *err);
-/* The same walk, blanking each value in place in buf (the bytes h was
- * opened on; see vhive_inplace_blank): the hive never grows.  h is not
- * changed and must not be used to read the result. */
-int vhive_scrub_in_place(hive_h *h, struct vhive_hive_buf *buf,
-                         const struct vhive_scrub_opts *opts, struct vhive_scrub_report *rep,
-                         struct vhive_error *err);
-/* After a commit: 0 when every value marked blanked/already-blank now
- * reads blank with its old type, -EIO with a message otherwise. */
-int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep,
-                       struct vhive_error *err);
 void vhive_scrub_report_free(struct vhive_scrub_report *rep);
+/* A comma-separated list of "seed", "lease", "dhcpv6" into *p (bits);
+ * -EINVAL (and *p untouched) on an unknown or empty name. */
+int vhive_profile_parse(const char *list, unsigned *p);
+/* The bits as that list ("seed,dhcpv6"), into buf. */
+const char *vhive_profile_format(unsigned p, char *buf, size_t size);
 
-/* ---- safe files (lib/safe-file.c) ------------------------------------- */
+/* ---- jobs: one operation over every target (lib/job/) ----------------- */
 
-/* Copies the files (NULL entries skipped) into dir (created with its
- * parents), fsync'd.  Never overwrites: when dir already holds one of the
- * names, the set goes to dir/2, dir/3... */
-int vhive_backup_files(const char *const *files, size_t n, const char *dir,
-                       struct vhive_error *err);
-/* write(2) until done: 0 or -errno (-EIO when nothing more is written). */
-int vhive_write_all(int fd, const void *data, size_t len);
-/* Reads a whole file; *data malloc'd. */
-int vhive_read_file(const char *path, uint8_t **data, size_t *len,
-                    struct vhive_error *err);
-/* fsync of the folder holding path. */
-int vhive_fsync_dir_of(const char *path, struct vhive_error *err);
+/* An operation a job runs on each target's hive; the library defines them
+ * all (below), the command picks one and passes each target its context. */
+struct vhive_op;
 
-/* ---- an editing session on one hive file (lib/session.c) -------------- */
+/* The scrub (writes) and the check (the same walk, read-only).  Context:
+ * struct vhive_scrub_job, opts filled in. */
+struct vhive_scrub_job {
+        struct vhive_scrub_opts opts;
+        struct vhive_scrub_report rep; /* filled by the job */
+};
+extern const struct vhive_op vhive_scrub_op;
+extern const struct vhive_op vhive_check_op;
 
-struct vhive_session {
-        char *primary;     /* the hive file as given */
-        char *logs[2];     /* SYSTEM.LOG1/.LOG2 beside it, NULL when absent */
-        struct vhive_regf_header header;
-        bool dirty;
-        bool replayed;     /* h holds the replayed state, not the file's */
-        struct vhive_replay_result replay;
-        /* Read-only sessions on a dirty hive whose logs cannot be replayed
-         * fall back to the file as it is, saying why here. */
-        bool replay_failed;
-        char replay_error[1024];
-        hive_h *h;
-        bool writable;
-        /* Commits are fsync'd; false for a host-side working copy whose
-         * durable home is a disk image (the backend syncs that). */
-        bool durable;
-        int work_fd;       /* memfd holding a replayed copy, or -1 */
-        /* Writable sessions: the bytes h was opened on (replayed when the
-         * hive is dirty), for in-place edits.  An op that edits them sets
-         * edited_in_place; otherwise the new hive is hivex's commit of h. */
-        struct vhive_hive_buf bytes;
-        bool edited_in_place;
+/* EnableDHCP of an interface (lib/hive/interfaces.c): static means a
+ * REG_DWORD 0, for info and scrub alike.  Windows reads the value as a
+ * REG_DWORD only, so another type (a REG_SZ "0") counts as absent. */
+enum vhive_dhcp {
+        VHIVE_DHCP_ABSENT = -1,
+        VHIVE_DHCP_STATIC = 0,    /* REG_DWORD 0 */
+        VHIVE_DHCP_ENABLED = 1,   /* a REG_DWORD other than 0 */
+        VHIVE_DHCP_NOT_DWORD = 2, /* present with another type: ignored */
 };
 
-/* NAME.LOG1 and NAME.LOG2 beside primary, in any letter case; logs[i]
- * malloc'd or left NULL when absent. */
-int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err);
+struct vhive_interface {
+        char *name; /* the key name ({GUID}) */
+        enum vhive_dhcp dhcp;
+        uint32_t enable_dhcp; /* the DWORD when there is one */
+        char *address;        /* DhcpIPAddress, or the first IPAddress when static */
+};
 
-/* Checks the header, replays logs into a private copy when dirty, opens
- * with hivex (writable when asked).  A dirty hive that cannot be replayed
- * is refused for writing and opened as it is for reading (replay_failed).
- * Bad input: -EINVAL/-ENOENT etc. with a clear message; nothing is
- * written. */
-int vhive_session_open(struct vhive_session *s, const char *primary,
-                       bool writable, struct vhive_error *err);
-/* The new hive after an op: the edited bytes, or hivex's commit of h
- * (through a memfd), with the header mended (sequence numbers one past the
- * hive's, time now, checksum under Windows' rule).  *out malloc'd; the
- * edited bytes are handed over (s->bytes is empty afterwards). */
-int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len,
-                         struct vhive_error *err);
-/* Writes data into a new temp file beside dest (mode copied from
- * mode_from, or dest when it exists), fsync'd when s->durable.
- * *tmp_path is malloc'd; dest is not touched. */
-int vhive_session_write_temp(struct vhive_session *s, const uint8_t *data, size_t len,
-                             const char *dest, const char *mode_from, char **tmp_path,
-                             struct vhive_error *err);
-void vhive_session_close(struct vhive_session *s);
+/* What "info" shows of a hive: its logs, control sets, interfaces.
+ * Context of vhive_info_op, zeroed; free with vhive_info_free. */
+struct vhive_info {
+        char *log_names[2]; /* as found beside the hive, NULL when absent */
+        struct vhive_replay_result logs;
+        struct vhive_controlset *sets;
+        int n_sets; /* < 0: sets_error says why (not a SYSTEM hive...) */
+        char sets_error[1024];
+        struct vhive_interface *ifaces; /* of the current control set */
+        size_t n_ifaces;
+};
+extern const struct vhive_op vhive_info_op;
+void vhive_info_free(struct vhive_info *info);
 
-/* Checks a committed file's header: clean, sequence numbers equal,
- * checksum valid under Windows' rule, hive bins within the file. */
-int vhive_verify_header(const char *path, struct vhive_error *err);
-/* Reads and checks the header of a hive file (regular file, "regf",
- * hive bins within the file).  dirty is not an error here. */
-int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr,
-                     struct vhive_error *err);
+/* ---- image facts in a job's result (lib/image/) ------------------------ */
+
+struct vhive_image_info {
+        char format[16];             /* "vhdx", "vpc", "qcow2", "raw" */
+        char label[24];              /* "VHDX", "VHD dynamic", "VHD fixed", "qcow2", "raw" */
+        bool vhd_differencing;       /* VHD footer disk type 4 */
+        bool vhdx_has_parent;        /* VHDX metadata holds a parent locator */
+        bool qcow2_has_backing;      /* qcow2 header names a backing file */
+        bool qcow2_data_file;        /* qcow2 guest data in an external data file */
+        uint64_t qcow2_incompatible; /* qcow2 v3 incompatible feature bits */
+        uint32_t vhd_disk_type;
+};
+
+/* Where Windows lives on one image. */
+struct vhive_root {
+        char device[64];      /* "/dev/sda2" (appliance) or "partition 2" (direct) */
+        char fs_type[16];     /* "ntfs" */
+        char config_dir[256]; /* real spelling, e.g. "/Windows/System32/config" */
+        char partition[64];   /* human description: "MBR partition 2", "GPT partition 3" */
+};
+
+/* ---- the job driver (lib/job/driver.c) -------------------------------- */
+
+/* Progress of a run, for a front end to show (the library never prints).
+ * target is the index in vhive_run's list, or VHIVE_PROGRESS_RUN for the
+ * whole run (the appliance launch, its shutdown); step says what is being
+ * done ("downloading the hive"), NULL meaning the same step as the last
+ * call (a new fraction); fraction is 0..1, or -1 when unknown.  Called in
+ * the thread that called vhive_run. */
+#define VHIVE_PROGRESS_RUN ((size_t)-1)
+typedef void vhive_progress_fn(void *opaque, size_t target, const char *step, double fraction);
+
+/* What the user asked for, as given on the command line. */
+struct vhive_run_opts {
+        bool dry_run;
+        const char *output;      /* -o FILE: one target, a hive file */
+        const char *backup_dir;  /* --backup DIR */
+        bool force;              /* override .lok and version refusals */
+        const char *format;      /* --format as given ("vhd" too); NULL: detect */
+        const char *root_device; /* --root */
+        const char *backend;     /* --backend; NULL: $VHIVE_BACKEND, else appliance */
+        bool verbose;
+        vhive_progress_fn *progress; /* NULL: none */
+        void *progress_opaque;
+};
+
+struct vhive_job_result {
+        int status; /* 0 or -errno; err holds the message */
+        struct vhive_error err;
+        bool written;
+        bool changed;                    /* the op changed (or would change) the hive */
+        struct vhive_regf_header header; /* of the primary as found */
+        bool dirty;
+        bool replayed;
+        struct vhive_replay_result replay;
+        bool replay_failed; /* read-only: dirty, logs unusable, file as it is */
+        char replay_error[1024];
+        char note[1200]; /* said on stderr even on success: a followed link */
+        bool is_image;
+        struct vhive_image_info image;
+        struct vhive_root root;
+        char hive_path[512]; /* inside the image */
+        char notice[256];    /* from the backend, about the whole run; "" when none */
+};
+
+/* Checks the options before any target is touched: the format (with its
+ * aliases) and backend names, VHIVE_BACKEND, --output with one target.
+ * -EINVAL with a message: a usage error. */
+int vhive_run_check(const struct vhive_run_opts *o, size_t n_targets, struct vhive_error *err);
+
+/* Runs op over every target: each is classified by its content (hive file
+ * or disk image); hive files run one by one, images together in one
+ * backend launch, the backend module loaded only when a target is an
+ * image.  ctxs[i] and results[i] belong to targets[i]; a failure on one
+ * target does not stop the others.  Returns the worst exit code
+ * (VHIVE_EXIT_OK or VHIVE_EXIT_FAIL); a usage error (vhive_run_check)
+ * fails every result with its message. */
+int vhive_run(const struct vhive_op *op, const char *const *targets, size_t n, void *const *ctxs,
+              const struct vhive_run_opts *o, struct vhive_job_result *results);
+
+/* ---- key paths and .reg files (lib/reg/) ------------------------------ */
+
+/* "HKLM\SYSTEM\CurrentControlSet\Services", "HKEY_LOCAL_MACHINE\SOFTWARE",
+ * or a path relative to the hive root ("ControlSet001\Services").  A
+ * component "*" stands for every existing subkey at that level. */
+struct vhive_keypath {
+        const char *hive; /* "SYSTEM", "SOFTWARE", "SAM", "SECURITY"; NULL = relative */
+        char *root;       /* the hive prefix as written ("HKLM\SYSTEM"), NULL when relative */
+        char **comps;     /* the components below the hive root */
+        size_t n;
+        bool wildcard; /* some component is "*" */
+};
+
+/* Splits text.  Empty text (or "\") is the hive root.  -EINVAL for a root
+ * other than HKLM/HKEY_LOCAL_MACHINE, a hive vhive does not know, or an
+ * empty component. */
+int vhive_keypath_parse(const char *text, struct vhive_keypath *kp, struct vhive_error *err);
+void vhive_keypath_free(struct vhive_keypath *kp);
+/* The first upto components with the prefix as written, for messages
+ * ("HKLM\SYSTEM\CurrentControlSet\Foo"); malloc'd, NULL on ENOMEM. */
+char *vhive_keypath_text(const struct vhive_keypath *kp, size_t upto);
+
+struct vhive_reg_value {
+        char *name;  /* UTF-8; "" is the default value (@) */
+        bool remove; /* "NAME"=- */
+        hive_type type;
+        char *data; /* as it will be stored (REG_SZ: UTF-16LE with its NUL) */
+        size_t len;
+        unsigned line;
+};
+
+struct vhive_reg_key {
+        struct vhive_keypath path;
+        char *text;  /* between the brackets, as written */
+        bool remove; /* [-KEY] */
+        unsigned line;
+        struct vhive_reg_value *values;
+        size_t n_values;
+};
+
+struct vhive_regfile {
+        char *name; /* for messages */
+        bool regedit4;
+        struct vhive_reg_key *keys;
+        size_t n_keys;
+};
+
+/* Reads and parses a .reg file: UTF-16LE with BOM, UTF-8, ASCII; "Windows
+ * Registry Editor Version 5.00" or "REGEDIT4".  Errors read "NAME:LINE:
+ * what is wrong".  Touches no hive. */
+int vhive_regfile_load(struct vhive_regfile *rf, const char *path, struct vhive_error *err);
+void vhive_regfile_free(struct vhive_regfile *rf);
+
+/* "string:TEXT", "expand:TEXT", "multi:a,b" ("\," is a comma), "dword:N",
+ * "qword:N" (decimal or 0x hex), "hex:TYPE:bytes" ("01,02" or "0102"),
+ * "none".  *data malloc'd. */
+int vhive_typed_value_parse(const char *text, hive_type *type, char **data, size_t *len,
+                            struct vhive_error *err);
+
+struct vhive_merge_opts {
+        /* The hive the target holds ("SYSTEM"...), NULL when unknown: paths
+         * naming another hive are refused. */
+        const char *hive;
+        /* A missing key named "{...}" that is not a {GUID} is an unfilled
+         * placeholder: fail instead of creating it (merge does; set does
+         * not). */
+        bool placeholders_fail;
+        /* Deleting a key or value that does not exist is an error (the
+         * delete command) rather than nothing to do (regedit). */
+        bool missing_delete_fails;
+};
+
+enum vhive_change_kind {
+        VHIVE_CHANGE_ADD_KEY,
+        VHIVE_CHANGE_DELETE_KEY,
+        VHIVE_CHANGE_ADD_VALUE,
+        VHIVE_CHANGE_SET_VALUE,
+        VHIVE_CHANGE_DELETE_VALUE,
+        VHIVE_CHANGE_NO_MATCH, /* a wildcard section matched no key */
+};
+
+/* The net effect of a merge, one entry per key or value. */
+struct vhive_change {
+        enum vhive_change_kind kind;
+        char *key;   /* below the hive root, as spelt in the hive */
+        char *value; /* value changes: the name ("" = default) */
+        hive_type old_type, type;
+        char *old_data, *data;
+        size_t old_len, len;
+        const char *file; /* the .reg line that asked for it */
+        unsigned line;
+};
+
+struct vhive_merge;
+
+/* The net changes of a plan; *n may be 0 (nothing to do). */
+const struct vhive_change *vhive_merge_changes(const struct vhive_merge *plan, size_t *n);
+void vhive_merge_free(struct vhive_merge *plan);
+
+/* The merge as a job (set, delete and merge run it): each target gets its
+ * own struct, with files and opts filled in; run() sets opts.hive from the
+ * hive file's name and leaves the plan for reporting. */
+struct vhive_merge_job {
+        const struct vhive_regfile *files;
+        size_t n_files;
+        struct vhive_merge_opts opts;
+        const char *hive;         /* which hive of an image; NULL = SYSTEM */
+        struct vhive_merge *plan; /* after run(); free with vhive_merge_free */
+};
+extern const struct vhive_op vhive_merge_op;
+
+/* Keys and values as data (lib/reg/read-data.c), for the JSON reports. */
+struct vhive_value {
+        char *name; /* UTF-8; "" is the default value */
+        hive_type type;
+        char *data; /* the bytes as stored */
+        size_t len;
+};
+
+struct vhive_key {
+        char *path; /* below the hive root, as spelt in the hive; "" = the root */
+        char *name; /* its last component */
+        struct vhive_value *values;
+        size_t n_values;
+        struct vhive_key *subkeys; /* ls: names only; export: whole subtrees */
+        size_t n_subkeys;
+};
+
+void vhive_key_free(struct vhive_key *k); /* its contents */
+
+/* The read-only editor commands (lib/reg/read.c): ls lists a key's
+ * subkeys ("NAME\") then its values ("NAME<TAB>TYPE<TAB>TEXT"); get prints
+ * one value (REG_MULTI_SZ one string per line; with a wildcard, "KEY<TAB>"
+ * first); export writes regedit text.  What they produce goes to out. */
+struct vhive_read_job {
+        struct vhive_keypath kp;
+        const char *name; /* get: the value ("" = default) */
+        bool raw;         /* get: the bytes as stored */
+        bool utf16;       /* export: UTF-16LE with a BOM */
+        bool data;        /* fill keys, not out (for JSON) */
+        char root[64];    /* after a run: "HKEY_LOCAL_MACHINE\\SYSTEM", the paths' hive */
+        char *out;        /* the output, malloc'd */
+        size_t out_len;
+        /* With data: ls: each key, its values and its subkeys' names; get:
+         * each key that has the value, with that value only; export: each
+         * key with its whole subtree. */
+        struct vhive_key *keys;
+        size_t n_keys;
+};
+/* Frees what a run left in c (out, keys); c can run again. */
+void vhive_read_job_clear(struct vhive_read_job *c);
+extern const struct vhive_op vhive_ls_op;
+extern const struct vhive_op vhive_get_op;
+extern const struct vhive_op vhive_export_op;
+
+/* ---- reports as JSON documents (lib/scrub/report-json.c) -------------- */
+
+/* Every --json output is one document (vhive(1), JSON OUTPUT):
+ * {"command", "schema": VHIVE_JSON_SCHEMA, "version", fields..., "targets":
+ * [one object per target], "exit_code"}.  Bump the schema when a field
+ * changes meaning or goes away; adding fields keeps it. */
+#define VHIVE_JSON_SCHEMA 1
+/* fields (may be NULL) go between "version" and "targets"; the document
+ * takes the references to fields and targets. */
+json_t *vhive_json_document(const char *command, json_t *fields, json_t *targets, int exit_code);
+
+/* {"path", "kind", "ok", "written", "changed", "error", "hive_state",
+ * "replay", "notice", image...}: what every target object starts with. */
+json_t *vhive_json_job_result(const char *target, const struct vhive_job_result *r);
+/* {"controlsets": [...], "totals": {...}} merged into obj. */
+int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep);
+json_t *vhive_json_replay(const struct vhive_replay_result *res);
+/* One target object of each command (the report only when r succeeded). */
+json_t *vhive_json_scrub_target(const char *target, const struct vhive_job_result *r,
+                                const struct vhive_scrub_job *c);
+json_t *vhive_json_info_target(const char *target, const struct vhive_job_result *r,
+                               const struct vhive_info *c);
+
+/* ---- the editor's JSON (lib/reg/reg-json.c) ---------------------------- */
+
+/* {"name", "type", "data"}: data typed by the type (vhive(1)). */
+json_t *vhive_json_value(const char *name, hive_type t, const char *data, size_t len);
+/* ls, get or export (op says which), after a run with c->data set. */
+json_t *vhive_json_read_target(const char *target, const struct vhive_job_result *r,
+                               const struct vhive_op *op, const struct vhive_read_job *c);
+/* set, delete, merge: {"changes": [...], "unmatched": [...]} and the rest. */
+json_t *vhive_json_merge_target(const char *target, const struct vhive_job_result *r,
+                                const struct vhive_merge_job *j);

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-        meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+        meson ninja-build pkg-config gcc clang libclang-rt-14-dev clang-format-14
         libhivex-dev libhivex-bin libjansson-dev libcmocka-dev
         libguestfs-dev libguestfs-tools linux-image-amd64 qemu-utils
         ntfs-3g ntfs-3g-dev libnbd-dev fdisk dosfstools

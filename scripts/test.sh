@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs dependencies, builds with AddressSanitizer and
-# UndefinedBehaviorSanitizer, runs every suite, and ends with the line
+# UndefinedBehaviorSanitizer, runs every suite, checks the release build
+# (-Werror with every warning) and the formatting, and ends with the line
 # "N passed, N failed" (skipped tests are listed, not counted as either).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +26,17 @@ ninja -C build-release >/dev/null || release_ok=0
 [ $release_ok = 1 ] && echo "release build (-O3 -Werror): OK" || {
         echo "release build (-O3 -Werror): FAIL"; status=1; }
 
-python3 - "$build/meson-logs/testlog.json" "$release_ok" <<'PY'
+# The conventions are checked, not only written: every C file as
+# .clang-format has it (scripts/format.sh fixes it).  One more test.
+format_ok=1
+./scripts/format.sh --check || format_ok=0
+[ $format_ok = 1 ] && echo "formatting (clang-format): OK" || {
+        echo "formatting (clang-format): FAIL (run scripts/format.sh)"; status=1; }
+
+python3 - "$build/meson-logs/testlog.json" "$release_ok" "$format_ok" <<'PY'
 import json, sys
-passed, failed = (1, 0) if sys.argv[2] == "1" else (0, 1)
+passed = (sys.argv[2] == "1") + (sys.argv[3] == "1")
+failed = 2 - passed
 skipped = []
 for line in open(sys.argv[1]):
     t = json.loads(line)

@@ -51,29 +51,41 @@ static int read_logs(struct commit *c, struct vhive_error *err)
 static int replay_found(struct commit *c, struct vhive_error *err)
 {
         struct vhive_error e = { 0 };
-        int r = vhive_replay(c->old, c->old_len, c->log[0], c->log_len[0], c->log[1],
-                             c->log_len[1], &c->replayed, &c->replayed_len, &c->res, &e);
+        int r = vhive_replay(c->old, c->old_len, c->log[0], c->log_len[0], c->log[1], c->log_len[1],
+                             &c->replayed, &c->replayed_len, &c->res, &e);
 
         if (r < 0)
-                return vhive_fail(err, -r, "the hive as found cannot be recovered, so no "
-                                  "commit can be made safe: %s", e.msg);
+                return vhive_fail(err, -r,
+                                  "the hive as found cannot be recovered, so no "
+                                  "commit can be made safe: %s",
+                                  e.msg);
+        /* The edit was made on bytes read earlier (host copies): writing
+         * pages of it over anything else would mix two hives. */
+        if (c->based_on && (c->based_len != c->replayed_len ||
+                            memcmp(c->based_on, c->replayed, c->replayed_len) != 0))
+                return vhive_fail(err, ESTALE,
+                                  "%s (with its logs) no longer holds the hive "
+                                  "the change was made on: it was changed since it was "
+                                  "read; nothing was written",
+                                  c->files->primary->name);
         return 0;
 }
 
 static int pick_format(struct commit *c, struct vhive_error *err)
 {
         if (c->fmt == VHIVE_LOG_NONE)
-                c->fmt = vhive_log_format_of(c->log[0], c->log_len[0], c->log[1],
-                                             c->log_len[1]);
+                c->fmt = vhive_log_format_of(c->log[0], c->log_len[0], c->log[1], c->log_len[1]);
         if (c->fmt == VHIVE_LOG_NONE)
-                return vhive_fail(err, EINVAL, "cannot tell which transaction-log format this "
+                return vhive_fail(err, EINVAL,
+                                  "cannot tell which transaction-log format this "
                                   "Windows reads: the logs are missing or empty (give the "
                                   "format, from SOFTWARE's CurrentBuild)");
         if (c->fmt != VHIVE_LOG_NEW && c->fmt != VHIVE_LOG_OLD)
                 return vhive_fail(err, EINVAL, "unknown transaction-log format %d", c->fmt);
         for (int i = 0; c->dirty && i < 2; i++)
                 if (c->res.log[i].applied && c->res.log[i].format != c->fmt)
-                        return vhive_fail(err, EINVAL, "the hive is dirty with %s-format logs, "
+                        return vhive_fail(err, EINVAL,
+                                          "the hive is dirty with %s-format logs, "
                                           "but a %s-format commit was asked for",
                                           c->res.log[i].format == VHIVE_LOG_NEW ? "new" : "old",
                                           c->fmt == VHIVE_LOG_NEW ? "new" : "old");
@@ -85,19 +97,25 @@ static uint64_t filetime_now(void)
         struct timespec now;
 
         clock_gettime(CLOCK_REALTIME, &now);
-        return FILETIME_UNIX_EPOCH + (uint64_t)now.tv_sec * 10000000u +
-               (uint64_t)now.tv_nsec / 100;
+        return FILETIME_UNIX_EPOCH + (uint64_t)now.tv_sec * 10000000u + (uint64_t)now.tv_nsec / 100;
 }
 
 /* Later than anything in the files, so that the new log is the one whose
- * time matches the updated primary. */
+ * time matches the updated primary.  Only base blocks that Windows would
+ * read count: a damaged log's time may be any garbage. */
 static uint64_t new_timestamp(const struct commit *c)
 {
         uint64_t t = filetime_now(), floor = vhive_le64(c->replayed + 12);
 
-        for (int i = 0; i < 2; i++)
-                if (c->log_len[i] >= 20 && vhive_le64(c->log[i] + 12) > floor)
+        for (int i = 0; i < 2; i++) {
+                enum vhive_log_format f = c->res.log[i].format;
+
+                if ((f == VHIVE_LOG_NEW || f == VHIVE_LOG_OLD) &&
+                    vhive_le64(c->log[i] + 12) > floor)
                         floor = vhive_le64(c->log[i] + 12);
+        }
+        if (floor == UINT64_MAX)
+                return floor; /* cannot be later: the replay checks decide */
         return t > floor ? t : floor + 1;
 }
 
@@ -129,8 +147,10 @@ static int check_new(const uint8_t *n, size_t len, uint32_t *hbins, struct vhive
                 return vhive_fail(err, EINVAL, "the new hive has no regf base block");
         if (!vhive_hbins_size_ok(h.hbins_size) ||
             len < VHIVE_REGF_BASE_BLOCK + (size_t)h.hbins_size)
-                return vhive_fail(err, EINVAL, "the new hive's hive-bins size %u does not fit "
-                                  "its %zu bytes", h.hbins_size, len);
+                return vhive_fail(err, EINVAL,
+                                  "the new hive's hive-bins size %u does not fit "
+                                  "its %zu bytes",
+                                  h.hbins_size, len);
         *hbins = h.hbins_size;
         return 0;
 }
@@ -147,8 +167,7 @@ static void stamp(uint8_t *base, uint32_t seq1, uint32_t seq2, uint64_t ts)
 
 /* The primary after the commit: the file's bytes with the new hive over
  * them (a longer file keeps its tail: nothing is truncated). */
-static int build_final(struct commit *c, const uint8_t *n, size_t n_len,
-                       struct vhive_error *err)
+static int build_final(struct commit *c, const uint8_t *n, size_t n_len, struct vhive_error *err)
 {
         c->final_len = c->old_len > n_len ? c->old_len : n_len;
         c->final = calloc(1, c->final_len);
@@ -157,13 +176,19 @@ static int build_final(struct commit *c, const uint8_t *n, size_t n_len,
         memcpy(c->final, c->old, c->old_len);
         memcpy(c->final, n, n_len);
         stamp(c->final, c->seq, c->seq, c->ts);
+        /* Old format: the first bin's time picks the log when the base
+         * block is lost (spec, "Hive bin"), so it moves with the hive's. */
+        if (c->fmt == VHIVE_LOG_OLD && c->final_len >= VHIVE_REGF_BASE_BLOCK + 32 &&
+            memcmp(c->final + VHIVE_REGF_BASE_BLOCK, "hbin", 4) == 0) {
+                vhive_put_le32(c->final + VHIVE_REGF_BASE_BLOCK + 20, (uint32_t)c->ts);
+                vhive_put_le32(c->final + VHIVE_REGF_BASE_BLOCK + 24, (uint32_t)(c->ts >> 32));
+        }
         memcpy(c->mid, c->final, sizeof(c->mid));
         stamp(c->mid, c->seq, c->seq2_mid, c->ts);
         return 0;
 }
 
-static bool page_differs(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
-                         size_t at)
+static bool page_differs(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len, size_t at)
 {
         static const uint8_t zero[VHIVE_PAGE];
         const uint8_t *pa = at + VHIVE_PAGE <= a_len ? a + at : zero;
@@ -192,8 +217,7 @@ static int diff_pages(struct commit *c, struct vhive_error *err)
         for (uint32_t off = 0; off < c->hbins; off += VHIVE_PAGE) {
                 size_t at = VHIVE_REGF_BASE_BLOCK + (size_t)off;
                 bool disk = page_differs(c->final, c->final_len, c->old, c->old_len, at);
-                bool repl = page_differs(c->final, c->final_len, c->replayed, c->replayed_len,
-                                         at);
+                bool repl = page_differs(c->final, c->final_len, c->replayed, c->replayed_len, at);
 
                 if ((disk && push_page(&c->pages, off) < 0) ||
                     ((disk || repl) && push_page(&c->logged, off) < 0))
@@ -243,8 +267,8 @@ int vhive_commit_prepare(struct commit *c, const uint8_t *new_hive, size_t new_l
                 r = replay_found(c, err);
         if (r < 0)
                 return r;
-        c->old_ok = vhive_regf_parse(c->old, c->old_len, &c->ohdr) == 0 &&
-                    c->ohdr.checksum_ok && c->ohdr.file_type == VHIVE_REGF_FILE_PRIMARY;
+        c->old_ok = vhive_regf_parse(c->old, c->old_len, &c->ohdr) == 0 && c->ohdr.checksum_ok &&
+                    c->ohdr.file_type == VHIVE_REGF_FILE_PRIMARY;
         c->dirty = !c->old_ok || vhive_regf_is_dirty(&c->ohdr);
         r = pick_format(c, err);
         if (r < 0)
@@ -301,14 +325,13 @@ static int size_log(struct commit *c, struct log_write *w, struct vhive_error *e
         return 0;
 }
 
-static int build_record(struct commit *c, struct log_write *w, bool fresh,
-                        struct vhive_error *err)
+static int build_record(struct commit *c, struct log_write *w, bool fresh, struct vhive_error *err)
 {
         uint32_t flags = vhive_le32(c->final + 144) & 1u;
         int r;
 
         w->with_base = fresh;
-        w->base_last = c->fmt == VHIVE_LOG_OLD && c->dirty;
+        w->base_last = fresh && c->dirty;
         w->off = fresh ? VHIVE_LOG_SECTOR : chain_end(c, w->li);
         if (fresh)
                 vhive_log_base_block(c->final, c->fmt == VHIVE_LOG_NEW ? 6 : 1, c->seq, w->base);
@@ -329,8 +352,8 @@ static bool same(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
         return a_len == b_len && memcmp(a, b, a_len) == 0;
 }
 
-/* The log as the record leaves it (base_too false: before its base block
- * is written, for a two-step record). */
+/* The log as the record leaves it (base_too false: a two-step record
+ * before its base block is written, sector 0 invalidated). */
 static int log_after(const struct commit *c, const struct log_write *w, bool base_too,
                      uint8_t **out, size_t *len)
 {
@@ -345,26 +368,42 @@ static int log_after(const struct commit *c, const struct log_write *w, bool bas
         memcpy(*out + w->off, w->body, w->body_len);
         if (w->with_base && base_too)
                 memcpy(*out, w->base, VHIVE_LOG_SECTOR);
+        else if (w->base_last && n >= VHIVE_LOG_SECTOR)
+                memset(*out, 0, VHIVE_LOG_SECTOR);
         return 0;
 }
 
-/* Replays primary with the logs as the record leaves them; 1 when the
- * result is want (or want2), 0 when not, -errno on failure. */
-static int replays_to(const uint8_t *logs[2], const size_t lens[2], const uint8_t *primary,
-                      size_t len, const uint8_t *want, size_t want_len, const uint8_t *want2,
-                      size_t want2_len)
+/* Replays primary with the logs in the order a and b; 1 when the result
+ * is want (or want2), 0 when not, -errno on failure. */
+static int replays_one(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
+                       const uint8_t *primary, size_t len, const uint8_t *want, size_t want_len,
+                       const uint8_t *want2, size_t want2_len)
 {
         uint8_t *out = NULL;
         size_t out_len = 0;
         struct vhive_error e;
-        int r = vhive_replay(primary, len, logs[0], lens[0], logs[1], lens[1], &out, &out_len,
-                             NULL, &e);
+        int r = vhive_replay(primary, len, a, a_len, b, b_len, &out, &out_len, NULL, &e);
 
         if (r < 0)
                 return r == -ENOMEM ? r : 0;
-        r = same(out, out_len, want, want_len) ||
-            (want2 && same(out, out_len, want2, want2_len));
+        r = same(out, out_len, want, want_len) || (want2 && same(out, out_len, want2, want2_len));
         free(out);
+        return r;
+}
+
+/* The same with the logs as the record leaves them, in both orders: on
+ * equal sequence numbers (or times) vhive's replay takes LOG1 first, and
+ * Windows' order on a tie is not documented, so either must give want. */
+static int replays_to(const uint8_t *logs[2], const size_t lens[2], const uint8_t *primary,
+                      size_t len, const uint8_t *want, size_t want_len, const uint8_t *want2,
+                      size_t want2_len)
+{
+        int r = replays_one(logs[0], lens[0], logs[1], lens[1], primary, len, want, want_len, want2,
+                            want2_len);
+
+        if (r > 0)
+                r = replays_one(logs[1], lens[1], logs[0], lens[0], primary, len, want, want_len,
+                                want2, want2_len);
         return r;
 }
 
@@ -386,18 +425,16 @@ static int layout_ok(struct commit *c, const struct log_write *w)
                 free(mine);
                 return -ENOMEM;
         }
-        r = replays_to(logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len,
-                       c->final, c->final_len);
+        r = replays_to(logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len, c->final,
+                       c->final_len);
         memcpy(mixed, c->oldpad, c->final_len);
         memcpy(mixed, c->mid, sizeof(c->mid));
         if (r > 0)
-                r = replays_to(logs, lens, mixed, c->final_len, c->final, c->final_len,
-                               NULL, 0);
+                r = replays_to(logs, lens, mixed, c->final_len, c->final, c->final_len, NULL, 0);
         memcpy(mixed, c->final, c->final_len);
         memcpy(mixed, c->mid, sizeof(c->mid));
         if (r > 0)
-                r = replays_to(logs, lens, mixed, c->final_len, c->final, c->final_len,
-                               NULL, 0);
+                r = replays_to(logs, lens, mixed, c->final_len, c->final, c->final_len, NULL, 0);
         free(mixed);
         free(mine);
         return r;
@@ -418,8 +455,8 @@ static int two_step_ok(struct commit *c, const struct log_write *w)
                 return r;
         logs[w->li] = mine;
         lens[w->li] = len;
-        r = replays_to(logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len,
-                       c->final, c->final_len);
+        r = replays_to(logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len, c->final,
+                       c->final_len);
         free(mine);
         return r;
 }
@@ -469,42 +506,72 @@ static int candidates_old(const struct commit *c, struct candidate *cand)
         return n;
 }
 
+/* Growing a log is an unjournaled change of the filesystem's metadata:
+ * a dirty hive's log that the replay needs (the only copy of changes not
+ * yet in the primary) is grown only when no other record fits. */
+static bool grows_needed_log(const struct commit *c, const struct log_write *w)
+{
+        return c->dirty && w->new_size && c->res.log[w->li].applied;
+}
+
+/* 1 and the record in *w when candidate k passes in this pass (pass 0:
+ * no needed log grown; pass 1: the rest), 0 when not, -errno. */
+static int try_candidate(struct commit *c, const struct candidate *k, int pass, struct log_write *w,
+                         struct vhive_error *err)
+{
+        int r;
+
+        *w = (struct log_write){ .li = k->li };
+        r = build_record(c, w, k->fresh, err);
+        if (r == 0 && grows_needed_log(c, w) == (pass == 1))
+                r = layout_ok(c, w);
+        if (r > 0)
+                r = two_step_ok(c, w);
+        if (r <= 0) {
+                free(w->body);
+                w->body = NULL;
+        }
+        return r;
+}
+
 int vhive_commit_choose_log(struct commit *c, struct vhive_error *err)
 {
         struct candidate cand[4];
         int n = c->fmt == VHIVE_LOG_NEW ? candidates_new(c, cand) : candidates_old(c, cand);
         bool any = false;
 
-        for (int k = 0; k < n; k++) {
-                struct log_write w = { .li = cand[k].li };
-                int r;
+        for (int pass = 0; pass < 2; pass++) {
+                for (int k = 0; k < n; k++) {
+                        struct log_write w;
+                        int r;
 
-                if (!c->files->log[w.li])
-                        continue;
-                any = true;
-                r = build_record(c, &w, cand[k].fresh, err);
-                if (r == 0)
-                        r = layout_ok(c, &w);
-                if (r > 0)
-                        r = two_step_ok(c, &w);
-                if (r > 0) {
-                        c->w = w;
-                        return 0;
+                        if (!c->files->log[cand[k].li])
+                                continue;
+                        any = true;
+                        r = try_candidate(c, &cand[k], pass, &w, err);
+                        if (r > 0) {
+                                c->w = w;
+                                return 0;
+                        }
+                        if (r == -ENOMEM)
+                                return vhive_fail(err, ENOMEM, "out of memory");
+                        if (r < 0)
+                                return r;
                 }
-                free(w.body);
-                if (r < 0)
-                        return r == -ENOMEM ? vhive_fail(err, ENOMEM, "out of memory") : r;
         }
         if (!any && c->dirty && c->fmt == VHIVE_LOG_OLD)
-                return vhive_fail(err, ENOENT, "%s is dirty and its one old-format log is "
+                return vhive_fail(err, ENOENT,
+                                  "%s is dirty and its one old-format log is "
                                   "needed to recover it until the update is complete; there "
                                   "is no second log file to write the change to",
                                   c->files->primary->name);
         if (!any)
-                return vhive_fail(err, ENOENT, "%s has no transaction log file (.%s or .%s) "
-                                  "to write the change to first", c->files->primary->name,
-                                  log_names[0], log_names[1]);
-        return vhive_fail(err, EUCLEAN, "the transaction logs are in a state where no log "
+                return vhive_fail(err, ENOENT,
+                                  "%s has no transaction log file (.%s or .%s) "
+                                  "to write the change to first",
+                                  c->files->primary->name, log_names[0], log_names[1]);
+        return vhive_fail(err, EUCLEAN,
+                          "the transaction logs are in a state where no log "
                           "record would keep the hive recoverable at every step; nothing "
                           "was written");
 }

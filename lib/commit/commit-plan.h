@@ -7,14 +7,18 @@
 
 /* Where the log record goes and what it is. */
 struct log_write {
-        int li;             /* 0 = LOG1, 1 = LOG2 */
-        uint64_t off;       /* of body */
-        uint8_t *body;      /* entry (+ a zero sector), or DIRT vector + pages */
+        int li;        /* 0 = LOG1, 1 = LOG2 */
+        uint64_t off;  /* of body */
+        uint8_t *body; /* entry (+ a zero sector), or DIRT vector + pages */
         size_t body_len;
-        bool with_base;     /* a new base block goes to offset 0 */
-        bool base_last;     /* body flushed before the base block (old format, dirty) */
+        bool with_base; /* a new base block goes to offset 0 */
+        /* Dirty hive, fresh record: sector 0 is first overwritten with an
+         * invalid base block (flushed), then the body (flushed), then the
+         * real base block, so that no state pairs a valid base block with
+         * a body it does not describe. */
+        bool base_last;
         uint8_t base[512];
-        uint64_t new_size;  /* the log is extended to this first (0: large enough) */
+        uint64_t new_size; /* the log is extended to this first (0: large enough) */
 };
 
 struct commit {
@@ -22,7 +26,11 @@ struct commit {
         enum vhive_log_format fmt;
         const uint8_t *old;
         size_t old_len;
-        uint8_t *oldpad; /* old with zeros up to final_len: the file once grown */
+        const uint8_t *new_hive;
+        size_t new_len;
+        const uint8_t *based_on; /* the hive the edit was made on, or NULL */
+        size_t based_len;
+        uint8_t *oldpad;       /* old with zeros up to final_len: the file once grown */
         uint64_t primary_size; /* of the file, may exceed old_len */
         struct vhive_regf_header ohdr;
         bool old_ok, dirty;

@@ -58,15 +58,14 @@ static int fd_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t
                      struct vhive_error *err)
 {
         const uint8_t *p = buf;
-        uint64_t size;
+        uint64_t size = 0;
         int r = fd_size(f, &size, err);
 
         if (r < 0)
                 return r;
         if (off > size || len > size - off)
                 return vhive_fail(err, EFBIG, "writing %s: %zu bytes at %llu pass its end (%llu)",
-                                  f->name, len, (unsigned long long)off,
-                                  (unsigned long long)size);
+                                  f->name, len, (unsigned long long)off, (unsigned long long)size);
         while (len > 0) {
                 ssize_t n = pwrite(fd_of(f), p, len, (off_t)off);
 
@@ -90,7 +89,7 @@ static int fd_flush(struct vhive_file *f, struct vhive_error *err)
 
 static int fd_extend(struct vhive_file *f, uint64_t size, struct vhive_error *err)
 {
-        uint64_t cur;
+        uint64_t cur = 0;
         int r = fd_size(f, &cur, err);
 
         if (r < 0 || size <= cur)
@@ -115,8 +114,7 @@ static const struct vhive_file_ops fd_ops = {
         .extend = fd_extend,
 };
 
-int vhive_file_from_fd(int fd, const char *name, struct vhive_file **f,
-                       struct vhive_error *err)
+int vhive_file_from_fd(int fd, const char *name, struct vhive_file **f, struct vhive_error *err)
 {
         struct fd_file *ff = calloc(1, sizeof(*ff));
 

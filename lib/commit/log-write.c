@@ -20,8 +20,7 @@ static size_t round_sector(size_t n)
         return (n + VHIVE_LOG_SECTOR - 1) / VHIVE_LOG_SECTOR * VHIVE_LOG_SECTOR;
 }
 
-void vhive_log_base_block(const uint8_t *hive_base, uint32_t type, uint32_t seq,
-                          uint8_t out[512])
+void vhive_log_base_block(const uint8_t *hive_base, uint32_t type, uint32_t seq, uint8_t out[512])
 {
         memcpy(out, hive_base, VHIVE_LOG_SECTOR);
         vhive_put_le32(out + 4, seq);
@@ -30,8 +29,8 @@ void vhive_log_base_block(const uint8_t *hive_base, uint32_t type, uint32_t seq,
         vhive_regf_store_checksum(out);
 }
 
-int vhive_hvle_build(const uint8_t *img, const struct vhive_pages *p, uint32_t seq,
-                     uint32_t hbins, uint32_t flags, uint8_t **out, size_t *len)
+int vhive_hvle_build(const uint8_t *img, const struct vhive_pages *p, uint32_t seq, uint32_t hbins,
+                     uint32_t flags, uint8_t **out, size_t *len)
 {
         size_t refs = VHIVE_HVLE_HEADER + (size_t)p->n * 8;
         size_t size = round_sector(refs + (size_t)p->n * VHIVE_PAGE);
@@ -48,20 +47,20 @@ int vhive_hvle_build(const uint8_t *img, const struct vhive_pages *p, uint32_t s
         for (unsigned i = 0; i < p->n; i++) {
                 vhive_put_le32(e + VHIVE_HVLE_HEADER + (size_t)i * 8, p->off[i]);
                 vhive_put_le32(e + VHIVE_HVLE_HEADER + (size_t)i * 8 + 4, VHIVE_PAGE);
-                memcpy(e + refs + (size_t)i * VHIVE_PAGE,
-                       img + VHIVE_REGF_BASE_BLOCK + p->off[i], VHIVE_PAGE);
+                memcpy(e + refs + (size_t)i * VHIVE_PAGE, img + VHIVE_REGF_BASE_BLOCK + p->off[i],
+                       VHIVE_PAGE);
         }
         /* Hash-2 covers hash-1: hash-1 first. */
-        put_le64(e + 24, vhive_marvin32(VHIVE_HVLE_SEED, e + VHIVE_HVLE_HEADER,
-                                        size - VHIVE_HVLE_HEADER));
+        put_le64(e + 24,
+                 vhive_marvin32(VHIVE_HVLE_SEED, e + VHIVE_HVLE_HEADER, size - VHIVE_HVLE_HEADER));
         put_le64(e + 32, vhive_marvin32(VHIVE_HVLE_SEED, e, 32));
         *out = e;
         *len = size;
         return 0;
 }
 
-int vhive_dirt_build(const uint8_t *img, const struct vhive_pages *p, uint32_t hbins,
-                     uint8_t **out, size_t *len)
+int vhive_dirt_build(const uint8_t *img, const struct vhive_pages *p, uint32_t hbins, uint8_t **out,
+                     size_t *len)
 {
         size_t bitmap = hbins / VHIVE_LOG_SECTOR / 8;
         size_t head = round_sector(4 + bitmap);
@@ -74,16 +73,15 @@ int vhive_dirt_build(const uint8_t *img, const struct vhive_pages *p, uint32_t h
         for (unsigned i = 0; i < p->n; i++) {
                 /* A 4 KiB page is eight 512-byte pages: one 0xFF byte. */
                 b[4 + p->off[i] / VHIVE_PAGE] = 0xff;
-                memcpy(b + head + (size_t)i * VHIVE_PAGE,
-                       img + VHIVE_REGF_BASE_BLOCK + p->off[i], VHIVE_PAGE);
+                memcpy(b + head + (size_t)i * VHIVE_PAGE, img + VHIVE_REGF_BASE_BLOCK + p->off[i],
+                       VHIVE_PAGE);
         }
         *out = b;
         *len = size;
         return 0;
 }
 
-static enum vhive_log_format type_of(const uint8_t *log, size_t len,
-                                     struct vhive_regf_header *h)
+static enum vhive_log_format type_of(const uint8_t *log, size_t len, struct vhive_regf_header *h)
 {
         if (!log || vhive_regf_parse(log, len, h) < 0)
                 return VHIVE_LOG_NONE;
@@ -94,8 +92,8 @@ static enum vhive_log_format type_of(const uint8_t *log, size_t len,
         return VHIVE_LOG_NONE;
 }
 
-enum vhive_log_format vhive_log_format_of(const uint8_t *log1, size_t len1,
-                                          const uint8_t *log2, size_t len2)
+enum vhive_log_format vhive_log_format_of(const uint8_t *log1, size_t len1, const uint8_t *log2,
+                                          size_t len2)
 {
         struct vhive_regf_header h1, h2;
         enum vhive_log_format f1 = type_of(log1, len1, &h1), f2 = type_of(log2, len2, &h2);

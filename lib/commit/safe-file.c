@@ -10,15 +10,21 @@
 #include <unistd.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "safe-file.h"
 
-int vhive_read_file(const char *path, uint8_t **data, size_t *len, struct vhive_error *err)
+static int read_file(const char *path, int flags, uint8_t **data, size_t *len,
+                     struct vhive_error *err)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags);
         struct stat st;
         uint8_t *buf;
         size_t done = 0;
 
+        if (fd < 0 && errno == ELOOP && (flags & O_NOFOLLOW))
+                return vhive_fail(err, ELOOP,
+                                  "%s is a symbolic link, which vhive does not "
+                                  "follow for a hive or its transaction logs",
+                                  path);
         if (fd < 0)
                 return vhive_fail(err, errno, "cannot open %s: %s", path, strerror(errno));
         if (fstat(fd, &st) < 0)
@@ -41,6 +47,16 @@ int vhive_read_file(const char *path, uint8_t **data, size_t *len, struct vhive_
         *data = buf;
         *len = done;
         return 0;
+}
+
+int vhive_read_file(const char *path, uint8_t **data, size_t *len, struct vhive_error *err)
+{
+        return read_file(path, 0, data, len, err);
+}
+
+int vhive_read_file_nofollow(const char *path, uint8_t **data, size_t *len, struct vhive_error *err)
+{
+        return read_file(path, O_NOFOLLOW, data, len, err);
 }
 
 int vhive_write_all(int fd, const void *data, size_t len)
@@ -171,8 +187,7 @@ static int copy_into(const char *src, const char *dir, struct vhive_error *err)
         return r < 0 ? r : write_new_file(dest, data, len, 0600, err);
 }
 
-int vhive_backup_files(const char *const *files, size_t n, const char *dir,
-                       struct vhive_error *err)
+int vhive_backup_files(const char *const *files, size_t n, const char *dir, struct vhive_error *err)
 {
         _cleanup_free_ char *target = NULL;
         int r = pick_backup_dir(dir, files, n, &target, err);

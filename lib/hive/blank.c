@@ -1,7 +1,7 @@
 /* What "blank" means for each registry type, as Windows writes it. */
 #include <string.h>
 
-#include "vhive.h"
+#include "hive.h"
 
 static const char zeros[8];
 

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hive.h"
 #include "macro.h"
-#include "vhive.h"
 
 static int read_select_current(hive_h *h, uint32_t *current, struct vhive_error *err)
 {
@@ -19,8 +19,7 @@ static int read_select_current(hive_h *h, uint32_t *current, struct vhive_error 
         if (r < 0)
                 return r;
         if (select == 0)
-                return vhive_fail(err, ENOENT,
-                                  "no Select key: this is not a SYSTEM hive");
+                return vhive_fail(err, ENOENT, "no Select key: this is not a SYSTEM hive");
         errno = 0;
         v = hivex_node_get_value(h, select, "Current");
         if (v == 0)
@@ -33,8 +32,7 @@ static int read_select_current(hive_h *h, uint32_t *current, struct vhive_error 
         return 0;
 }
 
-int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs,
-                             struct vhive_error *err)
+int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs, struct vhive_error *err)
 {
         uint32_t current = 0;
         int r = read_select_current(h, &current, err);
@@ -79,8 +77,7 @@ static int by_number(const void *a, const void *b)
         return (x->number > y->number) - (x->number < y->number);
 }
 
-int vhive_controlset_list(hive_h *h, struct vhive_controlset **list,
-                          struct vhive_error *err)
+int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhive_error *err)
 {
         struct vhive_controlset current;
         _cleanup_free_ hive_node_h *children = NULL;

@@ -2,11 +2,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hive.h"
 #include "macro.h"
-#include "vhive.h"
 
-int vhive_child(hive_h *h, hive_node_h parent, const char *name,
-                hive_node_h *node, struct vhive_error *err)
+int vhive_child(hive_h *h, hive_node_h parent, const char *name, hive_node_h *node,
+                struct vhive_error *err)
 {
         /* hivex returns 0 for both absent and error; only errno tells. */
         errno = 0;
@@ -26,14 +26,16 @@ int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const ch
          * hive made to loop a walker). */
         errno = 0;
         if (hivex_node_parent(h, node) != parent)
-                return vhive_fail(err, EUCLEAN, "the hive is damaged: key %s is listed under "
+                return vhive_fail(err, EUCLEAN,
+                                  "the hive is damaged: key %s is listed under "
                                   "a key that is not its parent (a cycle or a shared subkey "
-                                  "list)", name ? name : "?");
+                                  "list)",
+                                  name ? name : "?");
         return 0;
 }
 
-int vhive_lookup(hive_h *h, hive_node_h parent, const char *path,
-                 hive_node_h *node, struct vhive_error *err)
+int vhive_lookup(hive_h *h, hive_node_h parent, const char *path, hive_node_h *node,
+                 struct vhive_error *err)
 {
         _cleanup_free_ char *copy = strdup(path);
         char *save = NULL;
@@ -86,9 +88,11 @@ int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err
                 errno = 0;
                 data = hivex_value_data_cell_offset(h, values[i], &len);
                 if (data == 0 && errno != 0)
-                        return vhive_fail(err, EUCLEAN, "the hive is damaged: a value's data "
+                        return vhive_fail(err, EUCLEAN,
+                                          "the hive is damaged: a value's data "
                                           "lies outside any cell (%s); refusing to rewrite "
-                                          "the key", strerror(errno));
+                                          "the key",
+                                          strerror(errno));
                 cells[k++] = values[i];
                 if (data)
                         cells[k++] = data;
@@ -96,8 +100,11 @@ int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err
         qsort(cells, k, sizeof(*cells), cmp_offset);
         for (size_t i = 1; i < k; i++)
                 if (cells[i] == cells[i - 1])
-                        return vhive_fail(err, EUCLEAN, "the hive is damaged: cell 0x%zx is "
+                        return vhive_fail(err, EUCLEAN,
+                                          "the hive is damaged: cell 0x%zx is "
                                           "used twice by a key's values; refusing to rewrite "
-                                          "the key", cells[i]);
-        return 0;
+                                          "the key",
+                                          cells[i]);
+        /* The value list itself, and cells freed by earlier calls. */
+        return vhive_cells_before_set_values(h, node, err);
 }

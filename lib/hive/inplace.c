@@ -12,8 +12,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hive.h"
 #include "macro.h"
-#include "vhive.h"
 
 #define BIG_DATA_MIN 16345u /* longer data of hives 1.4+ lives in a db cell */
 #define VK_MIN 24u          /* cell size field + fixed part of a vk */
@@ -27,8 +27,52 @@ struct cell {
 
 static int damaged(struct vhive_error *err, const char *what, size_t at)
 {
-        return vhive_fail(err, EUCLEAN, "the hive is damaged: %s at 0x%zx; refusing to edit "
-                          "it in place", what, at);
+        return vhive_fail(err, EUCLEAN,
+                          "the hive is damaged: %s at 0x%zx; refusing to edit "
+                          "it in place",
+                          what, at);
+}
+
+/* The hive bin holding rel: its start (relative to the hive bins) is a
+ * 4 KiB boundary whose header names its own offset. */
+static bool bin_of(const struct vhive_hive_buf *hb, size_t end, uint32_t rel, size_t *bin,
+                   size_t *bin_end)
+{
+        for (int64_t b = rel / 4096 * 4096; b >= 0; b -= 4096) {
+                const uint8_t *h = hb->b + VHIVE_REGF_BASE_BLOCK + b;
+                uint32_t size;
+
+                if (VHIVE_REGF_BASE_BLOCK + (size_t)b + 32 > end || memcmp(h, "hbin", 4) != 0 ||
+                    vhive_le32(h + 4) != (uint32_t)b)
+                        continue;
+                size = vhive_le32(h + 8);
+                if (size < 4096 || (uint64_t)b + size <= rel ||
+                    VHIVE_REGF_BASE_BLOCK + (size_t)b + size > end)
+                        return false;
+                *bin = (size_t)b;
+                *bin_end = (size_t)b + size;
+                return true;
+        }
+        return false;
+}
+
+/* Whether rel is where a cell starts: walking the cells of its bin from
+ * the first one, not a position inside another cell. */
+static bool cell_start(const struct vhive_hive_buf *hb, size_t end, uint32_t rel)
+{
+        size_t bin, bin_end, at;
+
+        if (!bin_of(hb, end, rel, &bin, &bin_end))
+                return false;
+        for (at = bin + 32; at < rel && at + 4 <= bin_end;) {
+                int32_t raw = (int32_t)vhive_le32(hb->b + VHIVE_REGF_BASE_BLOCK + at);
+                size_t size = raw < 0 ? (size_t) - (int64_t)raw : (size_t)raw;
+
+                if (size < 8 || size % 8 != 0)
+                        return false;
+                at += size;
+        }
+        return at == rel;
 }
 
 /* A used cell at hive-bins offset rel, at least min bytes. */
@@ -47,9 +91,11 @@ static int cell_at(const struct vhive_hive_buf *hb, uint32_t rel, size_t min, st
         raw = (int32_t)vhive_le32(hb->b + c->at);
         if (raw >= 0)
                 return damaged(err, "a free cell still in use", c->at);
-        c->size = (size_t)-(int64_t)raw;
+        c->size = (size_t) - (int64_t)raw;
         if (c->size < min || c->size % 8 != 0 || c->size > end - c->at)
                 return damaged(err, "a cell of a bad size", c->at);
+        if (!cell_start(hb, end, rel))
+                return damaged(err, "a cell offset inside another cell", c->at);
         return 0;
 }
 
@@ -59,8 +105,10 @@ static int sig_cell(const struct vhive_hive_buf *hb, uint32_t rel, const char *s
         int r = cell_at(hb, rel, min, c, err);
 
         if (r == 0 && memcmp(hb->b + c->at + 4, sig, 2) != 0)
-                return damaged(err, sig[0] == 'v' ? "a value cell without its vk signature"
-                                                   : "a cell without its signature", c->at);
+                return damaged(err,
+                               sig[0] == 'v' ? "a value cell without its vk signature"
+                                             : "a cell without its signature",
+                               c->at);
         return r;
 }
 
@@ -98,8 +146,8 @@ static int add_db(const struct vhive_hive_buf *hb, const struct cell *db, struct
 }
 
 /* The cells holding vk's data (none when inline or empty). */
-static int data_cells(const struct vhive_hive_buf *hb, const struct cell *vk,
-                      struct data_cells *d, struct vhive_error *err)
+static int data_cells(const struct vhive_hive_buf *hb, const struct cell *vk, struct data_cells *d,
+                      struct vhive_error *err)
 {
         uint32_t size = vhive_le32(hb->b + vk->at + 8), off = vhive_le32(hb->b + vk->at + 12);
         uint32_t minor = vhive_le32(hb->b + 24);
@@ -120,12 +168,15 @@ static int data_cells(const struct vhive_hive_buf *hb, const struct cell *vk,
         return 0;
 }
 
-/* Two of the cells being the same one would free it twice. */
-static int distinct(const struct data_cells *d, size_t vk_at, size_t list_at,
+/* Two of the cells being the same one would free it twice, or free the
+ * key's own cell. */
+static int distinct(const struct data_cells *d, size_t vk_at, size_t list_at, size_t nk_at,
                     struct vhive_error *err)
 {
+        if (vk_at == list_at || vk_at == nk_at)
+                return damaged(err, "a cell used twice", vk_at);
         for (unsigned i = 0; i < d->n; i++) {
-                if (d->list[i].at == vk_at || d->list[i].at == list_at)
+                if (d->list[i].at == vk_at || d->list[i].at == list_at || d->list[i].at == nk_at)
                         return damaged(err, "a cell used twice", d->list[i].at);
                 for (unsigned j = i + 1; j < d->n; j++)
                         if (d->list[i].at == d->list[j].at)
@@ -176,7 +227,7 @@ static int value_cells(const struct vhive_hive_buf *hb, hive_node_h node, hive_v
         if (r == 0)
                 r = data_cells(hb, vk, d, err);
         if (r == 0)
-                r = distinct(d, vk->at, k->list.at, err);
+                r = distinct(d, vk->at, k->list.at, k->nk.at, err);
         return r;
 }
 
@@ -185,8 +236,8 @@ static int check_handles(const struct vhive_hive_buf *hb, hive_node_h node, hive
 {
         if (!hb || !hb->b || hb->len < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EINVAL, "in-place edit: no hive bytes");
-        if (node < VHIVE_REGF_BASE_BLOCK || value < VHIVE_REGF_BASE_BLOCK ||
-            node >= hb->len || value >= hb->len)
+        if (node < VHIVE_REGF_BASE_BLOCK || value < VHIVE_REGF_BASE_BLOCK || node >= hb->len ||
+            value >= hb->len)
                 return damaged(err, "a key or value handle outside the hive bins",
                                node < value ? value : node);
         return 0;
@@ -203,8 +254,10 @@ static int blank_out_of_line(struct vhive_hive_buf *hb, const struct cell *vk,
         const struct cell *c = &d->list[0];
 
         if (d->n != 1 || c->size - 4 < len)
-                return vhive_fail(err, ENOSPC, "the blank value (%zu bytes) does not fit in "
-                                  "the value's cells", len);
+                return vhive_fail(err, ENOSPC,
+                                  "the blank value (%zu bytes) does not fit in "
+                                  "the value's cells",
+                                  len);
         memset(hb->b + c->at + 4, 0, c->size - 4);
         memcpy(hb->b + c->at + 4, blank, len);
         vhive_put_le32(hb->b + vk->at + 8, (uint32_t)len);

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VHIVE_LOG_SECTOR 512u      /* log base block; log entry alignment */
-#define VHIVE_HVLE_HEADER 40u      /* fixed part of a log entry */
+#define VHIVE_LOG_SECTOR 512u /* log base block; log entry alignment */
+#define VHIVE_HVLE_HEADER 40u /* fixed part of a log entry */
 #define VHIVE_HVLE_SEED 0x82EF4D887A4E55C5ull
 #define VHIVE_HBINS_MAX 0x80000000u /* a hive-bins size must stay below 2 GiB */
 

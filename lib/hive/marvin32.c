@@ -5,8 +5,8 @@
  * padded final dword and two more rounds.  The result is lane 1 in the
  * high half and lane 0 in the low half, which is how the hashes are stored
  * in a log entry. */
+#include "hive.h"
 #include "macro.h"
-#include "vhive.h"
 
 static inline uint32_t rotl32(uint32_t x, unsigned k)
 {

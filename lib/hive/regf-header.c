@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hive.h"
 #include "macro.h"
-#include "vhive.h"
 
 uint32_t vhive_regf_checksum(const uint8_t *base_block)
 {

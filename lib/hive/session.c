@@ -14,13 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hive.h"
 #include "macro.h"
-#include "vhive.h"
+#include "safe-file.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000ull
 
-int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr,
-                     struct vhive_error *err)
+int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr, struct vhive_error *err)
 {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         uint8_t block[VHIVE_REGF_BASE_BLOCK];
@@ -98,11 +98,27 @@ static int open_hivex(struct vhive_session *s, const char *path, struct vhive_er
         return 0;
 }
 
+/* hivex aborts on some damaged cells it frees (lib/hive/cells.c): the
+ * checks read the bytes the session holds, which hivex writes never
+ * change (a scrub in place changes them, and then hivex writes nothing). */
+static int attach_cells(struct vhive_session *s, struct vhive_error *err)
+{
+        if (!s->writable || !s->h)
+                return 0;
+        char fdpath[64];
+
+        if (s->bytes.b)
+                return vhive_cells_attach_buf(s->h, s->bytes.b, s->bytes.len, err);
+        /* A replayed copy lives in the memfd, not in the file. */
+        snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", s->work_fd);
+        return vhive_cells_attach(s->h, s->work_fd >= 0 ? fdpath : s->primary, err);
+}
+
 static int read_log(const char *path, uint8_t **data, size_t *len, struct vhive_error *err)
 {
         *data = NULL;
         *len = 0;
-        return path ? vhive_read_file(path, data, len, err) : 0;
+        return path ? vhive_read_file_nofollow(path, data, len, err) : 0;
 }
 
 /* hivex opens paths only: a memfd keeps a private copy off the disk. */
@@ -129,11 +145,13 @@ static int open_replayed(struct vhive_session *s, struct vhive_error *err)
         size_t plen, l1, l2, olen;
         int r;
 
-        r = vhive_read_file(s->primary, &primary, &plen, err);
+        r = vhive_read_file_nofollow(s->primary, &primary, &plen, err);
         if (r == 0)
                 r = read_log(s->logs[0], &log1, &l1, err);
         if (r == 0)
                 r = read_log(s->logs[1], &log2, &l2, err);
+        if (r == 0)
+                r = vhive_logs_check_readable(primary, plen, log1, l1, log2, l2, err);
         if (r == 0)
                 r = vhive_replay(primary, plen, log1, l1, log2, l2, &out, &olen, &s->replay, err);
         if (r < 0)
@@ -154,7 +172,7 @@ static int open_stale(struct vhive_session *s, struct vhive_error *err)
 {
         _cleanup_free_ uint8_t *data = NULL;
         size_t len;
-        int r = vhive_read_file(s->primary, &data, &len, err);
+        int r = vhive_read_file_nofollow(s->primary, &data, &len, err);
 
         if (r < 0)
                 return r;
@@ -183,19 +201,21 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
                 return r;
         s->dirty = vhive_regf_is_dirty(&s->header);
         if (!s->dirty && writable) {
-                r = vhive_read_file(primary, &s->bytes.b, &s->bytes.len, err);
+                r = vhive_read_file_nofollow(primary, &s->bytes.b, &s->bytes.len, err);
                 if (r < 0)
                         return r;
         }
-        if (!s->dirty)
-                return open_hivex(s, primary, err);
+        if (!s->dirty) {
+                r = open_hivex(s, primary, err);
+                return r < 0 ? r : attach_cells(s, err);
+        }
         r = open_replayed(s, err);
         if (r < 0 && !writable && !s->replayed) {
                 /* Reading: report what the file holds, and say it is stale. */
                 snprintf(s->replay_error, sizeof(s->replay_error), "%s", err->msg);
                 return open_stale(s, err);
         }
-        return r;
+        return r < 0 ? r : attach_cells(s, err);
 }
 
 /* hivex neither stamps the time nor applies Windows' checksum rule. */
@@ -256,16 +276,36 @@ int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len
         return r;
 }
 
-static mode_t mode_of(const char *mode_from, const char *dest)
+/* Mode, owner and group of the file being replaced (or of mode_from). */
+static struct stat owner_of(const char *mode_from, const char *dest)
 {
         struct stat st;
 
         if ((mode_from && stat(mode_from, &st) == 0) || stat(dest, &st) == 0)
-                return st.st_mode & 07777;
-        return 0644;
+                return st;
+        memset(&st, 0, sizeof(st));
+        st.st_mode = 0644;
+        st.st_uid = geteuid();
+        st.st_gid = getegid();
+        return st;
 }
 
-static int make_temp_beside(const char *dest, mode_t mode, char **tmp_path,
+/* fchown first: it may clear set-id bits that fchmod then restores.  A
+ * change of owner that is not allowed (not root) is an error: the hive
+ * must not quietly change hands. */
+static int keep_owner(int fd, const struct stat *st)
+{
+        struct stat now;
+
+        if (fstat(fd, &now) < 0)
+                return errno;
+        if ((now.st_uid != st->st_uid || now.st_gid != st->st_gid) &&
+            fchown(fd, st->st_uid, st->st_gid) < 0)
+                return errno;
+        return fchmod(fd, st->st_mode & 07777) < 0 ? errno : 0;
+}
+
+static int make_temp_beside(const char *dest, const struct stat *owner, char **tmp_path,
                             struct vhive_error *err)
 {
         _cleanup_free_ char *d = strdup(dest), *b = strdup(dest);
@@ -282,13 +322,15 @@ static int make_temp_beside(const char *dest, mode_t mode, char **tmp_path,
                 return vhive_fail(err, e, "cannot create a temp file beside %s: %s", dest,
                                   strerror(e));
         }
-        int e = fchmod(fd, mode) < 0 ? errno : 0;
+        int e = keep_owner(fd, owner);
 
         if (close(fd) < 0 && e == 0)
                 e = errno;
         if (e) {
                 unlink(*tmp_path);
-                return vhive_fail(err, e, "preparing %s: %s", *tmp_path, strerror(e));
+                return vhive_fail(err, e, "preparing %s (owner %u:%u, mode %04o): %s", *tmp_path,
+                                  (unsigned)owner->st_uid, (unsigned)owner->st_gid,
+                                  (unsigned)(owner->st_mode & 07777), strerror(e));
         }
         return 0;
 }
@@ -311,7 +353,8 @@ int vhive_session_write_temp(struct vhive_session *s, const uint8_t *data, size_
                              const char *dest, const char *mode_from, char **tmp_path,
                              struct vhive_error *err)
 {
-        int r = make_temp_beside(dest, mode_of(mode_from, dest), tmp_path, err);
+        struct stat owner = owner_of(mode_from, dest);
+        int r = make_temp_beside(dest, &owner, tmp_path, err);
 
         if (r == 0)
                 r = write_data(*tmp_path, data, len, s->durable, err);
@@ -332,7 +375,8 @@ int vhive_verify_header(const char *path, struct vhive_error *err)
                 return r;
         if (!hdr.checksum_ok || hdr.seq_primary != hdr.seq_secondary ||
             hdr.file_type != VHIVE_REGF_FILE_PRIMARY)
-                return vhive_fail(err, EIO, "the written hive has a bad header "
+                return vhive_fail(err, EIO,
+                                  "the written hive has a bad header "
                                   "(sequence %u/%u, checksum %08x, expected %08x)",
                                   hdr.seq_primary, hdr.seq_secondary, hdr.checksum_stored,
                                   hdr.checksum_computed);
@@ -341,8 +385,10 @@ int vhive_verify_header(const char *path, struct vhive_error *err)
 
 void vhive_session_close(struct vhive_session *s)
 {
-        if (s->h)
+        if (s->h) {
+                vhive_cells_detach(s->h);
                 hivex_close(s->h);
+        }
         if (s->work_fd >= 0)
                 close(s->work_fd);
         free(s->primary);

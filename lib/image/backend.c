@@ -1,5 +1,4 @@
-/* Picks a backend by name (--backend, then VHIVE_BACKEND, then the
- * appliance) and loads it.
+/* Loads a backend by name (the job driver chooses the name).
  *
  * Backends are loadable modules: libguestfs alone pulls in some sixty
  * libraries whose loading and constructors cost about 100 ms, several times
@@ -65,10 +64,6 @@ int vhive_backend_load(const char *name, const struct vhive_backend_ops **ops,
         char symbol[64];
         void *h;
 
-        if (!name || !*name)
-                name = getenv("VHIVE_BACKEND");
-        if (!name || !*name)
-                name = "appliance";
         if (!vhive_backend_name_valid(name))
                 return vhive_fail(err, EINVAL, "unknown backend '%s' (appliance, direct)", name);
         h = open_module(name, err);

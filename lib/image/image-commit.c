@@ -18,8 +18,10 @@
 
 #include <hivex.h>
 
+#include "hive.h"
 #include "image-commit.h"
 #include "macro.h"
+#include "safe-file.h"
 
 #define WIN81_BUILD 9600u
 
@@ -43,9 +45,11 @@ int vhive_image_log_format_from_logs(const char *const logs[2], enum vhive_log_f
         enum vhive_log_format a = file_format(logs[0]), b = file_format(logs[1]);
 
         if (a != VHIVE_LOG_NONE && b != VHIVE_LOG_NONE && a != b)
-                return vhive_fail(err, EINVAL, "the hive's two logs are in different formats "
+                return vhive_fail(err, EINVAL,
+                                  "the hive's two logs are in different formats "
                                   "(file types %d and %d): refusing to guess which one "
-                                  "Windows reads", a, b);
+                                  "Windows reads",
+                                  a, b);
         *fmt = a != VHIVE_LOG_NONE ? a : b;
         return 0;
 }
@@ -63,13 +67,16 @@ static int current_build(hive_h *h, unsigned *build, struct vhive_error *err)
         val = node ? hivex_node_get_value(h, node, "CurrentBuild") : 0;
         s = val ? hivex_value_string(h, val) : NULL;
         if (!s)
-                return vhive_fail(err, ENOENT, "SOFTWARE has no readable Microsoft\\Windows "
+                return vhive_fail(err, ENOENT,
+                                  "SOFTWARE has no readable Microsoft\\Windows "
                                   "NT\\CurrentVersion\\CurrentBuild");
         errno = 0;
         *build = (unsigned)strtoul(s, &end, 10);
         if (errno || end == s || *end)
-                return vhive_fail(err, EINVAL, "SOFTWARE's CurrentBuild is \"%s\", not a "
-                                  "number", s);
+                return vhive_fail(err, EINVAL,
+                                  "SOFTWARE's CurrentBuild is \"%s\", not a "
+                                  "number",
+                                  s);
         return 0;
 }
 
@@ -80,8 +87,10 @@ int vhive_image_log_format_from_software(const char *software, enum vhive_log_fo
         int r;
 
         if (!h)
-                return vhive_fail(err, errno ? errno : EIO, "SOFTWARE does not open as a "
-                                  "hive: %s", strerror(errno ? errno : EIO));
+                return vhive_fail(err, errno ? errno : EIO,
+                                  "SOFTWARE does not open as a "
+                                  "hive: %s",
+                                  strerror(errno ? errno : EIO));
         r = current_build(h, build, err);
         hivex_close(h);
         if (r == 0)
@@ -89,7 +98,8 @@ int vhive_image_log_format_from_software(const char *software, enum vhive_log_fo
         return r;
 }
 
-#define NO_FORMAT "the hive's logs are empty, so they do not say which log format this " \
+#define NO_FORMAT                                                                                  \
+        "the hive's logs are empty, so they do not say which log format this "                     \
         "Windows reads (new for 8.1 and later, old before), and "
 
 /* Downloads SOFTWARE (read-only work on a private copy) for its build. */
@@ -105,8 +115,10 @@ static int format_from_image(struct vhive_backend *be, const struct vhive_backen
         if (r < 0)
                 return r;
         if (!real)
-                return vhive_fail(err, ENOENT, NO_FORMAT "%s has no SOFTWARE hive to read "
-                                  "CurrentBuild from: refusing to guess", hv->config_dir);
+                return vhive_fail(err, ENOENT,
+                                  NO_FORMAT "%s has no SOFTWARE hive to read "
+                                            "CurrentBuild from: refusing to guess",
+                                  hv->config_dir);
         if (asprintf(&guest, "%s/%s", hv->config_dir, real) < 0 ||
             asprintf(&host, "%s/SOFTWARE.build", hv->work_dir) < 0)
                 return vhive_fail(err, ENOMEM, "out of memory");
@@ -117,9 +129,9 @@ static int format_from_image(struct vhive_backend *be, const struct vhive_backen
         return r;
 }
 
-static int pick_format(struct vhive_backend *be, const struct vhive_backend_ops *ops,
-                       size_t i, const struct vhive_image_hive *hv,
-                       enum vhive_log_format *fmt, struct vhive_error *err)
+static int pick_format(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                       const struct vhive_image_hive *hv, enum vhive_log_format *fmt,
+                       struct vhive_error *err)
 {
         int r = vhive_image_log_format_from_logs(hv->old_logs, fmt, err);
 
@@ -132,7 +144,8 @@ static int check_logs(const struct vhive_image_hive *hv, struct vhive_error *err
 {
         for (int k = 0; k < 2; k++)
                 if (!*hv->logs[k])
-                        return vhive_fail(err, ENOENT, "%s.LOG%d is missing: vhive writes "
+                        return vhive_fail(err, ENOENT,
+                                          "%s.LOG%d is missing: vhive writes "
                                           "into an image only through the hive's own logs, "
                                           "and creates no file there (a new file is an "
                                           "unjournaled change of the folder). Boot Windows "
@@ -150,10 +163,9 @@ void vhive_image_close_hive(struct vhive_backend *be, const struct vhive_backend
         *hf = (struct vhive_hive_files){ 0 };
 }
 
-int vhive_image_open_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops,
-                          size_t i, const struct vhive_image_hive *hv,
-                          struct vhive_hive_files *hf, enum vhive_log_format *fmt,
-                          struct vhive_error *err)
+int vhive_image_open_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                          const struct vhive_image_hive *hv, struct vhive_hive_files *hf,
+                          enum vhive_log_format *fmt, struct vhive_error *err)
 {
         int r = check_logs(hv, err);
 

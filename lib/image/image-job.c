@@ -34,10 +34,9 @@ static int detect(const char *path, const struct vhive_op *op, const struct vhiv
         if (ret < 0 && !o->format)
                 return ret;
         if (o->format) {
-                /* "vhd" is what users say; qemu calls it "vpc". */
-                const char *f = strcmp(o->format, "vhd") == 0 ? "vpc" : o->format;
-                snprintf(r->image.format, sizeof(r->image.format), "%s", f);
-                snprintf(r->image.label, sizeof(r->image.label), "%s", f);
+                /* Already qemu's name (lib/job/driver.c). */
+                snprintf(r->image.format, sizeof(r->image.format), "%s", o->format);
+                snprintf(r->image.label, sizeof(r->image.label), "%s", o->format);
         }
         return vhive_image_refusals(path, &r->image, for_write, o->force, &r->err);
 }
@@ -74,8 +73,7 @@ static int make_work(struct work *w, const char *name, struct vhive_error *err)
         if (!mkdtemp(w->dir)) { /* mode 0700 */
                 int e = errno;
                 *w->dir = '\0';
-                return vhive_fail(err, e, "cannot create a private temp folder: %s",
-                                  strerror(e));
+                return vhive_fail(err, e, "cannot create a private temp folder: %s", strerror(e));
         }
         snprintf(w->primary, sizeof(w->primary), "%s/%s", w->dir, name);
         return 0;
@@ -128,10 +126,10 @@ static char *backup_dir_for(const char *image, const char *backup_dir)
  * (image-commit.c): the files are opened and the log format is settled
  * before the session runs, so a refusal comes before anything is read or
  * written. */
-static int prepare_commit(struct vhive_backend *be, const struct vhive_backend_ops *ops,
-                          size_t i, const char *path, const struct vhive_job_opts *o,
-                          const struct work *w, struct vhive_commit_target *t,
-                          struct vhive_hive_files *hf, struct vhive_job_result *r)
+static int prepare_commit(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                          const char *path, const struct vhive_job_opts *o, const struct work *w,
+                          struct vhive_commit_target *t, struct vhive_hive_files *hf,
+                          struct vhive_job_result *r)
 {
         const struct vhive_image_hive hv = {
                 .config_dir = r->root.config_dir,
@@ -157,10 +155,12 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         struct vhive_commit_target t = { .kind = VHIVE_COMMIT_LOGGED };
         int ret = ops->image_status(be, i, &r->err);
 
+        vhive_job_progress(o, o->progress_target, "looking for Windows", -1);
         if (ret == 0)
                 ret = ops->find_root(be, i, o->root_device, &r->root, &r->err);
         if (ret == 0)
                 ret = make_work(&w, hive_name(op, ctx), &r->err);
+        vhive_job_progress(o, o->progress_target, "downloading the hive", -1);
         if (ret == 0)
                 ret = fetch_hive(be, ops, i, hive_name(op, ctx), &w, r);
         if (ret == 0 && op->writes && !o->dry_run)
@@ -174,8 +174,8 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         return ret;
 }
 
-static void fail_all(struct vhive_job_result *results, const size_t *map, size_t count,
-                     int status, const struct vhive_error *err)
+static void fail_all(struct vhive_job_result *results, const size_t *map, size_t count, int status,
+                     const struct vhive_error *err)
 {
         for (size_t k = 0; k < count; k++) {
                 results[map[k]].status = status;
@@ -207,6 +207,21 @@ static size_t prepare(const char *const *paths, size_t n, const struct vhive_op 
         return count;
 }
 
+/* The backend reports the launch for the run; while an image is worked on,
+ * what it reports (a download's fraction) is that image's. */
+struct progress_map {
+        const struct vhive_job_opts *o;
+        size_t current;
+};
+
+static void backend_progress(void *opaque, size_t target, const char *step, double fraction)
+{
+        struct progress_map *m = opaque;
+
+        (void)target;
+        vhive_job_progress(m->o, m->current, step, fraction);
+}
+
 int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *op,
                      void *const *ctxs, const struct vhive_job_opts *o,
                      struct vhive_job_result *results)
@@ -222,16 +237,24 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
         if (!specs || !map)
                 ret = vhive_fail(&err, ENOMEM, "out of memory");
         else if (!ops)
-                ret = vhive_backend_load(NULL, &ops, &err);
+                ret = vhive_fail(&err, EINVAL, "no backend given (lib/job/driver.c loads it)");
         for (size_t i = 0; i < n && ret < 0; i++)
-                results[i] = (struct vhive_job_result){ .status = ret, .err = err,
+                results[i] = (struct vhive_job_result){ .status = ret,
+                                                        .err = err,
                                                         .is_image = true };
         if (ret < 0)
                 return ret;
         count = prepare(paths, n, op, o, results, specs, map);
         if (count == 0)
                 return 0;
-        ret = ops->open(&be, specs, count, o->verbose, &err);
+        struct progress_map pm = { .o = o, .current = VHIVE_PROGRESS_RUN };
+        const struct vhive_backend_launch launch = {
+                .verbose = o->verbose,
+                .progress = o->progress ? backend_progress : NULL,
+                .progress_opaque = &pm,
+        };
+        vhive_job_progress(o, VHIVE_PROGRESS_RUN, "opening the images", -1);
+        ret = ops->open(&be, specs, count, &launch, &err);
         if (ret < 0) {
                 fail_all(results, map, count, ret, &err);
                 return ret;
@@ -241,8 +264,13 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
                 snprintf(results[map[k]].notice, sizeof(results[map[k]].notice), "%s", notice);
         for (size_t k = 0; k < count; k++) {
                 size_t i = map[k];
-                run_image(be, ops, k, paths[i], op, ctxs ? ctxs[i] : NULL, o, &results[i]);
+                struct vhive_job_opts jo = *o;
+
+                jo.progress_target = pm.current = i;
+                run_image(be, ops, k, paths[i], op, ctxs ? ctxs[i] : NULL, &jo, &results[i]);
         }
+        pm.current = VHIVE_PROGRESS_RUN;
+        vhive_job_progress(o, VHIVE_PROGRESS_RUN, "closing the images", -1);
         ret = ops->close(be, &err);
         /* Without a clean shutdown a written image may not hold the change. */
         for (size_t k = 0; k < count && ret < 0; k++) {

@@ -15,53 +15,43 @@ enum vhive_target_kind {
         VHIVE_KIND_IMAGE, /* anything else: a disk image */
 };
 
-struct vhive_image_info {
-        char format[16];    /* "vhdx", "vpc", "qcow2", "raw" */
-        char label[24];     /* "VHDX", "VHD dynamic", "VHD fixed", "qcow2", "raw" */
-        bool vhd_differencing;   /* VHD footer disk type 4 */
-        bool vhdx_has_parent;    /* VHDX metadata holds a parent locator */
-        bool qcow2_has_backing;  /* qcow2 header names a backing file */
-        uint32_t vhd_disk_type;
-};
-
 /* Reads the first/last bytes of path: hive or image. -errno on I/O. */
-int vhive_target_kind(const char *path, enum vhive_target_kind *kind,
-                      struct vhive_error *err);
+int vhive_target_kind(const char *path, enum vhive_target_kind *kind, struct vhive_error *err);
 /* Detects the image format by content (never by qemu guessing). */
-int vhive_image_detect(const char *path, struct vhive_image_info *info,
-                       struct vhive_error *err);
+int vhive_image_detect(const char *path, struct vhive_image_info *info, struct vhive_error *err);
 /* Refusals that need no backend: differencing disks, a .lok beside it
  * (unless force), version siblings NAME.N.avhdx/.avhd/.vhdx (unless
  * force), a read-only file for a write.  -EPERM/-EBUSY/-EROFS with a
  * message that says why and what to do. */
-int vhive_image_refusals(const char *path, const struct vhive_image_info *info,
-                         bool for_write, bool force, struct vhive_error *err);
+int vhive_image_refusals(const char *path, const struct vhive_image_info *info, bool for_write,
+                         bool force, struct vhive_error *err);
 
 /* ---- backends (lib/backend-*.c) -------------------------------------- */
 
 struct vhive_image_spec {
         const char *path;
-        const char *format;      /* explicit qemu format: "vpc", "vhdx", ... */
+        const char *format; /* explicit qemu format: "vpc", "vhdx", ... */
         bool readonly;
 };
 
-/* Where Windows lives on one image. */
-struct vhive_root {
-        char device[64];       /* "/dev/sda2" (appliance) or "partition 2" (direct) */
-        char fs_type[16];      /* "ntfs" */
-        char config_dir[256];  /* real spelling, e.g. "/Windows/System32/config" */
-        char partition[64];    /* human description: "MBR partition 2", "GPT partition 3" */
-};
-
 struct vhive_backend;
+
+/* How a backend launches.  progress (may be NULL) is for the launch and
+ * long transfers: the backend passes VHIVE_PROGRESS_RUN as the target and
+ * the image job maps it to the image it works on (image-job.c). */
+struct vhive_backend_launch {
+        bool verbose;
+        vhive_progress_fn *progress;
+        void *progress_opaque;
+};
 
 struct vhive_backend_ops {
         const char *name; /* "appliance" or "direct" */
         /* Adds every image, then launches once.  Per-image failures are
          * reported later by the per-image calls, not here; -errno here
          * means nothing can work (no appliance). */
-        int (*open)(struct vhive_backend **be, const struct vhive_image_spec *imgs,
-                    size_t n, bool verbose, struct vhive_error *err);
+        int (*open)(struct vhive_backend **be, const struct vhive_image_spec *imgs, size_t n,
+                    const struct vhive_backend_launch *launch, struct vhive_error *err);
         /* Any error recorded for image i while opening (0 when fine). */
         int (*image_status)(struct vhive_backend *be, size_t i, struct vhive_error *err);
         /* Finds the Windows root(s).  root_device picks one when several
@@ -70,8 +60,8 @@ struct vhive_backend_ops {
                          struct vhive_root *root, struct vhive_error *err);
         /* Real spelling of name inside dir (case-insensitive); *real NULL
          * when absent. */
-        int (*lookup)(struct vhive_backend *be, size_t i, const char *dir,
-                      const char *name, char **real, struct vhive_error *err);
+        int (*lookup)(struct vhive_backend *be, size_t i, const char *dir, const char *name,
+                      char **real, struct vhive_error *err);
         /* Copies a file into a host file (the session's private copy). */
         int (*download)(struct vhive_backend *be, size_t i, const char *guest_path,
                         const char *host_path, struct vhive_error *err);
@@ -80,8 +70,8 @@ struct vhive_backend_ops {
          * existing clusters; extend is the one call that allocates.  No
          * file is ever created, renamed, unlinked or truncated.  Freed
          * with close_file (or by close). */
-        int (*open_file)(struct vhive_backend *be, size_t i, const char *guest_path,
-                         bool writable, struct vhive_file **f, struct vhive_error *err);
+        int (*open_file)(struct vhive_backend *be, size_t i, const char *guest_path, bool writable,
+                         struct vhive_file **f, struct vhive_error *err);
         void (*close_file)(struct vhive_backend *be, struct vhive_file *f);
         /* Unmounts, syncs, shuts down; checks every result. */
         int (*close)(struct vhive_backend *be, struct vhive_error *err);
@@ -95,7 +85,7 @@ extern const struct vhive_backend_ops vhive_backend_appliance;
 extern const struct vhive_backend_ops vhive_backend_direct;
 
 /* Each backend is a loadable module (vhive-backend-NAME.so), loaded only
- * when an image is opened.  name NULL: VHIVE_BACKEND, else "appliance". */
+ * when an image is opened.  The job driver (lib/job/driver.c) picks name. */
 int vhive_backend_load(const char *name, const struct vhive_backend_ops **ops,
                        struct vhive_error *err);
 bool vhive_backend_name_valid(const char *name);

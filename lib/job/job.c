@@ -3,10 +3,12 @@
  * file, in place under the hive's log for an image.  Logs are never
  * truncated. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "job.h"
@@ -71,8 +73,7 @@ static int backup(const struct vhive_session *s, const char *dir, struct vhive_e
         return vhive_backup_files(files, 3, dir, err);
 }
 
-static int install(const char *tmp, const char *dest, bool durable,
-                   struct vhive_job_result *r)
+static int install(const char *tmp, const char *dest, bool durable, struct vhive_job_result *r)
 {
         if (rename(tmp, dest) < 0)
                 return vhive_fail(&r->err, errno, "renaming %s over %s: %s", tmp, dest,
@@ -104,8 +105,7 @@ static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t le
         return ret;
 }
 
-static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len,
-                        struct vhive_error *err)
+static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len, struct vhive_error *err)
 {
         uint64_t size;
         int r = f->ops->size(f, &size, err);
@@ -119,36 +119,37 @@ static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len,
         return f->ops->pread(f, *data, size, 0, err);
 }
 
-/* An image: the commit reads the files as they are now; afterwards the
- * primary is read back through the same files and checked. */
+/* An image: the new bytes are verified before anything is written (a
+ * failure after the commit would leave the image changed), the commit
+ * reads the files as they are now and checks that they still hold the
+ * hive the edit was made on (base), and reads the primary back. */
 static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t len,
-                         struct vhive_commit_target *t, const struct vhive_op *op, void *ctx,
-                         struct vhive_job_result *r)
+                         const struct vhive_hive_buf *base, struct vhive_commit_target *t,
+                         const struct vhive_op *op, void *ctx, struct vhive_job_result *r)
 {
-        _cleanup_free_ uint8_t *found = NULL, *back = NULL;
-        size_t found_len, back_len;
+        _cleanup_free_ uint8_t *found = NULL;
+        size_t found_len = 0;
         int ret;
 
         if (!t->files || !t->files->primary)
                 return vhive_fail(&r->err, EINVAL, "no files to commit to");
-        ret = read_primary(t->files->primary, &found, &found_len, &r->err);
+        ret = verify_bytes(data, len, op, ctx, &r->err);
+        if (ret == 0)
+                ret = read_primary(t->files->primary, &found, &found_len, &r->err);
         if (ret == 0 && t->backup_dir)
                 ret = backup(s, t->backup_dir, &r->err);
         if (ret < 0)
                 return ret;
-        ret = vhive_commit_logged(t->files, found, found_len, data, len, t->format, &t->stats,
-                                  &r->err);
-        /* Even a failed commit may have written: the log, or part of the
-         * update that the log recovers. */
-        r->written = ret == 0 || t->stats.log_bytes > 0;
-        if (ret < 0)
-                return ret;
-        ret = read_primary(t->files->primary, &back, &back_len, &r->err);
-        return ret < 0 ? ret : verify_bytes(back, back_len, op, ctx, &r->err);
+        ret = vhive_commit_logged_on(t->files, found, found_len, base->b, base->len, data, len,
+                                     t->format, &t->stats, &r->err);
+        /* Even a failed commit may have written: an extension, the log,
+         * or part of the update that the log recovers. */
+        r->written = ret == 0 || t->stats.files_touched;
+        return ret;
 }
 
-static int commit(struct vhive_session *s, struct vhive_commit_target *t,
-                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
+static int commit(struct vhive_session *s, struct vhive_commit_target *t, const struct vhive_op *op,
+                  void *ctx, const struct vhive_job_opts *o, const struct vhive_hive_buf *base,
                   struct vhive_job_result *r)
 {
         _cleanup_free_ uint8_t *data = NULL;
@@ -158,8 +159,24 @@ static int commit(struct vhive_session *s, struct vhive_commit_target *t,
         if (ret < 0)
                 return ret;
         if (t->kind == VHIVE_COMMIT_LOGGED)
-                return commit_logged(s, data, len, t, op, ctx, r);
+                return commit_logged(s, data, len, base, t, op, ctx, r);
         return commit_rename(s, data, len, t, op, ctx, o, r);
+}
+
+/* The bytes a logged commit's edit is made on, kept before the op edits
+ * them in place. */
+static int keep_base(const struct vhive_session *s, const struct vhive_commit_target *t,
+                     struct vhive_hive_buf *base, struct vhive_error *err)
+{
+        *base = (struct vhive_hive_buf){ NULL, 0 };
+        if (t->kind != VHIVE_COMMIT_LOGGED || !s->bytes.b)
+                return 0;
+        base->b = malloc(s->bytes.len ? s->bytes.len : 1);
+        if (!base->b)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        memcpy(base->b, s->bytes.b, s->bytes.len);
+        base->len = s->bytes.len;
+        return 0;
 }
 
 static void record_session(const struct vhive_session *s, struct vhive_job_result *r)
@@ -172,39 +189,97 @@ static void record_session(const struct vhive_session *s, struct vhive_job_resul
         memcpy(r->replay_error, s->replay_error, sizeof(r->replay_error));
 }
 
-int vhive_job_run(const char *primary, struct vhive_commit_target *t,
-                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
-                  struct vhive_job_result *r)
+void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *step, double fraction)
+{
+        if (!o->progress)
+                return;
+        if (i != VHIVE_PROGRESS_RUN && o->index_map)
+                i = o->index_map[i];
+        o->progress(o->progress_opaque, i, step, fraction);
+}
+
+int vhive_job_run(const char *primary, struct vhive_commit_target *t, const struct vhive_op *op,
+                  void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         struct vhive_session s;
+        struct vhive_hive_buf base = { NULL, 0 };
         bool apply = op->writes && !o->dry_run;
-        int ret = vhive_session_open(&s, primary, apply, &r->err);
+        size_t i = o->progress_target;
+        int ret;
 
+        vhive_job_progress(o, i, "opening the hive", -1);
+        ret = vhive_session_open(&s, primary, apply, &r->err);
         record_session(&s, r);
+        vhive_job_progress(o, i, op->step ? op->step : "working", -1);
+        if (ret == 0 && apply)
+                ret = keep_base(&s, t, &base, &r->err);
         if (ret == 0)
                 ret = op->run(&s, ctx, apply, &r->changed, &r->err);
-        if (ret == 0 && apply && r->changed)
-                ret = commit(&s, t, op, ctx, o, r);
+        if (ret == 0 && apply && r->changed) {
+                vhive_job_progress(o, i, "writing the hive", -1);
+                ret = commit(&s, t, op, ctx, o, &base, r);
+        }
+        free(base.b);
         vhive_session_close(&s);
         r->status = ret;
         return ret;
 }
 
+/* A symbolic link is followed once, here, and said: the hive is edited
+ * at its real path, where its logs are, and the link stays a link.  A
+ * second name (hard link) would keep the old content after the rename. */
+static int resolve_target(const char *path, bool writes, const struct vhive_job_opts *o,
+                          char **real, struct vhive_job_result *r)
+{
+        struct stat st;
+
+        if (lstat(path, &st) < 0)
+                return vhive_fail(&r->err, errno, "cannot open: %s", strerror(errno));
+        if (!S_ISLNK(st.st_mode))
+                return (*real = strdup(path)) ? 0 : vhive_fail(&r->err, ENOMEM, "out of memory");
+        *real = realpath(path, NULL);
+        if (!*real)
+                return vhive_fail(&r->err, errno, "cannot resolve the symbolic link: %s",
+                                  strerror(errno));
+        if (writes && !o->output)
+                snprintf(r->note, sizeof(r->note),
+                         "is a symbolic link: editing the hive at "
+                         "its real path %s",
+                         *real);
+        return 0;
+}
+
+static int refuse_hard_links(const char *path, const struct vhive_job_opts *o,
+                             struct vhive_error *err)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink <= 1 || o->force)
+                return 0;
+        return vhive_fail(err, EMLINK,
+                          "the hive has %ju hard links: vhive puts a new file in "
+                          "place, so the other names would keep the old hive; remove the "
+                          "other links, or pass --force to write anyway",
+                          (uintmax_t)st.st_nlink);
+}
+
 int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
                         const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
-        struct vhive_commit_target t = {
-                .kind = VHIVE_COMMIT_RENAME,
-                .dest = o->output ? o->output : path,
-                .mode_from = path,
-        };
+        _cleanup_free_ char *real = NULL;
+        struct vhive_commit_target t = { .kind = VHIVE_COMMIT_RENAME };
         bool writes = op->writes && !o->dry_run;
 
         memset(r, 0, sizeof(*r));
-        if (writes && !o->output && access(path, W_OK) < 0) {
+        r->status = resolve_target(path, writes, o, &real, r);
+        if (r->status == 0 && writes && !o->output && access(real, W_OK) < 0)
                 r->status = vhive_fail(&r->err, errno, "cannot write the hive: %s",
                                        strerror(errno));
+        if (r->status == 0 && writes && !o->output)
+                r->status = refuse_hard_links(real, o, &r->err);
+        if (r->status < 0)
                 return r->status;
-        }
-        return vhive_job_run(path, &t, op, ctx, o, r);
+        t.dest = o->output ? o->output : real;
+        t.mode_from = real;
+        return vhive_job_run(real, &t, op, ctx, o, r);
 }

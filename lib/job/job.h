@@ -4,11 +4,13 @@
 #pragma once
 
 #include "commit.h"
+#include "hive.h"
 #include "image.h"
-#include "vhive.h"
+#include "safe-file.h"
 
 struct vhive_op {
-        bool writes; /* may change the hive */
+        bool writes;      /* may change the hive */
+        const char *step; /* what run() does, for progress: "scrubbing" */
         /* Which hive of an image's System32\config the op works on
          * ("SYSTEM", "SOFTWARE"...).  NULL means SYSTEM. */
         const char *(*hive_name)(void *ctx);
@@ -29,6 +31,12 @@ struct vhive_job_opts {
         const char *root_device; /* --root */
         const struct vhive_backend_ops *backend;
         bool verbose;
+        /* Progress (vhive.h): the callback sees run indexes; this job's
+         * index i is index_map[i] (NULL: i itself). */
+        vhive_progress_fn *progress;
+        void *progress_opaque;
+        const size_t *index_map;
+        size_t progress_target; /* the target vhive_job_run works on */
 };
 
 /* Where a job's new hive goes. */
@@ -47,8 +55,8 @@ struct vhive_commit_target {
         enum vhive_commit_kind kind;
         /* RENAME */
         const char *dest;
-        const char *mode_from;  /* NULL: dest's own mode */
-        bool scratch;           /* dest is a host-side working copy: no fsync, no backup */
+        const char *mode_from; /* NULL: dest's own mode */
+        bool scratch;          /* dest is a host-side working copy: no fsync, no backup */
         /* LOGGED */
         const struct vhive_hive_files *files;
         enum vhive_log_format format; /* VHIVE_LOG_NONE: as the existing logs say */
@@ -58,23 +66,10 @@ struct vhive_commit_target {
         struct vhive_commit_stats stats; /* LOGGED: filled by the commit */
 };
 
-struct vhive_job_result {
-        int status; /* 0 or -errno; err holds the message */
-        struct vhive_error err;
-        bool written;
-        bool changed;           /* the op changed (or would change) the hive */
-        struct vhive_regf_header header; /* of the primary as found */
-        bool dirty;
-        bool replayed;
-        struct vhive_replay_result replay;
-        bool replay_failed;     /* read-only: dirty, logs unusable, file as it is */
-        char replay_error[1024];
-        bool is_image;
-        struct vhive_image_info image;
-        struct vhive_root root;
-        char hive_path[512];    /* inside the image */
-        char notice[256];       /* from the backend, about the whole run; "" when none */
-};
+/* Reports a step (or, with step NULL, a fraction) of target i, or of
+ * VHIVE_PROGRESS_RUN, when o has a progress callback. */
+void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *step,
+                        double fraction);
 
 /* One hive file on the host. */
 int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
@@ -101,6 +96,5 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
  * .files = the image's files, .format = the format the image's Windows
  * reads (or VHIVE_LOG_NONE to take it from the logs) }.  The copies are
  * only read; r->written says whether the image was changed. */
-int vhive_job_run(const char *primary, struct vhive_commit_target *t,
-                  const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
-                  struct vhive_job_result *r);
+int vhive_job_run(const char *primary, struct vhive_commit_target *t, const struct vhive_op *op,
+                  void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r);

@@ -130,8 +130,7 @@ static void add_hex(struct sbuf *b, hive_type t, const char *data, size_t len, s
         }
 }
 
-static void add_value(struct sbuf *b, const char *name, hive_type t, const char *data,
-                      size_t len)
+static void add_value(struct sbuf *b, const char *name, hive_type t, const char *data, size_t len)
 {
         size_t start = b->len;
         char *text;
@@ -207,14 +206,18 @@ static int walk_check(struct walk *w, hive_node_h node, const char *path, unsign
         int r;
 
         if (depth > VHIVE_MAX_KEY_DEPTH)
-                return vhive_fail(w->err, ELOOP, "the hive's key tree is damaged: deeper than "
-                                  "%u levels at %.200s...", VHIVE_MAX_KEY_DEPTH, path);
+                return vhive_fail(w->err, ELOOP,
+                                  "the hive's key tree is damaged: deeper than "
+                                  "%u levels at %.200s...",
+                                  VHIVE_MAX_KEY_DEPTH, path);
         r = vhive_node_seen_add(&w->seen, node);
         if (r < 0)
                 return vhive_fail(w->err, ENOMEM, "out of memory");
         if (r > 0)
-                return vhive_fail(w->err, ELOOP, "the hive's key tree is damaged: key %.400s "
-                                  "is reached twice (a cycle or a shared subkey list)", path);
+                return vhive_fail(w->err, ELOOP,
+                                  "the hive's key tree is damaged: key %.400s "
+                                  "is reached twice (a cycle or a shared subkey list)",
+                                  path);
         if (w->b->len > w->max_bytes)
                 return vhive_fail(w->err, EFBIG, "export: the text passed %zu bytes at %.400s",
                                   w->max_bytes, path);
@@ -270,12 +273,13 @@ static int to_utf16(struct sbuf *b, char **out, size_t *out_len, struct vhive_er
         return 0;
 }
 
-int vhive_export(hive_h *h, const hive_node_h *nodes, size_t n,
-                 const struct vhive_export_opts *o, char **out, size_t *out_len,
-                 struct vhive_error *err)
+int vhive_export(hive_h *h, const hive_node_h *nodes, size_t n, const struct vhive_export_opts *o,
+                 char **out, size_t *out_len, struct vhive_error *err)
 {
         struct sbuf b = { 0 };
-        struct walk w = { .h = h, .b = &b, .err = err,
+        struct walk w = { .h = h,
+                          .b = &b,
+                          .err = err,
                           .max_bytes = o->max_bytes ? o->max_bytes : VHIVE_EXPORT_MAX_BYTES };
         int r = 0;
 
@@ -287,10 +291,11 @@ int vhive_export(hive_h *h, const hive_node_h *nodes, size_t n,
                 errno = 0;
                 rel = vhive_node_path(h, nodes[i]);
                 if (!rel && errno == ELOOP)
-                        r = vhive_fail(err, ELOOP, "the hive's key tree is damaged: a key "
-                                       "is more than %u levels deep", VHIVE_MAX_KEY_DEPTH);
-                else if (!rel || asprintf(&path, "%s%s%s", o->prefix, *rel ? "\\" : "",
-                                          rel) < 0)
+                        r = vhive_fail(err, ELOOP,
+                                       "the hive's key tree is damaged: a key "
+                                       "is more than %u levels deep",
+                                       VHIVE_MAX_KEY_DEPTH);
+                else if (!rel || asprintf(&path, "%s%s%s", o->prefix, *rel ? "\\" : "", rel) < 0)
                         r = vhive_fail(err, errno ? errno : ENOMEM, "reading a key's path: %s",
                                        strerror(errno ? errno : ENOMEM));
                 else

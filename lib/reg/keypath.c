@@ -92,13 +92,15 @@ static int take_root(struct vhive_keypath *kp, const char *text, struct vhive_er
                 if (is_other_root(first, flen))
                         return vhive_fail(err, EINVAL,
                                           "key path '%s': only HKEY_LOCAL_MACHINE (HKLM) "
-                                          "is stored in hive files", text);
+                                          "is stored in hive files",
+                                          text);
                 return 0;
         }
         if (kp->n < 2 || !vhive_hive_canonical(kp->comps[1]))
                 return vhive_fail(err, EINVAL,
                                   "key path '%s': expected HKLM\\SYSTEM, HKLM\\SOFTWARE, "
-                                  "HKLM\\SAM or HKLM\\SECURITY", text);
+                                  "HKLM\\SAM or HKLM\\SECURITY",
+                                  text);
         kp->hive = vhive_hive_canonical(kp->comps[1]);
         if (asprintf(&kp->root, "%s\\%s", kp->comps[0], kp->comps[1]) < 0) {
                 kp->root = NULL;
@@ -249,7 +251,8 @@ static int set_add_once(hive_h *h, struct node_set *out, struct vhive_node_seen 
         if (r > 0) {
                 _cleanup_free_ char *name = hivex_node_name(h, node);
 
-                return vhive_fail(err, ELOOP, "the hive's key tree is damaged: key %s is "
+                return vhive_fail(err, ELOOP,
+                                  "the hive's key tree is damaged: key %s is "
                                   "reached twice (a cycle or a shared subkey list)",
                                   name ? name : "?");
         }
@@ -272,8 +275,7 @@ static int add_children(hive_h *h, hive_node_h node, struct node_set *out,
 }
 
 static int step_one(hive_h *h, const struct vhive_keypath *kp, size_t i, hive_node_h node,
-                    struct node_set *out, struct vhive_node_seen *seen,
-                    struct vhive_error *err)
+                    struct node_set *out, struct vhive_node_seen *seen, struct vhive_error *err)
 {
         struct vhive_controlset cs;
         hive_node_h child = 0;

@@ -12,6 +12,7 @@
 
 #include "macro.h"
 #include "reg.h"
+#include "safe-file.h"
 
 #define HEADER5 "Windows Registry Editor Version 5.00"
 #define HEADER4 "REGEDIT4"
@@ -19,8 +20,8 @@
 struct parser {
         struct vhive_regfile *rf;
         struct vhive_error *err;
-        unsigned line;     /* of the line being parsed (first of a continued one) */
-        char *next;        /* the rest of the text */
+        unsigned line; /* of the line being parsed (first of a continued one) */
+        char *next;    /* the rest of the text */
         unsigned next_line;
 };
 
@@ -207,8 +208,10 @@ static int parse_quoted(struct parser *p, char **s, char **out)
                 if (*in == '\\') {
                         in++;
                         if (*in != '\\' && *in != '"')
-                                return perr(p, "unknown escape '\\%c' (only \\\\ and \\\" "
-                                            "are allowed)", *in ? *in : ' ');
+                                return perr(p,
+                                            "unknown escape '\\%c' (only \\\\ and \\\" "
+                                            "are allowed)",
+                                            *in ? *in : ' ');
                 }
                 *o++ = *in;
         }
@@ -352,8 +355,10 @@ static int parse_data(struct parser *p, char *s, struct vhive_reg_value *v)
                 r = continued(p, s, &joined);
                 return r < 0 ? r : parse_hex(p, joined, v);
         }
-        return perr(p, "unknown value data '%.20s' (expected \"text\", dword:, hex:, "
-                    "hex(N): or -)", s);
+        return perr(p,
+                    "unknown value data '%.20s' (expected \"text\", dword:, hex:, "
+                    "hex(N): or -)",
+                    s);
 }
 
 static int push_value(struct parser *p, struct vhive_reg_value **out)
@@ -414,8 +419,8 @@ static int parse_header(struct parser *p)
         }
         if (!s)
                 return perr(p, "empty file: expected \"" HEADER5 "\"");
-        return perr(p, "not a regedit file: the first line must be \"" HEADER5
-                    "\" or \"" HEADER4 "\"");
+        return perr(p, "not a regedit file: the first line must be \"" HEADER5 "\" or \"" HEADER4
+                       "\"");
 }
 
 static int parse_lines(struct parser *p)
@@ -436,8 +441,8 @@ static int parse_lines(struct parser *p)
         return r;
 }
 
-int vhive_regfile_parse(struct vhive_regfile *rf, const char *name, const uint8_t *data,
-                        size_t len, struct vhive_error *err)
+int vhive_regfile_parse(struct vhive_regfile *rf, const char *name, const uint8_t *data, size_t len,
+                        struct vhive_error *err)
 {
         _cleanup_free_ char *text = NULL;
         struct parser p = { .rf = rf, .err = err };
@@ -589,8 +594,8 @@ static int typed_hex(const char *s, hive_type *type, char **data, size_t *len,
         for (char *c = colon + 1; *c; c++)
                 if (*c == ',' || *c == ' ' || *c == ';')
                         return parse_hex_bytes(&p, colon + 1, data, len) < 0
-                                ? vhive_fail(err, EINVAL, "hex: bad bytes '%s'", colon + 1)
-                                : 0;
+                                       ? vhive_fail(err, EINVAL, "hex: bad bytes '%s'", colon + 1)
+                                       : 0;
         /* "0102ff": pairs without separators. */
         *len = strlen(colon + 1) / 2;
         *data = malloc(*len + 1);
@@ -604,8 +609,7 @@ static int typed_hex(const char *s, hive_type *type, char **data, size_t *len,
                 (*data)[i] = (char)(hi << 4 | lo);
         }
         if (strlen(colon + 1) % 2)
-                return vhive_fail(err, EINVAL, "hex: odd number of hex digits in '%s'",
-                                  colon + 1);
+                return vhive_fail(err, EINVAL, "hex: odd number of hex digits in '%s'", colon + 1);
         return 0;
 }
 
@@ -648,7 +652,8 @@ static int typed_dispatch(const char *text, hive_type *type, char **data, size_t
                 return typed_hex(text + 4, type, data, len, err);
         return vhive_fail(err, EINVAL,
                           "value '%s': expected string:, expand:, multi:, dword:, qword:, "
-                          "hex:TYPE:BYTES or none", text);
+                          "hex:TYPE:BYTES or none",
+                          text);
 }
 
 int vhive_typed_value_parse(const char *text, hive_type *type, char **data, size_t *len,

@@ -1,6 +1,6 @@
 /* JSON reports.  jansson does the escaping, as in libguestfs. */
 #include "macro.h"
-#include "report.h"
+#include "vhive.h"
 
 static json_t *value_json(const struct vhive_value_report *v)
 {
@@ -21,17 +21,21 @@ static json_t *key_json(const struct vhive_key_report *k)
 
 static json_t *controlset_json(const struct vhive_cs_report *cr)
 {
-        json_t *ifaces = json_array(), *params = json_null();
+        json_t *ifaces = json_array(), *params = json_null(), *o;
 
+        o = json_pack("{s:s, s:i, s:b}", "name", cr->cs.name, "number", (int)cr->cs.number,
+                      "current", cr->cs.current);
         for (size_t i = 0; i < cr->n_keys; i++) {
-                if (cr->keys[i].is_interface)
+                if (cr->keys[i].is_tcpip6) /* Services\Tcpip6\Parameters */
+                        json_object_set_new(o, "tcpip6", key_json(&cr->keys[i]));
+                else if (cr->keys[i].is_interface)
                         json_array_append_new(ifaces, key_json(&cr->keys[i]));
                 else
                         params = key_json(&cr->keys[i]);
         }
-        return json_pack("{s:s, s:i, s:b, s:o, s:o}", "name", cr->cs.name, "number",
-                         (int)cr->cs.number, "current", cr->cs.current, "parameters", params,
-                         "interfaces", ifaces);
+        json_object_set_new(o, "parameters", params);
+        json_object_set_new(o, "interfaces", ifaces);
+        return o;
 }
 
 int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep)
@@ -41,12 +45,12 @@ int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep)
         for (size_t i = 0; i < rep->n_sets; i++)
                 json_array_append_new(sets, controlset_json(&rep->sets[i]));
         json_object_set_new(obj, "controlsets", sets);
-        json_object_set_new(obj, "totals",
-                            json_pack("{s:i, s:i, s:i, s:i}",
-                                      "blanked", rep->counts[VHIVE_ACTION_BLANKED],
-                                      "already-blank", rep->counts[VHIVE_ACTION_ALREADY_BLANK],
-                                      "absent", rep->counts[VHIVE_ACTION_ABSENT],
-                                      "kept", rep->counts[VHIVE_ACTION_KEPT]));
+        json_object_set_new(
+                obj, "totals",
+                json_pack("{s:i, s:i, s:i, s:i, s:i}", "blanked", rep->counts[VHIVE_ACTION_BLANKED],
+                          "already-blank", rep->counts[VHIVE_ACTION_ALREADY_BLANK], "absent",
+                          rep->counts[VHIVE_ACTION_ABSENT], "kept", rep->counts[VHIVE_ACTION_KEPT],
+                          "deleted", rep->counts[VHIVE_ACTION_DELETED]));
         return 0;
 }
 
@@ -72,14 +76,14 @@ json_t *vhive_json_replay(const struct vhive_replay_result *res)
                 const struct vhive_log_info *l = &res->log[i];
 
                 json_array_append_new(
-                        logs, json_pack("{s:s, s:s, s:i, s:i, s:b, s:i, s:i, s:i, s:i}", "name",
-                                        i ? "LOG2" : "LOG1", "format", log_format_name(l->format),
-                                        "sequence1", (json_int_t)l->seq_primary, "sequence2",
-                                        (json_int_t)l->seq_secondary, "eligible", l->eligible,
-                                        "entries", (int)l->entries,
-                                        "first", (json_int_t)l->first_seq,
-                                        "last", (json_int_t)l->last_seq, "applied",
-                                        (int)l->applied));
+                        logs,
+                        json_pack("{s:s, s:s, s:i, s:i, s:b, s:b, s:i, s:i, s:i, s:i}", "name",
+                                  i ? "LOG2" : "LOG1", "format", log_format_name(l->format),
+                                  "sequence1", (json_int_t)l->seq_primary, "sequence2",
+                                  (json_int_t)l->seq_secondary, "eligible", l->eligible, "damaged",
+                                  l->damaged, "entries", (int)l->entries, "first",
+                                  (json_int_t)l->first_seq, "last", (json_int_t)l->last_seq,
+                                  "applied", (int)l->applied));
         }
         return json_pack("{s:o, s:i, s:i, s:b}", "logs", logs, "entries_applied",
                          (int)res->entries_applied, "final_sequence", (json_int_t)res->final_seq,
@@ -118,9 +122,68 @@ json_t *vhive_json_job_result(const char *target, const struct vhive_job_result 
                 json_object_set_new(o, "replay", vhive_json_replay(&r->replay));
         if (*r->notice)
                 json_object_set_new(o, "notice", json_string(r->notice));
-        if (r->replay_failed)
+        if (r->replay_failed) {
+                /* The values reported are the stale primary's. */
+                json_object_set_new(o, "replay_failed", json_true());
                 json_object_set_new(o, "replay_error", json_string(r->replay_error));
+        }
         if (r->is_image)
                 add_image(o, r);
+        return o;
+}
+
+json_t *vhive_json_document(const char *command, json_t *fields, json_t *targets, int exit_code)
+{
+        json_t *doc = json_pack("{s:s, s:i, s:s}", "command", command, "schema", VHIVE_JSON_SCHEMA,
+                                "version", VHIVE_VERSION);
+
+        if (fields)
+                json_object_update(doc, fields);
+        json_decref(fields);
+        json_object_set_new(doc, "targets", targets);
+        json_object_set_new(doc, "exit_code", json_integer(exit_code));
+        return doc;
+}
+
+json_t *vhive_json_scrub_target(const char *target, const struct vhive_job_result *r,
+                                const struct vhive_scrub_job *c)
+{
+        json_t *o = vhive_json_job_result(target, r);
+
+        if (r->status == 0)
+                vhive_json_add_scrub(o, &c->rep);
+        return o;
+}
+
+/* The DWORD, or -1 when absent or of another type (Windows ignores it). */
+static int enable_dhcp_json(const struct vhive_interface *f)
+{
+        if (f->dhcp == VHIVE_DHCP_STATIC || f->dhcp == VHIVE_DHCP_ENABLED)
+                return (int)f->enable_dhcp;
+        return -1;
+}
+
+json_t *vhive_json_info_target(const char *target, const struct vhive_job_result *r,
+                               const struct vhive_info *c)
+{
+        json_t *o = vhive_json_job_result(target, r), *sets, *ifs;
+
+        if (r->status < 0)
+                return o;
+        sets = json_array();
+        ifs = json_array();
+        json_object_set_new(o, "logs", vhive_json_replay(&c->logs));
+        for (int i = 0; i < c->n_sets; i++)
+                json_array_append_new(sets, json_pack("{s:s, s:i, s:b}", "name", c->sets[i].name,
+                                                      "number", (int)c->sets[i].number, "current",
+                                                      c->sets[i].current));
+        for (size_t i = 0; i < c->n_ifaces; i++)
+                json_array_append_new(ifs, json_pack("{s:s, s:i, s:s?}", "key", c->ifaces[i].name,
+                                                     "enable_dhcp", enable_dhcp_json(&c->ifaces[i]),
+                                                     "address", c->ifaces[i].address));
+        json_object_set_new(o, "controlsets", sets);
+        if (c->n_sets < 0)
+                json_object_set_new(o, "controlsets_error", json_string(c->sets_error));
+        json_object_set_new(o, "interfaces", ifs);
         return o;
 }

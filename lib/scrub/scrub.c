@@ -5,15 +5,21 @@
 #include <strings.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "scrub.h"
 
 #define TCPIP_PARAMETERS "Services\\Tcpip\\Parameters"
+#define TCPIP6_PARAMETERS "Services\\Tcpip6\\Parameters"
 
 /* Under Parameters itself: the global NameServer; the lease profile also
  * takes the global copies of DHCP-supplied DNS settings. */
 static const char *const parameters_seed[] = { "NameServer", NULL };
 static const char *const parameters_lease[] = { "NameServer", "DhcpNameServer", "DhcpDomain",
                                                 NULL };
+/* The dhcpv6 profile: the machine's DHCPv6 client identity (a DUID,
+ * RFC 3315 9), deleted so that each clone makes its own at boot.  The
+ * per-interface Dhcpv6Iaid stays: it only has to be unique within one
+ * client (RFC 3315 10).  See vhive(1). */
+static const char *const tcpip6_delete[] = { "Dhcpv6DUID", NULL };
 
 static bool is_static_only_name(const char *name)
 {
@@ -23,13 +29,9 @@ static bool is_static_only_name(const char *name)
 /* EnableDHCP = 0 marks an interface configured by hand. */
 static bool interface_is_static(hive_h *h, hive_node_h node)
 {
-        hive_value_h v = hivex_node_get_value(h, node, "EnableDHCP");
-        hive_type t;
-        size_t len;
+        uint32_t value;
 
-        if (v == 0 || hivex_value_type(h, v, &t, &len) < 0 || t != hive_t_REG_DWORD || len != 4)
-                return false;
-        return hivex_value_dword(h, v) == 0;
+        return vhive_interface_dhcp(h, node, &value) == VHIVE_DHCP_STATIC;
 }
 
 static int classify_value(hive_h *h, hive_node_h node, const char *name, bool keep,
@@ -65,12 +67,11 @@ static int classify_value(hive_h *h, hive_node_h node, const char *name, bool ke
         return 0;
 }
 
-static const struct vhive_value_report *find_blanked(const struct vhive_key_report *kr,
-                                                     const char *name)
+static const struct vhive_value_report *find_action(const struct vhive_key_report *kr,
+                                                    const char *name, enum vhive_action a)
 {
         for (size_t i = 0; i < kr->n_values; i++)
-                if (kr->values[i].action == VHIVE_ACTION_BLANKED &&
-                    strcasecmp(kr->values[i].name, name) == 0)
+                if (kr->values[i].action == a && strcasecmp(kr->values[i].name, name) == 0)
                         return &kr->values[i];
         return NULL;
 }
@@ -107,7 +108,7 @@ static int apply_key(hive_h *h, hive_node_h node, const struct vhive_key_report 
 {
         _cleanup_free_ hive_value_h *values = hivex_node_values(h, node);
         hive_set_value *set;
-        size_t n = 0;
+        size_t n = 0, kept = 0;
         int r = 0;
 
         if (!values)
@@ -119,24 +120,33 @@ static int apply_key(hive_h *h, hive_node_h node, const struct vhive_key_report 
         if (!set)
                 return vhive_fail(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n && r == 0; i++) {
-                set[i].key = hivex_value_key(h, values[i]);
-                set[i].value = hivex_value_value(h, values[i], &set[i].t, &set[i].len);
-                if (!set[i].key || !set[i].value) {
+                hive_set_value *sv = &set[kept++];
+
+                sv->key = hivex_value_key(h, values[i]);
+                sv->value = hivex_value_value(h, values[i], &sv->t, &sv->len);
+                if (!sv->key || !sv->value) {
                         r = vhive_fail(err, errno ? errno : EIO, "reading values of %s", kr->name);
                         break;
                 }
-                if (find_blanked(kr, set[i].key))
-                        r = replace_with_blank(&set[i], err);
+                if (find_action(kr, sv->key, VHIVE_ACTION_DELETED)) {
+                        free(sv->key);
+                        free(sv->value);
+                        memset(sv, 0, sizeof(*sv));
+                        kept--; /* left out of the new list: deleted */
+                } else if (find_action(kr, sv->key, VHIVE_ACTION_BLANKED)) {
+                        r = replace_with_blank(sv, err);
+                }
         }
         if (r == 0)
                 r = vhive_values_rewritable(h, node, err);
-        if (r == 0 && hivex_node_set_values(h, node, n, set, 0) < 0)
+        if (r == 0 && hivex_node_set_values(h, node, kept, set, 0) < 0)
                 r = vhive_fail(err, errno, "writing values of %s: %s", kr->name, strerror(errno));
         free_set_values(set, n);
         return r;
 }
 
-/* In place: each blanked value rewritten in its own vk cell. */
+/* In place: each blanked value rewritten in its own vk cell, each deleted
+ * one taken out of the key's value list. */
 static int apply_key_in_place(hive_h *h, struct vhive_hive_buf *buf, hive_node_h node,
                               const struct vhive_key_report *kr, struct vhive_error *err)
 {
@@ -145,14 +155,17 @@ static int apply_key_in_place(hive_h *h, struct vhive_hive_buf *buf, hive_node_h
                 hive_value_h v;
                 int r;
 
-                if (vr->action != VHIVE_ACTION_BLANKED)
+                if (vr->action != VHIVE_ACTION_BLANKED && vr->action != VHIVE_ACTION_DELETED)
                         continue;
                 errno = 0;
                 v = hivex_node_get_value(h, node, vr->name);
                 if (v == 0)
                         return vhive_fail(err, errno ? errno : EIO, "finding value %s again",
                                           vr->name);
-                r = vhive_inplace_blank(buf, node, v, err);
+                if (vr->action == VHIVE_ACTION_DELETED)
+                        r = vhive_inplace_delete(buf, node, v, err);
+                else
+                        r = vhive_inplace_blank(buf, node, v, err);
                 if (r < 0)
                         return r;
         }
@@ -174,7 +187,8 @@ static int push_value(struct vhive_key_report *kr, struct vhive_value_report **o
 static bool key_needs_write(const struct vhive_key_report *kr)
 {
         for (size_t i = 0; i < kr->n_values; i++)
-                if (kr->values[i].action == VHIVE_ACTION_BLANKED)
+                if (kr->values[i].action == VHIVE_ACTION_BLANKED ||
+                    kr->values[i].action == VHIVE_ACTION_DELETED)
                         return true;
         return false;
 }
@@ -202,12 +216,13 @@ static int scrub_key(hive_h *h, hive_node_h node, const char *const *names,
                 r = classify_value(h, node, names[i], keep, vr, err);
                 if (r < 0)
                         return r;
+                /* Present at all, blank or not: deleted. */
+                if (kr->is_tcpip6 && vr->action != VHIVE_ACTION_ABSENT)
+                        vr->action = VHIVE_ACTION_DELETED;
         }
         if (!t->apply || !key_needs_write(kr))
                 return 0;
-        return t->buf ? apply_key_in_place(h, t->buf, node, kr, err)
-                      : apply_key(h, node, kr, err);
-        return 0;
+        return t->buf ? apply_key_in_place(h, t->buf, node, kr, err) : apply_key(h, node, kr, err);
 }
 
 static int push_key(struct vhive_cs_report *cr, const char *name, bool is_interface,
@@ -250,34 +265,84 @@ static int scrub_interfaces(hive_h *h, hive_node_h params, const struct vhive_sc
                 if (r == 0)
                         r = push_key(cr, name, true, &kr, err);
                 if (r == 0)
-                        r = scrub_key(h, children[i], vhive_profile_values(opts->profile),
-                                      opts, t, kr, err);
+                        r = scrub_key(h, children[i], vhive_profile_values(opts->profile), opts, t,
+                                      kr, err);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int scrub_controlset(hive_h *h, const struct vhive_controlset *cs,
-                            const struct vhive_scrub_opts *opts, const struct target *t,
-                            struct vhive_cs_report *cr, struct vhive_error *err)
+/* Without Tcpip6\Parameters the DUID is reported absent all the same. */
+static int report_absent(struct vhive_key_report *kr, const char *const *names,
+                         struct vhive_error *err)
+{
+        for (size_t i = 0; names[i]; i++) {
+                struct vhive_value_report *vr = NULL;
+                int r = push_value(kr, &vr, err);
+
+                if (r < 0)
+                        return r;
+                vr->type = -1;
+                vr->action = VHIVE_ACTION_ABSENT;
+                vr->name = strdup(names[i]);
+                if (!vr->name)
+                        return vhive_fail(err, ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
+static int scrub_tcpip6(hive_h *h, const struct vhive_controlset *cs,
+                        const struct vhive_scrub_opts *opts, const struct target *t,
+                        struct vhive_cs_report *cr, struct vhive_error *err)
+{
+        struct vhive_key_report *kr = NULL;
+        hive_node_h params;
+        int r = vhive_lookup(h, cs->node, TCPIP6_PARAMETERS, &params, err);
+
+        if (r == 0)
+                r = push_key(cr, "Parameters", false, &kr, err);
+        if (r < 0)
+                return r;
+        kr->is_tcpip6 = true;
+        if (params == 0)
+                return report_absent(kr, tcpip6_delete, err);
+        return scrub_key(h, params, tcpip6_delete, opts, t, kr, err);
+}
+
+static int scrub_tcpip(hive_h *h, const struct vhive_controlset *cs,
+                       const struct vhive_scrub_opts *opts, const struct target *t,
+                       struct vhive_cs_report *cr, struct vhive_error *err)
 {
         struct vhive_key_report *kr = NULL;
         hive_node_h params;
         int r;
 
-        cr->cs = *cs;
         r = vhive_lookup(h, cs->node, TCPIP_PARAMETERS, &params, err);
         if (r < 0 || params == 0)
                 return r; /* no TCP/IP stack configured: nothing to blank */
         r = push_key(cr, "Parameters", false, &kr, err);
         if (r == 0)
                 r = scrub_key(h, params,
-                              opts->profile == VHIVE_PROFILE_LEASE ? parameters_lease
-                                                                   : parameters_seed,
+                              opts->profile & VHIVE_PROFILE_LEASE ? parameters_lease
+                                                                  : parameters_seed,
                               opts, t, kr, err);
         if (r == 0)
                 r = scrub_interfaces(h, params, opts, t, cr, err);
+        return r;
+}
+
+static int scrub_controlset(hive_h *h, const struct vhive_controlset *cs,
+                            const struct vhive_scrub_opts *opts, const struct target *t,
+                            struct vhive_cs_report *cr, struct vhive_error *err)
+{
+        int r = 0;
+
+        cr->cs = *cs;
+        if (opts->profile & (VHIVE_PROFILE_SEED | VHIVE_PROFILE_LEASE))
+                r = scrub_tcpip(h, cs, opts, t, cr, err);
+        if (r == 0 && opts->profile & VHIVE_PROFILE_DHCPV6)
+                r = scrub_tcpip6(h, cs, opts, t, cr, err);
         return r;
 }
 
@@ -335,9 +400,8 @@ int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
         return scrub(h, opts, &t, rep, err);
 }
 
-int vhive_scrub_in_place(hive_h *h, struct vhive_hive_buf *buf,
-                         const struct vhive_scrub_opts *opts, struct vhive_scrub_report *rep,
-                         struct vhive_error *err)
+int vhive_scrub_in_place(hive_h *h, struct vhive_hive_buf *buf, const struct vhive_scrub_opts *opts,
+                         struct vhive_scrub_report *rep, struct vhive_error *err)
 {
         struct target t = { .apply = true, .buf = buf };
 
@@ -361,11 +425,33 @@ static int verify_value(hive_h *h, hive_node_h node, const struct vhive_value_re
         return 0;
 }
 
+/* Deleted (and absent) values must be absent after the write. */
+static int verify_tcpip6(hive_h *h, hive_node_h cs, const struct vhive_key_report *kr,
+                         struct vhive_error *err)
+{
+        hive_node_h node;
+        int r = vhive_lookup(h, cs, TCPIP6_PARAMETERS, &node, err);
+
+        for (size_t i = 0; r == 0 && i < kr->n_values; i++) {
+                const struct vhive_value_report *vr = &kr->values[i];
+
+                if (node == 0 && vr->action == VHIVE_ACTION_DELETED)
+                        return vhive_fail(err, EIO, "verify: key %s vanished", TCPIP6_PARAMETERS);
+                if (node && hivex_node_get_value(h, node, vr->name) != 0)
+                        return vhive_fail(err, EIO, "verify: value %s is still there", vr->name);
+        }
+        return r;
+}
+
 static int verify_key(hive_h *h, hive_node_h cs, const struct vhive_key_report *kr,
                       struct vhive_error *err)
 {
         hive_node_h node;
-        int r = vhive_lookup(h, cs, TCPIP_PARAMETERS, &node, err);
+        int r;
+
+        if (kr->is_tcpip6)
+                return verify_tcpip6(h, cs, kr, err);
+        r = vhive_lookup(h, cs, TCPIP_PARAMETERS, &node, err);
 
         if (r == 0 && node && kr->is_interface) {
                 r = vhive_child(h, node, "Interfaces", &node, err);
@@ -388,8 +474,7 @@ static int verify_key(hive_h *h, hive_node_h cs, const struct vhive_key_report *
         return 0;
 }
 
-int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep,
-                       struct vhive_error *err)
+int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep, struct vhive_error *err)
 {
         for (size_t s = 0; s < rep->n_sets; s++) {
                 const struct vhive_cs_report *cr = &rep->sets[s];

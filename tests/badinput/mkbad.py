@@ -11,6 +11,7 @@ ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces):
   self-cycle.hive       ... and at Interfaces itself
   huge-value.hive       every value of the interface claims 2 GB of data
   vlist-outside.hive    the interface's value list offset lies past the end
+  data-mid-cell.hive    a value's data offset points into the middle of a cell
 
 Cells are found by walking the tree as the format describes it (nk, lf/lh/li
 lists, vk), so the patches follow the fixture wherever hivexregedit put
@@ -128,6 +129,21 @@ def main():
     b = bytearray(clean)
     put32(b, iface + 40, 0x7FFFFFF0)
     write("vlist-outside.hive", b)
+
+    # A value whose data offset points 8 bytes into its data cell: hivex
+    # frees it without looking (mark_block_unused asserts) when the key is
+    # deleted or its values rewritten.
+    # A REG_DWORD, whose data hivex's tree walk never checks, moved out of
+    # its vk (data length 4, not inline) with an offset pointing 8 bytes
+    # into another value's data cell.
+    b = bytearray(clean)
+    vks = values(b, iface)
+    outside = [vk for vk in vks if not u32(b, vk + 4) & 0x80000000]
+    dwords = [vk for vk in vks if u32(b, vk + 12) == 4 and u32(b, vk + 4) & 0x80000000]
+    assert outside and dwords, "mkbad.py: need a REG_DWORD and a value stored outside its vk"
+    put32(b, dwords[0] + 4, 4)
+    put32(b, dwords[0] + 8, u32(b, outside[0] + 8) + 8)
+    write("data-mid-cell.hive", b)
 
 
 main()

@@ -10,14 +10,8 @@ set -u
 
 CLI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REGCHECK="$CLI_DIR/regcheck.py"
-FAILURES=0
-CHECKS=0
-TEST_NAME=$(basename "$0" .sh)
-
-skip() {
-        echo "SKIP $TEST_NAME: $*" >&2
-        exit 77
-}
+# skip, ok, fail, die, assert, expect_rc, finish
+. "$CLI_DIR/../lib.sh"
 
 [ -n "${VHIVE:-}" ] && [ -x "$VHIVE" ] || skip "VHIVE is not set or not executable (run through meson test)"
 if [ -z "${LIB_NO_FIXTURES:-}" ]; then
@@ -49,27 +43,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT HUP   # so that the EXIT trap unmounts and cleans up
-
-fail() {
-        FAILURES=$((FAILURES + 1))
-        echo "FAIL: $*" >&2
-}
-
-ok() {
-        CHECKS=$((CHECKS + 1))
-}
+OUT=$T/out
+ERR=$T/err
 
 note() {
         echo "# $*" >&2
-}
-
-finish() {
-        if [ "$FAILURES" -gt 0 ]; then
-                echo "$TEST_NAME: $FAILURES of $((CHECKS + FAILURES)) checks failed" >&2
-                exit 1
-        fi
-        echo "$TEST_NAME: all $CHECKS checks passed"
-        exit 0
 }
 
 # fixture NAME [DEST]: copies $FIXTURES/NAME.hive to DEST (default
@@ -83,29 +61,17 @@ fixture() {
         printf '%s\n' "$dest"
 }
 
-# vh ARGS...: runs vhive; stdout in $T/out, stderr in $T/err, status in $RC.
-# Any sanitizer report is a failure by itself.
+# vh ARGS...: runs vhive; stdout in $T/out, stderr in $T/err, status in $RC
+# (and returned: "expect_rc N WHAT vh ARGS..." checks it).  Any sanitizer
+# report is a failure by itself.
 vh() {
-        "$VHIVE" "$@" >"$T/out" 2>"$T/err"
-        RC=$?
+        RC=0
+        "$VHIVE" "$@" >"$T/out" 2>"$T/err" || RC=$?
         if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$T/err"; then
                 fail "sanitizer report from: vhive $*"
                 sed 's/^/    /' "$T/err" | head -40 >&2
         fi
-        return 0
-}
-
-# expect_rc N WHAT: the last vh exited N.
-expect_rc() {
-        if [ "$RC" -eq "$1" ]; then
-                ok
-        else
-                fail "$2: exit $RC, want $1"
-                echo "  stdout:" >&2
-                sed 's/^/    /' "$T/out" | head -20 >&2
-                echo "  stderr:" >&2
-                sed 's/^/    /' "$T/err" | head -20 >&2
-        fi
+        return $RC
 }
 
 # same A B WHAT: byte-identical files.

@@ -6,15 +6,13 @@
 # No logs.
 hive=$(fixture one-iface "$T/a/SYSTEM")
 cp "$hive" "$T/a.orig"
-vh scrub --backup "$T/bak-a" "$hive"
-expect_rc 0 "scrub --backup (no logs, DIR created)"
+expect_rc 0 "scrub --backup (no logs, DIR created)" vh scrub --backup "$T/bak-a" "$hive"
 same "$T/a.orig" "$T/bak-a/SYSTEM" "the backup is the original hive"
 eq "$(ls -A "$T/bak-a" | tr '\n' ' ')" "SYSTEM " "only the hive is backed up"
 verify_scrub "$T/a.orig" "$hive"
 # Run again: nothing to write, so nothing to back up -- and above all the
 # backup of the original must not be replaced by the scrubbed hive.
-vh scrub --backup "$T/bak-a" "$hive"
-expect_rc 0 "second scrub --backup"
+expect_rc 0 "second scrub --backup" vh scrub --backup "$T/bak-a" "$hive"
 same "$T/a.orig" "$T/bak-a/SYSTEM" "a second run keeps the backup of the original"
 
 # With (empty) logs beside it, in any letter case.
@@ -25,8 +23,7 @@ cp "$hive" "$T/b.orig"
 : >"$T/b/SYSTEM.LOG3"      # not a log of this hive
 : >"$T/b/SOFTWARE.LOG1"    # nor this
 mkdir -p "$T/bak-b"
-vh scrub --backup "$T/bak-b" "$hive"
-expect_rc 0 "scrub --backup with logs"
+expect_rc 0 "scrub --backup with logs" vh scrub --backup "$T/bak-b" "$hive"
 same "$T/b.orig" "$T/bak-b/SYSTEM" "the backup holds the original hive"
 for l in SYSTEM.LOG1 SYSTEM.log2; do
         if [ -f "$T/bak-b/$l" ] && [ ! -s "$T/bak-b/$l" ]; then ok; else fail "backup lacks $l"; fi
@@ -42,8 +39,7 @@ hive=$(fixture multi-iface "$T/c/SYSTEM")
 cp "$hive" "$T/c.orig"
 head -c 3000 /dev/urandom >"$T/c/SYSTEM.LOG1"
 cp "$T/c/SYSTEM.LOG1" "$T/c.log1"
-vh scrub --backup "$T/bak-c" "$hive"
-expect_rc 0 "scrub --backup with a non-empty log"
+expect_rc 0 "scrub --backup with a non-empty log" vh scrub --backup "$T/bak-c" "$hive"
 same "$T/c.log1" "$T/bak-c/SYSTEM.LOG1" "the log is backed up byte for byte"
 same "$T/c.log1" "$T/c/SYSTEM.LOG1" "a clean hive's log is left alone"
 same "$T/c.orig" "$T/bak-c/SYSTEM" "the backup holds the original hive"
@@ -53,8 +49,7 @@ verify_scrub "$T/c.orig" "$hive"
 hive=$(fixture one-iface "$T/d/SYSTEM")
 cp "$hive" "$T/d.orig"
 echo "a file, not a folder" >"$T/bak-file"
-vh scrub --backup "$T/bak-file" "$hive"
-expect_rc 2 "scrub --backup FILE (not a folder)"
+expect_rc 2 "scrub --backup FILE (not a folder)" vh scrub --backup "$T/bak-file" "$hive"
 has "$T/err" "^vhive: .*SYSTEM: " "the failed backup is reported"
 same "$T/d.orig" "$hive" "no backup, no write"
 no_temp_left "$T/d" "failed backup"

@@ -7,8 +7,7 @@
 refused() {
         local what=$1 re=$2
         shift 2
-        vh "$@"
-        expect_rc 2 "$what"
+        expect_rc 2 "$what" vh "$@"
         has "$T/err" "$re" "$what: message"
 }
 
@@ -105,8 +104,7 @@ if command -v chattr >/dev/null && chattr +i "$hive" 2>/dev/null; then
         refused "scrub on an immutable file" "^vhive: $hive: .*(read-only|not permitted|cannot write)" \
                 scrub "$hive"
         same "$FIXTURES/one-iface.hive" "$hive" "immutable file unchanged"
-        vh check "$hive"
-        expect_rc 1 "check on an immutable file still works"
+        expect_rc 1 "check on an immutable file still works" vh check "$hive"
         chattr -i "$hive"
         no_temp_left "$T/immutable" "immutable file"
         # The file writable, its folder not: the temp file cannot be made.
@@ -133,8 +131,7 @@ if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=40k vhive-test "$mnt" 2>"$T/mo
         no_temp_left "$mnt" "full disk"
         # With room again the same scrub works.
         rm -f "$mnt/filler"
-        vh scrub "$hive"
-        expect_rc 0 "scrub once there is room"
+        expect_rc 0 "scrub once there is room" vh scrub "$hive"
         verify_scrub "$FIXTURES/one-iface.hive" "$hive"
         umount "$mnt"
 else

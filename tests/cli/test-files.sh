@@ -7,15 +7,13 @@
 for mode in 640 600 604; do
         hive=$(fixture one-iface "$T/mode$mode/SYSTEM")
         chmod "$mode" "$hive"
-        vh scrub "$hive"
-        expect_rc 0 "scrub of a $mode hive"
+        expect_rc 0 "scrub of a $mode hive" vh scrub "$hive"
         eq "$(stat -c %a "$hive")" "$mode" "mode $mode kept"
 done
 
 # Absent values stay absent: not created, the other interfaces untouched.
 hive=$(fixture values-absent)
-vh scrub --profile lease "$hive"
-expect_rc 0 "scrub on values-absent"
+expect_rc 0 "scrub on values-absent" vh scrub --profile lease "$hive"
 verify_scrub "$FIXTURES/values-absent.hive" "$hive" --profile lease
 eq "$N_EXPECTED" 1 "values-absent: only the one present value changes"
 eq "$(reglookup "$hive" 2>/dev/null | wc -l)" "$(reglookup "$FIXTURES/values-absent.hive" 2>/dev/null | wc -l)" \
@@ -26,8 +24,7 @@ has "$T/out" ": 1 blanked, 0 already blank, 53 absent, 0 kept: written" "absent 
 # Already blank in every type: not rewritten, byte-identical.
 hive=$(fixture already-blank)
 for profile in seed lease; do
-        vh scrub --profile "$profile" --all-controlsets "$hive"
-        expect_rc 0 "scrub --profile $profile on already-blank"
+        expect_rc 0 "scrub --profile $profile on already-blank" vh scrub --profile "$profile" --all-controlsets "$hive"
         same "$FIXTURES/already-blank.hive" "$hive" "already-blank is byte-identical ($profile)"
         has "$T/out" ": 0 blanked, [1-9][0-9]* already blank, .*nothing to change" "already-blank summary ($profile)"
 done
@@ -35,8 +32,7 @@ no_temp_left "$T" "already-blank"
 
 # Empty interface keys are fine.
 hive=$(fixture empty-ifaces)
-vh scrub "$hive"
-expect_rc 0 "scrub on empty-ifaces"
+expect_rc 0 "scrub on empty-ifaces" vh scrub "$hive"
 n_ifaces=$(reglookup -t KEY "$FIXTURES/empty-ifaces.hive" 2>/dev/null |
         grep -c '^/ControlSet001/Services/Tcpip/Parameters/Interfaces/[^/]*,KEY,')
 [ "$n_ifaces" -ge 4 ] && ok || fail "empty-ifaces: only $n_ifaces interface keys"
@@ -47,8 +43,7 @@ verify_scrub "$FIXTURES/empty-ifaces.hive" "$hive"
 g1=$(fixture one-iface "$T/multi/g1.hive")
 g2=$(fixture lease-all-types "$T/multi/g2.hive")
 b=$(fixture no-select "$T/multi/bad.hive")
-vh scrub "$g1" "$b" "$g2"
-expect_rc 2 "scrub good bad good"
+expect_rc 2 "scrub good bad good" vh scrub "$g1" "$b" "$g2"
 has "$T/err" "^vhive: .*bad.hive: .*Select" "the bad target is named, with why"
 hasnt "$T/err" "g1.hive|g2.hive" "no error for the good targets"
 has "$T/out" "g1.hive: .*: written$" "first good target written"

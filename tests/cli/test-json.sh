@@ -12,8 +12,7 @@ pycheck() {
 
 hive=$(fixture one-iface)
 cp "$hive" "$T/one.orig"
-vh scrub --json "$hive"
-expect_rc 0 "scrub --json"
+expect_rc 0 "scrub --json" vh scrub --json "$hive"
 cp "$T/out" "$T/scrub.json"
 "$PYTHON" -m json.tool "$T/scrub.json" >/dev/null 2>&1 && ok || fail "scrub --json is not valid JSON"
 verify_scrub "$T/one.orig" "$hive"
@@ -63,8 +62,7 @@ PY
 # check --json: exit 1, nothing written.
 hive=$(fixture lease-all-types)
 cp "$hive" "$T/lease.orig"
-vh check --json --profile lease "$hive"
-expect_rc 1 "check --json on stale values"
+expect_rc 1 "check --json on stale values" vh check --json --profile lease "$hive"
 same "$T/lease.orig" "$hive" "check --json writes nothing"
 pycheck "check --json: document content" "$T/out" <<'PY'
 import json, sys
@@ -84,8 +82,7 @@ assert v["DhcpSubnetMaskOpt"]["old"] == "255.255.255.0, 255.255.0.0", v["DhcpSub
 PY
 
 # scrub -n --json: written false, bytes identical.
-vh scrub -n --json --keep-static "$(fixture static)"
-expect_rc 0 "scrub -n --json"
+expect_rc 0 "scrub -n --json" vh scrub -n --json --keep-static "$(fixture static)"
 same "$FIXTURES/static.hive" "$T/static.hive" "dry run --json writes nothing"
 pycheck "scrub -n --json --keep-static: kept and static" "$T/out" <<'PY'
 import json, sys
@@ -107,8 +104,7 @@ good=$(fixture multi-iface)
 cp "$good" "$T/multi.orig"
 bad=$(fixture bad-current)
 cp "$bad" "$T/bad.orig"
-vh scrub --json "$bad" "$good"
-expect_rc 2 "scrub --json with a bad target"
+expect_rc 2 "scrub --json with a bad target" vh scrub --json "$bad" "$good"
 same "$T/bad.orig" "$bad" "the bad target is untouched"
 verify_scrub "$T/multi.orig" "$good"
 pycheck "scrub --json with a bad target: document" "$T/out" "$bad" "$good" <<'PY'

@@ -10,12 +10,10 @@ hive=$(fixture static "$T/keep/static.hive")
 orig="$T/static.orig"
 cp "$hive" "$orig"
 
-vh check --keep-static "$hive"
-expect_rc 1 "check --keep-static (other values are stale)"
+expect_rc 1 "check --keep-static (other values are stale)" vh check --keep-static "$hive"
 hasnt "$T/out" "stale .*$ST_RE\\\\(NameServer|Domain) " "check --keep-static does not count kept values"
 
-vh scrub --keep-static "$hive"
-expect_rc 0 "scrub --keep-static"
+expect_rc 0 "scrub --keep-static" vh scrub --keep-static "$hive"
 cp "$T/out" "$T/keep.out"
 verify_scrub "$orig" "$hive" --keep-static
 has "$T/keep.out" ": kept .*$ST_RE\\\\NameServer = \"192.168.10.1,192.168.10.2\" \\(static interface\\)" \
@@ -30,16 +28,13 @@ done
 reglookup "$hive" | grep -F "$ST/NameServer,SZ,192.168.10.1%2C192.168.10.2," >/dev/null && ok ||
         fail "reglookup: the static NameServer is not intact"
 
-vh check --keep-static "$hive"
-expect_rc 0 "check --keep-static after scrub --keep-static"
-vh check "$hive"
-expect_rc 1 "check without --keep-static still sees the kept values"
+expect_rc 0 "check --keep-static after scrub --keep-static" vh check --keep-static "$hive"
+expect_rc 1 "check without --keep-static still sees the kept values" vh check "$hive"
 eq "$(count_lines "$T/out" ': stale .* = ')" 2 "exactly the two kept values are stale"
 
 # Without --keep-static the static interface is blanked too.
 hive=$(fixture static "$T/plain/static.hive")
-vh scrub "$hive"
-expect_rc 0 "scrub (no --keep-static) on static"
+expect_rc 0 "scrub (no --keep-static) on static" vh scrub "$hive"
 verify_scrub "$orig" "$hive"
 hasnt "$T/out" ": kept " "nothing kept without --keep-static"
 found=0
@@ -48,9 +43,23 @@ eq "$found" 1 "without --keep-static the static NameServer is blanked"
 
 # On DHCP-only hives --keep-static changes nothing.
 hive=$(fixture one-iface "$T/dhcp/one-iface.hive")
-vh scrub --keep-static "$hive"
-expect_rc 0 "scrub --keep-static on one-iface"
+expect_rc 0 "scrub --keep-static on one-iface" vh scrub --keep-static "$hive"
 verify_scrub "$FIXTURES/one-iface.hive" "$hive"
 hasnt "$T/out" ": kept " "no static interface, nothing kept"
+
+# One definition of "static" for info and scrub: EnableDHCP a REG_DWORD 0.
+# A REG_SZ "0" (Windows reads EnableDHCP as a DWORD and ignores it) is not.
+hive=$(fixture static "$T/sz/static.hive")
+expect_rc 0 "info on static" vh info "$hive"
+has "$T/out" "interface $ST_RE: static" "info: the DWORD 0 interface is static"
+expect_rc 0 "set EnableDHCP to REG_SZ 0" vh set "$hive" \
+        "CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces\\$ST" EnableDHCP string:0
+expect_rc 0 "info with a REG_SZ EnableDHCP" vh info "$hive"
+has "$T/out" "interface $ST_RE: EnableDHCP is not a REG_DWORD" "info: a REG_SZ 0 is not static"
+expect_rc 0 "info --json with a REG_SZ EnableDHCP" vh info --json "$hive"
+has "$T/out" '"enable_dhcp": -1' "info --json: a REG_SZ EnableDHCP reads as absent"
+expect_rc 0 "scrub --keep-static with a REG_SZ EnableDHCP" vh scrub --keep-static "$hive"
+hasnt "$T/out" ": kept " "scrub --keep-static: a REG_SZ 0 is not static either"
+has "$T/out" ": blank .*$ST_RE\\\\NameServer = " "its NameServer is blanked"
 
 finish

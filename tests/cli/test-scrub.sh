@@ -23,13 +23,11 @@ for f in $fixtures; do
         cp "$hive" "$orig"
 
         case $f in one-iface|odd-types|values-absent)
-                vh check --profile "$profile" "$hive"
-                expect_rc 1 "check --profile $profile $f before the scrub"
+                expect_rc 1 "check --profile $profile $f before the scrub" vh check --profile "$profile" "$hive"
                 same "$orig" "$hive" "check leaves $f as it was"
         esac
 
-        vh scrub --profile "$profile" "$hive"
-        expect_rc 0 "$what"
+        expect_rc 0 "$what" vh scrub --profile "$profile" "$hive"
         cp "$T/out" "$T/scrub.out"
         verify_scrub "$orig" "$hive" --profile "$profile"
         [ "$N_EXPECTED" -gt 0 ] && ok || fail "$what: the oracle expects no change"
@@ -42,15 +40,13 @@ for f in $fixtures; do
         has "$T/scrub.out" "^[^ ]*: $N_EXPECTED blanked, .*: written$" "$what: summary"
         no_temp_left "$T/$profile" "$what"
 
-        vh check --profile "$profile" "$hive"
-        expect_rc 0 "check --profile $profile $f after the scrub"
+        expect_rc 0 "check --profile $profile $f after the scrub" vh check --profile "$profile" "$hive"
         has "$T/out" ": 0 stale, .*: clean$" "check after scrub of $f says clean"
 
         # Idempotent: nothing to change, and the file is not rewritten.
         case $f in one-iface|mixed-case|odd-types)
                 cp "$hive" "$T/scrubbed"
-                vh scrub --profile "$profile" "$hive"
-                expect_rc 0 "second $what"
+                expect_rc 0 "second $what" vh scrub --profile "$profile" "$hive"
                 same "$T/scrubbed" "$hive" "second $what rewrites nothing"
                 has "$T/out" ": 0 blanked, .*nothing to change" "second $what: summary"
         esac
@@ -59,13 +55,11 @@ done
 if [ "$profile" = seed ]; then
         # The default profile is seed...
         hive=$(fixture one-iface "$T/default/one-iface.hive")
-        vh scrub "$hive"
-        expect_rc 0 "scrub (default profile)"
+        expect_rc 0 "scrub (default profile)" vh scrub "$hive"
         "$PYTHON" "$REGCHECK" same-values "$hive" "$T/seed/one-iface.hive" 2>"$T/sv.err" && ok ||
                 { fail "default profile differs from --profile seed"; cat "$T/sv.err" >&2; }
         # ...and leaves the lease values, which check --profile lease sees.
-        vh check --profile lease "$hive"
-        expect_rc 1 "check --profile lease after a seed scrub"
+        expect_rc 1 "check --profile lease after a seed scrub" vh check --profile lease "$hive"
         has "$T/out" "stale .*\\\\Lease = \"86400\" \\(REG_DWORD\\)" "lease check names the stale Lease"
 fi
 

@@ -14,7 +14,8 @@
 
 #include "commit.h"
 #include "macro.h"
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 struct cbuf {
         uint8_t *b;
@@ -23,7 +24,7 @@ struct cbuf {
 
 struct cset {
         char dir[256];
-        int fd[3];                /* primary, LOG1, LOG2; -1 when absent */
+        int fd[3]; /* primary, LOG1, LOG2; -1 when absent */
         struct vhive_file *f[3];
         struct vhive_hive_files files;
 };
@@ -60,8 +61,8 @@ static inline void cset_path(const struct cset *s, int i, char *out, size_t n)
 }
 
 /* Writes the files (a NULL log buffer: no such file) and opens them. */
-static inline void cset_create(struct cset *s, const struct cbuf *primary,
-                               const struct cbuf *log1, const struct cbuf *log2)
+static inline void cset_create(struct cset *s, const struct cbuf *primary, const struct cbuf *log1,
+                               const struct cbuf *log2)
 {
         const struct cbuf *b[3] = { primary, log1, log2 };
         const char *tmp = getenv("TMPDIR");
@@ -80,8 +81,8 @@ static inline void cset_create(struct cset *s, const struct cbuf *primary,
                 cset_path(s, i, path, sizeof(path));
                 cset_write(path, b[i]);
                 s->fd[i] = open(path, O_RDWR | O_CLOEXEC);
-                if (s->fd[i] < 0 || vhive_file_from_fd(s->fd[i], path + strlen(s->dir) + 1,
-                                                       &s->f[i], &e) < 0)
+                if (s->fd[i] < 0 ||
+                    vhive_file_from_fd(s->fd[i], path + strlen(s->dir) + 1, &s->f[i], &e) < 0)
                         cdie(path);
         }
         s->files.primary = s->f[0];
@@ -134,15 +135,16 @@ static inline int cset_replay(const struct cset *s, struct cbuf *out, struct vhi
         int r;
 
         cset_load(s, f);
-        r = vhive_replay(f[0].b, f[0].len, f[1].b, f[1].len, f[2].b, f[2].len, &out->b,
-                         &out->len, NULL, e);
+        r = vhive_replay(f[0].b, f[0].len, f[1].b, f[1].len, f[2].b, f[2].len, &out->b, &out->len,
+                         NULL, e);
         for (int i = 0; i < 3; i++)
                 free(f[i].b);
         return r;
 }
 
 /* The hive a commit of new_hive leaves: its base block as the commit
- * stamps it (stats), over the old file's length. */
+ * stamps it (stats), over the old file's length; in the old format the
+ * first bin's time as well. */
 static inline void cexpected(const struct cbuf *old, const struct cbuf *new_hive,
                              const struct vhive_commit_stats *st, struct cbuf *out)
 {
@@ -157,4 +159,10 @@ static inline void cexpected(const struct cbuf *old, const struct cbuf *new_hive
         vhive_put_le32(out->b + 12, (uint32_t)st->timestamp);
         vhive_put_le32(out->b + 16, (uint32_t)(st->timestamp >> 32));
         vhive_regf_store_checksum(out->b);
+        /* Old format: the first bin carries the hive's time too. */
+        if (st->format == VHIVE_LOG_OLD && out->len >= 4096 + 32 &&
+            memcmp(out->b + 4096, "hbin", 4) == 0) {
+                vhive_put_le32(out->b + 4096 + 20, (uint32_t)st->timestamp);
+                vhive_put_le32(out->b + 4096 + 24, (uint32_t)(st->timestamp >> 32));
+        }
 }

@@ -5,16 +5,18 @@
 # check passes on the result, reglookup reads it, and a second scrub finds
 # nothing left to do.  With hivex's writer (-x, as the editor commands
 # write) the hive grows: SYSTEM is extended before anything else, and the
-# result reads the same way.  A refusal without a format leaves every file
-# as it was.
+# result reads the same way.  A refusal without a format, a failing
+# verification, or a SYSTEM changed since it was read leaves every file as
+# it was.
 # Usage (meson): test-commit-scrub.sh COMMIT_SCRUB
 set -eu
 tool=$1
+# skip, ok, fail, die, assert, expect_rc, finish
+. "$(dirname "$0")/../lib.sh"
 [ -n "${FIXTURES-}" ] && [ -f "$FIXTURES/lease-all-types.hive" ] ||
-        { echo "skip: fixtures not built (hivexregedit missing)" >&2; exit 77; }
+        skip "fixtures not built (hivexregedit missing)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 for fmt in new old; do
         d=$tmp/$fmt
@@ -23,17 +25,17 @@ for fmt in new old; do
         : >"$d/SYSTEM.LOG1"
         : >"$d/SYSTEM.LOG2"
         size=$(wc -c <"$d/SYSTEM")
-        "$tool" -f "$fmt" "$d/SYSTEM" >"$tmp/out" || fail "$fmt: commit-scrub failed"
+        "$tool" -f "$fmt" "$d/SYSTEM" >"$tmp/out" || die "$fmt: commit-scrub failed"
         echo "$fmt: $(cat "$tmp/out")"
-        grep -q "written 1" "$tmp/out" || fail "$fmt: nothing written"
-        [ "$(wc -c <"$d/SYSTEM")" = "$size" ] || fail "$fmt: SYSTEM changed size"
-        [ -s "$d/SYSTEM.LOG1" ] || fail "$fmt: LOG1 was not written"
-        "$VHIVE" check "$d/SYSTEM" >"$tmp/check" 2>&1 || { cat "$tmp/check"; fail "$fmt: check"; }
+        grep -q "written 1" "$tmp/out" || die "$fmt: nothing written"
+        [ "$(wc -c <"$d/SYSTEM")" = "$size" ] || die "$fmt: SYSTEM changed size"
+        [ -s "$d/SYSTEM.LOG1" ] || die "$fmt: LOG1 was not written"
+        "$VHIVE" check "$d/SYSTEM" >"$tmp/check" 2>&1 || { cat "$tmp/check"; die "$fmt: check"; }
         if command -v reglookup >/dev/null; then
-                reglookup "$d/SYSTEM" >/dev/null 2>&1 || fail "$fmt: reglookup cannot read it"
+                reglookup "$d/SYSTEM" >/dev/null 2>&1 || die "$fmt: reglookup cannot read it"
         fi
-        "$tool" -f "$fmt" "$d/SYSTEM" >"$tmp/out2" || fail "$fmt: second run"
-        grep -q "blanked 0, written 0" "$tmp/out2" || fail "$fmt: the second scrub wrote"
+        "$tool" -f "$fmt" "$d/SYSTEM" >"$tmp/out2" || die "$fmt: second run"
+        grep -q "blanked 0, written 0" "$tmp/out2" || die "$fmt: the second scrub wrote"
 done
 
 d=$tmp/grown
@@ -42,19 +44,38 @@ cp "$FIXTURES/lease-all-types.hive" "$d/SYSTEM"
 : >"$d/SYSTEM.LOG1"
 : >"$d/SYSTEM.LOG2"
 size=$(wc -c <"$d/SYSTEM")
-"$tool" -x -f new "$d/SYSTEM" >"$tmp/out" || fail "hivex writer: commit-scrub failed"
+"$tool" -x -f new "$d/SYSTEM" >"$tmp/out" || die "hivex writer: commit-scrub failed"
 echo "hivex writer: $(cat "$tmp/out")"
-grep -q "primary extended" "$tmp/out" || fail "hivex writer: SYSTEM was not extended"
-[ "$(wc -c <"$d/SYSTEM")" -gt "$size" ] || fail "hivex writer: SYSTEM did not grow"
-"$VHIVE" check "$d/SYSTEM" >"$tmp/check" 2>&1 || { cat "$tmp/check"; fail "hivex writer: check"; }
+grep -q "primary extended" "$tmp/out" || die "hivex writer: SYSTEM was not extended"
+[ "$(wc -c <"$d/SYSTEM")" -gt "$size" ] || die "hivex writer: SYSTEM did not grow"
+"$VHIVE" check "$d/SYSTEM" >"$tmp/check" 2>&1 || { cat "$tmp/check"; die "hivex writer: check"; }
 
 d=$tmp/none
 mkdir "$d"
 cp "$FIXTURES/lease-all-types.hive" "$d/SYSTEM"
 : >"$d/SYSTEM.LOG1"
 : >"$d/SYSTEM.LOG2"
-if "$tool" "$d/SYSTEM" 2>"$tmp/err"; then fail "no format, empty logs: not refused"; fi
-grep -q "format" "$tmp/err" || fail "no format: the message does not say why"
-cmp -s "$d/SYSTEM" "$FIXTURES/lease-all-types.hive" || fail "refused, but SYSTEM changed"
-[ ! -s "$d/SYSTEM.LOG1" ] && [ ! -s "$d/SYSTEM.LOG2" ] || fail "refused, but a log changed"
+if "$tool" "$d/SYSTEM" 2>"$tmp/err"; then die "no format, empty logs: not refused"; fi
+grep -q "format" "$tmp/err" || die "no format: the message does not say why"
+cmp -s "$d/SYSTEM" "$FIXTURES/lease-all-types.hive" || die "refused, but SYSTEM changed"
+[ ! -s "$d/SYSTEM.LOG1" ] && [ ! -s "$d/SYSTEM.LOG2" ] || die "refused, but a log changed"
+# A verification that fails stops the commit before anything is written
+# (review finding 3), and so does an image whose SYSTEM changed after it
+# was read (finding 4): the other writer's byte stays.
+for flag in -V -m; do
+        d=$tmp/refuse$flag
+        mkdir "$d"
+        cp "$FIXTURES/lease-all-types.hive" "$d/SYSTEM"
+        : >"$d/SYSTEM.LOG1"
+        : >"$d/SYSTEM.LOG2"
+        if "$tool" $flag -f new "$d/SYSTEM" 2>"$tmp/err"; then die "$flag: not refused"; fi
+        cat "$tmp/err"
+        grep -q "written 0" "$tmp/err" || die "$flag: reported as written"
+        [ ! -s "$d/SYSTEM.LOG1" ] && [ ! -s "$d/SYSTEM.LOG2" ] || die "$flag: a log was written"
+        n=$(cmp -l "$d/SYSTEM" "$FIXTURES/lease-all-types.hive" | wc -l)
+        want=0
+        [ "$flag" = -m ] && want=1
+        [ "$n" = "$want" ] || die "$flag: SYSTEM differs in $n bytes, not $want"
+done
+grep -q "no longer holds" "$tmp/err" || die "-m: the message does not say why"
 echo "PASS"

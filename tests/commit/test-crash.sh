@@ -1,11 +1,16 @@
 #!/bin/sh
-# The logged commit stopped after every pwrite/flush/extend, and with each
-# pwrite torn in half (crash-commit): on a clean synthetic hive (both log
-# formats, logs empty), on every dirty case of tests/replay's mkdirty that
-# replays, and on the real SYSTEM_B with its two logs (skipped when
-# ../shared is absent).  Prints the number of crash points checked.
+# The logged commit stopped after every pwrite/flush/extend, with each
+# pwrite torn (either half alone), and with the writes between two flushes
+# landing in any order (crash-commit); every state replayed with the logs
+# in both orders: on a clean synthetic hive (both log formats, logs empty),
+# on the layouts a review found (probes), on every dirty case of
+# tests/replay's mkdirty that replays, and on the real SYSTEM_B with its
+# two logs (skipped when ../shared is absent).  Prints the number of crash
+# points checked.
 # Usage (meson): test-crash.sh CRASH_COMMIT MKDIRTY
 set -eu
+# skip, ok, fail, die, assert, expect_rc, finish
+. "$(dirname "$0")/../lib.sh"
 crash=$1
 mkdirty=$2
 tmp=$(mktemp -d)
@@ -17,9 +22,11 @@ count() { # OUTPUT of crash-commit
         total=$((total + n))
 }
 
-"$crash" synthetic >"$tmp/out"
-echo "synthetic: $(cat "$tmp/out")"
-count "$tmp/out"
+for m in synthetic probes; do
+        "$crash" $m >"$tmp/out"
+        echo "$m: $(cat "$tmp/out")"
+        count "$tmp/out"
+done
 
 mkdir "$tmp/cases"
 "$mkdirty" "$tmp/cases"
@@ -33,8 +40,7 @@ while read -r c; do
         # log to write to: refused, nothing written (checked by the tool).
         case $c in old-format*) refuse=1 ;; *) refuse= ;; esac
         CRASH_MAY_REFUSE=$refuse "$crash" auto "$tmp/cases/$c.hive" "$l1" "$l2" >"$tmp/out" || {
-                echo "FAIL: mkdirty case $c" >&2
-                exit 1
+                die "mkdirty case $c"
         }
         echo "$c: $(cat "$tmp/out")"
         count "$tmp/out"

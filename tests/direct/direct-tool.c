@@ -78,7 +78,7 @@ static int run_backend(const char *path, const char *format, bool ro, const char
         struct vhive_backend *be;
         struct vhive_root root;
         struct vhive_error e = { 0 };
-        int r = ops->open(&be, &spec, 1, false, &e);
+        int r = ops->open(&be, &spec, 1, NULL, &e);
 
         if (r == 0)
                 r = ops->image_status(be, 0, &e);
@@ -132,8 +132,7 @@ static int run_backend(const char *path, const char *format, bool ro, const char
         return r < 0 ? (e.msg[0] ? die(&e) : 1) : 0;
 }
 
-static int nbd_read(void *ctx, void *buf, size_t count, uint64_t offset,
-                    struct vhive_error *err)
+static int nbd_read(void *ctx, void *buf, size_t count, uint64_t offset, struct vhive_error *err)
 {
         return vhive_nbd_pread(ctx, buf, count, offset, err);
 }
@@ -172,8 +171,8 @@ static int volume_cmds(struct vhive_ntfs *v, char **cmd, int ncmd, struct vhive_
         return r;
 }
 
-static int run_volume(const char *path, const char *format, unsigned number, bool ro,
-                      char **cmd, int ncmd)
+static int run_volume(const char *path, const char *format, unsigned number, bool ro, char **cmd,
+                      int ncmd)
 {
         struct vhive_nbd_disk *d;
         struct vhive_ntfs *v = NULL;
@@ -225,7 +224,6 @@ int main(int argc, char **argv)
         if (argc - i < 2)
                 return usage();
         if (volume >= 0)
-                return run_volume(argv[i], argv[i + 1], volume, ro, argv + i + 2,
-                                  argc - i - 2);
+                return run_volume(argv[i], argv[i + 1], volume, ro, argv + i + 2, argc - i - 2);
         return run_backend(argv[i], argv[i + 1], ro, root_dev, argv + i + 2, argc - i - 2);
 }

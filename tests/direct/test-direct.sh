@@ -9,11 +9,10 @@
 set -euo pipefail
 
 T=$(realpath "${1:?usage: test-direct.sh DIRECT_TOOL}")
+# skip, ok, fail, die, assert, expect_rc, finish
+. "$(dirname "$0")/../lib.sh"
 for prog in mkntfs sfdisk qemu-img qemu-nbd ntfsfix ntfsls ntfscat; do
-        if ! command -v "$prog" >/dev/null; then
-                echo "skip: $prog not installed" >&2
-                exit 77
-        fi
+        command -v "$prog" >/dev/null || skip "$prog not installed"
 done
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/test-direct.XXXXXX")
@@ -22,17 +21,6 @@ cd "$W"
 CFG=/WINDOWS/system32/Config
 TAB=$'\t'
 NL=$'\n'
-fails=0
-
-fail() {
-        echo "FAIL: $*" >&2
-        fails=$((fails + 1))
-}
-
-ok() {
-        echo "ok: $*"
-}
-
 # expect_fail WHAT NEEDLE CMD...: CMD fails and says NEEDLE
 expect_fail() {
         local what=$1 needle=$2 out
@@ -239,8 +227,4 @@ new_ntfs gap.raw 16
         create $CFG/SYSTEM.vhive-old sys1
 expect_fail "interrupted replacement is reported" "interrupted" "$T" gap.raw raw root
 
-if ((fails)); then
-        echo "$fails failure(s)" >&2
-        exit 1
-fi
-echo "all passed"
+finish

@@ -46,7 +46,7 @@ fail_at() { # NAME N
         runs=$((runs + 1))
         if [ "$rc" = 0 ] && [ "${FAULT_STRICT_CLOSE-}" != 1 ] && close_after_fsync "$2"; then
                 classify "$label" "$1"
-                [ "${state%-stale}" = new ] || fail "$label: exit 0 but $state"
+                [ "${state%-stale}" = new ] || die "$label: exit 0 but $state"
                 check_leftovers "$label" 0
                 unchecked="$unchecked
   $1 call $2: close of $(awk -v n="$2" '$1 == n { print $3 }' "$trace" | sed "s|$w/||") failing: exit 0, the new hive complete"
@@ -55,23 +55,23 @@ fail_at() { # NAME N
         fi
         [ "$rc" = 2 ] || {
                 cat "$tmp/err" >&2
-                fail "$label: exit $rc, expected 2"
+                die "$label: exit $rc, expected 2"
         }
         grep -q "^vhive: $w/SYSTEM: .*$msg" "$tmp/err" || {
                 cat "$tmp/err" >&2
-                fail "$label: no message naming the target and the error"
+                die "$label: no message naming the target and the error"
         }
         check_leftovers "$label" 0
         classify "$label" "$1"
         if [ "$2" -le "$rename_no" ]; then
-                [ "$state" = old ] || fail "$label: $state, expected the old hive and logs"
+                [ "$state" = old ] || die "$label: $state, expected the old hive and logs"
         else
-                case $state in new | new-stale) ;; *) fail "$label: $state, expected new" ;; esac
+                case $state in new | new-stale) ;; *) die "$label: $state, expected new" ;; esac
                 for l in $(logs_of "$cases/$1"); do
                         t=$(call_no ftruncate "/$l")
                         case " $empty_logs " in *" $l "*) is_empty=1 ;; *) is_empty=0 ;; esac
                         if [ "$t" -gt 0 ] && [ "$t" -lt "$2" ]; then want=1; else want=0; fi
-                        [ "$is_empty" = "$want" ] || fail "$label: $l empty=$is_empty, expected $want"
+                        [ "$is_empty" = "$want" ] || die "$label: $l empty=$is_empty, expected $want"
                 done
                 post_rename="$post_rename
   $1 call $2 ($(op_no "$2")): $state:$(head -n 1 "$tmp/err" | sed "s|$w/||g")"

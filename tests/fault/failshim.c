@@ -47,7 +47,7 @@ static const char *dir;
 static size_t dir_len;
 static const char *ops = "any";
 static long target_n;
-static enum mode mode = M_COUNT;
+static enum mode shim_mode = M_COUNT;
 static int fail_errno = EIO;
 static int trace_fd = -1;
 static long counter;
@@ -68,11 +68,11 @@ static void setup(void)
         target_n = n ? strtol(n, NULL, 10) : 0;
         m = getenv("FAILSHIM_MODE");
         if (m && strcmp(m, "fail") == 0)
-                mode = M_FAIL;
+                shim_mode = M_FAIL;
         else if (m && strcmp(m, "kill") == 0)
-                mode = M_KILL;
+                shim_mode = M_KILL;
         else if (m && strcmp(m, "killafter") == 0)
-                mode = M_KILLAFTER;
+                shim_mode = M_KILLAFTER;
         e = getenv("FAILSHIM_ERRNO");
         if (e && strcmp(e, "ENOSPC") == 0)
                 fail_errno = ENOSPC;
@@ -165,11 +165,11 @@ static bool before(const char *op, const char *path, long *n)
         if (!op_selected(op))
                 return false;
         *n = ++counter;
-        if (*n != target_n || mode == M_COUNT || mode == M_KILLAFTER) {
+        if (*n != target_n || shim_mode == M_COUNT || shim_mode == M_KILLAFTER) {
                 trace(*n, op, path, "run");
                 return false;
         }
-        if (mode == M_KILL) {
+        if (shim_mode == M_KILL) {
                 trace(*n, op, path, "killed-before");
                 syscall(SYS_kill, getpid(), SIGKILL);
         }
@@ -180,14 +180,14 @@ static bool before(const char *op, const char *path, long *n)
 
 static void after(long n)
 {
-        if (n && n == target_n && mode == M_KILLAFTER)
+        if (n && n == target_n && shim_mode == M_KILLAFTER)
                 syscall(SYS_kill, getpid(), SIGKILL);
 }
 
-#define REAL(name, type)                                                          \
-        static __typeof__(type) real_##name;                                      \
-        if (!real_##name)                                                         \
-                real_##name = (type)dlsym(RTLD_NEXT, #name)
+#define REAL(name, type)                                                                           \
+        static __typeof__(type) real_##name;                                                       \
+        if (!real_##name)                                                                          \
+        real_##name = (type)dlsym(RTLD_NEXT, #name)
 
 typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
@@ -215,37 +215,37 @@ static mode_t mode_arg(int flags, va_list ap)
         return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
 }
 
-#define OPEN_WRAPPER(name)                                                        \
-        static int call_##name(int dirfd, const char *p, int f, mode_t m)         \
-        {                                                                         \
-                (void)dirfd;                                                      \
-                REAL(name, open_fn);                                              \
-                return real_##name(p, f, m);                                      \
-        }                                                                         \
-        EXPORT int name(const char *p, int f, ...)                                \
-        {                                                                         \
-                va_list ap;                                                       \
-                mode_t m;                                                         \
-                va_start(ap, f);                                                  \
-                m = mode_arg(f, ap);                                              \
-                va_end(ap);                                                       \
-                return do_openat(AT_FDCWD, p, f, m, call_##name);                 \
+#define OPEN_WRAPPER(name)                                                                         \
+        static int call_##name(int dirfd, const char *p, int f, mode_t m)                          \
+        {                                                                                          \
+                (void)dirfd;                                                                       \
+                REAL(name, open_fn);                                                               \
+                return real_##name(p, f, m);                                                       \
+        }                                                                                          \
+        EXPORT int name(const char *p, int f, ...)                                                 \
+        {                                                                                          \
+                va_list ap;                                                                        \
+                mode_t m;                                                                          \
+                va_start(ap, f);                                                                   \
+                m = mode_arg(f, ap);                                                               \
+                va_end(ap);                                                                        \
+                return do_openat(AT_FDCWD, p, f, m, call_##name);                                  \
         }
 
-#define OPENAT_WRAPPER(name)                                                      \
-        static int call_##name(int dirfd, const char *p, int f, mode_t m)         \
-        {                                                                         \
-                REAL(name, openat_fn);                                            \
-                return real_##name(dirfd, p, f, m);                               \
-        }                                                                         \
-        EXPORT int name(int d, const char *p, int f, ...)                         \
-        {                                                                         \
-                va_list ap;                                                       \
-                mode_t m;                                                         \
-                va_start(ap, f);                                                  \
-                m = mode_arg(f, ap);                                              \
-                va_end(ap);                                                       \
-                return do_openat(d, p, f, m, call_##name);                        \
+#define OPENAT_WRAPPER(name)                                                                       \
+        static int call_##name(int dirfd, const char *p, int f, mode_t m)                          \
+        {                                                                                          \
+                REAL(name, openat_fn);                                                             \
+                return real_##name(dirfd, p, f, m);                                                \
+        }                                                                                          \
+        EXPORT int name(int d, const char *p, int f, ...)                                          \
+        {                                                                                          \
+                va_list ap;                                                                        \
+                mode_t m;                                                                          \
+                va_start(ap, f);                                                                   \
+                m = mode_arg(f, ap);                                                               \
+                va_end(ap);                                                                        \
+                return do_openat(d, p, f, m, call_##name);                                         \
         }
 
 OPEN_WRAPPER(open)
@@ -261,6 +261,10 @@ static int call_open_2(int dirfd, const char *p, int f, mode_t m)
         (void)m;
         return real___open_2(p, f);
 }
+
+/* glibc's fortified open (no public prototype). */
+int __open_2(const char *p, int f);
+int __open64_2(const char *p, int f);
 
 EXPORT int __open_2(const char *p, int f)
 {
@@ -303,33 +307,33 @@ EXPORT int mkstemp64(char *tmpl)
 }
 
 /* fd-based calls: counted when the fd names a file inside FAILSHIM_DIR. */
-#define FD_CALL(op, fd, call)                                                     \
-        do {                                                                      \
-                char path_[PATH_MAX];                                             \
-                long n_ = 0;                                                      \
-                __typeof__(call) r_;                                              \
-                if (fd_in_dir(fd, path_, sizeof(path_)) && before(op, path_, &n_)) \
-                        return -1;                                                \
-                r_ = call;                                                        \
-                after(n_);                                                        \
-                return r_;                                                        \
+#define FD_CALL(op, fd, call)                                                                      \
+        do {                                                                                       \
+                char path_[PATH_MAX];                                                              \
+                long n_ = 0;                                                                       \
+                __typeof__(call) r_;                                                               \
+                if (fd_in_dir(fd, path_, sizeof(path_)) && before(op, path_, &n_))                 \
+                        return -1;                                                                 \
+                r_ = call;                                                                         \
+                after(n_);                                                                         \
+                return r_;                                                                         \
         } while (0)
 
 EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {
-        REAL(write, ssize_t (*)(int, const void *, size_t));
+        REAL(write, ssize_t(*)(int, const void *, size_t));
         FD_CALL("write", fd, real_write(fd, buf, len));
 }
 
 EXPORT ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
-        REAL(pwrite, ssize_t (*)(int, const void *, size_t, off_t));
+        REAL(pwrite, ssize_t(*)(int, const void *, size_t, off_t));
         FD_CALL("pwrite", fd, real_pwrite(fd, buf, len, off));
 }
 
 EXPORT ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off)
 {
-        REAL(pwrite64, ssize_t (*)(int, const void *, size_t, off_t));
+        REAL(pwrite64, ssize_t(*)(int, const void *, size_t, off_t));
         FD_CALL("pwrite", fd, real_pwrite64(fd, buf, len, off));
 }
 
@@ -384,8 +388,7 @@ EXPORT int close(int fd)
         return r;
 }
 
-static int count_rename(int olddirfd, const char *old, int newdirfd, const char *new,
-                        long *n)
+static int count_rename(int olddirfd, const char *old, int newdirfd, const char *new, long *n)
 {
         setup();
         if (!path_in_dir(olddirfd, old) && !path_in_dir(newdirfd, new))

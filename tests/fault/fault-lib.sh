@@ -12,15 +12,9 @@ shim=$1
 tool=$2
 log_changes=$3
 
-skip() {
-        echo "SKIP: $*" >&2
-        exit 77
-}
-
-fail() {
-        echo "FAIL: $*" >&2
-        exit 1
-}
+# skip, ok, fail, die, assert, expect_rc, finish.  A fault run that goes
+# wrong stops the test at once (die): later runs would start from its debris.
+. "$(dirname "$0")/../lib.sh"
 
 [ -n "${VHIVE-}" ] && [ -x "$VHIVE" ] || skip "VHIVE is not set (run through meson test)"
 [ -n "${FIXTURES-}" ] && [ -f "$FIXTURES/multi-iface.hive" ] ||
@@ -67,15 +61,15 @@ check_reference() { # NAME STATE
         reglookup -H "$2" 2>/dev/null | sed 's/,[^,]*$//' | sort >"$tmp/before.txt"
         reglookup -H "$ref" 2>/dev/null | sed 's/,[^,]*$//' | sort >"$tmp/after.txt"
         diff "$tmp/before.txt" "$tmp/after.txt" | grep '^[<>]' >"$tmp/diff.txt" || true
-        [ -s "$tmp/diff.txt" ] || fail "$1: the scrub changed nothing"
+        [ -s "$tmp/diff.txt" ] || die "$1: the scrub changed nothing"
         if grep -Ev "^[<>] [^,]*/($lease_names),(SZ|MULTI_SZ|DWORD|BINARY)," "$tmp/diff.txt"; then
-                fail "$1: the scrub changed more than lease values (above)"
+                die "$1: the scrub changed more than lease values (above)"
         fi
         if grep '^> ' "$tmp/diff.txt" | grep -Ev ',(SZ|MULTI_SZ|BINARY),$|,DWORD,0x00000000$'; then
-                fail "$1: a lease value is not blank after the scrub (above)"
+                die "$1: a lease value is not blank after the scrub (above)"
         fi
-        "$VHIVE" check "$ref" >/dev/null 2>&1 || fail "$1: vhive check fails on the reference"
-        "$tool" same-new "$ref" "$ref" || fail "$1: the reference's header is not clean"
+        "$VHIVE" check "$ref" >/dev/null 2>&1 || die "$1: vhive check fails on the reference"
+        "$tool" same-new "$ref" "$ref" || die "$1: the reference's header is not clean"
 }
 
 make_ref() { # NAME: the uninterrupted scrub
@@ -84,12 +78,12 @@ make_ref() { # NAME: the uninterrupted scrub
         cp "$d/SYSTEM"* "$d/ref/"
         "$VHIVE" scrub "$d/ref/SYSTEM" >"$tmp/out" 2>&1 || {
                 cat "$tmp/out" >&2
-                fail "$1: the uninterrupted scrub failed"
+                die "$1: the uninterrupted scrub failed"
         }
         # Issue 10: logs are left as they were (a clean primary makes them
         # ineligible); they used to be truncated.
         for l in $(logs_of "$d"); do
-                cmp -s "$d/$l" "$d/ref/$l" || fail "$1: $l changed by the uninterrupted scrub"
+                cmp -s "$d/$l" "$d/ref/$l" || die "$1: $l changed by the uninterrupted scrub"
                 rm "$d/ref/$l"
         done
 }
@@ -111,7 +105,7 @@ case_dirty() {
         make_ref dirty
         check_reference dirty "$tmp/new.hive"
         reglookup -H "$d/ref/SYSTEM" | grep -q '/FaultMarker,SZ,replayed from the logs,' ||
-                fail "dirty: the logs were not replayed (FaultMarker missing)"
+                die "dirty: the logs were not replayed (FaultMarker missing)"
 }
 
 # The real SYSTEM_B with its two logs, when ../shared is there: returns 1
@@ -147,9 +141,9 @@ check_leftovers() { # LABEL ALLOW_TEMP
                 case $b in
                 SYSTEM | SYSTEM.LOG1 | SYSTEM.LOG2) ;;
                 .SYSTEM.vhive-??????)
-                        [ "$2" = 1 ] || fail "$1: temp file $b left behind"
+                        [ "$2" = 1 ] || die "$1: temp file $b left behind"
                         leftover=$((leftover + 1)) ;;
-                *) fail "$1: unexpected file $b" ;;
+                *) die "$1: unexpected file $b" ;;
                 esac
         done
 }
@@ -161,17 +155,17 @@ classify() { # LABEL NAME
         c=$cases/$2
         empty_logs=""
         for l in $(logs_of "$c"); do
-                [ -e "$w/$l" ] || fail "$1: $l was deleted"
+                [ -e "$w/$l" ] || die "$1: $l was deleted"
         done
         if cmp -s "$w/SYSTEM" "$c/SYSTEM"; then
                 for l in $(logs_of "$c"); do
-                        cmp -s "$w/$l" "$c/$l" || fail "$1: MIX: old target, but $l changed"
+                        cmp -s "$w/$l" "$c/$l" || die "$1: MIX: old target, but $l changed"
                 done
                 state=old
                 return
         fi
         "$tool" same-new "$c/ref/SYSTEM" "$w/SYSTEM" ||
-                fail "$1: the target is neither the old hive nor the new one"
+                die "$1: the target is neither the old hive nor the new one"
         # The new target is clean (same-new checked it): Windows loads a
         # clean hive as it is and replays nothing.  A log left as it was is
         # not eligible either: its sequence numbers are below the new
@@ -186,12 +180,12 @@ classify() { # LABEL NAME
                         continue
                 fi
                 cmp -s "$w/$l" "$c/$l" ||
-                        fail "$1: MIX: new target, $l neither empty nor as found"
+                        die "$1: MIX: new target, $l neither empty nor as found"
                 seqs=$("$tool" seqs "$w/$l")
                 s1=${seqs% *}
                 s2=${seqs#* }
                 [ "$s1" -lt "$secondary" ] && [ "$s2" -lt "$secondary" ] ||
-                        fail "$1: $l (sequence $s1/$s2) still eligible beside the new target (secondary $secondary)"
+                        die "$1: $l (sequence $s1/$s2) still eligible beside the new target (secondary $secondary)"
                 stale=1
         done
         if [ "$stale" = 1 ]; then state=new-stale; else state=new; fi
@@ -206,19 +200,19 @@ probe() { # NAME
                 FAILSHIM_TRACE=$tmp/trace FAILSHIM_COUNT_FILE=$tmp/count \
                 "$VHIVE" scrub "$w/SYSTEM" >/dev/null 2>"$tmp/err" || {
                 cat "$tmp/err" >&2
-                fail "$1: the probe run failed"
+                die "$1: the probe run failed"
         }
         total=$(cat "$tmp/count")
         trace=$tmp/trace.$1
         mv "$tmp/trace" "$trace"
         [ "$total" -gt 0 ] && [ "$(wc -l <"$trace")" -eq "$total" ] ||
-                fail "$1: the shim counted nothing: is it preloaded?"
+                die "$1: the shim counted nothing: is it preloaded?"
         classify "$1 probe" "$1"
         # With logs, "new-stale": the new clean hive beside the logs as found.
-        case $state in new | new-stale) ;; *) fail "$1: the probe run did not finish" ;; esac
+        case $state in new | new-stale) ;; *) die "$1: the probe run did not finish" ;; esac
         check_leftovers "$1 probe" 0
         rename_no=$(call_no rename /SYSTEM)
-        [ "$rename_no" -gt 0 ] || fail "$1: no rename seen by the shim"
+        [ "$rename_no" -gt 0 ] || die "$1: no rename seen by the shim"
 }
 
 # The number of the first counted call OP on a path ending in SUFFIX, 0

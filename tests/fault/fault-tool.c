@@ -31,8 +31,7 @@ static struct tbuf load(const char *path)
         FILE *f = fopen(path, "rb");
         long len;
 
-        if (!f || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
-            fseek(f, 0, SEEK_SET) != 0)
+        if (!f || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
                 die(strerror(errno), path);
         tbuf_resize(&t, (size_t)len);
         if (len && fread(t.b, 1, t.len, f) != t.len)
@@ -79,8 +78,8 @@ static void add_entry(struct tbuf *log, uint32_t seq, uint32_t hbins, uint32_t f
         for (unsigned i = 0; i < n; i++) {
                 vhive_put_le32(e + VHIVE_HVLE_HEADER + i * 8, offs[i]);
                 vhive_put_le32(e + VHIVE_HVLE_HEADER + i * 8 + 4, T_BIN);
-                memcpy(e + VHIVE_HVLE_HEADER + (size_t)n * 8 + (size_t)i * T_BIN,
-                       bins + offs[i], T_BIN);
+                memcpy(e + VHIVE_HVLE_HEADER + (size_t)n * 8 + (size_t)i * T_BIN, bins + offs[i],
+                       T_BIN);
         }
         entry_rehash(e);
 }
@@ -116,8 +115,8 @@ static int mklogged(char **argv)
         log_start(&log[0], old.b, s + 1, 6);
         add_entry(&log[0], s + 1, hb_new, flags, new.b + T_BASE, offs, half);
         log_start(&log[1], old.b, s + 2, 6);
-        add_entry(&log[1], s + 2, hb_new, flags, new.b + T_BASE,
-                  n > 1 ? offs + half : offs, n > 1 ? n - half : 1);
+        add_entry(&log[1], s + 2, hb_new, flags, new.b + T_BASE, n > 1 ? offs + half : offs,
+                  n > 1 ? n - half : 1);
         save(argv[2], &primary);
         save(argv[3], &log[0]);
         save(argv[4], &log[1]);

@@ -43,7 +43,7 @@ on_full_disk() { # NAME
         done
         size_k=$(((need + 8192) / 1024))
         hive=$(size_of "$c/SYSTEM")
-        [ "$hive" -gt 8192 ] || fail "$1: the hive ($hive bytes) would fit in the spare room"
+        [ "$hive" -gt 8192 ] || die "$1: the hive ($hive bytes) would fit in the spare room"
         mkdir -p "$mnt"
         mount -t tmpfs -o "size=${size_k}k,mode=0755" tmpfs "$mnt" 2>"$tmp/err" ||
                 skip "cannot mount a tmpfs: $(cat "$tmp/err")"
@@ -56,25 +56,25 @@ on_full_disk() { # NAME
         label="$1 hive ($hive bytes) on a ${size_k} KiB tmpfs"
         [ "$rc" = 2 ] || {
                 cat "$tmp/out" "$tmp/err" >&2
-                fail "$label: exit $rc, expected 2"
+                die "$label: exit $rc, expected 2"
         }
         grep -qi "^vhive: $mnt/SYSTEM: .*space" "$tmp/err" || {
                 cat "$tmp/err" >&2
-                fail "$label: the message does not say the space ran out"
+                die "$label: the message does not say the space ran out"
         }
         for f in "$c"/SYSTEM*; do
-                cmp -s "$f" "$mnt/${f##*/}" || fail "$label: ${f##*/} changed"
+                cmp -s "$f" "$mnt/${f##*/}" || die "$label: ${f##*/} changed"
         done
         for f in "$mnt"/* "$mnt"/.[!.]*; do
                 [ -e "$f" ] || continue
                 case ${f##*/} in
                 SYSTEM | SYSTEM.LOG1 | SYSTEM.LOG2) ;;
-                *) fail "$label: ${f##*/} left behind" ;;
+                *) die "$label: ${f##*/} left behind" ;;
                 esac
         done
         free_after=$(df -P -k "$mnt" | awk 'NR == 2 { print $4 }')
         [ "$free_after" = "$free_before" ] ||
-                fail "$label: $free_before KiB free before, $free_after after"
+                die "$label: $free_before KiB free before, $free_after after"
         echo "full-disk: $label: exit 2: $(sed "s|$mnt/||g" "$tmp/err")"
         umount "$mnt"
         cleanup_hooks=":"

@@ -53,25 +53,25 @@ kill_at() { # NAME N MODE
         runs=$((runs + 1))
         [ "$rc" = 137 ] || {
                 cat "$tmp/err" >&2
-                fail "$label: exit $rc, not killed: the call was not reached"
+                die "$label: exit $rc, not killed: the call was not reached"
         }
         classify "$label" "$1"
         if [ "$3" = kill ]; then done_through=$(($2 - 1)); else done_through=$2; fi
         if [ "$done_through" -lt "$rename_no" ]; then
-                [ "$state" = old ] || fail "$label: $state, expected old"
+                [ "$state" = old ] || die "$label: $state, expected old"
                 check_leftovers "$label" 1
                 temps=$((temps + leftover))
                 return
         fi
-        case $state in new | new-stale) ;; *) fail "$label: $state, expected new" ;; esac
+        case $state in new | new-stale) ;; *) die "$label: $state, expected new" ;; esac
         check_leftovers "$label" 0
         for l in $(logs_of "$cases/$1"); do
                 t=$(call_no ftruncate "/$l")
                 case " $empty_logs " in *" $l "*) is_empty=1 ;; *) is_empty=0 ;; esac
                 if [ "$t" -gt 0 ] && [ "$t" -le "$done_through" ]; then
-                        [ "$is_empty" = 1 ] || fail "$label: $l should be empty"
+                        [ "$is_empty" = 1 ] || die "$label: $l should be empty"
                 else
-                        [ "$is_empty" = 0 ] || fail "$label: $l should be as found"
+                        [ "$is_empty" = 0 ] || die "$label: $l should be as found"
                 fi
         done
         # vhive itself reads the result as clean and blank, stale logs and
@@ -79,7 +79,7 @@ kill_at() { # NAME N MODE
         case "$checked" in *"[$1$empty_logs]"*) ;; *)
                 "$VHIVE" check "$w/SYSTEM" >/dev/null 2>"$tmp/err" || {
                         cat "$tmp/err" >&2
-                        fail "$label: vhive check fails on the result ($state)"
+                        die "$label: vhive check fails on the result ($state)"
                 }
                 checked="$checked[$1$empty_logs]" ;;
         esac
@@ -95,7 +95,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 timeout_kills() { # NAME COUNT
         fresh "$1"
         start=$(now_ms)
-        "$VHIVE" scrub "$w/SYSTEM" >/dev/null 2>&1 || fail "$1: the timing run failed"
+        "$VHIVE" scrub "$w/SYSTEM" >/dev/null 2>&1 || die "$1: the timing run failed"
         took=$(($(now_ms) - start))
         tk="" i=0
         while [ "$i" -lt "$2" ]; do
@@ -108,10 +108,10 @@ timeout_kills() { # NAME COUNT
                 label="$1 timeout kill after ${delay} ms"
                 classify "$label" "$1"
                 case $rc in
-                0) [ "${state%-stale}" = new ] || fail "$label: finished, but the state is $state"
+                0) [ "${state%-stale}" = new ] || die "$label: finished, but the state is $state"
                    state=finished ;;
                 124 | 137) ;;
-                *) fail "$label: exit $rc" ;;
+                *) die "$label: exit $rc" ;;
                 esac
                 if [ "$state" = old ]; then
                         check_leftovers "$label" 1

@@ -20,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hive.h"
 #include "image.h"
+#include "safe-file.h"
 #include "vhive.h"
 
 static int die(const char *what, const char *msg)
@@ -53,8 +55,9 @@ static int loaded(char **argv)
         if (r)
                 return r;
         if (vhive_regf_parse(p, pl, &h) < 0 || !vhive_regf_is_dirty(&h)) {
-                outl = pl < VHIVE_REGF_BASE_BLOCK + (size_t)h.hbins_size ?
-                       pl : VHIVE_REGF_BASE_BLOCK + h.hbins_size;
+                outl = pl < VHIVE_REGF_BASE_BLOCK + (size_t)h.hbins_size
+                               ? pl
+                               : VHIVE_REGF_BASE_BLOCK + h.hbins_size;
                 out = malloc(outl);
                 memcpy(out, p, outl);
         } else if (vhive_replay(p, pl, l1, l1l, l2, l2l, &out, &outl, &res, &e) < 0) {
@@ -108,8 +111,9 @@ static int fetch(char **argv)
 {
         const struct vhive_backend_ops *ops = &vhive_backend_direct;
         struct vhive_image_spec spec = { argv[0], argv[1], true };
-        static const char *const names[3][2] = {
-                { "SYSTEM", "SYSTEM" }, { "SYSTEM.LOG1", "LOG1" }, { "SYSTEM.LOG2", "LOG2" } };
+        static const char *const names[3][2] = { { "SYSTEM", "SYSTEM" },
+                                                 { "SYSTEM.LOG1", "LOG1" },
+                                                 { "SYSTEM.LOG2", "LOG2" } };
         struct vhive_backend *be = NULL;
         struct vhive_root root;
         struct vhive_error e = { 0 }, e2;
@@ -140,6 +144,6 @@ int main(int argc, char **argv)
         if (argc == 4 && strcmp(argv[1], "same") == 0)
                 return same(argv + 2);
         fprintf(stderr, "usage: crash-tool fetch IMAGE FORMAT DIR | loaded PRIMARY LOG1 LOG2 "
-                "OUT | same OLD FILE\n");
+                        "OUT | same OLD FILE\n");
         return 2;
 }

@@ -63,6 +63,12 @@ static void counted(void)
                 kill(getpid(), SIGKILL);
 }
 
+/* The interposed calls, as libnbd and libguestfs declare them. */
+int nbd_pwrite(void *h, const void *buf, size_t count_, uint64_t offset, uint32_t flags);
+int nbd_flush(void *h, uint32_t flags);
+int guestfs_pwrite(void *g, const char *path, const char *content, size_t size, int64_t off);
+int guestfs_sync(void *g);
+
 int nbd_pwrite(void *h, const void *buf, size_t count_, uint64_t offset, uint32_t flags)
 {
         static int (*fn)(void *, const void *, size_t, uint64_t, uint32_t);

@@ -4,29 +4,8 @@ set -u
 
 IMAGES=$(dirname "$STAMP")/images
 FIXTURES=${FIXTURES:-$BUILDDIR/tests/fixtures}
-failures=0
-
-skip() {
-        echo "SKIP: $*" >&2
-        exit 77
-}
-
-fail() {
-        echo "FAIL: $*" >&2
-        failures=$((failures + 1))
-}
-
-ok() {
-        echo "ok: $*"
-}
-
-finish() {
-        if [ "$failures" -ne 0 ]; then
-                echo "$failures failure(s)" >&2
-                exit 1
-        fi
-        exit 0
-}
+# skip, ok, fail, die, assert, expect_rc (stdout in ./out, stderr in ./err), finish
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 [ -f "$STAMP" ] || skip "no fixture images ($STAMP missing)"
 if [ "$(head -c 5 "$STAMP")" = "SKIP:" ]; then
@@ -52,20 +31,6 @@ copy() {
 
 sums() {
         sha256sum "$@"
-}
-
-# expect_rc WANT WHAT CMD...: runs CMD (stdout to out, stderr to err).
-expect_rc() {
-        local want=$1 what=$2 rc=0
-        shift 2
-        "$@" >out 2>err || rc=$?
-        if [ "$rc" -eq "$want" ]; then
-                ok "$what: exit $rc"
-        else
-                fail "$what: exit $rc, expected $want"
-                sed 's/^/  | /' err | grep -v '^  | libguestfs: \|^  | commandrvf\|^  | guestfsd' \
-                        | tail -n 30 >&2
-        fi
 }
 
 # Appliance launches seen in -v output.

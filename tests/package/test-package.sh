@@ -33,34 +33,8 @@ HIVE=$(realpath "${2:?usage: test-package.sh DIRECT_TOOL HIVE}")
 SRC=$(realpath "${SRCDIR:?SRCDIR is not set (run through meson test)}")
 CFG=/Windows/System32/config
 IFACES=/ControlSet001/Services/Tcpip/Parameters/Interfaces
-fails=0
-
-fail() {
-        echo "FAIL: $*" >&2
-        fails=$((fails + 1))
-}
-
-ok() {
-        echo "ok: $*"
-}
-
-skip() {
-        echo "SKIP: $*" >&2
-        exit 77
-}
-
-# expect_rc WANT WHAT CMD...: CMD's stdout goes to out, stderr to err.
-expect_rc() {
-        local want=$1 what=$2 rc=0
-        shift 2
-        "$@" >out 2>err || rc=$?
-        if [[ $rc == "$want" ]]; then
-                ok "$what: exit $rc"
-        else
-                fail "$what: exit $rc, expected $want"
-                tail -n 20 err >&2
-        fi
-}
+# skip, ok, fail, die, assert, expect_rc (stdout in ./out, stderr in ./err), finish
+. "$(dirname "$SELF")/../lib.sh"
 
 # ---- building ------------------------------------------------------------------
 
@@ -277,7 +251,7 @@ run_installed() {
 if [[ $inside == 1 ]]; then
         cd "$WORK"
         run_installed_inside
-        exit $((fails > 0))
+        exit $((FAILURES > 0))
 fi
 
 for prog in dpkg-buildpackage dh dpkg-deb dpkg-checkbuilddeps mkntfs sfdisk qemu-img \
@@ -291,8 +265,4 @@ build_package
 check_package
 make_fixtures
 run_installed
-if [[ $fails != 0 ]]; then
-        echo "$fails failure(s)" >&2
-        exit 1
-fi
-echo "package test: all passed"
+finish

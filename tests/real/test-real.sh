@@ -32,8 +32,7 @@ if [ "$RC" -eq 0 ] || [ "$RC" -eq 1 ]; then ok; else
         fail "check on SYSTEM_2: exit $RC, want 0 or 1"; sed 's/^/    /' "$T/err" >&2; fi
 has "$T/out" "dirty" "check on SYSTEM_2 says dirty"
 has "$T/out" "ControlSet[0-9]+ \\(current\\): [0-9]+ interfaces" "check on SYSTEM_2 walks the interfaces"
-vh scrub --profile lease "$T/s2/SYSTEM"
-expect_rc 2 "scrub on SYSTEM_2 (dirty, no logs)"
+expect_rc 2 "scrub on SYSTEM_2 (dirty, no logs)" vh scrub --profile lease "$T/s2/SYSTEM"
 has "$T/err" "^vhive: $T/s2/SYSTEM: .*(dirty|log)" "the refusal says why"
 same "$T/SYSTEM_2" "$T/s2/SYSTEM" "SYSTEM_2 is byte-identical after the refusal"
 eq "$(ls -A "$T/s2")" "SYSTEM" "nothing created beside SYSTEM_2"
@@ -82,8 +81,7 @@ fi
 # ---- SYSTEM_B.replayed: clean -------------------------------------------------
 mkdir "$T/r"
 cp "$T/SYSTEM_B.replayed" "$T/r/SYSTEM"
-vh scrub --profile lease "$T/r/SYSTEM"
-expect_rc 0 "scrub on SYSTEM_B.replayed"
+expect_rc 0 "scrub on SYSTEM_B.replayed" vh scrub --profile lease "$T/r/SYSTEM"
 cp "$T/out" "$T/r.out"
 hasnt "$T/r.out" "dirty" "SYSTEM_B.replayed is clean"
 

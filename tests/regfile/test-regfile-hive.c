@@ -17,8 +17,9 @@
 #include "reg.h"
 
 #define H5 "Windows Registry Editor Version 5.00\r\n\r\n"
-#define IFACES "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters" \
-               "\\Interfaces"
+#define IFACES                                                                                     \
+        "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters"               \
+        "\\Interfaces"
 
 static char tmpdir[] = "/tmp/test-regfile-XXXXXX";
 
@@ -110,8 +111,8 @@ static char *export(hive_h *h, const char *key)
         return out;
 }
 
-static void value_is(hive_h *h, const char *key, const char *name, hive_type t,
-                     const char *data, size_t len)
+static void value_is(hive_h *h, const char *key, const char *name, hive_type t, const char *data,
+                     size_t len)
 {
         struct vhive_keypath kp;
         struct vhive_error err = { 0 };
@@ -137,8 +138,7 @@ static void value_is(hive_h *h, const char *key, const char *name, hive_type t,
 
 /* Every type, nested keys, names needing escapes, long hex lines: the text
  * is what export writes, so merge + export gives it back unchanged. */
-static const char all_types[] =
-        H5
+static const char all_types[] = H5
         "[HKEY_LOCAL_MACHINE\\SYSTEM\\A]\r\n"
         "@=\"default\"\r\n"
         "\"Quote\\\"Back\\\\slash\"=\"C:\\\\Windows\\\\\\\"x\\\"\"\r\n"
@@ -205,8 +205,7 @@ static void round_trip_committed(void **state)
         hivex_close(h);
 }
 
-static const char pvs[] =
-        H5
+static const char pvs[] = H5
         "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters]\r\n"
         "\"NameServer\"=\"\"\r\n"
         "[" IFACES "]\r\n"
@@ -331,13 +330,17 @@ static void sections_in_order(void **state)
         char *text;
 
         (void)state;
-        vhive_merge_free(merge(h, H5 "[HKLM\\SYSTEM\\K\\Old]\r\n\"a\"=\"1\"\r\n"
-                                     "[HKLM\\SYSTEM\\K]\r\n\"keep\"=dword:1\r\n", NULL));
-        m = merge(h, H5 "[-HKLM\\SYSTEM\\K]\r\n"
-                        "[HKLM\\SYSTEM\\K\\New]\r\n\"b\"=\"1\"\r\n\"b\"=\"2\"\r\n"
-                        "[HKLM\\SYSTEM\\K\\Two]\r\n"
-                        "[HKLM\\SYSTEM\\K\\*]\r\n\"w\"=-\r\n\"all\"=dword:7\r\n"
-                        "[HKLM\\SYSTEM\\K\\New]\r\n\"all\"=-\r\n", NULL);
+        vhive_merge_free(merge(h,
+                               H5 "[HKLM\\SYSTEM\\K\\Old]\r\n\"a\"=\"1\"\r\n"
+                                  "[HKLM\\SYSTEM\\K]\r\n\"keep\"=dword:1\r\n",
+                               NULL));
+        m = merge(h,
+                  H5 "[-HKLM\\SYSTEM\\K]\r\n"
+                     "[HKLM\\SYSTEM\\K\\New]\r\n\"b\"=\"1\"\r\n\"b\"=\"2\"\r\n"
+                     "[HKLM\\SYSTEM\\K\\Two]\r\n"
+                     "[HKLM\\SYSTEM\\K\\*]\r\n\"w\"=-\r\n\"all\"=dword:7\r\n"
+                     "[HKLM\\SYSTEM\\K\\New]\r\n\"all\"=-\r\n",
+                  NULL);
         text = export(h, "K");
         assert_string_equal(text, H5 "[HKEY_LOCAL_MACHINE\\SYSTEM\\K]\r\n\r\n"
                                      "[HKEY_LOCAL_MACHINE\\SYSTEM\\K\\New]\r\n\"b\"=\"2\"\r\n\r\n"
@@ -360,8 +363,7 @@ static void deletions(void **state)
 
         (void)state;
         /* regedit: deleting what is not there is nothing to do */
-        m = merge(h, H5 "[-HKLM\\SYSTEM\\Nope]\r\n[HKLM\\SYSTEM\\Select]\r\n\"Nope\"=-\r\n",
-                  NULL);
+        m = merge(h, H5 "[-HKLM\\SYSTEM\\Nope]\r\n[HKLM\\SYSTEM\\Select]\r\n\"Nope\"=-\r\n", NULL);
         assert_false(vhive_merge_changes_hive(m));
         vhive_merge_free(m);
         /* the delete command: it is an error */
@@ -369,8 +371,10 @@ static void deletions(void **state)
         assert_int_equal(vhive_merge_plan(h, &rf, 1, &strict, &m, &err), -ENOENT);
         assert_non_null(strstr(err.msg, "Nope"));
         vhive_regfile_free(&rf);
-        m = merge(h, H5 "[-HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip]\r\n"
-                        "[HKLM\\SYSTEM\\Select]\r\n\"Current\"=-\r\n", &strict);
+        m = merge(h,
+                  H5 "[-HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip]\r\n"
+                     "[HKLM\\SYSTEM\\Select]\r\n\"Current\"=-\r\n",
+                  &strict);
         vhive_merge_free(m);
         assert_int_equal(vhive_keypath_parse("ControlSet001\\Services\\Tcpip", &kp, &err), 0);
         assert_int_equal(vhive_keypath_resolve(h, &kp, &nodes, &err), -ENOENT);

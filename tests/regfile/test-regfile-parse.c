@@ -30,8 +30,9 @@ static void parse_bad(const char *text, unsigned line, const char *word)
         struct vhive_error err = { 0 };
         char where[32];
 
-        assert_int_equal(vhive_regfile_parse(&rf, "t.reg", (const uint8_t *)text, strlen(text),
-                                             &err), -EINVAL);
+        assert_int_equal(
+                vhive_regfile_parse(&rf, "t.reg", (const uint8_t *)text, strlen(text), &err),
+                -EINVAL);
         snprintf(where, sizeof(where), "t.reg:%u: ", line);
         if (strncmp(err.msg, where, strlen(where)) != 0)
                 fail_msg("\"%s\" does not start with \"%s\"", err.msg, where);
@@ -40,8 +41,7 @@ static void parse_bad(const char *text, unsigned line, const char *word)
         assert_null(rf.keys);
 }
 
-static void assert_bytes(const struct vhive_reg_value *v, hive_type t, const char *data,
-                         size_t len)
+static void assert_bytes(const struct vhive_reg_value *v, hive_type t, const char *data, size_t len)
 {
         assert_int_equal(v->type, t);
         assert_int_equal(v->len, len);
@@ -55,16 +55,16 @@ static void every_value_type(void **state)
 
         (void)state;
         parse_ok(&rf, H5 "[HKEY_LOCAL_MACHINE\\SYSTEM\\A]\r\n"
-                      "\"s\"=\"a\\\\b\\\"c\"\r\n"
-                      "@=\"def\"\r\n"
-                      "\"d\"=dword:0000000A\r\n"
-                      "\"b\"=hex:01,ff\r\n"
-                      "\"x\"=hex(2):41,00,00,00\r\n"
-                      "\"m\"=hex(7):41,00,00,00,00,00\r\n"
-                      "\"q\"=hex(b):01,00,00,00,00,00,00,00\r\n"
-                      "\"n\"=hex(0):\r\n"
-                      "\"odd\"=hex(20001):ab\r\n"
-                      "\"gone\"=-\r\n");
+                         "\"s\"=\"a\\\\b\\\"c\"\r\n"
+                         "@=\"def\"\r\n"
+                         "\"d\"=dword:0000000A\r\n"
+                         "\"b\"=hex:01,ff\r\n"
+                         "\"x\"=hex(2):41,00,00,00\r\n"
+                         "\"m\"=hex(7):41,00,00,00,00,00\r\n"
+                         "\"q\"=hex(b):01,00,00,00,00,00,00,00\r\n"
+                         "\"n\"=hex(0):\r\n"
+                         "\"odd\"=hex(20001):ab\r\n"
+                         "\"gone\"=-\r\n");
         assert_int_equal(rf.n_keys, 1);
         assert_false(rf.regedit4);
         assert_string_equal(rf.keys[0].path.hive, "SYSTEM");
@@ -93,10 +93,10 @@ static void keys_and_deletions(void **state)
 
         (void)state;
         parse_ok(&rf, H5 "; a comment\r\n"
-                      "[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\r\n"
-                      "\r\n"
-                      "  [HKLM\\SYSTEM\\CurrentControlSet\\Services\\*]   ; every service\r\n"
-                      "\"x\"=\"\"\r\n");
+                         "[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\r\n"
+                         "\r\n"
+                         "  [HKLM\\SYSTEM\\CurrentControlSet\\Services\\*]   ; every service\r\n"
+                         "\"x\"=\"\"\r\n");
         assert_int_equal(rf.n_keys, 2);
         assert_true(rf.keys[0].remove);
         assert_int_equal(rf.keys[0].line, 4);
@@ -218,8 +218,8 @@ static void key_paths(void **state)
         char *text;
 
         (void)state;
-        assert_int_equal(vhive_keypath_parse("HKEY_LOCAL_MACHINE\\software\\Microsoft\\", &kp,
-                                             &err), 0);
+        assert_int_equal(
+                vhive_keypath_parse("HKEY_LOCAL_MACHINE\\software\\Microsoft\\", &kp, &err), 0);
         assert_string_equal(kp.hive, "SOFTWARE");
         assert_int_equal(kp.n, 1);
         text = vhive_keypath_text(&kp, 1);

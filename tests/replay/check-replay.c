@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 static const char *dir;
 
 /* Reads DIR/NAME.EXT; *present false (and 0 returned) when absent. */
-static int slurp(const char *name, const char *ext, uint8_t **data, size_t *len,
-                 bool *present)
+static int slurp(const char *name, const char *ext, uint8_t **data, size_t *len, bool *present)
 {
         char path[4096];
         FILE *f;
@@ -82,14 +82,13 @@ static int first_difference(const uint8_t *a, const uint8_t *b, size_t len)
         return -1;
 }
 
-static int check_result(const char *name, const struct files *f, const uint8_t *out,
-                        size_t out_len, const struct vhive_replay_result *res)
+static int check_result(const char *name, const struct files *f, const uint8_t *out, size_t out_len,
+                        const struct vhive_replay_result *res)
 {
         unsigned applied, final, rebuilt, a1, a2;
 
         if (out_len != f->expected_len) {
-                fprintf(stderr, "%s: length %zu, expected %zu\n", name, out_len,
-                        f->expected_len);
+                fprintf(stderr, "%s: length %zu, expected %zu\n", name, out_len, f->expected_len);
                 return 1;
         }
         if (memcmp(out, f->expected, out_len) != 0) {
@@ -97,18 +96,17 @@ static int check_result(const char *name, const struct files *f, const uint8_t *
                         first_difference(out, f->expected, out_len));
                 return 1;
         }
-        if (sscanf((const char *)f->meta, "%u %u %u %u %u", &applied, &final, &rebuilt, &a1,
-                   &a2) != 5) {
+        if (sscanf((const char *)f->meta, "%u %u %u %u %u", &applied, &final, &rebuilt, &a1, &a2) !=
+            5) {
                 fprintf(stderr, "%s: bad meta file\n", name);
                 return 1;
         }
         if (res->entries_applied != applied || res->final_seq != final ||
             res->base_block_rebuilt != (rebuilt != 0) || res->log[0].applied != a1 ||
             res->log[1].applied != a2) {
-                fprintf(stderr,
-                        "%s: result %u %u %d %u %u, expected %s", name, res->entries_applied,
-                        res->final_seq, res->base_block_rebuilt, res->log[0].applied,
-                        res->log[1].applied, (const char *)f->meta);
+                fprintf(stderr, "%s: result %u %u %d %u %u, expected %s", name,
+                        res->entries_applied, res->final_seq, res->base_block_rebuilt,
+                        res->log[0].applied, res->log[1].applied, (const char *)f->meta);
                 return 1;
         }
         return 0;
@@ -128,9 +126,18 @@ static int check_case(const char *name)
                 files_free(&f);
                 return 1;
         }
-        r = vhive_replay(f.hive, f.hive_len, f.has_log[0] ? f.log[0] : NULL, f.log_len[0],
-                         f.has_log[1] ? f.log[1] : NULL, f.log_len[1], &out, &out_len, &res,
-                         &err);
+        /* As a session does: a damaged log is refused before replaying. */
+        r = vhive_logs_check_readable(f.hive, f.hive_len, f.has_log[0] ? f.log[0] : NULL,
+                                      f.log_len[0], f.has_log[1] ? f.log[1] : NULL, f.log_len[1],
+                                      &err);
+        if (r < 0) {
+                out = NULL;
+                out_len = 0;
+        } else {
+                r = vhive_replay(f.hive, f.hive_len, f.has_log[0] ? f.log[0] : NULL, f.log_len[0],
+                                 f.has_log[1] ? f.log[1] : NULL, f.log_len[1], &out, &out_len, &res,
+                                 &err);
+        }
         if (f.has_refuse) {
                 if (r >= 0 || out != NULL || out_len != 0) {
                         fprintf(stderr, "%s: replayed, expected a refusal\n", name);
@@ -148,8 +155,7 @@ static int check_case(const char *name)
         }
         if (r >= 0)
                 free(out);
-        printf("%s %s%s%s\n", bad ? "FAIL" : "ok  ", name, r < 0 ? ": " : "",
-               r < 0 ? err.msg : "");
+        printf("%s %s%s%s\n", bad ? "FAIL" : "ok  ", name, r < 0 ? ": " : "", r < 0 ? err.msg : "");
         files_free(&f);
         return bad;
 }

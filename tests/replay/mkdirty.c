@@ -349,16 +349,20 @@ static void case_refusals(void)
 
         c = (struct tcase){ .name = "refuse-no-log" };
         dirty_primary(&c);
-        refuse(&c, "hive is dirty (sequence %u/%u) and no transaction log can be replayed: "
-                   "LOG1 is missing or empty; LOG2 is missing or empty", S + 1, S);
+        refuse(&c,
+               "hive is dirty (sequence %u/%u) and no transaction log can be replayed: "
+               "LOG1 is missing or empty; LOG2 is missing or empty",
+               S + 1, S);
 
         c = (struct tcase){ .name = "refuse-stale" };
         dirty_primary(&c);
         c.has_log[0] = true;
         old_log(&c.log[0]);
         empty_log(&c, 1);
-        refuse(&c, "no transaction log can be replayed: LOG1 is older than the hive "
-                   "(sequence %u < %u); LOG2 is missing or empty", S - 10, S);
+        refuse(&c,
+               "no transaction log can be replayed: LOG1 is older than the hive "
+               "(sequence %u < %u); LOG2 is missing or empty",
+               S - 10, S);
 
         c = (struct tcase){ .name = "refuse-gap" };
         dirty_primary(&c);
@@ -368,8 +372,10 @@ static void case_refusals(void)
         log_add_entry(&c.log[0], S + 2, B, 1, e, 1, 72);
         log_start(&c.log[1], h0.b, S + 5, 6);
         log_add_entry(&c.log[1], S + 5, B, 1, e, 1, 75);
-        refuse(&c, "transaction logs are inconsistent: LOG1 ends at entry %u but LOG2 "
-                   "starts at entry %u", S + 2, S + 5);
+        refuse(&c,
+               "transaction logs are inconsistent: LOG1 ends at entry %u but LOG2 "
+               "starts at entry %u",
+               S + 2, S + 5);
 
         c = (struct tcase){ .name = "refuse-missing" };
         dirty_primary(&c);
@@ -387,8 +393,10 @@ static void case_refusals(void)
         log_add_entry(&c.log[0], S + 2, B, 1, e, 1, 82);
         log_start(&c.log[1], h0.b, S + 3, 6);
         log_add_entry(&c.log[1], S + 3, B, 1, e, 1, 83);
-        refuse(&c, "LOG1 should hold entries from %u but has none that can be read, and "
-                   "LOG2 starts at entry %u", S + 1, S + 3);
+        refuse(&c,
+               "LOG1 should hold entries from %u but has none that can be read, and "
+               "LOG2 starts at entry %u",
+               S + 1, S + 3);
 
         c = (struct tcase){ .name = "refuse-unusable" };
         dirty_primary(&c);
@@ -402,7 +410,37 @@ static void case_refusals(void)
         log_add_entry(&c.log[0], S + 1, B, 1, e, 1, 91);
         set_seqs(c.log[0].b, S + 2, S + 1);
         empty_log(&c, 1);
-        refuse(&c, "LOG1 was being written (sequence %u/%u)", S + 2, S + 1);
+        refuse(&c, "LOG1 has torn sequence numbers %u/%u", S + 2, S + 1);
+
+        /* LOG2 alone could replay, but LOG1 is there and unreadable: it
+         * may hold the newest entries (issue 11). */
+        c = (struct tcase){ .name = "refuse-damaged-log" };
+        dirty_primary(&c);
+        c.has_log[0] = c.has_log[1] = true;
+        log_start(&c.log[0], h0.b, S + 1, 6);
+        log_add_entry(&c.log[0], S + 1, B, 1, e, 1, 93);
+        c.log[0].b[100] ^= 1; /* base block checksum now wrong */
+        log_start(&c.log[1], h0.b, S + 1, 6);
+        log_add_entry(&c.log[1], S + 1, B, 1, e, 1, 94);
+        refuse(&c, "transaction log LOG1 has a bad base block checksum: vhive cannot know");
+
+        c = (struct tcase){ .name = "refuse-not-regf-log" };
+        dirty_primary(&c);
+        c.has_log[0] = c.has_log[1] = true;
+        log_start(&c.log[0], h0.b, S + 1, 6);
+        log_add_entry(&c.log[0], S + 1, B, 1, e, 1, 95);
+        log_start(&c.log[1], h0.b, S + 1, 6);
+        memcpy(c.log[1].b, "junk", 4);
+        refuse(&c, "transaction log LOG2 has no regf base block");
+
+        /* One 4 KiB page claiming almost 2 GiB of hive bins. */
+        c = (struct tcase){ .name = "refuse-oversized" };
+        dirty_primary(&c);
+        c.has_log[0] = true;
+        log_start(&c.log[0], h0.b, S + 1, 6);
+        log_add_entry(&c.log[0], S + 1, 0x7ffff000u, 1, e, 1, 96);
+        empty_log(&c, 1);
+        refuse(&c, "transaction log LOG1 claims 2147479552 bytes of hive bins");
 }
 
 /* ---- main ------------------------------------------------------------------ */
@@ -413,8 +451,7 @@ static void load_clean(const char *path)
         FILE *f = fopen(path, "rb");
         long len;
 
-        if (!f || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
-            fseek(f, 0, SEEK_SET) != 0)
+        if (!f || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
                 die("%s: cannot read", path);
         h0.b = NULL;
         h0.len = 0;

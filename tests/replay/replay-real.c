@@ -12,19 +12,20 @@
 #include <sys/stat.h>
 
 #include "macro.h"
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 static const char *hives_dir;
 static int failures;
 
-#define CHECK(cond, ...)                                                  \
-        do {                                                              \
-                if (!(cond)) {                                            \
-                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-                        fprintf(stderr, __VA_ARGS__);                     \
-                        fputc('\n', stderr);                              \
-                        failures++;                                       \
-                }                                                         \
+#define CHECK(cond, ...)                                                                           \
+        do {                                                                                       \
+                if (!(cond)) {                                                                     \
+                        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                       \
+                        fprintf(stderr, __VA_ARGS__);                                              \
+                        fputc('\n', stderr);                                                       \
+                        failures++;                                                                \
+                }                                                                                  \
         } while (0)
 
 struct blob {
@@ -76,8 +77,8 @@ static void test_system_b(void)
         size_t out_len = 0;
         int r;
 
-        if (unxz("SYSTEM_B", &prim) || unxz("SYSTEM_B.LOG1", &l1) ||
-            unxz("SYSTEM_B.LOG2", &l2) || unxz("SYSTEM_B.replayed", &ref)) {
+        if (unxz("SYSTEM_B", &prim) || unxz("SYSTEM_B.LOG1", &l1) || unxz("SYSTEM_B.LOG2", &l2) ||
+            unxz("SYSTEM_B.replayed", &ref)) {
                 CHECK(0, "cannot decompress the SYSTEM_B files (is xz installed?)");
                 return;
         }
@@ -99,27 +100,25 @@ static void test_system_b(void)
         if (r == 0) {
                 CHECK(vhive_regf_parse(out, out_len, &hdr) == 0, "replayed header parses");
                 CHECK(hdr.seq_primary == 2130 && hdr.seq_secondary == 2130,
-                      "sequence %u/%u, expected 2130/2130", hdr.seq_primary,
-                      hdr.seq_secondary);
+                      "sequence %u/%u, expected 2130/2130", hdr.seq_primary, hdr.seq_secondary);
                 CHECK(hdr.hbins_size == 12591104, "hive-bins size %u", hdr.hbins_size);
-                CHECK(hdr.file_type == 0 && hdr.checksum_ok, "type %u, checksum %s",
-                      hdr.file_type, hdr.checksum_ok ? "ok" : "bad");
+                CHECK(hdr.file_type == 0 && hdr.checksum_ok, "type %u, checksum %s", hdr.file_type,
+                      hdr.checksum_ok ? "ok" : "bad");
                 CHECK(res.entries_applied == 24 && res.final_seq == 2130 &&
                               res.log[0].applied == 4 && res.log[1].applied == 20,
-                      "applied %u (%u + %u), final %u", res.entries_applied,
-                      res.log[0].applied, res.log[1].applied, res.final_seq);
+                      "applied %u (%u + %u), final %u", res.entries_applied, res.log[0].applied,
+                      res.log[1].applied, res.final_seq);
                 CHECK(out_len == ref.len, "length %zu, reference %zu", out_len, ref.len);
-                CHECK(out_len == ref.len && memcmp(out + VHIVE_REGF_BASE_BLOCK,
-                                                   ref.data + VHIVE_REGF_BASE_BLOCK,
-                                                   out_len - VHIVE_REGF_BASE_BLOCK) == 0,
+                CHECK(out_len == ref.len &&
+                              memcmp(out + VHIVE_REGF_BASE_BLOCK, ref.data + VHIVE_REGF_BASE_BLOCK,
+                                     out_len - VHIVE_REGF_BASE_BLOCK) == 0,
                       "hive bins differ from SYSTEM_B.replayed");
                 free(out);
                 out = NULL;
         }
 
         /* LOG2 alone: the entries before 2111 may be lost, so refuse. */
-        r = vhive_replay(prim.data, prim.len, NULL, 0, l2.data, l2.len, &out, &out_len, &res,
-                         &err);
+        r = vhive_replay(prim.data, prim.len, NULL, 0, l2.data, l2.len, &out, &out_len, &res, &err);
         CHECK(r < 0 && out == NULL && strstr(err.msg, "LOG1 is missing or empty"),
               "SYSTEM_B with LOG2 only: %d %s", r, err.msg);
         free(prim.data);

@@ -89,7 +89,7 @@ static void test_marvin32_vectors(void **state)
 static void test_marvin32_registry_seed(void **state)
 {
         static const uint8_t head[32] = {
-                'H', 'v', 'L', 'E', 0x00, 0x3e, 0x00, 0x00, 0x01, 0x00, 0x00,
+                'H',  'v',  'L',  'E',  0x00, 0x3e, 0x00, 0x00, 0x01, 0x00, 0x00,
                 0x00, 0x3b, 0x08, 0x00, 0x00, 0x00, 0x30, 0xbd, 0x00, 0x03, 0x00,
                 0x00, 0x00, 0xc4, 0x81, 0x2c, 0xbe, 0xa1, 0xb6, 0x70, 0x4b,
         };
@@ -208,8 +208,7 @@ static int replay(const struct tbuf *hive, const struct tbuf *l1, const struct t
         out->b = NULL;
         out->len = 0;
         return vhive_replay(hive->b, hive->len, l1 ? l1->b : NULL, l1 ? l1->len : 0,
-                            l2 ? l2->b : NULL, l2 ? l2->len : 0, &out->b, &out->len, res,
-                            err);
+                            l2 ? l2->b : NULL, l2 ? l2->len : 0, &out->b, &out->len, res, err);
 }
 
 static void test_clean_copy(void **state)
@@ -265,8 +264,7 @@ static void test_unusable_primary(void **state)
         free(h.b);
         assert_int_equal(vhive_replay(NULL, 0, NULL, 0, NULL, 0, &out.b, &out.len, &res, &err),
                          -EUCLEAN);
-        assert_int_equal(vhive_replay(NULL, 0, NULL, 0, NULL, 0, NULL, NULL, &res, &err),
-                         -EINVAL);
+        assert_int_equal(vhive_replay(NULL, 0, NULL, 0, NULL, 0, NULL, NULL, &res, &err), -EINVAL);
 }
 
 /* A primary whose type says "log" is not a hive to replay onto. */

@@ -15,7 +15,8 @@
 
 #include "log-replay-internal.h"
 #include "macro.h"
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 #define T_BASE 4096u
 #define T_BIN 4096u
@@ -119,16 +120,15 @@ static inline void entry_rehash(uint8_t *e)
 {
         uint32_t size = vhive_le32(e + 4);
 
-        put64(e + 24, vhive_marvin32(VHIVE_HVLE_SEED, e + VHIVE_HVLE_HEADER,
-                                     size - VHIVE_HVLE_HEADER));
+        put64(e + 24,
+              vhive_marvin32(VHIVE_HVLE_SEED, e + VHIVE_HVLE_HEADER, size - VHIVE_HVLE_HEADER));
         put64(e + 32, vhive_marvin32(VHIVE_HVLE_SEED, e, 32));
 }
 
 /* Appends an HvLE entry whose pages hold fill_page(salt); returns its
  * offset in the log. */
-static inline size_t log_add_entry(struct tbuf *log, uint32_t seq, uint32_t hbins,
-                                   uint32_t flags, const struct tpage *pages, unsigned n,
-                                   uint32_t salt)
+static inline size_t log_add_entry(struct tbuf *log, uint32_t seq, uint32_t hbins, uint32_t flags,
+                                   const struct tpage *pages, unsigned n, uint32_t salt)
 {
         size_t at = log->len, size = VHIVE_HVLE_HEADER + (size_t)n * 8, data;
         uint8_t *e;
@@ -162,8 +162,7 @@ static inline void expect_pages(struct tbuf *img, uint32_t hbins, const struct t
         if (img->len < T_BASE + (size_t)hbins)
                 tbuf_resize(img, T_BASE + (size_t)hbins);
         for (unsigned i = 0; i < n; i++)
-                fill_page(img->b + T_BASE + pages[i].off, pages[i].off, pages[i].size,
-                          salt);
+                fill_page(img->b + T_BASE + pages[i].off, pages[i].off, pages[i].size, salt);
 }
 
 /* The header of a replayed hive. */

@@ -20,9 +20,9 @@ static void expect_blank(hive_type t, size_t want_len)
 static void blank_strings(void **state)
 {
         (void)state;
-        expect_blank(hive_t_REG_SZ, 2);        /* one UTF-16 NUL */
+        expect_blank(hive_t_REG_SZ, 2); /* one UTF-16 NUL */
         expect_blank(hive_t_REG_EXPAND_SZ, 2);
-        expect_blank(hive_t_REG_MULTI_SZ, 4);  /* "" then the list end */
+        expect_blank(hive_t_REG_MULTI_SZ, 4); /* "" then the list end */
 }
 
 static void blank_numbers(void **state)

@@ -4,8 +4,8 @@
 #include "unit.h"
 
 static const char *const needed[] = {
-        "one-iface", "cs2-current", "mixed-case", "no-select", "no-select-cs",
-        "no-current", "bad-current", NULL,
+        "one-iface",    "cs2-current", "mixed-case",  "no-select",
+        "no-select-cs", "no-current",  "bad-current", NULL,
 };
 
 static hive_node_h child(hive_h *h, hive_node_h parent, const char *name)
@@ -196,7 +196,7 @@ static void current_not_dword(void **state)
 static void list_ignores_lookalikes(void **state)
 {
         static const char *const others[] = {
-                "ControlSet", "ControlSet01", "ControlSet0001", "ControlSetX01",
+                "ControlSet",    "ControlSet01",    "ControlSet0001", "ControlSetX01",
                 "ControlSet00a", "MyControlSet001", "Control",
         };
         hive_h *h = unit_open("cs2-current", HIVEX_OPEN_WRITE);

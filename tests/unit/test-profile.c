@@ -4,12 +4,19 @@
 #include "unit.h"
 
 static const char *const seed[] = {
-        "NameServer", "Domain", "DhcpIPAddress", "DhcpSubnetMask", "DhcpServer",
-        "DhcpNameServer", "DhcpDefaultGateway",
+        "NameServer", "Domain",         "DhcpIPAddress",      "DhcpSubnetMask",
+        "DhcpServer", "DhcpNameServer", "DhcpDefaultGateway",
 };
 static const char *const lease_extra[] = {
-        "DhcpDomain", "DhcpSubnetMaskOpt", "Lease", "LeaseObtainedTime",
-        "LeaseTerminatesTime", "T1", "T2", "DhcpInterfaceOptions", "DhcpGatewayHardware",
+        "DhcpDomain",
+        "DhcpSubnetMaskOpt",
+        "Lease",
+        "LeaseObtainedTime",
+        "LeaseTerminatesTime",
+        "T1",
+        "T2",
+        "DhcpInterfaceOptions",
+        "DhcpGatewayHardware",
         "DhcpGatewayHardwareCount",
 };
 
@@ -74,7 +81,7 @@ static void lease_profile(void **state)
 
 static void parse(void **state)
 {
-        enum vhive_profile p = VHIVE_PROFILE_LEASE;
+        unsigned p = VHIVE_PROFILE_LEASE;
 
         (void)state;
         assert_int_equal(vhive_profile_parse("seed", &p), 0);
@@ -89,6 +96,32 @@ static void parse(void **state)
         assert_int_equal(p, VHIVE_PROFILE_SEED); /* untouched on failure */
 }
 
+static void parse_lists(void **state)
+{
+        unsigned p = 0;
+        char buf[64];
+
+        (void)state;
+        assert_int_equal(vhive_profile_parse("dhcpv6", &p), 0);
+        assert_int_equal(p, VHIVE_PROFILE_DHCPV6);
+        assert_int_equal(vhive_profile_parse("seed,lease,dhcpv6", &p), 0);
+        assert_int_equal(p, VHIVE_PROFILE_SEED | VHIVE_PROFILE_LEASE | VHIVE_PROFILE_DHCPV6);
+        assert_string_equal(vhive_profile_format(p, buf, sizeof(buf)), "seed,lease,dhcpv6");
+        assert_int_equal(vhive_profile_parse("dhcpv6,seed", &p), 0);
+        assert_string_equal(vhive_profile_format(p, buf, sizeof(buf)), "seed,dhcpv6");
+        p = VHIVE_PROFILE_SEED;
+        assert_int_equal(vhive_profile_parse("seed,", &p), -EINVAL);
+        assert_int_equal(vhive_profile_parse(",seed", &p), -EINVAL);
+        assert_int_equal(vhive_profile_parse("seed,,dhcpv6", &p), -EINVAL);
+        assert_int_equal(vhive_profile_parse("seed,dhcp", &p), -EINVAL);
+        assert_int_equal(vhive_profile_parse("seed dhcpv6", &p), -EINVAL);
+        assert_int_equal(p, VHIVE_PROFILE_SEED);
+        /* lease blanks seed's values; dhcpv6 alone blanks none. */
+        assert_ptr_equal(vhive_profile_values(VHIVE_PROFILE_SEED | VHIVE_PROFILE_LEASE),
+                         vhive_profile_values(VHIVE_PROFILE_LEASE));
+        assert_null(vhive_profile_values(VHIVE_PROFILE_DHCPV6)[0]);
+}
+
 static void action_names(void **state)
 {
         (void)state;
@@ -96,15 +129,15 @@ static void action_names(void **state)
         assert_string_equal(vhive_action_name(VHIVE_ACTION_ALREADY_BLANK), "already-blank");
         assert_string_equal(vhive_action_name(VHIVE_ACTION_ABSENT), "absent");
         assert_string_equal(vhive_action_name(VHIVE_ACTION_KEPT), "kept");
+        assert_string_equal(vhive_action_name(VHIVE_ACTION_DELETED), "deleted");
         assert_non_null(vhive_action_name((enum vhive_action)99));
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(seed_profile),
-                cmocka_unit_test(lease_profile),
-                cmocka_unit_test(parse),
+                cmocka_unit_test(seed_profile), cmocka_unit_test(lease_profile),
+                cmocka_unit_test(parse),        cmocka_unit_test(parse_lists),
                 cmocka_unit_test(action_names),
         };
 

@@ -20,8 +20,8 @@ static void make_block(uint8_t *b)
 {
         memset(b, 0, VHIVE_REGF_BASE_BLOCK);
         memcpy(b, "regf", 4);
-        put32(b + 4, 7);          /* sequence 1 */
-        put32(b + 8, 7);          /* sequence 2 */
+        put32(b + 4, 7);           /* sequence 1 */
+        put32(b + 8, 7);           /* sequence 2 */
         put32(b + 12, 0x89abcdef); /* timestamp low */
         put32(b + 16, 0x01d9f00d); /* timestamp high */
         put32(b + 20, 1);

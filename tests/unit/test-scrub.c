@@ -7,7 +7,8 @@
 #define IFACE "{4D36E972-E325-11CE-BFC1-08002BE10318}"
 
 static const char *const needed[] = {
-        "one-iface", "odd-types", "static", "cs2-current", "no-select", "values-absent", NULL,
+        "one-iface", "odd-types",     "static", "cs2-current",
+        "no-select", "values-absent", "dhcpv6", NULL,
 };
 
 static hive_node_h path(hive_h *h, const char *p)
@@ -31,8 +32,7 @@ static char *value(hive_h *h, const char *key, const char *name, hive_type *t, s
         return hivex_value_value(h, v, t, len);
 }
 
-static const struct vhive_key_report *find_key(const struct vhive_cs_report *cr,
-                                               const char *name)
+static const struct vhive_key_report *find_key(const struct vhive_cs_report *cr, const char *name)
 {
         for (size_t i = 0; i < cr->n_keys; i++)
                 if (strcasecmp(cr->keys[i].name, name) == 0)
@@ -167,8 +167,9 @@ static void verify_catches_a_stale_value(void **state)
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         char data[] = { '9', 0, 0, 0 };
-        hive_set_value sv = { .key = (char *)"DhcpServer", .t = hive_t_REG_SZ,
-                              .len = sizeof(data), .value = data };
+        hive_set_value sv = {
+                .key = (char *)"DhcpServer", .t = hive_t_REG_SZ, .len = sizeof(data), .value = data
+        };
 
         (void)state;
         assert_int_equal(vhive_scrub(h, &o, true, &rep, &err), 0);
@@ -219,8 +220,8 @@ static void odd_types_keep_their_type(void **state)
 
                 assert_non_null(d);
                 if (t != want[i].t || len != want[i].len)
-                        fail_msg("%s: type %d len %zu, want type %d len %zu", want[i].name,
-                                 t, len, want[i].t, want[i].len);
+                        fail_msg("%s: type %d len %zu, want type %d len %zu", want[i].name, t, len,
+                                 want[i].t, want[i].len);
                 for (size_t k = 0; k < len; k++)
                         assert_int_equal(d[k], 0);
                 free(d);
@@ -302,8 +303,7 @@ static void absent_values_stay_absent(void **state)
         assert_int_equal(rep.counts[VHIVE_ACTION_ABSENT], 3 + 3 * 17 - 1);
         assert_null(value(h, CS1_IFACE, "DhcpIPAddress", &t, &len));
         assert_null(value(h, CS1_IFACE, "Lease", &t, &len));
-        assert_null(value(h, "ControlSet001\\Services\\Tcpip\\Parameters", "NameServer", &t,
-                          &len));
+        assert_null(value(h, "ControlSet001\\Services\\Tcpip\\Parameters", "NameServer", &t, &len));
         assert_int_equal(vhive_scrub_verify(h, &rep, &err), 0);
         vhive_scrub_report_free(&rep);
         hivex_close(h);
@@ -326,6 +326,73 @@ static void no_select_fails(void **state)
         hivex_close(h);
 }
 
+#define CS1_TCPIP6 "ControlSet001\\Services\\Tcpip6\\Parameters"
+
+/* dhcpv6 through hivex's writer: the DUID leaves its key, everything else
+ * there stays, ControlSet002 (not scrubbed) keeps its own, and a second
+ * walk reports it absent. */
+static void dhcpv6_deletes_the_duid(void **state)
+{
+        hive_h *h = unit_open("dhcpv6", HIVEX_OPEN_WRITE);
+        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_DHCPV6 };
+        struct vhive_scrub_report rep, again;
+        struct vhive_error err = { 0 };
+        const struct vhive_value_report *vr;
+        hive_type t;
+        size_t len;
+        char *data;
+
+        (void)state;
+        assert_int_equal(vhive_scrub(h, &o, true, &rep, &err), 0);
+        assert_int_equal(rep.n_sets, 1);
+        assert_int_equal(rep.sets[0].n_keys, 1); /* no Tcpip walk without seed/lease */
+        assert_true(rep.sets[0].keys[0].is_tcpip6);
+        vr = find_value(&rep.sets[0].keys[0], "Dhcpv6DUID");
+        assert_int_equal(vr->action, VHIVE_ACTION_DELETED);
+        assert_int_equal(vr->type, hive_t_REG_BINARY);
+        assert_int_equal(rep.counts[VHIVE_ACTION_DELETED], 1);
+        assert_int_equal(rep.counts[VHIVE_ACTION_BLANKED], 0);
+        assert_null(value(h, CS1_TCPIP6, "Dhcpv6DUID", &t, &len));
+        data = value(h, CS1_TCPIP6, "DisabledComponents", &t, &len);
+        assert_non_null(data);
+        free(data);
+        data = value(h, CS1_TCPIP6 "\\Interfaces\\" IFACE, "Dhcpv6Iaid", &t, &len);
+        assert_non_null(data);
+        assert_int_equal(len, 4);
+        assert_memory_equal(data, "\x5d\x15\x00\x0a", 4);
+        free(data);
+        data = value(h, "ControlSet002\\Services\\Tcpip6\\Parameters", "Dhcpv6DUID", &t, &len);
+        assert_non_null(data);
+        free(data);
+        assert_int_equal(vhive_scrub_verify(h, &rep, &err), 0);
+        assert_int_equal(vhive_scrub(h, &o, true, &again, &err), 0);
+        assert_int_equal(again.counts[VHIVE_ACTION_DELETED], 0);
+        assert_int_equal(again.counts[VHIVE_ACTION_ABSENT], 1);
+        vhive_scrub_report_free(&again);
+        vhive_scrub_report_free(&rep);
+        hivex_close(h);
+}
+
+/* Without Tcpip6\Parameters the DUID is reported absent, never created. */
+static void dhcpv6_without_tcpip6(void **state)
+{
+        hive_h *h = unit_open("values-absent", HIVEX_OPEN_WRITE);
+        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_DHCPV6 };
+        struct vhive_scrub_report rep;
+        struct vhive_error err = { 0 };
+        hive_node_h n;
+
+        (void)state;
+        assert_int_equal(vhive_scrub(h, &o, true, &rep, &err), 0);
+        assert_int_equal(rep.counts[VHIVE_ACTION_ABSENT], 1);
+        assert_int_equal(rep.counts[VHIVE_ACTION_DELETED], 0);
+        assert_int_equal(vhive_lookup(h, hivex_root(h), CS1_TCPIP6, &n, &err), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(vhive_scrub_verify(h, &rep, &err), 0);
+        vhive_scrub_report_free(&rep);
+        hivex_close(h);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -337,6 +404,8 @@ int main(void)
                 cmocka_unit_test(controlsets),
                 cmocka_unit_test(absent_values_stay_absent),
                 cmocka_unit_test(no_select_fails),
+                cmocka_unit_test(dhcpv6_deletes_the_duid),
+                cmocka_unit_test(dhcpv6_without_tcpip6),
         };
 
         unit_require_fixtures(needed);

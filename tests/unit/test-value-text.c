@@ -61,16 +61,25 @@ static void sz_lone_surrogates(void **state)
         static const uint8_t hi_at_end[] = { 0x43, 0, 0x3d, 0xd8 };
 
         (void)state;
-        expect_text(hive_t_REG_SZ, hi_then_a, sizeof(hi_then_a), "\xef\xbf\xbd" "A");
-        expect_text(hive_t_REG_SZ, lone_lo, sizeof(lone_lo), "\xef\xbf\xbd" "B");
+        expect_text(hive_t_REG_SZ, hi_then_a, sizeof(hi_then_a),
+                    "\xef\xbf\xbd"
+                    "A");
+        expect_text(hive_t_REG_SZ, lone_lo, sizeof(lone_lo),
+                    "\xef\xbf\xbd"
+                    "B");
         expect_text(hive_t_REG_SZ, hi_at_end, sizeof(hi_at_end), "C\xef\xbf\xbd");
 }
 
 static void utf8_round_trip(void **state)
 {
         static const char *const samples[] = {
-                "", "a", "10.20.0.2 10.20.0.3", "b\xc3\xbcro.example.de",
-                "\xe2\x82\xac", "x\xf0\x9f\x98\x80y", "\xf4\x8f\xbf\xbf",
+                "",
+                "a",
+                "10.20.0.2 10.20.0.3",
+                "b\xc3\xbcro.example.de",
+                "\xe2\x82\xac",
+                "x\xf0\x9f\x98\x80y",
+                "\xf4\x8f\xbf\xbf",
         };
 
         (void)state;
@@ -120,7 +129,12 @@ static void utf8_invalid(void **state)
 
 static void multi_sz(void **state)
 {
-        static const char two[] = "1\0" "0\0" "\0\0" "2\0" "\0\0" "\0\0";
+        static const char two[] = "1\0"
+                                  "0\0"
+                                  "\0\0"
+                                  "2\0"
+                                  "\0\0"
+                                  "\0\0";
         static const uint8_t gw[] = {
                 '1', 0, '0', 0, '.', 0, '1', 0, 0, 0, '1', 0, '0', 0, '.', 0, '2', 0, 0, 0, 0, 0,
         };
@@ -135,8 +149,7 @@ static void multi_sz(void **state)
         expect_text(hive_t_REG_MULTI_SZ, empty, 2, "");
         expect_text(hive_t_REG_MULTI_SZ, empty, 0, "");
         expect_text(hive_t_REG_MULTI_SZ, unterminated, sizeof(unterminated), "a, b");
-        expect_text(hive_t_REG_MULTI_SZ, umlaut, sizeof(umlaut),
-                    "\xc3\xbc, \xf0\x9f\x98\x80");
+        expect_text(hive_t_REG_MULTI_SZ, umlaut, sizeof(umlaut), "\xc3\xbc, \xf0\x9f\x98\x80");
 }
 
 static void numbers(void **state)
@@ -180,6 +193,35 @@ static void type_names(void **state)
         assert_string_equal(vhive_type_name((hive_type)-1), "REG_UNKNOWN");
 }
 
+static void check_escape(const char *in, const char *want)
+{
+        char *got = vhive_escape_text(in);
+
+        assert_non_null(got);
+        assert_string_equal(got, want);
+        free(got);
+}
+
+/* Human output (issue 11): C0, DEL, C1 and bytes that are not UTF-8 are
+ * escaped; printable text, UTF-8 and backslashes stay as they are. */
+static void escape_text(void **state)
+{
+        (void)state;
+        check_escape("", "");
+        check_escape("Tcpip\\Parameters", "Tcpip\\Parameters");
+        check_escape("\x1b]0;t\x07\x1b[2J", "\\x1b]0;t\\x07\\x1b[2J");
+        check_escape("a\tb\nc\x7f", "a\\x09b\\x0ac\\x7f");
+        check_escape("\xc2\x9b\xc2\x85", "\\u009b\\u0085"); /* C1 as UTF-8 */
+        check_escape("\xc2\xa0\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+                     "\xc2\xa0\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+        check_escape("\x9b", "\\x9b");                            /* a lone C1 byte */
+        check_escape("\xc0\xaf", "\\xc0\\xaf");                   /* overlong */
+        check_escape("\xed\xa0\x80", "\\xed\\xa0\\x80");          /* a surrogate */
+        check_escape("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"); /* past U+10FFFF */
+        check_escape("\xe2\x82", "\\xe2\\x82");                   /* truncated */
+        check_escape("\xff", "\\xff");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -193,6 +235,7 @@ int main(void)
                 cmocka_unit_test(numbers),
                 cmocka_unit_test(binary_hex),
                 cmocka_unit_test(type_names),
+                cmocka_unit_test(escape_text),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

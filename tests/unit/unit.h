@@ -3,9 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,8 @@
 
 #include <cmocka.h>
 
-#include "vhive.h"
+#include "safe-file.h"
+#include "scrub.h"
 
 #define UNIT_SKIP 77
 
@@ -43,7 +44,8 @@ static inline void unit_require_fixtures(const char *const *names)
                 char *p = unit_fixture(names[i]);
 
                 if (!p) {
-                        fprintf(stderr, "skip: fixture %s.hive not found (FIXTURES=%s); "
+                        fprintf(stderr,
+                                "skip: fixture %s.hive not found (FIXTURES=%s); "
                                 "the fixtures need hivexregedit (libhivex-bin)\n",
                                 names[i], getenv("FIXTURES") ? getenv("FIXTURES") : "unset");
                         exit(UNIT_SKIP);

@@ -57,8 +57,8 @@ static char **list_dir(struct vhive_backend *be, struct image *img, const char *
         return img->ls_names;
 }
 
-int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir,
-                            const char *name, char **real, struct vhive_error *err)
+int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir, const char *name,
+                     char **real, struct vhive_error *err)
 {
         char **names;
         int r = mounted_image(be, i, err);
@@ -78,7 +78,7 @@ int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir,
 }
 
 int appliance_download(struct vhive_backend *be, size_t i, const char *guest_path,
-                              const char *host_path, struct vhive_error *err)
+                       const char *host_path, struct vhive_error *err)
 {
         _cleanup_free_ char *g = NULL;
         int r = mounted_image(be, i, err);
@@ -133,9 +133,10 @@ static int gf_pread(struct vhive_file *f, void *buf, size_t len, uint64_t off,
                         return ap_gfail(g->be, err, "cannot read %s", g->name);
                 if (got == 0 || got > len) {
                         free(data);
-                        return vhive_fail(err, EIO, "cannot read %s: %zu bytes at %llu lie "
-                                          "past its end", g->name, len,
-                                          (unsigned long long)off);
+                        return vhive_fail(err, EIO,
+                                          "cannot read %s: %zu bytes at %llu lie "
+                                          "past its end",
+                                          g->name, len, (unsigned long long)off);
                 }
                 memcpy(buf, data, got);
                 free(data);
@@ -176,9 +177,10 @@ static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t
         int r = gf_size(f, &size, err);
 
         if (r == 0 && (off > size || len > size - off))
-                r = vhive_fail(err, EINVAL, "%zu bytes at %llu lie past the end of %s (%llu "
-                               "bytes)", len, (unsigned long long)off, g->name,
-                               (unsigned long long)size);
+                r = vhive_fail(err, EINVAL,
+                               "%zu bytes at %llu lie past the end of %s (%llu "
+                               "bytes)",
+                               len, (unsigned long long)off, g->name, (unsigned long long)size);
         return r < 0 ? r : put(g, buf, len, off, err);
 }
 
@@ -219,8 +221,8 @@ static const struct vhive_file_ops guest_file_ops = {
         .extend = gf_extend,
 };
 
-int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_path,
-                        bool writable, struct vhive_file **out, struct vhive_error *err)
+int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_path, bool writable,
+                        struct vhive_file **out, struct vhive_error *err)
 {
         struct guest_file *g;
         int r = mounted_image(be, i, err);
@@ -240,8 +242,7 @@ int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_pa
         g->writable = writable;
         g->f = (struct vhive_file){ .ops = &guest_file_ops, .name = g->name, .priv = g };
         if (guestfs_is_file(be->g, g->path) <= 0) {
-                r = vhive_fail(err, ENOENT, "%s is not a regular file in the image",
-                               guest_path);
+                r = vhive_fail(err, ENOENT, "%s is not a regular file in the image", guest_path);
                 appliance_close_file(be, &g->f);
                 return r;
         }

@@ -13,29 +13,29 @@ struct image {
         char *path;
         char *format;
         bool readonly;
-        int status;             /* error found while opening, or 0 */
+        int status; /* error found while opening, or 0 */
         struct vhive_error err;
-        int drive;              /* index among the drives added, -1 when none */
-        char mnt[32];           /* "/img3" */
+        int drive;    /* index among the drives added, -1 when none */
+        char mnt[32]; /* "/img3" */
         bool have_mountpoint;
-        bool found;             /* root is valid and mounted on mnt */
+        bool found; /* root is valid and mounted on mnt */
         struct vhive_root root;
-        char *ls_dir;           /* the last folder listed, and its names: */
-        char **ls_names;        /* a hive and its logs take one listing */
+        char *ls_dir;    /* the last folder listed, and its names: */
+        char **ls_names; /* a hive and its logs take one listing */
 };
 
 struct vhive_backend {
         guestfs_h *g;
-        char launch_errors[512]; /* what libguestfs said while launching */
-        char notice[256];        /* e.g. the fall-back to TCG; "" when none */
+        char launch_errors[512];                   /* what libguestfs said while launching */
+        char notice[256];                          /* e.g. the fall-back to TCG; "" when none */
+        const struct vhive_backend_launch *launch; /* progress; NULL: none */
         struct image *imgs;
         size_t n;
-        char **devices; /* guestfs_list_devices: drive order */
-        char **parts;   /* guestfs_list_partitions, all drives */
-        pid_t watchdog; /* kills qemu when vhive dies (0: none) */
+        char **devices;  /* guestfs_list_devices: drive order */
+        char **parts;    /* guestfs_list_partitions, all drives */
+        pid_t watchdog;  /* kills qemu when vhive dies (0: none) */
         int watchdog_fd; /* the pipe it watches: only vhive holds this end */
 };
-
 
 void ap_free_strings(char **v);
 /* "what: libguestfs' reason" with its errno (EIO when it gave none). */
@@ -50,8 +50,8 @@ int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir, const 
                      char **real, struct vhive_error *err);
 int appliance_download(struct vhive_backend *be, size_t i, const char *guest_path,
                        const char *host_path, struct vhive_error *err);
-int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_path,
-                        bool writable, struct vhive_file **f, struct vhive_error *err);
+int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_path, bool writable,
+                        struct vhive_file **f, struct vhive_error *err);
 void appliance_close_file(struct vhive_backend *be, struct vhive_file *f);
 
 /* After the launch: a process that stops qemu as soon as vhive dies. */

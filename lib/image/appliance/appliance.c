@@ -95,14 +95,19 @@ static int probe_image(const struct image *img, struct vhive_error *err)
                 return 0;
         msg[strcspn(msg, "\n")] = '\0';
         if (strstr(msg, "\" lock")) /* Failed to get "write" lock */
-                return vhive_fail(err, EBUSY, "the image is in use (a running VM?): %s; "
-                                  "shut it down first", msg);
+                return vhive_fail(err, EBUSY,
+                                  "the image is in use (a running VM?): %s; "
+                                  "shut it down first",
+                                  msg);
         if (strstr(msg, "needs to be replayed"))
-                return vhive_fail(err, EIO, "the VHDX log is dirty (the image was not "
+                return vhive_fail(err, EIO,
+                                  "the VHDX log is dirty (the image was not "
                                   "closed cleanly) and a read-only open cannot replay it: "
                                   "run 'qemu-img check -r all' on it first");
-        return vhive_fail(err, EINVAL, "the image cannot be opened as %s (damaged, or not "
-                          "that format?): %s", img->format, msg);
+        return vhive_fail(err, EINVAL,
+                          "the image cannot be opened as %s (damaged, or not "
+                          "that format?): %s",
+                          img->format, msg);
 }
 
 static void add_drive(struct vhive_backend *be, struct image *img, int *drives)
@@ -110,10 +115,8 @@ static void add_drive(struct vhive_backend *be, struct image *img, int *drives)
         img->status = probe_image(img, &img->err);
         if (img->status < 0)
                 return;
-        if (guestfs_add_drive_opts(be->g, img->path,
-                                   GUESTFS_ADD_DRIVE_OPTS_FORMAT, img->format,
-                                   GUESTFS_ADD_DRIVE_OPTS_READONLY, img->readonly,
-                                   -1) < 0) {
+        if (guestfs_add_drive_opts(be->g, img->path, GUESTFS_ADD_DRIVE_OPTS_FORMAT, img->format,
+                                   GUESTFS_ADD_DRIVE_OPTS_READONLY, img->readonly, -1) < 0) {
                 img->status = ap_gfail(be, &img->err, "cannot add the image to the appliance");
                 return;
         }
@@ -139,8 +142,8 @@ static void appliance_free(struct vhive_backend *be)
         free(be);
 }
 
-static int init_images(struct vhive_backend *be, const struct vhive_image_spec *specs,
-                       size_t n, struct vhive_error *err)
+static int init_images(struct vhive_backend *be, const struct vhive_image_spec *specs, size_t n,
+                       struct vhive_error *err)
 {
         be->imgs = calloc(n, sizeof(*be->imgs));
         if (!be->imgs)
@@ -173,8 +176,32 @@ static void record_launch_error(guestfs_h *g, void *opaque, const char *msg)
         if (used == 0)
                 snprintf(be->launch_errors, sizeof(be->launch_errors), "%.*s", len, msg);
         else if (!strstr(be->launch_errors, "; ") && !strstr(msg, "guestfs_launch failed"))
-                snprintf(be->launch_errors + used, sizeof(be->launch_errors) - used, "; %.*s",
-                         len, msg);
+                snprintf(be->launch_errors + used, sizeof(be->launch_errors) - used, "; %.*s", len,
+                         msg);
+}
+
+/* libguestfs' progress events: the launch's twelfths (after its first
+ * seconds), and the position of long transfers such as a download. */
+static void on_progress(guestfs_h *g, void *opaque, uint64_t event, int handle, int flags,
+                        const char *buf, size_t buf_len, const uint64_t *array, size_t n)
+{
+        struct vhive_backend *be = opaque;
+
+        (void)g, (void)event, (void)handle, (void)flags, (void)buf, (void)buf_len;
+        if (n >= 4 && array[3] > 0)
+                be->launch->progress(be->launch->progress_opaque, VHIVE_PROGRESS_RUN, NULL,
+                                     (double)array[2] / (double)array[3]);
+}
+
+static void launch_progress(struct vhive_backend *be)
+{
+        if (!be->launch || !be->launch->progress)
+                return;
+        guestfs_set_event_callback(be->g, on_progress, GUESTFS_EVENT_PROGRESS, 0, be);
+        be->launch->progress(be->launch->progress_opaque, VHIVE_PROGRESS_RUN,
+                             *be->notice ? "launching the appliance (software emulation)"
+                                         : "launching the appliance",
+                             -1);
 }
 
 static int launch_drives(struct vhive_backend *be, bool verbose, int *drives)
@@ -190,6 +217,7 @@ static int launch_drives(struct vhive_backend *be, bool verbose, int *drives)
         if (*drives == 0)
                 return 0; /* every image already has its error: no launch */
         be->launch_errors[0] = '\0';
+        launch_progress(be);
         guestfs_set_error_handler(be->g, record_launch_error, be);
         int r = guestfs_launch(be->g);
         guestfs_set_error_handler(be->g, NULL, NULL);
@@ -200,7 +228,8 @@ static int new_handle(struct vhive_backend *be, struct vhive_error *err)
 {
         be->g = guestfs_create_flags(GUESTFS_CREATE_NO_ENVIRONMENT);
         if (!be->g)
-                return vhive_fail(err, errno ? errno : ENOMEM, "cannot create a libguestfs "
+                return vhive_fail(err, errno ? errno : ENOMEM,
+                                  "cannot create a libguestfs "
                                   "handle: %m");
         /* The handler goes first so that even a bad LIBGUESTFS_* variable
          * is reported through err, not printed. */
@@ -239,7 +268,8 @@ static int relaunch_with_tcg(struct vhive_backend *be, bool verbose, int *drives
                 return ap_gfail(be, err, "cannot ask libguestfs for software emulation");
         snprintf(be->notice, sizeof(be->notice),
                  "the appliance failed to start with KVM (%.120s); using software "
-                 "emulation (TCG), which is slower", first);
+                 "emulation (TCG), which is slower",
+                 first);
         return launch_drives(be, verbose, drives);
 }
 
@@ -252,7 +282,8 @@ static int launch(struct vhive_backend *be, bool verbose, struct vhive_error *er
         if (drives == 0)
                 return 0;
         if (r < 0)
-                return vhive_fail(err, EIO, "cannot launch the libguestfs appliance: %s "
+                return vhive_fail(err, EIO,
+                                  "cannot launch the libguestfs appliance: %s "
                                   "(run 'libguestfs-test-tool' to see why)",
                                   *be->launch_errors ? be->launch_errors : "unknown error");
         be->devices = guestfs_list_devices(be->g);
@@ -267,13 +298,15 @@ static int launch(struct vhive_backend *be, bool verbose, struct vhive_error *er
 }
 
 static int appliance_open(struct vhive_backend **out, const struct vhive_image_spec *specs,
-                          size_t n, bool verbose, struct vhive_error *err)
+                          size_t n, const struct vhive_backend_launch *bl, struct vhive_error *err)
 {
         struct vhive_backend *be = calloc(1, sizeof(*be));
+        bool verbose = bl && bl->verbose;
         int r;
 
         if (!be)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        be->launch = bl;
         r = new_handle(be, err);
         if (r == 0)
                 r = init_images(be, specs, n, err);
@@ -400,21 +433,25 @@ static void scan_roots(struct vhive_backend *be, struct image *img, struct candi
                 probe_candidate(be, img, drive, c);
 }
 
-static int pick_root(const struct candidates *c,
-                     const char *root_device, size_t *pick, struct vhive_error *err)
+static int pick_root(const struct candidates *c, const char *root_device, size_t *pick,
+                     struct vhive_error *err)
 {
         if (c->n == 0 && c->ntfs == 0)
-                return vhive_fail(err, ENOENT, "no Windows found: the image holds no NTFS "
+                return vhive_fail(err, ENOENT,
+                                  "no Windows found: the image holds no NTFS "
                                   "filesystem");
         if (c->n == 0)
-                return vhive_fail(err, ENOENT, "no Windows found: none of its %zu NTFS "
+                return vhive_fail(err, ENOENT,
+                                  "no Windows found: none of its %zu NTFS "
                                   "filesystem(s) holds Windows/System32/config/SYSTEM",
                                   c->ntfs);
         if (!root_device) {
                 if (c->n > 1)
-                        return vhive_fail(err, EINVAL, "several Windows roots (%s): pick "
+                        return vhive_fail(err, EINVAL,
+                                          "several Windows roots (%s): pick "
                                           "one with --root DEVICE (or its partition "
-                                          "number)", c->list);
+                                          "number)",
+                                          c->list);
                 *pick = 0;
                 return 0;
         }
@@ -425,8 +462,10 @@ static int pick_root(const struct candidates *c,
                         *pick = k;
                         return 0;
                 }
-        return vhive_fail(err, ENOENT, "--root %s is not a Windows root; Windows was "
-                          "found on %s", root_device, c->list);
+        return vhive_fail(err, ENOENT,
+                          "--root %s is not a Windows root; Windows was "
+                          "found on %s",
+                          root_device, c->list);
 }
 
 static bool looks_hibernated(const char *why)
@@ -435,7 +474,8 @@ static bool looks_hibernated(const char *why)
                        strstr(why, "unclean") || strstr(why, "Fast Restart"));
 }
 
-#define HIBERNATED "Windows was hibernated or shut down with Fast Startup; boot it and " \
+#define HIBERNATED                                                                                 \
+        "Windows was hibernated or shut down with Fast Startup; boot it and "                      \
         "shut down fully, or disable Fast Startup; vhive will not delete hiberfil.sys"
 
 /* ntfs-3g falls back to a read-only mount, without failing, when Windows
@@ -452,8 +492,8 @@ static int check_writable(struct vhive_backend *be, struct image *img, const cha
         if (!ro)
                 return 0;
         guestfs_umount(be->g, img->mnt);
-        return vhive_fail(err, EROFS, "the Windows volume %s mounts only read-only: "
-                          HIBERNATED, dev);
+        return vhive_fail(err, EROFS, "the Windows volume %s mounts only read-only: " HIBERNATED,
+                          dev);
 }
 
 static int mount_root(struct vhive_backend *be, struct image *img, const char *dev,
@@ -470,8 +510,9 @@ static int mount_root(struct vhive_backend *be, struct image *img, const char *d
                 return check_writable(be, img, dev, err);
         why = guestfs_last_error(be->g);
         if (looks_hibernated(why))
-                return vhive_fail(err, EROFS, "the Windows volume %s cannot be written: "
-                                  HIBERNATED " (%s)", dev, why);
+                return vhive_fail(err, EROFS,
+                                  "the Windows volume %s cannot be written: " HIBERNATED " (%s)",
+                                  dev, why);
         return ap_gfail(be, err, "cannot mount %s read-write", dev);
 }
 
@@ -487,8 +528,7 @@ static char *pt_type(struct vhive_backend *be, const char *drive)
         return type;
 }
 
-static void describe_partition(struct vhive_backend *be, struct image *img,
-                               struct vhive_root *root)
+static void describe_partition(struct vhive_backend *be, struct image *img, struct vhive_root *root)
 {
         const char *drive = be->devices[img->drive];
         _cleanup_free_ char *type = NULL;
@@ -499,8 +539,10 @@ static void describe_partition(struct vhive_backend *be, struct image *img,
         }
         type = pt_type(be, drive);
         snprintf(root->partition, sizeof(root->partition), "%s partition %d",
-                 type && strcmp(type, "gpt") == 0 ? "GPT" :
-                 type && strcmp(type, "dos") == 0 ? "MBR" : "", partnum_of(root->device));
+                 type && strcmp(type, "gpt") == 0   ? "GPT"
+                 : type && strcmp(type, "dos") == 0 ? "MBR"
+                                                    : "",
+                 partnum_of(root->device));
         if (root->partition[0] == ' ')
                 memmove(root->partition, root->partition + 1, strlen(root->partition));
 }
@@ -543,8 +585,7 @@ static int appliance_find_root(struct vhive_backend *be, size_t i, const char *r
         memset(&img->root, 0, sizeof(img->root));
         snprintf(img->root.device, sizeof(img->root.device), "%s", c.dev[pick]);
         snprintf(img->root.fs_type, sizeof(img->root.fs_type), "ntfs");
-        snprintf(img->root.config_dir, sizeof(img->root.config_dir), "%s",
-                 c.config_dir[pick]);
+        snprintf(img->root.config_dir, sizeof(img->root.config_dir), "%s", c.config_dir[pick]);
         describe_partition(be, img, &img->root);
         img->found = true;
         *root = img->root;
@@ -564,8 +605,9 @@ static int appliance_close(struct vhive_backend *be, struct vhive_error *err)
                  * image files now is ntfs-3g's last metadata (file times)
                  * and qemu's own (qcow2 refcounts, VHDX headers). */
                 if (guestfs_shutdown(be->g) < 0 && r == 0)
-                        r = ap_gfail(be, err, "the appliance did not shut down cleanly; "
-                                  "changes may not have reached the images");
+                        r = ap_gfail(be, err,
+                                     "the appliance did not shut down cleanly; "
+                                     "changes may not have reached the images");
         }
         appliance_free(be);
         return r;

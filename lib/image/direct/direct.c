@@ -23,9 +23,9 @@
 struct direct_image {
         struct vhive_nbd_disk *disk;
         bool readonly;
-        int status;              /* opening failed: -errno */
+        int status; /* opening failed: -errno */
         struct vhive_error err;
-        struct vhive_ntfs *vol;  /* the Windows volume once find_root chose it */
+        struct vhive_ntfs *vol; /* the Windows volume once find_root chose it */
 };
 
 struct direct_backend {
@@ -66,17 +66,18 @@ static void image_failed(struct direct_image *im, int r, const struct vhive_erro
         im->disk = NULL;
 }
 
-static int direct_open(struct vhive_backend **be, const struct vhive_image_spec *imgs,
-                       size_t n, bool verbose, struct vhive_error *err)
+static int direct_open(struct vhive_backend **be, const struct vhive_image_spec *imgs, size_t n,
+                       const struct vhive_backend_launch *launch, struct vhive_error *err)
 {
         struct direct_backend *b;
         struct vhive_error e;
         int r;
 
-        (void)verbose;
+        (void)launch; /* no launch to show: qemu-nbd starts in milliseconds */
         *be = NULL;
         if (!in_path("qemu-nbd"))
-                return vhive_fail(err, ENOENT, "qemu-nbd not found: the direct backend needs "
+                return vhive_fail(err, ENOENT,
+                                  "qemu-nbd not found: the direct backend needs "
                                   "it (install qemu-utils)");
         b = calloc(1, sizeof(*b));
         if (!b || !(b->imgs = calloc(n ? n : 1, sizeof(*b->imgs)))) {
@@ -179,8 +180,7 @@ static long parse_root(const char *s)
         return *end || n > 1000 ? -1 : n;
 }
 
-static int read_disk(void *ctx, void *buf, size_t count, uint64_t offset,
-                     struct vhive_error *err)
+static int read_disk(void *ctx, void *buf, size_t count, uint64_t offset, struct vhive_error *err)
 {
         return vhive_nbd_pread(ctx, buf, count, offset, err);
 }
@@ -199,9 +199,8 @@ enum probe { PROBE_NOT_NTFS, PROBE_NO_WINDOWS, PROBE_WINDOWS, PROBE_INTERRUPTED,
 /* Read-only look at a partition: NTFS?  Windows/System32/config/SYSTEM?
  * Fills config (real spelling) when Windows is there, and then hands the
  * read-only mount over in *keep when keep is not NULL. */
-static enum probe probe(struct direct_image *im, const struct vhive_partition *p,
-                        char *config, size_t len, struct vhive_ntfs **keep,
-                        struct vhive_error *perr)
+static enum probe probe(struct direct_image *im, const struct vhive_partition *p, char *config,
+                        size_t len, struct vhive_ntfs **keep, struct vhive_error *perr)
 {
         uint8_t boot[512];
         struct vhive_ntfs *v;
@@ -210,16 +209,16 @@ static enum probe probe(struct direct_image *im, const struct vhive_partition *p
         struct vhive_error e;
         enum probe res = PROBE_NO_WINDOWS;
 
-        if (p->size < sizeof(boot) || vhive_nbd_pread(im->disk, boot, sizeof(boot),
-                                                      p->offset, &e) < 0 ||
+        if (p->size < sizeof(boot) ||
+            vhive_nbd_pread(im->disk, boot, sizeof(boot), p->offset, &e) < 0 ||
             !vhive_is_ntfs_boot_sector(boot, sizeof(boot)))
                 return PROBE_NOT_NTFS;
         if (vhive_ntfs_mount(&v, im->disk, p->offset, p->size, true, p->desc, perr) < 0)
                 return PROBE_FAILED;
         if (vhive_ntfs_real_path(v, CONFIG_DIR, &dir, &e) == 0 &&
             vhive_ntfs_lookup(v, dir, HIVE_PROBE, &hive, &e) == 0 &&
-            (hive || (vhive_ntfs_lookup(v, dir, HIVE_PROBE ".vhive-old", &hive, &e) == 0 &&
-                      hive))) {
+            (hive ||
+             (vhive_ntfs_lookup(v, dir, HIVE_PROBE ".vhive-old", &hive, &e) == 0 && hive))) {
                 /* SYSTEM absent, SYSTEM.vhive-old there: a replacement was
                  * killed between its steps; find_root deals with it. */
                 res = strcasecmp(hive, HIVE_PROBE) == 0 ? PROBE_WINDOWS : PROBE_INTERRUPTED;
@@ -253,17 +252,23 @@ static int no_windows(const struct vhive_ptable *pt, unsigned ntfs, unsigned fai
                       const struct vhive_error *last_failure, struct vhive_error *err)
 {
         if (pt->n == 0)
-                return vhive_fail(err, ENOENT, "no Windows installation: the disk has an "
+                return vhive_fail(err, ENOENT,
+                                  "no Windows installation: the disk has an "
                                   "empty partition table");
         if (failed)
-                return vhive_fail(err, ENOENT, "no Windows installation found; %u NTFS "
-                                  "volume(s) could not be read (%s)", failed,
-                                  last_failure->msg);
+                return vhive_fail(err, ENOENT,
+                                  "no Windows installation found; %u NTFS "
+                                  "volume(s) could not be read (%s)",
+                                  failed, last_failure->msg);
         if (ntfs == 0)
-                return vhive_fail(err, ENOENT, "no Windows installation: none of the %zu "
-                                  "partition(s) holds an NTFS volume", pt->n);
-        return vhive_fail(err, ENOENT, "no Windows installation: no NTFS volume holds "
-                          "%s/%s", CONFIG_DIR, HIVE_PROBE);
+                return vhive_fail(err, ENOENT,
+                                  "no Windows installation: none of the %zu "
+                                  "partition(s) holds an NTFS volume",
+                                  pt->n);
+        return vhive_fail(err, ENOENT,
+                          "no Windows installation: no NTFS volume holds "
+                          "%s/%s",
+                          CONFIG_DIR, HIVE_PROBE);
 }
 
 static int several(const struct found *f, size_t n, struct vhive_error *err)
@@ -272,10 +277,12 @@ static int several(const struct found *f, size_t n, struct vhive_error *err)
         size_t used = 0;
 
         for (size_t i = 0; i < n && used < sizeof(list); i++)
-                used += snprintf(list + used, sizeof(list) - used, "%s%s (%s)",
-                                 i ? ", " : "", f[i].part->desc, f[i].config);
-        return vhive_fail(err, EEXIST, "several Windows installations: %s; pick one with "
-                          "--root (e.g. --root %u)", list, f[0].part->number);
+                used += snprintf(list + used, sizeof(list) - used, "%s%s (%s)", i ? ", " : "",
+                                 f[i].part->desc, f[i].config);
+        return vhive_fail(err, EEXIST,
+                          "several Windows installations: %s; pick one with "
+                          "--root (e.g. --root %u)",
+                          list, f[0].part->number);
 }
 
 /* Probes the partitions (only the one asked for with --root) and picks the
@@ -319,11 +326,10 @@ static int choose(struct direct_image *im, const struct vhive_ptable *pt, long w
                 return vhive_fail(err, ENOENT, "--root %s: the disk has no such partition",
                                   root_device);
         if (want >= 0 && n == 0 && failed)
-                return vhive_fail(err, -failure.errnum, "--root %s: %s", root_device,
-                                  failure.msg);
+                return vhive_fail(err, -failure.errnum, "--root %s: %s", root_device, failure.msg);
         if (want >= 0 && n == 0)
-                return vhive_fail(err, ENOENT, "--root %s: no %s/%s there", root_device,
-                                  CONFIG_DIR, HIVE_PROBE);
+                return vhive_fail(err, ENOENT, "--root %s: no %s/%s there", root_device, CONFIG_DIR,
+                                  HIVE_PROBE);
         if (n == 0)
                 return no_windows(pt, ntfs, failed, &failure, err);
         if (n > 1) {
@@ -342,13 +348,14 @@ static int choose(struct direct_image *im, const struct vhive_ptable *pt, long w
  * written on top: say what happened and how to put the old hive back. */
 static int interrupted(const struct found *f, struct vhive_error *err)
 {
-        return vhive_fail(err, EUCLEAN, "%s: an older vhive (one that switched names) "
-                          "was interrupted while replacing %s/%s: it is missing, and the old hive is whole as "
+        return vhive_fail(err, EUCLEAN,
+                          "%s: an older vhive (one that switched names) was interrupted "
+                          "while replacing %s/%s: it is missing, and the old hive is whole as "
                           "%s.vhive-old; Windows cannot boot like this.  Check the volume "
                           "(chkdsk) and rename it back, e.g. guestfish -a IMAGE -i mv "
                           "%s/%s.vhive-old %s/%s",
-                          f->part->desc, f->config, HIVE_PROBE, HIVE_PROBE, f->config,
-                          HIVE_PROBE, f->config, HIVE_PROBE);
+                          f->part->desc, f->config, HIVE_PROBE, HIVE_PROBE, f->config, HIVE_PROBE,
+                          f->config, HIVE_PROBE);
 }
 
 static int direct_find_root(struct vhive_backend *be, size_t i, const char *root_device,
@@ -363,7 +370,8 @@ static int direct_find_root(struct vhive_backend *be, size_t i, const char *root
         if (r < 0)
                 return r;
         if (root_device && (want = parse_root(root_device)) < 0)
-                return vhive_fail(err, EINVAL, "--root %s: expected a partition number, "
+                return vhive_fail(err, EINVAL,
+                                  "--root %s: expected a partition number, "
                                   "\"partition N\" or a device name such as /dev/sda2",
                                   root_device);
         r = vhive_ntfs_umount(im->vol, err); /* a second call starts afresh */
@@ -381,8 +389,8 @@ static int direct_find_root(struct vhive_backend *be, size_t i, const char *root
         if (r == 0 && chosen.vol)
                 im->vol = chosen.vol;
         else if (r == 0)
-                r = vhive_ntfs_mount(&im->vol, im->disk, chosen.part->offset,
-                                     chosen.part->size, im->readonly, chosen.part->desc, err);
+                r = vhive_ntfs_mount(&im->vol, im->disk, chosen.part->offset, chosen.part->size,
+                                     im->readonly, chosen.part->desc, err);
         if (r == 0 && chosen.interrupted)
                 r = interrupted(&chosen, err);
         if (r == 0) {
@@ -408,8 +416,8 @@ static int mounted(struct vhive_backend *be, size_t i, struct direct_image **im,
         return r;
 }
 
-static int direct_lookup(struct vhive_backend *be, size_t i, const char *dir,
-                         const char *name, char **real, struct vhive_error *err)
+static int direct_lookup(struct vhive_backend *be, size_t i, const char *dir, const char *name,
+                         char **real, struct vhive_error *err)
 {
         struct direct_image *im = NULL;
         int r = mounted(be, i, &im, err);

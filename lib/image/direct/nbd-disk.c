@@ -32,16 +32,16 @@ extern char **environ;
 
 struct vhive_nbd_disk {
         struct nbd_handle *nbd;
-        pid_t pid;           /* qemu-nbd, or 0 once reaped */
-        int status;          /* its wait status once reaped */
-        char *path;          /* the image, for messages */
-        char dir[64];        /* private folder: sock, log */
+        pid_t pid;    /* qemu-nbd, or 0 once reaped */
+        int status;   /* its wait status once reaped */
+        char *path;   /* the image, for messages */
+        char dir[64]; /* private folder: sock, log */
         char sock[96];
         char log[96];
         uint64_t size;
-        uint32_t align;      /* the server's minimum block size (1 when none) */
+        uint32_t align; /* the server's minimum block size (1 when none) */
         bool readonly;
-        bool connected;      /* handshake done */
+        bool connected; /* handshake done */
 };
 
 static const char *const formats[] = { "vpc", "vhdx", "qcow2", "raw" };
@@ -114,8 +114,8 @@ static void put_pid(char *dst, pid_t pid)
 
 /* In the child: only async-signal-safe calls until exec. */
 static void __attribute__((noreturn))
-exec_child(int listen_fd, int log_fd, int null_fd, char *const argv[], char **env,
-           char *pid_var, pid_t parent)
+exec_child(int listen_fd, int log_fd, int null_fd, char *const argv[], char **env, char *pid_var,
+           pid_t parent)
 {
         /* When vhive dies, however (SIGKILL included), qemu-nbd gets SIGTERM:
          * it finishes the request in flight, writes its format's metadata
@@ -190,15 +190,14 @@ static int spawn(struct vhive_nbd_disk *d, const char *format, struct vhive_erro
                 return vhive_fail(err, errno, "fork: %s", strerror(errno));
         }
         if (d->pid == 0)
-                exec_child(listen_fd, log_fd, null_fd, (char *const *)argv, env, pid_var,
-                           parent);
+                exec_child(listen_fd, log_fd, null_fd, (char *const *)argv, env, pid_var, parent);
         /* The child holds the listening socket now; once it exits, a
          * connection attempt fails instead of hanging. */
         return 0;
 }
 
-int vhive_nbd_start(struct vhive_nbd_disk **dp, const char *path, const char *format,
-                    bool readonly, struct vhive_error *err)
+int vhive_nbd_start(struct vhive_nbd_disk **dp, const char *path, const char *format, bool readonly,
+                    struct vhive_error *err)
 {
         struct vhive_nbd_disk *d;
         const char *tmp = getenv("TMPDIR");
@@ -302,8 +301,8 @@ int vhive_nbd_connect(struct vhive_nbd_disk *d, struct vhive_error *err)
 
         d->nbd = nbd_create();
         if (!d->nbd)
-                return vhive_fail(err, nbd_get_errno() ? nbd_get_errno() : ENOMEM,
-                                  "nbd_create: %s", nbd_get_error());
+                return vhive_fail(err, nbd_get_errno() ? nbd_get_errno() : ENOMEM, "nbd_create: %s",
+                                  nbd_get_error());
         if (nbd_connect_unix(d->nbd, d->sock) < 0)
                 return child_failure(d, "connecting to qemu-nbd", err);
         size = nbd_get_size(d->nbd);
@@ -320,8 +319,8 @@ int vhive_nbd_connect(struct vhive_nbd_disk *d, struct vhive_error *err)
         return 0;
 }
 
-int vhive_nbd_open(struct vhive_nbd_disk **d, const char *path, const char *format,
-                   bool readonly, struct vhive_error *err)
+int vhive_nbd_open(struct vhive_nbd_disk **d, const char *path, const char *format, bool readonly,
+                   struct vhive_error *err)
 {
         int r = vhive_nbd_start(d, path, format, readonly, err);
 
@@ -352,9 +351,8 @@ static int check_range(struct vhive_nbd_disk *d, size_t count, uint64_t offset,
                 return vhive_fail(err, EBADF, "not connected");
         if (offset > d->size || count > d->size - offset)
                 return vhive_fail(err, EINVAL,
-                                  "%zu bytes at %llu lie past the end of the disk (%llu)",
-                                  count, (unsigned long long)offset,
-                                  (unsigned long long)d->size);
+                                  "%zu bytes at %llu lie past the end of the disk (%llu)", count,
+                                  (unsigned long long)offset, (unsigned long long)d->size);
         return 0;
 }
 
@@ -362,17 +360,17 @@ static int nbd_failure(const char *what, uint64_t offset, struct vhive_error *er
 {
         int e = nbd_get_errno();
 
-        return vhive_fail(err, e ? e : EIO, "%s at %llu: %s", what,
-                          (unsigned long long)offset, nbd_get_error());
+        return vhive_fail(err, e ? e : EIO, "%s at %llu: %s", what, (unsigned long long)offset,
+                          nbd_get_error());
 }
 
-static int raw_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t count,
-                  uint64_t offset, struct vhive_error *err)
+static int raw_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t count, uint64_t offset,
+                  struct vhive_error *err)
 {
         while (count > 0) {
                 size_t n = count < NBD_CHUNK ? count : NBD_CHUNK;
-                int r = write ? nbd_pwrite(d->nbd, buf, n, offset, 0) :
-                                nbd_pread(d->nbd, buf, n, offset, 0);
+                int r = write ? nbd_pwrite(d->nbd, buf, n, offset, 0)
+                              : nbd_pread(d->nbd, buf, n, offset, 0);
 
                 if (r < 0)
                         return nbd_failure(write ? "write" : "read", offset, err);
@@ -386,8 +384,8 @@ static int raw_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t count,
 /* A request not aligned to the server's block size goes through a bounce
  * buffer covering whole blocks (read-modify-write for a write).  libntfs-3g
  * mostly does aligned I/O; the odd 1-byte probe read is what lands here. */
-static int align_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t count,
-                    uint64_t offset, struct vhive_error *err)
+static int align_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t count, uint64_t offset,
+                    struct vhive_error *err)
 {
         uint64_t start = offset - offset % d->align;
         uint64_t end = offset + count;
@@ -411,8 +409,8 @@ static int align_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t coun
         return raw_io(d, true, bounce, end - start, start, err);
 }
 
-static int disk_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t count,
-                   uint64_t offset, struct vhive_error *err)
+static int disk_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t count, uint64_t offset,
+                   struct vhive_error *err)
 {
         int r = check_range(d, count, offset, err);
 
@@ -431,8 +429,8 @@ int vhive_nbd_pread(struct vhive_nbd_disk *d, void *buf, size_t count, uint64_t 
         return disk_io(d, false, buf, count, offset, err);
 }
 
-int vhive_nbd_pwrite(struct vhive_nbd_disk *d, const void *buf, size_t count,
-                     uint64_t offset, struct vhive_error *err)
+int vhive_nbd_pwrite(struct vhive_nbd_disk *d, const void *buf, size_t count, uint64_t offset,
+                     struct vhive_error *err)
 {
         return disk_io(d, true, (void *)buf, count, offset, err);
 }
@@ -468,8 +466,8 @@ static int finish_child(struct vhive_nbd_disk *d, struct vhive_error *err)
         if (WIFSIGNALED(d->status))
                 return vhive_fail(err, EIO, "qemu-nbd was killed by signal %d%s%s",
                                   WTERMSIG(d->status), msg[0] ? ": " : "", msg);
-        return vhive_fail(err, EIO, "qemu-nbd exited with status %d%s%s",
-                          WEXITSTATUS(d->status), msg[0] ? ": " : "", msg);
+        return vhive_fail(err, EIO, "qemu-nbd exited with status %d%s%s", WEXITSTATUS(d->status),
+                          msg[0] ? ": " : "", msg);
 }
 
 int vhive_nbd_close(struct vhive_nbd_disk *d, struct vhive_error *err)

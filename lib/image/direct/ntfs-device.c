@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/fs.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -10,14 +11,13 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/fs.h>
 
-#include <ntfs-3g/types.h>
 #include <ntfs-3g/attrib.h>
 #include <ntfs-3g/device.h>
 #include <ntfs-3g/dir.h>
 #include <ntfs-3g/inode.h>
 #include <ntfs-3g/logging.h>
+#include <ntfs-3g/types.h>
 #include <ntfs-3g/unistr.h>
 #include <ntfs-3g/volume.h>
 
@@ -31,23 +31,22 @@
  * logging.) */
 static char ntfs_last_msg[512];
 
-static int capture_log(const char *function, const char *file, int line, u32 level,
-                       void *data, const char *format, va_list args)
+__attribute__((format(printf, 6, 0))) static int capture_log(const char *function, const char *file,
+                                                             int line, u32 level, void *data,
+                                                             const char *format, va_list args)
 {
         int saved = errno;
         size_t n;
 
         (void)function, (void)file, (void)line, (void)data;
-        if (!(level & (NTFS_LOG_LEVEL_ERROR | NTFS_LOG_LEVEL_PERROR |
-                       NTFS_LOG_LEVEL_CRITICAL)))
+        if (!(level & (NTFS_LOG_LEVEL_ERROR | NTFS_LOG_LEVEL_PERROR | NTFS_LOG_LEVEL_CRITICAL)))
                 return 0;
         vsnprintf(ntfs_last_msg, sizeof(ntfs_last_msg), format, args);
         n = strlen(ntfs_last_msg);
         while (n > 0 && (ntfs_last_msg[n - 1] == '\n' || ntfs_last_msg[n - 1] == '.'))
                 ntfs_last_msg[--n] = '\0';
         if (level & NTFS_LOG_LEVEL_PERROR)
-                snprintf(ntfs_last_msg + n, sizeof(ntfs_last_msg) - n, ": %s",
-                         strerror(saved));
+                snprintf(ntfs_last_msg + n, sizeof(ntfs_last_msg) - n, ": %s", strerror(saved));
         errno = saved;
         return 0;
 }
@@ -111,9 +110,10 @@ static int dev_close(struct ntfs_device *dev)
 static s64 dev_seek(struct ntfs_device *dev, s64 offset, int whence)
 {
         struct range_dev *r = rdev(dev);
-        s64 base = whence == SEEK_SET ? 0 :
-                   whence == SEEK_CUR ? r->pos :
-                   whence == SEEK_END ? (s64)r->size : -1;
+        s64 base = whence == SEEK_SET   ? 0
+                   : whence == SEEK_CUR ? r->pos
+                   : whence == SEEK_END ? (s64)r->size
+                                        : -1;
 
         if (base < 0 || base + offset < 0) {
                 errno = EINVAL;
@@ -244,13 +244,15 @@ static int mount_failure(struct vhive_ntfs *v, int e, struct vhive_error *err)
                                   "so libntfs-3g refuses to write to it. Start Windows and shut "
                                   "it down fully (shutdown /s /t 0, or turn Fast Startup off), "
                                   "then retry. vhive will not delete hiberfil.sys: Windows "
-                                  "would resume without the change", v->name);
+                                  "would resume without the change",
+                                  v->name);
         case EOPNOTSUPP:
                 return vhive_fail(err, EOPNOTSUPP,
                                   "%s: the NTFS volume was not shut down cleanly (its $LogFile "
                                   "holds changes not yet applied), so libntfs-3g refuses to "
                                   "write to it. Boot Windows and shut it down cleanly (or run "
-                                  "chkdsk on it), then retry", v->name);
+                                  "chkdsk on it), then retry",
+                                  v->name);
         case EINVAL:
                 return vhive_fail(err, EINVAL, "%s: not an NTFS volume%s", v->name,
                                   detail(v, d, sizeof(d)));
@@ -264,8 +266,7 @@ static int mount_failure(struct vhive_ntfs *v, int e, struct vhive_error *err)
 }
 
 int vhive_ntfs_mount(struct vhive_ntfs **vp, struct vhive_nbd_disk *disk, uint64_t offset,
-                     uint64_t size, bool readonly, const char *name,
-                     struct vhive_error *err)
+                     uint64_t size, bool readonly, const char *name, struct vhive_error *err)
 {
         struct vhive_ntfs *v;
         struct ntfs_device *dev;
@@ -313,9 +314,8 @@ int vhive_ntfs_umount(struct vhive_ntfs *v, struct vhive_error *err)
         nt_quiet();
         v->rd.io_err.msg[0] = '\0';
         if (ntfs_umount(v->vol, FALSE) < 0)
-                r = vhive_fail(err, errno ? errno : EIO, "%s: unmounting NTFS: %s%s",
-                               v->name, strerror(errno ? errno : EIO),
-                               detail(v, d, sizeof(d)));
+                r = vhive_fail(err, errno ? errno : EIO, "%s: unmounting NTFS: %s%s", v->name,
+                               strerror(errno ? errno : EIO), detail(v, d, sizeof(d)));
         free(v);
         return r;
 }
@@ -344,8 +344,7 @@ static bool next_component(const char **p, char *buf, size_t len)
         return true;
 }
 
-int nt_fail_errno(struct vhive_ntfs *v, const char *what, const char *path,
-                      struct vhive_error *err)
+int nt_fail_errno(struct vhive_ntfs *v, const char *what, const char *path, struct vhive_error *err)
 {
         char d[640];
         int e = errno ? errno : EIO;
@@ -357,7 +356,7 @@ int nt_fail_errno(struct vhive_ntfs *v, const char *what, const char *path,
 /* The MFT reference of name inside the open directory dir: 0, or -ENOENT
  * (no message), or -errno with a message. */
 int nt_child_ref(struct vhive_ntfs *v, ntfs_inode *dir, const char *name, u64 *ref,
-                     struct vhive_error *err)
+                 struct vhive_error *err)
 {
         _cleanup_free_ ntfschar *uname = NULL;
         int len = ntfs_mbstoucs(name, &uname);
@@ -424,10 +423,11 @@ static int name_in_dir(struct vhive_ntfs *v, ntfs_inode *ni, u64 dir_no, const c
         ctx = wlen < 0 ? NULL : ntfs_attr_get_search_ctx(ni, NULL);
         if (!ctx)
                 return nt_fail_errno(v, "reading the names of", want, err);
-        while (r == -ENOENT && !ntfs_attr_lookup(AT_FILE_NAME, AT_UNNAMED, 0, CASE_SENSITIVE,
-                                                 0, NULL, 0, ctx)) {
-                const FILE_NAME_ATTR *fn = (const FILE_NAME_ATTR *)
-                        ((const u8 *)ctx->attr + le16_to_cpu(ctx->attr->value_offset));
+        while (r == -ENOENT &&
+               !ntfs_attr_lookup(AT_FILE_NAME, AT_UNNAMED, 0, CASE_SENSITIVE, 0, NULL, 0, ctx)) {
+                const FILE_NAME_ATTR *fn =
+                        (const FILE_NAME_ATTR *)((const u8 *)ctx->attr +
+                                                 le16_to_cpu(ctx->attr->value_offset));
                 ntfschar fname[NTFS_MAX_NAME_LEN]; /* aligned copy of a packed field */
                 unsigned flen = fn->file_name_length;
 
@@ -435,8 +435,8 @@ static int name_in_dir(struct vhive_ntfs *v, ntfs_inode *ni, u64 dir_no, const c
                        flen * sizeof(ntfschar));
                 if (MREF_LE(fn->parent_directory) != dir_no ||
                     fn->file_name_type == FILE_NAME_DOS ||
-                    !ntfs_names_are_equal(fname, flen, uwant, wlen, IGNORE_CASE,
-                                          v->vol->upcase, v->vol->upcase_len))
+                    !ntfs_names_are_equal(fname, flen, uwant, wlen, IGNORE_CASE, v->vol->upcase,
+                                          v->vol->upcase_len))
                         continue;
                 if (ntfs_ucstombs(fname, flen, real, 0) < 0)
                         r = nt_fail_errno(v, "converting the name of", want, err);
@@ -502,8 +502,9 @@ int vhive_ntfs_real_path(struct vhive_ntfs *v, const char *path, char **real,
                 r = nt_child_ref(v, dir, comp, &ref, err);
                 ntfs_inode_close(dir);
                 if (r < 0)
-                        return r == -ENOENT ? vhive_fail(err, ENOENT, "%s: %s vanished",
-                                                         v->name, path) : r;
+                        return r == -ENOENT
+                                       ? vhive_fail(err, ENOENT, "%s: %s vanished", v->name, path)
+                                       : r;
                 if (asprintf(&grown, "%s/%s", out, name) < 0)
                         return vhive_fail(err, ENOMEM, "out of memory");
                 free(out);
@@ -535,8 +536,8 @@ int vhive_ntfs_lookup(struct vhive_ntfs *v, const char *dir, const char *name, c
 }
 
 /* Splits "/a/b/name" into the folder's reference and "name". */
-int nt_resolve_parent(struct vhive_ntfs *v, const char *path, u64 *dir_ref, char *name,
-                          size_t len, struct vhive_error *err)
+int nt_resolve_parent(struct vhive_ntfs *v, const char *path, u64 *dir_ref, char *name, size_t len,
+                      struct vhive_error *err)
 {
         size_t n = strlen(path);
         _cleanup_free_ char *dir = NULL;
@@ -554,4 +555,3 @@ int nt_resolve_parent(struct vhive_ntfs *v, const char *path, u64 *dir_ref, char
         dir[n] = '\0';
         return nt_resolve(v, dir, dir_ref, err);
 }
-

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "nbd-disk.h"
-#include "vhive.h"
+#include "safe-file.h"
 
 struct vhive_file;
 
@@ -23,8 +23,7 @@ struct vhive_ntfs;
  * the disk.  -EPERM hibernated/Fast Startup, -EOPNOTSUPP unclean $LogFile,
  * -EINVAL not NTFS, -EIO damaged; err says which and what to do. */
 int vhive_ntfs_mount(struct vhive_ntfs **v, struct vhive_nbd_disk *disk, uint64_t offset,
-                     uint64_t size, bool readonly, const char *name,
-                     struct vhive_error *err);
+                     uint64_t size, bool readonly, const char *name, struct vhive_error *err);
 /* Writes every dirty inode, flushes the disk, frees v (even on failure). */
 int vhive_ntfs_umount(struct vhive_ntfs *v, struct vhive_error *err);
 

@@ -15,10 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <ntfs-3g/types.h>
 #include <ntfs-3g/attrib.h>
 #include <ntfs-3g/dir.h>
 #include <ntfs-3g/inode.h>
+#include <ntfs-3g/types.h>
 #include <ntfs-3g/unistr.h>
 #include <ntfs-3g/volume.h>
 
@@ -174,9 +174,11 @@ static int in_range(struct ntfs_file *n, size_t len, uint64_t off, struct vhive_
         uint64_t size = n->of.na->data_size;
 
         if (off > size || len > size - off)
-                return vhive_fail(err, EINVAL, "%s: %zu bytes at %llu lie past the end of %s "
-                                  "(%llu bytes)", n->v->name, len, (unsigned long long)off,
-                                  n->path, (unsigned long long)size);
+                return vhive_fail(err, EINVAL,
+                                  "%s: %zu bytes at %llu lie past the end of %s "
+                                  "(%llu bytes)",
+                                  n->v->name, len, (unsigned long long)off, n->path,
+                                  (unsigned long long)size);
         return 0;
 }
 
@@ -237,8 +239,7 @@ static int nf_extend(struct vhive_file *f, uint64_t size, struct vhive_error *er
 
         nt_quiet();
         if (!n->writable)
-                return vhive_fail(err, EROFS, "%s: %s was opened read-only", n->v->name,
-                                  n->path);
+                return vhive_fail(err, EROFS, "%s: %s was opened read-only", n->v->name, n->path);
         if (size <= old)
                 return 0;
         zeros = calloc(1, COPY_CHUNK);
@@ -275,8 +276,10 @@ int vhive_ntfs_open_file(struct vhive_ntfs *v, const char *path, bool writable,
         nt_quiet();
         r = file_open(v, path, &n->of, err);
         if (r == 0 && writable && (n->of.na->data_flags & NOT_IN_PLACE))
-                r = vhive_fail(err, EOPNOTSUPP, "%s: %s is sparse, compressed or encrypted: "
-                               "vhive writes only into plain files", v->name, path);
+                r = vhive_fail(err, EOPNOTSUPP,
+                               "%s: %s is sparse, compressed or encrypted: "
+                               "vhive writes only into plain files",
+                               v->name, path);
         if (r < 0) {
                 file_close(&n->of);
                 free(n);
@@ -313,12 +316,11 @@ static int create_at(struct vhive_ntfs *v, u64 dir_ref, const char *name, mode_t
         *ni = NULL;
         if (r < 0)
                 return r;
-        r = len < 0 ? vhive_fail(err, errno, "%s: invalid name \"%s\"", v->name, name) :
-            nt_child_ref(v, dir, name, &ref, err);
+        r = len < 0 ? vhive_fail(err, errno, "%s: invalid name \"%s\"", v->name, name)
+                    : nt_child_ref(v, dir, name, &ref, err);
         if (r == 0)
                 r = vhive_fail(err, EEXIST, "%s: %s exists", v->name, name);
-        else if (r == -ENOENT && !(*ni = ntfs_create(dir, const_cpu_to_le32(0), uname, len,
-                                                     type)))
+        else if (r == -ENOENT && !(*ni = ntfs_create(dir, const_cpu_to_le32(0), uname, len, type)))
                 r = nt_fail_errno(v, "creating", name, err);
         else if (r == -ENOENT)
                 r = 0;

@@ -3,9 +3,9 @@
  */
 #pragma once
 
-#include <ntfs-3g/types.h>
 #include <ntfs-3g/attrib.h>
 #include <ntfs-3g/inode.h>
+#include <ntfs-3g/types.h>
 #include <ntfs-3g/volume.h>
 
 #include "ntfs-device.h"
@@ -38,5 +38,5 @@ int nt_open_ref(struct vhive_ntfs *v, u64 ref, ntfs_inode **ni, struct vhive_err
 /* Walks path from the root, case-insensitively. */
 int nt_resolve(struct vhive_ntfs *v, const char *path, u64 *ref, struct vhive_error *err);
 /* Splits "/a/b/name" into the folder's reference and "name". */
-int nt_resolve_parent(struct vhive_ntfs *v, const char *path, u64 *dir_ref, char *name,
-                      size_t len, struct vhive_error *err);
+int nt_resolve_parent(struct vhive_ntfs *v, const char *path, u64 *dir_ref, char *name, size_t len,
+                      struct vhive_error *err);

@@ -34,12 +34,12 @@ uint32_t vhive_crc32(uint32_t crc, const uint8_t *buf, size_t len)
 
 bool vhive_is_ntfs_boot_sector(const uint8_t *buf, size_t len)
 {
-        return len >= MBR_SIZE && memcmp(buf + 3, "NTFS    ", 8) == 0 &&
-               buf[510] == 0x55 && buf[511] == 0xaa;
+        return len >= MBR_SIZE && memcmp(buf + 3, "NTFS    ", 8) == 0 && buf[510] == 0x55 &&
+               buf[511] == 0xaa;
 }
 
-static void add_part(struct vhive_ptable *pt, unsigned number, uint64_t offset,
-                     uint64_t size, const char *what)
+static void add_part(struct vhive_ptable *pt, unsigned number, uint64_t offset, uint64_t size,
+                     const char *what)
 {
         struct vhive_partition *p = &pt->parts[pt->n++];
 
@@ -65,8 +65,8 @@ static bool mbr_plausible(const uint8_t *s)
         return true;
 }
 
-static int mbr_entry(const uint8_t *e, unsigned number, uint64_t sectors,
-                     struct vhive_ptable *pt, struct vhive_error *err)
+static int mbr_entry(const uint8_t *e, unsigned number, uint64_t sectors, struct vhive_ptable *pt,
+                     struct vhive_error *err)
 {
         uint8_t type = e[4];
         uint64_t start = vhive_le32(e + 8), count = vhive_le32(e + 12);
@@ -78,8 +78,8 @@ static int mbr_entry(const uint8_t *e, unsigned number, uint64_t sectors,
         if (start + count > sectors)
                 return vhive_fail(err, EINVAL,
                                   "MBR partition %u (sectors %llu-%llu) ends past the end "
-                                  "of the disk (%llu sectors)", number,
-                                  (unsigned long long)start,
+                                  "of the disk (%llu sectors)",
+                                  number, (unsigned long long)start,
                                   (unsigned long long)(start + count - 1),
                                   (unsigned long long)sectors);
         add_part(pt, number, start * MBR_SIZE, count * MBR_SIZE, "MBR");
@@ -88,8 +88,8 @@ static int mbr_entry(const uint8_t *e, unsigned number, uint64_t sectors,
         return 0;
 }
 
-int vhive_mbr_parse(const uint8_t *s, size_t len, uint64_t disk_size,
-                    struct vhive_ptable *pt, struct vhive_error *err)
+int vhive_mbr_parse(const uint8_t *s, size_t len, uint64_t disk_size, struct vhive_ptable *pt,
+                    struct vhive_error *err)
 {
         uint64_t sectors = disk_size / MBR_SIZE;
         int r;
@@ -132,7 +132,8 @@ static int gpt_header_crc(const uint8_t *buf, uint32_t hsize, struct vhive_error
         if (computed != stored)
                 return vhive_fail(err, EINVAL,
                                   "GPT header CRC mismatch (stored %08x, computed %08x): "
-                                  "the partition table is damaged", stored, computed);
+                                  "the partition table is damaged",
+                                  stored, computed);
         return 0;
 }
 
@@ -156,20 +157,19 @@ static int gpt_header_fields(const uint8_t *buf, uint32_t ss, uint64_t sectors,
         if (h->first_usable > h->last_usable || h->last_usable >= sectors)
                 return vhive_fail(err, EINVAL,
                                   "GPT header: usable sectors %llu-%llu lie outside the disk "
-                                  "(%llu sectors)", (unsigned long long)h->first_usable,
-                                  (unsigned long long)h->last_usable,
-                                  (unsigned long long)sectors);
-        if (h->entry_size < GPT_ENTRY_MIN || h->entry_size % GPT_ENTRY_MIN ||
-            h->n_entries == 0 ||
+                                  "(%llu sectors)",
+                                  (unsigned long long)h->first_usable,
+                                  (unsigned long long)h->last_usable, (unsigned long long)sectors);
+        if (h->entry_size < GPT_ENTRY_MIN || h->entry_size % GPT_ENTRY_MIN || h->n_entries == 0 ||
             (uint64_t)h->n_entries * h->entry_size > VHIVE_GPT_MAX_ENTRIES_BYTES)
-                return vhive_fail(err, EINVAL, "GPT header: %u entries of %u bytes",
-                                  h->n_entries, h->entry_size);
+                return vhive_fail(err, EINVAL, "GPT header: %u entries of %u bytes", h->n_entries,
+                                  h->entry_size);
         array = ((uint64_t)h->n_entries * h->entry_size + ss - 1) / ss;
-        if (h->entries_lba < 2 || h->entries_lba >= sectors ||
-            array > sectors - h->entries_lba)
+        if (h->entries_lba < 2 || h->entries_lba >= sectors || array > sectors - h->entries_lba)
                 return vhive_fail(err, EINVAL,
                                   "GPT header: the partition entries (LBA %llu) lie past the "
-                                  "end of the disk", (unsigned long long)h->entries_lba);
+                                  "end of the disk",
+                                  (unsigned long long)h->entries_lba);
         return 0;
 }
 
@@ -208,21 +208,19 @@ static int gpt_entry(const struct vhive_gpt_header *h, const uint8_t *e, unsigne
         if (last >= sectors)
                 return vhive_fail(err, EINVAL,
                                   "GPT partition %u (sectors %llu-%llu) ends past the end of "
-                                  "the disk (%llu sectors)", number,
-                                  (unsigned long long)first, (unsigned long long)last,
+                                  "the disk (%llu sectors)",
+                                  number, (unsigned long long)first, (unsigned long long)last,
                                   (unsigned long long)sectors);
         if (pt->n == VHIVE_MAX_PARTITIONS)
                 return vhive_fail(err, EINVAL, "GPT: more than %u partitions",
                                   VHIVE_MAX_PARTITIONS);
-        add_part(pt, number, first * h->sector_size, (last - first + 1) * h->sector_size,
-                 "GPT");
+        add_part(pt, number, first * h->sector_size, (last - first + 1) * h->sector_size, "GPT");
         pt->parts[pt->n - 1].basic_data = memcmp(e, guid_basic_data, 16) == 0;
         return 0;
 }
 
-int vhive_gpt_parse_entries(const struct vhive_gpt_header *h, const uint8_t *buf,
-                            size_t len, uint64_t disk_size, struct vhive_ptable *pt,
-                            struct vhive_error *err)
+int vhive_gpt_parse_entries(const struct vhive_gpt_header *h, const uint8_t *buf, size_t len,
+                            uint64_t disk_size, struct vhive_ptable *pt, struct vhive_error *err)
 {
         size_t array = (size_t)h->n_entries * h->entry_size;
         uint32_t crc;
@@ -237,10 +235,11 @@ int vhive_gpt_parse_entries(const struct vhive_gpt_header *h, const uint8_t *buf
         if (crc != h->entries_crc)
                 return vhive_fail(err, EINVAL,
                                   "GPT partition entries CRC mismatch (stored %08x, computed "
-                                  "%08x): the partition table is damaged", h->entries_crc, crc);
+                                  "%08x): the partition table is damaged",
+                                  h->entries_crc, crc);
         for (uint32_t i = 0; i < h->n_entries; i++) {
-                r = gpt_entry(h, buf + (size_t)i * h->entry_size, i + 1,
-                              disk_size / h->sector_size, pt, err);
+                r = gpt_entry(h, buf + (size_t)i * h->entry_size, i + 1, disk_size / h->sector_size,
+                              pt, err);
                 if (r < 0)
                         return r;
         }
@@ -284,8 +283,8 @@ static int read_gpt(vhive_read_fn rd, void *ctx, uint64_t disk_size, struct vhiv
         return vhive_gpt_parse_entries(&h, array, len, disk_size, pt, err);
 }
 
-int vhive_ptable_read(vhive_read_fn rd, void *ctx, uint64_t disk_size,
-                      struct vhive_ptable *pt, struct vhive_error *err)
+int vhive_ptable_read(vhive_read_fn rd, void *ctx, uint64_t disk_size, struct vhive_ptable *pt,
+                      struct vhive_error *err)
 {
         uint8_t s0[MBR_SIZE];
         int r;
@@ -308,20 +307,19 @@ struct mem_disk {
         size_t len;
 };
 
-static int mem_read(void *ctx, void *buf, size_t count, uint64_t offset,
-                    struct vhive_error *err)
+static int mem_read(void *ctx, void *buf, size_t count, uint64_t offset, struct vhive_error *err)
 {
         const struct mem_disk *m = ctx;
 
         if (offset > m->len || count > m->len - offset)
-                return vhive_fail(err, EIO, "read of %zu bytes at %llu past the buffer",
-                                  count, (unsigned long long)offset);
+                return vhive_fail(err, EIO, "read of %zu bytes at %llu past the buffer", count,
+                                  (unsigned long long)offset);
         memcpy(buf, m->head + offset, count);
         return 0;
 }
 
-int vhive_ptable_parse(const uint8_t *head, size_t len, uint64_t disk_size,
-                       struct vhive_ptable *pt, struct vhive_error *err)
+int vhive_ptable_parse(const uint8_t *head, size_t len, uint64_t disk_size, struct vhive_ptable *pt,
+                       struct vhive_error *err)
 {
         struct mem_disk m = { head, len };
 

@@ -25,12 +25,12 @@ enum vhive_ptable_kind {
 };
 
 struct vhive_partition {
-        unsigned number;    /* 1-based; 0 for the whole disk */
-        uint64_t offset;    /* bytes */
-        uint64_t size;      /* bytes */
-        uint8_t mbr_type;   /* MBR only */
-        bool basic_data;    /* MBR type 0x07 or GPT basic-data GUID */
-        char desc[40];      /* "MBR partition 2", "GPT partition 3", "whole disk" */
+        unsigned number;  /* 1-based; 0 for the whole disk */
+        uint64_t offset;  /* bytes */
+        uint64_t size;    /* bytes */
+        uint8_t mbr_type; /* MBR only */
+        bool basic_data;  /* MBR type 0x07 or GPT basic-data GUID */
+        char desc[40];    /* "MBR partition 2", "GPT partition 3", "whole disk" */
 };
 
 struct vhive_ptable {
@@ -56,21 +56,19 @@ uint32_t vhive_crc32(uint32_t crc, const uint8_t *buf, size_t len);
  * GPT for a protective MBR (then read the GPT), MBR with its entries.
  * -EINVAL "no partition table" when there is no 0x55AA signature or the
  * entries are not an MBR; -EINVAL when an entry lies past disk_size. */
-int vhive_mbr_parse(const uint8_t *sector0, size_t len, uint64_t disk_size,
-                    struct vhive_ptable *pt, struct vhive_error *err);
+int vhive_mbr_parse(const uint8_t *sector0, size_t len, uint64_t disk_size, struct vhive_ptable *pt,
+                    struct vhive_error *err);
 
 /* The GPT header sector (len >= sector_size): signature, header CRC,
  * my_lba 1, usable range and entry array inside the disk. */
-int vhive_gpt_parse_header(const uint8_t *buf, size_t len, uint32_t sector_size,
-                           uint64_t disk_size, struct vhive_gpt_header *h,
-                           struct vhive_error *err);
+int vhive_gpt_parse_header(const uint8_t *buf, size_t len, uint32_t sector_size, uint64_t disk_size,
+                           struct vhive_gpt_header *h, struct vhive_error *err);
 
 /* The entry array (len >= n_entries * entry_size): checks its CRC, fills
  * pt with the used entries; an entry past the end of the disk or with
  * first > last is -EINVAL. */
-int vhive_gpt_parse_entries(const struct vhive_gpt_header *h, const uint8_t *buf,
-                            size_t len, uint64_t disk_size, struct vhive_ptable *pt,
-                            struct vhive_error *err);
+int vhive_gpt_parse_entries(const struct vhive_gpt_header *h, const uint8_t *buf, size_t len,
+                            uint64_t disk_size, struct vhive_ptable *pt, struct vhive_error *err);
 
 /* Reads count bytes at offset; 0 or -errno with err set. */
 typedef int (*vhive_read_fn)(void *ctx, void *buf, size_t count, uint64_t offset,
@@ -78,13 +76,13 @@ typedef int (*vhive_read_fn)(void *ctx, void *buf, size_t count, uint64_t offset
 
 /* The whole table of a disk of disk_size bytes through rd.  GPT is looked
  * for with 512- then 4096-byte sectors. */
-int vhive_ptable_read(vhive_read_fn rd, void *ctx, uint64_t disk_size,
-                      struct vhive_ptable *pt, struct vhive_error *err);
+int vhive_ptable_read(vhive_read_fn rd, void *ctx, uint64_t disk_size, struct vhive_ptable *pt,
+                      struct vhive_error *err);
 
 /* The same over a buffer holding the first len bytes of the disk (for
  * tests and fuzzing); reads past len are -EIO. */
-int vhive_ptable_parse(const uint8_t *head, size_t len, uint64_t disk_size,
-                       struct vhive_ptable *pt, struct vhive_error *err);
+int vhive_ptable_parse(const uint8_t *head, size_t len, uint64_t disk_size, struct vhive_ptable *pt,
+                       struct vhive_error *err);
 
 /* True when the 512-byte boot sector looks like NTFS ("NTFS    " at 3). */
 bool vhive_is_ntfs_boot_sector(const uint8_t *buf, size_t len);

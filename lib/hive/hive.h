@@ -1,0 +1,202 @@
+/* The binary hive inside the library: the regf base block, transaction-log
+ * replay, values as bytes, key lookup over hivex, control sets, and the
+ * editing session on one hive file.  Not part of the public face (vhive.h).
+ */
+#pragma once
+
+#include "vhive.h"
+
+/* ---- the regf base block (lib/hive/regf-header.c) -------------------- */
+
+#define VHIVE_REGF_BASE_BLOCK 4096u
+#define VHIVE_REGF_FILE_PRIMARY 0u
+
+/* Checksum of a base block as Windows computes it. */
+uint32_t vhive_regf_checksum(const uint8_t *base_block);
+/* -EINVAL when buf is shorter than a base block or lacks "regf". */
+int vhive_regf_parse(const uint8_t *buf, size_t len, struct vhive_regf_header *hdr);
+/* Stores the checksum of the first 508 bytes at offset 508. */
+void vhive_regf_store_checksum(uint8_t *base_block);
+/* Dirty: the checksum is wrong or the two sequence numbers differ. */
+bool vhive_regf_is_dirty(const struct vhive_regf_header *hdr);
+
+/* ---- transaction-log replay (lib/hive/log-replay.c, marvin32.c) ------ */
+
+uint64_t vhive_marvin32(uint64_t seed, const uint8_t *data, size_t len);
+
+/* 0 unless the primary is dirty (or unusable) and a log is present, not
+ * empty, but cannot be read as a log (no regf base block, a bad checksum,
+ * a file type that is not a log's, torn sequence numbers, an old-format
+ * log without its dirty vector): it may hold the newest changes, so what
+ * Windows would load is unknown.  -EUCLEAN naming the log and why. */
+int vhive_logs_check_readable(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                              size_t log1_len, const uint8_t *log2, size_t log2_len,
+                              struct vhive_error *err);
+
+/* Describes the logs without replaying (for "info").  Of the primary only
+ * its base block is read.  Either log may be NULL/0.  Never fails:
+ * unusable logs are described as such. */
+void vhive_logs_describe(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                         size_t log1_len, const uint8_t *log2, size_t log2_len,
+                         struct vhive_replay_result *res);
+
+/* Replays the logs over a copy of the primary.  The inputs are not
+ * modified; *out is malloc'd and holds a clean hive (equal sequence
+ * numbers, file type 0, valid checksum).  Fails with a message when the
+ * hive is dirty and no log is eligible, when the logs are inconsistent,
+ * when the logs claim more hive bins than the primary and the logs can
+ * fill, or when the primary is unusable and no log can rebuild it.  Like
+ * the kernel at boot, it skips a damaged log: vhive_logs_check_readable
+ * is what a reader or writer calls first. */
+int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1, size_t log1_len,
+                 const uint8_t *log2, size_t log2_len, uint8_t **out, size_t *out_len,
+                 struct vhive_replay_result *res, struct vhive_error *err);
+
+/* ---- values as bytes (lib/hive/value-text.c) ------------------------- */
+
+/* UTF-16LE <-> UTF-8 helpers; NULL with errno set on failure. */
+char *vhive_utf16le_to_utf8(const char *data, size_t len);
+char *vhive_utf8_to_utf16le(const char *s, size_t *out_len); /* includes NUL */
+
+/* ---- blank encodings (lib/hive/blank.c) ------------------------------ */
+
+/* The blank form of a value of type t: REG_SZ/EXPAND_SZ "" (2 NUL bytes),
+ * REG_MULTI_SZ the empty list, REG_DWORD/QWORD 0, anything else zero
+ * length.  *data is static; *len its size. */
+void vhive_blank_for_type(hive_type t, const char **data, size_t *len);
+/* True when the value already reads as blank for its type. */
+bool vhive_value_is_blank(hive_type t, const char *data, size_t len);
+
+/* ---- hive helpers over hivex (lib/hive/hive.c) ------------------------ */
+
+/* Case-insensitive child lookup.  0 and *node = 0 when absent; -errno
+ * when hivex fails. */
+int vhive_child(hive_h *h, hive_node_h parent, const char *name, hive_node_h *node,
+                struct vhive_error *err);
+/* Walks a backslash-separated path from parent. */
+int vhive_lookup(hive_h *h, hive_node_h parent, const char *path, hive_node_h *node,
+                 struct vhive_error *err);
+/* -EUCLEAN with a message unless node records parent as its parent. */
+int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const char *name,
+                       struct vhive_error *err);
+/* 0 when hivex_node_set_values can safely replace node's values; -EUCLEAN
+ * with a message when the key's value cells are damaged in a way that
+ * makes hivex abort (assert) while freeing them. */
+int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err);
+
+/* ---- cells hivex will free (lib/hive/cells.c) -------------------------- */
+
+/* Maps the hive file that h was opened from (hivex keeps its own copy) so
+ * that the calls below can check, the way hivex will use them, every cell
+ * a write frees: a damaged cell makes hivex abort (an assertion in
+ * mark_block_unused).  Sessions opened for writing attach; without it the
+ * calls below check nothing more than the public API shows. */
+int vhive_cells_attach(hive_h *h, const char *path, struct vhive_error *err);
+/* The same over the bytes h was opened from, held by the caller: they must
+ * stay as they are while h is written and until vhive_cells_detach. */
+int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhive_error *err);
+void vhive_cells_detach(hive_h *h);
+/* Before hivex_node_set_values (vhive_values_rewritable calls it),
+ * hivex_node_delete_child and hivex_node_add_child on h: 0, or -EUCLEAN
+ * with a message when a cell to be freed is not a used cell, belongs to
+ * two structures, or was freed by an earlier call. */
+int vhive_cells_before_set_values(hive_h *h, hive_node_h node, struct vhive_error *err);
+int vhive_cells_before_delete(hive_h *h, hive_node_h node, struct vhive_error *err);
+int vhive_cells_before_add_child(hive_h *h, hive_node_h parent, struct vhive_error *err);
+
+/* ---- in-place value edits (lib/hive/inplace.c) ------------------------ */
+
+/* The bytes of a hive (base block first) that a read-only hivex handle was
+ * opened on: its node and value handles are offsets into them. */
+struct vhive_hive_buf {
+        uint8_t *b;
+        size_t len;
+};
+
+/* Blanks value (of key node) in place: a blank of 4 bytes or less goes
+ * inline in the vk cell and the old data cell(s) are freed (a big-data db
+ * cell with its segment list and segments); a longer blank (QWORD 0) goes
+ * into the old data cell.  Nothing is allocated, the hive does not grow.
+ * -EUCLEAN with a message, bytes untouched, when a cell is damaged;
+ * -ENOSPC when the blank does not fit. */
+int vhive_inplace_blank(struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
+                        struct vhive_error *err);
+/* Deletes value from key node in place: the value list is shortened in
+ * its own cell (freed, with the offset set to -1, when it empties), the
+ * key's value count updated, the vk and data cells freed. */
+int vhive_inplace_delete(struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
+                         struct vhive_error *err);
+
+/* ---- control sets and interfaces (lib/hive/controlset.c) ------------- */
+
+/* Resolves Select\Current. -ENOENT with a clear message when Select or
+ * Current is missing or names a control set the hive does not have. */
+int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs, struct vhive_error *err);
+/* Every ControlSetNNN key, sorted by number, *current marked.  Returns the
+ * count; *list is malloc'd. */
+int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhive_error *err);
+
+/* EnableDHCP of an interface key, the one definition of "static" that info
+ * and scrub share: a REG_DWORD 0.  Windows' TCP/IP reads EnableDHCP as a
+ * REG_DWORD only; a value of another type (a REG_SZ "0" left by a script)
+ * is ignored by Windows and reads here as VHIVE_DHCP_NOT_DWORD, not
+ * static.  *value gets the DWORD when there is one. */
+enum vhive_dhcp vhive_interface_dhcp(hive_h *h, hive_node_h iface, uint32_t *value);
+
+/* ---- an editing session on one hive file (lib/hive/session.c) -------- */
+
+struct vhive_session {
+        char *primary; /* the hive file as given */
+        char *logs[2]; /* SYSTEM.LOG1/.LOG2 beside it, NULL when absent */
+        struct vhive_regf_header header;
+        bool dirty;
+        bool replayed; /* h holds the replayed state, not the file's */
+        struct vhive_replay_result replay;
+        /* Read-only sessions on a dirty hive whose logs cannot be replayed
+         * fall back to the file as it is, saying why here. */
+        bool replay_failed;
+        char replay_error[1024];
+        hive_h *h;
+        bool writable;
+        /* Commits are fsync'd; false for a host-side working copy whose
+         * durable home is a disk image (the backend syncs that). */
+        bool durable;
+        int work_fd; /* memfd holding a replayed copy, or -1 */
+        /* Writable sessions: the bytes h was opened on (replayed when the
+         * hive is dirty), for in-place edits.  An op that edits them sets
+         * edited_in_place; otherwise the new hive is hivex's commit of h. */
+        struct vhive_hive_buf bytes;
+        bool edited_in_place;
+};
+
+/* NAME.LOG1 and NAME.LOG2 beside primary, in any letter case; logs[i]
+ * malloc'd or left NULL when absent. */
+int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err);
+
+/* Checks the header, replays logs into a private copy when dirty, opens
+ * with hivex (writable when asked).  A dirty hive that cannot be replayed
+ * is refused for writing and opened as it is for reading (replay_failed).
+ * Bad input: -EINVAL/-ENOENT etc. with a clear message; nothing is
+ * written. */
+int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
+                       struct vhive_error *err);
+/* The new hive after an op: the edited bytes, or hivex's commit of h
+ * (through a memfd), with the header mended (sequence numbers one past the
+ * hive's, time now, checksum under Windows' rule).  *out malloc'd; the
+ * edited bytes are handed over (s->bytes is empty afterwards). */
+int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len,
+                         struct vhive_error *err);
+/* Writes data into a new temp file beside dest (mode copied from
+ * mode_from, or dest when it exists), fsync'd when s->durable.
+ * *tmp_path is malloc'd; dest is not touched. */
+int vhive_session_write_temp(struct vhive_session *s, const uint8_t *data, size_t len,
+                             const char *dest, const char *mode_from, char **tmp_path,
+                             struct vhive_error *err);
+void vhive_session_close(struct vhive_session *s);
+
+/* Checks a committed file's header: clean, sequence numbers equal,
+ * checksum valid under Windows' rule, hive bins within the file. */
+int vhive_verify_header(const char *path, struct vhive_error *err);
+/* Reads and checks the header of a hive file (regular file, "regf",
+ * hive bins within the file).  dirty is not an error here. */
+int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr, struct vhive_error *err);

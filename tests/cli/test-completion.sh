@@ -1,0 +1,66 @@
+#!/bin/bash
+# The bash completion (generated from the option table at build time):
+# sourced into bash, it completes commands, each command's own options
+# (and not the options it refuses), option values and file names.
+LIB_NO_FIXTURES=1
+. "$(dirname "$0")/lib.sh"
+
+comp="$BUILDDIR/completion/vhive"
+[ -f "$comp" ] || die "$comp was not generated"
+
+# complete WORDS...: COMPREPLY for the last word, sorted, one per line.
+complete_words() {
+        bash -c '. "$1"; shift
+                COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+                _vhive
+                printf "%s\n" "${COMPREPLY[@]}" | sort' _ "$comp" "$@"
+}
+
+# in_list WORD LIST WHAT / not_in_list WORD LIST WHAT
+in_list() {
+        if grep -qxF -- "$1" <<<"$2"; then ok; else fail "$3: '$1' not offered: $(echo $2)"; fi
+}
+not_in_list() {
+        if grep -qxF -- "$1" <<<"$2"; then fail "$3: '$1' offered"; else ok; fi
+}
+
+bash -n "$comp" && ok || fail "the completion script is not valid bash"
+bash -c '. "$1"; complete -p vhive' _ "$comp" >"$T/spec" 2>&1
+has "$T/spec" "-F _vhive" "the script registers _vhive for vhive"
+
+got=$(complete_words vhive sc)
+eq "$got" "scrub" "the command 'sc' completes to scrub"
+got=$(complete_words vhive '')
+for c in scrub check info ls get set delete export merge; do
+        in_list "$c" "$got" "commands"
+done
+
+got=$(complete_words vhive scrub --)
+for o in --dry-run --profile --keep-static --json --from --progress --no-progress --backup; do
+        in_list "$o" "$got" "scrub's options"
+done
+not_in_list --raw "$got" "scrub's options"
+got=$(complete_words vhive get --r)
+eq "$got" $'--raw\n--root' "get's options starting --r"
+got=$(complete_words vhive check --pro)
+eq "$got" $'--profile\n--progress' "check's options starting --pro"
+
+got=$(complete_words vhive scrub --profile '')
+eq "$got" $'dhcpv6\nlease\nseed' "--profile's values"
+got=$(complete_words vhive ls --backend d)
+eq "$got" "direct" "--backend's values"
+
+mkdir -p "$T/store/dir"
+: >"$T/store/SYSTEM"
+got=$(cd "$T/store" && complete_words vhive check SY)
+eq "$got" "SYSTEM" "a TARGET completes as a file name"
+got=$(cd "$T/store" && complete_words vhive scrub --backup '')
+eq "$got" "dir" "--backup completes folders"
+
+# Every option of the table is offered to the commands that take it.
+expect_rc 0 "vhive --list-completion" vh --list-completion
+while IFS=$'\t' read -r cmd long short _ _; do
+        got=$(complete_words vhive "$cmd" "$long")
+        in_list "$long" "$got" "$cmd $long"
+done <"$T/out"
+finish

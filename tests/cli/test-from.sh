@@ -1,0 +1,69 @@
+#!/bin/bash
+# --from FILE and --from -: targets one per line (blank lines, #comments and
+# surrounding blanks skipped), with the operands for scrub, check and info,
+# instead of the TARGET operand for the editor commands; an empty or
+# missing list is a usage error.
+. "$(dirname "$0")/lib.sh"
+
+a=$(fixture one-iface "$T/a/SYSTEM")
+b=$(fixture lease-all-types "$T/b/SYSTEM")
+c=$(fixture multi-iface "$T/c/SYSTEM")
+d=$(fixture already-blank "$T/d/SYSTEM")
+
+# paths DOC: the targets' paths in a JSON document, one per line.
+paths() {
+        "$PYTHON" -c 'import json, sys
+for t in json.load(open(sys.argv[1]))["targets"]:
+    print(t["path"], t["ok"])' "$1"
+}
+
+printf '# the store\n\n%s\n  %s  \n\t# not a target\n%s\r\n' "$a" "$b" "$c" >"$T/list"
+expect_rc 1 "check --from FILE with an operand" vh check --json --from "$T/list" "$d"
+paths "$T/out" >"$T/got"
+printf '%s True\n' "$d" "$a" "$b" "$c" >"$T/want"
+if cmp -s "$T/got" "$T/want"; then ok; else fail "check --from: targets $(tr '\n' ' ' <"$T/got")"; fi
+
+# stdin, and a scrub that writes every listed hive.
+cp "$a" "$T/a.orig"
+cp "$b" "$T/b.orig"
+printf '%s\n%s\n' "$a" "$b" >"$T/two"
+expect_rc 0 "scrub --from -" vh scrub --from - <"$T/two"
+verify_scrub "$T/a.orig" "$a"
+verify_scrub "$T/b.orig" "$b"
+expect_rc 0 "check --from - after the scrub" vh check --from - <"$T/two"
+has "$T/out" "^$a: .*clean" "the first listed hive is clean"
+has "$T/out" "^$b: .*clean" "the second listed hive is clean"
+
+# Editor commands: the list gives the targets, every operand is an argument.
+expect_rc 0 "get --from - KEY NAME" vh get --from - Select Current <"$T/two"
+printf '==> %s <==\n1\n\n==> %s <==\n1\n' "$a" "$b" >"$T/want"
+if cmp -s "$T/out" "$T/want"; then ok; else fail "get --from -: output"; cat "$T/out" >&2; fi
+printf '%s\n' "$a" "$c" >"$T/ac"
+expect_rc 0 "set --from - on two hives" vh set --json --from - 'Software\Batch' Tag string:x <"$T/ac"
+"$PYTHON" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+assert [t["written"] for t in d["targets"]] == [True, True], d' "$T/out" && ok ||
+        fail "set --from -: both written"
+for h in "$a" "$c"; do
+        expect_rc 0 "get the value set through --from" vh get "$h" 'Software\Batch' Tag
+        eq "$(cat "$T/out")" x "the value in $h"
+done
+expect_rc 0 "export --json --from FILE" vh export --json --from "$T/two" Select
+eq "$(paths "$T/out" | wc -l)" 2 "export --json: one tree per listed target"
+
+# A bad line is one failing target; the others still run.
+printf '%s\n%s\n' "$T/missing" "$a" >"$T/bad"
+expect_rc 2 "info --from with a missing file" vh info --json --from "$T/bad"
+paths "$T/out" >"$T/got"
+printf '%s False\n%s True\n' "$T/missing" "$a" >"$T/want"
+if cmp -s "$T/got" "$T/want"; then ok; else fail "info --from: $(tr '\n' ' ' <"$T/got")"; fi
+
+# Usage errors: an empty list, a list that cannot be read.
+printf '# nothing\n\n' >"$T/empty"
+expect_rc 2 "check --from an empty list" vh check --from "$T/empty"
+has "$T/err" "no TARGET given \\(the --from list is empty\\)" "empty list"
+expect_rc 2 "check --from a missing list" vh check --from "$T/nolist"
+has "$T/err" "--from .*nolist: No such file" "missing list"
+expect_rc 2 "export of two targets without --json" vh export --from "$T/two" Select
+has "$T/err" "only with --json" "export of several targets"
+finish
