@@ -126,8 +126,16 @@ image_case() {
         [ -x "$tool" ] || skip "direct-tool $tool missing"
         truncate -s 48M "$T/win.ntfs"
         mkntfs -F -f -Q -q "$T/win.ntfs" 2>/dev/null || skip "mkntfs failed"
+        # Empty logs, as Windows leaves them, and SOFTWARE saying Windows 10:
+        # an image write goes through the hive's logs, in the format they need.
+        : >"$T/empty"
+        printf 'Windows Registry Editor Version 5.00\n\n%s\n"CurrentBuild"="19045"\n' \
+                '[HKEY_LOCAL_MACHINE\SYSTEM\Microsoft\Windows NT\CurrentVersion]' >"$T/soft.reg"
+        "$MAKE_HIVE" "$MKHIVE" "$T/SOFTWARE" "$T/soft.reg" || die "make-hive SOFTWARE"
         "$tool" --volume 0 "$T/win.ntfs" raw mkdir /WINDOWS mkdir /WINDOWS/system32 mkdir $CFG \
-                put $CFG/SYSTEM "$(fixture dhcpv6)" >/dev/null || die "direct-tool put"
+                create $CFG/SYSTEM "$(fixture dhcpv6)" create $CFG/SYSTEM.LOG1 "$T/empty" \
+                create $CFG/SYSTEM.LOG2 "$T/empty" create $CFG/SOFTWARE "$T/SOFTWARE" \
+                >/dev/null || die "direct-tool create"
         truncate -s 80M "$img"
         sfdisk -q "$img" >/dev/null <<SF || die "sfdisk"
 label: gpt
