@@ -17,7 +17,7 @@
 # its Depends.
 #
 # usage: test-package.sh DIRECT_TOOL HIVE
-#   DIRECT_TOOL  tests/direct/direct-tool (puts the hive into an NTFS volume)
+#   DIRECT_TOOL  tests/direct/direct-tool (creates the hive's files in an NTFS volume)
 #   HIVE         a generated SYSTEM hive with stale lease values (multi-iface)
 # env: SRCDIR (the source tree)
 set -euo pipefail
@@ -144,8 +144,13 @@ make_fixtures() {
         truncate -s 48M win.ntfs
         mkntfs -F -f -Q -q win.ntfs 2>/dev/null
         : >empty
+        # SOFTWARE says Windows 10: the empty logs get new-format entries.
+        printf 'Windows Registry Editor Version 5.00\n\n%s\n"CurrentBuild"="19045"\n' \
+                '[HKEY_LOCAL_MACHINE\SYSTEM\Microsoft\Windows NT\CurrentVersion]' >soft.reg
+        "$MAKE_HIVE" "$MKHIVE" software soft.reg
         "$TOOL" --volume 0 win.ntfs raw mkdir /Windows mkdir /Windows/System32 mkdir $CFG \
-                put $CFG/SYSTEM hive put $CFG/SYSTEM.LOG1 empty put $CFG/SYSTEM.LOG2 empty
+                create $CFG/SYSTEM hive create $CFG/SYSTEM.LOG1 empty \
+                create $CFG/SYSTEM.LOG2 empty create $CFG/SOFTWARE software
         truncate -s 64M disk.raw
         sfdisk -q disk.raw >/dev/null <<EOF
 label: gpt
@@ -153,7 +158,7 @@ start=2048, size=$((48 * 2048)), type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
 EOF
         dd if=win.ntfs of=disk.raw bs=1M seek=1 conv=notrunc status=none
         qemu-img convert -f raw -O vhdx disk.raw img.vhdx
-        rm -f win.ntfs disk.raw empty
+        rm -f win.ntfs disk.raw empty soft.reg software
 }
 
 # ---- the packaged binary ---------------------------------------------------------------------
