@@ -216,7 +216,11 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
         if (ret == 0)
                 ret = op->run(&s, ctx, apply, &r->changed, &r->err);
         if (ret == 0 && apply && r->changed) {
-                vhive_job_progress(o, i, "writing the hive", -1);
+                vhive_job_progress(o, i,
+                                   t->kind == VHIVE_COMMIT_LOGGED
+                                           ? "writing the hive into the image"
+                                           : "writing the hive",
+                                   -1);
                 ret = commit(&s, t, op, ctx, o, &base, r);
         }
         free(base.b);

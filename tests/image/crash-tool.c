@@ -12,8 +12,9 @@
  *       the volume and read the files.
  *   crash-tool same OLD FILE
  *       Exit 0 when FILE equals OLD except for the base block's sequence
- *       numbers, time and checksum (a commit's new hive carries the next
- *       sequence number and its own time).
+ *       numbers, time and checksum and the first hive bin's time (a
+ *       commit's new hive carries the next sequence number and its own
+ *       times).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -80,9 +81,14 @@ static int same(char **argv)
                 return r;
         if (al != bl || al < VHIVE_REGF_BASE_BLOCK)
                 return die(argv[1], "a different size");
-        /* sequence numbers 4..11, time 12..19, checksum 508..511 */
+        /* sequence numbers 4..11, time 12..19, checksum 508..511; the
+         * first hive bin's time (4096 + 20..27), which a commit sets too */
         memset(a + 4, 0, 16), memset(b + 4, 0, 16);
         memset(a + 508, 0, 4), memset(b + 508, 0, 4);
+        if (al >= VHIVE_REGF_BASE_BLOCK + 28) {
+                memset(a + VHIVE_REGF_BASE_BLOCK + 20, 0, 8);
+                memset(b + VHIVE_REGF_BASE_BLOCK + 20, 0, 8);
+        }
         r = memcmp(a, b, al) ? die(argv[1], "different bytes") : 0;
         free(a), free(b);
         return r;
