@@ -59,6 +59,15 @@ static int replay_found(struct commit *c, struct vhive_error *err)
                                   "the hive as found cannot be recovered, so no "
                                   "commit can be made safe: %s",
                                   e.msg);
+        /* The edit was made on bytes read earlier (host copies): writing
+         * pages of it over anything else would mix two hives. */
+        if (c->based_on && (c->based_len != c->replayed_len ||
+                            memcmp(c->based_on, c->replayed, c->replayed_len) != 0))
+                return vhive_fail(err, ESTALE,
+                                  "%s (with its logs) no longer holds the hive "
+                                  "the change was made on: it was changed since it was "
+                                  "read; nothing was written",
+                                  c->files->primary->name);
         return 0;
 }
 
@@ -92,14 +101,21 @@ static uint64_t filetime_now(void)
 }
 
 /* Later than anything in the files, so that the new log is the one whose
- * time matches the updated primary. */
+ * time matches the updated primary.  Only base blocks that Windows would
+ * read count: a damaged log's time may be any garbage. */
 static uint64_t new_timestamp(const struct commit *c)
 {
         uint64_t t = filetime_now(), floor = vhive_le64(c->replayed + 12);
 
-        for (int i = 0; i < 2; i++)
-                if (c->log_len[i] >= 20 && vhive_le64(c->log[i] + 12) > floor)
+        for (int i = 0; i < 2; i++) {
+                enum vhive_log_format f = c->res.log[i].format;
+
+                if ((f == VHIVE_LOG_NEW || f == VHIVE_LOG_OLD) &&
+                    vhive_le64(c->log[i] + 12) > floor)
                         floor = vhive_le64(c->log[i] + 12);
+        }
+        if (floor == UINT64_MAX)
+                return floor; /* cannot be later: the replay checks decide */
         return t > floor ? t : floor + 1;
 }
 
@@ -160,6 +176,13 @@ static int build_final(struct commit *c, const uint8_t *n, size_t n_len, struct 
         memcpy(c->final, c->old, c->old_len);
         memcpy(c->final, n, n_len);
         stamp(c->final, c->seq, c->seq, c->ts);
+        /* Old format: the first bin's time picks the log when the base
+         * block is lost (spec, "Hive bin"), so it moves with the hive's. */
+        if (c->fmt == VHIVE_LOG_OLD && c->final_len >= VHIVE_REGF_BASE_BLOCK + 32 &&
+            memcmp(c->final + VHIVE_REGF_BASE_BLOCK, "hbin", 4) == 0) {
+                vhive_put_le32(c->final + VHIVE_REGF_BASE_BLOCK + 20, (uint32_t)c->ts);
+                vhive_put_le32(c->final + VHIVE_REGF_BASE_BLOCK + 24, (uint32_t)(c->ts >> 32));
+        }
         memcpy(c->mid, c->final, sizeof(c->mid));
         stamp(c->mid, c->seq, c->seq2_mid, c->ts);
         return 0;
@@ -308,7 +331,7 @@ static int build_record(struct commit *c, struct log_write *w, bool fresh, struc
         int r;
 
         w->with_base = fresh;
-        w->base_last = c->fmt == VHIVE_LOG_OLD && c->dirty;
+        w->base_last = fresh && c->dirty;
         w->off = fresh ? VHIVE_LOG_SECTOR : chain_end(c, w->li);
         if (fresh)
                 vhive_log_base_block(c->final, c->fmt == VHIVE_LOG_NEW ? 6 : 1, c->seq, w->base);
@@ -329,8 +352,8 @@ static bool same(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
         return a_len == b_len && memcmp(a, b, a_len) == 0;
 }
 
-/* The log as the record leaves it (base_too false: before its base block
- * is written, for a two-step record). */
+/* The log as the record leaves it (base_too false: a two-step record
+ * before its base block is written, sector 0 invalidated). */
 static int log_after(const struct commit *c, const struct log_write *w, bool base_too,
                      uint8_t **out, size_t *len)
 {
@@ -345,25 +368,42 @@ static int log_after(const struct commit *c, const struct log_write *w, bool bas
         memcpy(*out + w->off, w->body, w->body_len);
         if (w->with_base && base_too)
                 memcpy(*out, w->base, VHIVE_LOG_SECTOR);
+        else if (w->base_last && n >= VHIVE_LOG_SECTOR)
+                memset(*out, 0, VHIVE_LOG_SECTOR);
         return 0;
 }
 
-/* Replays primary with the logs as the record leaves them; 1 when the
- * result is want (or want2), 0 when not, -errno on failure. */
-static int replays_to(const uint8_t *logs[2], const size_t lens[2], const uint8_t *primary,
-                      size_t len, const uint8_t *want, size_t want_len, const uint8_t *want2,
-                      size_t want2_len)
+/* Replays primary with the logs in the order a and b; 1 when the result
+ * is want (or want2), 0 when not, -errno on failure. */
+static int replays_one(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
+                       const uint8_t *primary, size_t len, const uint8_t *want, size_t want_len,
+                       const uint8_t *want2, size_t want2_len)
 {
         uint8_t *out = NULL;
         size_t out_len = 0;
         struct vhive_error e;
-        int r = vhive_replay(primary, len, logs[0], lens[0], logs[1], lens[1], &out, &out_len, NULL,
-                             &e);
+        int r = vhive_replay(primary, len, a, a_len, b, b_len, &out, &out_len, NULL, &e);
 
         if (r < 0)
                 return r == -ENOMEM ? r : 0;
         r = same(out, out_len, want, want_len) || (want2 && same(out, out_len, want2, want2_len));
         free(out);
+        return r;
+}
+
+/* The same with the logs as the record leaves them, in both orders: on
+ * equal sequence numbers (or times) vhive's replay takes LOG1 first, and
+ * Windows' order on a tie is not documented, so either must give want. */
+static int replays_to(const uint8_t *logs[2], const size_t lens[2], const uint8_t *primary,
+                      size_t len, const uint8_t *want, size_t want_len, const uint8_t *want2,
+                      size_t want2_len)
+{
+        int r = replays_one(logs[0], lens[0], logs[1], lens[1], primary, len, want, want_len, want2,
+                            want2_len);
+
+        if (r > 0)
+                r = replays_one(logs[1], lens[1], logs[0], lens[0], primary, len, want, want_len,
+                                want2, want2_len);
         return r;
 }
 
@@ -466,31 +506,58 @@ static int candidates_old(const struct commit *c, struct candidate *cand)
         return n;
 }
 
+/* Growing a log is an unjournaled change of the filesystem's metadata:
+ * a dirty hive's log that the replay needs (the only copy of changes not
+ * yet in the primary) is grown only when no other record fits. */
+static bool grows_needed_log(const struct commit *c, const struct log_write *w)
+{
+        return c->dirty && w->new_size && c->res.log[w->li].applied;
+}
+
+/* 1 and the record in *w when candidate k passes in this pass (pass 0:
+ * no needed log grown; pass 1: the rest), 0 when not, -errno. */
+static int try_candidate(struct commit *c, const struct candidate *k, int pass, struct log_write *w,
+                         struct vhive_error *err)
+{
+        int r;
+
+        *w = (struct log_write){ .li = k->li };
+        r = build_record(c, w, k->fresh, err);
+        if (r == 0 && grows_needed_log(c, w) == (pass == 1))
+                r = layout_ok(c, w);
+        if (r > 0)
+                r = two_step_ok(c, w);
+        if (r <= 0) {
+                free(w->body);
+                w->body = NULL;
+        }
+        return r;
+}
+
 int vhive_commit_choose_log(struct commit *c, struct vhive_error *err)
 {
         struct candidate cand[4];
         int n = c->fmt == VHIVE_LOG_NEW ? candidates_new(c, cand) : candidates_old(c, cand);
         bool any = false;
 
-        for (int k = 0; k < n; k++) {
-                struct log_write w = { .li = cand[k].li };
-                int r;
+        for (int pass = 0; pass < 2; pass++) {
+                for (int k = 0; k < n; k++) {
+                        struct log_write w;
+                        int r;
 
-                if (!c->files->log[w.li])
-                        continue;
-                any = true;
-                r = build_record(c, &w, cand[k].fresh, err);
-                if (r == 0)
-                        r = layout_ok(c, &w);
-                if (r > 0)
-                        r = two_step_ok(c, &w);
-                if (r > 0) {
-                        c->w = w;
-                        return 0;
+                        if (!c->files->log[cand[k].li])
+                                continue;
+                        any = true;
+                        r = try_candidate(c, &cand[k], pass, &w, err);
+                        if (r > 0) {
+                                c->w = w;
+                                return 0;
+                        }
+                        if (r == -ENOMEM)
+                                return vhive_fail(err, ENOMEM, "out of memory");
+                        if (r < 0)
+                                return r;
                 }
-                free(w.body);
-                if (r < 0)
-                        return r == -ENOMEM ? vhive_fail(err, ENOMEM, "out of memory") : r;
         }
         if (!any && c->dirty && c->fmt == VHIVE_LOG_OLD)
                 return vhive_fail(err, ENOENT,

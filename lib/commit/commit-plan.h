@@ -12,7 +12,11 @@ struct log_write {
         uint8_t *body; /* entry (+ a zero sector), or DIRT vector + pages */
         size_t body_len;
         bool with_base; /* a new base block goes to offset 0 */
-        bool base_last; /* body flushed before the base block (old format, dirty) */
+        /* Dirty hive, fresh record: sector 0 is first overwritten with an
+         * invalid base block (flushed), then the body (flushed), then the
+         * real base block, so that no state pairs a valid base block with
+         * a body it does not describe. */
+        bool base_last;
         uint8_t base[512];
         uint64_t new_size; /* the log is extended to this first (0: large enough) */
 };
@@ -22,6 +26,10 @@ struct commit {
         enum vhive_log_format fmt;
         const uint8_t *old;
         size_t old_len;
+        const uint8_t *new_hive;
+        size_t new_len;
+        const uint8_t *based_on; /* the hive the edit was made on, or NULL */
+        size_t based_len;
         uint8_t *oldpad;       /* old with zeros up to final_len: the file once grown */
         uint64_t primary_size; /* of the file, may exceed old_len */
         struct vhive_regf_header ohdr;

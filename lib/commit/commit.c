@@ -4,15 +4,19 @@
  *
  *   0. grow what is too small (log, primary), each flushed: a stop here
  *      leaves the old hive, only longer files;
- *   1. the log record (pages of the new hive), flushed;
+ *   1. the log record (pages of the new hive), flushed; for a dirty hive
+ *      a fresh record is written as: an invalid base block, flushed; the
+ *      body, flushed; the base block, flushed;
  *   2. the primary's base block: first sequence number ahead of the
  *      second (being updated), new time, checksum; flushed;
  *   3. the changed pages in place, flushed;
  *   4. the base block with both numbers equal, flushed.
  *
  * A stop before 2 replays to the old hive, from 2 on to the new one.
- * commit-plan.c checks this for the chosen record before step 0. */
+ * commit-plan.c checks this for the chosen record before step 0.  Last,
+ * the primary is read back and compared with what it must hold. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,10 +25,12 @@
 #include "macro.h"
 
 static int flushed_write(struct vhive_file *f, const void *buf, size_t len, uint64_t off,
-                         struct vhive_error *err)
+                         struct vhive_commit_stats *st, struct vhive_error *err)
 {
-        int r = f->ops->pwrite(f, buf, len, off, err);
+        int r;
 
+        st->files_touched = true;
+        r = f->ops->pwrite(f, buf, len, off, err);
         return r < 0 ? r : f->ops->flush(f, err);
 }
 
@@ -33,37 +39,65 @@ static int grow(struct commit *c, struct vhive_commit_stats *st, struct vhive_er
         struct vhive_file *log = c->files->log[c->w.li], *p = c->files->primary;
         int r = 0;
 
-        if (c->w.new_size)
+        if (c->w.new_size) {
+                st->files_touched = true;
                 r = log->ops->extend(log, c->w.new_size, err);
+        }
         if (r == 0 && c->final_len > c->primary_size) {
+                st->files_touched = true;
                 st->primary_extended = true;
                 r = p->ops->extend(p, c->final_len, err);
         }
         return r;
 }
 
+/* Body first, under an invalid base block: a stop anywhere leaves either
+ * a log that no replay reads or the complete record. */
+static int write_base_last(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
+{
+        static const uint8_t invalid[VHIVE_LOG_SECTOR];
+        struct log_write *w = &c->w;
+        struct vhive_file *log = c->files->log[w->li];
+        int r = flushed_write(log, invalid, sizeof(invalid), 0, st, err);
+
+        if (r == 0)
+                r = flushed_write(log, w->body, w->body_len, w->off, st, err);
+        if (r == 0)
+                r = flushed_write(log, w->base, VHIVE_LOG_SECTOR, 0, st, err);
+        return r;
+}
+
+/* One write: the base block followed by the record. */
+static int write_together(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
+{
+        struct log_write *w = &c->w;
+        uint8_t *all = malloc(VHIVE_LOG_SECTOR + w->body_len);
+        int r;
+
+        if (!all)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        memcpy(all, w->base, VHIVE_LOG_SECTOR);
+        memcpy(all + VHIVE_LOG_SECTOR, w->body, w->body_len);
+        r = flushed_write(c->files->log[w->li], all, VHIVE_LOG_SECTOR + w->body_len, 0, st, err);
+        free(all);
+        return r;
+}
+
 static int write_log(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
 {
         struct log_write *w = &c->w;
-        struct vhive_file *log = c->files->log[w->li];
         int r;
 
-        st->log_bytes = w->body_len + (w->with_base ? VHIVE_LOG_SECTOR : 0);
-        if (w->with_base && !w->base_last) {
-                /* One write: the base block is followed by the record. */
-                uint8_t *all = malloc(VHIVE_LOG_SECTOR + w->body_len);
-
-                if (!all)
-                        return vhive_fail(err, ENOMEM, "out of memory");
-                memcpy(all, w->base, VHIVE_LOG_SECTOR);
-                memcpy(all + VHIVE_LOG_SECTOR, w->body, w->body_len);
-                r = flushed_write(log, all, VHIVE_LOG_SECTOR + w->body_len, 0, err);
-                free(all);
-                return r;
-        }
-        r = flushed_write(log, w->body, w->body_len, w->off, err);
-        if (r == 0 && w->with_base)
-                r = flushed_write(log, w->base, VHIVE_LOG_SECTOR, 0, err);
+        if (w->base_last)
+                r = write_base_last(c, st, err);
+        else if (w->with_base)
+                r = write_together(c, st, err);
+        else
+                r = flushed_write(c->files->log[w->li], w->body, w->body_len, w->off, st, err);
+        if (r == 0)
+                st->log_bytes = w->body_len + VHIVE_LOG_SECTOR * (w->base_last   ? 2u
+                                                                  : w->with_base ? 1u
+                                                                                 : 0u);
         return r;
 }
 
@@ -87,6 +121,7 @@ static int write_pages(struct commit *c, struct vhive_commit_stats *st, struct v
                 while (j < pg->n && pg->off[j] - pg->off[j - 1] <= GAP_PAGES * VHIVE_PAGE)
                         j++;
                 len = (size_t)(pg->off[j - 1] - pg->off[i]) + VHIVE_PAGE;
+                st->files_touched = true;
                 r = p->ops->pwrite(p, c->final + at, len, at, err);
                 if (r < 0)
                         return r;
@@ -100,12 +135,13 @@ static int update_primary(struct commit *c, struct vhive_commit_stats *st, struc
 {
         struct vhive_file *p = c->files->primary;
         /* Whole base blocks: a torn write keeps its first sector whole. */
-        int r = flushed_write(p, c->mid, VHIVE_REGF_BASE_BLOCK, 0, err);
+        int r = flushed_write(p, c->mid, VHIVE_REGF_BASE_BLOCK, 0, st, err);
 
+        st->marked = r == 0;
         if (r == 0)
                 r = write_pages(c, st, err);
         if (r == 0)
-                r = flushed_write(p, c->final, VHIVE_REGF_BASE_BLOCK, 0, err);
+                r = flushed_write(p, c->final, VHIVE_REGF_BASE_BLOCK, 0, st, err);
         if (r == 0)
                 st->primary_bytes += 2 * VHIVE_REGF_BASE_BLOCK;
         return r;
@@ -126,12 +162,82 @@ static int check_primary(struct commit *c, struct vhive_error *err)
         return 0;
 }
 
-int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
-                        const uint8_t *new_hive, size_t new_len, enum vhive_log_format fmt,
-                        struct vhive_commit_stats *stats, struct vhive_error *err)
+/* The primary as the disk now gives it must be what was written. */
+static int read_back(struct commit *c, struct vhive_error *err)
+{
+        struct vhive_file *p = c->files->primary;
+        uint64_t size;
+        uint8_t *back;
+        int r = p->ops->size(p, &size, err);
+
+        if (r < 0)
+                return r;
+        if (size != c->final_len)
+                return vhive_fail(err, EIO, "%s reads back %llu bytes long, not %zu", p->name,
+                                  (unsigned long long)size, c->final_len);
+        back = malloc(c->final_len);
+        if (!back)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        r = p->ops->pread(p, back, c->final_len, 0, err);
+        if (r == 0 && memcmp(back, c->final, c->final_len) != 0)
+                r = vhive_fail(err, EIO, "%s does not read back as written", p->name);
+        free(back);
+        return r;
+}
+
+/* A failure once the update is marked in progress: the log holds the new
+ * hive, and both Windows and vhive replay it at the next load. */
+static int failed_marked(int r, const char *name, struct vhive_error *err)
+{
+        char why[sizeof(err->msg)];
+
+        snprintf(why, sizeof(why), "%s", err->msg);
+        return vhive_fail(err, -r,
+                          "%s; the update of %s was under way and its transaction "
+                          "log holds the new hive: the image will hold the new hive (Windows "
+                          "and vhive replay the log when the hive is next loaded)",
+                          why, name);
+}
+
+static int run(struct commit *c, struct vhive_commit_stats *stats, struct vhive_error *err)
+{
+        int r = check_primary(c, err);
+
+        if (r == 0)
+                r = vhive_commit_prepare(c, c->new_hive, c->new_len, err);
+        if (r == 0)
+                r = vhive_commit_choose_log(c, err);
+        if (r < 0)
+                return r;
+        stats->pages = c->pages.n;
+        stats->log_index = c->w.li;
+        stats->format = c->fmt;
+        stats->seq = c->seq;
+        stats->timestamp = c->ts;
+        r = grow(c, stats, err);
+        if (r == 0)
+                r = write_log(c, stats, err);
+        if (r == 0)
+                r = update_primary(c, stats, err);
+        if (r < 0 && stats->marked && r != -ENOMEM)
+                return failed_marked(r, c->files->primary->name, err);
+        return r < 0 ? r : read_back(c, err);
+}
+
+int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
+                           const uint8_t *based_on, size_t based_len, const uint8_t *new_hive,
+                           size_t new_len, enum vhive_log_format fmt,
+                           struct vhive_commit_stats *stats, struct vhive_error *err)
 {
         struct vhive_commit_stats local;
-        struct commit c = { .files = files, .fmt = fmt, .old = old, .old_len = old_len };
+        struct commit c = { .files = files,
+                            .fmt = fmt,
+                            .old = old,
+                            .old_len = old_len,
+                            .based_on = based_on,
+                            .based_len = based_len,
+                            .new_hive = new_hive,
+                            .new_len = new_len };
         int r;
 
         if (!stats)
@@ -139,23 +245,15 @@ int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old
         memset(stats, 0, sizeof(*stats));
         if (!files || !files->primary)
                 return vhive_fail(err, EINVAL, "commit: no primary file");
-        r = check_primary(&c, err);
-        if (r == 0)
-                r = vhive_commit_prepare(&c, new_hive, new_len, err);
-        if (r == 0)
-                r = vhive_commit_choose_log(&c, err);
-        if (r == 0) {
-                stats->pages = c.pages.n;
-                stats->log_index = c.w.li;
-                stats->format = c.fmt;
-                stats->seq = c.seq;
-                stats->timestamp = c.ts;
-                r = grow(&c, stats, err);
-        }
-        if (r == 0)
-                r = write_log(&c, stats, err);
-        if (r == 0)
-                r = update_primary(&c, stats, err);
+        r = run(&c, stats, err);
         vhive_commit_free(&c);
         return r;
+}
+
+int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
+                        const uint8_t *new_hive, size_t new_len, enum vhive_log_format fmt,
+                        struct vhive_commit_stats *stats, struct vhive_error *err)
+{
+        return vhive_commit_logged_on(files, old, old_len, NULL, 0, new_hive, new_len, fmt, stats,
+                                      err);
 }

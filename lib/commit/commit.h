@@ -60,6 +60,13 @@ struct vhive_commit_stats {
          * primary) and the last written time. */
         uint32_t seq;
         uint64_t timestamp;
+        /* What actually happened to the files, for reports: a write or an
+         * extension was issued (the files may differ from before, even when
+         * the call failed), and the "update in progress" base block reached
+         * the disk (from then on the files recover to the new hive, so a
+         * failure after it says so in its message). */
+        bool files_touched;
+        bool marked;
 };
 
 /* Commits new_hive (a clean hive: equal sequence numbers, valid checksum)
@@ -73,10 +80,22 @@ struct vhive_commit_stats {
  * Nothing is truncated; a log too small, or a primary shorter than
  * new_hive, is extended first.  Before writing, every state a stop can
  * leave is replayed in memory; a layout that would not replay to exactly
- * the old or the new hive is refused (EUCLEAN) with nothing written. */
+ * the old or the new hive, with the two logs replayed in either order
+ * (Windows' order on a tie is not documented), is refused (EUCLEAN) with
+ * nothing written.  Once written, the primary is read back and compared
+ * with what it must hold (EIO when it differs). */
 int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
                         const uint8_t *new_hive, size_t new_len, enum vhive_log_format fmt,
                         struct vhive_commit_stats *stats, struct vhive_error *err);
+
+/* The same, checking first that the files still hold what the edit was
+ * made on: based_on (the hive as the caller read and replayed it before
+ * editing) must equal the files' own replay, else ESTALE with nothing
+ * written.  based_on NULL skips the check (vhive_commit_logged). */
+int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
+                           const uint8_t *based_on, size_t based_len, const uint8_t *new_hive,
+                           size_t new_len, enum vhive_log_format fmt,
+                           struct vhive_commit_stats *stats, struct vhive_error *err);
 
 /* A struct vhive_file over a file descriptor (hive files, tests, fault
  * injection): pread/pwrite, fdatasync, posix_fallocate + fsync.  The fd

@@ -33,6 +33,48 @@ static int damaged(struct vhive_error *err, const char *what, size_t at)
                           what, at);
 }
 
+/* The hive bin holding rel: its start (relative to the hive bins) is a
+ * 4 KiB boundary whose header names its own offset. */
+static bool bin_of(const struct vhive_hive_buf *hb, size_t end, uint32_t rel, size_t *bin,
+                   size_t *bin_end)
+{
+        for (int64_t b = rel / 4096 * 4096; b >= 0; b -= 4096) {
+                const uint8_t *h = hb->b + VHIVE_REGF_BASE_BLOCK + b;
+                uint32_t size;
+
+                if (VHIVE_REGF_BASE_BLOCK + (size_t)b + 32 > end || memcmp(h, "hbin", 4) != 0 ||
+                    vhive_le32(h + 4) != (uint32_t)b)
+                        continue;
+                size = vhive_le32(h + 8);
+                if (size < 4096 || (uint64_t)b + size <= rel ||
+                    VHIVE_REGF_BASE_BLOCK + (size_t)b + size > end)
+                        return false;
+                *bin = (size_t)b;
+                *bin_end = (size_t)b + size;
+                return true;
+        }
+        return false;
+}
+
+/* Whether rel is where a cell starts: walking the cells of its bin from
+ * the first one, not a position inside another cell. */
+static bool cell_start(const struct vhive_hive_buf *hb, size_t end, uint32_t rel)
+{
+        size_t bin, bin_end, at;
+
+        if (!bin_of(hb, end, rel, &bin, &bin_end))
+                return false;
+        for (at = bin + 32; at < rel && at + 4 <= bin_end;) {
+                int32_t raw = (int32_t)vhive_le32(hb->b + VHIVE_REGF_BASE_BLOCK + at);
+                size_t size = raw < 0 ? (size_t) - (int64_t)raw : (size_t)raw;
+
+                if (size < 8 || size % 8 != 0)
+                        return false;
+                at += size;
+        }
+        return at == rel;
+}
+
 /* A used cell at hive-bins offset rel, at least min bytes. */
 static int cell_at(const struct vhive_hive_buf *hb, uint32_t rel, size_t min, struct cell *c,
                    struct vhive_error *err)
@@ -52,6 +94,8 @@ static int cell_at(const struct vhive_hive_buf *hb, uint32_t rel, size_t min, st
         c->size = (size_t) - (int64_t)raw;
         if (c->size < min || c->size % 8 != 0 || c->size > end - c->at)
                 return damaged(err, "a cell of a bad size", c->at);
+        if (!cell_start(hb, end, rel))
+                return damaged(err, "a cell offset inside another cell", c->at);
         return 0;
 }
 
@@ -124,12 +168,15 @@ static int data_cells(const struct vhive_hive_buf *hb, const struct cell *vk, st
         return 0;
 }
 
-/* Two of the cells being the same one would free it twice. */
-static int distinct(const struct data_cells *d, size_t vk_at, size_t list_at,
+/* Two of the cells being the same one would free it twice, or free the
+ * key's own cell. */
+static int distinct(const struct data_cells *d, size_t vk_at, size_t list_at, size_t nk_at,
                     struct vhive_error *err)
 {
+        if (vk_at == list_at || vk_at == nk_at)
+                return damaged(err, "a cell used twice", vk_at);
         for (unsigned i = 0; i < d->n; i++) {
-                if (d->list[i].at == vk_at || d->list[i].at == list_at)
+                if (d->list[i].at == vk_at || d->list[i].at == list_at || d->list[i].at == nk_at)
                         return damaged(err, "a cell used twice", d->list[i].at);
                 for (unsigned j = i + 1; j < d->n; j++)
                         if (d->list[i].at == d->list[j].at)
@@ -180,7 +227,7 @@ static int value_cells(const struct vhive_hive_buf *hb, hive_node_h node, hive_v
         if (r == 0)
                 r = data_cells(hb, vk, d, err);
         if (r == 0)
-                r = distinct(d, vk->at, k->list.at, err);
+                r = distinct(d, vk->at, k->list.at, k->nk.at, err);
         return r;
 }
 

@@ -332,8 +332,8 @@ static int plan_rebuild(struct replay_ctx *c, struct vhive_error *err)
         return 0;
 }
 
-/* Old format: one log holds the cumulative dirty data.  Windows applies
- * the log whose time equals the primary's; without one, take the newest. */
+/* Old format: one cumulative log.  Windows applies the one whose time is the primary's (both: LOG1,
+ * which the boot loader reads first); without one, take the newest. */
 static int plan_old(struct replay_ctx *c, struct vhive_error *err)
 {
         int best = -1;
@@ -349,8 +349,8 @@ static int plan_old(struct replay_ctx *c, struct vhive_error *err)
                 b = best < 0 ? NULL : &c->log[best];
                 same_l = l->hdr.timestamp == c->phdr.timestamp;
                 same_b = b && b->hdr.timestamp == c->phdr.timestamp;
-                if (b && same_l != same_b) {
-                        if (same_l)
+                if (b && (same_l != same_b || same_l)) {
+                        if (same_l && !same_b)
                                 best = i;
                         continue;
                 }

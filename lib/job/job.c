@@ -119,36 +119,38 @@ static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len, struc
         return f->ops->pread(f, *data, size, 0, err);
 }
 
-/* An image: the commit reads the files as they are now; afterwards the
- * primary is read back through the same files and checked. */
+/* An image: the new bytes are verified before anything is written (a
+ * failure after the commit would leave the image changed), the commit
+ * reads the files as they are now and checks that they still hold the
+ * hive the edit was made on (base), and reads the primary back. */
 static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t len,
-                         struct vhive_commit_target *t, const struct vhive_op *op, void *ctx,
-                         struct vhive_job_result *r)
+                         const struct vhive_hive_buf *base, struct vhive_commit_target *t,
+                         const struct vhive_op *op, void *ctx, struct vhive_job_result *r)
 {
-        _cleanup_free_ uint8_t *found = NULL, *back = NULL;
-        size_t found_len = 0, back_len = 0;
+        _cleanup_free_ uint8_t *found = NULL;
+        size_t found_len = 0;
         int ret;
 
         if (!t->files || !t->files->primary)
                 return vhive_fail(&r->err, EINVAL, "no files to commit to");
-        ret = read_primary(t->files->primary, &found, &found_len, &r->err);
+        ret = verify_bytes(data, len, op, ctx, &r->err);
+        if (ret == 0)
+                ret = read_primary(t->files->primary, &found, &found_len, &r->err);
         if (ret == 0 && t->backup_dir)
                 ret = backup(s, t->backup_dir, &r->err);
         if (ret < 0)
                 return ret;
-        ret = vhive_commit_logged(t->files, found, found_len, data, len, t->format, &t->stats,
-                                  &r->err);
-        /* Even a failed commit may have written: the log, or part of the
-         * update that the log recovers. */
-        r->written = ret == 0 || t->stats.log_bytes > 0;
-        if (ret < 0)
-                return ret;
-        ret = read_primary(t->files->primary, &back, &back_len, &r->err);
-        return ret < 0 ? ret : verify_bytes(back, back_len, op, ctx, &r->err);
+        ret = vhive_commit_logged_on(t->files, found, found_len, base->b, base->len, data, len,
+                                     t->format, &t->stats, &r->err);
+        /* Even a failed commit may have written: an extension, the log,
+         * or part of the update that the log recovers. */
+        r->written = ret == 0 || t->stats.files_touched;
+        return ret;
 }
 
 static int commit(struct vhive_session *s, struct vhive_commit_target *t, const struct vhive_op *op,
-                  void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
+                  void *ctx, const struct vhive_job_opts *o, const struct vhive_hive_buf *base,
+                  struct vhive_job_result *r)
 {
         _cleanup_free_ uint8_t *data = NULL;
         size_t len = 0;
@@ -157,8 +159,24 @@ static int commit(struct vhive_session *s, struct vhive_commit_target *t, const 
         if (ret < 0)
                 return ret;
         if (t->kind == VHIVE_COMMIT_LOGGED)
-                return commit_logged(s, data, len, t, op, ctx, r);
+                return commit_logged(s, data, len, base, t, op, ctx, r);
         return commit_rename(s, data, len, t, op, ctx, o, r);
+}
+
+/* The bytes a logged commit's edit is made on, kept before the op edits
+ * them in place. */
+static int keep_base(const struct vhive_session *s, const struct vhive_commit_target *t,
+                     struct vhive_hive_buf *base, struct vhive_error *err)
+{
+        *base = (struct vhive_hive_buf){ NULL, 0 };
+        if (t->kind != VHIVE_COMMIT_LOGGED || !s->bytes.b)
+                return 0;
+        base->b = malloc(s->bytes.len ? s->bytes.len : 1);
+        if (!base->b)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        memcpy(base->b, s->bytes.b, s->bytes.len);
+        base->len = s->bytes.len;
+        return 0;
 }
 
 static void record_session(const struct vhive_session *s, struct vhive_job_result *r)
@@ -184,6 +202,7 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
                   void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         struct vhive_session s;
+        struct vhive_hive_buf base = { NULL, 0 };
         bool apply = op->writes && !o->dry_run;
         size_t i = o->progress_target;
         int ret;
@@ -192,12 +211,15 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
         ret = vhive_session_open(&s, primary, apply, &r->err);
         record_session(&s, r);
         vhive_job_progress(o, i, op->step ? op->step : "working", -1);
+        if (ret == 0 && apply)
+                ret = keep_base(&s, t, &base, &r->err);
         if (ret == 0)
                 ret = op->run(&s, ctx, apply, &r->changed, &r->err);
         if (ret == 0 && apply && r->changed) {
                 vhive_job_progress(o, i, "writing the hive", -1);
-                ret = commit(&s, t, op, ctx, o, r);
+                ret = commit(&s, t, op, ctx, o, &base, r);
         }
+        free(base.b);
         vhive_session_close(&s);
         r->status = ret;
         return ret;

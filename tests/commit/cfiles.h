@@ -143,7 +143,8 @@ static inline int cset_replay(const struct cset *s, struct cbuf *out, struct vhi
 }
 
 /* The hive a commit of new_hive leaves: its base block as the commit
- * stamps it (stats), over the old file's length. */
+ * stamps it (stats), over the old file's length; in the old format the
+ * first bin's time as well. */
 static inline void cexpected(const struct cbuf *old, const struct cbuf *new_hive,
                              const struct vhive_commit_stats *st, struct cbuf *out)
 {
@@ -158,4 +159,10 @@ static inline void cexpected(const struct cbuf *old, const struct cbuf *new_hive
         vhive_put_le32(out->b + 12, (uint32_t)st->timestamp);
         vhive_put_le32(out->b + 16, (uint32_t)(st->timestamp >> 32));
         vhive_regf_store_checksum(out->b);
+        /* Old format: the first bin carries the hive's time too. */
+        if (st->format == VHIVE_LOG_OLD && out->len >= 4096 + 32 &&
+            memcmp(out->b + 4096, "hbin", 4) == 0) {
+                vhive_put_le32(out->b + 4096 + 20, (uint32_t)st->timestamp);
+                vhive_put_le32(out->b + 4096 + 24, (uint32_t)(st->timestamp >> 32));
+        }
 }

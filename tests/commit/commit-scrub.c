@@ -1,6 +1,7 @@
 /* commit-scrub: a scrub committed the way images are, over plain files.
  *
- * Usage: commit-scrub [-f new|old|auto] [-p seed|lease] [-x] SYSTEM
+ * Usage: commit-scrub [-f new|old|auto] [-p seed|lease] [-x] [-V] [-m]
+ *        SYSTEM
  *
  * SYSTEM.LOG1 and SYSTEM.LOG2 must exist beside SYSTEM (0 bytes is fine).
  * Runs vhive_job_run with a VHIVE_COMMIT_LOGGED target whose files are
@@ -8,7 +9,10 @@
  * "host copy"), blanks in place, and commits through the log.  Prints what
  * the commit wrote.  -x blanks with hivex's writer instead (as the editor
  * commands write: new cells appended, the hive grows), so the commit must
- * extend SYSTEM first.  For tests and bench/bench-commit-blocks.sh. */
+ * extend SYSTEM first.  -V: the op's verification fails (nothing may be
+ * written).  -m: SYSTEM changes on disk while the op runs (the commit
+ * must refuse: the edit was made on other bytes).  For tests and
+ * bench/bench-commit-blocks.sh. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -20,16 +24,33 @@
 #include "scrub.h"
 
 struct ctx {
-        bool hivex_writer;
+        bool hivex_writer, fail_verify;
+        const char *modify; /* a file to change while the op runs */
         struct vhive_scrub_opts opts;
         struct vhive_scrub_report rep;
 };
+
+/* Another writer: one byte of the last hive bin page changes. */
+static void modify(const char *path)
+{
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        off_t end = fd < 0 ? -1 : lseek(fd, 0, SEEK_END);
+        uint8_t b = 0;
+
+        if (end < 8192 || pread(fd, &b, 1, end - 100) != 1)
+                exit(3);
+        b ^= 0x55;
+        if (pwrite(fd, &b, 1, end - 100) != 1 || close(fd) < 0)
+                exit(3);
+}
 
 static int run(struct vhive_session *s, void *p, bool apply, bool *changed, struct vhive_error *err)
 {
         struct ctx *c = p;
         int r;
 
+        if (apply && c->modify)
+                modify(c->modify);
         if (apply && s->bytes.b && !c->hivex_writer) {
                 r = vhive_scrub_in_place(s->h, &s->bytes, &c->opts, &c->rep, err);
                 s->edited_in_place = true;
@@ -42,6 +63,8 @@ static int run(struct vhive_session *s, void *p, bool apply, bool *changed, stru
 
 static int verify(hive_h *h, void *p, struct vhive_error *err)
 {
+        if (((struct ctx *)p)->fail_verify)
+                return vhive_fail(err, EIO, "verify: failed on purpose (-V)");
         return vhive_scrub_verify(h, &((struct ctx *)p)->rep, err);
 }
 
@@ -77,19 +100,26 @@ int main(int argc, char **argv)
         int fd[3], opt;
         char path[3][4096];
 
-        while ((opt = getopt(argc, argv, "f:p:x")) != -1) {
+        while ((opt = getopt(argc, argv, "f:p:xVm")) != -1) {
                 if (opt == 'x')
                         c.hivex_writer = true;
+                else if (opt == 'V')
+                        c.fail_verify = true;
+                else if (opt == 'm')
+                        c.modify = "";
                 else if (opt == 'f')
                         t.format = parse_format(optarg);
                 else if (opt != 'p' || vhive_profile_parse(optarg, &c.opts.profile) < 0)
                         return 2;
         }
         if (optind + 1 != argc) {
-                fprintf(stderr, "usage: commit-scrub [-f new|old|auto] [-p PROFILE] [-x] SYSTEM\n");
+                fprintf(stderr, "usage: commit-scrub [-f new|old|auto] [-p PROFILE] [-x] [-V] "
+                                "[-m] SYSTEM\n");
                 return 2;
         }
         snprintf(path[0], sizeof(path[0]), "%s", argv[optind]);
+        if (c.modify)
+                c.modify = path[0];
         snprintf(path[1], sizeof(path[1]), "%s.LOG1", argv[optind]);
         snprintf(path[2], sizeof(path[2]), "%s.LOG2", argv[optind]);
         for (int i = 0; i < 3; i++)
@@ -99,7 +129,8 @@ int main(int argc, char **argv)
         t.files = &files;
         vhive_job_run(path[0], &t, &op, &c, &o, &r);
         if (r.status < 0) {
-                fprintf(stderr, "commit-scrub: %s: %s\n", path[0], r.err.msg);
+                fprintf(stderr, "commit-scrub: %s: %s (written %d)\n", path[0], r.err.msg,
+                        r.written);
                 return 2;
         }
         printf("blanked %u, written %d, pages %u, log LOG%d (%s format) %llu bytes, "

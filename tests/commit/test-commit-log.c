@@ -12,6 +12,8 @@
 #include "../replay/tlog.h"
 #include "cfiles.h"
 #include "commit-internal.h"
+#include "probes.h"
+#include "wfile.h"
 
 #define S0 100u
 #define NBINS 6u
@@ -241,6 +243,371 @@ static void old_format_dirty(void **state)
         free(l2.b);
 }
 
+/* The writes to log li: an invalid sector 0 (flushed), the body
+ * (flushed), then the valid base block (flushed). */
+static void assert_base_last(const struct wshared *sh, int li)
+{
+        const struct wcall *c[6];
+        unsigned k = 0;
+        struct vhive_regf_header h;
+
+        for (unsigned i = 0; i < sh->n && k < 6; i++)
+                if (sh->calls[i].file == li + 1 && sh->calls[i].kind != W_EXTEND)
+                        c[k++] = &sh->calls[i];
+        assert_int_equal(k, 6);
+        assert_int_equal(c[0]->kind, W_WRITE);
+        assert_int_equal(c[0]->off, 0);
+        assert_true(vhive_regf_parse(c[0]->head, 512, &h) < 0 || !h.checksum_ok);
+        assert_int_equal(c[1]->kind, W_FLUSH);
+        assert_int_equal(c[2]->kind, W_WRITE);
+        assert_int_equal(c[2]->off, 512);
+        assert_int_equal(c[3]->kind, W_FLUSH);
+        assert_int_equal(c[4]->kind, W_WRITE);
+        assert_int_equal(c[4]->off, 0);
+        assert_int_equal(c[4]->len, 512);
+        assert_int_equal(vhive_regf_parse(c[4]->head, 512, &h), 0);
+        assert_true(h.checksum_ok);
+        assert_int_equal(c[5]->kind, W_FLUSH);
+}
+
+/* Replays primary with the logs in both orders; both must give want. */
+static void assert_both_orders(const uint8_t *primary, size_t len, const struct cbuf f[3],
+                               const struct cbuf *want)
+{
+        for (int order = 0; order < 2; order++) {
+                const struct cbuf *a = &f[1 + order], *b = &f[2 - order];
+                struct vhive_error e;
+                uint8_t *out;
+                size_t out_len;
+
+                assert_int_equal(vhive_replay(primary, len, a->b, a->len, b->b, b->len, &out,
+                                              &out_len, NULL, &e),
+                                 0);
+                assert_true(same_padded(out, out_len, want->b, want->len));
+                free(out);
+        }
+}
+
+/* Review finding 1: clean primary at S0; LOG2 holds a stale base S0+1
+ * with an entry S0+1 (hivex marks a dirty hive clean that way).  A fresh
+ * record S0+1 in LOG1 would tie with it, and with LOG2 taken first the
+ * update in progress would replay to neither hive: LOG2 is written. */
+static void tie_new_not_written_beside(void **state)
+{
+        struct tbuf h, n, l1, l2;
+        struct vhive_commit_stats st;
+        struct vhive_error e = { 0 };
+        struct cbuf f[3], want, cp;
+        struct wset ws;
+        uint8_t *mid;
+
+        (void)state;
+        probe_tie_new(&h, &l1, &l2);
+        make_new(&h, &n);
+        wset_create(&ws, &h, &l1, &l2);
+        if (wset_commit(&ws, &h, &n, VHIVE_LOG_NEW, &st, &e) < 0)
+                fail_msg("commit: %s", e.msg);
+        assert_int_equal(st.log_index, 1);
+        cset_load(&ws.s, f);
+        cp = as_cbuf(&h);
+        cexpected(&cp, &(struct cbuf){ n.b, n.len }, &st, &want);
+        /* The update in progress: old pages under the marked base block. */
+        mid = malloc(h.len);
+        memcpy(mid, h.b, h.len);
+        memcpy(mid, want.b, 512);
+        set_seqs(mid, S0 + 1, S0);
+        assert_both_orders(mid, h.len, f, &want);
+        free(mid);
+        free(want.b);
+        for (int i = 0; i < 3; i++)
+                free(f[i].b);
+        cset_destroy(&ws.s);
+        free(h.b);
+        free(n.b);
+        free(l1.b);
+        free(l2.b);
+}
+
+/* Review finding 2: dirty, old format, both logs carry the primary's
+ * time.  The boot loader takes LOG1, so vhive does; the new record goes
+ * to LOG2, its body under an invalid base block. */
+static void tie_old_log1_and_base_last(void **state)
+{
+        struct tbuf d, o[2], n, r;
+        struct vhive_replay_result res;
+        struct vhive_commit_stats st;
+        struct vhive_error e = { 0 };
+        struct wset ws;
+
+        (void)state;
+        probe_tie_old(&d, o);
+        assert_int_equal(vhive_replay(d.b, d.len, o[0].b, o[0].len, o[1].b, o[1].len, &r.b, &r.len,
+                                      &res, &e),
+                         0);
+        assert_true(res.log[0].applied > 0);
+        assert_int_equal(res.log[1].applied, 0);
+        make_new(&r, &n);
+        wset_create(&ws, &d, &o[0], &o[1]);
+        if (wset_commit(&ws, &d, &n, VHIVE_LOG_OLD, &st, &e) < 0)
+                fail_msg("commit: %s", e.msg);
+        assert_int_equal(st.log_index, 1);
+        assert_base_last(&ws.sh, 1);
+        cset_destroy(&ws.s);
+        free(d.b);
+        free(n.b);
+        free(r.b);
+        free(o[0].b);
+        free(o[1].b);
+}
+
+/* Review finding 6: a fresh new-format record for a dirty hive whose
+ * base block is damaged (rebuilt from a log) goes base block last. */
+static void dirty_fresh_new_base_last(void **state)
+{
+        const struct tpage a[] = { { 0, T_BIN } };
+        struct tbuf h, n, l1, l2 = { 0 }, r;
+        struct vhive_commit_stats st;
+        struct vhive_error e = { 0 };
+        struct wset ws;
+
+        (void)state;
+        synth_hive(&h, NBINS, S0, 1000);
+        set_seqs(h.b, S0 + 1, S0);
+        log_start(&l1, h.b, S0 + 1, 6);
+        log_add_entry(&l1, S0 + 1, NBINS * T_BIN, 1, a, 1, 3);
+        h.b[508] ^= 0xff; /* the primary's checksum: rebuilt from LOG1 */
+        tbuf_resize(&l2, 65536);
+        assert_int_equal(
+                vhive_replay(h.b, h.len, l1.b, l1.len, l2.b, l2.len, &r.b, &r.len, NULL, &e), 0);
+        make_new(&r, &n);
+        /* LOG1 is full: the record goes to LOG2, fresh. */
+        wset_create(&ws, &h, &l1, &l2);
+        if (wset_commit(&ws, &h, &n, VHIVE_LOG_NEW, &st, &e) < 0)
+                fail_msg("commit: %s", e.msg);
+        assert_int_equal(st.log_index, 1);
+        assert_base_last(&ws.sh, 1);
+        cset_destroy(&ws.s);
+        free(h.b);
+        free(n.b);
+        free(r.b);
+        free(l1.b);
+        free(l2.b);
+}
+
+/* Review finding 5: the log holding the only copy of unsaved changes is
+ * not grown when the other log can take a fresh record. */
+static void dirty_needed_log_not_grown(void **state)
+{
+        const struct tpage a[] = { { 0, T_BIN } };
+        struct tbuf h, n, l1, l2, r;
+        struct vhive_commit_stats st;
+        struct vhive_error e = { 0 };
+        struct cbuf f[3];
+        struct wset ws;
+
+        (void)state;
+        synth_hive(&h, NBINS, S0, 1000);
+        set_seqs(h.b, S0 + 1, S0);
+        log_start(&l1, h.b, S0 - 3, 6);
+        log_add_entry(&l1, S0 - 3, NBINS * T_BIN, 1, a, 1, 1);
+        tbuf_resize(&l1, 65536);
+        log_start(&l2, h.b, S0 + 1, 6);
+        log_add_entry(&l2, S0 + 1, NBINS * T_BIN, 1, a, 1, 3); /* ends the file */
+        assert_int_equal(
+                vhive_replay(h.b, h.len, l1.b, l1.len, l2.b, l2.len, &r.b, &r.len, NULL, &e), 0);
+        make_new(&r, &n);
+        wset_create(&ws, &h, &l1, &l2);
+        if (wset_commit(&ws, &h, &n, VHIVE_LOG_NEW, &st, &e) < 0)
+                fail_msg("commit: %s", e.msg);
+        assert_int_equal(st.log_index, 0);
+        cset_load(&ws.s, f);
+        assert_int_equal(f[2].len, l2.len);
+        assert_memory_equal(f[2].b, l2.b, l2.len);
+        for (int i = 0; i < 3; i++)
+                free(f[i].b);
+        cset_destroy(&ws.s);
+        free(h.b);
+        free(n.b);
+        free(r.b);
+        free(l1.b);
+        free(l2.b);
+}
+
+/* Review finding 3: a failure once the update is marked says that the
+ * image will hold the new hive (and it does); a primary that reads back
+ * differently is an error. */
+static void failure_after_mark_says_new(void **state)
+{
+        struct tbuf h, n, l1 = { 0 }, l2 = { 0 };
+        struct vhive_commit_stats st;
+        struct vhive_error e = { 0 };
+        struct cbuf got, want, cp = { 0 };
+        struct wset ws;
+        unsigned total;
+
+        (void)state;
+        synth_hive(&h, NBINS, S0, 1000);
+        make_new(&h, &n);
+        tbuf_resize(&l2, 65536);
+        log_start(&l1, h.b, S0 - 1, 6);
+        tbuf_resize(&l1, 65536);
+        wset_create(&ws, &h, &l1, &l2);
+        assert_int_equal(wset_commit(&ws, &h, &n, VHIVE_LOG_NEW, &st, &e), 0);
+        total = ws.sh.n;
+        cset_destroy(&ws.s);
+        /* The last call is the flush of the final base block. */
+        wset_create(&ws, &h, &l1, &l2);
+        ws.sh.fail_at = total;
+        assert_int_equal(wset_commit(&ws, &h, &n, VHIVE_LOG_NEW, &st, &e), -EIO);
+        assert_true(st.marked);
+        assert_true(st.files_touched);
+        assert_non_null(strstr(e.msg, "will hold the new hive"));
+        assert_int_equal(cset_replay(&ws.s, &got, &e), 0);
+        cp = as_cbuf(&h);
+        cexpected(&cp, &(struct cbuf){ n.b, n.len }, &st, &want);
+        assert_true(same_padded(got.b, got.len, want.b, want.len));
+        free(got.b);
+        free(want.b);
+        cset_destroy(&ws.s);
+        /* Reads that differ after the writes. */
+        wset_create(&ws, &h, &l1, &l2);
+        ws.sh.corrupt_reads = true;
+        ws.sh.corrupt_after = 1;
+        assert_int_equal(wset_commit(&ws, &h, &n, VHIVE_LOG_NEW, &st, &e), -EIO);
+        assert_non_null(strstr(e.msg, "does not read back"));
+        cset_destroy(&ws.s);
+        free(h.b);
+        free(n.b);
+        free(l1.b);
+        free(l2.b);
+}
+
+/* Review finding 9: what was written is reported as it happened. */
+static void touched_reported(void **state)
+{
+        struct tbuf h, n, l1 = { 0 }, l2 = { 0 };
+        struct vhive_commit_stats st;
+        struct vhive_error e = { 0 };
+        struct wset ws;
+
+        (void)state;
+        synth_hive(&h, NBINS, S0, 1000);
+        make_new(&h, &n);
+        /* 0-byte logs: the first call extends LOG1, and it fails. */
+        wset_create(&ws, &h, &l1, &l2);
+        ws.sh.fail_at = 1;
+        assert_int_equal(wset_commit(&ws, &h, &n, VHIVE_LOG_NEW, &st, &e), -EIO);
+        assert_int_equal(ws.sh.calls[0].kind, W_EXTEND);
+        assert_true(st.files_touched);
+        assert_false(st.marked);
+        assert_int_equal(st.log_bytes, 0);
+        assert_null(strstr(e.msg, "new hive"));
+        cset_destroy(&ws.s);
+        /* Logs large enough: the log write is the first call; it fails. */
+        tbuf_resize(&l1, 65536);
+        tbuf_resize(&l2, 65536);
+        wset_create(&ws, &h, &l1, &l2);
+        ws.sh.fail_at = 1;
+        assert_int_equal(wset_commit(&ws, &h, &n, VHIVE_LOG_NEW, &st, &e), -EIO);
+        assert_int_equal(ws.sh.calls[0].kind, W_WRITE);
+        assert_true(st.files_touched);
+        assert_int_equal(st.log_bytes, 0);
+        cset_destroy(&ws.s);
+        free(h.b);
+        free(n.b);
+        free(l1.b);
+        free(l2.b);
+}
+
+/* Review finding 4: the files must still hold the hive the edit was
+ * made on. */
+static void stale_base_refused(void **state)
+{
+        struct tbuf h, n, other, l1 = { 0 }, l2 = { 0 };
+        struct vhive_commit_stats st;
+        struct vhive_error e = { 0 };
+        struct cbuf f[3];
+        struct wset ws;
+
+        (void)state;
+        synth_hive(&h, NBINS, S0, 1000);
+        make_new(&h, &n);
+        tbuf_copy(&other, &h);
+        fill_page(other.b + T_BASE + 3 * T_BIN, 3 * T_BIN, T_BIN, 5);
+        tbuf_resize(&l1, 65536);
+        tbuf_resize(&l2, 65536);
+        wset_create(&ws, &h, &l1, &l2);
+        assert_int_equal(vhive_commit_logged_on(&ws.files, h.b, h.len, other.b, other.len, n.b,
+                                                n.len, VHIVE_LOG_NEW, &st, &e),
+                         -ESTALE);
+        assert_int_equal(ws.sh.n, 0);
+        cset_load(&ws.s, f);
+        assert_memory_equal(f[0].b, h.b, h.len);
+        for (int i = 0; i < 3; i++)
+                free(f[i].b);
+        assert_int_equal(vhive_commit_logged_on(&ws.files, h.b, h.len, h.b, h.len, n.b, n.len,
+                                                VHIVE_LOG_NEW, &st, &e),
+                         0);
+        cset_destroy(&ws.s);
+        free(h.b);
+        free(n.b);
+        free(other.b);
+        free(l1.b);
+        free(l2.b);
+}
+
+/* Review finding 7: old format, the first bin's time follows the hive's. */
+static void old_format_bin_time(void **state)
+{
+        struct tbuf h, n, l1 = { 0 }, l2 = { 0 };
+        struct vhive_commit_stats st;
+        struct vhive_error e = { 0 };
+        struct cbuf f[3];
+        struct wset ws;
+
+        (void)state;
+        synth_hive(&h, NBINS, S0, 1000);
+        make_new(&h, &n);
+        wset_create(&ws, &h, &l1, &l2);
+        assert_int_equal(wset_commit(&ws, &h, &n, VHIVE_LOG_OLD, &st, &e), 0);
+        cset_load(&ws.s, f);
+        assert_int_equal(vhive_le64(f[0].b + 12), st.timestamp);
+        assert_int_equal(vhive_le64(f[0].b + T_BASE + 20), st.timestamp);
+        for (int i = 0; i < 3; i++)
+                free(f[i].b);
+        cset_destroy(&ws.s);
+        free(h.b);
+        free(n.b);
+}
+
+/* Review finding 10: a damaged log's time does not count (a garbage
+ * value near the maximum wrapped the new time to 0). */
+static void damaged_log_time_ignored(void **state)
+{
+        const uint64_t y2020 = 132223104000000000ull;
+        struct tbuf h, n, l1, l2 = { 0 };
+        struct vhive_commit_stats st;
+        struct vhive_error e = { 0 };
+        struct wset ws;
+
+        (void)state;
+        synth_hive(&h, NBINS, S0, 1000);
+        make_new(&h, &n);
+        log_start(&l1, h.b, S0 - 1, 6);
+        put64(l1.b + 12, UINT64_MAX); /* checksum left stale: invalid */
+        tbuf_resize(&l1, 65536);
+        tbuf_resize(&l2, 65536);
+        wset_create(&ws, &h, &l1, &l2);
+        assert_int_equal(wset_commit(&ws, &h, &n, VHIVE_LOG_NEW, &st, &e), 0);
+        assert_true(st.timestamp > y2020);
+        assert_true(st.timestamp < UINT64_MAX - 1);
+        cset_destroy(&ws.s);
+        free(h.b);
+        free(n.b);
+        free(l1.b);
+        free(l2.b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -251,6 +618,15 @@ int main(void)
                 cmocka_unit_test(new_format_dirty_continues),
                 cmocka_unit_test(old_format_empty_logs),
                 cmocka_unit_test(old_format_dirty),
+                cmocka_unit_test(tie_new_not_written_beside),
+                cmocka_unit_test(tie_old_log1_and_base_last),
+                cmocka_unit_test(failure_after_mark_says_new),
+                cmocka_unit_test(stale_base_refused),
+                cmocka_unit_test(dirty_needed_log_not_grown),
+                cmocka_unit_test(dirty_fresh_new_base_last),
+                cmocka_unit_test(old_format_bin_time),
+                cmocka_unit_test(touched_reported),
+                cmocka_unit_test(damaged_log_time_ignored),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

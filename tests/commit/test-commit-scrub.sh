@@ -5,8 +5,9 @@
 # check passes on the result, reglookup reads it, and a second scrub finds
 # nothing left to do.  With hivex's writer (-x, as the editor commands
 # write) the hive grows: SYSTEM is extended before anything else, and the
-# result reads the same way.  A refusal without a format leaves every file
-# as it was.
+# result reads the same way.  A refusal without a format, a failing
+# verification, or a SYSTEM changed since it was read leaves every file as
+# it was.
 # Usage (meson): test-commit-scrub.sh COMMIT_SCRUB
 set -eu
 tool=$1
@@ -58,4 +59,23 @@ if "$tool" "$d/SYSTEM" 2>"$tmp/err"; then die "no format, empty logs: not refuse
 grep -q "format" "$tmp/err" || die "no format: the message does not say why"
 cmp -s "$d/SYSTEM" "$FIXTURES/lease-all-types.hive" || die "refused, but SYSTEM changed"
 [ ! -s "$d/SYSTEM.LOG1" ] && [ ! -s "$d/SYSTEM.LOG2" ] || die "refused, but a log changed"
+# A verification that fails stops the commit before anything is written
+# (review finding 3), and so does an image whose SYSTEM changed after it
+# was read (finding 4): the other writer's byte stays.
+for flag in -V -m; do
+        d=$tmp/refuse$flag
+        mkdir "$d"
+        cp "$FIXTURES/lease-all-types.hive" "$d/SYSTEM"
+        : >"$d/SYSTEM.LOG1"
+        : >"$d/SYSTEM.LOG2"
+        if "$tool" $flag -f new "$d/SYSTEM" 2>"$tmp/err"; then die "$flag: not refused"; fi
+        cat "$tmp/err"
+        grep -q "written 0" "$tmp/err" || die "$flag: reported as written"
+        [ ! -s "$d/SYSTEM.LOG1" ] && [ ! -s "$d/SYSTEM.LOG2" ] || die "$flag: a log was written"
+        n=$(cmp -l "$d/SYSTEM" "$FIXTURES/lease-all-types.hive" | wc -l)
+        want=0
+        [ "$flag" = -m ] && want=1
+        [ "$n" = "$want" ] || die "$flag: SYSTEM differs in $n bytes, not $want"
+done
+grep -q "no longer holds" "$tmp/err" || die "-m: the message does not say why"
 echo "PASS"

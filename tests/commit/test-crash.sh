@@ -1,9 +1,12 @@
 #!/bin/sh
-# The logged commit stopped after every pwrite/flush/extend, and with each
-# pwrite torn in half (crash-commit): on a clean synthetic hive (both log
-# formats, logs empty), on every dirty case of tests/replay's mkdirty that
-# replays, and on the real SYSTEM_B with its two logs (skipped when
-# ../shared is absent).  Prints the number of crash points checked.
+# The logged commit stopped after every pwrite/flush/extend, with each
+# pwrite torn (either half alone), and with the writes between two flushes
+# landing in any order (crash-commit); every state replayed with the logs
+# in both orders: on a clean synthetic hive (both log formats, logs empty),
+# on the layouts a review found (probes), on every dirty case of
+# tests/replay's mkdirty that replays, and on the real SYSTEM_B with its
+# two logs (skipped when ../shared is absent).  Prints the number of crash
+# points checked.
 # Usage (meson): test-crash.sh CRASH_COMMIT MKDIRTY
 set -eu
 # skip, ok, fail, die, assert, expect_rc, finish
@@ -19,9 +22,11 @@ count() { # OUTPUT of crash-commit
         total=$((total + n))
 }
 
-"$crash" synthetic >"$tmp/out"
-echo "synthetic: $(cat "$tmp/out")"
-count "$tmp/out"
+for m in synthetic probes; do
+        "$crash" $m >"$tmp/out"
+        echo "$m: $(cat "$tmp/out")"
+        count "$tmp/out"
+done
 
 mkdir "$tmp/cases"
 "$mkdirty" "$tmp/cases"

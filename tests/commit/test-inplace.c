@@ -186,6 +186,36 @@ static void damaged_cell_refused(void **state)
         free(copy);
 }
 
+/* Review finding 8: a data offset naming the key's own cell, or a
+ * position inside a cell (where a fake used-cell size sits), is refused
+ * with the bytes untouched (it would free the key, or corrupt a cell). */
+static void cell_shared_or_inside_refused(void **state)
+{
+        struct fx *f = *state;
+        hive_value_h v = value(f, "DhcpServer");
+        struct vhive_error e = { 0 };
+        uint8_t *copy = malloc(f->hb.len);
+        uint32_t data = vhive_le32(f->hb.b + v + 12);
+        size_t cell = VHIVE_REGF_BASE_BLOCK + data;
+
+        vhive_put_le32(f->hb.b + v + 12, (uint32_t)(f->node - VHIVE_REGF_BASE_BLOCK));
+        memcpy(copy, f->hb.b, f->hb.len);
+        assert_int_equal(vhive_inplace_blank(&f->hb, f->node, v, &e), -EUCLEAN);
+        assert_non_null(strstr(e.msg, "used twice"));
+        assert_memory_equal(copy, f->hb.b, f->hb.len);
+        /* Inside the old data cell: a fake 8-byte used cell, 2 bytes. */
+        assert_true((int32_t)vhive_le32(f->hb.b + cell) <= -16);
+        vhive_put_le32(f->hb.b + cell + 8, (uint32_t)-8);
+        vhive_put_le32(f->hb.b + v + 12, data + 8);
+        vhive_put_le32(f->hb.b + v + 8, 2);
+        memcpy(copy, f->hb.b, f->hb.len);
+        assert_int_equal(vhive_inplace_blank(&f->hb, f->node, v, &e), -EUCLEAN);
+        assert_non_null(strstr(e.msg, "inside another cell"));
+        assert_int_equal(vhive_inplace_delete(&f->hb, f->node, v, &e), -EUCLEAN);
+        assert_memory_equal(copy, f->hb.b, f->hb.len);
+        free(copy);
+}
+
 /* Deleting every value of a key: the list cell is freed, the offset -1. */
 static void delete_all_values(void **state)
 {
@@ -282,6 +312,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(delete_one_value, setup, teardown),
                 cmocka_unit_test_setup_teardown(damaged_cell_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(delete_all_values, setup, teardown),
+                cmocka_unit_test_setup_teardown(cell_shared_or_inside_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(blank_big_data, setup, teardown),
         };
 
