@@ -7,7 +7,9 @@
  * stdout may carry JSON, and no stdio lock is held across a fork. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -67,28 +69,47 @@ static void write_all(const char *s, size_t len)
         }
 }
 
+/* Appends to line (size bytes, used of them in use), never past its end. */
+static void append(char *line, size_t size, size_t *used, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static void append(char *line, size_t size, size_t *used, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(line + *used, size - *used, fmt, ap);
+        va_end(ap);
+        if (n > 0)
+                *used = *used + (size_t)n < size ? *used + (size_t)n : size - 1;
+}
+
 /* "vhive: [2/8] a.vhdx: downloading the hive 45% 3s", cut to the terminal
  * width (a wrapped line cannot be redrawn in place).  Lock held. */
 static void draw(void)
 {
-        char line[512], tail[32] = "";
+        char line[512];
         double secs = seconds_since(&p.since);
-        size_t len, max = columns() - 1;
-        int n = snprintf(line, sizeof(line), "\r\033[Kvhive: ");
+        size_t len = 0, max = columns() - 1;
 
+        append(line, sizeof(line), &len, "\r\033[Kvhive: ");
         if (p.target != VHIVE_PROGRESS_RUN && p.target < p.n) {
+                /* A name from a store listing may hold control characters. */
+                char *name = vhive_escape_text(base_name(p.targets[p.target]));
+
                 if (p.n > 1)
-                        n += snprintf(line + n, sizeof(line) - n, "[%zu/%zu] ", p.target + 1, p.n);
-                n += snprintf(line + n, sizeof(line) - n, "%s: ", base_name(p.targets[p.target]));
+                        append(line, sizeof(line), &len, "[%zu/%zu] ", p.target + 1, p.n);
+                append(line, sizeof(line), &len, "%s: ", name ? name : "?");
+                free(name);
         }
+        append(line, sizeof(line), &len, "%s", p.step);
         if (p.fraction >= 0)
-                snprintf(tail, sizeof(tail), " %3d%%", (int)(p.fraction * 100 + 0.5));
+                append(line, sizeof(line), &len, " %3d%%", (int)(p.fraction * 100 + 0.5));
         if (secs >= 1)
-                snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail), " %ds", (int)secs);
-        snprintf(line + n, sizeof(line) - n, "%s%s", p.step, tail);
-        len = strlen(line);
+                append(line, sizeof(line), &len, " %ds", (int)secs);
         if (len - 4 > max) { /* "\r\033[K" takes no column */
-                len = max + 4;
+                len = max + 4 < sizeof(line) ? max + 4 : sizeof(line) - 1;
                 while (len > 4 && ((unsigned char)line[len] & 0xc0) == 0x80)
                         len--; /* not inside a UTF-8 character */
         }

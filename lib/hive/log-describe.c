@@ -103,8 +103,8 @@ static void parse_log_base(struct log_ctx *l)
                 return;
         }
         if (l->hdr.seq_primary != l->hdr.seq_secondary) {
-                vhive_log_why(l, "has torn sequence numbers %u/%u in its base block", l->hdr.seq_primary,
-                    l->hdr.seq_secondary);
+                vhive_log_why(l, "has torn sequence numbers %u/%u in its base block",
+                              l->hdr.seq_primary, l->hdr.seq_secondary);
                 return;
         }
         info->damaged = false;
@@ -177,8 +177,8 @@ static void judge_log(struct replay_ctx *c, struct log_ctx *l)
         if (l->info->format == VHIVE_LOG_NEW) {
                 scan_new(l);
                 if (c->primary_ok && l->hdr.seq_primary < c->phdr.seq_secondary) {
-                        vhive_log_why(l, "is older than the hive (sequence %u < %u)", l->hdr.seq_primary,
-                            c->phdr.seq_secondary);
+                        vhive_log_why(l, "is older than the hive (sequence %u < %u)",
+                                      l->hdr.seq_primary, c->phdr.seq_secondary);
                         return;
                 }
         } else {

@@ -53,6 +53,16 @@ if "$PYTHON" -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["c
         "$T/doc.json" 2>"$T/py.err"; then ok; else fail "check --json on a terminal: bad JSON"; fi
 hasnt "$T/doc.json" "${ESC}|${CR}" "no progress in the JSON document"
 
+# A target name with control characters (a hostile store listing) is
+# escaped on the progress line, never sent to the terminal as it is.
+odd="$T/x${ESC}[31mred"
+cp "$FIXTURES/one-iface.hive" "$odd"
+printf '%s\n' "$odd" >"$T/oddlist"
+on_tty "$T/tty" "'$VHIVE' check --from '$T/oddlist' >/dev/null"
+eq "$RC" 1 "check of a name with an escape sequence"
+has "$T/tty" 'vhive: x\\x1b\[31mred: checking' "the name is escaped on the progress line"
+hasnt "$T/tty" "${ESC}\\[31m" "no raw escape sequence from the name"
+
 # Pipes: a successful run of every command says nothing on stderr.
 empty_stderr() { # WANT WHAT ARGS...
         local want=$1 what=$2
