@@ -112,9 +112,10 @@ copy gpt.qcow2 good2.qcow2
 copy tworoots.raw
 copy nowin.raw
 copy hiber.raw
-# qcow2 magic and version 3, no backing file, garbage after: damaged.
+# qcow2 magic and version 3, a zeroed header (no backing file, no feature
+# bits, cluster size 0), garbage after: damaged, for qemu to reject.
 head -c 1048576 /dev/urandom > junk.qcow2
-printf 'QFI\373\0\0\0\3\0\0\0\0\0\0\0\0\0\0\0\0' |
+{ printf 'QFI\373\0\0\0\3'; head -c 96 /dev/zero; } |
         dd of=junk.qcow2 conv=notrunc status=none
 bad="lok.vhdx base.vhdx diff.vhd tworoots.raw nowin.raw hiber.raw junk.qcow2 ro.qcow2"
 sums $bad > bad.sum
