@@ -35,12 +35,12 @@ int cmd_run_job(const struct vhive_op *op, char *const *targets, size_t n, void 
                         fprintf(stderr, "vhive: %s: %s\n", targets[i], cmd_esc(results[i].note));
                 /* A reader must never take the stale file for what Windows
                  * loads: one line, whatever the command and --json. */
-                if (results[i].status == 0 && results[i].replay_failed)
+                if (results[i].status == 0 && results[i].state.replay_failed)
                         fprintf(stderr,
                                 "vhive: %s: warning: the hive is dirty and its logs cannot be "
                                 "replayed (%s): this is the file as it is; Windows may load "
                                 "other values\n",
-                                targets[i], cmd_esc(results[i].replay_error));
+                                targets[i], cmd_esc(results[i].state.replay_error));
         }
         for (size_t i = 0; i < n && !o->json; i++)
                 if (results[i].status < 0)

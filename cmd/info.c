@@ -23,14 +23,14 @@ static void print_state(const char *t, const struct vhive_job_result *r)
         if (r->is_image)
                 printf("%s: image: %s; Windows on %s (%s, %s); hive %s\n", t, r->image.label,
                        r->root.device, r->root.partition, r->root.fs_type, r->hive_path);
-        printf("%s: hive: %s (sequence %u/%u, checksum %s)\n", t, r->dirty ? "dirty" : "clean",
-               r->header.seq_primary, r->header.seq_secondary,
-               r->header.checksum_ok ? "valid" : "wrong");
-        if (r->replay_failed)
-                printf("%s: the logs cannot be replayed: %s\n", t, cmd_esc(r->replay_error));
-        else if (r->dirty)
+        printf("%s: hive: %s (sequence %u/%u, checksum %s)\n", t,
+               r->state.dirty ? "dirty" : "clean", r->state.header.seq_primary,
+               r->state.header.seq_secondary, r->state.header.checksum_ok ? "valid" : "wrong");
+        if (r->state.replay_failed)
+                printf("%s: the logs cannot be replayed: %s\n", t, cmd_esc(r->state.replay_error));
+        else if (r->state.dirty)
                 printf("%s: replaying the logs applies %u entries, up to sequence %u\n", t,
-                       r->replay.entries_applied, r->replay.final_seq);
+                       r->state.replay.entries_applied, r->state.replay.final_seq);
 }
 
 static void print_logs(const char *t, const struct vhive_info *c)

@@ -53,16 +53,16 @@ static void print_values(const char *target, const struct vhive_cs_report *cr, b
 
 static void print_hive_state(const char *target, const struct vhive_job_result *r)
 {
-        if (r->replay_failed)
+        if (r->state.replay_failed)
                 printf("%s: hive is dirty (sequence %u/%u) and cannot be replayed (%s): "
                        "reporting the file as it is; Windows may see other values\n",
-                       target, r->header.seq_primary, r->header.seq_secondary,
-                       cmd_esc(r->replay_error));
-        else if (r->dirty)
+                       target, r->state.header.seq_primary, r->state.header.seq_secondary,
+                       cmd_esc(r->state.replay_error));
+        else if (r->state.dirty)
                 printf("%s: hive is dirty (sequence %u/%u): reporting the state after "
                        "replaying %u log entries\n",
-                       target, r->header.seq_primary, r->header.seq_secondary,
-                       r->replay.entries_applied);
+                       target, r->state.header.seq_primary, r->state.header.seq_secondary,
+                       r->state.replay.entries_applied);
         if (r->is_image)
                 printf("%s: %s image, Windows on %s, hive %s\n", target, r->image.label,
                        r->root.device, r->hive_path);
@@ -70,14 +70,14 @@ static void print_hive_state(const char *target, const struct vhive_job_result *
 
 static const char *outcome(const struct vhive_job_result *r, bool check, bool dry_run)
 {
-        if (r->replay_failed && !r->changed)
+        if (r->state.replay_failed && !r->changed)
                 return "unknown: the logs cannot be replayed";
-        if (r->replay_failed && !check)
+        if (r->state.replay_failed && !check)
                 return "dry run: scrub would refuse (the logs cannot be replayed)";
         if (check)
                 return r->changed ? "stale values found" : "clean";
         if (r->written)
-                return r->replayed ? "written; logs replayed" : "written";
+                return r->state.replayed ? "written; logs replayed" : "written";
         if (!r->changed)
                 return "nothing to change";
         return dry_run ? "dry run: nothing written" : "not written";
@@ -136,7 +136,7 @@ static int unknown_state_exit(const struct vhive_job_result *res, size_t n, bool
                               int exit_code)
 {
         for (size_t i = 0; i < n; i++)
-                if (res[i].status == 0 && res[i].replay_failed && (!check || !res[i].changed))
+                if (res[i].status == 0 && res[i].state.replay_failed && (!check || !res[i].changed))
                         exit_code = VHIVE_EXIT_FAIL;
         return exit_code;
 }

@@ -249,18 +249,24 @@ struct vhive_run_opts {
         void *progress_opaque;
 };
 
+/* What vhive found a hive to be when it opened it, before any edit: held
+ * by the session that opened it and handed on whole to the job result. */
+struct vhive_hive_state {
+        struct vhive_regf_header header; /* of the primary as found */
+        bool dirty;
+        bool replayed; /* the logs were replayed into a private copy */
+        struct vhive_replay_result replay;
+        bool replay_failed; /* read-only: dirty, logs unusable, file as it is */
+        char replay_error[1024];
+};
+
 struct vhive_job_result {
         int status; /* 0 or -errno; err holds the message */
         struct vhive_error err;
         bool written;
-        bool changed;                    /* the op changed (or would change) the hive */
-        struct vhive_regf_header header; /* of the primary as found */
-        bool dirty;
-        bool replayed;
-        struct vhive_replay_result replay;
-        bool replay_failed; /* read-only: dirty, logs unusable, file as it is */
-        char replay_error[1024];
-        char note[1200]; /* said on stderr even on success: a followed link */
+        bool changed;                  /* the op changed (or would change) the hive */
+        struct vhive_hive_state state; /* the hive as found, from its session */
+        char note[1200];               /* said on stderr even on success: a followed link */
         bool is_image;
         struct vhive_image_info image;
         struct vhive_root root;

@@ -148,14 +148,10 @@ enum vhive_dhcp vhive_interface_dhcp(hive_h *h, hive_node_h iface, uint32_t *val
 struct vhive_session {
         char *primary; /* the hive file as given */
         char *logs[2]; /* SYSTEM.LOG1/.LOG2 beside it, NULL when absent */
-        struct vhive_regf_header header;
-        bool dirty;
-        bool replayed; /* h holds the replayed state, not the file's */
-        struct vhive_replay_result replay;
-        /* Read-only sessions on a dirty hive whose logs cannot be replayed
-         * fall back to the file as it is, saying why here. */
-        bool replay_failed;
-        char replay_error[1024];
+        /* replayed: h holds the replayed state, not the file's.  Read-only
+         * sessions on a dirty hive whose logs cannot be replayed fall back
+         * to the file as it is (replay_failed, saying why). */
+        struct vhive_hive_state state;
         hive_h *h;
         bool writable;
         /* Commits are fsync'd; false for a host-side working copy whose

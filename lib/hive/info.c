@@ -95,8 +95,8 @@ static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
         for (int i = 0; i < 2; i++)
                 if (s->logs[i])
                         c->log_names[i] = strdup(basename(s->logs[i]));
-        if (s->replayed)
-                c->logs = s->replay;
+        if (s->state.replayed)
+                c->logs = s->state.replay;
         else
                 describe_logs(s, c);
         c->n_sets = vhive_controlset_list(s->h, &c->sets, &cs_err);

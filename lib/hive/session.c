@@ -153,10 +153,11 @@ static int open_replayed(struct vhive_session *s, struct vhive_error *err)
         if (r == 0)
                 r = vhive_logs_check_readable(primary, plen, log1, l1, log2, l2, err);
         if (r == 0)
-                r = vhive_replay(primary, plen, log1, l1, log2, l2, &out, &olen, &s->replay, err);
+                r = vhive_replay(primary, plen, log1, l1, log2, l2, &out, &olen, &s->state.replay,
+                                 err);
         if (r < 0)
                 return r;
-        s->replayed = true;
+        s->state.replayed = true;
         r = open_from_memory(s, out, olen, err);
         if (r == 0 && s->writable) {
                 s->bytes = (struct vhive_hive_buf){ out, olen };
@@ -176,7 +177,7 @@ static int open_stale(struct vhive_session *s, struct vhive_error *err)
 
         if (r < 0)
                 return r;
-        s->replay_failed = true;
+        s->state.replay_failed = true;
         vhive_regf_store_checksum(data);
         return open_from_memory(s, data, len, err);
 }
@@ -193,26 +194,26 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
         s->primary = strdup(primary);
         if (!s->primary)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        r = vhive_probe_hive(primary, &s->header, err);
+        r = vhive_probe_hive(primary, &s->state.header, err);
         if (r < 0)
                 return r;
         r = vhive_find_logs(primary, s->logs, err);
         if (r < 0)
                 return r;
-        s->dirty = vhive_regf_is_dirty(&s->header);
-        if (!s->dirty && writable) {
+        s->state.dirty = vhive_regf_is_dirty(&s->state.header);
+        if (!s->state.dirty && writable) {
                 r = vhive_read_file_nofollow(primary, &s->bytes.b, &s->bytes.len, err);
                 if (r < 0)
                         return r;
         }
-        if (!s->dirty) {
+        if (!s->state.dirty) {
                 r = open_hivex(s, primary, err);
                 return r < 0 ? r : attach_cells(s, err);
         }
         r = open_replayed(s, err);
-        if (r < 0 && !writable && !s->replayed) {
+        if (r < 0 && !writable && !s->state.replayed) {
                 /* Reading: report what the file holds, and say it is stale. */
-                snprintf(s->replay_error, sizeof(s->replay_error), "%s", err->msg);
+                snprintf(s->state.replay_error, sizeof(s->state.replay_error), "%s", err->msg);
                 return open_stale(s, err);
         }
         return r < 0 ? r : attach_cells(s, err);

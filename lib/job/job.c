@@ -179,16 +179,6 @@ static int keep_base(const struct vhive_session *s, const struct vhive_commit_ta
         return 0;
 }
 
-static void record_session(const struct vhive_session *s, struct vhive_job_result *r)
-{
-        r->header = s->header;
-        r->dirty = s->dirty;
-        r->replayed = s->replayed;
-        r->replay = s->replay;
-        r->replay_failed = s->replay_failed;
-        memcpy(r->replay_error, s->replay_error, sizeof(r->replay_error));
-}
-
 void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *step, double fraction)
 {
         if (!o->progress)
@@ -209,7 +199,7 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
 
         vhive_job_progress(o, i, "opening the hive", -1);
         ret = vhive_session_open(&s, primary, apply, &r->err);
-        record_session(&s, r);
+        r->state = s.state;
         vhive_job_progress(o, i, op->step ? op->step : "working", -1);
         if (ret == 0 && apply)
                 ret = keep_base(&s, t, &base, &r->err);

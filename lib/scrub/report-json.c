@@ -112,20 +112,21 @@ json_t *vhive_json_job_result(const char *target, const struct vhive_job_result 
 
         if (r->status < 0)
                 json_object_set_new(o, "error", json_string(r->err.msg));
-        if (r->header.seq_primary || r->header.seq_secondary)
+        if (r->state.header.seq_primary || r->state.header.seq_secondary)
                 json_object_set_new(o, "hive_state",
-                                    json_pack("{s:b, s:i, s:i, s:b}", "dirty", r->dirty,
-                                              "sequence1", (json_int_t)r->header.seq_primary,
-                                              "sequence2", (json_int_t)r->header.seq_secondary,
-                                              "checksum_ok", r->header.checksum_ok));
-        if (r->replayed)
-                json_object_set_new(o, "replay", vhive_json_replay(&r->replay));
+                                    json_pack("{s:b, s:i, s:i, s:b}", "dirty", r->state.dirty,
+                                              "sequence1", (json_int_t)r->state.header.seq_primary,
+                                              "sequence2",
+                                              (json_int_t)r->state.header.seq_secondary,
+                                              "checksum_ok", r->state.header.checksum_ok));
+        if (r->state.replayed)
+                json_object_set_new(o, "replay", vhive_json_replay(&r->state.replay));
         if (*r->notice)
                 json_object_set_new(o, "notice", json_string(r->notice));
-        if (r->replay_failed) {
+        if (r->state.replay_failed) {
                 /* The values reported are the stale primary's. */
                 json_object_set_new(o, "replay_failed", json_true());
-                json_object_set_new(o, "replay_error", json_string(r->replay_error));
+                json_object_set_new(o, "replay_error", json_string(r->state.replay_error));
         }
         if (r->is_image)
                 add_image(o, r);
