@@ -15,14 +15,28 @@
 #include "macro.h"
 
 /* hivex opens paths only: the bytes go through a memfd. */
+/* Opens the written hive with hivex and runs the op's own check on it. */
+static int verify_opened(const char *path, int flags, const struct vhive_op *op, void *ctx,
+                         struct vhive_error *err)
+{
+        hive_h *h = hivex_open(path, flags);
+        int r;
+
+        if (!h)
+                return vhive_fail(err, errno ? errno : EIO,
+                                  "verify: the written hive does not open: %s",
+                                  strerror(errno ? errno : EIO));
+        r = op->verify(h, ctx, err);
+        hivex_close(h);
+        return r;
+}
+
 static int verify_bytes(const uint8_t *data, size_t len, const struct vhive_op *op, void *ctx,
                         struct vhive_error *err)
 {
         _cleanup_close_ int fd = -1;
         struct vhive_regf_header hdr;
         char path[64];
-        hive_h *h;
-        int r;
 
         if (vhive_regf_parse(data, len, &hdr) < 0 || vhive_regf_is_dirty(&hdr) ||
             hdr.file_type != VHIVE_REGF_FILE_PRIMARY ||
@@ -35,34 +49,19 @@ static int verify_bytes(const uint8_t *data, size_t len, const struct vhive_op *
                 return vhive_fail(err, errno ? errno : EIO, "verify: memfd: %s",
                                   strerror(errno ? errno : EIO));
         snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        h = hivex_open(path, 0);
-        if (!h)
-                return vhive_fail(err, errno ? errno : EIO,
-                                  "verify: the written hive does not open: %s",
-                                  strerror(errno ? errno : EIO));
-        r = op->verify(h, ctx, err);
-        hivex_close(h);
-        return r;
+        return verify_opened(path, 0, op, ctx, err);
 }
 
 static int verify_temp(const char *tmp, const struct vhive_op *op, void *ctx,
                        struct vhive_error *err)
 {
-        hive_h *h;
         int r = vhive_verify_header(tmp, err);
 
         if (r < 0 || !op->verify)
                 return r;
         /* HIVEX_OPEN_WRITE reads the file into (huge-page) memory: faulting in
          * thousands of mapped pages costs more here.  Nothing is written. */
-        h = hivex_open(tmp, HIVEX_OPEN_WRITE);
-        if (!h)
-                return vhive_fail(err, errno ? errno : EIO,
-                                  "verify: the written hive does not open: %s",
-                                  strerror(errno ? errno : EIO));
-        r = op->verify(h, ctx, err);
-        hivex_close(h);
-        return r;
+        return verify_opened(tmp, HIVEX_OPEN_WRITE, op, ctx, err);
 }
 
 /* Only when something will be written, and before the original changes. */
