@@ -56,6 +56,10 @@ int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1
 
 /* UTF-16LE <-> UTF-8 helpers; NULL with errno set on failure. */
 char *vhive_utf16le_to_utf8(const char *data, size_t len);
+/* Walks a REG_MULTI_SZ: each call gives the next string's UTF-16LE bytes
+ * (*s, *n, without its NUL) and returns false at the empty string that
+ * ends the list or at the end of the data.  *pos starts at 0. */
+bool vhive_multi_sz_next(const char *data, size_t len, size_t *pos, const char **s, size_t *n);
 char *vhive_utf8_to_utf16le(const char *s, size_t *out_len); /* includes NUL */
 
 /* ---- blank encodings (lib/hive/blank.c) ------------------------------ */

@@ -146,28 +146,38 @@ char *vhive_utf8_to_utf16le(const char *s, size_t *out_len)
         return (char *)out;
 }
 
+bool vhive_multi_sz_next(const char *data, size_t len, size_t *pos, const char **s, size_t *n)
+{
+        size_t i = *pos, j = i;
+
+        if (i + 1 >= len || !(data[i] || data[i + 1]))
+                return false;
+        while (j + 1 < len && (data[j] || data[j + 1]))
+                j += 2;
+        *s = data + i;
+        *n = j - i;
+        *pos = j + 2;
+        return true;
+}
+
 /* REG_MULTI_SZ: strings separated by NULs, ended by an empty one. */
 static char *multi_sz_to_text(const char *data, size_t len)
 {
-        size_t cap = len * 3 + 1, o = 0, i = 0;
+        size_t cap = len * 3 + 1, o = 0, pos = 0, n;
         char *out = malloc(cap + 1);
+        const char *p;
 
         if (!out)
                 return NULL;
         out[0] = '\0';
-        while (i + 1 < len && (data[i] || data[i + 1])) {
-                size_t j = i;
-                _cleanup_free_ char *s = NULL;
+        while (vhive_multi_sz_next(data, len, &pos, &p, &n)) {
+                _cleanup_free_ char *s = vhive_utf16le_to_utf8(p, n);
 
-                while (j + 1 < len && (data[j] || data[j + 1]))
-                        j += 2;
-                s = vhive_utf16le_to_utf8(data + i, j - i);
                 if (!s) {
                         free(out);
                         return NULL;
                 }
                 o += snprintf(out + o, cap + 1 - o, "%s%s", o ? ", " : "", s);
-                i = j + 2;
         }
         return out;
 }

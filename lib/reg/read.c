@@ -99,18 +99,14 @@ static int ls_nodes(hive_h *h, const hive_node_h *nodes, int n, const char *pref
 /* REG_MULTI_SZ: one string per line. */
 static void print_multi(FILE *f, const char *data, size_t len)
 {
-        size_t i = 0;
+        size_t pos = 0, n;
+        const char *p;
 
-        while (i + 1 < len && (data[i] || data[i + 1])) {
-                size_t j = i;
-                _cleanup_free_ char *s = NULL;
+        while (vhive_multi_sz_next(data, len, &pos, &p, &n)) {
+                _cleanup_free_ char *s = vhive_utf16le_to_utf8(p, n);
 
-                while (j + 1 < len && (data[j] || data[j + 1]))
-                        j += 2;
-                s = vhive_utf16le_to_utf8(data + i, j - i);
                 put_esc(f, s ? s : "");
                 fputc('\n', f);
-                i = j + 2;
         }
 }
 

@@ -35,16 +35,11 @@ static json_t *string_json(const char *data, size_t len)
 static json_t *multi_json(const char *data, size_t len)
 {
         json_t *a = json_array();
-        size_t i = 0;
+        size_t pos = 0, n;
+        const char *p;
 
-        while (a && i + 1 < len && (data[i] || data[i + 1])) {
-                size_t j = i;
-
-                while (j + 1 < len && (data[j] || data[j + 1]))
-                        j += 2;
-                json_array_append_new(a, string_json(data + i, j - i));
-                i = j + 2;
-        }
+        while (a && vhive_multi_sz_next(data, len, &pos, &p, &n))
+                json_array_append_new(a, string_json(p, n));
         return a;
 }
 
