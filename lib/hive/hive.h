@@ -158,9 +158,6 @@ struct vhive_session {
         struct vhive_hive_state state;
         hive_h *h;
         bool writable;
-        /* Commits are fsync'd; false for a host-side working copy whose
-         * durable home is a disk image (the backend syncs that). */
-        bool durable;
         int work_fd; /* memfd holding a replayed copy, or -1 */
         /* Writable sessions: the bytes h was opened on (replayed when the
          * hive is dirty), for in-place edits.  An op that edits them sets
@@ -187,11 +184,10 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
 int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len,
                          struct vhive_error *err);
 /* Writes data into a new temp file beside dest (mode copied from
- * mode_from, or dest when it exists), fsync'd when s->durable.
- * *tmp_path is malloc'd; dest is not touched. */
-int vhive_session_write_temp(struct vhive_session *s, const uint8_t *data, size_t len,
-                             const char *dest, const char *mode_from, char **tmp_path,
-                             struct vhive_error *err);
+ * mode_from, or dest when it exists), fsync'd.  *tmp_path is malloc'd;
+ * dest is not touched. */
+int vhive_write_temp_beside(const uint8_t *data, size_t len, const char *dest,
+                            const char *mode_from, char **tmp_path, struct vhive_error *err);
 void vhive_session_close(struct vhive_session *s);
 
 /* Checks a committed file's header: clean, sequence numbers equal,

@@ -190,7 +190,6 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
         memset(s, 0, sizeof(*s));
         s->work_fd = -1;
         s->writable = writable;
-        s->durable = true;
         s->primary = strdup(primary);
         if (!s->primary)
                 return vhive_fail(err, ENOMEM, "out of memory");
@@ -336,13 +335,12 @@ static int make_temp_beside(const char *dest, const struct stat *owner, char **t
         return 0;
 }
 
-static int write_data(const char *path, const uint8_t *data, size_t len, bool durable,
-                      struct vhive_error *err)
+static int write_data(const char *path, const uint8_t *data, size_t len, struct vhive_error *err)
 {
         int fd = open(path, O_WRONLY | O_CLOEXEC);
         int r = fd < 0 ? -errno : vhive_write_all(fd, data, len);
 
-        if (r == 0 && durable && fsync(fd) < 0)
+        if (r == 0 && fsync(fd) < 0)
                 r = -errno;
         /* NFS and friends report write errors at close. */
         if (fd >= 0 && close(fd) < 0 && r == 0)
@@ -350,15 +348,14 @@ static int write_data(const char *path, const uint8_t *data, size_t len, bool du
         return r < 0 ? vhive_fail(err, -r, "writing %s: %s", path, strerror(-r)) : 0;
 }
 
-int vhive_session_write_temp(struct vhive_session *s, const uint8_t *data, size_t len,
-                             const char *dest, const char *mode_from, char **tmp_path,
-                             struct vhive_error *err)
+int vhive_write_temp_beside(const uint8_t *data, size_t len, const char *dest,
+                            const char *mode_from, char **tmp_path, struct vhive_error *err)
 {
         struct stat owner = owner_of(mode_from, dest);
         int r = make_temp_beside(dest, &owner, tmp_path, err);
 
         if (r == 0)
-                r = write_data(*tmp_path, data, len, s->durable, err);
+                r = write_data(*tmp_path, data, len, err);
         if (r < 0 && *tmp_path) {
                 unlink(*tmp_path);
                 free(*tmp_path);

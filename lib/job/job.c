@@ -72,13 +72,13 @@ static int backup(const struct vhive_session *s, const char *dir, struct vhive_e
         return vhive_backup_files(files, 3, dir, err);
 }
 
-static int install(const char *tmp, const char *dest, bool durable, struct vhive_job_result *r)
+static int install(const char *tmp, const char *dest, struct vhive_job_result *r)
 {
         if (rename(tmp, dest) < 0)
                 return vhive_fail(&r->err, errno, "renaming %s over %s: %s", tmp, dest,
                                   strerror(errno));
         r->written = true;
-        return durable ? vhive_fsync_dir_of(dest, &r->err) : 0;
+        return vhive_fsync_dir_of(dest, &r->err);
 }
 
 /* A hive file: temp beside dest, verify, back up, rename. */
@@ -90,15 +90,14 @@ static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t le
         const char *bdir = t->backup_dir ? t->backup_dir : o->backup_dir;
         int ret;
 
-        s->durable = !t->scratch;
-        ret = vhive_session_write_temp(s, data, len, t->dest, t->mode_from, &tmp, &r->err);
+        ret = vhive_write_temp_beside(data, len, t->dest, t->mode_from, &tmp, &r->err);
         if (ret < 0)
                 return ret;
         ret = verify_temp(tmp, op, ctx, &r->err);
-        if (ret == 0 && bdir && !t->scratch)
+        if (ret == 0 && bdir)
                 ret = backup(s, bdir, &r->err);
         if (ret == 0)
-                ret = install(tmp, t->dest, s->durable, r);
+                ret = install(tmp, t->dest, r);
         if (!r->written)
                 unlink(tmp);
         return ret;

@@ -56,12 +56,11 @@ struct vhive_commit_target {
         /* RENAME */
         const char *dest;
         const char *mode_from; /* NULL: dest's own mode */
-        bool scratch;          /* dest is a host-side working copy: no fsync, no backup */
         /* LOGGED */
         const struct vhive_hive_files *files;
         enum vhive_log_format format; /* VHIVE_LOG_NONE: as the existing logs say */
         /* The originals are copied here before the first write (NULL: no
-         * backup).  RENAME uses the job's --backup DIR unless scratch. */
+         * backup).  RENAME uses the job's --backup DIR. */
         const char *backup_dir;
         struct vhive_commit_stats stats; /* LOGGED: filled by the commit */
 };
