@@ -122,7 +122,7 @@ static int format_from_image(struct vhive_backend *be, const struct vhive_backen
         if (asprintf(&guest, "%s/%s", hv->config_dir, real) < 0 ||
             asprintf(&host, "%s/SOFTWARE.build", hv->work_dir) < 0)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        r = ops->download(be, i, guest, host, err);
+        r = vhive_image_fetch_file(be, ops, i, guest, host, err);
         if (r == 0 && vhive_image_log_format_from_software(host, fmt, &build, &e) < 0)
                 r = vhive_fail(err, e.errnum, NO_FORMAT "%s: refusing to guess", e.msg);
         remove(host);

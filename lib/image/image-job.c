@@ -87,15 +87,17 @@ static int fetch_hive(struct vhive_backend *be, const struct vhive_backend_ops *
         static const char *const suffix[2] = { ".LOG1", ".LOG2" };
         const char *dir = r->root.config_dir;
         _cleanup_free_ char *real = NULL;
-        int ret = ops->lookup(be, i, dir, name, &real, &r->err);
+        int ret = vhive_image_check_dir(be, ops, i, dir, &r->err);
 
+        if (ret == 0)
+                ret = ops->lookup(be, i, dir, name, &real, &r->err);
         if (ret < 0)
                 return ret;
         if (!real)
                 return vhive_fail(&r->err, ENOENT, "no %s hive in %s on %s", name, dir,
                                   r->root.device);
         snprintf(r->hive_path, sizeof(r->hive_path), "%s/%s", dir, real);
-        ret = ops->download(be, i, r->hive_path, w->primary, &r->err);
+        ret = vhive_image_fetch_file(be, ops, i, r->hive_path, w->primary, &r->err);
         for (int k = 0; k < 2 && ret == 0; k++) {
                 _cleanup_free_ char *want = NULL, *log = NULL;
                 char *host = w->host_logs[k];
@@ -106,7 +108,7 @@ static int fetch_hive(struct vhive_backend *be, const struct vhive_backend_ops *
                         continue;
                 snprintf(w->guest_logs[k], sizeof(w->guest_logs[k]), "%s/%s", dir, log);
                 snprintf(host, sizeof(w->host_logs[k]), "%s%s", w->primary, suffix[k]);
-                ret = ops->download(be, i, w->guest_logs[k], host, &r->err);
+                ret = vhive_image_fetch_file(be, ops, i, w->guest_logs[k], host, &r->err);
         }
         return ret;
 }
@@ -146,6 +148,20 @@ static int prepare_commit(struct vhive_backend *be, const struct vhive_backend_o
         return ret;
 }
 
+/* The job is done with the image: its failure to let go (the appliance's
+ * unmount) fails the image, whose change may not have reached it. */
+static void release(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                    int *ret, struct vhive_job_result *r)
+{
+        struct vhive_error e;
+        int rr = ops->release ? ops->release(be, i, &e) : 0;
+
+        if (rr < 0 && *ret == 0) {
+                *ret = rr;
+                r->err = e;
+        }
+}
+
 static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
                      const char *path, const struct vhive_op *op, void *ctx,
                      const struct vhive_job_opts *o, struct vhive_job_result *r)
@@ -170,6 +186,7 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         vhive_image_close_hive(be, ops, &hf);
         free((char *)t.backup_dir);
         remove_work(&w);
+        release(be, ops, i, &ret, r);
         r->status = ret;
         return ret;
 }

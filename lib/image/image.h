@@ -4,9 +4,16 @@
  */
 #pragma once
 
+#include "hive.h"
+#include "log-replay-internal.h"
 #include "vhive.h"
 
 struct vhive_file;
+
+/* The largest hive or transaction log vhive copies out of an image: a base
+ * block plus the largest hive-bins size a hive can have (the bound replay
+ * enforces too).  A bigger file is refused before any byte is copied. */
+#define VHIVE_IMAGE_HIVE_FILE_MAX ((uint64_t)VHIVE_REGF_BASE_BLOCK + VHIVE_HBINS_MAX)
 
 /* ---- kind detection and refusals (lib/image-detect.c) ----------------- */
 
@@ -36,6 +43,23 @@ struct vhive_image_spec {
 
 struct vhive_backend;
 
+/* What a path of the Windows volume is, seen without following it. */
+enum vhive_node_kind {
+        VHIVE_NODE_FILE,  /* a plain file */
+        VHIVE_NODE_DIR,   /* a plain folder */
+        VHIVE_NODE_LINK,  /* a symbolic link, junction or any other reparse point */
+        VHIVE_NODE_OTHER, /* a FIFO, device... as ntfs-3g shows Interix files */
+};
+
+/* How every backend words the refusal of a link (the path shown relative
+ * to the volume's root). */
+#define VHIVE_LINK_REFUSED "%s is a symbolic link or reparse point: refused"
+
+struct vhive_node {
+        enum vhive_node_kind kind;
+        uint64_t size; /* a file's data size */
+};
+
 /* How a backend launches.  progress (may be NULL) is for the launch and
  * long transfers: the backend passes VHIVE_PROGRESS_RUN as the target and
  * the image job maps it to the image it works on (image-job.c). */
@@ -62,6 +86,9 @@ struct vhive_backend_ops {
          * when absent. */
         int (*lookup)(struct vhive_backend *be, size_t i, const char *dir, const char *name,
                       char **real, struct vhive_error *err);
+        /* What guest_path is, without following it (-ENOENT when absent). */
+        int (*lstat)(struct vhive_backend *be, size_t i, const char *guest_path,
+                     struct vhive_node *node, struct vhive_error *err);
         /* Copies a file into a host file (the session's private copy). */
         int (*download)(struct vhive_backend *be, size_t i, const char *guest_path,
                         const char *host_path, struct vhive_error *err);
@@ -73,12 +100,27 @@ struct vhive_backend_ops {
         int (*open_file)(struct vhive_backend *be, size_t i, const char *guest_path, bool writable,
                          struct vhive_file **f, struct vhive_error *err);
         void (*close_file)(struct vhive_backend *be, struct vhive_file *f);
+        /* Optional: the job is done with image i (the appliance unmounts
+         * it, so that one image's files never reach another's).  An error
+         * means what was written may not have reached the image. */
+        int (*release)(struct vhive_backend *be, size_t i, struct vhive_error *err);
         /* Unmounts, syncs, shuts down; checks every result. */
         int (*close)(struct vhive_backend *be, struct vhive_error *err);
         /* Optional: one line the user should see about the whole run (the
          * appliance fell back to software emulation...), or NULL. */
         const char *(*notice)(struct vhive_backend *be);
 };
+
+/* ---- paths inside an image (lib/image/image-paths.c) ------------------- */
+
+/* Every component of dir (absolute in the volume) is a plain folder: a
+ * symbolic link, junction or other reparse point is refused, naming it. */
+int vhive_image_check_dir(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                          const char *dir, struct vhive_error *err);
+/* dir/name (dir checked already) is a plain file no larger than a hive
+ * can be; then copies it to host_path. */
+int vhive_image_fetch_file(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                           const char *guest_path, const char *host_path, struct vhive_error *err);
 
 /* Defined by the modules (and by the static test libraries). */
 extern const struct vhive_backend_ops vhive_backend_appliance;

@@ -12,7 +12,10 @@
  *   direct-tool --volume N IMAGE FORMAT CMD...
  *       mounts partition N (0: whole disk) read-write without looking for
  *       Windows; CMD: mkdir GUEST, create GUEST HOST (a new file),
- *       put GUEST HOST, get GUEST HOST, size GUEST
+ *       put GUEST HOST, get GUEST HOST, size GUEST, symlink GUEST TARGET
+ *       (an Interix link, as ntfs-3g makes), reparse GUEST HEXTAG TARGET
+ *       (a reparse point on an existing file or folder), sparse GUEST
+ *       BYTES (a new file, all hole)
  * Commands run in order in one session; the first failure prints
  * "direct-tool: message" and exits 1.
  */
@@ -157,6 +160,19 @@ static int volume_cmds(struct vhive_ntfs *v, char **cmd, int ncmd, struct vhive_
                         i += 2;
                 } else if (strcmp(cmd[i], "get") == 0 && i + 2 < ncmd) {
                         r = vhive_ntfs_download(v, cmd[i + 1], cmd[i + 2], e);
+                        i += 2;
+                } else if (strcmp(cmd[i], "symlink") == 0 && i + 2 < ncmd) {
+                        r = vhive_ntfs_symlink(v, cmd[i + 1], cmd[i + 2], e);
+                        i += 2;
+                } else if (strcmp(cmd[i], "reparse") == 0 && i + 3 < ncmd) {
+                        uint32_t tag = (uint32_t)strtoul(cmd[i + 2], NULL, 16);
+
+                        r = vhive_ntfs_set_reparse(v, cmd[i + 1], tag, cmd[i + 3], e);
+                        i += 3;
+                } else if (strcmp(cmd[i], "sparse") == 0 && i + 2 < ncmd) {
+                        uint64_t size = strtoull(cmd[i + 2], NULL, 10);
+
+                        r = vhive_ntfs_create_sparse(v, cmd[i + 1], size, e);
                         i += 2;
                 } else if (strcmp(cmd[i], "size") == 0 && i + 1 < ncmd) {
                         uint64_t size;

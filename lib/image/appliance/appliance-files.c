@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "appliance-internal.h"
 #include "commit.h"
@@ -31,6 +32,69 @@ static int mounted_image(struct vhive_backend *be, size_t i, struct vhive_error 
         return r;
 }
 
+/* The appliance path of guest_path, once guest_path is known to stay
+ * inside the image's own volume: its real path (every link resolved, as
+ * the appliance's kernel would follow them) lies under the mountpoint.
+ * The lstat checks (image-paths.c) refuse links first; this is the second
+ * line, for any read, listing or write. */
+static int inside(struct vhive_backend *be, struct image *img, const char *guest_path, char **out,
+                  struct vhive_error *err)
+{
+        _cleanup_free_ char *g = ap_guest(img, guest_path), *real = NULL;
+        size_t len = strlen(img->mnt);
+
+        *out = NULL;
+        if (!g)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        real = guestfs_realpath(be->g, g);
+        if (!real)
+                return ap_gfail(be, err, "cannot resolve %s", guest_path);
+        if (strncmp(real, img->mnt, len) != 0 || (real[len] != '/' && real[len] != '\0'))
+                return vhive_fail(err, ELOOP,
+                                  "%s leads out of the image's Windows volume (to %s): refused",
+                                  guest_path, real);
+        *out = g;
+        g = NULL;
+        return 0;
+}
+
+/* 0x400 in the NTFS attributes ntfs-3g shows as an extended attribute: a
+ * reparse point it does not show as a link (an unknown tag, a
+ * deduplicated or cloud file...). */
+static bool reparse_attr(struct vhive_backend *be, const char *g)
+{
+        size_t len = 0;
+        _cleanup_free_ char *v = guestfs_lgetxattr(be->g, g, "system.ntfs_attrib_be", &len);
+
+        return v && len == 4 && ((uint8_t)v[2] & 0x04);
+}
+
+int appliance_lstat(struct vhive_backend *be, size_t i, const char *guest_path,
+                    struct vhive_node *node, struct vhive_error *err)
+{
+        _cleanup_free_ char *g = NULL;
+        struct guestfs_statns *st;
+        int r = mounted_image(be, i, err);
+
+        if (r < 0)
+                return r;
+        g = ap_guest(&be->imgs[i], guest_path);
+        if (!g)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        st = guestfs_lstatns(be->g, g);
+        if (!st)
+                return ap_gfail(be, err, "cannot look at %s", guest_path);
+        *node = (struct vhive_node){ .kind = VHIVE_NODE_OTHER, .size = (uint64_t)st->st_size };
+        if (S_ISLNK(st->st_mode))
+                node->kind = VHIVE_NODE_LINK;
+        else if (S_ISDIR(st->st_mode) || S_ISREG(st->st_mode))
+                node->kind = reparse_attr(be, g)    ? VHIVE_NODE_LINK
+                             : S_ISDIR(st->st_mode) ? VHIVE_NODE_DIR
+                                                    : VHIVE_NODE_FILE;
+        guestfs_free_statns(st);
+        return 0;
+}
+
 /* The names in dir, listed once for all the lookups in it. */
 static char **list_dir(struct vhive_backend *be, struct image *img, const char *dir,
                        struct vhive_error *err)
@@ -43,9 +107,13 @@ static char **list_dir(struct vhive_backend *be, struct image *img, const char *
         ap_free_strings(img->ls_names);
         img->ls_names = NULL;
         img->ls_dir = strdup(dir);
-        gdir = ap_guest(img, dir);
-        if (!img->ls_dir || !gdir) {
+        if (!img->ls_dir) {
                 vhive_fail(err, ENOMEM, "out of memory");
+                return NULL;
+        }
+        if (inside(be, img, dir, &gdir, err) < 0) {
+                free(img->ls_dir);
+                img->ls_dir = NULL;
                 return NULL;
         }
         img->ls_names = guestfs_ls(be->g, gdir);
@@ -85,9 +153,9 @@ int appliance_download(struct vhive_backend *be, size_t i, const char *guest_pat
 
         if (r < 0)
                 return r;
-        g = ap_guest(&be->imgs[i], guest_path);
-        if (!g)
-                return vhive_fail(err, ENOMEM, "out of memory");
+        r = inside(be, &be->imgs[i], guest_path, &g, err);
+        if (r < 0)
+                return r;
         if (guestfs_download(be->g, g, host_path) < 0)
                 return ap_gfail(be, err, "cannot download %s", guest_path);
         return 0;
@@ -233,15 +301,18 @@ int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_pa
         if (writable && be->imgs[i].readonly)
                 return vhive_fail(err, EROFS, "the image was opened read-only");
         g = calloc(1, sizeof(*g) + strlen(guest_path) + 1);
-        if (!g || !(g->path = ap_guest(&be->imgs[i], guest_path))) {
-                free(g);
+        if (!g)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        r = inside(be, &be->imgs[i], guest_path, &g->path, err);
+        if (r < 0) {
+                free(g);
+                return r;
         }
         strcpy(g->name, guest_path);
         g->be = be;
         g->writable = writable;
         g->f = (struct vhive_file){ .ops = &guest_file_ops, .name = g->name, .priv = g };
-        if (guestfs_is_file(be->g, g->path) <= 0) {
+        if (guestfs_is_file_opts(be->g, g->path, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 0, -1) <= 0) {
                 r = vhive_fail(err, ENOENT, "%s is not a regular file in the image", guest_path);
                 appliance_close_file(be, &g->f);
                 return r;

@@ -48,6 +48,8 @@ int ap_check_image(struct vhive_backend *be, size_t i, struct vhive_error *err);
 
 int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir, const char *name,
                      char **real, struct vhive_error *err);
+int appliance_lstat(struct vhive_backend *be, size_t i, const char *guest_path,
+                    struct vhive_node *node, struct vhive_error *err);
 int appliance_download(struct vhive_backend *be, size_t i, const char *guest_path,
                        const char *host_path, struct vhive_error *err);
 int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_path, bool writable,

@@ -2,7 +2,9 @@
  *
  * Guest paths handed to the per-image calls are relative to the Windows
  * volume ("/Windows/System32/config/SYSTEM"); each image's Windows volume
- * is mounted on its own mountpoint (/img0, /img1...), so images never see
+ * is mounted on its own mountpoint (/img0, /img1...), and only while the
+ * job works on it (release unmounts it), and every path is resolved and
+ * must stay under that mountpoint (appliance-files.c), so images never see
  * each other's files.  Errors come from guestfs_last_error (no handler
  * prints anything).
  */
@@ -558,6 +560,34 @@ int ap_check_image(struct vhive_backend *be, size_t i, struct vhive_error *err)
         return 0;
 }
 
+/* Unmounts image i's Windows volume: only the image being worked on is
+ * mounted, so no path of one image (a symbolic link such as
+ * ../../../../img0/...) can reach another's files. */
+static int appliance_release(struct vhive_backend *be, size_t i, struct vhive_error *err)
+{
+        struct image *img = i < be->n ? &be->imgs[i] : NULL;
+
+        if (!img || !img->found)
+                return 0;
+        img->found = false;
+        free(img->ls_dir);
+        ap_free_strings(img->ls_names);
+        img->ls_dir = NULL;
+        img->ls_names = NULL;
+        if (guestfs_umount(be->g, img->mnt) < 0)
+                return ap_gfail(be, err, "cannot unmount the Windows volume %s", img->root.device);
+        return 0;
+}
+
+/* Whatever the caller did before, image i is the only one mounted. */
+static int release_others(struct vhive_backend *be, size_t i, struct vhive_error *err)
+{
+        for (size_t k = 0; k < be->n; k++)
+                if (k != i && appliance_release(be, k, err) < 0)
+                        return -err->errnum;
+        return 0;
+}
+
 static int appliance_find_root(struct vhive_backend *be, size_t i, const char *root_device,
                                struct vhive_root *root, struct vhive_error *err)
 {
@@ -566,6 +596,8 @@ static int appliance_find_root(struct vhive_backend *be, size_t i, const char *r
         size_t pick = 0;
         int r = ap_check_image(be, i, err);
 
+        if (r == 0)
+                r = release_others(be, i, err);
         if (r < 0 || img->found) {
                 if (r == 0)
                         *root = img->root;
@@ -619,9 +651,11 @@ const struct vhive_backend_ops vhive_backend_appliance = {
         .image_status = appliance_image_status,
         .find_root = appliance_find_root,
         .lookup = appliance_lookup,
+        .lstat = appliance_lstat,
         .download = appliance_download,
         .open_file = appliance_open_file,
         .close_file = appliance_close_file,
+        .release = appliance_release,
         .close = appliance_close,
         .notice = appliance_notice,
 };

@@ -194,7 +194,14 @@ static void device_name(const struct vhive_partition *p, char *buf, size_t len)
 }
 
 /* What probing one partition found. */
-enum probe { PROBE_NOT_NTFS, PROBE_NO_WINDOWS, PROBE_WINDOWS, PROBE_INTERRUPTED, PROBE_FAILED };
+enum probe {
+        PROBE_NOT_NTFS,
+        PROBE_NO_WINDOWS,
+        PROBE_WINDOWS,
+        PROBE_INTERRUPTED,
+        PROBE_LINK, /* a folder on the way to config is a link: *perr says which */
+        PROBE_FAILED,
+};
 
 /* Read-only look at a partition: NTFS?  Windows/System32/config/SYSTEM?
  * Fills config (real spelling) when Windows is there, and then hands the
@@ -215,10 +222,12 @@ static enum probe probe(struct direct_image *im, const struct vhive_partition *p
                 return PROBE_NOT_NTFS;
         if (vhive_ntfs_mount(&v, im->disk, p->offset, p->size, true, p->desc, perr) < 0)
                 return PROBE_FAILED;
-        if (vhive_ntfs_real_path(v, CONFIG_DIR, &dir, &e) == 0 &&
-            vhive_ntfs_lookup(v, dir, HIVE_PROBE, &hive, &e) == 0 &&
-            (hive ||
-             (vhive_ntfs_lookup(v, dir, HIVE_PROBE ".vhive-old", &hive, &e) == 0 && hive))) {
+        if (vhive_ntfs_real_path(v, CONFIG_DIR, &dir, &e) == -ELOOP) {
+                *perr = e;
+                res = PROBE_LINK;
+        } else if (dir && vhive_ntfs_lookup(v, dir, HIVE_PROBE, &hive, &e) == 0 &&
+                   (hive ||
+                    (vhive_ntfs_lookup(v, dir, HIVE_PROBE ".vhive-old", &hive, &e) == 0 && hive))) {
                 /* SYSTEM absent, SYSTEM.vhive-old there: a replacement was
                  * killed between its steps; find_root deals with it. */
                 res = strcasecmp(hive, HIVE_PROBE) == 0 ? PROBE_WINDOWS : PROBE_INTERRUPTED;
@@ -228,14 +237,18 @@ static enum probe probe(struct direct_image *im, const struct vhive_partition *p
                         return res;
                 }
         }
-        if (vhive_ntfs_umount(v, perr) < 0)
+        if (vhive_ntfs_umount(v, &e) < 0) {
+                *perr = e;
                 return PROBE_FAILED;
+        }
         return res;
 }
 
 struct found {
         const struct vhive_partition *part;
         bool interrupted; /* SYSTEM missing, SYSTEM.vhive-old whole */
+        bool link;        /* refused: a folder on the way is a link (why) */
+        struct vhive_error why;
         char config[256];
         struct vhive_ntfs *vol; /* read-only images: the probe's mount, kept */
 };
@@ -306,6 +319,12 @@ static int choose(struct direct_image *im, const struct vhive_ptable *pt, long w
                 seen = true;
                 switch (probe(im, p, f[n].config, sizeof(f[n].config),
                               im->readonly ? &f[n].vol : NULL, &failure)) {
+                case PROBE_LINK:
+                        f[n].link = true;
+                        f[n].why = failure;
+                        f[n++].part = p;
+                        ntfs++;
+                        break;
                 case PROBE_INTERRUPTED:
                         f[n].interrupted = true;
                         /* fallthrough */
@@ -386,7 +405,10 @@ static int direct_find_root(struct vhive_backend *be, size_t i, const char *root
                 r = choose(im, pt, want, root_device, &chosen, err);
         /* The chosen volume stays mounted, read-write for a write job: here
          * libntfs-3g's hibernation and $LogFile refusals apply. */
-        if (r == 0 && chosen.vol)
+        if (r == 0 && chosen.link) {
+                *err = chosen.why;
+                r = -chosen.why.errnum;
+        } else if (r == 0 && chosen.vol)
                 im->vol = chosen.vol;
         else if (r == 0)
                 r = vhive_ntfs_mount(&im->vol, im->disk, chosen.part->offset, chosen.part->size,
@@ -424,6 +446,15 @@ static int direct_lookup(struct vhive_backend *be, size_t i, const char *dir, co
 
         *real = NULL;
         return r < 0 ? r : vhive_ntfs_lookup(im->vol, dir, name, real, err);
+}
+
+static int direct_lstat(struct vhive_backend *be, size_t i, const char *guest_path,
+                        struct vhive_node *node, struct vhive_error *err)
+{
+        struct direct_image *im = NULL;
+        int r = mounted(be, i, &im, err);
+
+        return r < 0 ? r : vhive_ntfs_lstat(im->vol, guest_path, node, err);
 }
 
 static int direct_download(struct vhive_backend *be, size_t i, const char *guest_path,
@@ -467,6 +498,7 @@ const struct vhive_backend_ops vhive_backend_direct = {
         .image_status = direct_image_status,
         .find_root = direct_find_root,
         .lookup = direct_lookup,
+        .lstat = direct_lstat,
         .download = direct_download,
         .open_file = direct_open_file,
         .close_file = direct_close_file,

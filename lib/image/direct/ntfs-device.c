@@ -21,6 +21,7 @@
 #include <ntfs-3g/unistr.h>
 #include <ntfs-3g/volume.h>
 
+#include "image.h"
 #include "macro.h"
 #include "ntfs-internal.h"
 
@@ -475,6 +476,18 @@ static int real_name(struct vhive_ntfs *v, u64 dir_ref, const char *name, char *
         return r;
 }
 
+/* libntfs-3g follows no link, but a folder on the way to Windows that is
+ * one is refused all the same, as the appliance (which follows them) does. */
+static int no_link(struct vhive_ntfs *v, const char *path, struct vhive_error *err)
+{
+        struct vhive_node node;
+        int r = vhive_ntfs_lstat(v, path, &node, err);
+
+        if (r == 0 && node.kind == VHIVE_NODE_LINK)
+                r = vhive_fail(err, ELOOP, VHIVE_LINK_REFUSED, path + 1);
+        return r;
+}
+
 int vhive_ntfs_real_path(struct vhive_ntfs *v, const char *path, char **real,
                          struct vhive_error *err)
 {
@@ -509,6 +522,9 @@ int vhive_ntfs_real_path(struct vhive_ntfs *v, const char *path, char **real,
                         return vhive_fail(err, ENOMEM, "out of memory");
                 free(out);
                 out = grown;
+                r = no_link(v, out, err);
+                if (r < 0)
+                        return r;
         }
         if (!out)
                 return vhive_fail(err, ENOMEM, "out of memory");

@@ -35,6 +35,11 @@ int vhive_ntfs_real_path(struct vhive_ntfs *v, const char *path, char **real,
  * *real NULL when absent. */
 int vhive_ntfs_lookup(struct vhive_ntfs *v, const char *dir, const char *name, char **real,
                       struct vhive_error *err);
+/* What path is, without following it: a reparse point (symbolic link,
+ * junction...) or an Interix link is VHIVE_NODE_LINK. */
+struct vhive_node;
+int vhive_ntfs_lstat(struct vhive_ntfs *v, const char *path, struct vhive_node *node,
+                     struct vhive_error *err);
 /* Size of a regular file; -ENOENT when absent. */
 int vhive_ntfs_file_size(struct vhive_ntfs *v, const char *path, uint64_t *size,
                          struct vhive_error *err);
@@ -58,3 +63,13 @@ void vhive_ntfs_close_file(struct vhive_file *f);
 int vhive_ntfs_mkdir(struct vhive_ntfs *v, const char *path, struct vhive_error *err);
 int vhive_ntfs_create(struct vhive_ntfs *v, const char *path, const char *host_path,
                       struct vhive_error *err);
+/* More for tests: an Interix symbolic link as ntfs-3g makes one; a reparse
+ * point on an existing file or folder (tag 0xA000000C: a relative symbolic
+ * link to target; any other tag: target's bytes as data); a new sparse
+ * file of size bytes with nothing allocated. */
+int vhive_ntfs_symlink(struct vhive_ntfs *v, const char *path, const char *target,
+                       struct vhive_error *err);
+int vhive_ntfs_set_reparse(struct vhive_ntfs *v, const char *path, uint32_t tag, const char *target,
+                           struct vhive_error *err);
+int vhive_ntfs_create_sparse(struct vhive_ntfs *v, const char *path, uint64_t size,
+                             struct vhive_error *err);

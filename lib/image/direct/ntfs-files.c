@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +19,13 @@
 #include <ntfs-3g/attrib.h>
 #include <ntfs-3g/dir.h>
 #include <ntfs-3g/inode.h>
+#include <ntfs-3g/reparse.h>
 #include <ntfs-3g/types.h>
 #include <ntfs-3g/unistr.h>
 #include <ntfs-3g/volume.h>
 
 #include "commit.h"
+#include "image.h"
 #include "macro.h"
 #include "ntfs-internal.h"
 
@@ -98,6 +101,67 @@ static int attr_read(struct vhive_ntfs *v, ntfs_attr *na, s64 pos, size_t n, voi
         if (got >= 0)
                 errno = EIO;
         return nt_fail_errno(v, "reading", path, err);
+}
+
+/* A system file can be an Interix special file, which ntfs-3g (in the
+ * appliance) shows as a symbolic link, a device, a FIFO or a socket:
+ * judged the way ntfs-3g's getattr does, so that both backends agree. */
+static enum vhive_node_kind intx_kind(ntfs_inode *ni, ntfs_attr *na)
+{
+        uint8_t magic[8];
+
+        if (!(ni->flags & FILE_ATTR_SYSTEM))
+                return VHIVE_NODE_FILE;
+        if (!(ni->flags & FILE_ATTR_HIDDEN) && na->data_size <= 1)
+                return VHIVE_NODE_OTHER;
+        if (na->data_size <= (s64)sizeof(magic) ||
+            na->data_size > (s64)(sizeof(magic) + sizeof(ntfschar) * PATH_MAX) ||
+            ntfs_attr_pread(na, 0, sizeof(magic), magic) != (s64)sizeof(magic))
+                return VHIVE_NODE_FILE;
+        if (memcmp(magic, "IntxLNK\1", 8) == 0)
+                return VHIVE_NODE_LINK;
+        if (memcmp(magic, "IntxCHR", 8) == 0 || memcmp(magic, "IntxBLK", 8) == 0)
+                return VHIVE_NODE_OTHER;
+        return VHIVE_NODE_FILE;
+}
+
+static int node_of(struct vhive_ntfs *v, ntfs_inode *ni, const char *path, struct vhive_node *node,
+                   struct vhive_error *err)
+{
+        ntfs_attr *na;
+
+        *node = (struct vhive_node){ .kind = VHIVE_NODE_DIR };
+        if (ni->flags & FILE_ATTR_REPARSE_POINT) {
+                node->kind = VHIVE_NODE_LINK;
+                return 0;
+        }
+        if (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY)
+                return 0;
+        na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+        if (!na)
+                return nt_fail_errno(v, "opening the data of", path, err);
+        node->kind = intx_kind(ni, na);
+        node->size = (uint64_t)na->data_size;
+        ntfs_attr_close(na);
+        return 0;
+}
+
+int vhive_ntfs_lstat(struct vhive_ntfs *v, const char *path, struct vhive_node *node,
+                     struct vhive_error *err)
+{
+        ntfs_inode *ni;
+        u64 ref;
+        int r;
+
+        nt_quiet();
+        r = nt_resolve(v, path, &ref, err);
+        if (r == 0)
+                r = nt_open_ref(v, ref, &ni, err);
+        if (r < 0)
+                return r;
+        r = node_of(v, ni, path, node, err);
+        ntfs_inode_close(ni);
+        return r;
 }
 
 static int attr_write(struct vhive_ntfs *v, ntfs_attr *na, s64 pos, size_t n, const void *buf,
@@ -375,5 +439,117 @@ int vhive_ntfs_create(struct vhive_ntfs *v, const char *path, const char *host_p
         if (r == 0)
                 r = f->ops->flush(f, err);
         vhive_ntfs_close_file(f);
+        return r;
+}
+
+/* Opens the inode at path for the test helpers below. */
+static int open_path(struct vhive_ntfs *v, const char *path, ntfs_inode **ni,
+                     struct vhive_error *err)
+{
+        u64 ref;
+        int r = nt_resolve(v, path, &ref, err);
+
+        return r < 0 ? r : nt_open_ref(v, ref, ni, err);
+}
+
+int vhive_ntfs_symlink(struct vhive_ntfs *v, const char *path, const char *target,
+                       struct vhive_error *err)
+{
+        char name[NTFS_MAX_NAME_LEN * 4 + 1];
+        _cleanup_free_ ntfschar *uname = NULL, *utarget = NULL;
+        ntfs_inode *dir = NULL, *ni;
+        int nlen, tlen;
+        u64 dir_ref;
+        int r;
+
+        nt_quiet();
+        r = nt_resolve_parent(v, path, &dir_ref, name, sizeof(name), err);
+        if (r == 0)
+                r = nt_open_ref(v, dir_ref, &dir, err);
+        if (r < 0)
+                return r;
+        nlen = ntfs_mbstoucs(name, &uname);
+        tlen = ntfs_mbstoucs(target, &utarget);
+        ni = nlen < 0 || tlen < 0 ? NULL
+                                  : ntfs_create_symlink(dir, const_cpu_to_le32(0), uname, (u8)nlen,
+                                                        utarget, tlen);
+        if (!ni)
+                r = nt_fail_errno(v, "creating the link", path, err);
+        else if (ntfs_inode_close(ni) < 0)
+                r = nt_fail_errno(v, "writing", path, err);
+        if (ntfs_inode_close(dir) < 0 && r == 0)
+                r = nt_fail_errno(v, "writing the folder of", path, err);
+        return r;
+}
+
+/* A reparse point: tag IO_REPARSE_TAG_SYMLINK gets a relative symbolic
+ * link to target (what Windows' mklink makes), any other tag target's
+ * bytes as its data. */
+static size_t reparse_buffer(uint32_t tag, const char *target, uint8_t *buf, size_t size)
+{
+        size_t len = strlen(target), data;
+        uint8_t *p = buf + 8;
+
+        memset(buf, 0, size);
+        if (tag == 0xA000000Cu && 20 + 4 * len <= size) {
+                for (size_t k = 0; k < len; k++) {
+                        p[12 + 2 * k] = (uint8_t)(target[k] == '/' ? '\\' : target[k]);
+                        p[12 + 2 * (len + k)] = p[12 + 2 * k];
+                }
+                uint16_t hdr[4] = { 0, (uint16_t)(2 * len), (uint16_t)(2 * len),
+                                    (uint16_t)(2 * len) };
+                memcpy(p, hdr, sizeof(hdr));
+                p[8] = 1; /* SYMLINK_FLAG_RELATIVE */
+                data = 12 + 4 * len;
+        } else {
+                data = len < size - 8 ? len : size - 8;
+                memcpy(p, target, data);
+        }
+        memcpy(buf, &tag, 4);
+        buf[4] = (uint8_t)data;
+        buf[5] = (uint8_t)(data >> 8);
+        return 8 + data;
+}
+
+int vhive_ntfs_set_reparse(struct vhive_ntfs *v, const char *path, uint32_t tag, const char *target,
+                           struct vhive_error *err)
+{
+        uint8_t buf[1024];
+        size_t len = reparse_buffer(tag, target, buf, sizeof(buf));
+        ntfs_inode *ni;
+        int r;
+
+        nt_quiet();
+        r = open_path(v, path, &ni, err);
+        if (r < 0)
+                return r;
+        if (ntfs_set_ntfs_reparse_data(ni, (const char *)buf, len, 0) < 0)
+                r = nt_fail_errno(v, "setting a reparse point on", path, err);
+        if (ntfs_inode_close(ni) < 0 && r == 0)
+                r = nt_fail_errno(v, "writing", path, err);
+        return r;
+}
+
+/* A new file of size bytes, all of them a hole: nothing allocated. */
+int vhive_ntfs_create_sparse(struct vhive_ntfs *v, const char *path, uint64_t size,
+                             struct vhive_error *err)
+{
+        char name[NTFS_MAX_NAME_LEN * 4 + 1];
+        struct open_file f = { 0 };
+        ntfs_inode *ni = NULL;
+        u64 dir_ref;
+        int r;
+
+        nt_quiet();
+        r = nt_resolve_parent(v, path, &dir_ref, name, sizeof(name), err);
+        if (r == 0)
+                r = create_at(v, dir_ref, name, S_IFREG, &ni, err);
+        if (ni && ntfs_inode_close(ni) < 0 && r == 0)
+                r = nt_fail_errno(v, "writing", path, err);
+        if (r == 0)
+                r = file_open(v, path, &f, err);
+        if (r == 0 && ntfs_attr_truncate(f.na, (s64)size) < 0)
+                r = nt_fail_errno(v, "growing", path, err);
+        file_close(&f);
         return r;
 }
