@@ -26,8 +26,7 @@ static int refuse_kind(const char *path, enum vhive_node_kind kind, bool want_di
         if (kind == VHIVE_NODE_LINK)
                 return vhive_fail(err, ELOOP, VHIVE_LINK_REFUSED, shown(path));
         if (kind == VHIVE_NODE_DIR)
-                return vhive_fail(err, EISDIR, "%s is a folder, not a file: refused",
-                                  shown(path));
+                return vhive_fail(err, EISDIR, "%s is a folder, not a file: refused", shown(path));
         if (kind == VHIVE_NODE_OTHER)
                 return vhive_fail(err, EPERM,
                                   "%s is not a plain %s (a FIFO or device, as ntfs-3g shows "
