@@ -377,7 +377,9 @@ static int probe_windows(struct vhive_backend *be, struct image *img, const char
                 return 0; /* not mountable: not a usable Windows volume */
         if (asprintf(&want, "%s/windows/system32/config/system", img->mnt) >= 0)
                 real = guestfs_case_sensitive_path(be->g, want);
-        if (real && guestfs_is_file(be->g, real) > 0) {
+        /* A SYSTEM that is a link counts: the job refuses it, naming it
+         * (image-paths.c), rather than finding no Windows. */
+        if (real && (guestfs_is_file(be->g, real) > 0 || guestfs_is_symlink(be->g, real) > 0)) {
                 char *slash = strrchr(real, '/');
                 *slash = '\0';
                 snprintf(config_dir, size, "%s", real + strlen(img->mnt));
