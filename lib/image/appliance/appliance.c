@@ -236,6 +236,11 @@ static int new_handle(struct vhive_backend *be, struct vhive_error *err)
         guestfs_set_error_handler(be->g, NULL, NULL);
         if (guestfs_parse_environment(be->g) < 0)
                 return ap_gfail(be, err, "bad libguestfs environment");
+        /* qemu in a process group of its own: a terminal's ^C reaches vhive
+         * alone, which finishes the step in progress and shuts qemu down,
+         * instead of losing the appliance in the middle of a write. */
+        if (guestfs_set_pgroup(be->g, 1) < 0)
+                return ap_gfail(be, err, "cannot set the appliance's process group");
         return 0;
 }
 
