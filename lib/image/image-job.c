@@ -164,7 +164,7 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         if (ret == 0)
                 ret = fetch_hive(be, ops, i, hive_name(op, ctx), &w, r);
         if (ret == 0)
-                ret = vhive_check_interrupt("reading the hive", &r->err);
+                ret = vhive_check_interrupt("editing the hive", &r->err);
         if (ret == 0 && op->writes && !o->dry_run)
                 ret = prepare_commit(be, ops, i, path, o, &w, &t, &hf, r);
         if (ret == 0)
