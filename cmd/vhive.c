@@ -6,6 +6,7 @@
 
 #include "cmds.h"
 #include "options.h"
+#include "signals.h"
 
 static const struct command {
         const char *name;
@@ -39,7 +40,8 @@ static int usage(FILE *out, int status)
         fprintf(out, "\nEvery command takes --json (one JSON document on stdout) and --from FILE\n"
                      "(targets one per line, - for stdin).\n"
                      "Run 'vhive COMMAND --help' for a command's options; see vhive(1).\n"
-                     "Exit status: 0 success, 1 check found stale values, 2 failure.\n");
+                     "Exit status: 0 success, 1 check found stale values, 2 failure,\n"
+                     "128+N stopped by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n");
         return status;
 }
 
@@ -82,8 +84,10 @@ int main(int argc, char **argv)
                 return VHIVE_EXIT_OK;
         }
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-                if (strcmp(argv[1], commands[i].name) == 0)
-                        return commands[i].run(argc - 1, argv + 1);
+                if (strcmp(argv[1], commands[i].name) == 0) {
+                        signals_install();
+                        return signals_exit_status(commands[i].run(argc - 1, argv + 1));
+                }
         fprintf(stderr, "vhive: unknown command '%s'\nTry 'vhive --help' for more information.\n",
                 argv[1]);
         return VHIVE_EXIT_FAIL;

@@ -23,18 +23,6 @@
 #define REGION_SIZE (64u * 1024)
 #define METADATA (3u << 20)
 
-static uint32_t crc32c(const uint8_t *p, size_t len)
-{
-        uint32_t crc = ~0u;
-
-        while (len--) {
-                crc ^= *p++;
-                for (int k = 0; k < 8; k++)
-                        crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
-        }
-        return ~crc;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -71,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 memcpy(region, data + la, lb > REGION_SIZE ? REGION_SIZE : lb);
                 if (flags & 1) {
                         memset(region + 4, 0, 4);
-                        vhive_put_le32(region + 4, crc32c(region, REGION_SIZE));
+                        vhive_put_le32(region + 4, vhive_crc32c(region, REGION_SIZE));
                 }
                 fuzz_pwrite(fd, region, REGION_SIZE, at);
                 end = at + REGION_SIZE;

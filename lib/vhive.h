@@ -33,6 +33,20 @@ struct vhive_error {
 int vhive_fail(struct vhive_error *err, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* ---- interruption (lib/util/interrupt.c) ----------------------------- */
+
+/* Records a signal; async-signal-safe, for the command's handler.  The
+ * jobs stop at their next step boundary: what has not started is skipped
+ * (its result fails with ECANCELED), a commit in progress is finished. */
+void vhive_interrupt(int sig);
+
+/* The signal recorded, or 0. */
+int vhive_interrupted(void);
+
+/* -ECANCELED with "interrupted by SIGTERM before <before>" once a signal
+ * was recorded, else 0. */
+int vhive_check_interrupt(const char *before, struct vhive_error *err);
+
 /* ---- the regf base block (lib/hive/regf-header.c) --------------------- */
 
 struct vhive_regf_header {

@@ -97,16 +97,24 @@ int vhive_target_kind(const char *path, enum vhive_target_kind *kind, struct vhi
         return 0;
 }
 
-/* CRC-32C (Castagnoli), as the VHDX region table checksum uses. */
-static uint32_t crc32c(const uint8_t *p, size_t len)
+/* CRC-32C (Castagnoli), as the VHDX region table checksum uses: a byte
+ * at a time from a table (the bitwise loop cost the fuzzer 75% of its
+ * time over 64 KiB tables). */
+uint32_t vhive_crc32c(const uint8_t *p, size_t len)
 {
+        static uint32_t table[256];
         uint32_t crc = ~0u;
 
-        while (len--) {
-                crc ^= *p++;
-                for (int k = 0; k < 8; k++)
-                        crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
-        }
+        if (!table[1])
+                for (uint32_t b = 0; b < 256; b++) {
+                        uint32_t c = b;
+
+                        for (int k = 0; k < 8; k++)
+                                c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+                        table[b] = c;
+                }
+        while (len--)
+                crc = (crc >> 8) ^ table[(crc ^ *p++) & 0xff];
         return ~crc;
 }
 
@@ -119,7 +127,7 @@ static bool vhdx_region_table_ok(uint8_t *t)
         if (memcmp(t, "regi", 4) != 0 || count > 2047)
                 return false;
         memset(t + 4, 0, 4);
-        sum = crc32c(t, VHDX_REGION_TABLE_SIZE);
+        sum = vhive_crc32c(t, VHDX_REGION_TABLE_SIZE);
         vhive_put_le32(t + 4, stored);
         return sum == stored;
 }

@@ -179,6 +179,8 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         vhive_job_progress(o, o->progress_target, "downloading the hive", -1);
         if (ret == 0)
                 ret = fetch_hive(be, ops, i, hive_name(op, ctx), &w, r);
+        if (ret == 0)
+                ret = vhive_check_interrupt("editing the hive", &r->err);
         if (ret == 0 && op->writes && !o->dry_run)
                 ret = prepare_commit(be, ops, i, path, o, &w, &t, &hf, r);
         if (ret == 0)
@@ -271,7 +273,9 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
                 .progress_opaque = &pm,
         };
         vhive_job_progress(o, VHIVE_PROGRESS_RUN, "opening the images", -1);
-        ret = ops->open(&be, specs, count, &launch, &err);
+        ret = vhive_check_interrupt("opening the images", &err);
+        if (ret == 0)
+                ret = ops->open(&be, specs, count, &launch, &err);
         if (ret < 0) {
                 fail_all(results, map, count, ret, &err);
                 return ret;
@@ -284,7 +288,10 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
                 struct vhive_job_opts jo = *o;
 
                 jo.progress_target = pm.current = i;
-                run_image(be, ops, k, paths[i], op, ctxs ? ctxs[i] : NULL, &jo, &results[i]);
+                results[i].status = vhive_check_interrupt("starting", &results[i].err);
+                if (results[i].status == 0)
+                        run_image(be, ops, k, paths[i], op, ctxs ? ctxs[i] : NULL, &jo,
+                                  &results[i]);
         }
         pm.current = VHIVE_PROGRESS_RUN;
         vhive_job_progress(o, VHIVE_PROGRESS_RUN, "closing the images", -1);

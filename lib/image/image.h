@@ -15,7 +15,7 @@ struct vhive_file;
  * enforces too).  A bigger file is refused before any byte is copied. */
 #define VHIVE_IMAGE_HIVE_FILE_MAX ((uint64_t)VHIVE_REGF_BASE_BLOCK + VHIVE_HBINS_MAX)
 
-/* ---- kind detection and refusals (lib/image-detect.c) ----------------- */
+/* ---- kind detection and refusals (lib/image/detect.c) ----------------- */
 
 enum vhive_target_kind {
         VHIVE_KIND_HIVE,  /* "regf" at offset 0 */
@@ -26,6 +26,9 @@ enum vhive_target_kind {
 int vhive_target_kind(const char *path, enum vhive_target_kind *kind, struct vhive_error *err);
 /* Detects the image format by content (never by qemu guessing). */
 int vhive_image_detect(const char *path, struct vhive_image_info *info, struct vhive_error *err);
+
+/* CRC-32C (Castagnoli) of len bytes, as VHDX checksums its structures. */
+uint32_t vhive_crc32c(const uint8_t *p, size_t len);
 /* Refusals that need no backend: differencing disks, a .lok beside it
  * (unless force), version siblings NAME.N.avhdx/.avhd/.vhdx (unless
  * force), a read-only file for a write.  -EPERM/-EBUSY/-EROFS with a

@@ -144,7 +144,10 @@ int vhive_run(const struct vhive_op *op, const char *const *targets, size_t n, v
                 if (kind == VHIVE_KIND_IMAGE)
                         images[n_images++] = i;
                 job.progress_target = i;
-                if (kind != VHIVE_KIND_IMAGE)
+                if (kind == VHIVE_KIND_IMAGE)
+                        continue;
+                results[i].status = vhive_check_interrupt("starting", &results[i].err);
+                if (results[i].status == 0)
                         vhive_job_hive_file(targets[i], op, ctxs[i], &job, &results[i]);
         }
         if (n_images && run_images(op, targets, images, n_images, ctxs, o, results) < 0)

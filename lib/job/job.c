@@ -96,6 +96,8 @@ static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t le
         ret = verify_temp(tmp, op, ctx, &r->err);
         if (ret == 0 && bdir)
                 ret = backup(s, bdir, &r->err);
+        if (ret == 0) /* the temp file written and checked: the last moment to stop */
+                ret = vhive_check_interrupt("replacing the hive", &r->err);
         if (ret == 0)
                 ret = install(tmp, t->dest, r);
         if (!r->written)
@@ -209,8 +211,10 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
                                            ? "writing the hive into the image"
                                            : "writing the hive",
                                    -1);
-                ret = commit(&s, t, op, ctx, o, &base, r);
+                ret = vhive_check_interrupt("writing", &r->err);
         }
+        if (ret == 0 && apply && r->changed)
+                ret = commit(&s, t, op, ctx, o, &base, r);
         free(base.b);
         vhive_session_close(&s);
         r->status = ret;

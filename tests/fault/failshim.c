@@ -12,6 +12,9 @@
  *                   fail: the call returns -1 with FAILSHIM_ERRNO
  *                   kill: SIGKILL before the call runs
  *                   killafter: SIGKILL right after it ran
+ *   FAILSHIM_SIGNAL the signal number kill and killafter send (default 9,
+ *                   SIGKILL); a signal the process survives (a handled
+ *                   SIGTERM) lets the call run as usual
  *   FAILSHIM_ERRNO  EIO (default) or ENOSPC
  *   FAILSHIM_TRACE  a file: one line per counted call, "N op path result"
  *
@@ -49,6 +52,7 @@ static const char *ops = "any";
 static long target_n;
 static enum mode shim_mode = M_COUNT;
 static int fail_errno = EIO;
+static int kill_signal = SIGKILL;
 static int trace_fd = -1;
 static long counter;
 
@@ -73,6 +77,9 @@ static void setup(void)
                 shim_mode = M_KILL;
         else if (m && strcmp(m, "killafter") == 0)
                 shim_mode = M_KILLAFTER;
+        e = getenv("FAILSHIM_SIGNAL");
+        if (e && *e)
+                kill_signal = (int)strtol(e, NULL, 10);
         e = getenv("FAILSHIM_ERRNO");
         if (e && strcmp(e, "ENOSPC") == 0)
                 fail_errno = ENOSPC;
@@ -171,7 +178,8 @@ static bool before(const char *op, const char *path, long *n)
         }
         if (shim_mode == M_KILL) {
                 trace(*n, op, path, "killed-before");
-                syscall(SYS_kill, getpid(), SIGKILL);
+                syscall(SYS_kill, getpid(), kill_signal);
+                return false; /* survived (a handled signal): the call runs */
         }
         trace(*n, op, path, fail_errno == ENOSPC ? "failed-ENOSPC" : "failed-EIO");
         errno = fail_errno;
@@ -181,7 +189,7 @@ static bool before(const char *op, const char *path, long *n)
 static void after(long n)
 {
         if (n && n == target_n && shim_mode == M_KILLAFTER)
-                syscall(SYS_kill, getpid(), SIGKILL);
+                syscall(SYS_kill, getpid(), kill_signal);
 }
 
 #define REAL(name, type)                                                                           \

@@ -2,6 +2,12 @@
 # gets.  Expects CRASH_TOOL and VHIVE; judge needs ref-old-$base and
 # ref-new-$base, the hives an untouched and a fully scrubbed copy load.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0"
+# A SIGKILLed vhive cannot remove its work folder: the killed runs get a
+# TMPDIR inside the scratch folder, removed with it.  The appliance cache
+# stays where every other test has it (libguestfs would rebuild it there).
+export LIBGUESTFS_CACHEDIR=${LIBGUESTFS_CACHEDIR:-${TMPDIR:-/var/tmp}}
+mkdir -p "$SCRATCH/tmp"
+export TMPDIR=$SCRATCH/tmp
 old=0 new=0 runs=0 max_ms=0
 
 # settle IMG FMT: qemu-img check within 2 s of the kill; prints the ms waited.

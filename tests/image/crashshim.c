@@ -9,6 +9,16 @@
  *   VHIVE_CRASH_COUNT=F     at exit, write how many there were to F (a run
  *                           without VHIVE_CRASH_AT tells the loop its range)
  *
+ * And a signal vhive is to survive, for the interruption tests:
+ *   VHIVE_SIGNAL=N          the signal
+ *   VHIVE_SIGNAL_IN=NAME:K  sent when the K-th call of NAME starts (one of
+ *                           the calls below, or guestfs_launch,
+ *                           guestfs_download, nbd_connect_unix, nbd_pread)
+ *   VHIVE_SIGNAL_DELAY_US=d instead: sent d microseconds later, from
+ *                           another thread, to the calling one (a blocking
+ *                           call in progress sees EINTR)
+ *   VHIVE_SIGNAL_COUNT=F    at exit, write how many calls of NAME there were
+ *
  * The libraries are loaded with the backend modules (dlopen, RTLD_LOCAL),
  * so the real calls are looked up in them by name, not with RTLD_NEXT.
  */
@@ -19,11 +29,17 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 static unsigned long count, crash_at, delay_us;
 static bool delayed;
+static int sig_no;
+static char sig_in[64];
+static unsigned long sig_k = 1, sig_seen, sig_delay_us;
+static bool sig_delayed;
+static pthread_t sig_caller;
 
 static void *real(const char *lib, const char *name)
 {
@@ -45,6 +61,30 @@ static void *killer(void *arg)
         nanosleep(&ts, NULL);
         kill(getpid(), SIGKILL);
         return NULL;
+}
+
+static void *signaller(void *arg)
+{
+        struct timespec ts = { sig_delay_us / 1000000, sig_delay_us % 1000000 * 1000 };
+
+        (void)arg;
+        nanosleep(&ts, NULL);
+        pthread_kill(sig_caller, sig_no);
+        return NULL;
+}
+
+/* At the start of every interposed call: the signal, at the K-th of NAME. */
+static void maybe_signal(const char *name)
+{
+        pthread_t t;
+
+        if (strcmp(name, sig_in) != 0 || ++sig_seen != sig_k || !sig_no)
+                return;
+        sig_caller = pthread_self();
+        if (!sig_delayed)
+                pthread_kill(sig_caller, sig_no);
+        else if (pthread_create(&t, NULL, signaller, NULL) == 0)
+                pthread_detach(t);
 }
 
 /* Before each call: arm the delayed kill at the k-th. */
@@ -76,6 +116,7 @@ int nbd_pwrite(void *h, const void *buf, size_t count_, uint64_t offset, uint32_
 
         if (!fn)
                 fn = real("libnbd.so.0", "nbd_pwrite");
+        maybe_signal("nbd_pwrite");
         starting();
         r = fn(h, buf, count_, offset, flags);
         counted();
@@ -89,6 +130,7 @@ int nbd_flush(void *h, uint32_t flags)
 
         if (!fn)
                 fn = real("libnbd.so.0", "nbd_flush");
+        maybe_signal("nbd_flush");
         starting();
         r = fn(h, flags);
         counted();
@@ -102,6 +144,7 @@ int guestfs_pwrite(void *g, const char *path, const char *content, size_t size, 
 
         if (!fn)
                 fn = real("libguestfs.so.0", "guestfs_pwrite");
+        maybe_signal("guestfs_pwrite");
         starting();
         r = fn(g, path, content, size, off);
         counted();
@@ -115,10 +158,75 @@ int guestfs_sync(void *g)
 
         if (!fn)
                 fn = real("libguestfs.so.0", "guestfs_sync");
+        maybe_signal("guestfs_sync");
         starting();
         r = fn(g);
         counted();
         return r;
+}
+
+/* Signal points only: no kill is counted on them. */
+int guestfs_launch(void *g);
+int guestfs_download(void *g, const char *remote, const char *local);
+int nbd_connect_unix(void *h, const char *path);
+int64_t nbd_pread(void *h, void *buf, size_t count_, uint64_t offset, uint32_t flags);
+
+int guestfs_launch(void *g)
+{
+        static int (*fn)(void *);
+
+        if (!fn)
+                fn = real("libguestfs.so.0", "guestfs_launch");
+        maybe_signal("guestfs_launch");
+        return fn(g);
+}
+
+int guestfs_download(void *g, const char *remote, const char *local)
+{
+        static int (*fn)(void *, const char *, const char *);
+
+        if (!fn)
+                fn = real("libguestfs.so.0", "guestfs_download");
+        maybe_signal("guestfs_download");
+        return fn(g, remote, local);
+}
+
+int nbd_connect_unix(void *h, const char *path)
+{
+        static int (*fn)(void *, const char *);
+
+        if (!fn)
+                fn = real("libnbd.so.0", "nbd_connect_unix");
+        maybe_signal("nbd_connect_unix");
+        return fn(h, path);
+}
+
+int64_t nbd_pread(void *h, void *buf, size_t count_, uint64_t offset, uint32_t flags)
+{
+        static int64_t (*fn)(void *, void *, size_t, uint64_t, uint32_t);
+
+        if (!fn)
+                fn = real("libnbd.so.0", "nbd_pread");
+        maybe_signal("nbd_pread");
+        return fn(h, buf, count_, offset, flags);
+}
+
+static void signal_setup(void)
+{
+        const char *n = getenv("VHIVE_SIGNAL");
+        const char *in = getenv("VHIVE_SIGNAL_IN");
+        const char *d = getenv("VHIVE_SIGNAL_DELAY_US");
+        char *colon;
+
+        sig_no = n ? atoi(n) : 0;
+        snprintf(sig_in, sizeof(sig_in), "%s", in ? in : "");
+        colon = strchr(sig_in, ':');
+        if (colon) {
+                *colon = '\0';
+                sig_k = strtoul(colon + 1, NULL, 10);
+        }
+        sig_delayed = d != NULL;
+        sig_delay_us = d ? strtoul(d, NULL, 10) : 0;
 }
 
 __attribute__((constructor)) static void init(void)
@@ -130,6 +238,7 @@ __attribute__((constructor)) static void init(void)
         crash_at = at ? strtoul(at, NULL, 10) : 0;
         delayed = d != NULL;
         delay_us = d ? strtoul(d, NULL, 10) : 0;
+        signal_setup();
 }
 
 __attribute__((destructor)) static void report(void)
@@ -139,6 +248,12 @@ __attribute__((destructor)) static void report(void)
 
         if (f) {
                 fprintf(f, "%lu\n", count);
+                fclose(f);
+        }
+        path = getenv("VHIVE_SIGNAL_COUNT");
+        f = path ? fopen(path, "w") : NULL;
+        if (f) {
+                fprintf(f, "%lu\n", sig_seen);
                 fclose(f);
         }
 }

@@ -86,16 +86,21 @@ expect_msg overlay.qcow2 "qcow2 overlay.*backing file"
 sha256sum --quiet -c early.sum || fail "a refused image changed"
 # An image a running VM holds (qemu-io here) is reported, not launched.
 copy mbr.qcow2 busy.qcow2
-qemu-io -f qcow2 -c 'sleep 600000' busy.qcow2 >/dev/null 2>&1 &
+qemu-io -f qcow2 -c 'sleep 600000' busy.qcow2 > holder.out 2> holder.err &
 holder=$!
-# On a loaded machine qemu-io can take seconds to open the image: wait
-# until its lock is seen (up to a minute), or the test would prove nothing.
+# On a loaded machine qemu-io can take long to start: wait until its lock is
+# seen (up to three minutes), or the test would prove nothing.
 locked=0
-for _ in $(seq 300); do
+for _ in $(seq 900); do
         qemu-img info -f qcow2 busy.qcow2 >/dev/null 2>&1 || { locked=1; break; }
+        if ! kill -0 "$holder" 2>/dev/null; then
+                fail "qemu-io exited: $(cat holder.out holder.err)"
+                break
+        fi
         sleep 0.2
 done
-[ "$locked" = 1 ] || fail "qemu-io did not lock busy.qcow2 within a minute"
+[ "$locked" = 1 ] ||
+        fail "qemu-io holds no lock on busy.qcow2 after 3 minutes: $(cat holder.err)"
 expect_rc 2 "check of an image in use" "$VHIVE" check -v busy.qcow2
 expect_msg busy.qcow2 "in use (a running VM?).*lock.*shut it down"
 [ "$(launches err)" -eq 0 ] && ok "no launch" || fail "$(launches err) launches for nothing"

@@ -238,6 +238,11 @@ static int new_handle(struct vhive_backend *be, struct vhive_error *err)
         guestfs_set_error_handler(be->g, NULL, NULL);
         if (guestfs_parse_environment(be->g) < 0)
                 return ap_gfail(be, err, "bad libguestfs environment");
+        /* qemu in a process group of its own: a terminal's ^C reaches vhive
+         * alone, which finishes the step in progress and shuts qemu down,
+         * instead of losing the appliance in the middle of a write. */
+        if (guestfs_set_pgroup(be->g, 1) < 0)
+                return ap_gfail(be, err, "cannot set the appliance's process group");
         return 0;
 }
 
@@ -510,7 +515,10 @@ static int mount_root(struct vhive_backend *be, struct image *img, const char *d
                         return ap_gfail(be, err, "cannot mount %s", dev);
                 return 0;
         }
-        if (guestfs_mount(be->g, dev, img->mnt) == 0)
+        /* noatime: reading SYSTEM must not change the image.  A run that
+         * writes nothing (already clean, refused, interrupted) leaves it
+         * byte for byte as it was. */
+        if (guestfs_mount_options(be->g, "noatime", dev, img->mnt) == 0)
                 return check_writable(be, img, dev, err);
         why = guestfs_last_error(be->g);
         if (looks_hibernated(why))

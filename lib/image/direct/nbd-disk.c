@@ -125,6 +125,10 @@ exec_child(int listen_fd, int log_fd, int null_fd, char *const argv[], char **en
          * before the prctl is caught by the getppid check. */
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
                 _exit(126);
+        /* A process group of its own: a terminal's ^C reaches vhive alone,
+         * which finishes the write in flight and then stops qemu-nbd. */
+        if (setpgid(0, 0) < 0)
+                _exit(126);
         if (listen_fd == 3) {
                 if (fcntl(3, F_SETFD, 0) < 0)
                         _exit(126);
