@@ -4,14 +4,15 @@
 #   links.sh direct DIRECT_TOOL      suite direct
 # The hostile volumes are built with direct-tool (libntfs-3g): Interix
 # symbolic links as ntfs-3g makes them (guestfish's ln-s makes the same), a
-# symbolic-link reparse point as Windows' mklink makes, and 3 GiB sparse
-# files that take no room.  One scrub batch holds two good images among the
-# hostile ones: each hostile image exits 2 with its message and keeps every
-# byte (the reproduced attack: a SYSTEM.LOG1 linking to ../../../../img0/...,
-# the other image's SYSTEM); the good ones are written as when alone (their
-# values equal a scrub of the same hive file).  A read-only batch (check
-# --json) refuses the same, and a private TMPDIR never holds more than a
-# few MiB (a 3 GiB SYSTEM was copied there before).
+# symbolic-link reparse point as Windows' mklink makes, a deduplicated
+# file's reparse point, and 3 GiB sparse files that take no room.  One scrub
+# batch holds two good images among the hostile ones: each hostile image
+# exits 2 with its message and keeps every byte (the reproduced attack: a
+# SYSTEM.LOG1 linking to ../../../../img0/..., the other image's SYSTEM); the
+# good ones are written as when alone (their values equal a scrub of the same
+# hive file).  A read-only batch (check --json) refuses the same, and a
+# private TMPDIR never holds more than a few MiB (a 3 GiB SYSTEM was copied
+# there before).
 set -u
 backend=${1:?usage: links.sh appliance|direct DIRECT_TOOL}
 T=$(realpath "${2:?usage: links.sh appliance|direct DIRECT_TOOL}")
@@ -61,6 +62,9 @@ cp --sparse=always good1.raw alone.raw
 windows log1.raw "${std[@]}" symlink $CFG/SYSTEM.LOG1 ../../../../img0/Windows/System32/config/SYSTEM \
         create $CFG/SYSTEM.LOG2 empty
 windows log2.raw "${std[@]}" "${logs[@]}" reparse $CFG/SYSTEM.LOG2 A000000C SYSTEM
+# A reparse point ntfs-3g has no plugin for (data deduplication): the file's
+# NTFS attributes say so.
+windows dedup.raw "${std[@]}" "${logs[@]}" reparse $CFG/SYSTEM.LOG1 80000013 dedupdata
 windows sys.raw create $CFG/SYSTEM.real "$HIVE" symlink $CFG/SYSTEM SYSTEM.real \
         create $CFG/SOFTWARE SOFTWARE "${logs[@]}"
 windows soft.raw create $CFG/SYSTEM "$HIVE" create $CFG/SOFTWARE.real SOFTWARE \
@@ -69,7 +73,7 @@ vol win.raw mkdir /WinReal mkdir /WinReal/System32 mkdir /WinReal/System32/confi
         create /WinReal/System32/config/SYSTEM "$HIVE" symlink /Windows WinReal
 windows bigsys.raw sparse $CFG/SYSTEM $BIG create $CFG/SOFTWARE SOFTWARE "${logs[@]}"
 windows biglog.raw "${std[@]}" sparse $CFG/SYSTEM.LOG1 $BIG create $CFG/SYSTEM.LOG2 empty
-hostile="log1.raw log2.raw sys.raw soft.raw win.raw bigsys.raw biglog.raw"
+hostile="log1.raw log2.raw dedup.raw sys.raw soft.raw win.raw bigsys.raw biglog.raw"
 [ "$(du -sk bigsys.raw | cut -f1)" -lt 8192 ] && ok "the 3 GiB SYSTEM takes no room" ||
         fail "bigsys.raw takes $(du -sk bigsys.raw)"
 
@@ -125,6 +129,7 @@ TOOBIG="is $BIG bytes, more than a hive or its log can be (2147487744): refused 
 check_refusals() { # [JSON]
         expect_msg log1.raw "Windows/System32/config/SYSTEM.LOG1 $LINK" "$@"
         expect_msg log2.raw "Windows/System32/config/SYSTEM.LOG2 $LINK" "$@"
+        expect_msg dedup.raw "Windows/System32/config/SYSTEM.LOG1 $LINK" "$@"
         expect_msg sys.raw "Windows/System32/config/SYSTEM $LINK" "$@"
         expect_msg win.raw "Windows $LINK" "$@"
         expect_msg bigsys.raw "Windows/System32/config/SYSTEM $TOOBIG" "$@"
