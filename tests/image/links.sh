@@ -59,8 +59,8 @@ logs=(create $CFG/SYSTEM.LOG1 empty create $CFG/SYSTEM.LOG2 empty)
 windows good1.raw "${std[@]}" "${logs[@]}"
 cp --sparse=always good1.raw good2.raw
 cp --sparse=always good1.raw alone.raw
-windows log1.raw "${std[@]}" symlink $CFG/SYSTEM.LOG1 ../../../../img0/Windows/System32/config/SYSTEM \
-        create $CFG/SYSTEM.LOG2 empty
+windows log1.raw "${std[@]}" create $CFG/SYSTEM.LOG2 empty \
+        symlink $CFG/SYSTEM.LOG1 ../../../../img0/Windows/System32/config/SYSTEM
 windows log2.raw "${std[@]}" "${logs[@]}" reparse $CFG/SYSTEM.LOG2 A000000C SYSTEM
 # A reparse point ntfs-3g has no plugin for (data deduplication): the file's
 # NTFS attributes say so.
