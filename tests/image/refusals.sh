@@ -86,21 +86,24 @@ expect_msg overlay.qcow2 "qcow2 overlay.*backing file"
 sha256sum --quiet -c early.sum || fail "a refused image changed"
 # An image a running VM holds (qemu-io here) is reported, not launched.
 copy mbr.qcow2 busy.qcow2
-qemu-io -f qcow2 -c 'sleep 600000' busy.qcow2 > holder.out 2> holder.err &
+# qemu-io says when it has the image open (line-buffered, so the line
+# comes at once); it then sleeps, holding the image's lock.  Nothing may
+# probe the image while it starts: a probe's own lock (qemu-img info takes
+# one) would make qemu-io's open fail.
+stdbuf -oL qemu-io -f qcow2 -c 'read 0 512' -c 'sleep 600000' busy.qcow2 > holder.out \
+        2> holder.err &
 holder=$!
-# On a loaded machine qemu-io can take long to start: wait until its lock is
-# seen (up to three minutes), or the test would prove nothing.
-locked=0
-for _ in $(seq 900); do
-        qemu-img info -f qcow2 busy.qcow2 >/dev/null 2>&1 || { locked=1; break; }
+for _ in $(seq 900); do # up to three minutes on a loaded machine
+        grep -q '^read 512/512' holder.out && break
         if ! kill -0 "$holder" 2>/dev/null; then
                 fail "qemu-io exited: $(cat holder.out holder.err)"
                 break
         fi
         sleep 0.2
 done
-[ "$locked" = 1 ] ||
-        fail "qemu-io holds no lock on busy.qcow2 after 3 minutes: $(cat holder.err)"
+grep -q '^read 512/512' holder.out || fail "qemu-io did not open busy.qcow2: $(cat holder.err)"
+qemu-img info -f qcow2 busy.qcow2 > /dev/null 2>&1 &&
+        fail "qemu-io holds busy.qcow2 but qemu-img sees no lock"
 expect_rc 2 "check of an image in use" "$VHIVE" check -v busy.qcow2
 expect_msg busy.qcow2 "in use (a running VM?).*lock.*shut it down"
 [ "$(launches err)" -eq 0 ] && ok "no launch" || fail "$(launches err) launches for nothing"
