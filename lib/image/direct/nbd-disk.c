@@ -112,6 +112,22 @@ static void put_pid(char *dst, pid_t pid)
         *dst = '\0';
 }
 
+/* vhive's handlers (they only record a signal) are the child's until
+ * exec: the SIGTERM of PR_SET_PDEATHSIG must end it instead, or a child
+ * whose vhive died before exec would run a qemu-nbd nobody stops. */
+static void default_signals(void)
+{
+        static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+        for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+                struct sigaction old;
+
+                if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+                        sigaction(sigs[i], &dfl, NULL);
+        }
+}
+
 /* In the child: only async-signal-safe calls until exec. */
 static void __attribute__((noreturn))
 exec_child(int listen_fd, int log_fd, int null_fd, char *const argv[], char **env, char *pid_var,
@@ -123,6 +139,7 @@ exec_child(int listen_fd, int log_fd, int null_fd, char *const argv[], char **en
          * lock within milliseconds.  SIGKILL would release it as fast but
          * could leave a VHDX whose log needs replaying.  A vhive that died
          * before the prctl is caught by the getppid check. */
+        default_signals();
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
                 _exit(126);
         /* A process group of its own: a terminal's ^C reaches vhive alone,
