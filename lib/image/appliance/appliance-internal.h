@@ -1,6 +1,6 @@
 /* What the appliance backend's files share: appliance.c (launch, finding
- * Windows), appliance-files.c (reading and writing files),
- * appliance-watchdog.c (qemu must not outlive vhive).
+ * Windows), appliance-files.c (reading and writing files); ../watchdog.c
+ * stops qemu when vhive dies.
  */
 #pragma once
 
@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "image.h"
+#include "watchdog.h"
 
 struct image {
         char *path;
@@ -32,10 +33,9 @@ struct vhive_backend {
         const struct vhive_backend_launch *launch; /* progress; NULL: none */
         struct image *imgs;
         size_t n;
-        char **devices;  /* guestfs_list_devices: drive order */
-        char **parts;    /* guestfs_list_partitions, all drives */
-        pid_t watchdog;  /* kills qemu when vhive dies (0: none) */
-        int watchdog_fd; /* the pipe it watches: only vhive holds this end */
+        char **devices;                 /* guestfs_list_devices: drive order */
+        char **parts;                   /* guestfs_list_partitions, all drives */
+        struct vhive_watchdog watchdog; /* stops qemu when vhive dies */
 };
 
 void ap_free_strings(char **v);
@@ -58,6 +58,3 @@ int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_pa
 void appliance_close_file(struct vhive_backend *be, struct vhive_file *f);
 
 /* After the launch: a process that stops qemu as soon as vhive dies. */
-void ap_watchdog_start(struct vhive_backend *be);
-/* Before a clean shutdown: the watchdog goes quietly. */
-void ap_watchdog_stop(struct vhive_backend *be);

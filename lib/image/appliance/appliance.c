@@ -131,7 +131,7 @@ static void appliance_free(struct vhive_backend *be)
                 return;
         if (be->g)
                 guestfs_close(be->g);
-        ap_watchdog_stop(be); /* after qemu is gone: a kill until then stops it */
+        vhive_watchdog_stop(&be->watchdog); /* after qemu is gone: a kill until then stops it */
         for (size_t i = 0; i < be->n; i++) {
                 free(be->imgs[i].path);
                 free(be->imgs[i].format);
@@ -325,7 +325,7 @@ static int appliance_open(struct vhive_backend **out, const struct vhive_image_s
         if (r == 0)
                 r = launch(be, verbose, err);
         if (r == 0 && be->devices)
-                ap_watchdog_start(be);
+                vhive_watchdog_start(&be->watchdog, guestfs_get_pid(be->g));
         if (r < 0) {
                 appliance_free(be);
                 return r;

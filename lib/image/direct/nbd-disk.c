@@ -22,6 +22,7 @@
 
 #include "macro.h"
 #include "nbd-disk.h"
+#include "watchdog.h"
 
 /* qemu-nbd accepts requests of 32 MiB; stay well under it. */
 #define NBD_CHUNK (4u << 20)
@@ -41,7 +42,8 @@ struct vhive_nbd_disk {
         uint64_t size;
         uint32_t align; /* the server's minimum block size (1 when none) */
         bool readonly;
-        bool connected; /* handshake done */
+        bool connected;                 /* handshake done */
+        struct vhive_watchdog watchdog; /* stops qemu-nbd when vhive dies */
 };
 
 static const char *const formats[] = { "vpc", "vhdx", "qcow2", "raw" };
@@ -212,6 +214,9 @@ static int spawn(struct vhive_nbd_disk *d, const char *format, struct vhive_erro
         }
         if (d->pid == 0)
                 exec_child(listen_fd, log_fd, null_fd, (char *const *)argv, env, pid_var, parent);
+        /* PR_SET_PDEATHSIG's one SIGTERM is lost when it comes while
+         * qemu-nbd is starting: the watchdog repeats it. */
+        vhive_watchdog_start(&d->watchdog, d->pid);
         /* The child holds the listening socket now; once it exits, a
          * connection attempt fails instead of hanging. */
         return 0;
@@ -512,6 +517,7 @@ int vhive_nbd_close(struct vhive_nbd_disk *d, struct vhive_error *err)
         if (!d->connected && d->pid > 0)
                 kill(d->pid, SIGTERM); /* started but never connected */
         r2 = finish_child(d, r < 0 ? &e2 : err);
+        vhive_watchdog_stop(&d->watchdog); /* qemu-nbd is gone: a kill until then stops it */
         if (r == 0 && d->connected)
                 r = r2;
         if (d->dir[0]) {
