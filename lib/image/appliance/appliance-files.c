@@ -4,11 +4,13 @@
  * The commit writes with guestfs_pwrite on the mounted file: ntfs-3g in
  * the appliance writes the data into the file's existing clusters (and the
  * file's times into its MFT record), keeps its inode, name, security
- * descriptor and ACLs, and changes no folder.  The volume is mounted
- * "sync" (appliance.c, mount_root): each write returns only once ntfs-3g
- * has fsynced its device, and qemu has fdatasynced the image file, so the
- * flush has nothing left to do.  guestfs_pwrite/pread move at most a few
- * MiB per message: the calls are split.
+ * descriptor and ACLs, and changes no folder.  guestfs_sync is the flush:
+ * sync(2) in the appliance writes the guest's page cache to the disks, in
+ * the order of the protocol.  It sends them no FLUSH (qemu fdatasyncs
+ * nothing for it, seen with strace): the writes reach the image file's
+ * page cache on the host, which a kill of vhive, or of qemu, does not undo,
+ * but a power cut of the host may reorder.  guestfs_pwrite/pread move at
+ * most a few MiB per message: the calls are split.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -168,8 +170,7 @@ struct guest_file {
         struct vhive_file f;
         struct vhive_backend *be;
         bool writable;
-        bool synchronous; /* its volume is mounted "sync" */
-        char *path;       /* in the appliance: /imgN/Windows/... */
+        char *path; /* in the appliance: /imgN/Windows/... */
         char name[];
 };
 
@@ -258,10 +259,6 @@ static int gf_flush(struct vhive_file *f, struct vhive_error *err)
 {
         struct guest_file *g = gf(f);
 
-        if (g->synchronous)
-                return 0; /* every write was flushed before it returned */
-        /* A mount that ignored "sync": sync(2) at least orders the writes
-         * into qemu, which a kill of vhive does not undo. */
         if (g->writable && guestfs_sync(g->be->g) < 0)
                 return ap_gfail(g->be, err, "cannot sync %s", g->name);
         return 0;
@@ -317,7 +314,6 @@ int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_pa
         strcpy(g->name, guest_path);
         g->be = be;
         g->writable = writable;
-        g->synchronous = be->imgs[i].synchronous;
         g->f = (struct vhive_file){ .ops = &guest_file_ops, .name = g->name, .priv = g };
         if (guestfs_is_file_opts(be->g, g->path, GUESTFS_IS_FILE_OPTS_FOLLOWSYMLINKS, 0, -1) <= 0) {
                 r = vhive_fail(err, ENOENT, "%s is not a regular file in the image", guest_path);

@@ -19,8 +19,7 @@ struct image {
         int drive;    /* index among the drives added, -1 when none */
         char mnt[32]; /* "/img3" */
         bool have_mountpoint;
-        bool found;       /* root is valid and mounted on mnt */
-        bool synchronous; /* mounted "sync": every write reaches the image file */
+        bool found; /* root is valid and mounted on mnt */
         struct vhive_root root;
         char *ls_dir;    /* the last folder listed, and its names: */
         char **ls_names; /* a hive and its logs take one listing */

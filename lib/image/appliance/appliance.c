@@ -497,7 +497,6 @@ static int check_writable(struct vhive_backend *be, struct image *img, const cha
 
         if (!st)
                 return ap_gfail(be, err, "cannot check the mount of %s", dev);
-        img->synchronous = st->flag & 16; /* ST_SYNCHRONOUS */
         guestfs_free_statvfs(st);
         if (!ro)
                 return 0;
@@ -518,13 +517,12 @@ static int mount_root(struct vhive_backend *be, struct image *img, const char *d
         }
         /* noatime: reading SYSTEM must not change the image.  A run that
          * writes nothing (already clean, refused, interrupted) leaves it
-         * byte for byte as it was.  sync: the kernel follows every write
-         * with an fsync, for which ntfs-3g fsyncs its device: a FLUSH to
-         * this disk alone, which qemu turns into an fdatasync of the image
-         * file.  That is the commit protocol's flush; guestfs_sync is only
-         * sync(2) in the appliance, which sends the disks no FLUSH at all
-         * and yet costs 0.1 s per attached disk. */
-        if (guestfs_mount_options(be->g, "sync,noatime", dev, img->mnt) == 0)
+         * byte for byte as it was.  Not "sync" (each write flushed to the
+         * image file at once): extending a log is several unjournaled
+         * ntfs-3g metadata writes, and a kill between two of them then
+         * reaches the image (tried: a torn MFT record); without it they
+         * stay in the appliance until the flush, and a kill drops them. */
+        if (guestfs_mount_options(be->g, "noatime", dev, img->mnt) == 0)
                 return check_writable(be, img, dev, err);
         why = guestfs_last_error(be->g);
         if (looks_hibernated(why))
