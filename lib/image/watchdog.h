@@ -2,7 +2,6 @@
  * vhive dies, however it dies. */
 #pragma once
 
-#include <stdbool.h>
 #include <sys/types.h>
 
 struct vhive_watchdog {

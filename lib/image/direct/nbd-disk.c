@@ -282,6 +282,20 @@ static bool reap(struct vhive_nbd_disk *d, long timeout_ms)
         return true;
 }
 
+/* A qemu-nbd that never served anyone: SIGTERM, repeated every 50 ms for
+ * two seconds, because one that comes while it starts is lost (see
+ * watchdog.c), then SIGKILL: it holds nothing of the image's yet. */
+static void stop_unserved(struct vhive_nbd_disk *d)
+{
+        for (int tries = 0; tries < 40 && d->pid > 0; tries++) {
+                kill(d->pid, SIGTERM);
+                if (reap(d, 50))
+                        return;
+        }
+        if (d->pid > 0)
+                kill(d->pid, SIGKILL);
+}
+
 /* qemu-nbd's last message, without the "qemu-nbd: " prefix. */
 static void child_message(const struct vhive_nbd_disk *d, char *buf, size_t len)
 {
@@ -514,8 +528,8 @@ int vhive_nbd_close(struct vhive_nbd_disk *d, struct vhive_error *err)
         }
         if (d->nbd)
                 nbd_close(d->nbd);
-        if (!d->connected && d->pid > 0)
-                kill(d->pid, SIGTERM); /* started but never connected */
+        if (!d->connected)
+                stop_unserved(d);
         r2 = finish_child(d, r < 0 ? &e2 : err);
         vhive_watchdog_stop(&d->watchdog); /* qemu-nbd is gone: a kill until then stops it */
         if (r == 0 && d->connected)
