@@ -74,9 +74,13 @@ static void print_text(const char *t, const struct vhive_info *c, const struct v
                 printf("%s: control sets: %s\n", t, cmd_esc(c->sets_error));
                 return;
         }
-        for (int i = 0; i < c->n_sets; i++)
-                printf("%s: %s%s\n", t, cmd_esc(c->sets[i].name),
-                       c->sets[i].current ? " (current)" : "");
+        for (int i = 0; i < c->n_sets; i++) {
+                char roles[64];
+
+                vhive_controlset_roles(&c->sets[i], false, roles, sizeof(roles));
+                printf("%s: %s%s%s%s\n", t, cmd_esc(c->sets[i].name), *roles ? " (" : "", roles,
+                       *roles ? ")" : "");
+        }
         for (size_t i = 0; i < c->n_ifaces; i++) {
                 const struct vhive_interface *f = &c->ifaces[i];
 

@@ -69,7 +69,7 @@ static const struct cmd_option {
         { OPT_KEEP_STATIC, "keep-static", NULL, C(CHECK), FLAG(scrub.keep_static),
           "do not count NameServer/Domain of static interfaces" },
         { OPT_ALL_CONTROLSETS, "all-controlsets", NULL, C(SCRUB) | C(CHECK),
-          FLAG(scrub.all_controlsets), "every ControlSetNNN, not only the current one" },
+          FLAG(scrub.all_controlsets), "every ControlSetNNN, not only the boot ones" },
         { OPT_RAW, "raw", NULL, C(GET), FLAG(raw), "write the value's bytes exactly as stored" },
         { OPT_UTF16, "utf16", NULL, C(EXPORT), FLAG(utf16),
           "UTF-16LE with a byte order mark, as regedit writes" },

@@ -92,11 +92,13 @@ static void print_text(const char *target, const struct vhive_scrub_job *c,
         for (size_t i = 0; i < c->rep.n_sets; i++) {
                 const struct vhive_cs_report *cr = &c->rep.sets[i];
                 size_t ifaces = 0;
+                char roles[64];
 
                 for (size_t k = 0; k < cr->n_keys; k++)
                         ifaces += cr->keys[k].is_interface && !cr->keys[k].is_tcpip6;
-                printf("%s: %s%s: %zu interfaces\n", target, cmd_esc(cr->cs.name),
-                       cr->cs.current ? " (current)" : "", ifaces);
+                vhive_controlset_roles(&cr->cs, true, roles, sizeof(roles));
+                printf("%s: %s%s%s%s: %zu interfaces\n", target, cmd_esc(cr->cs.name),
+                       *roles ? " (" : "", roles, *roles ? ")" : "", ifaces);
         }
         printf("%s: %u %s, %u already blank, %u absent, %u kept", target,
                c->rep.counts[VHIVE_ACTION_BLANKED],

@@ -102,12 +102,25 @@ char *vhive_value_to_text(hive_type t, const char *data, size_t len);
 char *vhive_escape_text(const char *s);
 /* ---- control sets (lib/hive/controlset.c) ----------------------------- */
 
+/* The roles come from the Select key.  Offline, "current" (Select\Current)
+ * is the set the last boot used; the boot loader loads Select\Default next
+ * (next_boot).  Both are boot control sets: scrub and check treat them as
+ * current.  LastKnownGood is loaded only when someone picks it at boot. */
 struct vhive_controlset {
         unsigned number; /* NNN of ControlSetNNN */
         hive_node_h node;
-        bool current;
-        char name[32]; /* "ControlSet001" as spelt in the hive */
+        bool current;         /* Select\Current */
+        bool next_boot;       /* Select\Default: what the next boot loads */
+        bool last_known_good; /* Select\LastKnownGood */
+        bool failed;          /* Select\Failed */
+        char name[32];        /* "ControlSet001" as spelt in the hive */
 };
+/* The roles as text for a report: "current", "default" (only when it is
+ * not also the current set: the usual case says "current" alone), then,
+ * unless boot_only, "last known good" and "failed"; comma-separated, ""
+ * when none.  Returns buf. */
+const char *vhive_controlset_roles(const struct vhive_controlset *cs, bool boot_only, char *buf,
+                                   size_t size);
 
 /* ---- the scrub (lib/scrub/) ------------------------------------------- */
 
@@ -122,7 +135,7 @@ enum vhive_profile {
 struct vhive_scrub_opts {
         unsigned profile;     /* enum vhive_profile bits */
         bool keep_static;     /* leave NameServer/Domain when EnableDHCP=0 */
-        bool all_controlsets; /* every ControlSetNNN, not only the current */
+        bool all_controlsets; /* every ControlSetNNN, not only the boot ones */
 };
 
 enum vhive_action {

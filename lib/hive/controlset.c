@@ -1,4 +1,7 @@
-/* CurrentControlSet is not in the file: Select\Current names it. */
+/* CurrentControlSet is not in the file: Select\Current names it, the set
+ * the running system used.  Offline what matters is the next boot, which
+ * loads Select\Default (KB102984; Windows 7 Resource Kit, "Control Sets":
+ * the boot loader uses Default unless Last Known Good is chosen at boot). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,55 +11,169 @@
 #include "hive.h"
 #include "macro.h"
 
-static int read_select_current(hive_h *h, uint32_t *current, struct vhive_error *err)
+/* The Select values that name control sets; 0 where the hive names none. */
+struct select_values {
+        uint32_t current, deflt, last_known_good, failed;
+};
+
+/* A REG_DWORD of Select into *out; 1 when present, 0 when absent. */
+static int select_dword(hive_h *h, hive_node_h select, const char *name, uint32_t *out,
+                        struct vhive_error *err)
 {
-        hive_node_h select;
         hive_value_h v;
         hive_type t;
         size_t len;
+
+        errno = 0;
+        v = hivex_node_get_value(h, select, name);
+        if (v == 0)
+                return errno ? vhive_fail(err, errno, "reading Select\\%s: %s", name,
+                                          strerror(errno))
+                             : 0;
+        if (hivex_value_type(h, v, &t, &len) < 0 || t != hive_t_REG_DWORD || len != 4)
+                return vhive_fail(err, EINVAL, "Select\\%s is not a REG_DWORD", name);
+        *out = (uint32_t)hivex_value_dword(h, v);
+        return 1;
+}
+
+/* Current is required.  A hive without Default boots its Current (nothing
+ * else could be meant); LastKnownGood and Failed only label sets, so a
+ * broken one is ignored rather than failing a scrub. */
+static int read_select(hive_h *h, struct select_values *sv, struct vhive_error *err)
+{
+        struct vhive_error ignored;
+        hive_node_h select;
         int r = vhive_child(h, hivex_root(h), "Select", &select, err);
 
+        memset(sv, 0, sizeof(*sv));
         if (r < 0)
                 return r;
         if (select == 0)
                 return vhive_fail(err, ENOENT, "no Select key: this is not a SYSTEM hive");
-        errno = 0;
-        v = hivex_node_get_value(h, select, "Current");
-        if (v == 0)
-                return vhive_fail(err, errno ? errno : ENOENT,
+        r = select_dword(h, select, "Current", &sv->current, err);
+        if (r == 0)
+                return vhive_fail(err, ENOENT,
                                   "Select\\Current is missing: cannot tell the current "
                                   "control set");
-        if (hivex_value_type(h, v, &t, &len) < 0 || t != hive_t_REG_DWORD || len != 4)
-                return vhive_fail(err, EINVAL, "Select\\Current is not a REG_DWORD");
-        *current = (uint32_t)hivex_value_dword(h, v);
+        if (r > 0)
+                r = select_dword(h, select, "Default", &sv->deflt, err);
+        if (r == 0)
+                sv->deflt = sv->current;
+        if (r < 0)
+                return r;
+        if (select_dword(h, select, "LastKnownGood", &sv->last_known_good, &ignored) < 0)
+                sv->last_known_good = 0;
+        if (select_dword(h, select, "Failed", &sv->failed, &ignored) < 0)
+                sv->failed = 0;
         return 0;
 }
 
-int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs, struct vhive_error *err)
+static void mark_roles(struct vhive_controlset *cs, const struct select_values *sv)
 {
-        uint32_t current = 0;
-        int r = read_select_current(h, &current, err);
+        cs->current = cs->number == sv->current;
+        cs->next_boot = cs->number == sv->deflt;
+        cs->last_known_good = cs->number == sv->last_known_good;
+        cs->failed = cs->number == sv->failed;
+}
 
-        if (r < 0)
-                return r;
-        if (current == 0 || current > 999)
-                return vhive_fail(err, ENOENT, "Select\\Current is %u: no such control set",
-                                  current);
-        snprintf(cs->name, sizeof(cs->name), "ControlSet%03u", current);
+/* Select\<which> = number -> that ControlSetNNN, spelt as in the hive. */
+static int resolve(hive_h *h, const char *which, uint32_t number, const struct select_values *sv,
+                   struct vhive_controlset *cs, struct vhive_error *err)
+{
+        int r;
+
+        memset(cs, 0, sizeof(*cs));
+        if (number == 0 || number > 999)
+                return vhive_fail(err, ENOENT, "Select\\%s is %u: no such control set", which,
+                                  number);
+        snprintf(cs->name, sizeof(cs->name), "ControlSet%03u", number);
         r = vhive_child(h, hivex_root(h), cs->name, &cs->node, err);
         if (r < 0)
                 return r;
         if (cs->node == 0)
-                return vhive_fail(err, ENOENT,
-                                  "Select\\Current names %s, which the hive does not have",
-                                  cs->name);
-        cs->number = current;
-        cs->current = true;
+                return vhive_fail(err, ENOENT, "Select\\%s names %s, which the hive does not have",
+                                  which, cs->name);
+        cs->number = number;
+        mark_roles(cs, sv);
         /* Keep the spelling the hive uses. */
         _cleanup_free_ char *real = hivex_node_name(h, cs->node);
         if (real)
                 snprintf(cs->name, sizeof(cs->name), "%s", real);
         return 0;
+}
+
+int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs, struct vhive_error *err)
+{
+        struct select_values sv;
+        int r = read_select(h, &sv, err);
+
+        return r < 0 ? r : resolve(h, "Current", sv.current, &sv, cs, err);
+}
+
+int vhive_controlset_boot(hive_h *h, struct vhive_controlset sets[2], struct vhive_error *err)
+{
+        struct select_values sv;
+        int r = read_select(h, &sv, err);
+
+        if (r == 0)
+                r = resolve(h, "Current", sv.current, &sv, &sets[0], err);
+        if (r < 0)
+                return r;
+        if (sv.deflt == sv.current)
+                return 1;
+        r = resolve(h, "Default", sv.deflt, &sv, &sets[1], err);
+        if (r < 0)
+                return r;
+        if (sets[1].number < sets[0].number) {
+                struct vhive_controlset tmp = sets[0];
+
+                sets[0] = sets[1];
+                sets[1] = tmp;
+        }
+        return 2;
+}
+
+int vhive_controlset_ccs(hive_h *h, struct vhive_controlset *cs, struct vhive_error *err)
+{
+        struct vhive_controlset sets[2];
+        int n = vhive_controlset_boot(h, sets, err);
+
+        if (n < 0)
+                return n;
+        if (n == 2)
+                return vhive_fail(err, EINVAL,
+                                  "CurrentControlSet is ambiguous in this hive: Select\\Current "
+                                  "is %u but Select\\Default, which the next boot loads, is %u; "
+                                  "name %s or %s explicitly",
+                                  sets[0].current ? sets[0].number : sets[1].number,
+                                  sets[0].current ? sets[1].number : sets[0].number, sets[0].name,
+                                  sets[1].name);
+        *cs = sets[0];
+        return 0;
+}
+
+const char *vhive_controlset_roles(const struct vhive_controlset *cs, bool boot_only, char *buf,
+                                   size_t size)
+{
+        const char *roles[4];
+        size_t n = 0, used = 0;
+
+        if (cs->current)
+                roles[n++] = "current";
+        if (cs->next_boot && !cs->current)
+                roles[n++] = "default";
+        if (cs->last_known_good && !boot_only)
+                roles[n++] = "last known good";
+        if (cs->failed && !boot_only)
+                roles[n++] = "failed";
+        if (size)
+                buf[0] = '\0';
+        for (size_t i = 0; i < n && used < size; i++) {
+                int w = snprintf(buf + used, size - used, "%s%s", i ? ", " : "", roles[i]);
+
+                used += w > 0 ? (size_t)w : 0;
+        }
+        return buf;
 }
 
 /* "ControlSetNNN" (any case, exactly three digits) -> NNN, else 0. */
@@ -79,13 +196,16 @@ static int by_number(const void *a, const void *b)
 
 int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhive_error *err)
 {
-        struct vhive_controlset current;
+        struct vhive_controlset boot[2];
+        struct select_values sv;
         _cleanup_free_ hive_node_h *children = NULL;
         struct vhive_controlset *out;
         size_t n = 0, cap = 0;
-        int r = vhive_controlset_current(h, &current, err);
+        /* The boot sets must resolve: a list that cannot say which is
+         * current (or which boots next) would mislead. */
+        int r = vhive_controlset_boot(h, boot, err);
 
-        if (r < 0)
+        if (r < 0 || (r = read_select(h, &sv, err)) < 0)
                 return r;
         children = hivex_node_children(h, hivex_root(h));
         if (!children)
@@ -103,7 +223,7 @@ int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhiv
                         continue;
                 out[n].number = num;
                 out[n].node = children[i];
-                out[n].current = num == current.number;
+                mark_roles(&out[n], &sv);
                 snprintf(out[n].name, sizeof(out[n].name), "%s", name);
                 n++;
         }

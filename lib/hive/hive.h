@@ -136,7 +136,19 @@ int vhive_inplace_delete(struct vhive_hive_buf *hb, hive_node_h node, hive_value
 /* Resolves Select\Current. -ENOENT with a clear message when Select or
  * Current is missing or names a control set the hive does not have. */
 int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs, struct vhive_error *err);
-/* Every ControlSetNNN key, sorted by number, *current marked.  Returns the
+/* The control sets the next boot may use: Select\Current and, when it
+ * differs, Select\Default (the set the boot loader loads next), sorted by
+ * number; returns 1 or 2.  -ENOENT when either names a set the hive does
+ * not have.  LastKnownGood is left out: only a user's choice at boot loads
+ * it (--all-controlsets covers it). */
+int vhive_controlset_boot(hive_h *h, struct vhive_controlset sets[2], struct vhive_error *err);
+/* What a CurrentControlSet in a key path means: the current set, when it is
+ * also the one the next boot loads; -EINVAL (name ControlSetNNN) when
+ * Select\Current and Select\Default differ, as an edit of one would miss
+ * the other. */
+int vhive_controlset_ccs(hive_h *h, struct vhive_controlset *cs, struct vhive_error *err);
+/* Every ControlSetNNN key, sorted by number, roles marked (the boot sets
+ * must resolve).  Returns the
  * count; *list is malloc'd. */
 int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhive_error *err);
 

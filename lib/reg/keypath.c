@@ -284,7 +284,7 @@ static int step_one(hive_h *h, const struct vhive_keypath *kp, size_t i, hive_no
         if (strcmp(kp->comps[i], "*") == 0)
                 return add_children(h, node, out, seen, err);
         if (vhive_keypath_is_ccs(kp, i)) {
-                r = vhive_controlset_current(h, &cs, err);
+                r = vhive_controlset_ccs(h, &cs, err);
                 if (r < 0)
                         return r;
                 child = cs.node;

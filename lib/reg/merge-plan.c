@@ -42,7 +42,7 @@ static int ccs_name(struct planner *pl, const char **name)
         int r;
 
         if (!pl->m->cs_name[0]) {
-                r = vhive_controlset_current(pl->h, &cs, pl->err);
+                r = vhive_controlset_ccs(pl->h, &cs, pl->err);
                 if (r < 0)
                         return merge_plfail(pl, -r, "%s", pl->err->msg);
                 snprintf(pl->m->cs_name, sizeof(pl->m->cs_name), "%s", cs.name);

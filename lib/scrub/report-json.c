@@ -19,12 +19,18 @@ static json_t *key_json(const struct vhive_key_report *k)
                          values);
 }
 
+static json_t *controlset_roles_json(const struct vhive_controlset *cs)
+{
+        return json_pack("{s:s, s:i, s:b, s:b, s:b, s:b}", "name", cs->name, "number",
+                         (int)cs->number, "current", cs->current, "default", cs->next_boot,
+                         "last_known_good", cs->last_known_good, "failed", cs->failed);
+}
+
 static json_t *controlset_json(const struct vhive_cs_report *cr)
 {
         json_t *ifaces = json_array(), *params = json_null(), *o;
 
-        o = json_pack("{s:s, s:i, s:b}", "name", cr->cs.name, "number", (int)cr->cs.number,
-                      "current", cr->cs.current);
+        o = controlset_roles_json(&cr->cs);
         for (size_t i = 0; i < cr->n_keys; i++) {
                 if (cr->keys[i].is_tcpip6) /* Services\Tcpip6\Parameters */
                         json_object_set_new(o, "tcpip6", key_json(&cr->keys[i]));
@@ -175,9 +181,7 @@ json_t *vhive_json_info_target(const char *target, const struct vhive_job_result
         ifs = json_array();
         json_object_set_new(o, "logs", vhive_json_replay(&c->logs));
         for (int i = 0; i < c->n_sets; i++)
-                json_array_append_new(sets, json_pack("{s:s, s:i, s:b}", "name", c->sets[i].name,
-                                                      "number", (int)c->sets[i].number, "current",
-                                                      c->sets[i].current));
+                json_array_append_new(sets, controlset_roles_json(&c->sets[i]));
         for (size_t i = 0; i < c->n_ifaces; i++)
                 json_array_append_new(ifs, json_pack("{s:s, s:i, s:s?}", "key", c->ifaces[i].name,
                                                      "enable_dhcp", enable_dhcp_json(&c->ifaces[i]),

@@ -362,11 +362,12 @@ static int select_controlsets(hive_h *h, bool all, struct vhive_controlset **set
 
         if (all)
                 return vhive_controlset_list(h, sets, err);
-        *sets = calloc(1, sizeof(**sets));
+        /* Every set the next boot may load counts as current. */
+        *sets = calloc(2, sizeof(**sets));
         if (!*sets)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        r = vhive_controlset_current(h, *sets, err);
-        return r < 0 ? r : 1;
+        r = vhive_controlset_boot(h, *sets, err);
+        return r;
 }
 
 static int scrub(hive_h *h, const struct vhive_scrub_opts *opts, const struct target *t,

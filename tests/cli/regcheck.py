@@ -228,13 +228,18 @@ def expect(path, profile, all_cs, keep_static):
     if cur is None or not cur[3].startswith("="):
         die("%s: no usable Select\\Current" % path)
     current = int(cur[3][1:])
+    # The next boot loads Select\Default: it counts as current too.
+    dflt = ci_value(keys, select, "Default")
+    boot = {current}
+    if dflt is not None and dflt[3].startswith("="):
+        boot.add(int(dflt[3][1:]))
     sets = []
     for k in keys:
         if "\\" in k or len(k) != 13 or not k.lower().startswith("controlset"):
             continue
         if not k[10:].isdigit():
             continue
-        if all_cs or int(k[10:]) == current:
+        if all_cs or int(k[10:]) in boot:
             sets.append(k)
     names = LEASE if profile == "lease" else SEED
     out = []
@@ -286,10 +291,13 @@ def expect_rl(path, profile, all_cs, keep_static):
     cur = child("Select", "Current") if child("", "Select") else None
     if cur is None or rows[cur][0] != "DWORD":
         die("%s: no usable Select\\Current" % path)
-    current = int(rows[cur][1], 16)
+    boot = {int(rows[cur][1], 16)}
+    dflt = child("Select", "Default")
+    if dflt is not None and rows[dflt][0] == "DWORD":
+        boot.add(int(rows[dflt][1], 16))
     sets = [p for p, r in rows.items() if r[0] == "KEY" and "\\" not in p and len(p) == 13
             and p.lower().startswith("controlset") and p[10:].isdigit()
-            and (all_cs or int(p[10:]) == current)]
+            and (all_cs or int(p[10:]) in boot)]
     names = LEASE if profile == "lease" else SEED
     out = []
     for cs in sorted(sets):

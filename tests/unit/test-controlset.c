@@ -4,8 +4,8 @@
 #include "unit.h"
 
 static const char *const needed[] = {
-        "one-iface",    "cs2-current", "mixed-case",  "no-select",
-        "no-select-cs", "no-current",  "bad-current", NULL,
+        "one-iface",  "cs2-current", "mixed-case",         "no-select", "no-select-cs",
+        "no-current", "bad-current", "cs-default-differs", NULL,
 };
 
 static hive_node_h child(hive_h *h, hive_node_h parent, const char *name)
@@ -17,10 +17,10 @@ static hive_node_h child(hive_h *h, hive_node_h parent, const char *name)
         return n;
 }
 
-static void set_current(hive_h *h, hive_type t, const void *data, size_t len)
+static void set_select(hive_h *h, const char *name, hive_type t, const void *data, size_t len)
 {
         char *buf = malloc(len ? len : 1);
-        hive_set_value v = { .key = (char *)"Current", .t = t, .len = len, .value = buf };
+        hive_set_value v = { .key = (char *)name, .t = t, .len = len, .value = buf };
 
         assert_non_null(buf);
         memcpy(buf, data, len);
@@ -28,11 +28,21 @@ static void set_current(hive_h *h, hive_type t, const void *data, size_t len)
         free(buf);
 }
 
-static void set_current_dword(hive_h *h, uint32_t n)
+static void set_current(hive_h *h, hive_type t, const void *data, size_t len)
+{
+        set_select(h, "Current", t, data, len);
+}
+
+static void set_select_dword(hive_h *h, const char *name, uint32_t n)
 {
         uint8_t le[4] = { n, n >> 8, n >> 16, n >> 24 };
 
-        set_current(h, hive_t_REG_DWORD, le, sizeof(le));
+        set_select(h, name, hive_t_REG_DWORD, le, sizeof(le));
+}
+
+static void set_current_dword(hive_h *h, uint32_t n)
+{
+        set_select_dword(h, "Current", n);
 }
 
 /* Expects failure with -errnum and a message containing each word. */
@@ -239,6 +249,104 @@ static void list_fails_without_current(void **state)
         }
 }
 
+/* Select\Default = 2, Current = 1: both boot sets, sorted, roles marked. */
+static void boot_default_differs(void **state)
+{
+        hive_h *h = unit_open("cs-default-differs", 0);
+        struct vhive_controlset sets[2], cs, *list = NULL;
+        struct vhive_error err = { 0 };
+        char roles[64];
+
+        (void)state;
+        assert_int_equal(vhive_controlset_boot(h, sets, &err), 2);
+        assert_int_equal(sets[0].number, 1);
+        assert_true(sets[0].current && !sets[0].next_boot && sets[0].last_known_good);
+        assert_false(sets[0].failed);
+        assert_int_equal(sets[1].number, 2);
+        assert_true(!sets[1].current && sets[1].next_boot && !sets[1].last_known_good);
+        assert_int_equal(sets[1].node, child(h, hivex_root(h), "ControlSet002"));
+        assert_string_equal(vhive_controlset_roles(&sets[0], false, roles, sizeof(roles)),
+                            "current, last known good");
+        assert_string_equal(vhive_controlset_roles(&sets[0], true, roles, sizeof(roles)),
+                            "current");
+        assert_string_equal(vhive_controlset_roles(&sets[1], false, roles, sizeof(roles)),
+                            "default");
+        /* CurrentControlSet in a key path would miss one of them. */
+        assert_int_equal(vhive_controlset_ccs(h, &cs, &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "name ControlSet001 or ControlSet002 explicitly"));
+        assert_int_equal(vhive_controlset_list(h, &list, &err), 2);
+        assert_true(list[0].current && list[0].last_known_good && !list[0].next_boot);
+        assert_true(list[1].next_boot && !list[1].current);
+        free(list);
+        hivex_close(h);
+}
+
+/* Default = Current: one boot set with both roles; a path's
+ * CurrentControlSet resolves to it. */
+static void boot_default_same(void **state)
+{
+        hive_h *h = unit_open("cs2-current", 0);
+        struct vhive_controlset sets[2], cs;
+        struct vhive_error err = { 0 };
+        char roles[64];
+
+        (void)state;
+        assert_int_equal(vhive_controlset_boot(h, sets, &err), 1);
+        assert_int_equal(sets[0].number, 2);
+        assert_true(sets[0].current && sets[0].next_boot && !sets[0].last_known_good);
+        assert_string_equal(vhive_controlset_roles(&sets[0], false, roles, sizeof(roles)),
+                            "current");
+        assert_int_equal(vhive_controlset_ccs(h, &cs, &err), 0);
+        assert_int_equal(cs.number, 2);
+        hivex_close(h);
+}
+
+static void expect_boot_fail(hive_h *h, int errnum, const char *w)
+{
+        struct vhive_controlset sets[2], *list = NULL;
+        struct vhive_error err = { 0 };
+
+        assert_int_equal(vhive_controlset_boot(h, sets, &err), -errnum);
+        if (!strstr(err.msg, w))
+                fail_msg("message \"%s\" does not mention %s", err.msg, w);
+        assert_int_equal(vhive_controlset_list(h, &list, &err), -errnum);
+        assert_null(list);
+}
+
+static void default_names_missing_set(void **state)
+{
+        static const char sz_one[] = { '1', 0, 0, 0 };
+        hive_h *h = unit_open("one-iface", HIVEX_OPEN_WRITE);
+
+        (void)state;
+        set_select_dword(h, "Default", 5);
+        expect_boot_fail(h, ENOENT, "Select\\Default names ControlSet005");
+        set_select_dword(h, "Default", 0);
+        expect_boot_fail(h, ENOENT, "Select\\Default is 0");
+        set_select(h, "Default", hive_t_REG_SZ, sz_one, sizeof(sz_one));
+        expect_boot_fail(h, EINVAL, "Default is not a REG_DWORD");
+        hivex_close(h);
+}
+
+/* No Default value: the next boot can only mean Current. */
+static void default_absent(void **state)
+{
+        static const uint8_t one[4] = { 1 };
+        hive_set_value v = {
+                .key = (char *)"Current", .t = hive_t_REG_DWORD, .len = 4, .value = (char *)one
+        };
+        hive_h *h = unit_open("cs-default-differs", HIVEX_OPEN_WRITE);
+        struct vhive_controlset sets[2];
+        struct vhive_error err = { 0 };
+
+        (void)state;
+        assert_int_equal(hivex_node_set_values(h, child(h, hivex_root(h), "Select"), 1, &v, 0), 0);
+        assert_int_equal(vhive_controlset_boot(h, sets, &err), 1);
+        assert_int_equal(sets[0].number, 1);
+        assert_true(sets[0].current && sets[0].next_boot && !sets[0].last_known_good);
+        hivex_close(h);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -253,6 +361,10 @@ int main(void)
                 cmocka_unit_test(current_not_dword),
                 cmocka_unit_test(list_ignores_lookalikes),
                 cmocka_unit_test(list_fails_without_current),
+                cmocka_unit_test(boot_default_differs),
+                cmocka_unit_test(boot_default_same),
+                cmocka_unit_test(default_names_missing_set),
+                cmocka_unit_test(default_absent),
         };
 
         unit_require_fixtures(needed);
