@@ -1,6 +1,5 @@
 /* The targets of a run: the operands, and with --from FILE the lines of
  * FILE (- for stdin), so that a listing of a vDisk store can be piped in. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,18 +38,6 @@ static int add(char *target)
         return 0;
 }
 
-/* Leading and trailing blanks go (hand-written lists, CRLF files). */
-static char *trim(char *s)
-{
-        size_t n = strlen(s);
-
-        while (n && isspace((unsigned char)s[n - 1]))
-                s[--n] = '\0';
-        while (isspace((unsigned char)*s))
-                s++;
-        return s;
-}
-
 static int keep_line(char *line)
 {
         char **v = realloc(store.lines, (store.n_lines + 1) * sizeof(*v));
@@ -62,33 +49,40 @@ static int keep_line(char *line)
         return 0;
 }
 
-static int read_line(char *line)
+/* A line is a name exactly as written: only its newline goes, and only an
+ * empty line is skipped.  "#old.hive" is a file and "clean.hive " is not
+ * "clean.hive": a name that does not exist fails its own target (exit 2)
+ * instead of vanishing from the run or landing on another file. */
+static int read_line(char *line, size_t len)
 {
-        char *t = trim(line);
         int r = keep_line(line);
 
         if (r < 0) {
                 free(line);
                 return r;
         }
-        if (*t == '\0' || *t == '#')
-                return 0;
-        return add(t);
+        if (len && line[len - 1] == '\n')
+                line[--len] = '\0';
+        if (strlen(line) != len)
+                return -EILSEQ; /* a NUL byte: no file name holds one */
+        return len ? add(line) : 0;
 }
 
 static int read_list(const char *cmd, const char *path)
 {
         FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
         char *line = NULL;
-        size_t size = 0;
+        size_t size = 0, lineno = 0;
+        ssize_t n;
         int r = 0;
 
         if (!f) {
                 fprintf(stderr, "vhive %s: --from %s: %s\n", cmd, path, strerror(errno));
                 return -1;
         }
-        while (r == 0 && getline(&line, &size, f) >= 0) {
-                r = read_line(line);
+        while (r == 0 && (n = getline(&line, &size, f)) >= 0) {
+                lineno++;
+                r = read_line(line, (size_t)n);
                 line = NULL;
                 size = 0;
         }
@@ -97,7 +91,10 @@ static int read_list(const char *cmd, const char *path)
                 r = -EIO;
         if (f != stdin)
                 fclose(f);
-        if (r < 0)
+        if (r == -EILSEQ)
+                fprintf(stderr, "vhive %s: --from %s: line %zu holds a NUL byte\n", cmd, path,
+                        lineno);
+        else if (r < 0)
                 fprintf(stderr, "vhive %s: --from %s: %s\n", cmd, path, strerror(-r));
         return r < 0 ? -1 : 0;
 }

@@ -1,8 +1,8 @@
 #!/bin/bash
-# --from FILE and --from -: targets one per line (blank lines, #comments and
-# surrounding blanks skipped), with the operands for scrub, check and info,
-# instead of the TARGET operand for the editor commands; an empty or
-# missing list is a usage error.
+# --from FILE and --from -: targets one per line, each line a name exactly as
+# written (only empty lines are skipped: no comments, no trimming), with the
+# operands for scrub, check and info, instead of the TARGET operand for the
+# editor commands; an empty or missing list is a usage error.
 . "$(dirname "$0")/lib.sh"
 
 a=$(fixture one-iface "$T/a/SYSTEM")
@@ -17,7 +17,7 @@ for t in json.load(open(sys.argv[1]))["targets"]:
     print(t["path"], t["ok"])' "$1"
 }
 
-printf '# the store\n\n%s\n  %s  \n\t# not a target\n%s\r\n' "$a" "$b" "$c" >"$T/list"
+printf '\n%s\n\n%s\n%s\n\n' "$a" "$b" "$c" >"$T/list"
 expect_rc 1 "check --from FILE with an operand" vh check --json --from "$T/list" "$d"
 paths "$T/out" >"$T/got"
 printf '%s True\n' "$d" "$a" "$b" "$c" >"$T/want"
@@ -58,8 +58,39 @@ paths "$T/out" >"$T/got"
 printf '%s False\n%s True\n' "$T/missing" "$a" >"$T/want"
 if cmp -s "$T/got" "$T/want"; then ok; else fail "info --from: $(tr '\n' ' ' <"$T/got")"; fi
 
+# Lines are names as written: "#old.hive" is a file, "clean.hive " (trailing
+# blank) is not "clean.hive", a name with a leading blank is its own name.
+mkdir -p "$T/store"
+fixture one-iface "$T/store/#old.hive" >/dev/null
+fixture multi-iface "$T/store/clean.hive " >/dev/null
+fixture already-blank "$T/store/clean.hive" >/dev/null
+printf '#old.hive\nclean.hive \nclean.hive\n' >"$T/store/list"
+RC=0
+(cd "$T/store" && "$VHIVE" check --json --from list) >"$T/out" 2>"$T/err" || RC=$?
+eq "$RC" 1 "check --from: '#old.hive' and 'clean.hive ' are checked (stale)"
+eq "$(jq -c '[.targets[] | [.path, .ok, (.totals.blanked > 0)]]' "$T/out")" \
+        '[["#old.hive",true,true],["clean.hive ",true,true],["clean.hive",true,false]]' \
+        "every line is a target, as written"
+# A name that does not exist fails its target (exit 2); the others still run.
+printf ' clean.hive\n#old.hive\nnone.hive\t\n' >"$T/store/list2"
+RC=0
+(cd "$T/store" && "$VHIVE" check --json --from - <list2) >"$T/out" 2>"$T/err" || RC=$?
+eq "$RC" 2 "check --from with names that do not exist"
+eq "$(jq -c '[.targets[] | [.path, .ok]]' "$T/out")" \
+        '[[" clean.hive",false],["#old.hive",true],["none.hive\t",false]]' \
+        "the missing names fail, the existing one is checked"
+eq "$(jq -r '.targets[1].totals.blanked > 0' "$T/out")" true "#old.hive is reported stale"
+# A CRLF list: the CR is part of the name, so the target fails, loudly.
+printf '%s\r\n' "$a" >"$T/crlf"
+expect_rc 2 "check --from a CRLF list" vh check --from "$T/crlf"
+has "$T/err" "No such file" "the name with its CR does not exist"
+# A NUL byte cannot be in a name: the list is refused.
+printf '%s\n%s\0x\n' "$a" "$b" >"$T/nul"
+expect_rc 2 "check --from a list with a NUL byte" vh check --from "$T/nul"
+has "$T/err" "line 2 holds a NUL byte" "the NUL is reported with its line"
+
 # Usage errors: an empty list, a list that cannot be read.
-printf '# nothing\n\n' >"$T/empty"
+printf '\n\n' >"$T/empty"
 expect_rc 2 "check --from an empty list" vh check --from "$T/empty"
 has "$T/err" "no TARGET given \\(the --from list is empty\\)" "empty list"
 expect_rc 2 "check --from a missing list" vh check --from "$T/nolist"
