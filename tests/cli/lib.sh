@@ -168,6 +168,14 @@ no_temp_left() {
         fi
 }
 
+# pyjson FILE EXPR: EXPR (Python, the document as d) as compact JSON, so
+# the cli suite needs no jq: pyjson out '[t["ok"] for t in d["targets"]]'.
+pyjson() {
+        "$PYTHON" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(json.dumps(eval(sys.argv[2]), separators=(",", ":"), ensure_ascii=False))' "$1" "$2"
+}
+
 # count_lines FILE REGEX
 count_lines() {
         grep -cE -- "$2" "$1" || true

@@ -66,7 +66,7 @@ expect_rc 0 "merge: drop ControlSet001's Tcpip" vh merge "$hive" "$T/drop001.reg
 expect_rc 1 "check: lease in ControlSet002 (Default), none in 001 (Current)" vh check --profile lease "$hive"
 has "$T/out" "stale ControlSet002\\\\" "check names ControlSet002"
 vh check --json "$hive"
-eq "$(jq -c '[.targets[0].controlsets[] | [.name, .current, .default]]' "$T/out")" \
+eq "$(pyjson "$T/out" '[[c["name"], c["current"], c["default"]] for c in d["targets"][0]["controlsets"]]')" \
         '[["ControlSet001",true,false],["ControlSet002",false,true]]' \
         "check --json: both boot sets, their roles"
 
@@ -76,11 +76,11 @@ expect_rc 0 "info with Default != Current" vh info "$hive"
 has "$T/out" "ControlSet001 \\(current, last known good\\)$" "info: 001 current, last known good"
 has "$T/out" "ControlSet002 \\(default\\)$" "info: 002 default"
 expect_rc 0 "info --json" vh info --json "$hive"
-eq "$(jq -c '[.targets[0].controlsets[] | [.number, .current, .default, .last_known_good, .failed]]' "$T/out")" \
+eq "$(pyjson "$T/out" '[[c["number"], c["current"], c["default"], c["last_known_good"], c["failed"]] for c in d["targets"][0]["controlsets"]]')" \
         '[[1,true,false,true,false],[2,false,true,false,false]]' "info --json: roles"
 hive=$(fixture cs2-current "$T/info/cs2.hive")
 expect_rc 0 "info on cs2-current" vh info --json "$hive"
-eq "$(jq -c '[.targets[0].controlsets[] | [.number, .current, .default, .last_known_good]]' "$T/out")" \
+eq "$(pyjson "$T/out" '[[c["number"], c["current"], c["default"], c["last_known_good"]] for c in d["targets"][0]["controlsets"]]')" \
         '[[1,false,false,true],[2,true,true,false]]' "info --json: Current = Default = 2"
 
 # CurrentControlSet in a key path is ambiguous when the two differ: refused.

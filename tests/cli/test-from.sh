@@ -68,7 +68,7 @@ printf '#old.hive\nclean.hive \nclean.hive\n' >"$T/store/list"
 RC=0
 (cd "$T/store" && "$VHIVE" check --json --from list) >"$T/out" 2>"$T/err" || RC=$?
 eq "$RC" 1 "check --from: '#old.hive' and 'clean.hive ' are checked (stale)"
-eq "$(jq -c '[.targets[] | [.path, .ok, (.totals.blanked > 0)]]' "$T/out")" \
+eq "$(pyjson "$T/out" '[[t["path"], t["ok"], t["totals"]["blanked"] > 0] for t in d["targets"]]')" \
         '[["#old.hive",true,true],["clean.hive ",true,true],["clean.hive",true,false]]' \
         "every line is a target, as written"
 # A name that does not exist fails its target (exit 2); the others still run.
@@ -76,10 +76,10 @@ printf ' clean.hive\n#old.hive\nnone.hive\t\n' >"$T/store/list2"
 RC=0
 (cd "$T/store" && "$VHIVE" check --json --from - <list2) >"$T/out" 2>"$T/err" || RC=$?
 eq "$RC" 2 "check --from with names that do not exist"
-eq "$(jq -c '[.targets[] | [.path, .ok]]' "$T/out")" \
+eq "$(pyjson "$T/out" '[[t["path"], t["ok"]] for t in d["targets"]]')" \
         '[[" clean.hive",false],["#old.hive",true],["none.hive\t",false]]' \
         "the missing names fail, the existing one is checked"
-eq "$(jq -r '.targets[1].totals.blanked > 0' "$T/out")" true "#old.hive is reported stale"
+eq "$(pyjson "$T/out" 'd["targets"][1]["totals"]["blanked"] > 0')" true "#old.hive is reported stale"
 # A CRLF list: the CR is part of the name, so the target fails, loudly.
 printf '%s\r\n' "$a" >"$T/crlf"
 expect_rc 2 "check --from a CRLF list" vh check --from "$T/crlf"
