@@ -100,6 +100,17 @@ char *vhive_value_to_text(hive_type t, const char *data, size_t len);
  * (U+0080-U+009F) \u00HH; everything else, backslashes included, is kept.
  * NULL only on ENOMEM.  JSON (jansson) and .reg export escape on their own. */
 char *vhive_escape_text(const char *s);
+/* Whether s is valid UTF-8 (what JSON needs: no overlong forms, no
+ * surrogates, nothing past U+10FFFF). */
+bool vhive_utf8_valid(const char *s);
+/* A malloc'd copy with every byte that is not UTF-8 replaced by U+FFFD
+ * (for a JSON string); NULL only on ENOMEM. */
+char *vhive_utf8_lossy(const char *s);
+/* A malloc'd lossless UTF-8 spelling of any bytes: every byte that is not
+ * part of valid UTF-8, and every '%', as %HH (upper-case hex); the rest as
+ * is.  Python's urllib.parse.unquote_to_bytes gives the bytes back.  NULL
+ * only on ENOMEM. */
+char *vhive_percent_bytes(const char *s);
 /* ---- control sets (lib/hive/controlset.c) ----------------------------- */
 
 /* The roles come from the Select key.  Offline, "current" (Select\Current)
@@ -482,8 +493,13 @@ extern const struct vhive_op vhive_export_op;
  * takes the references to fields and targets. */
 json_t *vhive_json_document(const char *command, json_t *fields, json_t *targets, int exit_code);
 
-/* {"path", "kind", "ok", "written", "changed", "error", "hive_state",
- * "replay", "notice", image...}: what every target object starts with. */
+/* A JSON string of any text: s itself when it is UTF-8, else a copy with
+ * U+FFFD for the bytes that are not (jansson refuses them, and a NULL
+ * would silently drop the field or the whole object); null for NULL. */
+json_t *vhive_json_text(const char *s);
+/* {"path", "path_bytes" (only when the target is not UTF-8), "kind", "ok",
+ * "written", "changed", "error", "hive_state", "replay", "notice",
+ * image...}: what every target object starts with. */
 json_t *vhive_json_job_result(const char *target, const struct vhive_job_result *r);
 /* {"controlsets": [...], "totals": {...}} merged into obj. */
 int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep);

@@ -28,7 +28,7 @@ static json_t *string_json(const char *data, size_t len)
 {
         _cleanup_free_ char *s = vhive_utf16le_to_utf8(data, len);
 
-        return s ? json_string(s) : NULL;
+        return s ? vhive_json_text(s) : NULL;
 }
 
 /* REG_MULTI_SZ: the strings up to the empty one that ends the list. */
@@ -101,7 +101,7 @@ static json_t *data_json(json_t *o, hive_type t, const char *data, size_t len)
 
 json_t *vhive_json_value(const char *name, hive_type t, const char *data, size_t len)
 {
-        return data_json(json_pack("{s:s}", "name", name), t, data, len);
+        return data_json(json_pack("{s:o}", "name", vhive_json_text(name)), t, data, len);
 }
 
 static json_t *values_json(const struct vhive_key *k)
@@ -121,9 +121,9 @@ static json_t *ls_key_json(const struct vhive_key *k)
         json_t *subs = json_array();
 
         for (size_t i = 0; i < k->n_subkeys; i++)
-                json_array_append_new(subs, json_string(k->subkeys[i].name));
-        return json_pack("{s:s, s:o, s:o}", "key", k->path, "subkeys", subs, "values",
-                         values_json(k));
+                json_array_append_new(subs, vhive_json_text(k->subkeys[i].name));
+        return json_pack("{s:o, s:o, s:o}", "key", vhive_json_text(k->path), "subkeys", subs,
+                         "values", values_json(k));
 }
 
 static json_t *tree_json(const struct vhive_key *k)
@@ -132,8 +132,8 @@ static json_t *tree_json(const struct vhive_key *k)
 
         for (size_t i = 0; i < k->n_subkeys; i++)
                 json_array_append_new(subs, tree_json(&k->subkeys[i]));
-        return json_pack("{s:s, s:s, s:o, s:o}", "key", k->path, "name", k->name, "values",
-                         values_json(k), "subkeys", subs);
+        return json_pack("{s:o, s:o, s:o, s:o}", "key", vhive_json_text(k->path), "name",
+                         vhive_json_text(k->name), "values", values_json(k), "subkeys", subs);
 }
 
 /* get: one object per key that has the value, the key's path first. */
@@ -144,7 +144,8 @@ static json_t *get_json(const struct vhive_read_job *c)
         for (size_t i = 0; i < c->n_keys; i++) {
                 const struct vhive_key *k = &c->keys[i];
                 const struct vhive_value *v = &k->values[0];
-                json_t *o = json_pack("{s:s, s:s}", "key", k->path, "name", v->name);
+                json_t *o = json_pack("{s:o, s:o}", "key", vhive_json_text(k->path), "name",
+                                      vhive_json_text(v->name));
 
                 json_array_append_new(a, data_json(o, v->type, v->data, v->len));
         }
@@ -158,7 +159,7 @@ json_t *vhive_json_read_target(const char *target, const struct vhive_job_result
 
         if (r->status < 0)
                 return o;
-        json_object_set_new(o, "root", json_string(c->root));
+        json_object_set_new(o, "root", vhive_json_text(c->root));
         if (op == &vhive_get_op) {
                 json_object_set_new(o, "values", get_json(c));
                 return o;
@@ -181,19 +182,20 @@ static const char *action_name(enum vhive_change_kind k)
 
 static json_t *change_json(const struct vhive_change *c)
 {
-        json_t *o = json_pack("{s:s, s:s}", "action", action_name(c->kind), "key", c->key);
+        json_t *o = json_pack("{s:s, s:o}", "action", action_name(c->kind), "key",
+                              vhive_json_text(c->key));
         bool has_old = c->kind == VHIVE_CHANGE_SET_VALUE || c->kind == VHIVE_CHANGE_DELETE_VALUE;
         bool has_new = c->kind == VHIVE_CHANGE_SET_VALUE || c->kind == VHIVE_CHANGE_ADD_VALUE;
 
         if (c->value)
-                json_object_set_new(o, "value", json_string(c->value));
+                json_object_set_new(o, "value", vhive_json_text(c->value));
         if (has_old)
                 json_object_set_new(o, "old",
                                     data_json(json_object(), c->old_type, c->old_data, c->old_len));
         if (has_new)
                 json_object_set_new(o, "new", data_json(json_object(), c->type, c->data, c->len));
         if (c->line) {
-                json_object_set_new(o, "file", json_string(c->file));
+                json_object_set_new(o, "file", vhive_json_text(c->file));
                 json_object_set_new(o, "line", json_integer(c->line));
         }
         return o;
@@ -213,7 +215,7 @@ json_t *vhive_json_merge_target(const char *target, const struct vhive_job_resul
                  j->opts.hive ? j->opts.hive
                  : j->hive    ? j->hive
                               : "SYSTEM");
-        json_object_set_new(o, "root", json_string(root));
+        json_object_set_new(o, "root", vhive_json_text(root));
         changes = json_array();
         unmatched = json_array();
         c = vhive_merge_changes(j->plan, &n);

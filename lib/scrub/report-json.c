@@ -4,9 +4,9 @@
 
 static json_t *value_json(const struct vhive_value_report *v)
 {
-        return json_pack("{s:s, s:s?, s:s, s:s?}", "name", v->name, "type",
+        return json_pack("{s:o, s:s?, s:s, s:o}", "name", vhive_json_text(v->name), "type",
                          v->type >= 0 ? vhive_type_name(v->type) : NULL, "action",
-                         vhive_action_name(v->action), "old", v->old_text);
+                         vhive_action_name(v->action), "old", vhive_json_text(v->old_text));
 }
 
 static json_t *key_json(const struct vhive_key_report *k)
@@ -15,15 +15,16 @@ static json_t *key_json(const struct vhive_key_report *k)
 
         for (size_t i = 0; i < k->n_values; i++)
                 json_array_append_new(values, value_json(&k->values[i]));
-        return json_pack("{s:s, s:b, s:o}", "key", k->name, "static", k->is_static, "values",
-                         values);
+        return json_pack("{s:o, s:b, s:o}", "key", vhive_json_text(k->name), "static", k->is_static,
+                         "values", values);
 }
 
 static json_t *controlset_roles_json(const struct vhive_controlset *cs)
 {
-        return json_pack("{s:s, s:i, s:b, s:b, s:b, s:b}", "name", cs->name, "number",
-                         (int)cs->number, "current", cs->current, "default", cs->next_boot,
-                         "last_known_good", cs->last_known_good, "failed", cs->failed);
+        return json_pack("{s:o, s:i, s:b, s:b, s:b, s:b}", "name", vhive_json_text(cs->name),
+                         "number", (int)cs->number, "current", cs->current, "default",
+                         cs->next_boot, "last_known_good", cs->last_known_good, "failed",
+                         cs->failed);
 }
 
 static json_t *controlset_json(const struct vhive_cs_report *cr)
@@ -96,28 +97,57 @@ json_t *vhive_json_replay(const struct vhive_replay_result *res)
                          "base_block_rebuilt", res->base_block_rebuilt);
 }
 
+json_t *vhive_json_text(const char *s)
+{
+        _cleanup_free_ char *lossy = NULL;
+
+        if (!s)
+                return json_null();
+        if (vhive_utf8_valid(s))
+                return json_string(s);
+        lossy = vhive_utf8_lossy(s);
+        return lossy ? json_string(lossy) : NULL;
+}
+
 static void add_image(json_t *o, const struct vhive_job_result *r)
 {
-        json_object_set_new(o, "format", json_string(r->image.format));
-        json_object_set_new(o, "format_label", json_string(r->image.label));
+        json_object_set_new(o, "format", vhive_json_text(r->image.format));
+        json_object_set_new(o, "format_label", vhive_json_text(r->image.label));
         if (r->root.device[0])
-                json_object_set_new(o, "device", json_string(r->root.device));
+                json_object_set_new(o, "device", vhive_json_text(r->root.device));
         if (r->root.config_dir[0])
-                json_object_set_new(o, "windows_config", json_string(r->root.config_dir));
+                json_object_set_new(o, "windows_config", vhive_json_text(r->root.config_dir));
         if (r->root.partition[0])
-                json_object_set_new(o, "partition", json_string(r->root.partition));
+                json_object_set_new(o, "partition", vhive_json_text(r->root.partition));
         if (r->hive_path[0])
-                json_object_set_new(o, "hive", json_string(r->hive_path));
+                json_object_set_new(o, "hive", vhive_json_text(r->hive_path));
+}
+
+/* A file name is bytes: "path" is readable text, "path_bytes" the exact
+ * name (vhive(1), JSON OUTPUT) whenever the two could differ. */
+static void add_path(json_t *o, const char *target)
+{
+        json_object_set_new(o, "path", vhive_json_text(target));
+        if (!vhive_utf8_valid(target)) {
+                _cleanup_free_ char *bytes = vhive_percent_bytes(target);
+
+                json_object_set_new(o, "path_bytes", json_string(bytes ? bytes : ""));
+        }
 }
 
 json_t *vhive_json_job_result(const char *target, const struct vhive_job_result *r)
 {
-        json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:b}", "path", target, "kind",
-                              r->is_image ? "image" : "hive", "ok", r->status == 0, "written",
-                              r->written, "changed", r->changed);
+        json_t *o = json_object();
 
+        if (!o)
+                return NULL;
+        add_path(o, target);
+        json_object_set_new(o, "kind", json_string(r->is_image ? "image" : "hive"));
+        json_object_set_new(o, "ok", json_boolean(r->status == 0));
+        json_object_set_new(o, "written", json_boolean(r->written));
+        json_object_set_new(o, "changed", json_boolean(r->changed));
         if (r->status < 0)
-                json_object_set_new(o, "error", json_string(r->err.msg));
+                json_object_set_new(o, "error", vhive_json_text(r->err.msg));
         if (r->state.header.seq_primary || r->state.header.seq_secondary)
                 json_object_set_new(o, "hive_state",
                                     json_pack("{s:b, s:i, s:i, s:b}", "dirty", r->state.dirty,
@@ -128,11 +158,11 @@ json_t *vhive_json_job_result(const char *target, const struct vhive_job_result 
         if (r->state.replayed)
                 json_object_set_new(o, "replay", vhive_json_replay(&r->state.replay));
         if (*r->notice)
-                json_object_set_new(o, "notice", json_string(r->notice));
+                json_object_set_new(o, "notice", vhive_json_text(r->notice));
         if (r->state.replay_failed) {
                 /* The values reported are the stale primary's. */
                 json_object_set_new(o, "replay_failed", json_true());
-                json_object_set_new(o, "replay_error", json_string(r->state.replay_error));
+                json_object_set_new(o, "replay_error", vhive_json_text(r->state.replay_error));
         }
         if (r->is_image)
                 add_image(o, r);
@@ -183,12 +213,13 @@ json_t *vhive_json_info_target(const char *target, const struct vhive_job_result
         for (int i = 0; i < c->n_sets; i++)
                 json_array_append_new(sets, controlset_roles_json(&c->sets[i]));
         for (size_t i = 0; i < c->n_ifaces; i++)
-                json_array_append_new(ifs, json_pack("{s:s, s:i, s:s?}", "key", c->ifaces[i].name,
-                                                     "enable_dhcp", enable_dhcp_json(&c->ifaces[i]),
-                                                     "address", c->ifaces[i].address));
+                json_array_append_new(
+                        ifs, json_pack("{s:o, s:i, s:o}", "key", vhive_json_text(c->ifaces[i].name),
+                                       "enable_dhcp", enable_dhcp_json(&c->ifaces[i]), "address",
+                                       vhive_json_text(c->ifaces[i].address)));
         json_object_set_new(o, "controlsets", sets);
         if (c->n_sets < 0)
-                json_object_set_new(o, "controlsets_error", json_string(c->sets_error));
+                json_object_set_new(o, "controlsets_error", vhive_json_text(c->sets_error));
         json_object_set_new(o, "interfaces", ifs);
         return o;
 }

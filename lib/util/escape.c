@@ -1,6 +1,7 @@
 /* Text from a hive made safe for a terminal: a key or value name, or a
  * string value, may hold escape sequences (ESC ]0;... BEL, ESC [2J) that
  * retitle, clear or reprogram the terminal that prints them. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,73 @@ char *vhive_escape_text(const char *s)
                         o += n;
                         p += n;
                 }
+        }
+        *o = '\0';
+        return out;
+}
+
+/* The length of the next character (1 for a byte that is not UTF-8). */
+static size_t next_seq(const uint8_t *p, bool *valid)
+{
+        uint32_t cp = 0;
+        size_t n = *p < 0x80 ? 1 : utf8_seq(p, &cp);
+
+        *valid = n != 0;
+        return n ? n : 1;
+}
+
+bool vhive_utf8_valid(const char *s)
+{
+        const uint8_t *p = (const uint8_t *)s;
+        bool valid = true;
+
+        while (*p && valid)
+                p += next_seq(p, &valid);
+        return valid;
+}
+
+char *vhive_utf8_lossy(const char *s)
+{
+        const uint8_t *p = (const uint8_t *)s;
+        char *out = malloc(strlen(s) * 3 + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        while (*p) {
+                bool valid;
+                size_t n = next_seq(p, &valid);
+
+                if (valid) {
+                        memcpy(o, p, n);
+                        o += n;
+                } else {
+                        memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
+                        o += 3;
+                }
+                p += n;
+        }
+        *o = '\0';
+        return out;
+}
+
+char *vhive_percent_bytes(const char *s)
+{
+        const uint8_t *p = (const uint8_t *)s;
+        char *out = malloc(strlen(s) * 3 + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        while (*p) {
+                bool valid;
+                size_t n = next_seq(p, &valid);
+
+                if (valid && *p != '%') {
+                        memcpy(o, p, n);
+                        o += n;
+                } else {
+                        o += sprintf(o, "%%%02X", *p);
+                }
+                p += n;
         }
         *o = '\0';
         return out;

@@ -119,4 +119,35 @@ assert "ControlSet003" in msg, b
 assert g["ok"] is True and g["written"] is True and g["totals"]["blanked"] > 0
 PY
 
+# A target whose name is not UTF-8 (pvs-\xe9t\xe9, Latin-1) next to a good
+# one: both are in the document; "path" has U+FFFD, "path_bytes" the exact
+# name, percent-encoded (every byte that is not UTF-8, and every %).
+mkdir -p "$T/latin1"
+stale=$(fixture one-iface "$T/latin1/$(printf 'pvs-\351t\351%%.hive')")
+good=$(fixture already-blank "$T/latin1/good.hive")
+expect_rc 1 "check --json with a Latin-1 target name" vh check --json "$stale" "$good"
+pycheck "check --json: the Latin-1 target is in the document" "$T/out" "$T/latin1" <<'PY'
+import json, os, sys, urllib.parse
+doc = json.load(open(sys.argv[1]))
+assert doc["exit_code"] == 1, doc["exit_code"]
+s, g = doc["targets"]
+want = os.fsencode(sys.argv[2]) + b"/pvs-\xe9t\xe9%.hive"
+assert s["path"] == sys.argv[2] + "/pvs-\ufffdt\ufffd%.hive", s["path"]
+assert urllib.parse.unquote_to_bytes(s["path_bytes"]) == want, s["path_bytes"]
+assert s["ok"] is True and s["totals"]["blanked"] > 0, s
+assert g["path"] == sys.argv[2] + "/good.hive" and "path_bytes" not in g, g
+assert g["ok"] is True and g["totals"]["blanked"] == 0, g
+PY
+# A failing target keeps its object too.
+expect_rc 2 "info --json on a missing Latin-1 name" vh info --json "$T/latin1/$(printf 'gone-\351')" "$good"
+pycheck "info --json: the missing Latin-1 target is in the document" "$T/out" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["exit_code"] == 2
+m, g = doc["targets"]
+assert m["ok"] is False and m["path"].endswith("gone-\ufffd"), m
+assert m["path_bytes"].endswith("gone-%E9") and m["error"], m
+assert g["ok"] is True
+PY
+
 finish

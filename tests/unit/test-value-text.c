@@ -222,6 +222,37 @@ static void escape_text(void **state)
         check_escape("\xff", "\\xff");
 }
 
+static void check_json_names(const char *in, bool valid, const char *lossy, const char *bytes)
+{
+        char *l = vhive_utf8_lossy(in), *b = vhive_percent_bytes(in);
+
+        assert_int_equal(vhive_utf8_valid(in), valid);
+        assert_non_null(l);
+        assert_non_null(b);
+        assert_string_equal(l, lossy);
+        assert_string_equal(b, bytes);
+        free(l);
+        free(b);
+}
+
+/* JSON names (issue 18): U+FFFD for each byte that is not UTF-8, and a
+ * lossless percent spelling (those bytes and every %). */
+static void json_names(void **state)
+{
+        (void)state;
+        check_json_names("", true, "", "");
+        check_json_names("good.raw", true, "good.raw", "good.raw");
+        check_json_names("50%\\x", true, "50%\\x", "50%25\\x");
+        check_json_names("pvs-\xe9t\xe9.raw", false, "pvs-\xef\xbf\xbdt\xef\xbf\xbd.raw",
+                         "pvs-%E9t%E9.raw");
+        check_json_names("\xc3\xa9\xf0\x9f\x98\x80", true, "\xc3\xa9\xf0\x9f\x98\x80",
+                         "\xc3\xa9\xf0\x9f\x98\x80");
+        check_json_names("\xc0\xaf", false, "\xef\xbf\xbd\xef\xbf\xbd", "%C0%AF"); /* overlong */
+        check_json_names("\xed\xa0\x80", false, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+                         "%ED%A0%80"); /* a surrogate */
+        check_json_names("a\xe2\x82", false, "a\xef\xbf\xbd\xef\xbf\xbd", "a%E2%82");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -236,6 +267,7 @@ int main(void)
                 cmocka_unit_test(binary_hex),
                 cmocka_unit_test(type_names),
                 cmocka_unit_test(escape_text),
+                cmocka_unit_test(json_names),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
