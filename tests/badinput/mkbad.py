@@ -26,6 +26,8 @@ DhcpInterfaceOptions of 20000 bytes, both as big data):
                         at BigBlob's db cell
   shared-db-list.hive   (with the big values) DhcpInterfaceOptions' db cell
                         points at BigBlob's segment list
+  db-count-lie.hive     (with the big values) BigBlob's db cell claims one
+                        segment more than its 20000 bytes fill
 
 Cells are found by walking the tree as the format describes it (nk, lf/lh/li
 lists, vk), so the patches follow the fixture wherever hivexregedit put
@@ -149,6 +151,9 @@ def shared(src, out):
     b = bytearray(clean)
     put32(b, db_opts + 4, u32(b, db_blob + 4))
     write("shared-db-list.hive", b)
+    b = bytearray(clean)
+    struct.pack_into("<H", b, db_blob + 2, struct.unpack_from("<H", b, db_blob + 2)[0] + 1)
+    write("db-count-lie.hive", b)
 
 
 def main():

@@ -413,7 +413,12 @@ def value_bytes(path, key, name, want_file):
     row = reglookup(path).get(key + "\\" + name)
     if row is None:
         die("reglookup: no value %s\\%s in %s" % (key, name, path))
-    got = rl_bytes(row[1])
+    text = row[0] in ("SZ", "EXPAND_SZ")
+    if text:
+        want_text = want.decode("utf-16le").rstrip("\0")
+        if row[1] != want_text:
+            die("reglookup: %s\\%s reads %r, not %r" % (key, name, row[1], want_text))
+    got = want if text else rl_bytes(row[1])
     if got != want:
         die("reglookup: %s\\%s holds %d bytes, not the %d expected (first difference at %s)"
             % (key, name, len(got), len(want),
@@ -422,6 +427,8 @@ def value_bytes(path, key, name, want_file):
     if len(vals) != 1:
         die("regfexport: no value %s\\%s in %s" % (key, name, path))
     _, _, size, data = vals[0]
+    if text and size == len(want) and data == "=" + want_text:
+        return
     if size != len(want) or not data.startswith("hex:") or bytes.fromhex(data[4:]) != want:
         die("regfexport: %s\\%s differs from the %d bytes expected (size %s)"
             % (key, name, len(want), size))
