@@ -21,7 +21,7 @@
 #include "hive.h"
 #include "macro.h"
 
-#define VK_MIN 24u          /* cell size field + fixed part of a vk */
+#define VK_MIN 24u /* cell size field + fixed part of a vk */
 #define NK_MIN 80u
 #define INLINE_BIT 0x80000000u
 
@@ -226,8 +226,8 @@ static int find_in_key(const struct vhive_hive_buf *hb, hive_node_h node, hive_v
 
 /* The vk and the value list belong to this key alone: editing them for
  * one key would edit another. */
-static int unshared(const struct vhive_hive_buf *hb, const struct cell *vk,
-                    const struct cell *list, struct vhive_error *err)
+static int unshared(const struct vhive_hive_buf *hb, const struct cell *vk, const struct cell *list,
+                    struct vhive_error *err)
 {
         bool vk_shared = vhive_refs_get(hb->refs, vk->at) > 1;
 

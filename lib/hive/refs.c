@@ -48,8 +48,7 @@ static const uint8_t *record(const struct walk *w, uint32_t rel, size_t min, siz
         if (rel == NONE || rel % 8 || at + 4 > w->end)
                 return NULL;
         raw = (int32_t)vhive_le32(w->b + at);
-        if (raw >= 0 || (size_t) - (int64_t)raw < 4 + min ||
-            (size_t) - (int64_t)raw > w->end - at)
+        if (raw >= 0 || (size_t) - (int64_t)raw < 4 + min || (size_t) - (int64_t)raw > w->end - at)
                 return NULL;
         *len = (size_t) - (int64_t)raw - 4;
         return w->b + at + 4;
@@ -110,8 +109,7 @@ static void walk_value(struct walk *w, uint32_t vk)
         data = record(w, off, 0, &dn);
         if (!data)
                 return;
-        if (len > VHIVE_BIG_DATA_SEGMENT && w->minor >= 4 && dn >= 8 &&
-            memcmp(data, "db", 2) == 0)
+        if (len > VHIVE_BIG_DATA_SEGMENT && w->minor >= 4 && dn >= 8 && memcmp(data, "db", 2) == 0)
                 walk_db(w, off, len);
         else if (len > VHIVE_BIG_DATA_SEGMENT && w->minor >= 4 && w->flat)
                 vhive_big_flat_push(w->flat, HBIN_START + (size_t)vk);
@@ -186,7 +184,9 @@ static int walk_hive(const uint8_t *b, size_t len, struct vhive_big_flat *flat, 
         bins = vhive_le32(b + 40);
         w.end = HBIN_START + bins > len ? len : HBIN_START + bins;
         w.minor = vhive_le32(b + 24);
-        w.count = calloc((w.end - HBIN_START) / 8 + 1, 1);
+        /* Over the whole buffer, not only the bins the header claims: a
+         * count is then there for any offset a caller holds. */
+        w.count = calloc((len - HBIN_START) / 8 + 1, 1);
         if (!w.count)
                 return vhive_fail(err, ENOMEM, "out of memory");
         walk_key(&w, vhive_le32(b + 36), 0);
@@ -209,9 +209,8 @@ int vhive_refs_build(const uint8_t *b, size_t len, uint8_t **refs, struct vhive_
 
 unsigned vhive_refs_get(const uint8_t *refs, size_t at)
 {
-        return refs && at >= HBIN_START && (at - HBIN_START) % 8 == 0
-                       ? refs[(at - HBIN_START) / 8]
-                       : 0;
+        return refs && at >= HBIN_START && (at - HBIN_START) % 8 == 0 ? refs[(at - HBIN_START) / 8]
+                                                                      : 0;
 }
 
 bool vhive_refs_drop(uint8_t *refs, size_t at)
@@ -260,18 +259,17 @@ static int split_one(uint8_t **bp, size_t *lenp, size_t vk, struct vhive_error *
         uint8_t *b = *bp;
         uint32_t dlen = vhive_le32(b + vk + 8), flat = vhive_le32(b + vk + 12);
         size_t segs = (dlen + VHIVE_BIG_DATA_SEGMENT - 1) / VHIVE_BIG_DATA_SEGMENT;
-        size_t list_size = round_up(4 + 4 * segs, 8), seg_size = round_up(4 + VHIVE_BIG_DATA_SEGMENT, 8);
+        size_t list_size = round_up(4 + 4 * segs, 8),
+               seg_size = round_up(4 + VHIVE_BIG_DATA_SEGMENT, 8);
         size_t bin_rel = vhive_le32(b + 40), bin = HBIN_START + bin_rel, used, size, at;
         const uint8_t *src;
 
         if (segs > 0xffff)
-                return vhive_fail(err, EFBIG, "a value of %u bytes is too large for a hive",
-                                  dlen);
+                return vhive_fail(err, EFBIG, "a value of %u bytes is too large for a hive", dlen);
         used = 32 + 16 + list_size + segs * seg_size;
         size = round_up(used, 4096);
         if (bin > *lenp || bin_rel + size > 0x7fffffffu)
-                return vhive_fail(err, EFBIG, "the hive cannot grow for a value of %u bytes",
-                                  dlen);
+                return vhive_fail(err, EFBIG, "the hive cannot grow for a value of %u bytes", dlen);
         /* Anything after the last bin is padding: the new bin goes there. */
         b = realloc(b, bin + size);
         if (!b)

@@ -15,19 +15,20 @@ ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces):
 
 mkbad.py shared HIVE OUTDIR (issue 18: cells two structures share, each a
 hive every reader reads cleanly; HIVE is one-iface, or one-iface with a
-REG_BINARY BigBlob of 20000 bytes in Parameters and the interface's
-DhcpInterfaceOptions of 20000 bytes, both as big data):
+REG_BINARY BigBlob of more than 16344 bytes (big data) in Parameters, and
+for shared-db-list the interface's DhcpInterfaceOptions as big data of the
+same size):
 
   shared-data.hive      the interface's Domain points its data at
                         Parameters' Hostname's data cell
   shared-vk.hive        Parameters' value list holds the interface's
                         DhcpIPAddress vk (in SearchList's slot)
-  shared-db.hive        (with the big values) DhcpInterfaceOptions points
-                        at BigBlob's db cell
+  shared-db.hive        (with BigBlob) DhcpInterfaceOptions points at
+                        BigBlob's db cell
   shared-db-list.hive   (with the big values) DhcpInterfaceOptions' db cell
                         points at BigBlob's segment list
-  db-count-lie.hive     (with the big values) BigBlob's db cell claims one
-                        segment more than its 20000 bytes fill
+  db-count-lie.hive     (with BigBlob) BigBlob's db cell claims one
+                        segment more than its data fills
 
 Cells are found by walking the tree as the format describes it (nk, lf/lh/li
 lists, vk), so the patches follow the fixture wherever hivexregedit put
@@ -144,16 +145,19 @@ def shared(src, out):
     except SystemExit:
         return
     db_blob, db_opts = BASE + u32(b, blob + 8) + 4, BASE + u32(b, opts + 8) + 4
-    assert b[db_blob:db_blob + 2] == b"db" and b[db_opts:db_opts + 2] == b"db", "no db cells"
-    assert u32(b, blob + 4) == u32(b, opts + 4), "BigBlob and DhcpInterfaceOptions differ in size"
+    assert b[db_blob:db_blob + 2] == b"db", "BigBlob is not big data"
+    put32(b, opts + 4, u32(b, blob + 4))
     put32(b, opts + 8, u32(b, blob + 8))
     write("shared-db.hive", b)
     b = bytearray(clean)
-    put32(b, db_opts + 4, u32(b, db_blob + 4))
-    write("shared-db-list.hive", b)
-    b = bytearray(clean)
     struct.pack_into("<H", b, db_blob + 2, struct.unpack_from("<H", b, db_blob + 2)[0] + 1)
     write("db-count-lie.hive", b)
+    if b[db_opts:db_opts + 2] != b"db":
+        return
+    assert u32(b, blob + 4) == u32(b, opts + 4), "BigBlob and DhcpInterfaceOptions differ in size"
+    b = bytearray(clean)
+    put32(b, db_opts + 4, u32(b, db_blob + 4))
+    write("shared-db-list.hive", b)
 
 
 def main():

@@ -62,8 +62,8 @@ same "$T/gen/shared-vk.hive" "$h" "the refused hive is unchanged"
 # ---- big data: a shared db cell, a shared segment list, a lying count --------
 big=$T/big/SYSTEM
 mkdir -p "$T/big" && fixture one-iface "$big" >/dev/null
-"$PYTHON" -c 'import sys; sys.stdout.buffer.write(bytes((i * 7 + 3) & 255 for i in range(20000)))' \
-        >"$T/blob.bin"
+"$PYTHON" -c 'import sys
+sys.stdout.buffer.write(bytes((i * 7 + 3) & 255 for i in range(20000)))' >"$T/blob.bin"
 blob="hex:3:$(od -An -v -tx1 "$T/blob.bin" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')"
 expect_rc 0 "set a 20000-byte BigBlob" vh set "$big" "$P" BigBlob "$blob"
 expect_rc 0 "set a 20000-byte DhcpInterfaceOptions" \

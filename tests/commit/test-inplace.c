@@ -47,6 +47,7 @@ static int teardown(void **state)
 
         hivex_close(f->h);
         unlink(f->out);
+        vhive_hive_buf_drop_refs(&f->hb);
         free(f->hb.b);
         free(f->path);
         free(f);
