@@ -77,6 +77,20 @@ for c in shared-db shared-db-list; do
         intact "$h" BigBlob "$T/blob.bin"
         expect_rc 0 "$c: check --profile lease after the scrub" vh check --profile lease "$h"
 done
+# hivex's writer frees the db cell of a value it rewrites (not the segment
+# list): refused when the db cell is shared, allowed when only the list is.
+for c in shared-db shared-db-list; do
+        h=$T/$c-set/SYSTEM
+        mkdir -p "$T/$c-set" && cp "$T/genbig/$c.hive" "$h"
+        vh set "$h" "$P\\Interfaces\\$guid" X string:y
+        if [ $c = shared-db ]; then
+                eq "$RC" 2 "$c: set on the key whose value shares BigBlob's db cell"
+                same "$T/genbig/$c.hive" "$h" "$c: the refused hive is unchanged"
+        else
+                eq "$RC" 0 "$c: set on the key whose db cell shares BigBlob's segment list"
+        fi
+        intact "$h" BigBlob "$T/blob.bin"
+done
 h=$T/lie/SYSTEM
 mkdir -p "$T/lie" && cp "$T/genbig/db-count-lie.hive" "$h"
 for cmd in "scrub --profile lease" "set"; do
