@@ -6,7 +6,8 @@
 #   FUZZ_SECONDS   seconds per target (default 60)
 #   FUZZ_ARGS      extra libFuzzer arguments
 #
-# Seeds come from BUILDDIR/corpus (fuzz/seed.sh builds it when missing);
+# Seeds come from BUILDDIR/corpus (fuzz/seed.sh builds it when missing),
+# a dictionary from fuzz/TARGET.dict when there is one;
 # the growing corpus is kept in BUILDDIR/fuzz-corpus/TARGET, crashes in
 # BUILDDIR/fuzz-artifacts/TARGET/, each log in BUILDDIR/fuzz-logs/TARGET.log
 # and the table in BUILDDIR/fuzz-logs/summary.txt.  Exit 1 when a target
@@ -43,12 +44,14 @@ for t in $targets; do
         mkdir -p "$work" "$art"
         echo "run.sh: fuzz-$t for ${seconds}s" >&2
         rc=0
+        dict=
+        if [ -f "$src/fuzz/$t.dict" ]; then dict=-dict=$src/fuzz/$t.dict; fi
         # shellcheck disable=SC2086
         ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
         UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
                 "$exe" -max_total_time="$seconds" -max_len="$(max_len "$t")" \
                 -timeout=20 -rss_limit_mb=2560 -print_final_stats=1 \
-                -artifact_prefix="$art" ${FUZZ_ARGS:-} \
+                -artifact_prefix="$art" $dict ${FUZZ_ARGS:-} \
                 "$work" "$build/corpus/$t" >"$log" 2>&1 || rc=$?
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
         [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\).*DONE.*/\1/p' "$log" | tail -n 1)

@@ -5,7 +5,9 @@
 # generated from the text fixtures, as the tests do.
 #
 #   hive     BUILDDIR's or any build*/tests/fixtures/*.hive; when no build
-#            tree has them, mkhive + make-hive.sh build them here
+#            tree has them, mkhive + make-hive.sh build them here; and the
+#            shared-cell and big-data hives of tests/badinput/mkbad.py shared
+#            (big data needs a built vhive to set the value)
 #   replay   mkdirty's cases (tests/replay), packed as fuzz-replay reads
 #            them: flags, LOG1 length, LOG2 length, LOG1, LOG2, primary
 #   regfile  every .reg under tests/, also as UTF-16LE with a BOM
@@ -42,6 +44,32 @@ fi
 for h in $hives; do
         cp "$h" "$corpus/hive/"
 done
+# Shared cells and big data (issue 18): a 16,345-byte BigBlob (a db cell,
+# two segments) set by a built vhive, then mkbad.py's hives whose values
+# share a data cell, a vk, a db cell, and a db cell whose count lies.
+vhive=$(ls "$build"/cmd/vhive "$src"/build*/cmd/vhive 2>/dev/null | head -n 1 || true)
+one=$(echo "$hives" | grep '/one-iface\.hive$' | head -n 1 || true)
+if [ -n "$one" ] && command -v python3 >/dev/null; then
+        python3 "$src/tests/badinput/mkbad.py" shared "$one" "$tmp/shared" >/dev/null
+        if [ -n "$vhive" ]; then
+                cp "$one" "$tmp/big.hive"
+                blob=$(python3 -c 'print("hex:3:" + ",".join(
+                        "%02x" % (i * 7 & 255) for i in range(16345)))')
+                ASAN_OPTIONS=detect_leaks=0 VHIVE_BACKEND=direct "$vhive" set "$tmp/big.hive" \
+                        'ControlSet001\Services\Tcpip\Parameters' BigBlob "$blob" >/dev/null &&
+                        cp "$tmp/big.hive" "$corpus/hive/big-data.hive" &&
+                        python3 "$src/tests/badinput/mkbad.py" shared "$tmp/big.hive" \
+                                "$tmp/shared-big" >/dev/null
+        else
+                note "no built vhive: no big-data seeds"
+        fi
+        for f in "$tmp"/shared/*.hive; do
+                cp "$f" "$corpus/hive/"
+        done
+        for f in "$tmp"/shared-big/*.hive; do
+                if [ -f "$f" ]; then cp "$f" "$corpus/hive/big-$(basename "$f")"; fi
+        done
+fi
 note "hive: $(ls "$corpus/hive" | wc -l) seeds"
 
 # ---- replay ----------------------------------------------------------------

@@ -18,6 +18,12 @@
  * session is read through hivex instead, its new cells being hivex's own.
  * Big-data segments (db) are not freed by hivex (it frees the db cell
  * only), so they need no check.
+ *
+ * A cell freed must also be one nothing else in the hive refers to (the
+ * reference counts of lib/hive/refs.c, built once per hive): hivex frees
+ * a data cell two values share when one of them is rewritten, and the
+ * other then points into free space.  hivex cannot be told to keep it, so
+ * the change is refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +63,7 @@ struct cells {
         uint8_t *freed;       /* one bit per 4 bytes */
         uint8_t *values_new;  /* keys whose values hivex rewrote */
         uint8_t *subkeys_new; /* keys whose subkey list hivex rewrote */
+        uint8_t *refs;        /* who refers to each cell (refs.c) */
         struct cells *next;
 };
 
@@ -325,6 +332,12 @@ static int claim(struct cells *c, struct offs *o, struct vhive_error *err)
                                           "would abort freeing it twice; refusing to change "
                                           "the key",
                                           o->v[i]);
+                if (vhive_refs_get(c->refs, o->v[i]) > 1)
+                        return vhive_fail(err, EUCLEAN,
+                                          "the hive is damaged: cell 0x%zx is shared with "
+                                          "another key or value, and hivex's writer would "
+                                          "free it under that one; refusing to change the key",
+                                          o->v[i]);
         }
         for (size_t i = 0; i < o->n; i++)
                 set_bit(c->freed, o->v[i]);
@@ -340,6 +353,8 @@ static int find(hive_h *h, struct cells **c, struct vhive_error *err)
                 ;
         if (*c && !(*c)->used && index_cells(*c) < 0)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        if (*c && !(*c)->refs)
+                return vhive_refs_build((*c)->map, (*c)->len, &(*c)->refs, err);
         return 0;
 }
 
@@ -351,6 +366,7 @@ static void cells_free(struct cells *c)
         free(c->freed);
         free(c->values_new);
         free(c->subkeys_new);
+        free(c->refs);
         free(c);
 }
 

@@ -108,6 +108,38 @@ int vhive_cells_before_set_values(hive_h *h, hive_node_h node, struct vhive_erro
 int vhive_cells_before_delete(hive_h *h, hive_node_h node, struct vhive_error *err);
 int vhive_cells_before_add_child(hive_h *h, hive_node_h parent, struct vhive_error *err);
 
+/* ---- references to cells, big data (lib/hive/refs.c) ----------------- */
+
+/* Hives 1.4 and later keep data longer than this in a big-data (db) cell:
+ * a segment list and segments of at most this many bytes, all but the
+ * last one full. */
+#define VHIVE_BIG_DATA_SEGMENT 16344u
+
+/* How many times the hive's keys refer to each cell (walking the tree
+ * from the root: nk, subkey lists, value lists, vk, data, db, segment
+ * lists, segments, class names, sk), one byte per 8 bytes of hive bins,
+ * saturating at 255.  *refs malloc'd.  -EUCLEAN when a db cell's segment
+ * count does not match its value's length. */
+int vhive_refs_build(const uint8_t *b, size_t len, uint8_t **refs, struct vhive_error *err);
+/* The count of the cell whose size field is at file offset at. */
+unsigned vhive_refs_get(const uint8_t *refs, size_t at);
+/* One reference less; true when none is left (the cell may be freed).
+ * A saturated count stays, and never reads as free. */
+bool vhive_refs_drop(uint8_t *refs, size_t at);
+
+struct vhive_big_flat {
+        size_t *vk; /* file offsets of vk cells whose big data is one cell */
+        size_t n, cap;
+        bool oom;
+};
+void vhive_big_flat_push(struct vhive_big_flat *f, size_t vk);
+/* In a hive of minor version 4 or later (hivex's commit): every value
+ * whose data is longer than VHIVE_BIG_DATA_SEGMENT and held in one flat
+ * cell gets a db cell, a segment list and segments in a new hive bin at
+ * the end, as Windows writes them; the flat cell is freed.  *b is
+ * realloc'd, *len updated.  -EUCLEAN when such a cell is shared. */
+int vhive_big_data_split(uint8_t **b, size_t *len, struct vhive_error *err);
+
 /* ---- in-place value edits (lib/hive/inplace.c) ------------------------ */
 
 /* The bytes of a hive (base block first) that a read-only hivex handle was
@@ -115,23 +147,33 @@ int vhive_cells_before_add_child(hive_h *h, hive_node_h parent, struct vhive_err
 struct vhive_hive_buf {
         uint8_t *b;
         size_t len;
+        /* The cells' reference counts (vhive_refs_build), built by the
+         * first in-place edit and kept up to date by the next ones; freed
+         * by vhive_hive_buf_drop_refs. */
+        uint8_t *refs;
 };
+
+void vhive_hive_buf_drop_refs(struct vhive_hive_buf *hb);
 
 /* Blanks value (of key node) in place: a blank of 4 bytes or less goes
  * inline in the vk cell and the old data cell(s) are freed (a big-data db
- * cell with its segment list and segments); a longer blank (QWORD 0) goes
- * into the old data cell.  Nothing is allocated, the hive does not grow.
- * -EUCLEAN with a message, bytes untouched, when a cell is damaged;
- * -ENOSPC when the blank does not fit. */
+ * cell with its segment list and segments) unless something else in the
+ * hive still refers to them; a longer blank (QWORD 0) goes into the old
+ * data cell.  Nothing is allocated, the hive does not grow.  -EUCLEAN
+ * with a message, bytes untouched, when a cell is damaged, or when the
+ * vk or the key's value list is shared (blanking it would change another
+ * key), or a QWORD's data cell is; -ENOSPC when the blank does not fit. */
 int vhive_inplace_blank(struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
                         struct vhive_error *err);
 /* Deletes value from key node in place: the value list is shortened in
  * its own cell (freed, with the offset set to -1, when it empties), the
- * key's value count updated, the vk and data cells freed. */
+ * key's value count updated, the vk and data cells freed (data cells
+ * other values share are kept).  -EUCLEAN when the vk or the value list
+ * is shared. */
 int vhive_inplace_delete(struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
                          struct vhive_error *err);
 
-/* ---- control sets and interfaces (lib/hive/controlset.c) ------------- */
+/* ---- control sets (lib/hive/controlset.c), interfaces (hive.c) ------- */
 
 /* Resolves Select\Current. -ENOENT with a clear message when Select or
  * Current is missing or names a control set the hive does not have. */

@@ -8,15 +8,20 @@
  * hivex (a read-only handle on the same bytes) finds the cells; every
  * cell read or freed here is checked first (inside the hive bins, 8-byte
  * aligned, in use, large enough, signature), so a damaged hive gives
- * -EUCLEAN with a message and the bytes stay as they were. */
+ * -EUCLEAN with a message and the bytes stay as they were.  A cell that
+ * something else in the hive also refers to (lib/hive/refs.c: two values
+ * sharing a data cell, two db cells one segment list) is never freed or
+ * written into for one of them: a shared data cell stays allocated for
+ * the others, and an edit that would change another key (a shared vk or
+ * value list, a QWORD blank into a shared cell) is refused. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hive.h"
 #include "macro.h"
 
-#define BIG_DATA_MIN 16345u /* longer data of hives 1.4+ lives in a db cell */
-#define VK_MIN 24u          /* cell size field + fixed part of a vk */
+#define VK_MIN 24u /* cell size field + fixed part of a vk */
 #define NK_MIN 80u
 #define INLINE_BIT 0x80000000u
 
@@ -122,10 +127,11 @@ static void free_cell(struct vhive_hive_buf *hb, const struct cell *c)
 struct data_cells {
         struct cell list[64]; /* db cell, segment list, segments: freed together */
         unsigned n;
+        bool db;
 };
 
-static int add_db(const struct vhive_hive_buf *hb, const struct cell *db, struct data_cells *d,
-                  struct vhive_error *err)
+static int add_db(const struct vhive_hive_buf *hb, const struct cell *db, uint32_t size,
+                  struct data_cells *d, struct vhive_error *err)
 {
         uint16_t count = (uint16_t)(hb->b[db->at + 6] | hb->b[db->at + 7] << 8);
         struct cell list;
@@ -133,8 +139,11 @@ static int add_db(const struct vhive_hive_buf *hb, const struct cell *db, struct
 
         if (r < 0)
                 return r;
-        if (count == 0 || count + 2u > ARRAY_SIZE(d->list))
+        /* Every segment but the last is full: another count lies. */
+        if (count == 0 || count + 2u > ARRAY_SIZE(d->list) ||
+            count != (size + VHIVE_BIG_DATA_SEGMENT - 1) / VHIVE_BIG_DATA_SEGMENT)
                 return damaged(err, "a big-data cell with a bad segment count", db->at);
+        d->db = true;
         d->list[d->n++] = list;
         for (unsigned i = 0; i < count; i++) {
                 r = cell_at(hb, vhive_le32(hb->b + list.at + 4 + 4 * i), 8, &d->list[d->n], err);
@@ -154,15 +163,16 @@ static int data_cells(const struct vhive_hive_buf *hb, const struct cell *vk, st
         int r;
 
         d->n = 0;
+        d->db = false;
         if (size & INLINE_BIT || size == 0)
                 return 0;
         r = cell_at(hb, off, 8, &d->list[0], err);
         if (r < 0)
                 return r;
         d->n = 1;
-        if (size >= BIG_DATA_MIN && minor >= 4 && d->list[0].size >= 12 &&
+        if (size > VHIVE_BIG_DATA_SEGMENT && minor >= 4 && d->list[0].size >= 12 &&
             memcmp(hb->b + d->list[0].at + 4, "db", 2) == 0)
-                return add_db(hb, &d->list[0], d, err);
+                return add_db(hb, &d->list[0], size, d, err);
         if (d->list[0].size - 4 < size)
                 return damaged(err, "a value's data longer than its cell", d->list[0].at);
         return 0;
@@ -214,6 +224,51 @@ static int find_in_key(const struct vhive_hive_buf *hb, hive_node_h node, hive_v
         return damaged(err, "a value missing from its key's value list", k->nk.at);
 }
 
+/* The vk and the value list belong to this key alone: editing them for
+ * one key would edit another. */
+static int unshared(const struct vhive_hive_buf *hb, const struct cell *vk, const struct cell *list,
+                    struct vhive_error *err)
+{
+        bool vk_shared = vhive_refs_get(hb->refs, vk->at) > 1;
+
+        if (!vk_shared && vhive_refs_get(hb->refs, list->at) <= 1)
+                return 0;
+        return vhive_fail(err, EUCLEAN,
+                          "the hive is damaged: %s (offset 0x%zx) is shared with another "
+                          "key; editing it for one would change the other; refusing to edit "
+                          "it in place",
+                          vk_shared ? "a value cell" : "a key's value list",
+                          vk_shared ? vk->at : list->at);
+}
+
+/* Frees the value's data cells that nothing else refers to any more: a
+ * db cell still shared keeps its segment list, a list still shared its
+ * segments. */
+static void release_data(struct vhive_hive_buf *hb, const struct data_cells *d)
+{
+        for (unsigned i = 0; i < d->n; i++) {
+                if (!vhive_refs_drop(hb->refs, d->list[i].at)) {
+                        if (i < 2)
+                                return; /* what it leads to stays in use */
+                        continue;
+                }
+                free_cell(hb, &d->list[i]);
+                if (!d->db)
+                        return;
+        }
+}
+
+static int ensure_refs(struct vhive_hive_buf *hb, struct vhive_error *err)
+{
+        return hb->refs ? 0 : vhive_refs_build(hb->b, hb->len, &hb->refs, err);
+}
+
+void vhive_hive_buf_drop_refs(struct vhive_hive_buf *hb)
+{
+        free(hb->refs);
+        hb->refs = NULL;
+}
+
 static int value_cells(const struct vhive_hive_buf *hb, hive_node_h node, hive_value_h value,
                        struct key_values *k, struct cell *vk, struct data_cells *d,
                        struct vhive_error *err)
@@ -228,6 +283,8 @@ static int value_cells(const struct vhive_hive_buf *hb, hive_node_h node, hive_v
                 r = data_cells(hb, vk, d, err);
         if (r == 0)
                 r = distinct(d, vk->at, k->list.at, k->nk.at, err);
+        if (r == 0)
+                r = unshared(hb, vk, &k->list, err);
         return r;
 }
 
@@ -253,6 +310,12 @@ static int blank_out_of_line(struct vhive_hive_buf *hb, const struct cell *vk,
 {
         const struct cell *c = &d->list[0];
 
+        if (d->n == 1 && vhive_refs_get(hb->refs, c->at) > 1)
+                return vhive_fail(err, EUCLEAN,
+                                  "the hive is damaged: the value's data cell (offset 0x%zx) "
+                                  "is shared with another value, and its blank does not fit "
+                                  "in the value's own cell; refusing to edit it in place",
+                                  c->at);
         if (d->n != 1 || c->size - 4 < len)
                 return vhive_fail(err, ENOSPC,
                                   "the blank value (%zu bytes) does not fit in "
@@ -276,6 +339,8 @@ int vhive_inplace_blank(struct vhive_hive_buf *hb, hive_node_h node, hive_value_
         int r = check_handles(hb, node, value, err);
 
         if (r == 0)
+                r = ensure_refs(hb, err);
+        if (r == 0)
                 r = value_cells(hb, node, value, &k, &vk, &d, err);
         if (r < 0)
                 return r;
@@ -285,8 +350,7 @@ int vhive_inplace_blank(struct vhive_hive_buf *hb, hive_node_h node, hive_value_
         memcpy(inline_data, blank, len);
         vhive_put_le32(hb->b + vk.at + 8, INLINE_BIT | (uint32_t)len);
         memcpy(hb->b + vk.at + 12, inline_data, 4);
-        for (unsigned i = 0; i < d.n; i++)
-                free_cell(hb, &d.list[i]);
+        release_data(hb, &d);
         return 0;
 }
 
@@ -300,6 +364,8 @@ int vhive_inplace_delete(struct vhive_hive_buf *hb, hive_node_h node, hive_value
         int r = check_handles(hb, node, value, err);
 
         if (r == 0)
+                r = ensure_refs(hb, err);
+        if (r == 0)
                 r = value_cells(hb, node, value, &k, &vk, &d, err);
         if (r < 0)
                 return r;
@@ -311,10 +377,11 @@ int vhive_inplace_delete(struct vhive_hive_buf *hb, hive_node_h node, hive_value
         if (k.count == 1) {
                 /* No values: no list, as Windows leaves an empty key. */
                 vhive_put_le32(hb->b + k.nk.at + 4 + 40, 0xffffffffu);
-                free_cell(hb, &k.list);
+                if (vhive_refs_drop(hb->refs, k.list.at))
+                        free_cell(hb, &k.list);
         }
-        free_cell(hb, &vk);
-        for (unsigned i = 0; i < d.n; i++)
-                free_cell(hb, &d.list[i]);
+        if (vhive_refs_drop(hb->refs, vk.at))
+                free_cell(hb, &vk);
+        release_data(hb, &d);
         return 0;
 }

@@ -160,7 +160,7 @@ static int open_replayed(struct vhive_session *s, struct vhive_error *err)
         s->state.replayed = true;
         r = open_from_memory(s, out, olen, err);
         if (r == 0 && s->writable) {
-                s->bytes = (struct vhive_hive_buf){ out, olen };
+                s->bytes = (struct vhive_hive_buf){ out, olen, NULL };
                 out = NULL;
         }
         return r;
@@ -256,6 +256,7 @@ int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len
         uint32_t seq;
         int r = 0;
 
+        *out = NULL;
         if (!s->bytes.b || s->bytes.len < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EINVAL, "the session holds no hive to commit");
         seq = vhive_le32(s->bytes.b + 4) + 1;
@@ -263,9 +264,16 @@ int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len
                 /* Handed over, not copied: a 10 MB hive is not held twice. */
                 *out = s->bytes.b;
                 *out_len = s->bytes.len;
-                s->bytes = (struct vhive_hive_buf){ NULL, 0 };
+                s->bytes = (struct vhive_hive_buf){ NULL, 0, NULL };
         } else {
                 r = commit_hivex(s, out, out_len, err);
+                /* hivex writes big data as one cell; 1.4+ wants a db cell. */
+                if (r == 0)
+                        r = vhive_big_data_split(out, out_len, err);
+                if (r < 0 && *out) {
+                        free(*out);
+                        *out = NULL;
+                }
         }
         if (r == 0 && *out_len < VHIVE_REGF_BASE_BLOCK) {
                 free(*out);

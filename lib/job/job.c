@@ -168,7 +168,7 @@ static int commit(struct vhive_session *s, struct vhive_commit_target *t, const 
 static int keep_base(const struct vhive_session *s, const struct vhive_commit_target *t,
                      struct vhive_hive_buf *base, struct vhive_error *err)
 {
-        *base = (struct vhive_hive_buf){ NULL, 0 };
+        *base = (struct vhive_hive_buf){ NULL, 0, NULL };
         if (t->kind != VHIVE_COMMIT_LOGGED || !s->bytes.b)
                 return 0;
         base->b = malloc(s->bytes.len ? s->bytes.len : 1);
@@ -192,7 +192,7 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
                   void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         struct vhive_session s;
-        struct vhive_hive_buf base = { NULL, 0 };
+        struct vhive_hive_buf base = { NULL, 0, NULL };
         bool apply = op->writes && !o->dry_run;
         size_t i = o->progress_target;
         int ret;

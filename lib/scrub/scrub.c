@@ -405,8 +405,11 @@ int vhive_scrub_in_place(hive_h *h, struct vhive_hive_buf *buf, const struct vhi
                          struct vhive_scrub_report *rep, struct vhive_error *err)
 {
         struct target t = { .apply = true, .buf = buf };
+        int r = scrub(h, opts, &t, rep, err);
 
-        return scrub(h, opts, &t, rep, err);
+        /* Built by the first edit, for this scrub's edits only. */
+        vhive_hive_buf_drop_refs(buf);
+        return r;
 }
 
 static int verify_value(hive_h *h, hive_node_h node, const struct vhive_value_report *vr,

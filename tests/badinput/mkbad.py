@@ -13,6 +13,23 @@ ControlSet001\\Services\\Tcpip\\Parameters\\Interfaces):
   vlist-outside.hive    the interface's value list offset lies past the end
   data-mid-cell.hive    a value's data offset points into the middle of a cell
 
+mkbad.py shared HIVE OUTDIR (issue 18: cells two structures share, each a
+hive every reader reads cleanly; HIVE is one-iface, or one-iface with a
+REG_BINARY BigBlob of more than 16344 bytes (big data) in Parameters, and
+for shared-db-list the interface's DhcpInterfaceOptions as big data of the
+same size):
+
+  shared-data.hive      the interface's Domain points its data at
+                        Parameters' Hostname's data cell
+  shared-vk.hive        Parameters' value list holds the interface's
+                        DhcpIPAddress vk (in SearchList's slot)
+  shared-db.hive        (with BigBlob) DhcpInterfaceOptions points at
+                        BigBlob's db cell
+  shared-db-list.hive   (with the big values) DhcpInterfaceOptions' db cell
+                        points at BigBlob's segment list
+  db-count-lie.hive     (with BigBlob) BigBlob's db cell claims one
+                        segment more than its data fills
+
 Cells are found by walking the tree as the format describes it (nk, lf/lh/li
 lists, vk), so the patches follow the fixture wherever hivexregedit put
 things."""
@@ -88,7 +105,65 @@ def values(b, rec):
     return [BASE + u32(b, vl + 4 * i) + 4 for i in range(n)]
 
 
+def value(b, rec, name):
+    for vk in values(b, rec):
+        n = struct.unpack_from("<H", b, vk + 2)[0]
+        if b[vk + 20:vk + 20 + n].decode("latin-1").lower() == name.lower():
+            return vk
+    raise SystemExit("mkbad.py: no value %s under %s" % (name, nk_name(b, rec)))
+
+
+def shared(src, out):
+    clean = open(src, "rb").read()
+    os.makedirs(out, exist_ok=True)
+    params_path = "ControlSet001\\Services\\Tcpip\\Parameters"
+    params = walk(clean, params_path)
+    ifaces = walk(clean, params_path + "\\Interfaces")
+    iface = nk(clean, u32(clean, subkey_entries(clean, ifaces)[0]))
+
+    def write(name, data):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+
+    # Domain (inline "") takes Hostname's data: length and offset.
+    b = bytearray(clean)
+    host, dom = value(b, params, "Hostname"), value(b, iface, "Domain")
+    assert not u32(b, host + 4) & 0x80000000, "Hostname is inline"
+    put32(b, dom + 4, u32(b, host + 4))
+    put32(b, dom + 8, u32(b, host + 8))
+    write("shared-data.hive", b)
+
+    b = bytearray(clean)
+    slot = values(b, params).index(value(b, params, "SearchList"))
+    vl = BASE + u32(b, params + 40) + 4
+    put32(b, vl + 4 * slot, value(b, iface, "DhcpIPAddress") - 4 - BASE)
+    write("shared-vk.hive", b)
+
+    b = bytearray(clean)
+    try:
+        blob, opts = value(b, params, "BigBlob"), value(b, iface, "DhcpInterfaceOptions")
+    except SystemExit:
+        return
+    db_blob, db_opts = BASE + u32(b, blob + 8) + 4, BASE + u32(b, opts + 8) + 4
+    assert b[db_blob:db_blob + 2] == b"db", "BigBlob is not big data"
+    put32(b, opts + 4, u32(b, blob + 4))
+    put32(b, opts + 8, u32(b, blob + 8))
+    write("shared-db.hive", b)
+    b = bytearray(clean)
+    struct.pack_into("<H", b, db_blob + 2, struct.unpack_from("<H", b, db_blob + 2)[0] + 1)
+    write("db-count-lie.hive", b)
+    if b[db_opts:db_opts + 2] != b"db":
+        return
+    assert u32(b, blob + 4) == u32(b, opts + 4), "BigBlob and DhcpInterfaceOptions differ in size"
+    b = bytearray(clean)
+    put32(b, db_opts + 4, u32(b, db_blob + 4))
+    write("shared-db-list.hive", b)
+
+
 def main():
+    if sys.argv[1] == "shared":
+        shared(sys.argv[2], sys.argv[3])
+        return
     src, out = sys.argv[1], sys.argv[2]
     clean = open(src, "rb").read()
     os.makedirs(out, exist_ok=True)

@@ -22,6 +22,9 @@ hivex), so a bug in vhive's reading cannot hide a bug in its writing.
       Prints "seq1 seq2 checksum_ok file_type hbins_size".
   regcheck.py same-values A B
       Checks that two hives hold the same keys and values.
+  regcheck.py bytes HIVE KEY NAME FILE
+      Checks that value NAME of KEY (backslashes, below the root) holds
+      exactly the bytes of FILE, in reglookup's and in regfexport's view.
 """
 import functools
 import struct
@@ -399,6 +402,46 @@ def same_values(a, b):
         sys.exit(1)
 
 
+def rl_bytes(text):
+    """reglookup's rendering of binary data: %XX escapes, the rest as is."""
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        if text[i] == "%" and i + 2 < len(text) + 1 and len(text[i + 1:i + 3]) == 2:
+            out.append(int(text[i + 1:i + 3], 16))
+            i += 3
+        else:
+            out += text[i].encode("latin-1")
+            i += 1
+    return bytes(out)
+
+
+def value_bytes(path, key, name, want_file):
+    want = open(want_file, "rb").read()
+    row = reglookup(path).get(key + "\\" + name)
+    if row is None:
+        die("reglookup: no value %s\\%s in %s" % (key, name, path))
+    text = row[0] in ("SZ", "EXPAND_SZ")
+    if text:
+        want_text = want.decode("utf-16le").rstrip("\0")
+        if row[1] != want_text:
+            die("reglookup: %s\\%s reads %r, not %r" % (key, name, row[1], want_text))
+    got = want if text else rl_bytes(row[1])
+    if got != want:
+        die("reglookup: %s\\%s holds %d bytes, not the %d expected (first difference at %s)"
+            % (key, name, len(got), len(want),
+               next((i for i in range(min(len(got), len(want))) if got[i] != want[i]), "end")))
+    vals = [v for v in regfexport(path).get(key, []) if v[0] == name]
+    if len(vals) != 1:
+        die("regfexport: no value %s\\%s in %s" % (key, name, path))
+    _, _, size, data = vals[0]
+    if text and size == len(want) and data == "=" + want_text:
+        return
+    if size != len(want) or not data.startswith("hex:") or bytes.fromhex(data[4:]) != want:
+        die("regfexport: %s\\%s differs from the %d bytes expected (size %s)"
+            % (key, name, len(want), size))
+
+
 def main(argv):
     if len(argv) < 2:
         die("usage: see the top of this file")
@@ -438,6 +481,8 @@ def main(argv):
         print("%d %d %s %d %d" % tuple(header(args[0])))
     elif cmd == "same-values":
         same_values(args[0], args[1])
+    elif cmd == "bytes":
+        value_bytes(*args)
     else:
         die("unknown command " + cmd)
 

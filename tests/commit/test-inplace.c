@@ -47,6 +47,7 @@ static int teardown(void **state)
 
         hivex_close(f->h);
         unlink(f->out);
+        vhive_hive_buf_drop_refs(&f->hb);
         free(f->hb.b);
         free(f->path);
         free(f);
@@ -304,6 +305,37 @@ static void blank_big_data(void **state)
         hivex_close(h);
 }
 
+/* Issue 18: DhcpServer's vk points at DhcpIPAddress's data cell.  Blanking
+ * DhcpServer keeps the cell for DhcpIPAddress; blanking DhcpIPAddress
+ * then frees it, nothing else referring to it any more. */
+static void shared_data_kept(void **state)
+{
+        struct fx *f = *state;
+        hive_value_h server = value(f, "DhcpServer"), ip = value(f, "DhcpIPAddress");
+        struct vhive_error e = { 0 };
+        size_t cell = VHIVE_REGF_BASE_BLOCK + vhive_le32(f->hb.b + ip + 12), len;
+        char *before = hivex_value_value(f->h, ip, &(hive_type){ 0 }, &len), *after;
+        hive_node_h node;
+        hive_type t;
+        hive_h *h;
+
+        assert_non_null(before);
+        assert_false(vhive_le32(f->hb.b + ip + 8) & 0x80000000u);
+        vhive_put_le32(f->hb.b + server + 8, vhive_le32(f->hb.b + ip + 8));
+        vhive_put_le32(f->hb.b + server + 12, vhive_le32(f->hb.b + ip + 12));
+        assert_int_equal(vhive_inplace_blank(&f->hb, f->node, server, &e), 0);
+        assert_true((int32_t)vhive_le32(f->hb.b + cell) < 0); /* still in use */
+        h = reopen(f, &node);
+        after = hivex_value_value(h, hivex_node_get_value(h, node, "DhcpIPAddress"), &t, &len);
+        assert_non_null(after);
+        assert_memory_equal(after, before, len);
+        hivex_close(h);
+        assert_int_equal(vhive_inplace_blank(&f->hb, f->node, ip, &e), 0);
+        assert_true((int32_t)vhive_le32(f->hb.b + cell) > 0); /* freed */
+        free(before);
+        free(after);
+}
+
 int main(void)
 {
         static const char *const need[] = { "lease-all-types", NULL };
@@ -314,6 +346,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(delete_all_values, setup, teardown),
                 cmocka_unit_test_setup_teardown(cell_shared_or_inside_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(blank_big_data, setup, teardown),
+                cmocka_unit_test_setup_teardown(shared_data_kept, setup, teardown),
         };
 
         unit_require_fixtures(need);
