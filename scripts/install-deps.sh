@@ -9,7 +9,7 @@ packages=(
         libhivex-dev libhivex-bin libjansson-dev libcmocka-dev
         libguestfs-dev libguestfs-tools linux-image-amd64 qemu-utils
         ntfs-3g ntfs-3g-dev libnbd-dev fdisk dosfstools
-        reglookup libregf-utils scdoc hyperfine time xz-utils python3
+        reglookup libregf-utils scdoc hyperfine time xz-utils python3 jq
         build-essential dpkg-dev debhelper lintian
 )
 
