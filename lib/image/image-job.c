@@ -139,6 +139,7 @@ static int prepare_commit(struct vhive_backend *be, const struct vhive_backend_o
                 .logs = { w->guest_logs[0], w->guest_logs[1] },
                 .old_logs = { w->host_logs[0], w->host_logs[1] },
                 .work_dir = w->dir,
+                .asked = o->log_format,
         };
         int ret = vhive_image_open_hive(be, ops, i, &hv, hf, &t->format, &r->err);
 
