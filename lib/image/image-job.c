@@ -209,8 +209,9 @@ static void fail_all(struct vhive_job_result *results, const size_t *spec_of, si
 }
 
 /* Another name (a symbolic or hard link) of an image already in specs:
- * its index there (ids[k] is specs[k]'s), else NO_SPEC.  Two drives on one file make qemu refuse
- * the launch (its image lock), which failed every image of the batch. */
+ * its index there (ids[k] is specs[k]'s), else NO_SPEC.  Two drives on one
+ * file make qemu refuse the launch (its image lock), which failed every
+ * image of the batch. */
 static size_t same_file(const char *path, const struct stat *ids, size_t count)
 {
         struct stat st;

@@ -66,7 +66,11 @@ for _ in $(seq 50); do [ -S held.sock ] && break; sleep 0.1; done
 expect_rc 2 "scrub batch" env VHIVE_BACKEND="$backend" "$VHIVE" scrub -v \
         a.qcow2 link.qcow2 broken.qcow2 held.qcow2 other.qcow2 hard.qcow2 nowin.raw number.qcow2
 kill "$reader" && wait "$reader" 2>/dev/null
-[ "$backend" = appliance ] && skip_if_no_appliance err
+# An appliance that cannot launch at all is no test of this; one that qemu
+# refused because of an image's lock is the bug itself.
+if [ "$backend" = appliance ] && ! grep -q 'lock\|another process' err; then
+        skip_if_no_appliance err
+fi
 if [ "$backend" = appliance ]; then
         [ "$(launches err)" -eq 1 ] && ok "one appliance launch for the batch" ||
                 fail "$(launches err) launches for one batch"
@@ -90,9 +94,10 @@ done
 for name in broken.qcow2 nowin.raw held.qcow2; do
         grep -q "^vhive: $name: " err && ok "$name: fails for itself" || fail "$name: no error"
 done
-grep -qE "^vhive: held.qcow2: .*(lock|in use|another process)" err && ok "held.qcow2: says it is in use" ||
-        fail "held.qcow2: $(grep '^vhive: held.qcow2: ' err)"
-failed=$(grep '^vhive: \(a\|link\|hard\|other\|number\)\.qcow2: ' err | grep -vc 'the same file as')
+grep -qE "^vhive: held.qcow2: .*(lock|in use|another process)" err &&
+        ok "held.qcow2: says it is in use" || fail "held.qcow2: $(grep '^vhive: held.qcow2: ' err)"
+failed=$(grep '^vhive: \(a\|link\|hard\|other\|number\)\.qcow2: ' err |
+        grep -vc 'the same file as')
 [ "$failed" = 0 ] && ok "no good image failed" || fail "$failed good images failed"
 sha256sum --quiet -c bad.sum && ok "the bad images untouched" || fail "a bad image changed"
 
