@@ -24,6 +24,7 @@ enum opt_id {
         OPT_ROOT,
         OPT_FORCE,
         OPT_BACKEND,
+        OPT_LOG_FORMAT,
         OPT_FROM,
         OPT_PROGRESS,
         OPT_NO_PROGRESS,
@@ -91,6 +92,8 @@ static const struct cmd_option {
           "write despite a .lok file or version siblings" },
         { OPT_BACKEND, "backend", "B", ALL, ARG(run.backend),
           "appliance (libguestfs, default) or direct" },
+        { OPT_LOG_FORMAT, "log-format", "F", WRITERS, ARG(run.log_format),
+          "new (8.1 and later) or old: the image's log format, when nothing in it tells" },
         { OPT_VERBOSE, "verbose", NULL, ALL, FLAG(run.verbose),
           "pass libguestfs' verbose output through" },
         { OPT_HELP, "help", NULL, ALL, SET_NONE, 0, "this help" },
@@ -106,6 +109,7 @@ static const struct {
         { OPT_PROFILE, "seed lease dhcpv6" },
         { OPT_FORMAT, "vhdx vhd qcow2 raw" },
         { OPT_BACKEND, "appliance direct" },
+        { OPT_LOG_FORMAT, "new old" },
 };
 
 static const char *const cmd_names[CMD_COUNT] = {

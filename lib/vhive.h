@@ -282,6 +282,7 @@ struct vhive_run_opts {
         const char *format;      /* --format as given ("vhd" too); NULL: detect */
         const char *root_device; /* --root */
         const char *backend;     /* --backend; NULL: $VHIVE_BACKEND, else appliance */
+        const char *log_format;  /* --log-format new|old: when an image does not tell */
         bool verbose;
         vhive_progress_fn *progress; /* NULL: none */
         void *progress_opaque;
@@ -313,7 +314,7 @@ struct vhive_job_result {
 };
 
 /* Checks the options before any target is touched: the format (with its
- * aliases) and backend names, VHIVE_BACKEND, --output with one target.
+ * aliases), backend and log format names, VHIVE_BACKEND, --output with one target.
  * -EINVAL with a message: a usage error. */
 int vhive_run_check(const struct vhive_run_opts *o, size_t n_targets, struct vhive_error *err);
 

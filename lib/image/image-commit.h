@@ -7,11 +7,12 @@
 #include "image.h"
 
 struct vhive_image_hive {
-        const char *config_dir;  /* in the image: "/Windows/System32/config" */
-        const char *primary;     /* in the image: CONFIG/SYSTEM */
-        const char *logs[2];     /* in the image: CONFIG/SYSTEM.LOG1/2; "" when absent */
-        const char *old_logs[2]; /* host: the logs as downloaded; "" when absent */
-        const char *work_dir;    /* host: a private folder for SOFTWARE */
+        const char *config_dir;      /* in the image: "/Windows/System32/config" */
+        const char *primary;         /* in the image: CONFIG/SYSTEM */
+        const char *logs[2];         /* in the image: CONFIG/SYSTEM.LOG1/2; "" when absent */
+        const char *old_logs[2];     /* host: the logs as downloaded; "" when absent */
+        const char *work_dir;        /* host: a private folder for SOFTWARE */
+        enum vhive_log_format asked; /* --log-format; VHIVE_LOG_NONE when not given */
 };
 
 /* Refuses, touching nothing, when a log file is missing or when nothing
@@ -27,7 +28,10 @@ void vhive_image_close_hive(struct vhive_backend *be, const struct vhive_backend
  * empty, absent or unusable; -EINVAL when they disagree. */
 int vhive_image_log_format_from_logs(const char *const logs[2], enum vhive_log_format *fmt,
                                      struct vhive_error *err);
-/* From SOFTWARE\Microsoft\Windows NT\CurrentVersion\CurrentBuild of a
- * SOFTWARE hive file: >= 9600 (Windows 8.1) new, else old. */
+/* From SOFTWARE\Microsoft\Windows NT\CurrentVersion of a SOFTWARE hive
+ * file: CurrentBuild, else CurrentBuildNumber (9600, Windows 8.1, or more:
+ * new), else CurrentMajorVersionNumber, else CurrentVersion (6.3 or more:
+ * new).  VHIVE_LOG_NONE when none tells; why says which value decided, or
+ * why none did.  -errno when the file does not open as a hive. */
 int vhive_image_log_format_from_software(const char *software, enum vhive_log_format *fmt,
-                                         unsigned *build, struct vhive_error *err);
+                                         char *why, size_t len, struct vhive_error *err);

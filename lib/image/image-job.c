@@ -17,6 +17,9 @@
 #include "job.h"
 #include "macro.h"
 
+/* An image that is not opened (refused before the launch). */
+#define NO_SPEC ((size_t)-1)
+
 /* The host-side copies of one image's hive: dir/NAME, dir/NAME.LOGn. */
 struct work {
         char dir[256];
@@ -139,6 +142,7 @@ static int prepare_commit(struct vhive_backend *be, const struct vhive_backend_o
                 .logs = { w->guest_logs[0], w->guest_logs[1] },
                 .old_logs = { w->host_logs[0], w->host_logs[1] },
                 .work_dir = w->dir,
+                .asked = o->log_format,
         };
         int ret = vhive_image_open_hive(be, ops, i, &hv, hf, &t->format, &r->err);
 
@@ -193,35 +197,69 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         return ret;
 }
 
-static void fail_all(struct vhive_job_result *results, const size_t *map, size_t count, int status,
+static void fail_all(struct vhive_job_result *results, const size_t *spec_of, size_t n, int status,
                      const struct vhive_error *err)
 {
-        for (size_t k = 0; k < count; k++) {
-                results[map[k]].status = status;
-                results[map[k]].err = *err;
+        for (size_t i = 0; i < n; i++) {
+                if (spec_of[i] == NO_SPEC)
+                        continue;
+                results[i].status = status;
+                results[i].err = *err;
         }
 }
 
-/* Detection and refusals for every image; the ones to open go to specs. */
+/* Another name (a symbolic or hard link) of an image already in specs:
+ * its index there (ids[k] is specs[k]'s), else NO_SPEC.  Two drives on one
+ * file make qemu refuse the launch (its image lock), which failed every
+ * image of the batch. */
+static size_t same_file(const char *path, const struct stat *ids, size_t count)
+{
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return NO_SPEC; /* opening it will say why */
+        for (size_t k = 0; k < count; k++)
+                if (ids[k].st_dev == st.st_dev && ids[k].st_ino == st.st_ino)
+                        return k;
+        return NO_SPEC;
+}
+
+/* Detection and refusals for every image; the ones to open go to specs,
+ * once per file: spec_of[i] is image i's index in specs (NO_SPEC when
+ * refused), first[k] the first image that names specs[k]. */
 static size_t prepare(const char *const *paths, size_t n, const struct vhive_op *op,
                       const struct vhive_job_opts *o, struct vhive_job_result *results,
-                      struct vhive_image_spec *specs, size_t *map)
+                      struct vhive_image_spec *specs, size_t *spec_of, size_t *first)
 {
-        size_t count = 0;
+        _cleanup_free_ struct stat *ids = calloc(n + 1, sizeof(*ids));
+        size_t count = 0, k;
 
         for (size_t i = 0; i < n; i++) {
                 struct vhive_job_result *r = &results[i];
                 memset(r, 0, sizeof(*r));
                 r->is_image = true;
-                r->status = detect(paths[i], op, o, r);
+                spec_of[i] = NO_SPEC;
+                r->status = ids ? detect(paths[i], op, o, r)
+                                : vhive_fail(&r->err, ENOMEM, "out of memory");
                 if (r->status < 0)
                         continue;
+                k = same_file(paths[i], ids, count);
+                if (k != NO_SPEC) {
+                        spec_of[i] = k;
+                        snprintf(r->note, sizeof(r->note),
+                                 "the same file as %s: opened once, worked on after it",
+                                 paths[first[k]]);
+                        continue;
+                }
+                if (stat(paths[i], &ids[count]) < 0)
+                        ids[count] = (struct stat){ .st_ino = 0 };
                 specs[count] = (struct vhive_image_spec){
                         .path = paths[i],
                         .format = r->image.format,
                         .readonly = !op->writes || o->dry_run,
                 };
-                map[count++] = i;
+                first[count] = i;
+                spec_of[i] = count++;
         }
         return count;
 }
@@ -247,13 +285,14 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
 {
         const struct vhive_backend_ops *ops = o->backend;
         _cleanup_free_ struct vhive_image_spec *specs = calloc(n + 1, sizeof(*specs));
-        _cleanup_free_ size_t *map = calloc(n + 1, sizeof(*map));
+        _cleanup_free_ size_t *spec_of = calloc(n + 1, sizeof(*spec_of));
+        _cleanup_free_ size_t *first = calloc(n + 1, sizeof(*first));
         struct vhive_backend *be = NULL;
         struct vhive_error err = { 0 };
         size_t count = 0;
         int ret = 0;
 
-        if (!specs || !map)
+        if (!specs || !spec_of || !first)
                 ret = vhive_fail(&err, ENOMEM, "out of memory");
         else if (!ops)
                 ret = vhive_fail(&err, EINVAL, "no backend given (lib/job/driver.c loads it)");
@@ -263,7 +302,7 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
                                                         .is_image = true };
         if (ret < 0)
                 return ret;
-        count = prepare(paths, n, op, o, results, specs, map);
+        count = prepare(paths, n, op, o, results, specs, spec_of, first);
         if (count == 0)
                 return 0;
         struct progress_map pm = { .o = o, .current = VHIVE_PROGRESS_RUN };
@@ -277,29 +316,33 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
         if (ret == 0)
                 ret = ops->open(&be, specs, count, &launch, &err);
         if (ret < 0) {
-                fail_all(results, map, count, ret, &err);
+                fail_all(results, spec_of, n, ret, &err);
                 return ret;
         }
         const char *notice = ops->notice ? ops->notice(be) : NULL;
-        for (size_t k = 0; k < count && notice; k++)
-                snprintf(results[map[k]].notice, sizeof(results[map[k]].notice), "%s", notice);
-        for (size_t k = 0; k < count; k++) {
-                size_t i = map[k];
+        for (size_t i = 0; i < n && notice; i++)
+                if (spec_of[i] != NO_SPEC)
+                        snprintf(results[i].notice, sizeof(results[i].notice), "%s", notice);
+        /* In target order: a second name of a file is worked on after the
+         * first, on the same drive, as two runs one after the other would. */
+        for (size_t i = 0; i < n; i++) {
                 struct vhive_job_opts jo = *o;
 
+                if (spec_of[i] == NO_SPEC)
+                        continue;
                 jo.progress_target = pm.current = i;
                 results[i].status = vhive_check_interrupt("starting", &results[i].err);
                 if (results[i].status == 0)
-                        run_image(be, ops, k, paths[i], op, ctxs ? ctxs[i] : NULL, &jo,
+                        run_image(be, ops, spec_of[i], paths[i], op, ctxs ? ctxs[i] : NULL, &jo,
                                   &results[i]);
         }
         pm.current = VHIVE_PROGRESS_RUN;
         vhive_job_progress(o, VHIVE_PROGRESS_RUN, "closing the images", -1);
         ret = ops->close(be, &err);
         /* Without a clean shutdown a written image may not hold the change. */
-        for (size_t k = 0; k < count && ret < 0; k++) {
-                struct vhive_job_result *r = &results[map[k]];
-                if (r->written && r->status == 0) {
+        for (size_t i = 0; i < n && ret < 0; i++) {
+                struct vhive_job_result *r = &results[i];
+                if (spec_of[i] != NO_SPEC && r->written && r->status == 0) {
                         r->status = ret;
                         r->err = err;
                 }

@@ -27,6 +27,18 @@ static const char *format_for_qemu(const char *name)
         return NULL;
 }
 
+/* --log-format: the transaction-log format an image's Windows reads. */
+static enum vhive_log_format log_format_named(const char *name)
+{
+        if (!name)
+                return VHIVE_LOG_NONE;
+        if (strcmp(name, "new") == 0)
+                return VHIVE_LOG_NEW;
+        if (strcmp(name, "old") == 0)
+                return VHIVE_LOG_OLD;
+        return VHIVE_LOG_INVALID;
+}
+
 /* --backend, else VHIVE_BACKEND (here and nowhere else), else the appliance. */
 static const char *backend_name(const struct vhive_run_opts *o, const char **source)
 {
@@ -46,6 +58,9 @@ int vhive_run_check(const struct vhive_run_opts *o, size_t n_targets, struct vhi
         if (o->format && !format_for_qemu(o->format))
                 return vhive_fail(err, EINVAL, "unknown --format '%s' (vhdx, vhd, qcow2, raw)",
                                   o->format);
+        if (log_format_named(o->log_format) == VHIVE_LOG_INVALID)
+                return vhive_fail(err, EINVAL, "unknown --log-format '%s' (new, old)",
+                                  o->log_format);
         if (!vhive_backend_name_valid(backend))
                 return vhive_fail(err, EINVAL, "%s '%s' is not a backend (appliance, direct)",
                                   source, backend);
@@ -63,6 +78,7 @@ static struct vhive_job_opts job_opts(const struct vhive_run_opts *o)
                 .force = o->force,
                 .format = o->format ? format_for_qemu(o->format) : NULL,
                 .root_device = o->root_device,
+                .log_format = log_format_named(o->log_format),
                 .verbose = o->verbose,
                 .progress = o->progress,
                 .progress_opaque = o->progress_opaque,

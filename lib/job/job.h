@@ -30,6 +30,9 @@ struct vhive_job_opts {
         const char *format;      /* --format, NULL = detect */
         const char *root_device; /* --root */
         const struct vhive_backend_ops *backend;
+        /* --log-format: used when nothing in an image tells which format
+         * its Windows reads; VHIVE_LOG_NONE when not given. */
+        enum vhive_log_format log_format;
         bool verbose;
         /* Progress (vhive.h): the callback sees run indexes; this job's
          * index i is index_map[i] (NULL: i itself). */

@@ -58,5 +58,5 @@ if [ -s "$T/diff" ]; then
 else
         ok "vhive(1) documents exactly the options vhive accepts"
 fi
-eq "$(cut -d' ' -f1 "$T/table" | sort -u | wc -l)" 18 "the table holds the 18 options"
+eq "$(cut -d' ' -f1 "$T/table" | sort -u | wc -l)" 19 "the table holds the 19 options"
 finish

@@ -61,15 +61,14 @@ char *ap_guest(const struct image *img, const char *path)
 
 /* ---- opening ----------------------------------------------------------- */
 
-/* Runs "qemu-img info" on the image so that a damaged, foreign or locked
- * image is reported for itself instead of failing the launch of all. */
-static int probe_image(const struct image *img, struct vhive_error *err)
+/* Runs a qemu tool on the image: 0 when it exits 0, else its first line of
+ * stderr in msg and 1; -errno when it cannot run. */
+static int run_qemu_tool(const char *const argv[], char *msg, size_t size, struct vhive_error *err)
 {
-        const char *argv[] = { "qemu-img", "info", "-f", img->format, "--", img->path, NULL };
         posix_spawn_file_actions_t fa;
         int pipefd[2], status, rc;
-        char msg[768] = "";
-        ssize_t n, got = 0;
+        ssize_t n;
+        size_t got = 0;
         pid_t pid;
 
         if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -77,21 +76,40 @@ static int probe_image(const struct image *img, struct vhive_error *err)
         posix_spawn_file_actions_init(&fa);
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-        rc = posix_spawnp(&pid, "qemu-img", &fa, NULL, (char **)argv, environ);
+        rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char **)argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         close(pipefd[1]);
         if (rc != 0) {
                 close(pipefd[0]);
-                return vhive_fail(err, rc, "cannot run qemu-img: %s", strerror(rc));
+                return vhive_fail(err, rc, "cannot run %s: %s", argv[0], strerror(rc));
         }
-        while ((n = read(pipefd[0], msg + got, sizeof(msg) - 1 - got)) > 0)
-                got += n;
+        while ((n = read(pipefd[0], msg + got, size - 1 - got)) > 0)
+                got += (size_t)n;
         close(pipefd[0]);
         msg[got] = '\0';
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                return 0;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+/* Runs "qemu-img info" on the image so that a damaged, foreign or locked
+ * image is reported for itself instead of failing the launch of all.  An
+ * image to write is also opened for writing (qemu-io), which is what the
+ * launch does: another process that reads it (a VM with a read-only
+ * drive, qemu-nbd -r) lets "info" pass and makes qemu refuse the launch. */
+static int probe_image(const struct image *img, struct vhive_error *err)
+{
+        const char *info[] = { "qemu-img", "info", "-f", img->format, "--", img->path, NULL };
+        const char *open_rw[] = {
+                "qemu-io", "-f", img->format, "-c", "quit", "--", img->path, NULL
+        };
+        char msg[768] = "";
+        int rc = run_qemu_tool(info, msg, sizeof(msg), err);
+
+        if (rc == 0 && !img->readonly)
+                rc = run_qemu_tool(open_rw, msg, sizeof(msg), err);
+        if (rc <= 0)
+                return rc;
         /* A read-write open replays a dirty VHDX log; only a read-only one fails. */
         if (!img->readonly && strstr(msg, "needs to be replayed"))
                 return 0;
