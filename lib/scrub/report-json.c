@@ -84,10 +84,29 @@ json_t *vhive_json_replay(const struct vhive_replay_result *res)
                                   l->damaged, "entries", (int)l->entries, "first",
                                   (json_int_t)l->first_seq, "last", (json_int_t)l->last_seq,
                                   "applied", (int)l->applied));
+                json_object_set_new(json_array_get(logs, (size_t)i), "ignored",
+                                    json_boolean(l->ignored));
+                if (l->ignored)
+                        json_object_set_new(json_array_get(logs, (size_t)i), "warning",
+                                            json_string(l->warning));
         }
         return json_pack("{s:o, s:i, s:i, s:b}", "logs", logs, "entries_applied",
                          (int)res->entries_applied, "final_sequence", (json_int_t)res->final_seq,
                          "base_block_rebuilt", res->base_block_rebuilt);
+}
+
+/* A log skipped because Windows ignores it: said where a reader looks. */
+static void add_warnings(json_t *o, const struct vhive_replay_result *res)
+{
+        json_t *w = json_array();
+
+        for (int i = 0; i < 2; i++)
+                if (res->log[i].ignored)
+                        json_array_append_new(w, json_string(res->log[i].warning));
+        if (json_array_size(w))
+                json_object_set_new(o, "warnings", w);
+        else
+                json_decref(w);
 }
 
 static void add_image(json_t *o, const struct vhive_job_result *r)
@@ -119,8 +138,10 @@ json_t *vhive_json_job_result(const char *target, const struct vhive_job_result 
                                               "sequence2",
                                               (json_int_t)r->state.header.seq_secondary,
                                               "checksum_ok", r->state.header.checksum_ok));
-        if (r->state.replayed)
+        if (r->state.replayed) {
                 json_object_set_new(o, "replay", vhive_json_replay(&r->state.replay));
+                add_warnings(o, &r->state.replay);
+        }
         if (*r->notice)
                 json_object_set_new(o, "notice", json_string(r->notice));
         if (r->state.replay_failed) {
