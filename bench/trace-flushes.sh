@@ -21,7 +21,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vhive-trace.XXXXXX")
 cleanup() {
         local p
         for p in "$work"/pid.*; do
-                [ -f "$p" ] && pkill -KILL -P "$(cat "$p")" 2>/dev/null
+                if [ -f "$p" ]; then pkill -KILL -P "$(cat "$p")" 2>/dev/null || true; fi
         done
         rm -rf "$work"
 }
@@ -36,7 +36,8 @@ exec strace -f -y -tt -e trace=fdatasync,fsync -o "$work/strace/qemu.\$\$" qemu-
 EOF
 chmod +x "$work/hv"
 f=/Windows/System32/config/SYSTEM.LOG1
-LIBGUESTFS_HV=$work/hv guestfish >"$work/marks" <<GF &
+# Its stderr: libguestfs says that the (stopped) hypervisor was killed.
+LIBGUESTFS_HV=$work/hv guestfish >"$work/marks" 2>"$work/gf.err" <<GF &
 add $work/A.$fmt format:$fmt
 add $work/B.$fmt format:$fmt
 run
