@@ -33,6 +33,10 @@ int cmd_run_job(const struct vhive_op *op, char *const *targets, size_t n, void 
         for (size_t i = 0; i < n; i++) {
                 if (*results[i].note)
                         fprintf(stderr, "vhive: %s: %s\n", targets[i], cmd_esc(results[i].note));
+                for (int k = 0; k < 2 && results[i].state.replayed; k++)
+                        if (results[i].state.replay.log[k].ignored)
+                                fprintf(stderr, "vhive: %s: warning: %s\n", targets[i],
+                                        cmd_esc(results[i].state.replay.log[k].warning));
                 /* A reader must never take the stale file for what Windows
                  * loads: one line, whatever the command and --json. */
                 if (results[i].status == 0 && results[i].state.replay_failed)

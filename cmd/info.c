@@ -43,7 +43,9 @@ static void print_logs(const char *t, const struct vhive_info *c)
                         continue;
                 }
                 printf("%s: %s: %s", t, c->log_names[i],
-                       l->damaged ? "damaged (not readable as a log)" : log_format(l->format));
+                       l->ignored   ? "invalid base block (ignored, as Windows does)"
+                       : l->damaged ? "damaged (not readable as a log)"
+                                    : log_format(l->format));
                 if (l->format == VHIVE_LOG_NEW || l->format == VHIVE_LOG_OLD)
                         printf(", %u entries (sequence %u-%u), %s, %u would apply", l->entries,
                                l->first_seq, l->last_seq, l->eligible ? "eligible" : "not eligible",

@@ -77,9 +77,14 @@ struct vhive_log_info {
         uint32_t seq_primary, seq_secondary; /* of the log's base block */
         bool eligible;                       /* would be considered for replay */
         bool damaged;                        /* present, not empty, not readable as a log */
-        unsigned entries;                    /* valid entries (new format), or dirty pages (old) */
-        uint32_t first_seq, last_seq;        /* of the valid entries */
-        unsigned applied;                    /* entries (or pages) applied */
+        /* Damaged in its base block (no regf, bad checksum, not a log's
+         * type, torn sequence numbers): Windows ignores such a log, and so
+         * does vhive, saying so in warning. */
+        bool ignored;
+        char warning[256];
+        unsigned entries;             /* valid entries (new format), or dirty pages (old) */
+        uint32_t first_seq, last_seq; /* of the valid entries */
+        unsigned applied;             /* entries (or pages) applied */
 };
 
 struct vhive_replay_result {

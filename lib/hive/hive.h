@@ -25,10 +25,12 @@ bool vhive_regf_is_dirty(const struct vhive_regf_header *hdr);
 uint64_t vhive_marvin32(uint64_t seed, const uint8_t *data, size_t len);
 
 /* 0 unless the primary is dirty (or unusable) and a log is present, not
- * empty, but cannot be read as a log (no regf base block, a bad checksum,
- * a file type that is not a log's, torn sequence numbers, an old-format
- * log without its dirty vector): it may hold the newest changes, so what
- * Windows would load is unknown.  -EUCLEAN naming the log and why. */
+ * empty, with a sound base block, but a body that cannot be read (an
+ * old-format log without its dirty vector, or truncated): Windows would use
+ * it and cannot, so what it would load is unknown.  -EUCLEAN naming the
+ * log and why.  A log with an invalid base block (no regf, a bad checksum,
+ * a file type that is not a log's, torn sequence numbers) passes: Windows
+ * ignores it, the replay skips it and marks it ignored, with a warning. */
 int vhive_logs_check_readable(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
                               size_t log1_len, const uint8_t *log2, size_t log2_len,
                               struct vhive_error *err);
@@ -47,7 +49,8 @@ void vhive_logs_describe(const uint8_t *primary, size_t primary_len, const uint8
  * when the logs claim more hive bins than the primary and the logs can
  * fill, or when the primary is unusable and no log can rebuild it.  Like
  * the kernel at boot, it skips a damaged log: vhive_logs_check_readable
- * is what a reader or writer calls first. */
+ * is what a reader or writer calls first, to refuse a log Windows would use
+ * and cannot. */
 int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1, size_t log1_len,
                  const uint8_t *log2, size_t log2_len, uint8_t **out, size_t *out_len,
                  struct vhive_replay_result *res, struct vhive_error *err);

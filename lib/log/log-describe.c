@@ -71,6 +71,17 @@ bool vhive_hbins_size_ok(uint32_t size)
 
 /* ---- describing a log --------------------------------------------------- */
 
+/* A log whose base block is invalid is one Windows never reads (the
+ * spec, "Transaction log files", note 2): it is skipped, with a warning. */
+static void ignore_log(struct log_ctx *l)
+{
+        l->info->ignored = true;
+        snprintf(l->info->warning, sizeof(l->info->warning),
+                 "transaction log %s: ignored, as Windows ignores a log whose base block is "
+                 "invalid",
+                 l->why);
+}
+
 /* Fills l->hdr and l->usable from the log's 512-byte base block. */
 static void parse_log_base(struct log_ctx *l)
 {
@@ -86,12 +97,14 @@ static void parse_log_base(struct log_ctx *l)
         info->damaged = true;
         if (vhive_regf_parse(l->buf, l->len, &l->hdr) < 0) {
                 vhive_log_why(l, "has no regf base block");
+                ignore_log(l);
                 return;
         }
         info->seq_primary = l->hdr.seq_primary;
         info->seq_secondary = l->hdr.seq_secondary;
         if (!l->hdr.checksum_ok) {
                 vhive_log_why(l, "has a bad base block checksum");
+                ignore_log(l);
                 return;
         }
         if (l->hdr.file_type == 6)
@@ -100,11 +113,13 @@ static void parse_log_base(struct log_ctx *l)
                 info->format = VHIVE_LOG_OLD;
         else {
                 vhive_log_why(l, "has file type %u, not a log's", l->hdr.file_type);
+                ignore_log(l);
                 return;
         }
         if (l->hdr.seq_primary != l->hdr.seq_secondary) {
                 vhive_log_why(l, "has torn sequence numbers %u/%u in its base block",
                               l->hdr.seq_primary, l->hdr.seq_secondary);
+                ignore_log(l);
                 return;
         }
         info->damaged = false;

@@ -122,8 +122,9 @@ static int fail_hole(struct log_ctx *empty, struct log_ctx *next, struct vhive_e
 /* A gap between the hive's sequence number and the first entry is normal
  * when both logs are there (a partial reconcile writes pages without
  * touching the base block, so SYSTEM_B stops at 1621 and its logs start at
- * 2107).  With one log file absent or empty, the entries in between may
- * have been in that file: refuse rather than guess. */
+ * 2107).  With one log file absent, empty or ignored (an invalid base
+ * block), the entries in between may have been in that file: refuse
+ * rather than guess. */
 static int check_missing(struct replay_ctx *c, struct vhive_error *err)
 {
         const struct log_ctx *first = &c->log[c->order[0]];
@@ -134,14 +135,13 @@ static int check_missing(struct replay_ctx *c, struct vhive_error *err)
         for (int i = 0; i < N_LOGS; i++) {
                 const struct log_ctx *l = &c->log[i];
 
-                if (l->info->format == VHIVE_LOG_NONE)
+                if (l->info->format == VHIVE_LOG_NONE || l->info->ignored)
                         return vhive_fail(err, EUCLEAN,
-                                          "transaction logs are inconsistent: %s is missing "
-                                          "or empty and %s starts at entry %u while the "
-                                          "hive stopped at %u (the entries between may have "
-                                          "been in the missing log)",
-                                          l->name, first->name, first->info->first_seq,
-                                          c->phdr.seq_secondary);
+                                          "transaction logs are inconsistent: %s and %s "
+                                          "starts at entry %u while the hive stopped at %u "
+                                          "(the entries between may have been in %s)",
+                                          l->why, first->name, first->info->first_seq,
+                                          c->phdr.seq_secondary, l->name);
         }
         return 0;
 }
@@ -191,18 +191,20 @@ static int plan_new(struct replay_ctx *c, struct vhive_error *err)
         return check_missing(c, err);
 }
 
-/* A log that is there but unreadable may hold the newest changes: the
- * kernel would skip it (vhive_replay does too, as the model of a boot),
- * and whatever it held would be lost for good once a writer marks the
- * hive clean. */
+/* A log whose base block is sound but whose body cannot be read (an
+ * old-format log without its dirty vector, or truncated) is one Windows
+ * would use and cannot: what it would load is unknown, and whatever the
+ * log held would be lost for good once a writer marks the hive clean.  A
+ * log with an invalid base block is not such a log: Windows ignores it,
+ * and the replay (which skips it) gives what Windows loads. */
 static int refuse_damaged(struct replay_ctx *c, struct vhive_error *err)
 {
         for (int i = 0; i < N_LOGS; i++)
-                if (c->log[i].info->damaged)
+                if (c->log[i].info->damaged && !c->log[i].info->ignored)
                         return vhive_fail(err, EUCLEAN,
                                           "transaction log %s: vhive cannot know what "
-                                          "Windows would load from this hive (a damaged "
-                                          "log is never skipped)",
+                                          "Windows would load from this hive (a log "
+                                          "Windows would use is never skipped)",
                                           c->log[i].why);
         return 0;
 }

@@ -91,6 +91,11 @@ json_t *vhive_json_replay(const struct vhive_replay_result *res)
                                   l->damaged, "entries", (int)l->entries, "first",
                                   (json_int_t)l->first_seq, "last", (json_int_t)l->last_seq,
                                   "applied", (int)l->applied));
+                json_object_set_new(json_array_get(logs, (size_t)i), "ignored",
+                                    json_boolean(l->ignored));
+                if (l->ignored)
+                        json_object_set_new(json_array_get(logs, (size_t)i), "warning",
+                                            vhive_json_text(l->warning));
         }
         return json_pack("{s:o, s:i, s:i, s:b}", "logs", logs, "entries_applied",
                          (int)res->entries_applied, "final_sequence", (json_int_t)res->final_seq,
@@ -107,6 +112,20 @@ json_t *vhive_json_text(const char *s)
                 return json_string(s);
         lossy = vhive_utf8_lossy(s);
         return lossy ? json_string(lossy) : NULL;
+}
+
+/* A log skipped because Windows ignores it: said where a reader looks. */
+static void add_warnings(json_t *o, const struct vhive_replay_result *res)
+{
+        json_t *w = json_array();
+
+        for (int i = 0; i < 2; i++)
+                if (res->log[i].ignored)
+                        json_array_append_new(w, vhive_json_text(res->log[i].warning));
+        if (json_array_size(w))
+                json_object_set_new(o, "warnings", w);
+        else
+                json_decref(w);
 }
 
 static void add_image(json_t *o, const struct vhive_job_result *r)
@@ -155,8 +174,10 @@ json_t *vhive_json_job_result(const char *target, const struct vhive_job_result 
                                               "sequence2",
                                               (json_int_t)r->state.header.seq_secondary,
                                               "checksum_ok", r->state.header.checksum_ok));
-        if (r->state.replayed)
+        if (r->state.replayed) {
                 json_object_set_new(o, "replay", vhive_json_replay(&r->state.replay));
+                add_warnings(o, &r->state.replay);
+        }
         if (*r->notice)
                 json_object_set_new(o, "notice", vhive_json_text(r->notice));
         if (r->state.replay_failed) {

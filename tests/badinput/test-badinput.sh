@@ -48,8 +48,8 @@ dirty_case() { # CASE MKDIRTY-CASE GENDIR
 if [ -n "${MKDIRTY:-}" ] && [ -x "$MKDIRTY" ]; then
         mkdir -p "$work/gen/dirty" "$work/gen/blank"
         "$MKDIRTY" "$work/gen/dirty" "$clean" >/dev/null || exit 1
-        dirty_case log-bad-checksum refuse-damaged-log "$work/gen/dirty"
-        dirty_case log-not-regf refuse-not-regf-log "$work/gen/dirty"
+        dirty_case log-ignored-gap refuse-ignored-gap "$work/gen/dirty"
+        dirty_case log-no-dirt refuse-old-no-dirt "$work/gen/dirty"
         dirty_case log-torn refuse-mid-update "$work/gen/dirty"
         dirty_case log-oversized refuse-oversized "$work/gen/dirty"
         # A good log, but reached through a symbolic link.
@@ -59,7 +59,7 @@ if [ -n "${MKDIRTY:-}" ] && [ -x "$MKDIRTY" ]; then
         ln -s elsewhere/LOG "$work/log-symlink/SYSTEM.LOG2"
         if [ -f "$FIXTURES/already-blank.hive" ]; then
                 "$MKDIRTY" "$work/gen/blank" "$FIXTURES/already-blank.hive" >/dev/null || exit 1
-                dirty_case log-bad-checksum-blank refuse-damaged-log "$work/gen/blank"
+                dirty_case log-ignored-gap-blank refuse-ignored-gap "$work/gen/blank"
         fi
 else
         echo "note: MKDIRTY not set: the damaged-log rows are left out" >&2
@@ -130,14 +130,15 @@ warn='warning: the hive is dirty and its logs cannot be replayed \(transaction l
 expect() { # CASE COMMAND
         case $1:$2 in
         bad-checksum:check) echo "1|" ;;
-        log-bad-checksum:scrub) echo "2|transaction log LOG1 has a bad base block checksum" ;;
-        log-not-regf:scrub) echo "2|transaction log LOG2 has no regf base block" ;;
-        log-torn:scrub) echo "2|transaction log LOG1 has torn sequence numbers" ;;
+        log-ignored-gap:scrub) echo "2|LOG1 has a bad base block checksum and LOG2 starts at" ;;
+        log-no-dirt:scrub) echo "2|transaction log LOG2 has no dirty vector" ;;
+        log-torn:scrub) echo "2|no transaction log can be replayed: LOG1 has torn sequence" ;;
         log-oversized:scrub) echo "2|LOG1 claims 2147479552 bytes of hive bins" ;;
-        log-bad-checksum:check | log-not-regf:check | log-torn:check) echo "1|$warn" ;;
+        log-ignored-gap:check | log-no-dirt:check) echo "1|$warn" ;;
+        log-torn:check) echo "1|warning: the hive is dirty .*LOG1 has torn sequence" ;;
         log-oversized:check) echo "1|warning: the hive is dirty .*claims 2147479552" ;;
-        log-bad-checksum-blank:scrub) echo "2|transaction log LOG1" ;;
-        log-bad-checksum-blank:check) echo "2|$warn" ;;
+        log-ignored-gap-blank:scrub) echo "2|transaction log" ;;
+        log-ignored-gap-blank:check) echo "2|$warn" ;;
         log-symlink:scrub) echo "2|SYSTEM.LOG2 is a symbolic link" ;;
         log-symlink:check) echo "1|warning: .*SYSTEM.LOG2 is a symbolic link" ;;
         hard-link:scrub) echo "2|the hive has 2 hard links" ;;

@@ -261,12 +261,20 @@ static void case_bad_base(void)
         emit(&c);
 }
 
+/* What sits in LOG2 beside an old-format LOG1. */
+enum log2_kind {
+        LOG2_ABSENT,
+        LOG2_ZEROED,  /* grown and zero-filled, stopped before its base block */
+        LOG2_GARBAGE, /* a base block that is not regf */
+};
+
 /* Vista - 8.0: a DIRT bitmap of 512-byte pages, the pages packed after it
  * in bit order.  With bad_base, the primary's base block is damaged and
- * rebuilt from the log's. */
-static void case_old_format(bool bad_base)
+ * rebuilt from the log's.  A LOG2 with an invalid base block is ignored,
+ * as Windows ignores it: the result is LOG1's. */
+static void case_old_format(const char *name, bool bad_base, enum log2_kind log2)
 {
-        struct tcase c = { .name = bad_base ? "old-format-bad-base" : "old-format" };
+        struct tcase c = { .name = name };
         uint32_t hbins = B + 4096, bitmap_len = hbins / 512 / 8;
         size_t pages_off = (512 + 4 + bitmap_len + 511) / 512 * 512;
         struct tbuf *log = &c.log[0];
@@ -307,8 +315,49 @@ static void case_old_format(bool bad_base)
         }
         tbuf_resize(log, pages_off + (size_t)n * 512 + 1024);
         free(dirty);
+        if (log2 != LOG2_ABSENT) {
+                c.has_log[1] = true;
+                tbuf_resize(&c.log[1], 65536);
+                for (size_t i = 0; log2 == LOG2_GARBAGE && i < 4096; i++)
+                        c.log[1].b[i] = (uint8_t)(i * 7 + 3);
+        }
         expect_header(&c.expected, S + 1, hbins, vhive_le32(h0.b + 144));
         c.applied = n, c.final = S + 1, c.applied1 = n;
+        emit(&c);
+}
+
+/* A log with an invalid base block is one Windows never reads: the other
+ * one replays alone. */
+static void case_ignored_logs(void)
+{
+        const struct tpage e[] = { { P(0), 4096 } };
+        struct tcase c;
+
+        c = (struct tcase){ .name = "ignored-bad-checksum-log" };
+        dirty_primary(&c);
+        c.has_log[0] = c.has_log[1] = true;
+        log_start(&c.log[0], h0.b, S + 1, 6);
+        log_add_entry(&c.log[0], S + 1, B, 1, e, 1, 93);
+        c.log[0].b[100] ^= 1; /* base block checksum now wrong */
+        log_start(&c.log[1], h0.b, S + 1, 6);
+        log_add_entry(&c.log[1], S + 1, B, 1, e, 1, 94);
+        tbuf_copy(&c.expected, &c.hive);
+        expect_pages(&c.expected, B, e, 1, 94);
+        expect_header(&c.expected, S + 1, B, 1);
+        c.applied = 1, c.final = S + 1, c.applied2 = 1;
+        emit(&c);
+
+        c = (struct tcase){ .name = "ignored-not-regf-log" };
+        dirty_primary(&c);
+        c.has_log[0] = c.has_log[1] = true;
+        log_start(&c.log[0], h0.b, S + 1, 6);
+        log_add_entry(&c.log[0], S + 1, B, 1, e, 1, 95);
+        log_start(&c.log[1], h0.b, S + 1, 6);
+        memcpy(c.log[1].b, "junk", 4);
+        tbuf_copy(&c.expected, &c.hive);
+        expect_pages(&c.expected, B, e, 1, 95);
+        expect_header(&c.expected, S + 1, B, 1);
+        c.applied = 1, c.final = S + 1, c.applied1 = 1;
         emit(&c);
 }
 
@@ -412,26 +461,27 @@ static void case_refusals(void)
         empty_log(&c, 1);
         refuse(&c, "LOG1 has torn sequence numbers %u/%u", S + 2, S + 1);
 
-        /* LOG2 alone could replay, but LOG1 is there and unreadable: it
-         * may hold the newest entries (issue 11). */
-        c = (struct tcase){ .name = "refuse-damaged-log" };
+        /* LOG2 alone would replay, but LOG1, which Windows ignores (a bad
+         * base block checksum), may have held the entries before it. */
+        c = (struct tcase){ .name = "refuse-ignored-gap" };
         dirty_primary(&c);
         c.has_log[0] = c.has_log[1] = true;
         log_start(&c.log[0], h0.b, S + 1, 6);
         log_add_entry(&c.log[0], S + 1, B, 1, e, 1, 93);
-        c.log[0].b[100] ^= 1; /* base block checksum now wrong */
-        log_start(&c.log[1], h0.b, S + 1, 6);
-        log_add_entry(&c.log[1], S + 1, B, 1, e, 1, 94);
-        refuse(&c, "transaction log LOG1 has a bad base block checksum: vhive cannot know");
+        c.log[0].b[100] ^= 1;
+        log_start(&c.log[1], h0.b, S + 3, 6);
+        log_add_entry(&c.log[1], S + 3, B, 1, e, 1, 94);
+        refuse(&c, "LOG1 has a bad base block checksum and LOG2 starts at entry %u", S + 3);
 
-        c = (struct tcase){ .name = "refuse-not-regf-log" };
+        /* LOG1 is ignored (zero-filled); LOG2's base block is sound, so
+         * Windows would use it, and it cannot: no dirty vector. */
+        c = (struct tcase){ .name = "refuse-old-no-dirt" };
         dirty_primary(&c);
         c.has_log[0] = c.has_log[1] = true;
-        log_start(&c.log[0], h0.b, S + 1, 6);
-        log_add_entry(&c.log[0], S + 1, B, 1, e, 1, 95);
-        log_start(&c.log[1], h0.b, S + 1, 6);
-        memcpy(c.log[1].b, "junk", 4);
-        refuse(&c, "transaction log LOG2 has no regf base block");
+        tbuf_resize(&c.log[0], 65536);
+        log_start(&c.log[1], h0.b, S + 1, 1);
+        tbuf_resize(&c.log[1], 65536);
+        refuse(&c, "transaction log LOG2 has no dirty vector: vhive cannot know");
 
         /* One 4 KiB page claiming almost 2 GiB of hive bins. */
         c = (struct tcase){ .name = "refuse-oversized" };
@@ -491,8 +541,11 @@ int main(int argc, char **argv)
         case_not_eligible();
         case_bad_hash();
         case_bad_base();
-        case_old_format(false);
-        case_old_format(true);
+        case_old_format("old-format", false, LOG2_ABSENT);
+        case_old_format("old-format-bad-base", true, LOG2_ABSENT);
+        case_old_format("old-format-log2-zeroed", false, LOG2_ZEROED);
+        case_old_format("old-format-log2-garbage", false, LOG2_GARBAGE);
+        case_ignored_logs();
         case_clean();
         case_refusals();
         if (fclose(cases) != 0)

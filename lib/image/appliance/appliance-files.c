@@ -224,6 +224,7 @@ static int put(struct guest_file *g, const void *buf, size_t len, uint64_t off,
 {
         if (!g->writable)
                 return vhive_fail(err, EROFS, "%s was opened read-only", g->name);
+        vhive_watchdog_writing(&g->be->watchdog);
         while (len > 0) {
                 int n = guestfs_pwrite(g->be->g, g->path, buf, len < IO_CHUNK ? len : IO_CHUNK,
                                        (int64_t)off);

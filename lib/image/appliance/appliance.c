@@ -322,6 +322,17 @@ static int launch(struct vhive_backend *be, bool verbose, struct vhive_error *er
         return 0;
 }
 
+/* qemu keeps a writable qcow2's L2 tables and refcounts in memory: after a
+ * write, the watchdog lets it exit in order (watchdog.c). */
+static bool writable_qcow2(const struct vhive_backend *be)
+{
+        for (size_t i = 0; i < be->n; i++)
+                if (be->imgs[i].status == 0 && !be->imgs[i].readonly && be->imgs[i].format &&
+                    strcmp(be->imgs[i].format, "qcow2") == 0)
+                        return true;
+        return false;
+}
+
 static int appliance_open(struct vhive_backend **out, const struct vhive_image_spec *specs,
                           size_t n, const struct vhive_backend_launch *bl, struct vhive_error *err)
 {
@@ -337,13 +348,16 @@ static int appliance_open(struct vhive_backend **out, const struct vhive_image_s
                 r = init_images(be, specs, n, err);
         /* libguestfs' own recovery process kills qemu within ~2 s of a
          * vhive death (on by default: kept on); the watchdog does it at
-         * once. */
+         * once, from before the launch: a kill while the appliance boots
+         * (20 s and more without KVM) is the likeliest. */
         if (r == 0 && guestfs_set_recovery_proc(be->g, 1) < 0)
                 r = ap_gfail(be, err, "cannot enable libguestfs' recovery process");
         if (r == 0)
+                vhive_watchdog_start(&be->watchdog, 0, writable_qcow2(be));
+        if (r == 0)
                 r = launch(be, verbose, err);
         if (r == 0 && be->devices)
-                vhive_watchdog_start(&be->watchdog, guestfs_get_pid(be->g));
+                vhive_watchdog_set_helper(&be->watchdog, guestfs_get_pid(be->g));
         if (r < 0) {
                 appliance_free(be);
                 return r;

@@ -137,10 +137,10 @@ exec_child(int listen_fd, int log_fd, int null_fd, char *const argv[], char **en
 {
         /* When vhive dies, however (SIGKILL included), qemu-nbd gets SIGTERM:
          * it finishes the request in flight, writes its format's metadata
-         * (qcow2 refcounts, the VHDX log) and exits, releasing the image
-         * lock within milliseconds.  SIGKILL would release it as fast but
-         * could leave a VHDX whose log needs replaying.  A vhive that died
-         * before the prctl is caught by the getppid check. */
+         * (qcow2 refcounts) and exits; the watchdog (watchdog.c) sends
+         * SIGKILL right behind it unless a written qcow2 needs that exit.
+         * A vhive that died before the prctl is caught by the getppid
+         * check. */
         default_signals();
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
                 _exit(126);
@@ -215,8 +215,9 @@ static int spawn(struct vhive_nbd_disk *d, const char *format, struct vhive_erro
         if (d->pid == 0)
                 exec_child(listen_fd, log_fd, null_fd, (char *const *)argv, env, pid_var, parent);
         /* PR_SET_PDEATHSIG's one SIGTERM is lost when it comes while
-         * qemu-nbd is starting: the watchdog repeats it. */
-        vhive_watchdog_start(&d->watchdog, d->pid);
+         * qemu-nbd is starting, and an orderly exit is slow: the watchdog
+         * kills it (after SIGTERMs for a written qcow2 only). */
+        vhive_watchdog_start(&d->watchdog, d->pid, !d->readonly && strcmp(format, "qcow2") == 0);
         /* The child holds the listening socket now; once it exits, a
          * connection attempt fails instead of hanging. */
         return 0;
@@ -409,8 +410,12 @@ static int raw_io(struct vhive_nbd_disk *d, bool write, void *buf, size_t count,
 {
         while (count > 0) {
                 size_t n = count < NBD_CHUNK ? count : NBD_CHUNK;
-                int r = write ? nbd_pwrite(d->nbd, buf, n, offset, 0)
-                              : nbd_pread(d->nbd, buf, n, offset, 0);
+                int r;
+
+                if (write)
+                        vhive_watchdog_writing(&d->watchdog);
+                r = write ? nbd_pwrite(d->nbd, buf, n, offset, 0)
+                          : nbd_pread(d->nbd, buf, n, offset, 0);
 
                 if (r < 0)
                         return nbd_failure(write ? "write" : "read", offset, err);

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# kill-free.sh [-n KILLS] [-b appliance|direct] [-l HOGS] [-w MAX_WAIT_S] [-i] IMAGE
+#
+# How long an image stays held after vhive is SIGKILLed in the middle of a
+# scrub: KILLS times (default 20), on a private copy of IMAGE, with HOGS
+# CPU-bound loops running (default 2), vhive scrub is started, its helper
+# (qemu or qemu-nbd) is seen holding the image, then after a random 0 to
+# MAX_WAIT_S seconds (default 3 for the appliance, 0.3 for direct) vhive gets
+# SIGKILL, and the time until no process holds the image file open (scanned
+# in /proc every 5 ms) is measured.  Prints each time, then the median and
+# the max.  Runs where vhive had finished before the kill are counted apart.
+# -i: on IMAGE itself, not a copy (to check it afterwards).
+# vhive is $VHIVE or build*/cmd/vhive.
+set -euo pipefail
+
+n=20 backend=appliance hogs=2 maxwait= inplace=
+while getopts n:b:l:w:i o; do
+        case $o in
+        n) n=$OPTARG ;;
+        b) backend=$OPTARG ;;
+        l) hogs=$OPTARG ;;
+        w) maxwait=$OPTARG ;;
+        i) inplace=1 ;;
+        *) exit 2 ;;
+        esac
+done
+shift $((OPTIND - 1))
+src=${1:?usage: kill-free.sh [-n KILLS] [-b appliance|direct] [-l HOGS] [-w MAX_WAIT_S] [-i] IMAGE}
+[ -n "$maxwait" ] || { [ "$backend" = direct ] && maxwait=0.3 || maxwait=3; }
+here=$(cd "$(dirname "$0")/.." && pwd)
+vhive=${VHIVE:-$(ls -d "$here"/build*/cmd/vhive 2>/dev/null | head -n 1)}
+[ -x "$vhive" ] || { echo "kill-free.sh: no vhive (set VHIVE)" >&2; exit 2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/vhive-killfree.XXXXXX")
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"' EXIT
+for ((i = 0; i < hogs; i++)); do
+        (while :; do :; done) &
+        pids+=($!)
+done
+img=$src
+if [ -z "$inplace" ]; then
+        img=$work/$(basename "$src")
+        cp --sparse=always "$src" "$img"
+fi
+
+python3 - "$vhive" "$backend" "$img" "$n" "$maxwait" <<'PY'
+import os, random, signal, statistics, subprocess, sys, time
+
+vhive, backend, img, n, maxwait = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+st = os.stat(img)
+key = (st.st_dev, st.st_ino)
+
+def holders():
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        d = "/proc/%s/fd" % pid
+        try:
+            for fd in os.listdir(d):
+                try:
+                    s = os.stat(os.path.join(d, fd))
+                except OSError:
+                    continue
+                if (s.st_dev, s.st_ino) == key:
+                    out.append(int(pid))
+                    break
+        except OSError:
+            pass
+    return out
+
+def helper(pid):
+    try:
+        comm = open("/proc/%d/comm" % pid).read()
+    except OSError:
+        return False
+    return comm.startswith("qemu-system") or comm.startswith("qemu-nbd")
+
+times, finished = [], 0
+env = dict(os.environ, VHIVE_BACKEND=backend)
+for k in range(n):
+    p = subprocess.Popen([vhive, "scrub", "--no-progress", img], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen = False
+    while p.poll() is None:
+        h = [x for x in holders() if helper(x)]
+        if h:
+            seen = True
+            break
+        time.sleep(0.005)
+    if seen:
+        time.sleep(random.uniform(0, maxwait))
+    if not seen or p.poll() is not None:
+        p.wait()
+        finished += 1
+        print("run %2d: vhive finished before the kill" % (k + 1), flush=True)
+        while holders():
+            time.sleep(0.05)
+        continue
+    os.kill(p.pid, signal.SIGKILL)
+    t0 = time.monotonic()
+    p.wait()
+    while holders():
+        time.sleep(0.005)
+    dt = time.monotonic() - t0
+    times.append(dt)
+    print("run %2d: image free %.3f s after the SIGKILL" % (k + 1, dt), flush=True)
+if times:
+    print("kills: %d (finished before the kill: %d); median %.3f s, max %.3f s"
+          % (len(times), finished, statistics.median(times), max(times)))
+PY
