@@ -30,9 +30,10 @@ says() { # WHAT TEXT
 says "b.raw: the 0x400 check refuses SYSTEM.LOG1" \
         "vhive: b.raw: $CFG/SYSTEM.LOG1 is a symbolic link or reparse point: refused"
 OUT_OF="leads out of the image's Windows volume (to /img0/$CFG/SYSTEM): refused"
-says "c.raw: the realpath check refuses SYSTEM.LOG2" "vhive: c.raw: /$CFG/SYSTEM.LOG2 $OUT_OF"
 says "c.raw: the realpath check refuses SYSTEM.LOG2" \
         "vhive: c.raw: /$CFG/SYSTEM.LOG2 $OUT_OF"
+sha256sum --quiet -c hostile.sum && ok "b.raw and c.raw byte-identical" ||
+        fail "a refused image changed"
 grep -q '^a.raw: .*: written$' out && ok "a.raw: scrubbed" || fail "a.raw: $(cat out)"
 sha256sum --quiet -c good.sum 2>/dev/null && fail "a.raw unchanged" || ok "a.raw written"
 finish
