@@ -45,8 +45,7 @@ static int is(const char *var, const char *path)
 char *guestfs_lgetxattr(guestfs_h *g, const char *path, const char *name, size_t *size_r);
 char *guestfs_lgetxattr(guestfs_h *g, const char *path, const char *name, size_t *size_r)
 {
-        char *(*fn)(guestfs_h *, const char *, const char *, size_t *) =
-                real("guestfs_lgetxattr");
+        char *(*fn)(guestfs_h *, const char *, const char *, size_t *) = real("guestfs_lgetxattr");
         char *v = fn(g, path, name, size_r);
 
         if (!is("VHIVE_SHIM_REPARSE", path) || strcmp(name, "system.ntfs_attrib_be") != 0)
