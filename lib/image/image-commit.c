@@ -200,6 +200,8 @@ static int format_from_image(struct vhive_backend *be, const struct vhive_backen
         enum vhive_log_format told = VHIVE_LOG_NONE;
         struct vhive_error e;
         char why[256];
+        struct vhive_node nodes[4];
+        const char *paths[4] = { hv->primary, hv->logs[0], hv->logs[1], NULL };
         int r = ops->lookup(be, i, hv->config_dir, "SOFTWARE", &real, err);
 
         if (r < 0)
@@ -211,7 +213,11 @@ static int format_from_image(struct vhive_backend *be, const struct vhive_backen
         if (asprintf(&guest, "%s/%s", hv->config_dir, real) < 0 ||
             asprintf(&host, "%s/SOFTWARE.build", hv->work_dir) < 0)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        r = vhive_image_fetch_file(be, ops, i, guest, host, err);
+        r = vhive_image_fetch_file(be, ops, i, guest, host, &nodes[3], err);
+        memcpy(nodes, hv->nodes, 3 * sizeof(*nodes));
+        paths[3] = guest;
+        if (r == 0) /* SOFTWARE one of the files written: refused */
+                r = vhive_image_check_distinct(paths, nodes, 4, err);
         if (r == 0 && vhive_image_log_format_from_software(host, &told, why, sizeof(why), &e) < 0)
                 snprintf(why, sizeof(why), "%.200s", e.msg);
         remove(host);
@@ -263,6 +269,10 @@ int vhive_image_open_hive(struct vhive_backend *be, const struct vhive_backend_o
         int r = check_logs(hv, err);
 
         *hf = (struct vhive_hive_files){ 0 };
+        if (r == 0)
+                r = vhive_image_check_plain(hv->primary, &hv->nodes[0], err);
+        for (int k = 0; k < 2 && r == 0; k++)
+                r = vhive_image_check_plain(hv->logs[k], &hv->nodes[k + 1], err);
         if (r == 0)
                 r = pick_format(be, ops, i, hv, fmt, err);
         if (r == 0)

@@ -7,17 +7,20 @@
 #include "image.h"
 
 struct vhive_image_hive {
-        const char *config_dir;      /* in the image: "/Windows/System32/config" */
-        const char *primary;         /* in the image: CONFIG/SYSTEM */
-        const char *logs[2];         /* in the image: CONFIG/SYSTEM.LOG1/2; "" when absent */
-        const char *old_logs[2];     /* host: the logs as downloaded; "" when absent */
-        const char *work_dir;        /* host: a private folder for SOFTWARE */
-        enum vhive_log_format asked; /* --log-format; VHIVE_LOG_NONE when not given */
+        const char *config_dir;         /* in the image: "/Windows/System32/config" */
+        const char *primary;            /* in the image: CONFIG/SYSTEM */
+        const char *logs[2];            /* in the image: CONFIG/SYSTEM.LOG1/2; "" when absent */
+        const char *old_logs[2];        /* host: the logs as downloaded; "" when absent */
+        const char *work_dir;           /* host: a private folder for SOFTWARE */
+        enum vhive_log_format asked;    /* --log-format; VHIVE_LOG_NONE when not given */
+        const struct vhive_node *nodes; /* primary, logs[0], logs[1] as fetched */
 };
 
-/* Refuses, touching nothing, when a log file is missing or when nothing
- * tells which log format the image's Windows reads; otherwise opens SYSTEM
- * and its logs for writing and says the format. */
+/* Refuses, touching nothing, when a log file is missing, when the hive or
+ * a log is not a plain file (sparse, compressed, encrypted), when SOFTWARE
+ * is one of them or when nothing tells which log format the image's
+ * Windows reads; otherwise opens SYSTEM and its logs for writing and says
+ * the format. */
 int vhive_image_open_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
                           const struct vhive_image_hive *hv, struct vhive_hive_files *hf,
                           enum vhive_log_format *fmt, struct vhive_error *err);

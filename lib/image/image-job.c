@@ -24,8 +24,9 @@
 struct work {
         char dir[256];
         char primary[512];
-        char guest_logs[2][512]; /* "" when the image has none */
-        char host_logs[2][600];  /* their downloaded copies, or "" */
+        char guest_logs[2][512];    /* "" when the image has none */
+        char host_logs[2][600];     /* their downloaded copies, or "" */
+        struct vhive_node nodes[3]; /* the hive's and its logs' (image-paths.c) */
 };
 
 static int detect(const char *path, const struct vhive_op *op, const struct vhive_job_opts *o,
@@ -100,7 +101,7 @@ static int fetch_hive(struct vhive_backend *be, const struct vhive_backend_ops *
                 return vhive_fail(&r->err, ENOENT, "no %s hive in %s on %s", name, dir,
                                   r->root.device);
         snprintf(r->hive_path, sizeof(r->hive_path), "%s/%s", dir, real);
-        ret = vhive_image_fetch_file(be, ops, i, r->hive_path, w->primary, &r->err);
+        ret = vhive_image_fetch_file(be, ops, i, r->hive_path, w->primary, &w->nodes[0], &r->err);
         for (int k = 0; k < 2 && ret == 0; k++) {
                 _cleanup_free_ char *want = NULL, *log = NULL;
                 char *host = w->host_logs[k];
@@ -111,9 +112,11 @@ static int fetch_hive(struct vhive_backend *be, const struct vhive_backend_ops *
                         continue;
                 snprintf(w->guest_logs[k], sizeof(w->guest_logs[k]), "%s/%s", dir, log);
                 snprintf(host, sizeof(w->host_logs[k]), "%s%s", w->primary, suffix[k]);
-                ret = vhive_image_fetch_file(be, ops, i, w->guest_logs[k], host, &r->err);
+                ret = vhive_image_fetch_file(be, ops, i, w->guest_logs[k], host, &w->nodes[k + 1],
+                                             &r->err);
         }
-        return ret;
+        const char *const paths[3] = { r->hive_path, w->guest_logs[0], w->guest_logs[1] };
+        return ret < 0 ? ret : vhive_image_check_distinct(paths, w->nodes, 3, &r->err);
 }
 
 /* --backup DIR keeps each image's originals in DIR/IMAGE-FILE-NAME/. */
@@ -143,6 +146,7 @@ static int prepare_commit(struct vhive_backend *be, const struct vhive_backend_o
                 .old_logs = { w->host_logs[0], w->host_logs[1] },
                 .work_dir = w->dir,
                 .asked = o->log_format,
+                .nodes = w->nodes,
         };
         int ret = vhive_image_open_hive(be, ops, i, &hv, hf, &t->format, &r->err);
 

@@ -70,13 +70,23 @@ int vhive_image_check_dir(struct vhive_backend *be, const struct vhive_backend_o
 }
 
 int vhive_image_fetch_file(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
-                           const char *guest_path, const char *host_path, struct vhive_error *err)
+                           const char *guest_path, const char *host_path, struct vhive_node *out,
+                           struct vhive_error *err)
 {
         struct vhive_node node;
         int r = check_node(be, ops, i, guest_path, VHIVE_NODE_FILE, &node, err);
 
         if (r < 0)
                 return r;
+        if (out)
+                *out = node;
+        /* Another name of a hive or log is another way to write it: a log
+         * that is SOFTWARE's other name would overwrite SOFTWARE. */
+        if (node.nlink > 1)
+                return vhive_fail(err, EMLINK,
+                                  "%s has %u names (hard links): a write to it would change "
+                                  "another file: refused",
+                                  shown(guest_path), (unsigned)node.nlink);
         if (node.size > VHIVE_IMAGE_HIVE_FILE_MAX)
                 return vhive_fail(err, EFBIG,
                                   "%s is %llu bytes, more than a hive or its log can be (%llu): "
@@ -84,4 +94,29 @@ int vhive_image_fetch_file(struct vhive_backend *be, const struct vhive_backend_
                                   shown(guest_path), (unsigned long long)node.size,
                                   (unsigned long long)VHIVE_IMAGE_HIVE_FILE_MAX);
         return ops->download(be, i, guest_path, host_path, err);
+}
+
+int vhive_image_check_distinct(const char *const *paths, const struct vhive_node *nodes, size_t n,
+                               struct vhive_error *err)
+{
+        for (size_t a = 0; a < n; a++)
+                for (size_t b = a + 1; b < n && *paths[a]; b++)
+                        if (*paths[b] && nodes[a].ino == nodes[b].ino)
+                                return vhive_fail(err, EMLINK,
+                                                  "%s and %s are one file (MFT record "
+                                                  "%llu): refused",
+                                                  shown(paths[a]), shown(paths[b]),
+                                                  (unsigned long long)nodes[a].ino);
+        return 0;
+}
+
+int vhive_image_check_plain(const char *path, const struct vhive_node *node,
+                            struct vhive_error *err)
+{
+        if (node->attrs & VHIVE_NTFS_NOT_PLAIN)
+                return vhive_fail(err, EOPNOTSUPP,
+                                  "%s is sparse, compressed or encrypted (NTFS attributes "
+                                  "0x%x): vhive writes only into plain files",
+                                  shown(path), (unsigned)node->attrs);
+        return 0;
 }

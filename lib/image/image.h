@@ -58,9 +58,22 @@ enum vhive_node_kind {
  * to the volume's root). */
 #define VHIVE_LINK_REFUSED "%s is a symbolic link or reparse point: refused"
 
+/* NTFS file attributes (FILE_ATTRIBUTE_*) a write cares about. */
+#define VHIVE_NTFS_SPARSE 0x200u
+#define VHIVE_NTFS_REPARSE 0x400u
+#define VHIVE_NTFS_COMPRESSED 0x800u
+#define VHIVE_NTFS_ENCRYPTED 0x4000u
+/* Data a write into the existing clusters could not reach without
+ * allocating (filling a hole) or encoding. */
+#define VHIVE_NTFS_NOT_PLAIN (VHIVE_NTFS_SPARSE | VHIVE_NTFS_COMPRESSED | VHIVE_NTFS_ENCRYPTED)
+
 struct vhive_node {
         enum vhive_node_kind kind;
-        uint64_t size; /* a file's data size */
+        uint64_t size;  /* a file's data size */
+        uint64_t ino;   /* the MFT record number: one file under two names has one */
+        uint32_t nlink; /* its names (hard links), as ntfs-3g counts: an 8.3 DOS name
+                         * beside its long name is not one more */
+        uint32_t attrs; /* NTFS file attributes: VHIVE_NTFS_* */
 };
 
 /* How a backend launches.  progress (may be NULL) is for the launch and
@@ -120,10 +133,20 @@ struct vhive_backend_ops {
  * symbolic link, junction or other reparse point is refused, naming it. */
 int vhive_image_check_dir(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
                           const char *dir, struct vhive_error *err);
-/* dir/name (dir checked already) is a plain file no larger than a hive
- * can be; then copies it to host_path. */
+/* dir/name (dir checked already) is a plain file with one name (no hard
+ * link), no larger than a hive can be; then copies it to host_path.  node
+ * (may be NULL) gets what the file is, for the checks below. */
 int vhive_image_fetch_file(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
-                           const char *guest_path, const char *host_path, struct vhive_error *err);
+                           const char *guest_path, const char *host_path, struct vhive_node *node,
+                           struct vhive_error *err);
+/* No two of the n files (paths[k] "" when absent) are one file: a log
+ * written over its hive, or two logs that are one. */
+int vhive_image_check_distinct(const char *const *paths, const struct vhive_node *nodes, size_t n,
+                               struct vhive_error *err);
+/* The file's data lies in clusters a write reaches in place: not sparse,
+ * compressed or encrypted. */
+int vhive_image_check_plain(const char *path, const struct vhive_node *node,
+                            struct vhive_error *err);
 
 /* Defined by the modules (and by the static test libraries). */
 extern const struct vhive_backend_ops vhive_backend_appliance;

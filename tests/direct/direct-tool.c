@@ -15,7 +15,9 @@
  *       put GUEST HOST, get GUEST HOST, size GUEST, symlink GUEST TARGET
  *       (an Interix link, as ntfs-3g makes), reparse GUEST HEXTAG TARGET
  *       (a reparse point on an existing file or folder), sparse GUEST
- *       BYTES (a new file, all hole)
+ *       BYTES (a new file, all hole), link GUEST NEWGUEST (a hard link),
+ *       dosname GUEST NAME (an 8.3 name), attrib GUEST HEX (NTFS attributes),
+ *       linkcount GUEST N (the MFT record's link count, names unchanged)
  * Commands run in order in one session; the first failure prints
  * "direct-tool: message" and exits 1.
  */
@@ -173,6 +175,22 @@ static int volume_cmds(struct vhive_ntfs *v, char **cmd, int ncmd, struct vhive_
                         uint64_t size = strtoull(cmd[i + 2], NULL, 10);
 
                         r = vhive_ntfs_create_sparse(v, cmd[i + 1], size, e);
+                        i += 2;
+                } else if (strcmp(cmd[i], "link") == 0 && i + 2 < ncmd) {
+                        r = vhive_ntfs_link(v, cmd[i + 1], cmd[i + 2], e);
+                        i += 2;
+                } else if (strcmp(cmd[i], "dosname") == 0 && i + 2 < ncmd) {
+                        r = vhive_ntfs_set_dos_name(v, cmd[i + 1], cmd[i + 2], e);
+                        i += 2;
+                } else if (strcmp(cmd[i], "attrib") == 0 && i + 2 < ncmd) {
+                        uint32_t a = (uint32_t)strtoul(cmd[i + 2], NULL, 16);
+
+                        r = vhive_ntfs_set_attrib(v, cmd[i + 1], a, e);
+                        i += 2;
+                } else if (strcmp(cmd[i], "linkcount") == 0 && i + 2 < ncmd) {
+                        unsigned n = (unsigned)strtoul(cmd[i + 2], NULL, 10);
+
+                        r = vhive_ntfs_set_link_count(v, cmd[i + 1], n, e);
                         i += 2;
                 } else if (strcmp(cmd[i], "size") == 0 && i + 1 < ncmd) {
                         uint64_t size;

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Links and oversized hives inside images, on one backend (issue 11):
+# Links, hard links, sparse and compressed files and oversized hives inside
+# images, on one backend (issues 11 and 18):
 #   links.sh appliance DIRECT_TOOL   suite image (each vhive run: one launch)
 #   links.sh direct DIRECT_TOOL      suite direct
 # The hostile volumes are built with direct-tool (libntfs-3g): Interix
@@ -12,7 +13,13 @@
 # good ones are written as when alone (their values equal a scrub of the same
 # hive file).  A read-only batch (check --json) refuses the same, and a
 # private TMPDIR never holds more than a few MiB (a 3 GiB SYSTEM was copied
-# there before).
+# there before).  Hard links (libntfs-3g's ntfs_link): a log that is another
+# name of SOFTWARE, of SYSTEM or of the other log, a SYSTEM with a second
+# name in another folder, and two logs that are one MFT record whose link
+# count says 1 (only the same-file check sees those): a write through one
+# name overwrote the other file (issue 18).  A sparse log and a compressed
+# SYSTEM: a write would allocate.  The good images have 8.3 DOS names
+# beside SYSTEM.LOG1/2, as Windows gives them: one name each, not two.
 set -u
 backend=${1:?usage: links.sh appliance|direct DIRECT_TOOL}
 T=$(realpath "${2:?usage: links.sh appliance|direct DIRECT_TOOL}")
@@ -56,7 +63,8 @@ windows() { # IMAGE [CMD...]: Windows' folders, then the CMDs
 std=(create $CFG/SYSTEM "$HIVE" create $CFG/SOFTWARE SOFTWARE)
 logs=(create $CFG/SYSTEM.LOG1 empty create $CFG/SYSTEM.LOG2 empty)
 
-windows good1.raw "${std[@]}" "${logs[@]}"
+windows good1.raw "${std[@]}" "${logs[@]}" \
+        dosname $CFG/SYSTEM.LOG1 'SYSTEM~1.LOG' dosname $CFG/SYSTEM.LOG2 'SYSTEM~2.LOG'
 cp --sparse=always good1.raw good2.raw
 cp --sparse=always good1.raw alone.raw
 windows log1.raw "${std[@]}" create $CFG/SYSTEM.LOG2 empty \
@@ -73,7 +81,19 @@ vol win.raw mkdir /WinReal mkdir /WinReal/System32 mkdir /WinReal/System32/confi
         create /WinReal/System32/config/SYSTEM "$HIVE" symlink /Windows WinReal
 windows bigsys.raw sparse $CFG/SYSTEM $BIG create $CFG/SOFTWARE SOFTWARE "${logs[@]}"
 windows biglog.raw "${std[@]}" sparse $CFG/SYSTEM.LOG1 $BIG create $CFG/SYSTEM.LOG2 empty
-hostile="log1.raw log2.raw dedup.raw sys.raw soft.raw win.raw bigsys.raw biglog.raw"
+one_log=(create $CFG/SYSTEM.LOG2 empty)
+windows lnsoft.raw "${std[@]}" "${one_log[@]}" link $CFG/SOFTWARE $CFG/SYSTEM.LOG1
+windows lnsys.raw "${std[@]}" "${one_log[@]}" link $CFG/SYSTEM $CFG/SYSTEM.LOG1
+windows lnlog.raw "${std[@]}" create $CFG/SYSTEM.LOG1 empty link $CFG/SYSTEM.LOG1 $CFG/SYSTEM.LOG2
+windows lnother.raw "${std[@]}" "${logs[@]}" mkdir /Other link $CFG/SYSTEM /Other/SYSTEM.bak
+windows samelog.raw "${std[@]}" "${one_log[@]}" link $CFG/SYSTEM.LOG2 $CFG/SYSTEM.LOG1 \
+        linkcount $CFG/SYSTEM.LOG1 1
+windows splog.raw "${std[@]}" "${one_log[@]}" sparse $CFG/SYSTEM.LOG1 1048576
+# A compressed folder's new files are compressed (as in Windows).
+windows comp.raw attrib $CFG 800 "${std[@]}" attrib $CFG 0 "${logs[@]}"
+hardlinks="lnsoft.raw lnsys.raw lnlog.raw lnother.raw samelog.raw"
+hostile="log1.raw log2.raw dedup.raw sys.raw soft.raw win.raw bigsys.raw biglog.raw $hardlinks"
+hostile="$hostile splog.raw comp.raw"
 [ "$(du -sk bigsys.raw | cut -f1)" -lt 8192 ] && ok "the 3 GiB SYSTEM takes no room" ||
         fail "bigsys.raw takes $(du -sk bigsys.raw)"
 
@@ -125,6 +145,9 @@ values() { # IMAGE: the Tcpip values of the image's SYSTEM
                 grep -v '^[^,]*,KEY,' | cut -d, -f1-3 | sort
 }
 LINK="is a symbolic link or reparse point: refused"
+NAMES="has 2 names (hard links): a write to it would change another file: refused"
+PLAIN="vhive writes only into plain files"
+CFG_SHOWN=Windows/System32/config
 TOOBIG="is $BIG bytes, more than a hive or its log can be (2147487744): refused before copying it"
 check_refusals() { # [JSON]
         expect_msg log1.raw "Windows/System32/config/SYSTEM.LOG1 $LINK" "$@"
@@ -134,6 +157,11 @@ check_refusals() { # [JSON]
         expect_msg win.raw "Windows $LINK" "$@"
         expect_msg bigsys.raw "Windows/System32/config/SYSTEM $TOOBIG" "$@"
         expect_msg biglog.raw "Windows/System32/config/SYSTEM.LOG1 $TOOBIG" "$@"
+        expect_msg lnsoft.raw "config/SYSTEM.LOG1 $NAMES" "$@"
+        expect_msg lnsys.raw "config/SYSTEM $NAMES" "$@"
+        expect_msg lnlog.raw "config/SYSTEM.LOG1 $NAMES" "$@"
+        expect_msg lnother.raw "config/SYSTEM $NAMES" "$@"
+        expect_msg samelog.raw "config/SYSTEM.LOG1 and $CFG_SHOWN/SYSTEM.LOG2 are one file" "$@"
 }
 
 # ---- a scrub of good and hostile images in one batch -------------------------
@@ -143,6 +171,10 @@ expect_rc 2 "scrub batch" vh scrub -v good1.raw $hostile good2.raw
 [ "$backend" = appliance ] && skip_if_no_appliance err
 check_refusals
 expect_msg soft.raw "Windows/System32/config/SOFTWARE $LINK"
+expect_msg splog.raw "Windows/System32/config/SYSTEM.LOG1 is sparse, compressed or encrypted"
+expect_msg comp.raw "Windows/System32/config/SYSTEM is sparse, compressed or encrypted"
+expect_msg splog.raw "$PLAIN"
+expect_msg comp.raw "$PLAIN"
 if sha256sum --quiet -c hostile.sum; then
         ok "scrub: every hostile image byte-identical"
 else

@@ -61,15 +61,60 @@ static int inside(struct vhive_backend *be, struct image *img, const char *guest
         return 0;
 }
 
-/* 0x400 in the NTFS attributes ntfs-3g shows as an extended attribute: a
- * reparse point it does not show as a link (an unknown tag, a
- * deduplicated or cloud file...). */
-static bool reparse_attr(struct vhive_backend *be, const char *g)
+/* The NTFS attributes, which ntfs-3g shows as an extended attribute
+ * (big-endian in system.ntfs_attrib_be); 0 when it shows none.  0x400 is a
+ * reparse point it does not show as a link (an unknown tag, a deduplicated
+ * or cloud file...); 0x200, 0x800, 0x4000: sparse, compressed, encrypted. */
+static uint32_t ntfs_attrib(struct vhive_backend *be, const char *g)
 {
         size_t len = 0;
         _cleanup_free_ char *v = guestfs_lgetxattr(be->g, g, "system.ntfs_attrib_be", &len);
+        const uint8_t *b = (const uint8_t *)v;
 
-        return v && len == 4 && ((uint8_t)v[2] & 0x04);
+        if (!v || len != 4)
+                return 0;
+        return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* ntfs-3g's st_nlink is the MFT record's link count, in which an 8.3 DOS
+ * name beside the long name is one more.  system.ntfs_dos_name answers
+ * only when the file has a DOS name in its folder and one other name
+ * (EMLINK when more): then the file has one name. */
+static uint32_t names(struct vhive_backend *be, const char *g, uint32_t nlink)
+{
+        size_t len = 0;
+        _cleanup_free_ char *dos = NULL;
+
+        if (nlink <= 1)
+                return nlink;
+        dos = guestfs_lgetxattr(be->g, g, "system.ntfs_dos_name", &len);
+        return dos ? 1 : nlink;
+}
+
+static void node_of(struct vhive_backend *be, const char *g, const struct guestfs_statns *st,
+                    struct vhive_node *node)
+{
+        bool file = S_ISREG(st->st_mode), dir = S_ISDIR(st->st_mode);
+
+        *node = (struct vhive_node){ .kind = VHIVE_NODE_OTHER,
+                                     .size = (uint64_t)st->st_size,
+                                     .ino = (uint64_t)st->st_ino,
+                                     .nlink = names(be, g, (uint32_t)st->st_nlink) };
+        if (S_ISLNK(st->st_mode)) {
+                node->kind = VHIVE_NODE_LINK;
+                return;
+        }
+        if (!file && !dir)
+                return;
+        node->attrs = ntfs_attrib(be, g);
+        /* ntfs-3g counts a sparse or compressed file's blocks from the
+         * clusters it holds: fewer than its size needs means holes or
+         * compression, whatever the standard information says. */
+        if (file && (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size)
+                node->attrs |= VHIVE_NTFS_SPARSE;
+        node->kind = node->attrs & VHIVE_NTFS_REPARSE ? VHIVE_NODE_LINK
+                     : dir                            ? VHIVE_NODE_DIR
+                                                      : VHIVE_NODE_FILE;
 }
 
 int appliance_lstat(struct vhive_backend *be, size_t i, const char *guest_path,
@@ -87,13 +132,7 @@ int appliance_lstat(struct vhive_backend *be, size_t i, const char *guest_path,
         st = guestfs_lstatns(be->g, g);
         if (!st)
                 return ap_gfail(be, err, "cannot look at %s", guest_path);
-        *node = (struct vhive_node){ .kind = VHIVE_NODE_OTHER, .size = (uint64_t)st->st_size };
-        if (S_ISLNK(st->st_mode))
-                node->kind = VHIVE_NODE_LINK;
-        else if (S_ISDIR(st->st_mode) || S_ISREG(st->st_mode))
-                node->kind = reparse_attr(be, g)    ? VHIVE_NODE_LINK
-                             : S_ISDIR(st->st_mode) ? VHIVE_NODE_DIR
-                                                    : VHIVE_NODE_FILE;
+        node_of(be, g, st, node);
         guestfs_free_statns(st);
         return 0;
 }

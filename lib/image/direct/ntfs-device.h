@@ -73,3 +73,15 @@ int vhive_ntfs_set_reparse(struct vhive_ntfs *v, const char *path, uint32_t tag,
                            struct vhive_error *err);
 int vhive_ntfs_create_sparse(struct vhive_ntfs *v, const char *path, uint64_t size,
                              struct vhive_error *err);
+/* Hostile volumes: a hard link (newpath, another name of path); an 8.3 DOS
+ * name; the NTFS attributes (ntfs-3g's system.ntfs_attrib: a folder's
+ * 0x800 makes the files created in it compressed); an MFT record's link
+ * count, whatever names it has. */
+int vhive_ntfs_link(struct vhive_ntfs *v, const char *path, const char *newpath,
+                    struct vhive_error *err);
+int vhive_ntfs_set_dos_name(struct vhive_ntfs *v, const char *path, const char *dos,
+                            struct vhive_error *err);
+int vhive_ntfs_set_attrib(struct vhive_ntfs *v, const char *path, uint32_t attrib,
+                          struct vhive_error *err);
+int vhive_ntfs_set_link_count(struct vhive_ntfs *v, const char *path, unsigned count,
+                              struct vhive_error *err);

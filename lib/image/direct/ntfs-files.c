@@ -20,6 +20,7 @@
 #include <ntfs-3g/dir.h>
 #include <ntfs-3g/inode.h>
 #include <ntfs-3g/reparse.h>
+#include <ntfs-3g/security.h>
 #include <ntfs-3g/types.h>
 #include <ntfs-3g/unistr.h>
 #include <ntfs-3g/volume.h>
@@ -125,12 +126,56 @@ static enum vhive_node_kind intx_kind(ntfs_inode *ni, ntfs_attr *na)
         return VHIVE_NODE_FILE;
 }
 
+/* The file's names as ntfs-3g's getattr counts them (st_nlink: the MFT
+ * record's link count), so that both backends agree: a long name and its
+ * 8.3 DOS name are one name, as ntfs-3g's system.ntfs_dos_name (which the
+ * appliance asks) sees them: a DOS name beside a single other name. */
+static uint32_t names_of(ntfs_inode *ni)
+{
+        ntfs_attr_search_ctx *ctx = ntfs_attr_get_search_ctx(ni, NULL);
+        uint32_t links = le16_to_cpu(ni->mrec->link_count), other = 0;
+        bool dos = false;
+
+        if (!ctx)
+                return links;
+        while (!ntfs_attr_lookup(AT_FILE_NAME, AT_UNNAMED, 0, CASE_SENSITIVE, 0, NULL, 0, ctx)) {
+                const FILE_NAME_ATTR *fn =
+                        (const FILE_NAME_ATTR *)((const u8 *)ctx->attr +
+                                                 le16_to_cpu(ctx->attr->value_offset));
+
+                if (fn->file_name_type == FILE_NAME_DOS)
+                        dos = true;
+                else
+                        other++;
+        }
+        ntfs_attr_put_search_ctx(ctx);
+        return dos && other == 1 ? 1 : links;
+}
+
+/* The NTFS attributes, with what the data attribute itself says: a write
+ * goes by the data's flags, whatever the standard information claims. */
+static uint32_t attrs_of(ntfs_inode *ni, const ntfs_attr *na)
+{
+        uint32_t a = le32_to_cpu(ni->flags);
+
+        if (na && (na->data_flags & ATTR_IS_SPARSE))
+                a |= VHIVE_NTFS_SPARSE;
+        if (na && (na->data_flags & ATTR_COMPRESSION_MASK))
+                a |= VHIVE_NTFS_COMPRESSED;
+        if (na && (na->data_flags & ATTR_IS_ENCRYPTED))
+                a |= VHIVE_NTFS_ENCRYPTED;
+        return a;
+}
+
 static int node_of(struct vhive_ntfs *v, ntfs_inode *ni, const char *path, struct vhive_node *node,
                    struct vhive_error *err)
 {
         ntfs_attr *na;
 
-        *node = (struct vhive_node){ .kind = VHIVE_NODE_DIR };
+        *node = (struct vhive_node){ .kind = VHIVE_NODE_DIR,
+                                     .ino = ni->mft_no,
+                                     .nlink = names_of(ni),
+                                     .attrs = attrs_of(ni, NULL) };
         if (ni->flags & FILE_ATTR_REPARSE_POINT) {
                 node->kind = VHIVE_NODE_LINK;
                 return 0;
@@ -142,6 +187,7 @@ static int node_of(struct vhive_ntfs *v, ntfs_inode *ni, const char *path, struc
                 return nt_fail_errno(v, "opening the data of", path, err);
         node->kind = intx_kind(ni, na);
         node->size = (uint64_t)na->data_size;
+        node->attrs = attrs_of(ni, na);
         ntfs_attr_close(na);
         return 0;
 }
@@ -327,8 +373,10 @@ static const struct vhive_file_ops ntfs_file_ops = {
         .extend = nf_extend,
 };
 
-int vhive_ntfs_open_file(struct vhive_ntfs *v, const char *path, bool writable,
-                         struct vhive_file **out, struct vhive_error *err)
+/* plain_only: a write must reach the file's clusters in place (the
+ * commit); only the test volumes' builder writes other files. */
+static int open_vfile(struct vhive_ntfs *v, const char *path, bool writable, bool plain_only,
+                      struct vhive_file **out, struct vhive_error *err)
 {
         struct ntfs_file *n = calloc(1, sizeof(*n) + strlen(path) + 1);
         int r;
@@ -339,7 +387,7 @@ int vhive_ntfs_open_file(struct vhive_ntfs *v, const char *path, bool writable,
         strcpy(n->path, path);
         nt_quiet();
         r = file_open(v, path, &n->of, err);
-        if (r == 0 && writable && (n->of.na->data_flags & NOT_IN_PLACE))
+        if (r == 0 && writable && plain_only && (n->of.na->data_flags & NOT_IN_PLACE))
                 r = vhive_fail(err, EOPNOTSUPP,
                                "%s: %s is sparse, compressed or encrypted: "
                                "vhive writes only into plain files",
@@ -354,6 +402,12 @@ int vhive_ntfs_open_file(struct vhive_ntfs *v, const char *path, bool writable,
         n->f = (struct vhive_file){ .ops = &ntfs_file_ops, .name = n->path, .priv = n };
         *out = &n->f;
         return 0;
+}
+
+int vhive_ntfs_open_file(struct vhive_ntfs *v, const char *path, bool writable,
+                         struct vhive_file **out, struct vhive_error *err)
+{
+        return open_vfile(v, path, writable, true, out, err);
 }
 
 /* Nothing is left to write here: every write was flushed (a commit ends
@@ -430,8 +484,8 @@ int vhive_ntfs_create(struct vhive_ntfs *v, const char *path, const char *host_p
                 r = create_at(v, dir_ref, name, S_IFREG, &ni, err);
         if (ni && ntfs_inode_close(ni) < 0 && r == 0)
                 r = nt_fail_errno(v, "writing", path, err);
-        if (r == 0)
-                r = vhive_ntfs_open_file(v, path, true, &f, err);
+        if (r == 0) /* in a compressed folder, a compressed file */
+                r = open_vfile(v, path, true, false, &f, err);
         if (r == 0)
                 r = f->ops->extend(f, len, err);
         if (r == 0 && len)
@@ -552,4 +606,91 @@ int vhive_ntfs_create_sparse(struct vhive_ntfs *v, const char *path, uint64_t si
                 r = nt_fail_errno(v, "growing", path, err);
         file_close(&f);
         return r;
+}
+
+/* Another name for the file at path: newpath (a hard link, as ln makes). */
+int vhive_ntfs_link(struct vhive_ntfs *v, const char *path, const char *newpath,
+                    struct vhive_error *err)
+{
+        char name[NTFS_MAX_NAME_LEN * 4 + 1];
+        _cleanup_free_ ntfschar *uname = NULL;
+        ntfs_inode *ni = NULL, *dir = NULL;
+        u64 dir_ref;
+        int len, r;
+
+        nt_quiet();
+        r = open_path(v, path, &ni, err);
+        if (r == 0)
+                r = nt_resolve_parent(v, newpath, &dir_ref, name, sizeof(name), err);
+        if (r == 0)
+                r = nt_open_ref(v, dir_ref, &dir, err);
+        len = r == 0 ? ntfs_mbstoucs(name, &uname) : -1;
+        if (r == 0 && (len < 0 || ntfs_link(ni, dir, uname, (u8)len) < 0))
+                r = nt_fail_errno(v, "linking", newpath, err);
+        if (ni && ntfs_inode_close(ni) < 0 && r == 0)
+                r = nt_fail_errno(v, "writing", path, err);
+        if (dir && ntfs_inode_close(dir) < 0 && r == 0)
+                r = nt_fail_errno(v, "writing the folder of", newpath, err);
+        return r;
+}
+
+/* An 8.3 DOS name beside the file's long name, as Windows gives
+ * SYSTEM.LOG1 (SYSTEM~1.LOG). */
+int vhive_ntfs_set_dos_name(struct vhive_ntfs *v, const char *path, const char *dos,
+                            struct vhive_error *err)
+{
+        char name[NTFS_MAX_NAME_LEN * 4 + 1];
+        ntfs_inode *ni = NULL, *dir = NULL;
+        u64 dir_ref;
+        int r;
+
+        nt_quiet();
+        r = nt_resolve_parent(v, path, &dir_ref, name, sizeof(name), err);
+        if (r == 0)
+                r = nt_open_ref(v, dir_ref, &dir, err);
+        if (r == 0)
+                r = open_path(v, path, &ni, err);
+        if (r < 0) {
+                if (dir)
+                        ntfs_inode_close(dir);
+                return r;
+        }
+        /* Closes both inodes, whatever it returns. */
+        if (ntfs_set_ntfs_dos_name(ni, dir, dos, strlen(dos), 0) < 0)
+                r = nt_fail_errno(v, "setting the DOS name of", path, err);
+        return r;
+}
+
+static int set_inode(struct vhive_ntfs *v, const char *path, uint32_t attrib, int link_count,
+                     struct vhive_error *err)
+{
+        le32 le = cpu_to_le32(attrib);
+        ntfs_inode *ni;
+        int r;
+
+        nt_quiet();
+        r = open_path(v, path, &ni, err);
+        if (r < 0)
+                return r;
+        if (link_count >= 0) {
+                ni->mrec->link_count = cpu_to_le16((u16)link_count);
+                ntfs_inode_mark_dirty(ni);
+        } else if (ntfs_set_ntfs_attrib(ni, (const char *)&le, sizeof(le), 0) < 0) {
+                r = nt_fail_errno(v, "setting the attributes of", path, err);
+        }
+        if (ntfs_inode_close(ni) < 0 && r == 0)
+                r = nt_fail_errno(v, "writing", path, err);
+        return r;
+}
+
+int vhive_ntfs_set_attrib(struct vhive_ntfs *v, const char *path, uint32_t attrib,
+                          struct vhive_error *err)
+{
+        return set_inode(v, path, attrib, -1, err);
+}
+
+int vhive_ntfs_set_link_count(struct vhive_ntfs *v, const char *path, unsigned count,
+                              struct vhive_error *err)
+{
+        return set_inode(v, path, 0, (int)(count & 0xffff), err);
 }
