@@ -3,7 +3,9 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "vhive.h"
 
@@ -23,3 +25,31 @@ int vhive_read_file_nofollow(const char *path, uint8_t **data, size_t *len,
                              struct vhive_error *err);
 /* fsync of the folder holding path. */
 int vhive_fsync_dir_of(const char *path, struct vhive_error *err);
+
+/* A hive file held for one run (file-lock.c): an advisory flock on the
+ * inode the path names (shared to read, exclusive to edit in place), and
+ * what the file was when locked, for the check before the rename. */
+struct vhive_file_lock {
+        int fd;
+        bool locked; /* false: the file system has no flock */
+        struct stat st;
+        uint8_t head[4096]; /* the base block */
+        size_t head_len;
+};
+
+/* Called once when the lock is held by someone else and the run waits. */
+struct vhive_lock_wait {
+        void (*waiting)(void *opaque);
+        void *opaque;
+};
+
+/* Opens path (no symbolic link) and locks it, waiting for another holder
+ * (a signal stops the wait: ECANCELED); retakes the lock when the path was
+ * renamed over meanwhile. */
+int vhive_file_lock(struct vhive_file_lock *l, const char *path, bool exclusive,
+                    const struct vhive_lock_wait *w, struct vhive_error *err);
+/* ESTALE unless path still names the file locked, with the same size,
+ * times and base block. */
+int vhive_file_lock_check(const struct vhive_file_lock *l, const char *path,
+                          struct vhive_error *err);
+void vhive_file_unlock(struct vhive_file_lock *l);

@@ -98,6 +98,8 @@ static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t le
                 ret = backup(s, bdir, &r->err);
         if (ret == 0) /* the temp file written and checked: the last moment to stop */
                 ret = vhive_check_interrupt("replacing the hive", &r->err);
+        if (ret == 0 && t->lock) /* as late as can be: another program may have written */
+                ret = vhive_file_lock_check(t->lock, t->dest, &r->err);
         if (ret == 0)
                 ret = install(tmp, t->dest, r);
         if (!r->written)
@@ -259,11 +261,35 @@ static int refuse_hard_links(const char *path, const struct vhive_job_opts *o,
                           (uintmax_t)st.st_nlink);
 }
 
+static void say_waiting(void *opaque)
+{
+        const struct vhive_job_opts *o = opaque;
+
+        vhive_job_progress(o, o->progress_target, "waiting for another vhive run on this hive", -1);
+}
+
+/* Edited in place: one run at a time (exclusive), and the file must still
+ * be the one read when the new one replaces it.  Read (also a dry run, or
+ * a new hive written elsewhere with -o): shared, so that a reader never
+ * sees the hive between two writers' steps. */
+static int lock_target(const char *real, bool in_place, const struct vhive_job_opts *o,
+                       struct vhive_file_lock *l, struct vhive_commit_target *t,
+                       struct vhive_error *err)
+{
+        struct vhive_lock_wait w = { say_waiting, (void *)o };
+        int r = vhive_file_lock(l, real, in_place, &w, err);
+
+        if (r == 0 && in_place)
+                t->lock = l;
+        return r;
+}
+
 int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
                         const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         _cleanup_free_ char *real = NULL;
         struct vhive_commit_target t = { .kind = VHIVE_COMMIT_RENAME };
+        struct vhive_file_lock lock = { .fd = -1 };
         bool writes = op->writes && !o->dry_run;
 
         memset(r, 0, sizeof(*r));
@@ -273,9 +299,13 @@ int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
                                        strerror(errno));
         if (r->status == 0 && writes && !o->output)
                 r->status = refuse_hard_links(real, o, &r->err);
+        if (r->status == 0)
+                r->status = lock_target(real, writes && !o->output, o, &lock, &t, &r->err);
         if (r->status < 0)
                 return r->status;
         t.dest = o->output ? o->output : real;
         t.mode_from = real;
-        return vhive_job_run(real, &t, op, ctx, o, r);
+        vhive_job_run(real, &t, op, ctx, o, r);
+        vhive_file_unlock(&lock); /* after the rename and the folder's fsync */
+        return r->status;
 }

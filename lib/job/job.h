@@ -59,6 +59,9 @@ struct vhive_commit_target {
         /* RENAME */
         const char *dest;
         const char *mode_from; /* NULL: dest's own mode */
+        /* Held on dest when it is edited in place: dest must still be the
+         * file locked and read, checked right before the rename (ESTALE). */
+        const struct vhive_file_lock *lock;
         /* LOGGED */
         const struct vhive_hive_files *files;
         enum vhive_log_format format; /* VHIVE_LOG_NONE: as the existing logs say */

@@ -12,6 +12,9 @@
  *                   fail: the call returns -1 with FAILSHIM_ERRNO
  *                   kill: SIGKILL before the call runs
  *                   killafter: SIGKILL right after it ran
+ *                   run: runs FAILSHIM_RUN (sh -c, without the shim) before
+ *                   the call, which then runs as usual: another program
+ *                   acting at that moment
  *   FAILSHIM_SIGNAL the signal number kill and killafter send (default 9,
  *                   SIGKILL); a signal the process survives (a handled
  *                   SIGTERM) lets the call run as usual
@@ -39,11 +42,12 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
-enum mode { M_COUNT, M_FAIL, M_KILL, M_KILLAFTER };
+enum mode { M_COUNT, M_FAIL, M_KILL, M_KILLAFTER, M_RUN };
 
 static bool ready;
 static const char *dir;
@@ -77,6 +81,8 @@ static void setup(void)
                 shim_mode = M_KILL;
         else if (m && strcmp(m, "killafter") == 0)
                 shim_mode = M_KILLAFTER;
+        else if (m && strcmp(m, "run") == 0)
+                shim_mode = M_RUN;
         e = getenv("FAILSHIM_SIGNAL");
         if (e && *e)
                 kill_signal = (int)strtol(e, NULL, 10);
@@ -163,6 +169,26 @@ static void trace(long n, const char *op, const char *path, const char *what)
                 syscall(SYS_write, trace_fd, line, (size_t)len);
 }
 
+/* The command runs in a child without the shim, so its own calls are not
+ * counted (or acted on). */
+static void run_command(void)
+{
+        const char *cmd = getenv("FAILSHIM_RUN");
+        pid_t pid;
+        int status;
+
+        if (!cmd || !*cmd)
+                return;
+        pid = fork();
+        if (pid == 0) {
+                unsetenv("LD_PRELOAD");
+                execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+                _exit(127);
+        }
+        if (pid > 0)
+                waitpid(pid, &status, 0);
+}
+
 /* Called before a counted call: returns true when it must fail (errno
  * set).  Kills the process in kill mode. */
 static bool before(const char *op, const char *path, long *n)
@@ -174,6 +200,11 @@ static bool before(const char *op, const char *path, long *n)
         *n = ++counter;
         if (*n != target_n || shim_mode == M_COUNT || shim_mode == M_KILLAFTER) {
                 trace(*n, op, path, "run");
+                return false;
+        }
+        if (shim_mode == M_RUN) {
+                trace(*n, op, path, "ran-command");
+                run_command();
                 return false;
         }
         if (shim_mode == M_KILL) {
