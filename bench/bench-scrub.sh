@@ -1,5 +1,15 @@
 #!/bin/sh
-# bench-scrub.sh [-r RUNS] [-p seed|lease] [-o OUTDIR] [HIVE]
+# bench-scrub.sh [-r RUNS] [-p seed|lease] [-o OUTDIR] [-a PAIRS] [HIVE]
+#
+# With -a PAIRS (issue 20's measure, instead of the hyperfine run): PAIRS
+# alternating pairs of
+#   cp HIVE w && vhive scrub w                      (the scrub of a fresh copy)
+#   cp HIVE w && cp w y && sync y                   (the floor: copy, durably)
+# timed each, the pair's order alternating; prints both medians and the
+# median of the pairs' ratios, the peak RSS of one scrub (GNU time) against
+# the hive size + 20 MiB, and the bytes one scrub reads from the files of
+# OUTDIR (strace -y: read and pread return values on those files, every
+# process; a copy read from a memfd is not counted).
 #
 # Times, on a fresh copy of a large hive each iteration,
 #   vhive scrub --profile P HIVE
@@ -18,11 +28,13 @@ set -eu
 runs=10
 profile=lease
 outdir=
-while getopts r:p:o: opt; do
+pairs=
+while getopts r:p:o:a: opt; do
         case $opt in
         r) runs=$OPTARG ;;
         p) profile=$OPTARG ;;
         o) outdir=$OPTARG ;;
+        a) pairs=$OPTARG ;;
         *) exit 2 ;;
         esac
 done
@@ -55,6 +67,78 @@ find_vhive() {
         done
         die "no vhive: build it (ninja -C build) or set VHIVE"
 }
+
+now_ns() { date +%s%N; }
+
+# cp + scrub against cp + cp + sync, alternating.
+run_pairs() {
+        src=$1
+        w=$outdir/w.hive
+        size=$(stat -c %s "$src")
+        echo "hive: $src ($size bytes), profile $profile, $pairs pairs, vhive: $vhive"
+        : >"$outdir/pairs.txt"
+        for i in $(seq 1 "$pairs"); do
+                for which in $(if [ $((i % 2)) = 0 ]; then echo s f; else echo f s; fi); do
+                        rm -f "$w" "$outdir/y"
+                        t0=$(now_ns)
+                        if [ "$which" = s ]; then
+                                cp "$src" "$w" && "$vhive" scrub --profile "$profile" "$w" >/dev/null
+                        else
+                                cp "$src" "$w" && cp "$w" "$outdir/y" && sync "$outdir/y"
+                        fi
+                        t1=$(now_ns)
+                        if [ "$which" = s ]; then ts=$((t1 - t0)); else tf=$((t1 - t0)); fi
+                done
+                echo "$ts $tf" >>"$outdir/pairs.txt"
+        done
+        cp "$src" "$w"
+        /usr/bin/time -v -o "$outdir/time.txt" "$vhive" scrub --profile "$profile" "$w" >/dev/null
+        rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$outdir/time.txt")
+        cp "$src" "$w"
+        read_bytes=-
+        if command -v strace >/dev/null; then
+                strace -f -qq -y -e trace=read,pread64,readv,preadv -o "$outdir/strace.txt" \
+                        "$vhive" scrub --profile "$profile" "$w" >/dev/null
+                # Only reads of files in $outdir (the hive, its temp file),
+                # not of a memfd or a library.
+                read_bytes=$(awk -v d="<$outdir/" 'index($0, d) && /= [0-9]+$/ { n += $NF }
+                        END { print n + 0 }' "$outdir/strace.txt")
+        fi
+        awk -v rss="$rss_kb" -v size="$size" -v rb="$read_bytes" '
+        function median(a, n,   i, j, t) {
+                for (i = 2; i <= n; i++)
+                        for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+                return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        }
+        { s[NR] = $1; f[NR] = $2; r[NR] = $1 / $2 }
+        END {
+                printf "median cp + scrub         %8.1f ms\n", median(s, NR) / 1e6
+                printf "median cp + cp + sync     %8.1f ms\n", median(f, NR) / 1e6
+                printf "median ratio of the pairs %8.3f  (target <= 1.2)\n", median(r, NR)
+                printf "peak RSS vhive scrub      %8.1f MiB; hive %.1f MiB, 1.2 x hive + 20 MiB = %.1f MiB\n",
+                       rss / 1024, size / 1048576, 1.2 * size / 1048576 + 20
+                if (rb != "-")
+                        printf "bytes read by one scrub   %d (%.2f x the hive)\n", rb, rb / size
+        }' "$outdir/pairs.txt"
+        echo "pairs (ns, scrub floor): $outdir/pairs.txt"
+}
+
+if [ -n "$pairs" ]; then
+        need /usr/bin/time
+        vhive=$(find_vhive)
+        if [ -z "$outdir" ]; then
+                outdir=$(mktemp -d "${TMPDIR:-/tmp}/bench-scrub.XXXXXX")
+        fi
+        mkdir -p "$outdir"
+        outdir=$(cd "$outdir" && pwd)
+        if [ $# -ge 1 ]; then
+                cp "$1" "$outdir/large.hive"
+        else
+                "$here/gen-large-hive.sh" "$outdir/large.hive"
+        fi
+        run_pairs "$outdir/large.hive"
+        exit 0
+fi
 
 need hyperfine /usr/bin/time jq hivexregedit hivexget
 vhive=$(find_vhive)

@@ -38,8 +38,7 @@ static int wait_lock(int fd, int how, const struct vhive_lock_wait *w, struct vh
                 if (no_locks_here(errno))
                         return 0;
                 if (errno != EWOULDBLOCK && errno != EINTR)
-                        return vhive_fail(err, errno, "cannot lock the hive: %s",
-                                          strerror(errno));
+                        return vhive_fail(err, errno, "cannot lock the hive: %s", strerror(errno));
                 if (!said && w && w->waiting)
                         w->waiting(w->opaque);
                 said = true;
@@ -107,8 +106,7 @@ int vhive_file_lock(struct vhive_file_lock *l, const char *path, bool exclusive,
 static bool unchanged(const struct stat *a, const struct stat *b)
 {
         return same_file(a, b) && a->st_size == b->st_size &&
-               a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-               a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
                a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 

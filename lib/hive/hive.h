@@ -220,7 +220,10 @@ struct vhive_session {
          * hive is dirty), for in-place edits.  An op that edits them sets
          * edited_in_place; otherwise the new hive is hivex's commit of h. */
         struct vhive_hive_buf bytes;
+        bool bytes_mapped; /* bytes is a shared mapping of work_fd */
         bool edited_in_place;
+        /* The new hive (vhive_session_result) when hivex wrote it. */
+        struct vhive_hive_buf result;
 };
 
 /* NAME.LOG1 and NAME.LOG2 beside primary, in any letter case; logs[i]
@@ -236,9 +239,11 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
                        struct vhive_error *err);
 /* The new hive after an op: the edited bytes, or hivex's commit of h
  * (through a memfd), with the header mended (sequence numbers one past the
- * hive's, time now, checksum under Windows' rule).  *out malloc'd; the
- * edited bytes are handed over (s->bytes is empty afterwards). */
-int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len,
+ * hive's, time now, checksum under Windows' rule).  *out belongs to the
+ * session (until vhive_session_close); *out_fd is a memfd holding exactly
+ * those bytes (for a parse that copies nothing), or -1.  hivex's handle
+ * is closed (its copy of the hive freed): s->h is NULL afterwards. */
+int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len, int *out_fd,
                          struct vhive_error *err);
 /* Writes data into a new temp file beside dest (mode copied from
  * mode_from, or dest when it exists), fsync'd.  *tmp_path is malloc'd;

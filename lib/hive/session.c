@@ -182,6 +182,74 @@ static int open_stale(struct vhive_session *s, struct vhive_error *err)
         return open_from_memory(s, data, len, err);
 }
 
+static int fill(int fd, uint8_t *buf, size_t len, const char *path, struct vhive_error *err)
+{
+        size_t done = 0;
+
+        while (done < len) {
+                ssize_t n = read(fd, buf + done, len - done);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return vhive_fail(err, n < 0 ? errno : EIO, "reading %s: %s", path,
+                                          n < 0 ? strerror(errno) : "file shrank");
+                done += n;
+        }
+        return 0;
+}
+
+/* A memfd of len bytes, mapped shared and writable (populated at once:
+ * faulting in thousands of small pages one by one costs more than the
+ * read). */
+static int map_memfd(const char *name, size_t len, int *fd, uint8_t **map, struct vhive_error *err)
+{
+        *fd = memfd_create(name, MFD_CLOEXEC);
+        if (*fd < 0 || ftruncate(*fd, (off_t)len) < 0)
+                return vhive_fail(err, errno, "memfd: %s", strerror(errno));
+        *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, *fd, 0);
+        if (*map == MAP_FAILED) {
+                *map = NULL;
+                return vhive_fail(err, errno, "mapping a private copy: %s", strerror(errno));
+        }
+        return 0;
+}
+
+/* The one read of a clean hive (issue 20): into a memfd that hivex opens
+ * (from memory, not the disk again) and that the session maps for the
+ * in-place edits, the cell checks and the verification's parse. */
+static int read_once(struct vhive_session *s, struct vhive_error *err)
+{
+        _cleanup_close_ int fd = open(s->primary, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        struct stat st;
+        uint8_t *map = NULL;
+        int r;
+
+        if (fd < 0 && errno == ELOOP)
+                return vhive_fail(err, ELOOP,
+                                  "%s is a symbolic link, which vhive does not follow for a hive",
+                                  s->primary);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return vhive_fail(err, errno, "cannot open %s: %s", s->primary, strerror(errno));
+        if (!S_ISREG(st.st_mode) || st.st_size < VHIVE_REGF_BASE_BLOCK)
+                return vhive_fail(err, EINVAL, "%s is not a regular hive file", s->primary);
+        r = map_memfd("vhive-hive", (size_t)st.st_size, &s->work_fd, &map, err);
+        if (r == 0) {
+                s->bytes = (struct vhive_hive_buf){ map, (size_t)st.st_size, NULL };
+                s->bytes_mapped = true;
+                r = fill(fd, map, (size_t)st.st_size, s->primary, err);
+        }
+        return r;
+}
+
+static int open_work_fd(struct vhive_session *s, struct vhive_error *err)
+{
+        char fdpath[64];
+
+        snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", s->work_fd);
+        return open_hivex(s, fdpath, err);
+}
+
 int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
                        struct vhive_error *err)
 {
@@ -201,9 +269,10 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
                 return r;
         s->state.dirty = vhive_regf_is_dirty(&s->state.header);
         if (!s->state.dirty && writable) {
-                r = vhive_read_file_nofollow(primary, &s->bytes.b, &s->bytes.len, err);
-                if (r < 0)
-                        return r;
+                r = read_once(s, err);
+                if (r == 0)
+                        r = open_work_fd(s, err);
+                return r < 0 ? r : attach_cells(s, err);
         }
         if (!s->state.dirty) {
                 r = open_hivex(s, primary, err);
@@ -234,9 +303,9 @@ static void mend_header(uint8_t *base, uint32_t seq)
         vhive_regf_store_checksum(base);
 }
 
-/* hivex writes to paths only: a memfd keeps the result off the disk. */
-static int commit_hivex(struct vhive_session *s, uint8_t **out, size_t *len,
-                        struct vhive_error *err)
+/* hivex writes to paths only: a memfd keeps the result off the disk.
+ * Read back into malloc'd memory: the big-data split reallocates it. */
+static int commit_hivex(struct vhive_session *s, struct vhive_error *err)
 {
         _cleanup_close_ int fd = memfd_create("vhive-new", MFD_CLOEXEC);
         char path[64];
@@ -247,38 +316,47 @@ static int commit_hivex(struct vhive_session *s, uint8_t **out, size_t *len,
         if (hivex_commit(s->h, path, 0) < 0)
                 return vhive_fail(err, errno, "hivex cannot write the new hive: %s",
                                   strerror(errno));
-        return vhive_read_file(path, out, len, err);
+        return vhive_read_file(path, &s->result.b, &s->result.len, err);
 }
 
-int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len,
+static void close_hivex(struct vhive_session *s)
+{
+        if (!s->h)
+                return;
+        vhive_cells_detach(s->h);
+        hivex_close(s->h);
+        s->h = NULL;
+}
+
+int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len, int *out_fd,
                          struct vhive_error *err)
 {
         uint32_t seq;
         int r = 0;
 
         *out = NULL;
+        *out_fd = -1;
         if (!s->bytes.b || s->bytes.len < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EINVAL, "the session holds no hive to commit");
         seq = vhive_le32(s->bytes.b + 4) + 1;
         if (s->edited_in_place) {
-                /* Handed over, not copied: a 10 MB hive is not held twice. */
+                /* Not copied: a 100 MB hive is not held twice. */
                 *out = s->bytes.b;
                 *out_len = s->bytes.len;
-                s->bytes = (struct vhive_hive_buf){ NULL, 0, NULL };
+                *out_fd = s->bytes_mapped ? s->work_fd : -1;
         } else {
-                r = commit_hivex(s, out, out_len, err);
+                r = commit_hivex(s, err);
                 /* hivex writes big data as one cell; 1.4+ wants a db cell. */
                 if (r == 0)
-                        r = vhive_big_data_split(out, out_len, err);
-                if (r < 0 && *out) {
-                        free(*out);
-                        *out = NULL;
-                }
+                        r = vhive_big_data_split(&s->result.b, &s->result.len, err);
+                *out = s->result.b;
+                *out_len = s->result.len;
+                *out_fd = -1; /* the split may have changed the bytes */
         }
-        if (r == 0 && *out_len < VHIVE_REGF_BASE_BLOCK) {
-                free(*out);
+        /* The rest of the job (write, verify) needs no hivex copy. */
+        close_hivex(s);
+        if (r == 0 && *out_len < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EIO, "the new hive is shorter than its base block");
-        }
         if (r == 0)
                 mend_header(*out, seq);
         return r;
@@ -389,18 +467,25 @@ int vhive_verify_header(const char *path, struct vhive_error *err)
         return 0;
 }
 
+static void free_buf(struct vhive_hive_buf *b, bool mapped)
+{
+        if (mapped && b->b)
+                munmap(b->b, b->len);
+        else
+                free(b->b);
+        *b = (struct vhive_hive_buf){ NULL, 0, NULL };
+}
+
 void vhive_session_close(struct vhive_session *s)
 {
-        if (s->h) {
-                vhive_cells_detach(s->h);
-                hivex_close(s->h);
-        }
+        close_hivex(s);
         if (s->work_fd >= 0)
                 close(s->work_fd);
         free(s->primary);
         free(s->logs[0]);
         free(s->logs[1]);
-        free(s->bytes.b);
+        free_buf(&s->bytes, s->bytes_mapped);
+        free_buf(&s->result, false);
         memset(s, 0, sizeof(*s));
         s->work_fd = -1;
 }

@@ -31,8 +31,14 @@ static int verify_opened(const char *path, int flags, const struct vhive_op *op,
         return r;
 }
 
-static int verify_bytes(const uint8_t *data, size_t len, const struct vhive_op *op, void *ctx,
-                        struct vhive_error *err)
+/* The new bytes, before they are written: a header a clean hive may
+ * have, then hivex's parse and the op's own check (a blanked value reads
+ * blank in its old type).  The parse is what catches an edit that broke
+ * the hive (a cell header or offset written wrong): kept, but on the
+ * bytes in memory, never a re-read of the file.  data_fd, when >= 0, is a
+ * memfd holding data: hivex maps it read-only, nothing is copied. */
+static int verify_bytes(const uint8_t *data, size_t len, int data_fd, const struct vhive_op *op,
+                        void *ctx, struct vhive_error *err)
 {
         _cleanup_close_ int fd = -1;
         struct vhive_regf_header hdr;
@@ -44,24 +50,14 @@ static int verify_bytes(const uint8_t *data, size_t len, const struct vhive_op *
                 return vhive_fail(err, EIO, "verify: the written hive has a bad header");
         if (!op->verify)
                 return 0;
-        fd = memfd_create("vhive-verify", MFD_CLOEXEC);
-        if (fd < 0 || vhive_write_all(fd, data, len) < 0)
-                return vhive_fail(err, errno ? errno : EIO, "verify: memfd: %s",
-                                  strerror(errno ? errno : EIO));
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        if (data_fd < 0) {
+                fd = data_fd = memfd_create("vhive-verify", MFD_CLOEXEC);
+                if (fd < 0 || vhive_write_all(fd, data, len) < 0)
+                        return vhive_fail(err, errno ? errno : EIO, "verify: memfd: %s",
+                                          strerror(errno ? errno : EIO));
+        }
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", data_fd);
         return verify_opened(path, 0, op, ctx, err);
-}
-
-static int verify_temp(const char *tmp, const struct vhive_op *op, void *ctx,
-                       struct vhive_error *err)
-{
-        int r = vhive_verify_header(tmp, err);
-
-        if (r < 0 || !op->verify)
-                return r;
-        /* HIVEX_OPEN_WRITE reads the file into (huge-page) memory: faulting in
-         * thousands of mapped pages costs more here.  Nothing is written. */
-        return verify_opened(tmp, HIVEX_OPEN_WRITE, op, ctx, err);
 }
 
 /* Only when something will be written, and before the original changes. */
@@ -81,8 +77,11 @@ static int install(const char *tmp, const char *dest, struct vhive_job_result *r
         return vhive_fsync_dir_of(dest, &r->err);
 }
 
-/* A hive file: temp beside dest, verify, back up, rename. */
-static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t len,
+/* A hive file: verify the bytes, temp beside dest, check its header as
+ * written, back up, rename.  The temp file is not read back whole: it
+ * would come from the page cache the write just filled, and would show
+ * nothing the checked writes, fsync and close have not. */
+static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t len, int data_fd,
                          struct vhive_commit_target *t, const struct vhive_op *op, void *ctx,
                          const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
@@ -90,10 +89,12 @@ static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t le
         const char *bdir = t->backup_dir ? t->backup_dir : o->backup_dir;
         int ret;
 
-        ret = vhive_write_temp_beside(data, len, t->dest, t->mode_from, &tmp, &r->err);
+        ret = verify_bytes(data, len, data_fd, op, ctx, &r->err);
+        if (ret == 0)
+                ret = vhive_write_temp_beside(data, len, t->dest, t->mode_from, &tmp, &r->err);
         if (ret < 0)
                 return ret;
-        ret = verify_temp(tmp, op, ctx, &r->err);
+        ret = vhive_verify_header(tmp, &r->err);
         if (ret == 0 && bdir)
                 ret = backup(s, bdir, &r->err);
         if (ret == 0) /* the temp file written and checked: the last moment to stop */
@@ -125,7 +126,7 @@ static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len, struc
  * failure after the commit would leave the image changed), the commit
  * reads the files as they are now and checks that they still hold the
  * hive the edit was made on (base), and reads the primary back. */
-static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t len,
+static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t len, int data_fd,
                          const struct vhive_hive_buf *base, struct vhive_commit_target *t,
                          const struct vhive_op *op, void *ctx, struct vhive_job_result *r)
 {
@@ -135,7 +136,7 @@ static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t le
 
         if (!t->files || !t->files->primary)
                 return vhive_fail(&r->err, EINVAL, "no files to commit to");
-        ret = verify_bytes(data, len, op, ctx, &r->err);
+        ret = verify_bytes(data, len, data_fd, op, ctx, &r->err);
         if (ret == 0)
                 ret = read_primary(t->files->primary, &found, &found_len, &r->err);
         if (ret == 0 && t->backup_dir)
@@ -154,15 +155,16 @@ static int commit(struct vhive_session *s, struct vhive_commit_target *t, const 
                   void *ctx, const struct vhive_job_opts *o, const struct vhive_hive_buf *base,
                   struct vhive_job_result *r)
 {
-        _cleanup_free_ uint8_t *data = NULL;
+        uint8_t *data = NULL; /* the session's */
         size_t len = 0;
-        int ret = vhive_session_result(s, &data, &len, &r->err);
+        int fd = -1;
+        int ret = vhive_session_result(s, &data, &len, &fd, &r->err);
 
         if (ret < 0)
                 return ret;
         if (t->kind == VHIVE_COMMIT_LOGGED)
-                return commit_logged(s, data, len, base, t, op, ctx, r);
-        return commit_rename(s, data, len, t, op, ctx, o, r);
+                return commit_logged(s, data, len, fd, base, t, op, ctx, r);
+        return commit_rename(s, data, len, fd, t, op, ctx, o, r);
 }
 
 /* The bytes a logged commit's edit is made on, kept before the op edits
