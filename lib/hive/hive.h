@@ -215,7 +215,8 @@ struct vhive_session {
         struct vhive_hive_state state;
         hive_h *h;
         bool writable;
-        int work_fd; /* memfd holding a replayed copy, or -1 */
+        bool hivex_writes; /* h opened with HIVEX_OPEN_WRITE */
+        int work_fd;       /* memfd holding a replayed copy, or -1 */
         /* Writable sessions: the bytes h was opened on (replayed when the
          * hive is dirty), for in-place edits.  An op that edits them sets
          * edited_in_place; otherwise the new hive is hivex's commit of h. */
@@ -231,12 +232,14 @@ struct vhive_session {
 int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err);
 
 /* Checks the header, replays logs into a private copy when dirty, opens
- * with hivex (writable when asked).  A dirty hive that cannot be replayed
+ * with hivex (writable when hivex_writes; writable without hivex_writes:
+ * s->bytes is editable in place, and for a clean hive it is the very
+ * memory hivex reads).  A dirty hive that cannot be replayed
  * is refused for writing and opened as it is for reading (replay_failed).
  * Bad input: -EINVAL/-ENOENT etc. with a clear message; nothing is
  * written. */
 int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
-                       struct vhive_error *err);
+                       bool hivex_writes, struct vhive_error *err);
 /* The new hive after an op: the edited bytes, or hivex's commit of h
  * (through a memfd), with the header mended (sequence numbers one past the
  * hive's, time now, checksum under Windows' rule).  *out belongs to the

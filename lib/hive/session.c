@@ -91,7 +91,7 @@ int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err)
 
 static int open_hivex(struct vhive_session *s, const char *path, struct vhive_error *err)
 {
-        s->h = hivex_open(path, s->writable ? HIVEX_OPEN_WRITE : 0);
+        s->h = hivex_open(path, s->hivex_writes ? HIVEX_OPEN_WRITE : 0);
         if (!s->h)
                 return vhive_fail(err, errno ? errno : EINVAL, "hivex cannot open the hive: %s",
                                   strerror(errno ? errno : EINVAL));
@@ -251,13 +251,14 @@ static int open_work_fd(struct vhive_session *s, struct vhive_error *err)
 }
 
 int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
-                       struct vhive_error *err)
+                       bool hivex_writes, struct vhive_error *err)
 {
         int r;
 
         memset(s, 0, sizeof(*s));
         s->work_fd = -1;
         s->writable = writable;
+        s->hivex_writes = writable && hivex_writes;
         s->primary = strdup(primary);
         if (!s->primary)
                 return vhive_fail(err, ENOMEM, "out of memory");

@@ -9,7 +9,11 @@
 #include "safe-file.h"
 
 struct vhive_op {
-        bool writes;      /* may change the hive */
+        bool writes; /* may change the hive */
+        /* run() edits only s->bytes (in place), never through hivex: hivex
+         * opens the session's memfd read-only and maps it, keeping no copy
+         * of its own. */
+        bool in_place;
         const char *step; /* what run() does, for progress: "scrubbing" */
         /* Which hive of an image's System32\config the op works on
          * ("SYSTEM", "SOFTWARE"...).  NULL means SYSTEM. */

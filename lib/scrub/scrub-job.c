@@ -28,6 +28,6 @@ static int verify(hive_h *h, void *ctx, struct vhive_error *err)
 }
 
 const struct vhive_op vhive_scrub_op = {
-        .writes = true, .step = "scrubbing", .run = run, .verify = verify
+        .writes = true, .in_place = true, .step = "scrubbing", .run = run, .verify = verify
 };
 const struct vhive_op vhive_check_op = { .writes = false, .step = "checking", .run = run };
