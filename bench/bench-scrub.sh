@@ -8,7 +8,7 @@
 # timed each, the pair's order alternating; prints both medians and the
 # median of the pairs' ratios, the peak RSS of one scrub (GNU time) against
 # the hive size + 20 MiB, and the bytes one scrub reads from the files of
-# OUTDIR (strace -y: read and pread return values on those files, every
+# OUTDIR (strace -y: read, pread, sendfile... return values on those files, every
 # process; a copy read from a memfd is not counted).
 #
 # Times, on a fresh copy of a large hive each iteration,
@@ -82,7 +82,8 @@ run_pairs() {
                         rm -f "$w" "$outdir/y"
                         t0=$(now_ns)
                         if [ "$which" = s ]; then
-                                cp "$src" "$w" && "$vhive" scrub --profile "$profile" "$w" >/dev/null
+                                cp "$src" "$w" &&
+                                        "$vhive" scrub --profile "$profile" "$w" >/dev/null
                         else
                                 cp "$src" "$w" && cp "$w" "$outdir/y" && sync "$outdir/y"
                         fi
@@ -97,7 +98,8 @@ run_pairs() {
         cp "$src" "$w"
         read_bytes=-
         if command -v strace >/dev/null; then
-                strace -f -qq -y -e trace=read,pread64,readv,preadv -o "$outdir/strace.txt" \
+                calls=read,pread64,readv,preadv,sendfile,copy_file_range,splice
+                strace -f -qq -y -e trace=$calls -o "$outdir/strace.txt" \
                         "$vhive" scrub --profile "$profile" "$w" >/dev/null
                 # Only reads of files in $outdir (the hive, its temp file),
                 # not of a memfd or a library.
@@ -107,7 +109,9 @@ run_pairs() {
         awk -v rss="$rss_kb" -v size="$size" -v rb="$read_bytes" '
         function median(a, n,   i, j, t) {
                 for (i = 2; i <= n; i++)
-                        for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+                        for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+                                t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+                        }
                 return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
         }
         { s[NR] = $1; f[NR] = $2; r[NR] = $1 / $2 }
@@ -115,7 +119,7 @@ run_pairs() {
                 printf "median cp + scrub         %8.1f ms\n", median(s, NR) / 1e6
                 printf "median cp + cp + sync     %8.1f ms\n", median(f, NR) / 1e6
                 printf "median ratio of the pairs %8.3f  (target <= 1.2)\n", median(r, NR)
-                printf "peak RSS vhive scrub      %8.1f MiB; hive %.1f MiB, 1.2 x hive + 20 MiB = %.1f MiB\n",
+                printf "peak RSS vhive scrub      %8.1f MiB; hive %.1f MiB; 1.2x+20: %.1f MiB\n",
                        rss / 1024, size / 1048576, 1.2 * size / 1048576 + 20
                 if (rb != "-")
                         printf "bytes read by one scrub   %d (%.2f x the hive)\n", rb, rb / size

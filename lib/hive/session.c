@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,32 +183,30 @@ static int open_stale(struct vhive_session *s, struct vhive_error *err)
         return open_from_memory(s, data, len, err);
 }
 
-static int fill(int fd, uint8_t *buf, size_t len, const char *path, struct vhive_error *err)
+/* The file's bytes into the memfd, inside the kernel: no page of the
+ * session's mapping is touched here, so a page counts once in the
+ * process's RSS when hivex maps the memfd for its parse. */
+static int fill(int to, int from, size_t len, const char *path, struct vhive_error *err)
 {
-        size_t done = 0;
+        off_t off = 0;
 
-        while (done < len) {
-                ssize_t n = read(fd, buf + done, len - done);
+        while ((size_t)off < len) {
+                ssize_t n = sendfile(to, from, &off, len - (size_t)off);
 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
                         return vhive_fail(err, n < 0 ? errno : EIO, "reading %s: %s", path,
                                           n < 0 ? strerror(errno) : "file shrank");
-                done += n;
         }
         return 0;
 }
 
-/* A memfd of len bytes, mapped shared and writable (populated at once:
- * faulting in thousands of small pages one by one costs more than the
- * read). */
-static int map_memfd(const char *name, size_t len, int *fd, uint8_t **map, struct vhive_error *err)
+/* A memfd of len bytes, mapped shared and writable; its pages are faulted
+ * in as they are used (the edits, the write of the new hive). */
+static int map_memfd(int fd, size_t len, uint8_t **map, struct vhive_error *err)
 {
-        *fd = memfd_create(name, MFD_CLOEXEC);
-        if (*fd < 0 || ftruncate(*fd, (off_t)len) < 0)
-                return vhive_fail(err, errno, "memfd: %s", strerror(errno));
-        *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, *fd, 0);
+        *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (*map == MAP_FAILED) {
                 *map = NULL;
                 return vhive_fail(err, errno, "mapping a private copy: %s", strerror(errno));
@@ -233,11 +232,15 @@ static int read_once(struct vhive_session *s, struct vhive_error *err)
                 return vhive_fail(err, errno, "cannot open %s: %s", s->primary, strerror(errno));
         if (!S_ISREG(st.st_mode) || st.st_size < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EINVAL, "%s is not a regular hive file", s->primary);
-        r = map_memfd("vhive-hive", (size_t)st.st_size, &s->work_fd, &map, err);
+        s->work_fd = memfd_create("vhive-hive", MFD_CLOEXEC);
+        if (s->work_fd < 0)
+                return vhive_fail(err, errno, "memfd_create: %s", strerror(errno));
+        r = fill(s->work_fd, fd, (size_t)st.st_size, s->primary, err);
+        if (r == 0)
+                r = map_memfd(s->work_fd, (size_t)st.st_size, &map, err);
         if (r == 0) {
                 s->bytes = (struct vhive_hive_buf){ map, (size_t)st.st_size, NULL };
                 s->bytes_mapped = true;
-                r = fill(fd, map, (size_t)st.st_size, s->primary, err);
         }
         return r;
 }
