@@ -67,6 +67,10 @@ struct vhive_commit_stats {
          * failure after it says so in its message). */
         bool files_touched;
         bool marked;
+        /* A dirty hive was recovered in place (its replayed pages, then a
+         * clean base block) before the commit, so that no log it needed
+         * had to grow. */
+        bool recovered_first;
 };
 
 /* Commits new_hive (a clean hive: equal sequence numbers, valid checksum)
