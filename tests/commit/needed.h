@@ -15,8 +15,8 @@ static inline void needed_logs(const struct cbuf f[3], const bool has[3], bool n
         struct cbuf out = { 0 };
 
         memset(needed, 0, 3 * sizeof(*needed));
-        if (vhive_replay(f[0].b, f[0].len, has[1] ? f[1].b : NULL, f[1].len,
-                         has[2] ? f[2].b : NULL, f[2].len, &out.b, &out.len, &res, &e) < 0)
+        if (vhive_replay(f[0].b, f[0].len, has[1] ? f[1].b : NULL, f[1].len, has[2] ? f[2].b : NULL,
+                         f[2].len, &out.b, &out.len, &res, &e) < 0)
                 return;
         free(out.b);
         for (int i = 0; i < 2; i++)
