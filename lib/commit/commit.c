@@ -257,6 +257,19 @@ static int run(struct commit *c, struct vhive_commit_stats *stats, struct vhive_
         return r < 0 ? r : read_back(c, err);
 }
 
+/* A failure after the in-place recovery, before the mark: whatever the
+ * message says, the files were written (they hold the old hive). */
+static int failed_recovered(int r, const char *name, struct vhive_error *err)
+{
+        char why[sizeof(err->msg)];
+
+        snprintf(why, sizeof(why), "%s", err->msg);
+        return vhive_fail(err, -r,
+                          "%s (%s had first been recovered in place from its logs: it "
+                          "holds the old hive, clean)",
+                          why, name);
+}
+
 /* The commit over the hive as recovered in place, read back from the
  * file (clean now: it needs no log, so a log may grow). */
 static int run_again(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
@@ -284,6 +297,8 @@ static int run_again(struct commit *c, struct vhive_commit_stats *st, struct vhi
                 r = run(&again, st, err);
         if (r == 0 && again.recover_first)
                 r = vhive_fail(err, EUCLEAN, "%s is still dirty once recovered", p->name);
+        if (r < 0 && !st->marked && r != -ENOMEM)
+                r = failed_recovered(r, p->name, err);
         vhive_commit_free(&again);
         free(now);
         return r;
