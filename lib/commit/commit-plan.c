@@ -275,6 +275,7 @@ int vhive_commit_prepare(struct commit *c, const uint8_t *new_hive, size_t new_l
                 return r;
         pick_numbers(c);
         r = build_final(c, new_hive, new_len, err);
+        c->found_len = c->replayed_len;
         if (r == 0)
                 r = pad_all(c, err);
         return r < 0 ? r : diff_pages(c, err);
@@ -468,8 +469,9 @@ struct candidate {
         bool fresh;
 };
 
-/* New format, dirty: after the last entry replayed (where Windows would
- * write next), else a fresh start in a log the replay did not need.
+/* New format, dirty: a fresh start in a log the replay did not need (a
+ * needed log is left as it is until the hive is clean on disk; appending
+ * to it would still rewrite its filesystem record: its size, its times).
  * Clean: a fresh start, first in the log that does not hold the newer
  * entries (Windows alternates), then in the other. */
 static int candidates_new(const struct commit *c, struct candidate *cand)
@@ -477,9 +479,6 @@ static int candidates_new(const struct commit *c, struct candidate *cand)
         int n = 0, first = 0;
 
         if (c->dirty) {
-                for (int i = 0; i < 2; i++)
-                        if (c->res.log[i].applied && c->res.log[i].last_seq == c->res.final_seq)
-                                cand[n++] = (struct candidate){ i, false };
                 for (int i = 0; i < 2; i++)
                         if (!c->res.log[i].applied)
                                 cand[n++] = (struct candidate){ i, true };
@@ -506,25 +505,28 @@ static int candidates_old(const struct commit *c, struct candidate *cand)
         return n;
 }
 
-/* Growing a log is an unjournaled change of the filesystem's metadata:
- * a dirty hive's log that the replay needs (the only copy of changes not
- * yet in the primary) is grown only when no other record fits. */
-static bool grows_needed_log(const struct commit *c, const struct log_write *w)
+/* Writing a log, and growing it most of all, changes filesystem metadata
+ * (ntfs-3g rewrites the log's file record, and for growth its folder's
+ * index record; a torn 1 KiB record makes the file unreadable): a log the
+ * dirty hive needs (the only copy of changes not yet in the primary) is
+ * left untouched.  When no other log can take the record, the hive is
+ * recovered in place first, as Windows does at boot. */
+static bool writes_needed_log(const struct commit *c, const struct log_write *w)
 {
-        return c->dirty && w->new_size && c->res.log[w->li].applied;
+        return c->dirty && c->res.log[w->li].applied;
 }
 
-/* 1 and the record in *w when candidate k passes in this pass (pass 0:
- * no needed log grown; pass 1: the rest), 0 when not, -errno. */
-static int try_candidate(struct commit *c, const struct candidate *k, int pass, struct log_write *w,
+/* 1 and the record in *w when candidate k passes without writing a
+ * needed log, 0 when not, -errno. */
+static int try_candidate(struct commit *c, const struct candidate *k, struct log_write *w,
                          struct vhive_error *err)
 {
         int r;
 
         *w = (struct log_write){ .li = k->li };
         r = build_record(c, w, k->fresh, err);
-        if (r == 0 && grows_needed_log(c, w) == (pass == 1))
-                r = layout_ok(c, w);
+        if (r == 0)
+                r = writes_needed_log(c, w) ? 0 : layout_ok(c, w);
         if (r > 0)
                 r = two_step_ok(c, w);
         if (r <= 0) {
@@ -534,42 +536,119 @@ static int try_candidate(struct commit *c, const struct candidate *k, int pass, 
         return r;
 }
 
+/* ---- recovering a dirty hive in place first ------------------------------ */
+
+static bool chunk_differs(const struct commit *c, size_t at, size_t len)
+{
+        static const uint8_t zero[VHIVE_PAGE];
+        size_t have = at < c->old_len ? c->old_len - at : 0;
+
+        if (have > len)
+                have = len;
+        return memcmp(c->replayed + at, c->old + at, have) != 0 ||
+               memcmp(c->replayed + at + have, zero, len - have) != 0;
+}
+
+/* The replayed hive's pages (past the base block) that differ from the
+ * file: Windows' recovery at boot writes them, then the clean base block. */
+static int recovery_pages(struct commit *c)
+{
+        for (size_t at = VHIVE_REGF_BASE_BLOCK; at < c->found_len; at += VHIVE_PAGE) {
+                size_t len = c->found_len - at < VHIVE_PAGE ? c->found_len - at : VHIVE_PAGE;
+
+                if (chunk_differs(c, at, len) &&
+                    push_page(&c->recover_pages, (uint32_t)(at - VHIVE_REGF_BASE_BLOCK)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* While the pages are written the base block is the file's own, so the
+ * logs as they are still apply: with every page written (a page not
+ * written is the file's), both orders must give the replayed hive. */
+static int recovery_ok(struct commit *c)
+{
+        const uint8_t *logs[2] = { c->log[0], c->log[1] };
+        size_t lens[2] = { c->log_len[0], c->log_len[1] };
+        uint8_t *st = malloc(c->final_len);
+        int r;
+
+        if (!st)
+                return -ENOMEM;
+        memcpy(st, c->oldpad, c->final_len);
+        for (unsigned i = 0; i < c->recover_pages.n; i++) {
+                size_t at = VHIVE_REGF_BASE_BLOCK + c->recover_pages.off[i];
+                size_t len = c->found_len - at < VHIVE_PAGE ? c->found_len - at : VHIVE_PAGE;
+
+                memcpy(st + at, c->replayed + at, len);
+        }
+        r = replays_to(logs, lens, st, c->final_len, c->replayed, c->replayed_len, NULL, 0);
+        free(st);
+        return r;
+}
+
+static int plan_recovery(struct commit *c, struct vhive_error *err)
+{
+        int r = recovery_pages(c);
+
+        if (r == 0)
+                r = recovery_ok(c);
+        if (r == -ENOMEM)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        if (r <= 0)
+                return vhive_fail(err, EUCLEAN,
+                                  "%s is dirty, its logs have no room for the change, and "
+                                  "writing the recovered hive in place first would not keep "
+                                  "it recoverable; nothing was written",
+                                  c->files->primary->name);
+        c->recover_first = true;
+        return 0;
+}
+
+static int no_log(const struct commit *c, struct vhive_error *err)
+{
+        if (c->dirty && c->fmt == VHIVE_LOG_OLD)
+                return vhive_fail(err, ENOENT,
+                                  "%s is dirty and its one old-format log is "
+                                  "needed to recover it until the update is complete; there "
+                                  "is no second log file to write the change to",
+                                  c->files->primary->name);
+        return vhive_fail(err, ENOENT,
+                          "%s has no transaction log file (.%s or .%s) "
+                          "to write the change to first",
+                          c->files->primary->name, log_names[0], log_names[1]);
+}
+
 int vhive_commit_choose_log(struct commit *c, struct vhive_error *err)
 {
         struct candidate cand[4];
         int n = c->fmt == VHIVE_LOG_NEW ? candidates_new(c, cand) : candidates_old(c, cand);
         bool any = false;
 
-        for (int pass = 0; pass < 2; pass++) {
-                for (int k = 0; k < n; k++) {
-                        struct log_write w;
-                        int r;
+        for (int k = 0; k < n; k++) {
+                struct log_write w;
+                int r;
 
-                        if (!c->files->log[cand[k].li])
-                                continue;
-                        any = true;
-                        r = try_candidate(c, &cand[k], pass, &w, err);
-                        if (r > 0) {
-                                c->w = w;
-                                return 0;
-                        }
-                        if (r == -ENOMEM)
-                                return vhive_fail(err, ENOMEM, "out of memory");
-                        if (r < 0)
-                                return r;
+                if (!c->files->log[cand[k].li])
+                        continue;
+                any = true;
+                r = try_candidate(c, &cand[k], &w, err);
+                if (r > 0) {
+                        c->w = w;
+                        return 0;
                 }
+                if (r == -ENOMEM)
+                        return vhive_fail(err, ENOMEM, "out of memory");
+                if (r < 0)
+                        return r;
         }
-        if (!any && c->dirty && c->fmt == VHIVE_LOG_OLD)
-                return vhive_fail(err, ENOENT,
-                                  "%s is dirty and its one old-format log is "
-                                  "needed to recover it until the update is complete; there "
-                                  "is no second log file to write the change to",
-                                  c->files->primary->name);
-        if (!any)
-                return vhive_fail(err, ENOENT,
-                                  "%s has no transaction log file (.%s or .%s) "
-                                  "to write the change to first",
-                                  c->files->primary->name, log_names[0], log_names[1]);
+        /* New format: both logs needed (no candidate) still leaves a log
+         * to use once the hive is recovered.  Old format: a single log
+         * is refused as before. */
+        if (!any && (c->fmt == VHIVE_LOG_OLD || (!c->files->log[0] && !c->files->log[1])))
+                return no_log(c, err);
+        if (c->dirty)
+                return plan_recovery(c, err);
         return vhive_fail(err, EUCLEAN,
                           "the transaction logs are in a state where no log "
                           "record would keep the hive recoverable at every step; nothing "
@@ -585,5 +664,6 @@ void vhive_commit_free(struct commit *c)
         free(c->final);
         free(c->pages.off);
         free(c->logged.off);
+        free(c->recover_pages.off);
         free(c->w.body);
 }

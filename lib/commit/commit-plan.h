@@ -49,9 +49,17 @@ struct commit {
         struct vhive_pages pages;  /* differ from the file: written in place */
         struct vhive_pages logged; /* pages plus those the replay changed */
         struct log_write w;
+        /* No record fits without growing a log the dirty hive needs: the
+         * replayed hive is first written in place (recover_pages, then its
+         * base block, clean), guarded by the logs as they are, and the
+         * commit starts again on the clean hive. */
+        bool recover_first;
+        size_t found_len; /* replayed_len before any padding */
+        struct vhive_pages recover_pages;
 };
 
 int vhive_commit_prepare(struct commit *c, const uint8_t *new_hive, size_t new_len,
                          struct vhive_error *err);
+/* The record in c->w, or c->recover_first set (and checked). */
 int vhive_commit_choose_log(struct commit *c, struct vhive_error *err);
 void vhive_commit_free(struct commit *c);

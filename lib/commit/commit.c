@@ -2,6 +2,12 @@
  * Suhanov, "Windows registry file format specification"; docs in
  * registry-notes.md, "Writing like Windows").
  *
+ *   -. a dirty hive whose needed log would have to grow is first
+ *      recovered in place, as Windows does at boot: the replayed pages
+ *      into the primary, flushed (its base block still dirty, so the
+ *      logs, untouched, still apply); then its clean base block, flushed.
+ *      The commit then starts again on the clean hive, which needs no
+ *      log: from here on growing one puts nothing at risk;
  *   0. grow what is too small (log, primary), each flushed: a stop here
  *      leaves the old hive, only longer files;
  *   1. the log record (pages of the new hive), flushed; for a dirty hive
@@ -106,11 +112,11 @@ static int write_log(struct commit *c, struct vhive_commit_stats *st, struct vhi
  * larger writes cost less through NBD or the appliance. */
 #define GAP_PAGES 8u
 
-/* Contiguous pages go in one write. */
-static int write_pages(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
+/* Contiguous pages of src (limit bytes long) go in one write. */
+static int write_pages(struct commit *c, const struct vhive_pages *pg, const uint8_t *src,
+                       size_t limit, struct vhive_commit_stats *st, struct vhive_error *err)
 {
         struct vhive_file *p = c->files->primary;
-        const struct vhive_pages *pg = &c->pages;
 
         for (unsigned i = 0; i < pg->n;) {
                 unsigned j = i + 1;
@@ -121,8 +127,10 @@ static int write_pages(struct commit *c, struct vhive_commit_stats *st, struct v
                 while (j < pg->n && pg->off[j] - pg->off[j - 1] <= GAP_PAGES * VHIVE_PAGE)
                         j++;
                 len = (size_t)(pg->off[j - 1] - pg->off[i]) + VHIVE_PAGE;
+                if (len > limit - at)
+                        len = limit - at;
                 st->files_touched = true;
-                r = p->ops->pwrite(p, c->final + at, len, at, err);
+                r = p->ops->pwrite(p, src + at, len, at, err);
                 if (r < 0)
                         return r;
                 st->primary_bytes += len;
@@ -139,11 +147,34 @@ static int update_primary(struct commit *c, struct vhive_commit_stats *st, struc
 
         st->marked = r == 0;
         if (r == 0)
-                r = write_pages(c, st, err);
+                r = write_pages(c, &c->pages, c->final, c->final_len, st, err);
         if (r == 0)
                 r = flushed_write(p, c->final, VHIVE_REGF_BASE_BLOCK, 0, st, err);
         if (r == 0)
                 st->primary_bytes += 2 * VHIVE_REGF_BASE_BLOCK;
+        return r;
+}
+
+/* Windows' recovery at boot: the replayed pages (the logs, untouched,
+ * still apply to a primary whose base block is dirty), then the clean
+ * base block. */
+static int recover_in_place(struct commit *c, struct vhive_commit_stats *st,
+                            struct vhive_error *err)
+{
+        struct vhive_file *p = c->files->primary;
+        int r = 0;
+
+        if (c->found_len > c->primary_size) {
+                st->files_touched = true;
+                st->primary_extended = true;
+                r = p->ops->extend(p, c->found_len, err);
+        }
+        if (r == 0)
+                r = write_pages(c, &c->recover_pages, c->replayed, c->found_len, st, err);
+        if (r == 0)
+                r = flushed_write(p, c->replayed, VHIVE_REGF_BASE_BLOCK, 0, st, err);
+        if (r == 0)
+                st->recovered_first = true;
         return r;
 }
 
@@ -209,6 +240,8 @@ static int run(struct commit *c, struct vhive_commit_stats *stats, struct vhive_
                 r = vhive_commit_choose_log(c, err);
         if (r < 0)
                 return r;
+        if (c->recover_first)
+                return recover_in_place(c, stats, err);
         stats->pages = c->pages.n;
         stats->log_index = c->w.li;
         stats->format = c->fmt;
@@ -222,6 +255,53 @@ static int run(struct commit *c, struct vhive_commit_stats *stats, struct vhive_
         if (r < 0 && stats->marked && r != -ENOMEM)
                 return failed_marked(r, c->files->primary->name, err);
         return r < 0 ? r : read_back(c, err);
+}
+
+/* A failure after the in-place recovery, before the mark: whatever the
+ * message says, the files were written (they hold the old hive). */
+static int failed_recovered(int r, const char *name, struct vhive_error *err)
+{
+        char why[sizeof(err->msg)];
+
+        snprintf(why, sizeof(why), "%s", err->msg);
+        return vhive_fail(err, -r,
+                          "%s (%s had first been recovered in place from its logs: it "
+                          "holds the old hive, clean)",
+                          why, name);
+}
+
+/* The commit over the hive as recovered in place, read back from the
+ * file (clean now: it needs no log, so a log may grow). */
+static int run_again(struct commit *c, struct vhive_commit_stats *st, struct vhive_error *err)
+{
+        struct vhive_file *p = c->files->primary;
+        struct commit again = { .files = c->files,
+                                .fmt = c->fmt,
+                                .based_on = c->based_on,
+                                .based_len = c->based_len,
+                                .new_hive = c->new_hive,
+                                .new_len = c->new_len };
+        uint8_t *now = NULL;
+        uint64_t size = 0;
+        int r = p->ops->size(p, &size, err);
+
+        if (r == 0 && !(now = malloc(size ? size : 1)))
+                r = vhive_fail(err, ENOMEM, "out of memory");
+        if (r == 0 && size)
+                r = p->ops->pread(p, now, size, 0, err);
+        if (r == 0 && (size < c->found_len || memcmp(now, c->replayed, c->found_len) != 0))
+                r = vhive_fail(err, EIO, "%s does not read back as recovered", p->name);
+        again.old = now;
+        again.old_len = size;
+        if (r == 0)
+                r = run(&again, st, err);
+        if (r == 0 && again.recover_first)
+                r = vhive_fail(err, EUCLEAN, "%s is still dirty once recovered", p->name);
+        if (r < 0 && !st->marked && r != -ENOMEM)
+                r = failed_recovered(r, p->name, err);
+        vhive_commit_free(&again);
+        free(now);
+        return r;
 }
 
 int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
@@ -246,6 +326,8 @@ int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *
         if (!files || !files->primary)
                 return vhive_fail(err, EINVAL, "commit: no primary file");
         r = run(&c, stats, err);
+        if (r == 0 && c.recover_first)
+                r = run_again(&c, stats, err);
         vhive_commit_free(&c);
         return r;
 }

@@ -67,6 +67,10 @@ struct vhive_commit_stats {
          * failure after it says so in its message). */
         bool files_touched;
         bool marked;
+        /* A dirty hive was recovered in place (its replayed pages, then a
+         * clean base block) before the commit, so that no log it needed
+         * had to grow. */
+        bool recovered_first;
 };
 
 /* Commits new_hive (a clean hive: equal sequence numbers, valid checksum)
@@ -78,7 +82,9 @@ struct vhive_commit_stats {
  * return 0 the primary holds new_hive, clean, with the sequence numbers
  * and time given in stats; a primary longer than new_hive keeps its tail.
  * Nothing is truncated; a log too small, or a primary shorter than
- * new_hive, is extended first.  Before writing, every state a stop can
+ * new_hive, is extended first.  A log a dirty hive needs is never written
+ * or extended: when no other log can take the record, the hive is first
+ * recovered in place (stats->recovered_first).  Before writing, every state a stop can
  * leave is replayed in memory; a layout that would not replay to exactly
  * the old or the new hive, with the two logs replayed in either order
  * (Windows' order on a tie is not documented), is refused (EUCLEAN) with

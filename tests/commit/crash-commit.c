@@ -26,6 +26,9 @@
  * large hive (SYSTEM_B, 12 MiB) is checked from the trace only, as the
  * commit takes a second under the sanitizers.
  *
+ * In the traced runs, a log the dirty hive needs is neither written nor
+ * grown before the primary is clean on disk (needed.h).
+ *
  * "probes" runs the layouts a review found (two new-format logs with the
  * same base number; two old-format logs with the primary's time, dirty).
  * Prints the number of crash points checked. */
@@ -33,6 +36,7 @@
 
 #include "../replay/tlog.h"
 #include "cfiles.h"
+#include "needed.h"
 #include "probes.h"
 
 enum mode { STOP, TORN, TORN2 };
@@ -117,7 +121,7 @@ struct input {
 };
 
 static unsigned points, stops_old, stops_new;
-static bool refused;
+static bool refused, needed[3]; /* needed.h */
 /* The hive as found, replayed with the logs swapped: where the found
  * state is itself ambiguous, that order's "old" too (a commit must not
  * make it worse, and cannot make it better before its first write). */
@@ -201,7 +205,8 @@ static unsigned run(const struct input *in, const struct cbuf *old_state,
         }
         r = vhive_commit_logged(&files, in->f[0].b, in->f[0].len, new_hive->b, new_hive->len,
                                 in->fmt, &st, &e);
-        if (r < 0 && stop_at == UINT_MAX && calls == 0 && getenv("CRASH_MAY_REFUSE")) {
+        if (r < 0 && stop_at == UINT_MAX && calls == 0 && getenv("CRASH_MAY_REFUSE") &&
+            *getenv("CRASH_MAY_REFUSE")) { /* set, empty, for the cases that must commit */
                 /* Refused before writing anything: the files must say so. */
                 printf("refused: %s\n", e.msg);
                 refused = true;
@@ -534,6 +539,8 @@ static void every_point_traced(const struct input *in, const struct cbuf *old,
         for (size_t k = 0; k < t.n; k++) {
                 const struct op *o = &t.ops[k];
 
+                if (o->kind != OP_FLUSH)
+                        needed_check(needed, o->file, &settled[0], k);
                 if (o->kind == OP_WRITE && p.n < ARRAY_SIZE(p.w)) {
                         p.w[p.n++] = o;
                 } else if (o->kind == OP_WRITE) {
@@ -592,6 +599,7 @@ static void check_input(const struct input *in)
         if (vhive_replay(in->f[0].b, in->f[0].len, in->f[2].b, in->f[2].len, in->f[1].b,
                          in->f[1].len, &old_swapped.b, &old_swapped.len, NULL, &e) < 0)
                 old_swapped = (struct cbuf){ NULL, 0 };
+        needed_logs(in->f, in->has, needed);
         for (int grow = 0; grow < 2; grow++) {
                 /* A large hive: the growing commit under CRASH_FULL only. */
                 if (grow && in->f[0].len > (1u << 20) && !full_model)

@@ -145,10 +145,12 @@ static void case_one_log(void)
 }
 
 /* LOG2 holds the earlier entries: the order comes from the sequence
- * numbers, not from the names. */
-static void case_two_logs(void)
+ * numbers, not from the names.  The log with the later entries (late)
+ * ends with them: a commit has no room there without growing a log the
+ * hive needs ("two-logs-log2-full": LOG2 is that log). */
+static void case_two_logs(const char *name, int late)
 {
-        struct tcase c = { .name = "two-logs" };
+        struct tcase c = { .name = name };
         const struct tpage a1[] = { { P(0), 4096 } };
         const struct tpage a2[] = { { P(1) + 2048, 2048 } };
         const struct tpage b1[] = { { B, 4096 }, { B + 4096, 4096 } };
@@ -156,13 +158,13 @@ static void case_two_logs(void)
 
         dirty_primary(&c);
         c.has_log[0] = c.has_log[1] = true;
-        log_start(&c.log[1], h0.b, S + 1, 6);
-        log_add_entry(&c.log[1], S + 1, B, 1, a1, 1, 11);
-        log_add_entry(&c.log[1], S + 2, B, 1, a2, 1, 12);
-        pad_log(&c.log[1]);
-        log_start(&c.log[0], h0.b, S + 3, 6);
-        log_add_entry(&c.log[0], S + 3, B + 8192, 1, b1, 2, 13);
-        log_add_entry(&c.log[0], S + 4, B + 8192, 1, b2, 1, 14);
+        log_start(&c.log[!late], h0.b, S + 1, 6);
+        log_add_entry(&c.log[!late], S + 1, B, 1, a1, 1, 11);
+        log_add_entry(&c.log[!late], S + 2, B, 1, a2, 1, 12);
+        pad_log(&c.log[!late]);
+        log_start(&c.log[late], h0.b, S + 3, 6);
+        log_add_entry(&c.log[late], S + 3, B + 8192, 1, b1, 2, 13);
+        log_add_entry(&c.log[late], S + 4, B + 8192, 1, b2, 1, 14);
 
         tbuf_copy(&c.expected, &c.hive);
         expect_pages(&c.expected, B, a1, 1, 11);
@@ -266,6 +268,7 @@ enum log2_kind {
         LOG2_ABSENT,
         LOG2_ZEROED,  /* grown and zero-filled, stopped before its base block */
         LOG2_GARBAGE, /* a base block that is not regf */
+        LOG1_EMPTY,   /* the log is LOG2; LOG1 is empty (a commit grows it) */
 };
 
 /* Vista - 8.0: a DIRT bitmap of 512-byte pages, the pages packed after it
@@ -315,7 +318,7 @@ static void case_old_format(const char *name, bool bad_base, enum log2_kind log2
         }
         tbuf_resize(log, pages_off + (size_t)n * 512 + 1024);
         free(dirty);
-        if (log2 != LOG2_ABSENT) {
+        if (log2 != LOG2_ABSENT && log2 != LOG1_EMPTY) {
                 c.has_log[1] = true;
                 tbuf_resize(&c.log[1], 65536);
                 for (size_t i = 0; log2 == LOG2_GARBAGE && i < 4096; i++)
@@ -323,6 +326,12 @@ static void case_old_format(const char *name, bool bad_base, enum log2_kind log2
         }
         expect_header(&c.expected, S + 1, hbins, vhive_le32(h0.b + 144));
         c.applied = n, c.final = S + 1, c.applied1 = n;
+        if (log2 == LOG1_EMPTY) {
+                c.log[1] = c.log[0];
+                c.has_log[1] = true;
+                empty_log(&c, 0);
+                c.applied1 = 0, c.applied2 = n;
+        }
         emit(&c);
 }
 
@@ -537,7 +546,8 @@ int main(int argc, char **argv)
         if (!cases)
                 die("%s: %s", path, strerror(errno));
         case_one_log();
-        case_two_logs();
+        case_two_logs("two-logs", 0);
+        case_two_logs("two-logs-log2-full", 1);
         case_not_eligible();
         case_bad_hash();
         case_bad_base();
@@ -545,6 +555,7 @@ int main(int argc, char **argv)
         case_old_format("old-format-bad-base", true, LOG2_ABSENT);
         case_old_format("old-format-log2-zeroed", false, LOG2_ZEROED);
         case_old_format("old-format-log2-garbage", false, LOG2_GARBAGE);
+        case_old_format("log2-needed-old-format", false, LOG1_EMPTY);
         case_ignored_logs();
         case_clean();
         case_refusals();
