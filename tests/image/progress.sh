@@ -14,7 +14,7 @@ copy gpt.vhdx a.vhdx
 copy mbr.qcow2 b.qcow2
 cp "$FIXTURES/one-iface.hive" SYSTEM
 chmod 644 SYSTEM
-printf '# images and a hive\n%s\n\n%s\n%s\n' "$PWD/a.vhdx" "$PWD/SYSTEM" "$PWD/b.qcow2" >list
+printf '%s\n\n%s\n%s\n' "$PWD/a.vhdx" "$PWD/SYSTEM" "$PWD/b.qcow2" >list
 
 # --- the appliance, on a terminal ----------------------------------------------
 RC=0
