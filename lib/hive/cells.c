@@ -449,11 +449,9 @@ int vhive_cells_attach_early(struct vhive_hive_buf *hb, struct vhive_error *err)
         if (r < 0)
                 return r;
         c = attached;
-        if (index_cells(c) < 0) {
-                vhive_cells_detach(NULL);
-                return vhive_fail(err, ENOMEM, "out of memory");
-        }
-        /* A damaged hive fails where the counts are first used, as before. */
+        /* The cell map stays lazy: only hivex's writes need it, and hivex
+         * writes from a malloc'd copy of its own.  A damaged hive fails
+         * where the counts are first used, as before. */
         c->refs_r = vhive_refs_build(c->map, c->len, &c->refs, &c->refs_err);
         /* The in-place edits keep their own counts up to date: a copy, not
          * a second walk (left to them, as before, if this one failed). */
