@@ -39,8 +39,10 @@ static void grow(const char *src, const char *path)
         assert_non_null(h);
         memset(data, 'x', sizeof(data));
         for (int i = 0; i < 400; i++) {
-                hive_set_value v = { .key = (char *)"Filler", .t = hive_t_REG_BINARY,
-                                     .len = sizeof(data), .value = data };
+                hive_set_value v = { .key = (char *)"Filler",
+                                     .t = hive_t_REG_BINARY,
+                                     .len = sizeof(data),
+                                     .value = data };
                 hive_node_h n;
 
                 snprintf(name, sizeof(name), "Filler%03d", i);
