@@ -64,6 +64,8 @@ struct cells {
         uint8_t *values_new;  /* keys whose values hivex rewrote */
         uint8_t *subkeys_new; /* keys whose subkey list hivex rewrote */
         uint8_t *refs;        /* who refers to each cell (refs.c) */
+        int refs_r;           /* an early build's failure, kept for the first use */
+        struct vhive_error refs_err;
         struct cells *next;
 };
 
@@ -353,6 +355,10 @@ static int find(hive_h *h, struct cells **c, struct vhive_error *err)
                 ;
         if (*c && !(*c)->used && index_cells(*c) < 0)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        if (*c && (*c)->refs_r < 0) {
+                *err = (*c)->refs_err;
+                return (*c)->refs_r;
+        }
         if (*c && !(*c)->refs)
                 return vhive_refs_build((*c)->map, (*c)->len, &(*c)->refs, err);
         return 0;
@@ -432,6 +438,38 @@ int vhive_cells_attach(hive_h *h, const char *path, struct vhive_error *err)
 int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhive_error *err)
 {
         return attach(h, NULL, buf, len, err);
+}
+
+int vhive_cells_attach_early(struct vhive_hive_buf *hb, struct vhive_error *err)
+{
+        struct cells *c;
+        int r = attach(NULL, NULL, hb->b, hb->len, err);
+        size_t n = (hb->len - HBIN_START) / 8 + 1; /* as refs.c sizes them */
+
+        if (r < 0)
+                return r;
+        c = attached;
+        /* The cell map stays lazy: only hivex's writes need it, and hivex
+         * writes from a malloc'd copy of its own.  A damaged hive fails
+         * where the counts are first used, as before. */
+        c->refs_r = vhive_refs_build(c->map, c->len, &c->refs, &c->refs_err);
+        /* The in-place edits keep their own counts up to date: a copy, not
+         * a second walk (left to them, as before, if this one failed). */
+        if (c->refs_r == 0 && !hb->refs) {
+                hb->refs = malloc(n);
+                if (hb->refs)
+                        memcpy(hb->refs, c->refs, n);
+        }
+        return 0;
+}
+
+void vhive_cells_bind(hive_h *h)
+{
+        for (struct cells *c = attached; c; c = c->next)
+                if (!c->h) {
+                        c->h = h;
+                        return;
+                }
 }
 
 void vhive_cells_detach(hive_h *h)

@@ -102,6 +102,16 @@ int vhive_cells_attach(hive_h *h, const char *path, struct vhive_error *err);
 /* The same over the bytes h was opened from, held by the caller: they must
  * stay as they are while h is written and until vhive_cells_detach. */
 int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhive_error *err);
+/* The same before hivex opens buf, a shared mapping of the file it will
+ * open: the reference counts are built now, reading each page once, so
+ * that the caller can drop its mapping's pages before hivex maps them too
+ * (issue 20).  A failure of the counts is returned at their first use, as
+ * when built there; hb->refs gets a copy of them when it has none.
+ * vhive_cells_bind gives the cells to h once hivex opened buf;
+ * vhive_cells_detach(NULL) drops them if it did not. */
+struct vhive_hive_buf;
+int vhive_cells_attach_early(struct vhive_hive_buf *hb, struct vhive_error *err);
+void vhive_cells_bind(hive_h *h);
 void vhive_cells_detach(hive_h *h);
 /* Before hivex_node_set_values (vhive_values_rewritable calls it),
  * hivex_node_delete_child and hivex_node_add_child on h: 0, or -EUCLEAN

@@ -253,6 +253,29 @@ static int open_work_fd(struct vhive_session *s, struct vhive_error *err)
         return open_hivex(s, fdpath, err);
 }
 
+/* Peak RSS counts a page once per mapping that touched it: the cell checks
+ * read every page before hivex maps the memfd, then the session's mapping
+ * lets go of them (MADV_DONTNEED on a shared memfd mapping keeps the bytes
+ * and drops only this mapping's page table entries), and the in-place
+ * edits fault in only the pages they change (issue 20). */
+static int open_once(struct vhive_session *s, struct vhive_error *err)
+{
+        int r = read_once(s, err);
+
+        if (r == 0)
+                r = vhive_cells_attach_early(&s->bytes, err);
+        if (r < 0)
+                return r;
+        (void)madvise(s->bytes.b, s->bytes.len, MADV_DONTNEED); /* fails: only more RSS */
+        r = open_work_fd(s, err);
+        if (r < 0) {
+                vhive_cells_detach(NULL);
+                return r;
+        }
+        vhive_cells_bind(s->h);
+        return 0;
+}
+
 int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
                        bool hivex_writes, struct vhive_error *err)
 {
@@ -272,12 +295,8 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
         if (r < 0)
                 return r;
         s->state.dirty = vhive_regf_is_dirty(&s->state.header);
-        if (!s->state.dirty && writable) {
-                r = read_once(s, err);
-                if (r == 0)
-                        r = open_work_fd(s, err);
-                return r < 0 ? r : attach_cells(s, err);
-        }
+        if (!s->state.dirty && writable)
+                return open_once(s, err);
         if (!s->state.dirty) {
                 r = open_hivex(s, primary, err);
                 return r < 0 ? r : attach_cells(s, err);
@@ -357,7 +376,6 @@ int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len
                 *out_len = s->result.len;
                 *out_fd = -1; /* the split may have changed the bytes */
         }
-        /* The rest of the job (write, verify) needs no hivex copy. */
         close_hivex(s);
         if (r == 0 && *out_len < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EIO, "the new hive is shorter than its base block");
@@ -488,6 +506,7 @@ void vhive_session_close(struct vhive_session *s)
         free(s->primary);
         free(s->logs[0]);
         free(s->logs[1]);
+        vhive_hive_buf_drop_refs(&s->bytes); /* when no in-place edit dropped them */
         free_buf(&s->bytes, s->bytes_mapped);
         free_buf(&s->result, false);
         memset(s, 0, sizeof(*s));
