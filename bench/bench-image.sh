@@ -6,7 +6,9 @@
 #                                    the GUIDs, --merge a .reg: three launches)
 #   guestfish --ro -a IMAGE run     (a bare appliance launch: the floor)
 #   vhive scrub on 8 images at once (one launch for all)
-# -8 times only the first and the last (8 images against one).
+# -8 times only the first and the last (8 images against one); with
+# VHIVE_BEFORE set (another vhive, e.g. a build of main), also the same two
+# with it, in the same run: before/after ratios under the same load.
 # Prints medians and the ratios; hyperfine's JSON stays in the work folder.
 set -euo pipefail
 
@@ -61,11 +63,17 @@ fresh="cp --sparse=always $image $work/img1.vhdx"
 fresh8="for i in 1 2 3 4 5 6 7 8; do cp --sparse=always $image $work/img\$i.vhdx; done"
 
 # hyperfine pairs the Nth -n and --prepare with the Nth command.
-if $only8; then
+imgs8=$(printf "$work/img%d.vhdx " 1 2 3 4 5 6 7 8)
+if $only8 && [ -n "${VHIVE_BEFORE:-}" ]; then
+        hyperfine --runs "$runs" --export-json "$work/image.json" \
+                -n vhive -n vhive-8-images -n before -n before-8-images \
+                --prepare "$fresh" --prepare "$fresh8" --prepare "$fresh" --prepare "$fresh8" \
+                "$vhive scrub $work/img1.vhdx" "$vhive scrub $imgs8" \
+                "$VHIVE_BEFORE scrub $work/img1.vhdx" "$VHIVE_BEFORE scrub $imgs8"
+elif $only8; then
         hyperfine --runs "$runs" --export-json "$work/image.json" \
                 -n vhive -n vhive-8-images --prepare "$fresh" --prepare "$fresh8" \
-                "$vhive scrub $work/img1.vhdx" \
-                "$vhive scrub $(printf "$work/img%d.vhdx " 1 2 3 4 5 6 7 8)"
+                "$vhive scrub $work/img1.vhdx" "$vhive scrub $imgs8"
 else
 hyperfine --runs "$runs" --export-json "$work/image.json" \
         -n vhive -n virt-win-reg -n bare-launch -n vhive-8-images \
@@ -85,4 +93,8 @@ if 'virt-win-reg' in r:
     print(f"virt-win-reg workflow / vhive : {r['virt-win-reg'] / r['vhive']:.2f}x  (target >= 2.5)")
     print(f"vhive / bare launch          : {r['vhive'] / r['bare-launch']:.2f}x  (target <= 1.3)")
 print(f"8 images / 1 image           : {r['vhive-8-images'] / r['vhive']:.2f}x  (target <= 1.6)")
+if 'before' in r:
+    print(f"before: 8 images / 1 image   : {r['before-8-images'] / r['before']:.2f}x")
+    print(f"after / before, 1 image      : {r['vhive'] / r['before']:.2f}x")
+    print(f"after / before, 8 images     : {r['vhive-8-images'] / r['before-8-images']:.2f}x")
 PY

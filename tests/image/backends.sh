@@ -74,7 +74,18 @@ for img in $direct; do
 done
 
 # --- the appliance writes, the direct backend reads (one launch) ---------------------
-expect_rc 0 "appliance: scrub of 11 images" env VHIVE_BACKEND=appliance "$VHIVE" scrub $appliance
+expect_rc 0 "appliance: scrub of 11 images" \
+        env LIBGUESTFS_TRACE=1 VHIVE_BACKEND=appliance "$VHIVE" scrub $appliance
+# Each barrier of a commit flushes its own image only: an fsync of the hive
+# or log file in the appliance, never guestfs_sync (every disk of the run).
+grep '^libguestfs: trace: ' err > trace.txt
+syncs=$(grep -c '^libguestfs: trace: sync$' trace.txt || true)
+fsyncs=$(grep -c '^libguestfs: trace: debug "sh" "sync -- .*/Windows/System32/config/SYSTEM' \
+        trace.txt || true)
+[ "$syncs" -eq 0 ] && ok "appliance: no guestfs_sync in the commits" ||
+        fail "appliance: $syncs guestfs_sync calls (every disk flushed for one image's barrier)"
+[ "$fsyncs" -ge 44 ] && ok "appliance: $fsyncs per-file fsyncs for 11 commits" ||
+        fail "appliance: $fsyncs per-file fsyncs for 11 commits, want at least 4 each"
 expect_rc 0 "direct: check of the 11 images the appliance wrote" \
         env VHIVE_BACKEND=direct "$VHIVE" check $appliance
 key='HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters'

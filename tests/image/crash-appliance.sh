@@ -1,8 +1,8 @@
 #!/bin/bash
 # Kills inside the appliance's write phase: vhive scrub (appliance backend)
 # is SIGKILLed at a random instant (0-300 ms) after the start of its k-th
-# guestfs_pwrite or guestfs_sync (crashshim.so), k cycling over every call
-# of the commit, on VHDX and qcow2.  After each kill the appliance's qemu
+# guestfs_pwrite or flush (guestfs_debug's fsync of the file; crashshim.so),
+# k cycling over every call of the commit, on VHDX and qcow2.  After each kill the appliance's qemu
 # must let go of the image within 2 s (vhive's watchdog), and the image
 # gets the checks of crash-direct.sh (crash-lib.sh).  Each kill costs an
 # appliance launch: CRASH_KILLS (default 2) in the 'slow' suite;

@@ -1,7 +1,8 @@
 /* crashshim.so: an LD_PRELOAD library that stops vhive (SIGKILL, as a
  * cancelled CI job would) at the k-th write or flush it sends to the image:
  * nbd_pwrite/nbd_flush to qemu-nbd (direct backend), guestfs_pwrite/
- * guestfs_sync to the appliance.  To test every crash point of a write.
+ * guestfs_debug (the fsync of a file, vhive's flush) or guestfs_sync to
+ * the appliance.  To test every crash point of a write.
  *
  *   VHIVE_CRASH_AT=k        kill after the k-th such call (1-based)
  *   VHIVE_CRASH_DELAY_US=d  instead: kill d microseconds after the k-th call
@@ -108,6 +109,7 @@ int nbd_pwrite(void *h, const void *buf, size_t count_, uint64_t offset, uint32_
 int nbd_flush(void *h, uint32_t flags);
 int guestfs_pwrite(void *g, const char *path, const char *content, size_t size, int64_t off);
 int guestfs_sync(void *g);
+char *guestfs_debug(void *g, const char *subcmd, char *const *extraargs);
 
 int nbd_pwrite(void *h, const void *buf, size_t count_, uint64_t offset, uint32_t flags)
 {
@@ -161,6 +163,20 @@ int guestfs_sync(void *g)
         maybe_signal("guestfs_sync");
         starting();
         r = fn(g);
+        counted();
+        return r;
+}
+
+char *guestfs_debug(void *g, const char *subcmd, char *const *extraargs)
+{
+        static char *(*fn)(void *, const char *, char *const *);
+        char *r;
+
+        if (!fn)
+                fn = real("libguestfs.so.0", "guestfs_debug");
+        maybe_signal("guestfs_debug");
+        starting();
+        r = fn(g, subcmd, extraargs);
         counted();
         return r;
 }

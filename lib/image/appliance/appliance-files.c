@@ -4,13 +4,16 @@
  * The commit writes with guestfs_pwrite on the mounted file: ntfs-3g in
  * the appliance writes the data into the file's existing clusters (and the
  * file's times into its MFT record), keeps its inode, name, security
- * descriptor and ACLs, and changes no folder.  guestfs_sync is the flush:
- * sync(2) in the appliance writes the guest's page cache to the disks, in
- * the order of the protocol.  It sends them no FLUSH (qemu fdatasyncs
- * nothing for it, seen with strace): the writes reach the image file's
- * page cache on the host, which a kill of vhive, or of qemu, does not undo,
- * but a power cut of the host may reorder.  guestfs_pwrite/pread move at
- * most a few MiB per message: the calls are split.
+ * descriptor and ACLs, and changes no folder.  The flush is an fsync of
+ * the file itself in the appliance (gf_flush): ntfs-3g answers it by
+ * fsyncing its own block device, which writes that disk's dirty pages and
+ * sends it a FLUSH, on which qemu fdatasyncs that image file alone.
+ * guestfs_sync, the other barrier libguestfs offers, is sync(2) then an
+ * fsync of every attached disk: a round trip over all the images of the
+ * run for each step of each commit (0.65-1.23 s with 8 images), and it
+ * drops the fsyncs' errors.  Only one image is mounted at a time, so the
+ * writes a barrier must cover all went to that one device.
+ * guestfs_pwrite/pread move at most a few MiB per message: the calls are split.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -295,12 +298,46 @@ static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t
         return r < 0 ? r : put(g, buf, len, off, err);
 }
 
+/* sh -c text that fsyncs path (under the appliance's sysroot, which
+ * guestfs_debug's shell names $root): sync(1) given a file fsyncs it.  The
+ * path goes in single quotes, each quote in it closed, escaped, reopened. */
+static char *fsync_command(const char *path)
+{
+        static const char head[] = "sync -- \"$root\"'";
+        size_t n = sizeof(head) + 2;
+        char *cmd, *p;
+
+        for (const char *c = path; *c; c++)
+                n += *c == '\'' ? 4 : 1;
+        cmd = malloc(n);
+        if (!cmd)
+                return NULL;
+        p = stpcpy(cmd, head);
+        for (const char *c = path; *c; c++)
+                p = *c == '\'' ? stpcpy(p, "'\\''") : (*p = *c, p + 1);
+        strcpy(p, "'");
+        return cmd;
+}
+
+/* The barrier between two steps of the commit: an fsync of this file (see
+ * the top of the file), which reaches this image's disk only.  libguestfs
+ * has no fsync call; guestfs_debug's "sh" runs one and reports its
+ * failure (an I/O error of the flush fails the commit). */
 static int gf_flush(struct vhive_file *f, struct vhive_error *err)
 {
         struct guest_file *g = gf(f);
+        _cleanup_free_ char *cmd = NULL, *out = NULL;
+        char *args[2] = { NULL, NULL };
 
-        if (g->writable && guestfs_sync(g->be->g) < 0)
-                return ap_gfail(g->be, err, "cannot sync %s", g->name);
+        if (!g->writable)
+                return 0;
+        cmd = fsync_command(g->path);
+        if (!cmd)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        args[0] = cmd;
+        out = guestfs_debug(g->be->g, "sh", args);
+        if (!out)
+                return ap_gfail(g->be, err, "cannot flush %s", g->name);
         return 0;
 }
 
