@@ -75,7 +75,9 @@ bool vhive_utf8_valid(const char *s)
         return valid;
 }
 
-char *vhive_utf8_lossy(const char *s)
+/* s with every byte that is not part of a UTF-8 character (and, when
+ * percent, every '%') replaced: by U+FFFD, or by %HH when percent. */
+static char *transcode(const char *s, bool percent)
 {
         const uint8_t *p = (const uint8_t *)s;
         char *out = malloc(strlen(s) * 3 + 1), *o = out;
@@ -86,9 +88,11 @@ char *vhive_utf8_lossy(const char *s)
                 bool valid;
                 size_t n = next_seq(p, &valid);
 
-                if (valid) {
+                if (valid && !(percent && *p == '%')) {
                         memcpy(o, p, n);
                         o += n;
+                } else if (percent) {
+                        o += sprintf(o, "%%%02X", *p);
                 } else {
                         memcpy(o, "\xef\xbf\xbd", 3); /* U+FFFD */
                         o += 3;
@@ -99,25 +103,12 @@ char *vhive_utf8_lossy(const char *s)
         return out;
 }
 
+char *vhive_utf8_lossy(const char *s)
+{
+        return transcode(s, false);
+}
+
 char *vhive_percent_bytes(const char *s)
 {
-        const uint8_t *p = (const uint8_t *)s;
-        char *out = malloc(strlen(s) * 3 + 1), *o = out;
-
-        if (!out)
-                return NULL;
-        while (*p) {
-                bool valid;
-                size_t n = next_seq(p, &valid);
-
-                if (valid && *p != '%') {
-                        memcpy(o, p, n);
-                        o += n;
-                } else {
-                        o += sprintf(o, "%%%02X", *p);
-                }
-                p += n;
-        }
-        *o = '\0';
-        return out;
+        return transcode(s, true);
 }
