@@ -127,8 +127,9 @@ run_pairs() {
         echo "pairs (ns, scrub floor): $outdir/pairs.txt"
 }
 
-if [ -n "$pairs" ]; then
-        need /usr/bin/time
+# setup [HIVE]: the work folder ($outdir, made when not given) and the hive
+# to measure in it, large.hive (a copy of HIVE, else generated).
+setup() {
         vhive=$(find_vhive)
         if [ -z "$outdir" ]; then
                 outdir=$(mktemp -d "${TMPDIR:-/tmp}/bench-scrub.XXXXXX")
@@ -140,23 +141,17 @@ if [ -n "$pairs" ]; then
         else
                 "$here/gen-large-hive.sh" "$outdir/large.hive"
         fi
+}
+
+if [ -n "$pairs" ]; then
+        need /usr/bin/time
+        setup "$@"
         run_pairs "$outdir/large.hive"
         exit 0
 fi
 
 need hyperfine /usr/bin/time jq hivexregedit hivexget
-vhive=$(find_vhive)
-if [ -z "$outdir" ]; then
-        outdir=$(mktemp -d "${TMPDIR:-/tmp}/bench-scrub.XXXXXX")
-fi
-mkdir -p "$outdir"
-outdir=$(cd "$outdir" && pwd)
-
-if [ $# -ge 1 ]; then
-        cp "$1" "$outdir/large.hive"
-else
-        "$here/gen-large-hive.sh" "$outdir/large.hive"
-fi
+setup "$@"
 "$here/mk-blank-reg.sh" --profile "$profile" "$outdir/large.hive" >"$outdir/blank.reg"
 
 src=$outdir/large.hive
