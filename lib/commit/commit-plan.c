@@ -283,20 +283,6 @@ int vhive_commit_prepare(struct commit *c, const uint8_t *new_hive, size_t new_l
 
 /* ---- the log record, and where it goes --------------------------------- */
 
-/* Offset just past the chain of entries the replay applied from log i. */
-static size_t chain_end(const struct commit *c, int i)
-{
-        size_t off = VHIVE_LOG_SECTOR;
-        struct vhive_hvle e;
-
-        for (unsigned n = 0; n < c->res.log[i].entries; n++) {
-                if (vhive_hvle_check(c->log[i], c->log_len[i], off, &e) < 0)
-                        break;
-                off += e.size;
-        }
-        return off;
-}
-
 static uint64_t log_file_size(const struct commit *c, int i)
 {
         return c->log_len[i];
@@ -326,16 +312,18 @@ static int size_log(struct commit *c, struct log_write *w, struct vhive_error *e
         return 0;
 }
 
-static int build_record(struct commit *c, struct log_write *w, bool fresh, struct vhive_error *err)
+/* A record always starts its log afresh: a base block, then the body from
+ * the first sector (appending to a chain would write a log the hive may
+ * still need). */
+static int build_record(struct commit *c, struct log_write *w, struct vhive_error *err)
 {
         uint32_t flags = vhive_le32(c->final + 144) & 1u;
         int r;
 
-        w->with_base = fresh;
-        w->base_last = fresh && c->dirty;
-        w->off = fresh ? VHIVE_LOG_SECTOR : chain_end(c, w->li);
-        if (fresh)
-                vhive_log_base_block(c->final, c->fmt == VHIVE_LOG_NEW ? 6 : 1, c->seq, w->base);
+        w->with_base = true;
+        w->base_last = c->dirty;
+        w->off = VHIVE_LOG_SECTOR;
+        vhive_log_base_block(c->final, c->fmt == VHIVE_LOG_NEW ? 6 : 1, c->seq, w->base);
         if (c->fmt == VHIVE_LOG_NEW)
                 r = vhive_hvle_build(c->final, &c->logged, c->seq, c->hbins, flags, &w->body,
                                      &w->body_len);
@@ -464,9 +452,14 @@ static int two_step_ok(struct commit *c, const struct log_write *w)
 
 /* ---- candidates ---------------------------------------------------------- */
 
+/* Writing a log, and growing it most of all, changes filesystem metadata
+ * (ntfs-3g rewrites the log's file record, and for growth its folder's
+ * index record; a torn 1 KiB record makes the file unreadable): a log the
+ * dirty hive needs (the only copy of changes not yet in the primary) is
+ * left untouched: no candidate names one.  When no other log can take the
+ * record, the hive is recovered in place first, as Windows does at boot. */
 struct candidate {
         int li;
-        bool fresh;
 };
 
 /* New format, dirty: a fresh start in a log the replay did not need (a
@@ -481,14 +474,14 @@ static int candidates_new(const struct commit *c, struct candidate *cand)
         if (c->dirty) {
                 for (int i = 0; i < 2; i++)
                         if (!c->res.log[i].applied)
-                                cand[n++] = (struct candidate){ i, true };
+                                cand[n++] = (struct candidate){ i };
                 return n;
         }
         if (c->res.log[0].format == VHIVE_LOG_NEW && c->res.log[1].format == VHIVE_LOG_NEW &&
             c->res.log[0].seq_primary > c->res.log[1].seq_primary)
                 first = 1;
-        cand[n++] = (struct candidate){ first, true };
-        cand[n++] = (struct candidate){ !first, true };
+        cand[n++] = (struct candidate){ first };
+        cand[n++] = (struct candidate){ !first };
         return n;
 }
 
@@ -501,32 +494,20 @@ static int candidates_old(const struct commit *c, struct candidate *cand)
 
         for (int i = 0; i < 2; i++)
                 if (!c->dirty || !c->res.log[i].applied)
-                        cand[n++] = (struct candidate){ i, true };
+                        cand[n++] = (struct candidate){ i };
         return n;
 }
 
-/* Writing a log, and growing it most of all, changes filesystem metadata
- * (ntfs-3g rewrites the log's file record, and for growth its folder's
- * index record; a torn 1 KiB record makes the file unreadable): a log the
- * dirty hive needs (the only copy of changes not yet in the primary) is
- * left untouched.  When no other log can take the record, the hive is
- * recovered in place first, as Windows does at boot. */
-static bool writes_needed_log(const struct commit *c, const struct log_write *w)
-{
-        return c->dirty && c->res.log[w->li].applied;
-}
-
-/* 1 and the record in *w when candidate k passes without writing a
- * needed log, 0 when not, -errno. */
+/* 1 and the record in *w when candidate k passes, 0 when not, -errno. */
 static int try_candidate(struct commit *c, const struct candidate *k, struct log_write *w,
                          struct vhive_error *err)
 {
         int r;
 
         *w = (struct log_write){ .li = k->li };
-        r = build_record(c, w, k->fresh, err);
+        r = build_record(c, w, err);
         if (r == 0)
-                r = writes_needed_log(c, w) ? 0 : layout_ok(c, w);
+                r = layout_ok(c, w);
         if (r > 0)
                 r = two_step_ok(c, w);
         if (r <= 0) {
