@@ -304,6 +304,20 @@ struct vhive_hive_state {
         char replay_error[1024];
 };
 
+/* The hives one job may work on in an image (SYSTEM and SOFTWARE). */
+#define VHIVE_MAX_HIVES 2
+
+/* One hive of a target, as the job left it. */
+struct vhive_hive_result {
+        char name[16]; /* "SYSTEM", "SOFTWARE"; "" for a hive file */
+        int status;    /* 0 or -errno; err holds the message */
+        struct vhive_error err;
+        bool written;
+        bool changed;
+        struct vhive_hive_state state;
+        char hive_path[512]; /* inside the image */
+};
+
 struct vhive_job_result {
         int status; /* 0 or -errno; err holds the message */
         struct vhive_error err;
@@ -316,6 +330,12 @@ struct vhive_job_result {
         struct vhive_root root;
         char hive_path[512]; /* inside the image */
         char notice[256];    /* from the backend, about the whole run; "" when none */
+        /* Per hive, in the order worked on (one for a hive file).  The
+         * fields above sum them up: status and err the first failure,
+         * written and changed any hive's, state and hive_path the first
+         * hive's. */
+        struct vhive_hive_result hives[VHIVE_MAX_HIVES];
+        size_t n_hives;
 };
 
 /* Checks the options before any target is touched: the format (with its

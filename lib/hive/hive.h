@@ -218,6 +218,9 @@ enum vhive_dhcp vhive_interface_dhcp(hive_h *h, hive_node_h iface, uint32_t *val
 
 struct vhive_session {
         char *primary; /* the hive file as given */
+        /* In an image, which hive of its config folder this is ("SYSTEM",
+         * "SOFTWARE"); NULL for a hive file (the op tells by content). */
+        const char *hive;
         char *logs[2]; /* SYSTEM.LOG1/.LOG2 beside it, NULL when absent */
         /* replayed: h holds the replayed state, not the file's.  Read-only
          * sessions on a dirty hive whose logs cannot be replayed fall back

@@ -47,9 +47,12 @@ static int detect(const char *path, const struct vhive_op *op, const struct vhiv
 
 static const char *hive_name(const struct vhive_op *op, void *ctx)
 {
-        const char *name = op->hive_name ? op->hive_name(ctx) : NULL;
+        const char *names[VHIVE_MAX_HIVES] = { "SYSTEM" };
 
-        return name ? name : "SYSTEM";
+        /* One hive per image for now: the first the op names. */
+        if (op->hive_names)
+                op->hive_names(ctx, names);
+        return names[0];
 }
 
 static void remove_work(struct work *w)

@@ -15,9 +15,14 @@ struct vhive_op {
          * of its own. */
         bool in_place;
         const char *step; /* what run() does, for progress: "scrubbing" */
-        /* Which hive of an image's System32\config the op works on
-         * ("SYSTEM", "SOFTWARE"...).  NULL means SYSTEM. */
-        const char *(*hive_name)(void *ctx);
+        /* The hives of an image's System32\config the op works on, in
+         * order ("SYSTEM", "SOFTWARE"), into names; returns how many
+         * (1..VHIVE_MAX_HIVES).  NULL: SYSTEM alone.  Each hive is opened,
+         * run, committed and verified on its own, with s->hive naming it,
+         * so a stop between two leaves the first new and the second old.
+         * A hive file is one hive: s->hive is NULL, the op tells by
+         * content. */
+        size_t (*hive_names)(void *ctx, const char *names[VHIVE_MAX_HIVES]);
         /* Reads or edits s->h.  apply=false: report what would change but
          * touch nothing.  Sets *changed when the hive was modified. */
         int (*run)(struct vhive_session *s, void *ctx, bool apply, bool *changed,

@@ -120,9 +120,12 @@ int vhive_merge_verify(hive_h *h, const struct vhive_merge *plan, struct vhive_e
 
 /* ---- the merge as a job ----------------------------------------------- */
 
-static const char *job_hive_name(void *ctx)
+static size_t job_hive_names(void *ctx, const char *names[VHIVE_MAX_HIVES])
 {
-        return ((struct vhive_merge_job *)ctx)->hive;
+        const char *hive = ((struct vhive_merge_job *)ctx)->hive;
+
+        names[0] = hive ? hive : "SYSTEM";
+        return 1;
 }
 
 static int job_run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
@@ -151,7 +154,7 @@ static int job_verify(hive_h *h, void *ctx, struct vhive_error *err)
 const struct vhive_op vhive_merge_op = {
         .writes = true,
         .step = "editing",
-        .hive_name = job_hive_name,
+        .hive_names = job_hive_names,
         .run = job_run,
         .verify = job_verify,
 };

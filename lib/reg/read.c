@@ -17,9 +17,12 @@ static const char *path_hive(const struct vhive_keypath *kp, const char *primary
         return h ? h : "SYSTEM";
 }
 
-static const char *read_hive_name(void *ctx)
+static size_t read_hive_names(void *ctx, const char *names[VHIVE_MAX_HIVES])
 {
-        return ((struct vhive_read_job *)ctx)->kp.hive;
+        const char *hive = ((struct vhive_read_job *)ctx)->kp.hive;
+
+        names[0] = hive ? hive : "SYSTEM";
+        return 1;
 }
 
 /* Names and values for people: escaped (issue 11), since a value may hold
@@ -281,11 +284,11 @@ static int run_export(struct vhive_session *s, void *ctx, bool apply, bool *chan
 }
 
 const struct vhive_op vhive_ls_op = { .step = "listing",
-                                      .hive_name = read_hive_name,
+                                      .hive_names = read_hive_names,
                                       .run = run_ls };
 const struct vhive_op vhive_get_op = { .step = "reading",
-                                       .hive_name = read_hive_name,
+                                       .hive_names = read_hive_names,
                                        .run = run_get };
 const struct vhive_op vhive_export_op = { .step = "exporting",
-                                          .hive_name = read_hive_name,
+                                          .hive_names = read_hive_names,
                                           .run = run_export };
