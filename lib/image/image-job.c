@@ -201,6 +201,7 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         remove_work(&w);
         release(be, ops, i, &ret, r);
         r->status = ret;
+        vhive_job_record_hive(r, hive_name(op, ctx));
         return ret;
 }
 

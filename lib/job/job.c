@@ -225,6 +225,22 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
         return ret;
 }
 
+void vhive_job_record_hive(struct vhive_job_result *r, const char *name)
+{
+        struct vhive_hive_result *h;
+
+        if (r->n_hives >= VHIVE_MAX_HIVES)
+                return;
+        h = &r->hives[r->n_hives++];
+        snprintf(h->name, sizeof(h->name), "%s", name ? name : "");
+        h->status = r->status;
+        h->err = r->err;
+        h->written = r->written;
+        h->changed = r->changed;
+        h->state = r->state;
+        snprintf(h->hive_path, sizeof(h->hive_path), "%s", r->hive_path);
+}
+
 /* A symbolic link is followed once, here, and said: the hive is edited
  * at its real path, where its logs are, and the link stays a link.  A
  * second name (hard link) would keep the old content after the rename. */
@@ -308,6 +324,7 @@ int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
         t.dest = o->output ? o->output : real;
         t.mode_from = real;
         vhive_job_run(real, &t, op, ctx, o, r);
+        vhive_job_record_hive(r, NULL);
         vhive_file_unlock(&lock); /* after the rename and the folder's fsync */
         return r->status;
 }
