@@ -80,12 +80,12 @@ struct vhive_commit_target {
         struct vhive_commit_stats stats; /* LOGGED: filled by the commit */
 };
 
-/* Reports a step (or, with step NULL, a fraction) of target i, or of
- * VHIVE_PROGRESS_RUN, when o has a progress callback. */
 /* Copies the result's hive fields (status, written, state...) into its
  * next hives[] entry, named name (NULL: a hive file). */
 void vhive_job_record_hive(struct vhive_job_result *r, const char *name);
 
+/* Reports a step (or, with step NULL, a fraction) of target i, or of
+ * VHIVE_PROGRESS_RUN, when o has a progress callback. */
 void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *step,
                         double fraction);
 
