@@ -50,32 +50,60 @@ static void print_change(FILE *f, const char *prefix, const struct vhive_change 
         fprintf(f, "\n");
 }
 
-static void report_merge(const char *target, const struct vhive_merge_job *j,
-                         const struct vhive_job_result *res, const struct cmd_opts *o)
+static void report_plan(const char *target, const struct vhive_merge_job *j, size_t k,
+                        const struct cmd_opts *o)
 {
-        const struct vhive_change *c;
-        char prefix[64];
         size_t n;
+        const struct vhive_change *c = vhive_merge_changes(j->plans[k], &n);
+        char prefix[64];
 
-        if (!j->plan)
-                return;
-        c = vhive_merge_changes(j->plan, &n);
         snprintf(prefix, sizeof(prefix), "HKEY_LOCAL_MACHINE\\%s",
-                 j->opts.hive ? j->opts.hive
-                 : j->hive    ? j->hive
-                              : "SYSTEM");
+                 j->plan_hives[k] ? j->plan_hives[k]
+                 : j->hive        ? j->hive
+                                  : "SYSTEM");
         for (size_t i = 0; i < n; i++)
                 if (c[i].kind == VHIVE_CHANGE_NO_MATCH)
                         fprintf(stderr, "vhive: %s: %s:%u: [%s] matches no key\n", target,
                                 c[i].file, c[i].line, cmd_esc(c[i].key));
         if (!o->run.dry_run && !o->run.verbose)
                 return;
-        if (o->n_targets > 1)
-                printf("==> %s <==\n", target);
         for (size_t i = 0; i < n; i++)
                 if (c[i].kind != VHIVE_CHANGE_NO_MATCH)
                         print_change(stdout, prefix, &c[i]);
-        if (o->run.dry_run)
+}
+
+/* An image run on several hives: one line per hive. */
+static void report_hives(const char *target, const struct vhive_job_result *res,
+                         const struct cmd_opts *o)
+{
+        for (size_t k = 0; k < res->n_hives && res->n_hives > 1; k++) {
+                const struct vhive_hive_result *h = &res->hives[k];
+                const char *what = h->written       ? "written"
+                                   : !h->changed    ? "nothing to change"
+                                   : o->run.dry_run ? "dry run, nothing written"
+                                                    : "not written";
+                if (h->status < 0)
+                        printf("%s: %s: failed%s: %s\n", target, h->name,
+                               h->written ? " (written in part)" : "", cmd_esc(h->err.msg));
+                else
+                        printf("%s: %s: %s%s\n", target, h->name, what,
+                               h->state.replayed ? " (the dirty hive was replayed)" : "");
+        }
+}
+
+static void report_merge(const char *target, const struct vhive_merge_job *j,
+                         const struct vhive_job_result *res, const struct cmd_opts *o)
+{
+        bool verbose = o->run.dry_run || o->run.verbose;
+
+        if (j->n_plans == 0)
+                return;
+        if (o->n_targets > 1 && verbose)
+                printf("==> %s <==\n", target);
+        for (size_t k = 0; k < j->n_plans; k++)
+                report_plan(target, j, k, o);
+        report_hives(target, res, o);
+        if (o->run.dry_run && res->n_hives <= 1 && res->status == 0)
                 printf("%s: %s\n", target,
                        res->changed ? "dry run, nothing written" : "nothing to change");
 }
@@ -107,12 +135,12 @@ int ed_run_merge(const char *cmd, const struct vhive_merge_job *proto, const str
         }
         rc = cmd_run_job(&vhive_merge_op, o->targets, n, ctxs, o, res);
         for (size_t i = 0; i < n && !o->json; i++)
-                if (res[i].status == 0)
+                if (res[i].status == 0 || res[i].n_hives > 1)
                         report_merge(o->targets[i], &jobs[i], &res[i], o);
         if (o->json)
                 rc = merge_json(cmd, jobs, res, o, rc);
         for (size_t i = 0; i < n; i++)
-                vhive_merge_free(jobs[i].plan);
+                vhive_merge_job_clear(&jobs[i]);
         free(jobs);
         free(res);
         free(ctxs);

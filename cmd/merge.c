@@ -25,30 +25,24 @@ static void free_files(struct vhive_regfile *files, size_t n)
         free(files);
 }
 
-/* One merge works on one hive: for an image it picks the hive file. */
-static int one_hive(const struct vhive_regfile *files, size_t n, const char **hive)
+/* An image run works on up to VHIVE_MAX_HIVES hives (SYSTEM and
+ * SOFTWARE, each on its own); a hive file takes one (the library says so
+ * when the files name two).  *hive: the one hive, or NULL when several. */
+static int count_hives(const struct vhive_regfile *files, size_t n, const char **hive)
 {
-        const struct vhive_reg_key *first = NULL;
+        const struct vhive_merge_job j = { .files = files, .n_files = n };
+        const char *names[4] = { NULL };
+        size_t count = vhive_merge_job_hives(&j, names, 4);
 
-        *hive = NULL;
-        for (size_t f = 0; f < n; f++) {
-                for (size_t k = 0; k < files[f].n_keys; k++) {
-                        const struct vhive_reg_key *key = &files[f].keys[k];
-
-                        if (!*hive) {
-                                *hive = key->path.hive;
-                                first = key;
-                        } else if (strcmp(*hive, key->path.hive) != 0) {
-                                fprintf(stderr,
-                                        "vhive merge: %s:%u: [%s] is in %s, but line "
-                                        "%u is in %s: merge each hive's keys separately\n",
-                                        files[f].name, key->line, key->text, key->path.hive,
-                                        first->line, *hive);
-                                return -1;
-                        }
-                }
-        }
-        return 0;
+        *hive = count == 1 ? names[0] : NULL;
+        if (count <= VHIVE_MAX_HIVES)
+                return 0;
+        fprintf(stderr,
+                "vhive merge: the files touch %zu hives (%s, %s, %s%s%s): one run writes at "
+                "most %d; merge the others separately\n",
+                count, names[0], names[1], names[2], count > 3 ? ", " : "",
+                count > 3 ? names[3] : "", VHIVE_MAX_HIVES);
+        return -1;
 }
 
 static int load(char **paths, size_t n, struct vhive_regfile **files)
@@ -82,7 +76,7 @@ int cmd_merge(int argc, char **argv)
         if (o.n_args < 1)
                 return cmd_usage_error("merge", "expected %sFILE.reg...", o.from ? "" : "TARGET ");
         n = o.n_args;
-        if (load(o.args, n, &files) < 0 || one_hive(files, n, &hive) < 0) {
+        if (load(o.args, n, &files) < 0 || count_hives(files, n, &hive) < 0) {
                 free_files(files, n);
                 return VHIVE_EXIT_FAIL;
         }

@@ -423,6 +423,9 @@ struct vhive_merge_opts {
         /* Deleting a key or value that does not exist is an error (the
          * delete command) rather than nothing to do (regedit). */
         bool missing_delete_fails;
+        /* Keys of another hive than hive are passed over, not refused:
+         * one hive of an image, whose other hives get their own run. */
+        bool other_hives_skipped;
 };
 
 enum vhive_change_kind {
@@ -453,15 +456,27 @@ const struct vhive_change *vhive_merge_changes(const struct vhive_merge *plan, s
 void vhive_merge_free(struct vhive_merge *plan);
 
 /* The merge as a job (set, delete and merge run it): each target gets its
- * own struct, with files and opts filled in; run() sets opts.hive from the
- * hive file's name and leaves the plan for reporting. */
+ * own struct, with files and opts filled in; run() sets opts.hive (the
+ * image's hive, or the hive file's name) and leaves the plan for
+ * reporting.  In an image, the files' keys may name several hives (SYSTEM
+ * and SOFTWARE): each is planned, written and reported on its own.  A
+ * hive file is one hive: keys of two hives are refused. */
 struct vhive_merge_job {
         const struct vhive_regfile *files;
         size_t n_files;
         struct vhive_merge_opts opts;
         const char *hive;         /* which hive of an image; NULL = SYSTEM */
-        struct vhive_merge *plan; /* after run(); free with vhive_merge_free */
+        struct vhive_merge *plan; /* the last run's: plans[n_plans - 1] */
+        /* after run(), one per hive run, in order; free with
+         * vhive_merge_job_clear */
+        struct vhive_merge *plans[VHIVE_MAX_HIVES];
+        const char *plan_hives[VHIVE_MAX_HIVES]; /* each plan's hive; NULL: unknown */
+        size_t n_plans;
 };
+void vhive_merge_job_clear(struct vhive_merge_job *j);
+/* The hives the files' keys name (SYSTEM, SOFTWARE, SAM, SECURITY order),
+ * into names (up to max); returns how many there are in all. */
+size_t vhive_merge_job_hives(const struct vhive_merge_job *j, const char **names, size_t max);
 extern const struct vhive_op vhive_merge_op;
 
 /* Keys and values as data (lib/reg/read-data.c), for the JSON reports. */

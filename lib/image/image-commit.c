@@ -191,6 +191,18 @@ static int settle(enum vhive_log_format told, const char *why, enum vhive_log_fo
         return 0;
 }
 
+static int format_from_copy(const char *software, enum vhive_log_format asked,
+                            enum vhive_log_format *fmt, struct vhive_error *err)
+{
+        enum vhive_log_format told = VHIVE_LOG_NONE;
+        struct vhive_error e;
+        char why[256];
+
+        if (vhive_image_log_format_from_software(software, &told, why, sizeof(why), &e) < 0)
+                snprintf(why, sizeof(why), "%.200s", e.msg);
+        return settle(told, why, asked, fmt, err);
+}
+
 /* Downloads SOFTWARE (read-only work on a private copy) for its version. */
 static int format_from_image(struct vhive_backend *be, const struct vhive_backend_ops *ops,
                              size_t i, const struct vhive_image_hive *hv,
@@ -202,8 +214,11 @@ static int format_from_image(struct vhive_backend *be, const struct vhive_backen
         char why[256];
         struct vhive_node nodes[4];
         const char *paths[4] = { hv->primary, hv->logs[0], hv->logs[1], NULL };
-        int r = ops->lookup(be, i, hv->config_dir, "SOFTWARE", &real, err);
+        int r;
 
+        if (hv->software) /* one of the job's hives: already here */
+                return format_from_copy(hv->software, hv->asked, fmt, err);
+        r = ops->lookup(be, i, hv->config_dir, "SOFTWARE", &real, err);
         if (r < 0)
                 return r;
         if (!real) {

@@ -7,11 +7,15 @@
 #include "image.h"
 
 struct vhive_image_hive {
-        const char *config_dir;         /* in the image: "/Windows/System32/config" */
-        const char *primary;            /* in the image: CONFIG/SYSTEM */
-        const char *logs[2];            /* in the image: CONFIG/SYSTEM.LOG1/2; "" when absent */
-        const char *old_logs[2];        /* host: the logs as downloaded; "" when absent */
-        const char *work_dir;           /* host: a private folder for SOFTWARE */
+        const char *config_dir;  /* in the image: "/Windows/System32/config" */
+        const char *primary;     /* in the image: CONFIG/SYSTEM */
+        const char *logs[2];     /* in the image: CONFIG/SYSTEM.LOG1/2; "" when absent */
+        const char *old_logs[2]; /* host: the logs as downloaded; "" when absent */
+        const char *work_dir;    /* host: a private folder for SOFTWARE */
+        /* host: SOFTWARE as the job downloaded it (one of its hives, its
+         * files checked distinct from every other); NULL: downloaded here
+         * when the logs do not tell the format. */
+        const char *software;
         enum vhive_log_format asked;    /* --log-format; VHIVE_LOG_NONE when not given */
         const struct vhive_node *nodes; /* primary, logs[0], logs[1] as fetched */
 };

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +21,25 @@
 /* An image that is not opened (refused before the launch). */
 #define NO_SPEC ((size_t)-1)
 
-/* The host-side copies of one image's hive: dir/NAME, dir/NAME.LOGn. */
-struct work {
-        char dir[256];
+/* The host-side copies of one hive of an image: DIR/NAME, DIR/NAME.LOGn,
+ * and what the logged commit into the image needs. */
+struct hive_work {
+        const char *name; /* "SYSTEM", "SOFTWARE" */
         char primary[512];
+        char hive_path[512];        /* in the image */
         char guest_logs[2][512];    /* "" when the image has none */
         char host_logs[2][600];     /* their downloaded copies, or "" */
         struct vhive_node nodes[3]; /* the hive's and its logs' (image-paths.c) */
+        struct vhive_hive_files hf;
+        struct vhive_commit_target t;
+};
+
+/* One image's hives, in the order the op names them, in one private
+ * folder. */
+struct work {
+        char dir[256];
+        size_t n;
+        struct hive_work h[VHIVE_MAX_HIVES];
 };
 
 static int detect(const char *path, const struct vhive_op *op, const struct vhive_job_opts *o,
@@ -45,14 +58,24 @@ static int detect(const char *path, const struct vhive_op *op, const struct vhiv
         return vhive_image_refusals(path, &r->image, for_write, o->force, &r->err);
 }
 
-static const char *hive_name(const struct vhive_op *op, void *ctx)
+/* The hives the op works on, each once (a name given twice is one hive). */
+static void hive_list(const struct vhive_op *op, void *ctx, struct work *w)
 {
         const char *names[VHIVE_MAX_HIVES] = { "SYSTEM" };
+        size_t n = op->hive_names ? op->hive_names(ctx, names) : 1;
 
-        /* One hive per image for now: the first the op names. */
-        if (op->hive_names)
-                op->hive_names(ctx, names);
-        return names[0];
+        w->n = 0;
+        for (size_t k = 0; k < n && k < VHIVE_MAX_HIVES; k++) {
+                bool seen = !names[k];
+                for (size_t j = 0; j < w->n && !seen; j++)
+                        seen = strcmp(w->h[j].name, names[k]) == 0;
+                if (!seen)
+                        w->h[w->n++] = (struct hive_work){ .name = names[k],
+                                                           .t.kind = VHIVE_COMMIT_LOGGED };
+        }
+        if (w->n == 0)
+                w->h[w->n++] = (struct hive_work){ .name = "SYSTEM",
+                                                   .t.kind = VHIVE_COMMIT_LOGGED };
 }
 
 static void remove_work(struct work *w)
@@ -72,7 +95,7 @@ static void remove_work(struct work *w)
         rmdir(w->dir);
 }
 
-static int make_work(struct work *w, const char *name, struct vhive_error *err)
+static int make_work(struct work *w, struct vhive_error *err)
 {
         const char *tmpdir = getenv("TMPDIR");
 
@@ -82,44 +105,62 @@ static int make_work(struct work *w, const char *name, struct vhive_error *err)
                 *w->dir = '\0';
                 return vhive_fail(err, e, "cannot create a private temp folder: %s", strerror(e));
         }
-        snprintf(w->primary, sizeof(w->primary), "%s/%s", w->dir, name);
+        for (size_t k = 0; k < w->n; k++)
+                snprintf(w->h[k].primary, sizeof(w->h[k].primary), "%s/%s", w->dir, w->h[k].name);
         return 0;
 }
 
 /* Downloads the hive and whichever logs exist, keeping the names the
  * session looks for beside the primary. */
 static int fetch_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
-                      const char *name, struct work *w, struct vhive_job_result *r)
+                      const char *dir, const char *device, struct hive_work *w,
+                      struct vhive_error *err)
 {
         static const char *const suffix[2] = { ".LOG1", ".LOG2" };
-        const char *dir = r->root.config_dir;
         _cleanup_free_ char *real = NULL;
-        int ret = vhive_image_check_dir(be, ops, i, dir, &r->err);
+        int ret = vhive_image_check_dir(be, ops, i, dir, err);
 
         if (ret == 0)
-                ret = ops->lookup(be, i, dir, name, &real, &r->err);
+                ret = ops->lookup(be, i, dir, w->name, &real, err);
         if (ret < 0)
                 return ret;
         if (!real)
-                return vhive_fail(&r->err, ENOENT, "no %s hive in %s on %s", name, dir,
-                                  r->root.device);
-        snprintf(r->hive_path, sizeof(r->hive_path), "%s/%s", dir, real);
-        ret = vhive_image_fetch_file(be, ops, i, r->hive_path, w->primary, &w->nodes[0], &r->err);
+                return vhive_fail(err, ENOENT, "no %s hive in %s on %s", w->name, dir, device);
+        snprintf(w->hive_path, sizeof(w->hive_path), "%s/%s", dir, real);
+        ret = vhive_image_fetch_file(be, ops, i, w->hive_path, w->primary, &w->nodes[0], err);
         for (int k = 0; k < 2 && ret == 0; k++) {
                 _cleanup_free_ char *want = NULL, *log = NULL;
                 char *host = w->host_logs[k];
                 if (asprintf(&want, "%s%s", real, suffix[k]) < 0)
-                        return vhive_fail(&r->err, ENOMEM, "out of memory");
-                ret = ops->lookup(be, i, dir, want, &log, &r->err);
+                        return vhive_fail(err, ENOMEM, "out of memory");
+                ret = ops->lookup(be, i, dir, want, &log, err);
                 if (ret < 0 || !log)
                         continue;
                 snprintf(w->guest_logs[k], sizeof(w->guest_logs[k]), "%s/%s", dir, log);
                 snprintf(host, sizeof(w->host_logs[k]), "%s%s", w->primary, suffix[k]);
                 ret = vhive_image_fetch_file(be, ops, i, w->guest_logs[k], host, &w->nodes[k + 1],
-                                             &r->err);
+                                             err);
         }
-        const char *const paths[3] = { r->hive_path, w->guest_logs[0], w->guest_logs[1] };
-        return ret < 0 ? ret : vhive_image_check_distinct(paths, w->nodes, 3, &r->err);
+        return ret;
+}
+
+/* No two of the job's hives and logs are one file: a write through one
+ * name would change the other (SOFTWARE a second name of SYSTEM). */
+static int check_distinct(const struct work *w, struct vhive_error *err)
+{
+        const char *paths[3 * VHIVE_MAX_HIVES];
+        struct vhive_node nodes[3 * VHIVE_MAX_HIVES];
+        size_t n = 0;
+
+        for (size_t k = 0; k < w->n; k++) {
+                const struct hive_work *h = &w->h[k];
+                const char *const mine[3] = { h->hive_path, h->guest_logs[0], h->guest_logs[1] };
+                for (size_t f = 0; f < 3; f++) {
+                        paths[n] = mine[f];
+                        nodes[n++] = h->nodes[f];
+                }
+        }
+        return vhive_image_check_distinct(paths, nodes, n, err);
 }
 
 /* --backup DIR keeps each image's originals in DIR/IMAGE-FILE-NAME/. */
@@ -133,28 +174,37 @@ static char *backup_dir_for(const char *image, const char *backup_dir)
         return dir;
 }
 
+/* SOFTWARE's host copy when it is one of the job's hives. */
+static const char *software_of(const struct work *w)
+{
+        for (size_t k = 0; k < w->n; k++)
+                if (strcmp(w->h[k].name, "SOFTWARE") == 0)
+                        return w->h[k].primary;
+        return NULL;
+}
+
 /* A write commits into the image through the hive's own logs
  * (image-commit.c): the files are opened and the log format is settled
  * before the session runs, so a refusal comes before anything is read or
  * written. */
 static int prepare_commit(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
                           const char *path, const struct vhive_job_opts *o, const struct work *w,
-                          struct vhive_commit_target *t, struct vhive_hive_files *hf,
-                          struct vhive_job_result *r)
+                          struct hive_work *h, struct vhive_job_result *r)
 {
         const struct vhive_image_hive hv = {
                 .config_dir = r->root.config_dir,
-                .primary = r->hive_path,
-                .logs = { w->guest_logs[0], w->guest_logs[1] },
-                .old_logs = { w->host_logs[0], w->host_logs[1] },
+                .primary = h->hive_path,
+                .logs = { h->guest_logs[0], h->guest_logs[1] },
+                .old_logs = { h->host_logs[0], h->host_logs[1] },
                 .work_dir = w->dir,
+                .software = software_of(w),
                 .asked = o->log_format,
-                .nodes = w->nodes,
+                .nodes = h->nodes,
         };
-        int ret = vhive_image_open_hive(be, ops, i, &hv, hf, &t->format, &r->err);
+        int ret = vhive_image_open_hive(be, ops, i, &hv, &h->hf, &h->t.format, &r->err);
 
-        t->files = hf;
-        if (ret == 0 && o->backup_dir && !(t->backup_dir = backup_dir_for(path, o->backup_dir)))
+        h->t.files = &h->hf;
+        if (ret == 0 && o->backup_dir && !(h->t.backup_dir = backup_dir_for(path, o->backup_dir)))
                 ret = vhive_fail(&r->err, ENOMEM, "out of memory");
         return ret;
 }
@@ -173,35 +223,154 @@ static void release(struct vhive_backend *be, const struct vhive_backend_ops *op
         }
 }
 
+/* Everything before the first write, for every hive: find, download and
+ * check each, and open each for the commit, so that a refusal of any
+ * leaves every hive unwritten.  *failed: the hive a failure belongs to. */
+static int prepare_hives(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                         const char *path, const struct vhive_job_opts *o, bool writes,
+                         struct work *w, size_t *failed, struct vhive_job_result *r)
+{
+        int ret = 0;
+
+        vhive_job_progress(o, o->progress_target, "downloading the hive", -1);
+        for (size_t k = 0; k < w->n && ret == 0; k++) {
+                *failed = k;
+                ret = fetch_hive(be, ops, i, r->root.config_dir, r->root.device, &w->h[k], &r->err);
+        }
+        if (ret < 0)
+                return ret;
+        *failed = w->n - 1; /* a second name: the later hive's */
+        ret = check_distinct(w, &r->err);
+        if (ret == 0) {
+                *failed = 0;
+                ret = vhive_check_interrupt("editing the hive", &r->err);
+        }
+        for (size_t k = 0; k < w->n && ret == 0 && writes; k++) {
+                *failed = k;
+                ret = prepare_commit(be, ops, i, path, o, w, &w->h[k], r);
+        }
+        return ret;
+}
+
+/* Per hive from on: the failure of its own (failed; w->n: every hive's),
+ * or why it was not worked on.  Returns the entry that says why: failed,
+ * or the first. */
+static size_t record_skipped(struct vhive_job_result *r, const struct work *w, size_t from,
+                             size_t failed, int status)
+{
+        const struct vhive_error err = r->err;
+
+        for (size_t k = from; k < w->n; k++) {
+                r->status = status;
+                r->err = err;
+                r->written = r->changed = false;
+                r->state = (struct vhive_hive_state){ 0 };
+                snprintf(r->hive_path, sizeof(r->hive_path), "%s", w->h[k].hive_path);
+                if (k != failed && failed < w->n)
+                        vhive_fail(&r->err, ECANCELED, "not worked on: %s failed: nothing written",
+                                   w->h[failed].name);
+                vhive_job_record_hive(r, w->h[k].name);
+        }
+        r->err = err;
+        return failed < w->n ? failed : SIZE_MAX;
+}
+
+/* The target's fields sum its hives up: status and err the failure of
+ * hives[failed] (naming it, and the hives written before it, when there
+ * are several; SIZE_MAX: the image's, as each hive says), written and
+ * changed any hive's, state and hive_path the first hive's. */
+static void summarise(struct vhive_job_result *r, size_t failed)
+{
+        bool image = failed == SIZE_MAX && r->n_hives > 0;
+        const struct vhive_hive_result *bad = image                 ? &r->hives[0]
+                                              : failed < r->n_hives ? &r->hives[failed]
+                                                                    : NULL;
+        char done[64] = "";
+
+        r->written = r->changed = false;
+        for (size_t k = 0; k < r->n_hives; k++) {
+                const struct vhive_hive_result *h = &r->hives[k];
+                size_t len = strlen(done);
+                r->written |= h->written;
+                r->changed |= h->changed;
+                if (h->written && h != bad)
+                        snprintf(done + len, sizeof(done) - len, "%s%s", len ? " and " : "",
+                                 h->name);
+        }
+        r->status = bad ? bad->status : 0;
+        if (bad && r->n_hives > 1 && !image)
+                vhive_fail(&r->err, -bad->status, "%s: %.*s%s%s%s", bad->name,
+                           (int)(sizeof(r->err.msg) - 100), bad->err.msg, *done ? " (" : "", done,
+                           *done ? " was written)" : "");
+        else if (bad)
+                r->err = bad->err;
+        if (r->n_hives > 0) {
+                r->state = r->hives[0].state;
+                snprintf(r->hive_path, sizeof(r->hive_path), "%s", r->hives[0].hive_path);
+        }
+}
+
+/* Each hive on its own, in order: run, commit through its own logs,
+ * verify.  A stop between two leaves the first new and the second old;
+ * after a failure the later hives are not worked on. */
+static size_t run_hives(const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
+                        struct work *w, struct vhive_job_result *r)
+{
+        struct vhive_job_opts jo = *o;
+        char step[64];
+        int ret = 0;
+
+        for (size_t k = 0; k < w->n && ret == 0; k++) {
+                struct hive_work *h = &w->h[k];
+                r->status = 0;
+                r->written = r->changed = false;
+                r->state = (struct vhive_hive_state){ 0 };
+                snprintf(r->hive_path, sizeof(r->hive_path), "%s", h->hive_path);
+                snprintf(step, sizeof(step), "working on %s", h->name);
+                ret = k ? vhive_check_interrupt(step, &r->err) : 0;
+                jo.hive = h->name;
+                if (ret == 0)
+                        ret = vhive_job_run(h->primary, &h->t, op, ctx, &jo, r);
+                r->status = ret;
+                vhive_job_record_hive(r, h->name);
+                if (ret < 0) {
+                        record_skipped(r, w, k + 1, k, ret);
+                        return k;
+                }
+        }
+        return w->n;
+}
+
 static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
                      const char *path, const struct vhive_op *op, void *ctx,
                      const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         struct work w = { .dir = "" };
-        struct vhive_hive_files hf = { 0 };
-        struct vhive_commit_target t = { .kind = VHIVE_COMMIT_LOGGED };
+        bool writes = op->writes && !o->dry_run;
+        size_t failed = 0; /* the hive that failed; w.n: none */
         int ret = ops->image_status(be, i, &r->err);
 
+        hive_list(op, ctx, &w);
         vhive_job_progress(o, o->progress_target, "looking for Windows", -1);
         if (ret == 0)
                 ret = ops->find_root(be, i, o->root_device, &r->root, &r->err);
         if (ret == 0)
-                ret = make_work(&w, hive_name(op, ctx), &r->err);
-        vhive_job_progress(o, o->progress_target, "downloading the hive", -1);
-        if (ret == 0)
-                ret = fetch_hive(be, ops, i, hive_name(op, ctx), &w, r);
-        if (ret == 0)
-                ret = vhive_check_interrupt("editing the hive", &r->err);
-        if (ret == 0 && op->writes && !o->dry_run)
-                ret = prepare_commit(be, ops, i, path, o, &w, &t, &hf, r);
-        if (ret == 0)
-                ret = vhive_job_run(w.primary, &t, op, ctx, o, r);
-        vhive_image_close_hive(be, ops, &hf);
-        free((char *)t.backup_dir);
+                ret = make_work(&w, &r->err);
+        if (ret < 0) /* the image's failure, not a hive's: each says it */
+                failed = record_skipped(r, &w, 0, w.n, ret);
+        else if ((ret = prepare_hives(be, ops, i, path, o, writes, &w, &failed, r)) < 0)
+                record_skipped(r, &w, 0, failed, ret);
+        else
+                failed = run_hives(op, ctx, o, &w, r);
+        for (size_t k = 0; k < w.n; k++) {
+                vhive_image_close_hive(be, ops, &w.h[k].hf);
+                free((char *)w.h[k].t.backup_dir);
+        }
         remove_work(&w);
+        summarise(r, failed);
+        ret = r->status;
         release(be, ops, i, &ret, r);
         r->status = ret;
-        vhive_job_record_hive(r, hive_name(op, ctx));
         return ret;
 }
 

@@ -203,6 +203,7 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
 
         vhive_job_progress(o, i, "opening the hive", -1);
         ret = vhive_session_open(&s, primary, apply, apply && !op->in_place, &r->err);
+        s.hive = o->hive;
         r->state = s.state;
         vhive_job_progress(o, i, op->step ? op->step : "working", -1);
         if (ret == 0 && apply)

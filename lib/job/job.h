@@ -49,6 +49,9 @@ struct vhive_job_opts {
         void *progress_opaque;
         const size_t *index_map;
         size_t progress_target; /* the target vhive_job_run works on */
+        /* The hive of an image vhive_job_run works on ("SYSTEM",
+         * "SOFTWARE"): the session's hive; NULL for a hive file. */
+        const char *hive;
 };
 
 /* Where a job's new hive goes. */

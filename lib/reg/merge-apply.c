@@ -120,26 +120,106 @@ int vhive_merge_verify(hive_h *h, const struct vhive_merge *plan, struct vhive_e
 
 /* ---- the merge as a job ----------------------------------------------- */
 
+size_t vhive_merge_job_hives(const struct vhive_merge_job *j, const char **names, size_t max)
+{
+        static const char *const order[] = { "SYSTEM", "SOFTWARE", "SAM", "SECURITY" };
+        size_t n = 0;
+
+        for (size_t o = 0; o < ARRAY_SIZE(order); o++) {
+                bool named = false;
+                for (size_t f = 0; f < j->n_files && !named; f++)
+                        for (size_t k = 0; k < j->files[f].n_keys && !named; k++) {
+                                const char *h = j->files[f].keys[k].path.hive;
+                                named = h && strcmp(h, order[o]) == 0;
+                        }
+                if (named && n < max)
+                        names[n] = order[o];
+                n += named;
+        }
+        return n;
+}
+
 static size_t job_hive_names(void *ctx, const char *names[VHIVE_MAX_HIVES])
 {
-        const char *hive = ((struct vhive_merge_job *)ctx)->hive;
+        const struct vhive_merge_job *j = ctx;
+        size_t n = vhive_merge_job_hives(j, names, VHIVE_MAX_HIVES);
 
-        names[0] = hive ? hive : "SYSTEM";
-        return 1;
+        if (n == 0)
+                names[0] = j->hive ? j->hive : "SYSTEM";
+        return n == 0 ? 1 : n < VHIVE_MAX_HIVES ? n : VHIVE_MAX_HIVES;
+}
+
+/* A hive file is one hive: a key of another hive than the first key's is
+ * refused, before anything is planned (as before images took several). */
+static int one_hive(const struct vhive_merge_job *j, struct vhive_error *err)
+{
+        const struct vhive_reg_key *first = NULL;
+
+        for (size_t f = 0; f < j->n_files; f++)
+                for (size_t k = 0; k < j->files[f].n_keys; k++) {
+                        const struct vhive_reg_key *key = &j->files[f].keys[k];
+                        if (!key->path.hive)
+                                continue;
+                        if (!first)
+                                first = key;
+                        else if (strcmp(first->path.hive, key->path.hive) != 0)
+                                return vhive_fail(err, EINVAL,
+                                                  "%s:%u: [%s] is in %s, but line %u is in %s: "
+                                                  "a hive file is one hive (merge each hive's "
+                                                  "keys into its own file)",
+                                                  j->files[f].name, key->line, key->text,
+                                                  key->path.hive, first->line, first->path.hive);
+                }
+        return 0;
+}
+
+void vhive_merge_job_clear(struct vhive_merge_job *j)
+{
+        for (size_t k = 0; k < j->n_plans; k++)
+                vhive_merge_free(j->plans[k]);
+        j->n_plans = 0;
+        j->plan = NULL;
+}
+
+/* The slot of this hive's plan: a job runs once per hive of a target. */
+static struct vhive_merge **plan_slot(struct vhive_merge_job *j, const char *hive)
+{
+        size_t k = 0;
+
+        while (k < j->n_plans && !(hive && j->plan_hives[k] && !strcmp(j->plan_hives[k], hive)))
+                k++;
+        if (k == j->n_plans && k == VHIVE_MAX_HIVES)
+                k = 0; /* cannot happen: one run per named hive */
+        if (k == j->n_plans)
+                j->n_plans++;
+        vhive_merge_free(j->plans[k]);
+        j->plans[k] = NULL;
+        j->plan_hives[k] = hive;
+        return &j->plans[k];
 }
 
 static int job_run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
                    struct vhive_error *err)
 {
         struct vhive_merge_job *j = ctx;
+        struct vhive_merge **plan;
         int r;
 
-        vhive_merge_free(j->plan);
+        if (!s->hive) {
+                /* A hive file: each run is the target's only one. */
+                vhive_merge_job_clear(j);
+                r = one_hive(j, err);
+                if (r < 0)
+                        return r;
+        }
+        j->opts.hive = s->hive ? s->hive : vhive_hive_from_filename(s->primary);
+        j->opts.other_hives_skipped = s->hive != NULL;
+        plan = plan_slot(j, j->opts.hive);
         j->plan = NULL;
-        j->opts.hive = vhive_hive_from_filename(s->primary);
-        r = vhive_merge_plan(s->h, j->files, j->n_files, &j->opts, &j->plan, err);
+        r = vhive_merge_plan(s->h, j->files, j->n_files, &j->opts, plan, err);
         if (r < 0)
                 return r;
+        j->plan = *plan;
         *changed = vhive_merge_changes_hive(j->plan);
         if (apply && *changed)
                 r = vhive_merge_apply(s->h, j->plan, err);

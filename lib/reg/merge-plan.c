@@ -293,6 +293,13 @@ static int collect(struct vhive_merge *m, const struct onode *n, const char *pat
         return r;
 }
 
+/* A key of another hive, planned in that hive's own run. */
+static bool other_hive(const struct vhive_merge_opts *opts, const struct vhive_reg_key *key)
+{
+        return opts->other_hives_skipped && opts->hive && key->path.hive &&
+               strcmp(key->path.hive, opts->hive) != 0;
+}
+
 int vhive_merge_plan(hive_h *h, const struct vhive_regfile *files, size_t n_files,
                      const struct vhive_merge_opts *opts, struct vhive_merge **plan,
                      struct vhive_error *err)
@@ -313,7 +320,8 @@ int vhive_merge_plan(hive_h *h, const struct vhive_regfile *files, size_t n_file
                 pl.file = &files[f];
                 for (size_t k = 0; r == 0 && k < files[f].n_keys; k++) {
                         pl.key = &files[f].keys[k];
-                        r = plan_section(&pl);
+                        if (!other_hive(opts, pl.key))
+                                r = plan_section(&pl);
                 }
         }
         if (r == 0 && collect(m, &m->root, "") < 0)

@@ -180,10 +180,17 @@ static const char *action_name(enum vhive_change_kind k)
         return (unsigned)k < ARRAY_SIZE(names) ? names[k] : "?";
 }
 
-static json_t *change_json(const struct vhive_change *c)
+/* prefix: the hive's name when keys are shown below HKEY_LOCAL_MACHINE
+ * (a run on several hives), else NULL. */
+static json_t *change_json(const struct vhive_change *c, const char *prefix)
 {
-        json_t *o = json_pack("{s:s, s:o}", "action", action_name(c->kind), "key",
-                              vhive_json_text(c->key));
+        _cleanup_free_ char *key = NULL;
+        json_t *o;
+
+        if (prefix && asprintf(&key, "%s%s%s", prefix, *c->key ? "\\" : "", c->key) < 0)
+                key = NULL;
+        o = json_pack("{s:s, s:o}", "action", action_name(c->kind), "key",
+                      vhive_json_text(key ? key : c->key));
         bool has_old = c->kind == VHIVE_CHANGE_SET_VALUE || c->kind == VHIVE_CHANGE_DELETE_VALUE;
         bool has_new = c->kind == VHIVE_CHANGE_SET_VALUE || c->kind == VHIVE_CHANGE_ADD_VALUE;
 
@@ -201,27 +208,76 @@ static json_t *change_json(const struct vhive_change *c)
         return o;
 }
 
+/* Appends plan's changes and unmatched sections to the two arrays. */
+static void add_changes(const struct vhive_merge *plan, const char *prefix, json_t *changes,
+                        json_t *unmatched)
+{
+        size_t n;
+        const struct vhive_change *c = vhive_merge_changes(plan, &n);
+
+        for (size_t i = 0; i < n; i++)
+                json_array_append_new(c[i].kind == VHIVE_CHANGE_NO_MATCH ? unmatched : changes,
+                                      change_json(&c[i], prefix));
+}
+
+static const char *plan_root(const struct vhive_merge_job *j, size_t k, char *root, size_t len)
+{
+        snprintf(root, len, "HKEY_LOCAL_MACHINE\\%s",
+                 j->plan_hives[k] ? j->plan_hives[k]
+                 : j->hive        ? j->hive
+                                  : "SYSTEM");
+        return root;
+}
+
+/* Each hive worked on: what happened to it, and its changes. */
+static json_t *hives_json(const struct vhive_job_result *r, const struct vhive_merge_job *j)
+{
+        json_t *a = json_array();
+        char root[64];
+
+        for (size_t k = 0; k < r->n_hives; k++) {
+                const struct vhive_hive_result *h = &r->hives[k];
+                json_t *o = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b}", "name", h->name, "ok",
+                                      h->status == 0, "written", h->written, "changed", h->changed,
+                                      "dirty", h->state.dirty, "replayed", h->state.replayed);
+                if (*h->hive_path)
+                        json_object_set_new(o, "hive_path", vhive_json_text(h->hive_path));
+                if (h->status < 0)
+                        json_object_set_new(o, "error", vhive_json_text(h->err.msg));
+                for (size_t p = 0; p < j->n_plans; p++) {
+                        if (*h->name && (!j->plan_hives[p] || strcmp(j->plan_hives[p], h->name)))
+                                continue;
+                        json_t *changes = json_array(), *unmatched = json_array();
+                        json_object_set_new(o, "root",
+                                            vhive_json_text(plan_root(j, p, root, sizeof(root))));
+                        add_changes(j->plans[p], NULL, changes, unmatched);
+                        json_object_set_new(o, "changes", changes);
+                        json_object_set_new(o, "unmatched", unmatched);
+                        break;
+                }
+                json_array_append_new(a, o);
+        }
+        return a;
+}
+
 json_t *vhive_json_merge_target(const char *target, const struct vhive_job_result *r,
                                 const struct vhive_merge_job *j)
 {
         json_t *o = vhive_json_job_result(target, r), *changes, *unmatched;
-        const struct vhive_change *c;
+        bool several = j->n_plans > 1;
         char root[64];
-        size_t n;
 
-        if (r->status < 0 || !j->plan)
+        json_object_set_new(o, "hives", hives_json(r, j));
+        if (r->status < 0 || !j->n_plans)
                 return o;
-        snprintf(root, sizeof(root), "HKEY_LOCAL_MACHINE\\%s",
-                 j->opts.hive ? j->opts.hive
-                 : j->hive    ? j->hive
-                              : "SYSTEM");
-        json_object_set_new(o, "root", vhive_json_text(root));
+        /* Several hives: keys below HKEY_LOCAL_MACHINE, each with its hive. */
+        json_object_set_new(o, "root",
+                            vhive_json_text(several ? "HKEY_LOCAL_MACHINE"
+                                                    : plan_root(j, 0, root, sizeof(root))));
         changes = json_array();
         unmatched = json_array();
-        c = vhive_merge_changes(j->plan, &n);
-        for (size_t i = 0; i < n; i++)
-                json_array_append_new(c[i].kind == VHIVE_CHANGE_NO_MATCH ? unmatched : changes,
-                                      change_json(&c[i]));
+        for (size_t k = 0; k < j->n_plans; k++)
+                add_changes(j->plans[k], several ? j->plan_hives[k] : NULL, changes, unmatched);
         json_object_set_new(o, "changes", changes);
         json_object_set_new(o, "unmatched", unmatched);
         return o;
