@@ -7,7 +7,8 @@
  *       when a dirty hive does not replay.  An empty LOG argument is an
  *       absent log.
  *   crash-tool fetch IMAGE FORMAT DIR
- *       DIR/SYSTEM, DIR/LOG1, DIR/LOG2 (empty when absent) from the image,
+ *       DIR/SYSTEM, DIR/LOG1, DIR/LOG2, DIR/SOFTWARE, DIR/SLOG1, DIR/SLOG2
+ *       (SYSTEM's and SOFTWARE's logs; empty when absent) from the image,
  *       through the direct backend opened read-only: libntfs-3g must mount
  *       the volume and read the files.
  *   crash-tool same OLD FILE
@@ -117,9 +118,11 @@ static int fetch(char **argv)
 {
         const struct vhive_backend_ops *ops = &vhive_backend_direct;
         struct vhive_image_spec spec = { argv[0], argv[1], true };
-        static const char *const names[3][2] = { { "SYSTEM", "SYSTEM" },
-                                                 { "SYSTEM.LOG1", "LOG1" },
-                                                 { "SYSTEM.LOG2", "LOG2" } };
+        static const char *const names[6][2] = {
+                { "SYSTEM", "SYSTEM" },     { "SYSTEM.LOG1", "LOG1" },
+                { "SYSTEM.LOG2", "LOG2" },  { "SOFTWARE", "SOFTWARE" },
+                { "SOFTWARE.LOG1", "SLOG1" }, { "SOFTWARE.LOG2", "SLOG2" },
+        };
         struct vhive_backend *be = NULL;
         struct vhive_root root;
         struct vhive_error e = { 0 }, e2;
@@ -130,7 +133,7 @@ static int fetch(char **argv)
                 r = ops->image_status(be, 0, &e);
         if (r == 0)
                 r = ops->find_root(be, 0, NULL, &root, &e);
-        for (int k = 0; k < 3 && r == 0; k++) {
+        for (int k = 0; k < 6 && r == 0; k++) {
                 snprintf(host, sizeof(host), "%s/%s", argv[2], names[k][1]);
                 r = get(ops, be, &root, names[k][0], host, &e);
         }
