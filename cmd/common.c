@@ -20,6 +20,36 @@ static void print_notices(const struct vhive_job_result *results, size_t n)
         }
 }
 
+/* What a reader must know about one hive's state, for each hive of the
+ * target (named when there are several). */
+static void print_state_warnings(const char *target, const char *hive,
+                                 const struct vhive_hive_state *st, bool ok)
+{
+        for (int k = 0; k < 2 && st->replayed; k++)
+                if (st->replay.log[k].ignored)
+                        fprintf(stderr, "vhive: %s: %s%swarning: %s\n", target, hive,
+                                *hive ? ": " : "", cmd_esc(st->replay.log[k].warning));
+        /* A reader must never take the stale file for what Windows
+         * loads: one line, whatever the command and --json. */
+        if (ok && st->replay_failed)
+                fprintf(stderr,
+                        "vhive: %s: %s%swarning: the hive is dirty and its logs cannot be "
+                        "replayed (%s): this is the file as it is; Windows may load "
+                        "other values\n",
+                        target, hive, *hive ? ": " : "", cmd_esc(st->replay_error));
+}
+
+static void print_warnings(const char *target, const struct vhive_job_result *r)
+{
+        if (r->n_hives <= 1) {
+                print_state_warnings(target, "", &r->state, r->status == 0);
+                return;
+        }
+        for (size_t k = 0; k < r->n_hives; k++)
+                print_state_warnings(target, r->hives[k].name, &r->hives[k].state,
+                                     r->hives[k].status == 0);
+}
+
 int cmd_run_job(const struct vhive_op *op, char *const *targets, size_t n, void *const *ctxs,
                 const struct cmd_opts *o, struct vhive_job_result *results)
 {
@@ -33,18 +63,7 @@ int cmd_run_job(const struct vhive_op *op, char *const *targets, size_t n, void 
         for (size_t i = 0; i < n; i++) {
                 if (*results[i].note)
                         fprintf(stderr, "vhive: %s: %s\n", targets[i], cmd_esc(results[i].note));
-                for (int k = 0; k < 2 && results[i].state.replayed; k++)
-                        if (results[i].state.replay.log[k].ignored)
-                                fprintf(stderr, "vhive: %s: warning: %s\n", targets[i],
-                                        cmd_esc(results[i].state.replay.log[k].warning));
-                /* A reader must never take the stale file for what Windows
-                 * loads: one line, whatever the command and --json. */
-                if (results[i].status == 0 && results[i].state.replay_failed)
-                        fprintf(stderr,
-                                "vhive: %s: warning: the hive is dirty and its logs cannot be "
-                                "replayed (%s): this is the file as it is; Windows may load "
-                                "other values\n",
-                                targets[i], cmd_esc(results[i].state.replay_error));
+                print_warnings(targets[i], &results[i]);
         }
         for (size_t i = 0; i < n && !o->json; i++)
                 if (results[i].status < 0)

@@ -119,8 +119,8 @@ static int fetch(char **argv)
         const struct vhive_backend_ops *ops = &vhive_backend_direct;
         struct vhive_image_spec spec = { argv[0], argv[1], true };
         static const char *const names[6][2] = {
-                { "SYSTEM", "SYSTEM" },     { "SYSTEM.LOG1", "LOG1" },
-                { "SYSTEM.LOG2", "LOG2" },  { "SOFTWARE", "SOFTWARE" },
+                { "SYSTEM", "SYSTEM" },       { "SYSTEM.LOG1", "LOG1" },
+                { "SYSTEM.LOG2", "LOG2" },    { "SOFTWARE", "SOFTWARE" },
                 { "SOFTWARE.LOG1", "SLOG1" }, { "SOFTWARE.LOG2", "SLOG2" },
         };
         struct vhive_backend *be = NULL;

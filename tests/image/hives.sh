@@ -35,6 +35,7 @@ export VHIVE_BACKEND=$backend
 HIVE=${FIXTURES:-$BUILDDIR/tests/fixtures}/multi-iface.hive
 CFG=/Windows/System32/config
 CV='Microsoft\Windows NT\CurrentVersion'
+NL=$'\n'
 TCPIP='ControlSet001\Services\Tcpip\Parameters'
 : >empty
 
@@ -203,6 +204,17 @@ if [ "$backend" = direct ]; then # the same path; each appliance run is a launch
         expect_rc 0 "delete in HKLM\\SOFTWARE" "$VHIVE" delete ed.raw "$K" Owner
         [ -z "$(value ed.raw SOFTWARE "$CV" Owner)" ] && ok "delete: gone from SOFTWARE" ||
                 fail "delete: still $(value ed.raw SOFTWARE "$CV" Owner)"
+
+        # The text report of a run on both hives: a line per hive.
+        cp --sparse=always sig.raw text.raw
+        expect_rc 0 "merge of both hives (text)" "$VHIVE" merge text.raw both.reg
+        [ "$(cat out)" = "text.raw: SYSTEM: written${NL}text.raw: SOFTWARE: written" ] &&
+                ok "text: a line per hive" || fail "text: $(cat out)"
+        # A hive file is one hive: keys of two are refused, nothing written.
+        cp "$HIVE" SYSTEM.file && sha256sum SYSTEM.file >file.sum
+        expect_rc 2 "merge of both hives into a hive file" "$VHIVE" merge SYSTEM.file both.reg
+        grep -q "a hive file is one hive" err && sha256sum --quiet -c file.sum &&
+                ok "a hive file: refused, untouched" || fail "a hive file: $(cat err)"
 fi
 
 # A SIGTERM between the hives (direct): as SYSTEM's commit flushes for the
