@@ -53,8 +53,8 @@ static void print_change(FILE *f, const char *prefix, const struct vhive_change 
 static void report_plan(const char *target, const struct vhive_merge_job *j, size_t k,
                         const struct cmd_opts *o)
 {
-        size_t n;
-        const struct vhive_change *c = vhive_merge_changes(j->plans[k], &n);
+        size_t n = 0;
+        const struct vhive_change *c = j->plans[k] ? vhive_merge_changes(j->plans[k], &n) : NULL;
         char prefix[64];
 
         snprintf(prefix, sizeof(prefix), "HKEY_LOCAL_MACHINE\\%s",

@@ -1,8 +1,10 @@
 /* Running one operation on every disk image of an invocation: detect and
  * refuse without a backend, then one backend launch for all of them.
- * Per image: find Windows, download the hive and its logs into a private
- * folder, run the same hive code as for hive files, and when the hive
- * changed commit it into the image through the hive's own logs.
+ * Per image: find Windows, download each hive the op names (SYSTEM,
+ * SOFTWARE) and its logs into a private folder, checking them all before
+ * anything is written; then, hive after hive, run the same hive code as
+ * for hive files, and when the hive changed commit it into the image
+ * through its own logs.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -310,6 +312,32 @@ static void summarise(struct vhive_job_result *r, size_t failed)
         }
 }
 
+/* op->check_first: every hive run without writing, a failure (or a dirty
+ * hive whose logs cannot be replayed, which the write would refuse)
+ * failing the job before the first write.  Returns the hive that failed,
+ * its error in r, or w->n. */
+static size_t check_hives(const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
+                          struct work *w, struct vhive_job_result *r)
+{
+        struct vhive_job_opts jo = *o;
+        int ret = 0;
+
+        jo.dry_run = true;
+        for (size_t k = 0; k < w->n && ret == 0; k++) {
+                jo.hive = w->h[k].name;
+                r->changed = false;
+                ret = vhive_job_run(w->h[k].primary, &w->h[k].t, op, ctx, &jo, r);
+                if (ret == 0 && r->state.replay_failed)
+                        ret = vhive_fail(&r->err, EUCLEAN,
+                                         "the hive is dirty and its logs cannot be replayed "
+                                         "(%s): refused",
+                                         r->state.replay_error);
+                if (ret < 0)
+                        return k;
+        }
+        return w->n;
+}
+
 /* Each hive on its own, in order: run, commit through its own logs,
  * verify.  A stop between two leaves the first new and the second old;
  * after a failure the later hives are not worked on. */
@@ -360,6 +388,9 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
                 failed = record_skipped(r, &w, 0, w.n, ret);
         else if ((ret = prepare_hives(be, ops, i, path, o, writes, &w, &failed, r)) < 0)
                 record_skipped(r, &w, 0, failed, ret);
+        else if (writes && op->check_first && w.n > 1 &&
+                 (failed = check_hives(op, ctx, o, &w, r)) < w.n)
+                record_skipped(r, &w, 0, failed, r->status);
         else
                 failed = run_hives(op, ctx, o, &w, r);
         for (size_t k = 0; k < w.n; k++) {

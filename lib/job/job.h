@@ -23,6 +23,11 @@ struct vhive_op {
          * A hive file is one hive: s->hive is NULL, the op tells by
          * content. */
         size_t (*hive_names)(void *ctx, const char *names[VHIVE_MAX_HIVES]);
+        /* With several hives, each is first run with apply=false, so that
+         * an error in any (a merge's plan) stops the job before the first
+         * write.  Costs one more session per hive; an op whose ctx sums
+         * up every run must not set it. */
+        bool check_first;
         /* Reads or edits s->h.  apply=false: report what would change but
          * touch nothing.  Sets *changed when the hive was modified. */
         int (*run)(struct vhive_session *s, void *ctx, bool apply, bool *changed,

@@ -235,6 +235,7 @@ const struct vhive_op vhive_merge_op = {
         .writes = true,
         .step = "editing",
         .hive_names = job_hive_names,
+        .check_first = true, /* every file is checked before anything is written */
         .run = job_run,
         .verify = job_verify,
 };

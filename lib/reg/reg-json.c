@@ -212,8 +212,8 @@ static json_t *change_json(const struct vhive_change *c, const char *prefix)
 static void add_changes(const struct vhive_merge *plan, const char *prefix, json_t *changes,
                         json_t *unmatched)
 {
-        size_t n;
-        const struct vhive_change *c = vhive_merge_changes(plan, &n);
+        size_t n = 0;
+        const struct vhive_change *c = plan ? vhive_merge_changes(plan, &n) : NULL; /* failed */
 
         for (size_t i = 0; i < n; i++)
                 json_array_append_new(c[i].kind == VHIVE_CHANGE_NO_MATCH ? unmatched : changes,

@@ -12,9 +12,12 @@
 #   dirty.raw  a dirty SOFTWARE with an old-format SOFTWARE.LOG1: replayed,
 #              then committed with the merge's value (the logged one kept)
 #   nosoft.raw no SOFTWARE: fails for SOFTWARE, saying so; nothing written
-# Then the editor commands on HKLM\SOFTWARE in an image (set, get, ls,
-# delete, export), and, on the direct backend, a SIGTERM between the two
-# hives: SYSTEM new, SOFTWARE old, and the SOFTWARE result says interrupted.
+# Then the editor commands on HKLM\SOFTWARE in an image (set, export; on
+# the direct backend also get, ls, delete), and on the direct backend: the
+# text report, a SOFTWARE plan error (a placeholder) that stops the merge
+# before SYSTEM is written, a hive file refusing keys of two hives, and a
+# SIGTERM between the two hives: SYSTEM new, SOFTWARE old, and the SOFTWARE
+# result says interrupted.
 # Every hive is read back outside vhive (direct-tool, hivexget).
 set -u
 backend=${1:?usage: hives.sh appliance|direct DIRECT_TOOL}
@@ -210,6 +213,14 @@ if [ "$backend" = direct ]; then # the same path; each appliance run is a launch
         expect_rc 0 "merge of both hives (text)" "$VHIVE" merge text.raw both.reg
         [ "$(cat out)" = "text.raw: SYSTEM: written${NL}text.raw: SOFTWARE: written" ] &&
                 ok "text: a line per hive" || fail "text: $(cat out)"
+        # Every hive is planned before the first write: SOFTWARE's placeholder
+        # stops the merge, SYSTEM untouched too.
+        cp --sparse=always sig.raw plan.raw && sha256sum plan.raw >plan.sum
+        { cat both.reg && printf '\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\{VENDOR_KEY}]\n"A"="b"\n'; } \
+                >placeholder.reg
+        expect_rc 2 "merge with a SOFTWARE placeholder" "$VHIVE" merge plan.raw placeholder.reg
+        grep -q "^vhive: plan.raw: SOFTWARE: .*placeholder" err && sha256sum --quiet -c plan.sum &&
+                ok "a SOFTWARE plan error: nothing written" || fail "placeholder: $(cat err)"
         # A hive file is one hive: keys of two are refused, nothing written.
         cp "$HIVE" SYSTEM.file && sha256sum SYSTEM.file >file.sum
         expect_rc 2 "merge of both hives into a hive file" "$VHIVE" merge SYSTEM.file both.reg
