@@ -244,7 +244,7 @@ static int prepare_hives(struct vhive_backend *be, const struct vhive_backend_op
         *failed = w->n - 1; /* a second name: the later hive's */
         ret = check_distinct(w, &r->err);
         if (ret == 0) {
-                *failed = 0;
+                *failed = w->n; /* the run's, not a hive's */
                 ret = vhive_check_interrupt("editing the hive", &r->err);
         }
         for (size_t k = 0; k < w->n && ret == 0 && writes; k++) {
@@ -387,10 +387,10 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
         if (ret < 0) /* the image's failure, not a hive's: each says it */
                 failed = record_skipped(r, &w, 0, w.n, ret);
         else if ((ret = prepare_hives(be, ops, i, path, o, writes, &w, &failed, r)) < 0)
-                record_skipped(r, &w, 0, failed, ret);
+                failed = record_skipped(r, &w, 0, failed, ret);
         else if (writes && op->check_first && w.n > 1 &&
                  (failed = check_hives(op, ctx, o, &w, r)) < w.n)
-                record_skipped(r, &w, 0, failed, r->status);
+                failed = record_skipped(r, &w, 0, failed, r->status);
         else
                 failed = run_hives(op, ctx, o, &w, r);
         for (size_t k = 0; k < w.n; k++) {

@@ -79,7 +79,7 @@ for spec in 19045:qcow2 7601:raw; do
         image "$build" "$fmt" pristine
         both pristine "$fmt" ref-old || die "$build: the image does not load"
         cp --sparse=always pristine victim
-        VHIVE_CRASH_COUNT=count LD_PRELOAD="$CRASH_SHIM" "$VHIVE" merge victim both.reg ||
+        VHIVE_CRASH_COUNT=count LD_PRELOAD="$CRASH_SHIM" "$VHIVE" merge victim both.reg >/dev/null ||
                 die "$build: the reference merge failed"
         both victim "$fmt" ref-new || die "$build: the merged image does not load"
         points=$(cat count)
