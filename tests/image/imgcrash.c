@@ -15,7 +15,7 @@
  *     subsets (default 200);
  *   - every sector subset of each write spanning more than one sector
  *     (-S bytes, default 512), with the interval's earlier changes landed,
- *     and again with all its other changes landed: all subsets up to -t
+ *     alone, and with all its other changes landed: all subsets up to -t
  *     sectors (default 10), else its sector prefixes and suffixes and -T
  *     random subsets (default 64).
  * A state is
@@ -434,6 +434,10 @@ static void tears(size_t lo, size_t n, bool *landed)
                 for (size_t i = 0; i < n; i++)
                         landed[i] = i < j;
                 tear_masks(lo, n, landed, j);
+                if (j > 0) { /* alone */
+                        memset(landed, 0, n);
+                        tear_masks(lo, n, landed, j);
+                }
                 if (j + 1 == n)
                         continue; /* all the others landed: the same states */
                 for (size_t i = 0; i < n; i++)
