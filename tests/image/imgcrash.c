@@ -31,7 +31,8 @@
  * the image after each recorded run (a run: one qemu-nbd or qemu).
  * Options: -c FOLDER (/Windows/System32/config), -n HIVE (SYSTEM), -r SEED,
  * -D K: ignore the K-th flush (shows the model catches a missing barrier),
- * -l N: name at most N bad states (20), -v: list the changes.  Exit 0 when every state is old,
+ * -l N: name at most N bad states (20), -k DIR: keep a copy of each named
+ * (DIR/KIND-N.raw), -v: list the changes.  Exit 0 when every state is old,
  * new or mid; 1 otherwise; 2 on a usage error or an unusable log. */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +70,7 @@ static int nruns;
 static unsigned opt_all = 10, opt_samples = 200, opt_tear_all = 10, opt_tear_samples = 64;
 static unsigned opt_sector = 512, opt_drop, opt_limit = 20;
 static bool opt_verbose;
+static const char *opt_keep;
 static uint64_t rng = 1;
 static const char *work;
 static int wfd = -1;
@@ -321,6 +323,29 @@ static void describe(size_t lo, size_t n, const bool *landed, long tear, const b
         printf("\n");
 }
 
+/* -k DIR: DIR/KIND-N.raw, a copy of the state, for ntfs-3g's own tools. */
+static void keep(const char *kind)
+{
+        static uint8_t buf[1 << 16], zero[1 << 16];
+        char path[4096];
+        off_t at = 0;
+        ssize_t n;
+        int out;
+
+        snprintf(path, sizeof(path), "%s/%s-%lu.raw", opt_keep, kind, n_shown);
+        out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (out < 0)
+                die(path);
+        while ((n = pread(wfd, buf, sizeof(buf), at)) > 0) {
+                if (memcmp(buf, zero, (size_t)n) != 0 && pwrite(out, buf, (size_t)n, at) != n)
+                        die(path);
+                at += n;
+        }
+        if (n < 0 || ftruncate(out, at) < 0 || close(out) < 0)
+                die(path);
+        printf("  kept as %s\n", path);
+}
+
 static void bad(const char *kind, const char *why, size_t lo, size_t n, const bool *landed,
                 long tear, const bool *mask)
 {
@@ -328,6 +353,8 @@ static void bad(const char *kind, const char *why, size_t lo, size_t n, const bo
                 return;
         printf("%s: %s\n", kind, why);
         describe(lo, n, landed, tear, mask);
+        if (opt_keep)
+                keep(kind);
 }
 
 /* Classifies the state: LANDED[i] for the interval's change lo+i, the
@@ -534,7 +561,7 @@ static void references(void)
 static void usage(void)
 {
         fprintf(stderr, "usage: imgcrash [-a N] [-s N] [-t N] [-T N] [-S BYTES] [-r SEED] "
-                        "[-D K] [-l N] [-c FOLDER] [-n HIVE] [-v] LOG PRISTINE WORK\n");
+                        "[-D K] [-l N] [-k DIR] [-c FOLDER] [-n HIVE] [-v] LOG PRISTINE WORK\n");
         exit(2);
 }
 
@@ -546,7 +573,7 @@ int main(int argc, char **argv)
         const uint8_t *log;
         int c, lfd;
 
-        while ((c = getopt(argc, argv, "a:s:t:T:S:r:D:l:c:n:v")) != -1) {
+        while ((c = getopt(argc, argv, "a:s:t:T:S:r:D:l:c:n:vk:")) != -1) {
                 unsigned long v = optarg ? strtoul(optarg, NULL, 10) : 0;
 
                 switch (c) {
@@ -561,6 +588,7 @@ int main(int argc, char **argv)
                 case 'c': config = optarg; break;
                 case 'n': name = optarg; break;
                 case 'v': opt_verbose = true; break;
+                case 'k': opt_keep = optarg; break;
                 default: usage();
                 }
         }

@@ -38,7 +38,7 @@ T=$(realpath "$2")
 REC=$(realpath "$3")
 CHK=$(realpath "$4")
 PYTHON=${PYTHON:-python3}
-for prog in mkntfs ntfsls ntfsfix "$PYTHON"; do
+for prog in mkntfs ntfsls ntfscat ntfsfix "$PYTHON"; do
         command -v "$prog" >/dev/null || skip "$prog not installed"
 done
 case $backend in
@@ -188,7 +188,8 @@ model() {
 # ntfs-3g's own tools on the final image.
 judge() {
         local name=$1 flushes
-        model "$name" 512
+        mkdir -p "$name.kept"
+        model "$name" 512 -k "$name.kept"
         sed -n '/^run /p' "$name.512.out"
         echo "$name: sectors 512: states $states old $old new $new mid $mid other $other" \
                 "unreadable $unreadable (torn MFT records $torn)"
@@ -197,6 +198,19 @@ judge() {
                 fail "$name: $other states are neither old nor new"
         [ "$unreadable" -eq "$torn" ] && ok "$name: unreadable states are torn records only" ||
                 fail "$name: $((unreadable - torn)) unreadable states without a torn record"
+        # ntfs-3g's own tools agree on the states named (kept): ntfsls cannot
+        # list the folder, or ntfscat cannot read the hive or a log.
+        for k in "$name".kept/unreadable-*.raw; do
+                [ -f "$k" ] || continue
+                if ntfsls -f "$k" -p $CFG >/dev/null 2>&1 &&
+                        ntfscat -f "$k" $CFG/SYSTEM >/dev/null 2>&1 &&
+                        ntfscat -f "$k" $CFG/SYSTEM.LOG1 >/dev/null 2>&1 &&
+                        ntfscat -f "$k" $CFG/SYSTEM.LOG2 >/dev/null 2>&1; then
+                        fail "$name: ntfs-3g's tools read $k, which imgcrash found unreadable"
+                else
+                        ok
+                fi
+        done
         [ "$new" -gt 0 ] && [ "$old" -gt 0 ] && ok "$name: both hives seen" ||
                 fail "$name: old $old new $new"
         model "$name" 4096
