@@ -98,8 +98,7 @@ static bool read_folder(ntfs_volume *vol, struct hive_files *f, struct state_rea
                          strerror(errno));
         for (int k = 0; k < 3 && ok; k++) {
                 if (!l.seen[k]) {
-                        snprintf(s->why, sizeof(s->why), "%s does not list %s", cfg_path,
-                                 names[k]);
+                        snprintf(s->why, sizeof(s->why), "%s does not list %s", cfg_path, names[k]);
                         ok = false;
                 }
         }
@@ -128,8 +127,8 @@ static void load_hive(const struct hive_files *f, struct state_read *s)
                 s->hive = malloc(n ? n : 1);
                 memcpy(s->hive, f->data[0], n);
                 s->hive_len = n;
-        } else if (vhive_replay(f->data[0], f->len[0], f->data[1], f->len[1], f->data[2],
-                                f->len[2], &s->hive, &s->hive_len, &res, &e) < 0) {
+        } else if (vhive_replay(f->data[0], f->len[0], f->data[1], f->len[1], f->data[2], f->len[2],
+                                &s->hive, &s->hive_len, &res, &e) < 0) {
                 s->hive = NULL;
                 snprintf(s->why, sizeof(s->why), "the dirty hive does not replay: %.400s", e.msg);
         } else if (vhive_regf_parse(s->hive, s->hive_len, &h) == 0 &&

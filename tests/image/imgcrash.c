@@ -227,8 +227,7 @@ static void apply(const struct op *o, const bool *mask, bool undoable)
                 if (o->mode & (FALLOC_PUNCH | FALLOC_ZERO)) {
                         for (from = o->off; from < o->off + o->len; from += sizeof(zeros)) {
                                 to = o->off + o->len - from;
-                                put(zeros, to < sizeof(zeros) ? to : sizeof(zeros), from,
-                                    undoable);
+                                put(zeros, to < sizeof(zeros) ? to : sizeof(zeros), from, undoable);
                         }
                 }
                 size = size_now();
@@ -306,8 +305,8 @@ static void describe(size_t lo, size_t n, const bool *landed, long tear, const b
 
         while (cut < ncuts && cuts[cut] <= lo)
                 cut++;
-        printf("  state: changes %zu..%zu (after flush %zu; run %d) landed:", lo + 1, lo + n,
-               cut, ops[lo].run);
+        printf("  state: changes %zu..%zu (after flush %zu; run %d) landed:", lo + 1, lo + n, cut,
+               ops[lo].run);
         for (size_t i = 0; i < n; i++)
                 if (landed[i])
                         printf(" %zu", lo + i + 1);
@@ -507,7 +506,8 @@ static void list_ops(void)
                        (unsigned long long)o->len, (unsigned long long)o->off);
                 if (o->type == IMGREC_WRITE && o->off >= mft_off && o->len >= 4 &&
                     memcmp(o->data, "FILE", 4) == 0)
-                        printf(" (MFT record %llu)", (unsigned long long)((o->off - mft_off) / 1024));
+                        printf(" (MFT record %llu)",
+                               (unsigned long long)((o->off - mft_off) / 1024));
                 else if (o->type == IMGREC_WRITE && o->len >= 4 && memcmp(o->data, "INDX", 4) == 0)
                         printf(" (index block)");
                 else if (o->type == IMGREC_WRITE && o->len >= 4 && memcmp(o->data, "regf", 4) == 0)
@@ -565,6 +565,25 @@ static void usage(void)
         exit(2);
 }
 
+/* The options that take a count. */
+static bool numeric(int c, const char *arg)
+{
+        static const struct {
+                char c;
+                unsigned *v;
+        } opts[] = { { 'a', &opt_all },          { 's', &opt_samples }, { 't', &opt_tear_all },
+                     { 'T', &opt_tear_samples }, { 'S', &opt_sector },  { 'D', &opt_drop },
+                     { 'l', &opt_limit } };
+
+        for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+                if (opts[i].c == c) {
+                        *opts[i].v = (unsigned)strtoul(arg, NULL, 10);
+                        return true;
+                }
+        }
+        return false;
+}
+
 int main(int argc, char **argv)
 {
         const char *config = "/Windows/System32/config", *name = "SYSTEM";
@@ -574,25 +593,28 @@ int main(int argc, char **argv)
         int c, lfd;
 
         while ((c = getopt(argc, argv, "a:s:t:T:S:r:D:l:c:n:vk:")) != -1) {
-                unsigned long v = optarg ? strtoul(optarg, NULL, 10) : 0;
-
-                switch (c) {
-                case 'a': opt_all = (unsigned)v; break;
-                case 's': opt_samples = (unsigned)v; break;
-                case 't': opt_tear_all = (unsigned)v; break;
-                case 'T': opt_tear_samples = (unsigned)v; break;
-                case 'S': opt_sector = v ? (unsigned)v : 512; break;
-                case 'r': rng = v ? v : 1; break;
-                case 'D': opt_drop = (unsigned)v; break;
-                case 'l': opt_limit = (unsigned)v; break;
-                case 'c': config = optarg; break;
-                case 'n': name = optarg; break;
-                case 'v': opt_verbose = true; break;
-                case 'k': opt_keep = optarg; break;
-                default: usage();
-                }
+                if (!numeric(c, optarg))
+                        switch (c) {
+                        case 'r':
+                                rng = strtoull(optarg, NULL, 10) ? strtoull(optarg, NULL, 10) : 1;
+                                break;
+                        case 'c':
+                                config = optarg;
+                                break;
+                        case 'n':
+                                name = optarg;
+                                break;
+                        case 'v':
+                                opt_verbose = true;
+                                break;
+                        case 'k':
+                                opt_keep = optarg;
+                                break;
+                        default:
+                                usage();
+                        }
         }
-        if (argc - optind != 3)
+        if (argc - optind != 3 || opt_sector == 0)
                 usage();
         work = argv[optind + 2];
         lfd = open(argv[optind], O_RDONLY | O_CLOEXEC);

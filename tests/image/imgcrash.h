@@ -13,9 +13,9 @@ struct hive_files {
 
 /* What a state holds, as Windows would read it. */
 struct state_read {
-        bool readable;   /* the volume mounts, the folder lists the three files, each reads */
-        char why[512];   /* when not readable, or when the hive does not load */
-        uint8_t *hive;   /* the hive Windows loads (replayed when dirty); NULL: none */
+        bool readable; /* the volume mounts, the folder lists the three files, each reads */
+        char why[512]; /* when not readable, or when the hive does not load */
+        uint8_t *hive; /* the hive Windows loads (replayed when dirty); NULL: none */
         size_t hive_len;
         bool vhive_refuses; /* vhive_logs_check_readable says no (vhive would exit 2) */
 };

@@ -29,8 +29,9 @@
 # counted: issue 17 item 1, not fixed here; any other unreadable state
 # fails.  Then the model is shown to catch a broken protocol: ignoring one
 # of the recorded flushes (-D K) must give "other" states for some K.
-# IMGCRASH_FULL=1 (bench/crash-image.sh): the full counts; IMGCRASH_CASES
-# picks cases (the appliance variant runs "new" only: a launch each).
+# IMGCRASH_FULL=1 (bench/crash-image.sh): the full counts, and every case
+# on the appliance too (else "new" only: an appliance launch per command);
+# IMGCRASH_CASES picks cases; IMGCRASH_KEEP=1 keeps the scratch folder.
 set -u
 . "$(dirname "$0")/../lib.sh"
 backend=${1:?usage: imgcrash.sh direct|appliance DIRECT_TOOL IMGREC IMGCRASH}
@@ -41,9 +42,10 @@ PYTHON=${PYTHON:-python3}
 for prog in mkntfs ntfsls ntfscat ntfsfix "$PYTHON"; do
         command -v "$prog" >/dev/null || skip "$prog not installed"
 done
+default_cases="growth new old dirty twice addvalue"
 case $backend in
-direct) default_cases="growth new old dirty twice addvalue" ;;
-appliance) default_cases="new" ;;
+direct) ;;
+appliance) [ "${IMGCRASH_FULL:-}" = 1 ] || default_cases="new" ;;
 *) die "direct or appliance" ;;
 esac
 cases=${IMGCRASH_CASES:-$default_cases}

@@ -59,7 +59,7 @@ static void *next(const char *name)
 #define REAL(ret, name, ...)                                                                       \
         static ret (*real_##name)(__VA_ARGS__);                                                    \
         if (!real_##name)                                                                          \
-                real_##name = next(#name)
+        real_##name = next(#name)
 
 static bool is_image(int fd)
 {
