@@ -109,7 +109,11 @@ EOF
 chmod +x wrap/qemu-nbd wrap/qemu-hv
 if [ "$backend" = appliance ]; then
         [ -n "$qemu" ] || skip "qemu-system-x86_64 not installed"
-        # The image suite's fixtures found KVM unusable: TCG, as lib.sh does.
+        # The image suite's fixtures found KVM unusable: TCG, as lib.sh does;
+        # or found that the appliance cannot launch at all.
+        if [ "$(head -c 5 "${STAMP:-/nonexistent}" 2>/dev/null)" = "SKIP:" ]; then
+                skip "$(cat "$STAMP")"
+        fi
         accel=$(sed -n 2p "${STAMP:-/nonexistent}" 2>/dev/null)
         if [ -n "$accel" ]; then export "${accel?}"; fi
 fi
