@@ -4,8 +4,9 @@
  * fallocate and ftruncate, in the order they complete.  imgcrash then
  * rebuilds the states a power cut could leave (imgcrash.c).
  *
- *   IMGREC_FILE=PATH  the image file (its real path; other files pass)
- *   IMGREC_LOG=LOG    the log, appended to (one run after another)
+ *   IMGREC_FILE=PATH[:PATH...]  the image files (other files pass)
+ *   IMGREC_LOG=LOG[:LOG...]     one log for each, appended to (one run
+ *                               after another)
  *
  * The image's descriptors are found by their /proc/self/fd link, once per
  * descriptor (forgotten at close and at every open): dup'ed or reopened
@@ -38,12 +39,13 @@
 #include "imgrec.h"
 
 #define MAX_FD 4096
+#define MAX_IMG 8
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static char target[PATH_MAX];
-static int log_fd = -1;
-static signed char known[MAX_FD]; /* 0 unknown, 1 the image, -1 another file */
-static uint64_t writes;           /* changes (write, fallocate, truncate) so far */
+static char targets[MAX_IMG][PATH_MAX];
+static int log_fds[MAX_IMG], nimg;
+static signed char known[MAX_FD]; /* 0 unknown, image k + 1, -1 another file */
+static uint64_t writes[MAX_IMG];  /* changes (write, fallocate, truncate) so far */
 
 static void *next(const char *name)
 {
@@ -61,20 +63,24 @@ static void *next(const char *name)
         if (!real_##name)                                                                          \
         real_##name = next(#name)
 
-static bool is_image(int fd)
+/* Which image fd is: k + 1, or 0 for another file. */
+static int image_of(int fd)
 {
         char link[64], path[PATH_MAX];
         ssize_t n;
 
-        if (log_fd < 0 || fd < 0 || fd >= MAX_FD)
-                return false;
+        if (!nimg || fd < 0 || fd >= MAX_FD)
+                return 0;
         if (known[fd])
-                return known[fd] > 0;
+                return known[fd] > 0 ? known[fd] : 0;
         snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
         n = readlink(link, path, sizeof(path) - 1);
         path[n > 0 ? n : 0] = '\0';
-        known[fd] = n > 0 && strcmp(path, target) == 0 ? 1 : -1;
-        return known[fd] > 0;
+        known[fd] = -1;
+        for (int k = 0; k < nimg && n > 0; k++)
+                if (strcmp(path, targets[k]) == 0)
+                        known[fd] = (signed char)(k + 1);
+        return known[fd] > 0 ? known[fd] : 0;
 }
 
 static void forget(int fd)
@@ -83,7 +89,7 @@ static void forget(int fd)
                 known[fd] = 0;
 }
 
-static void put(const void *p, size_t len)
+static void put(int log_fd, const void *p, size_t len)
 {
         const char *c = p;
 
@@ -101,43 +107,46 @@ static void put(const void *p, size_t len)
         }
 }
 
-/* One record; for a write, the data from IOV (N vectors, LEN bytes). */
-static void record(uint32_t type, uint64_t off, uint64_t len, uint64_t arg, const struct iovec *iov,
-                   int n)
+/* One record in image IMG's log (IMG: image_of's k + 1); for a write, the
+ * data from IOV (N vectors, LEN bytes). */
+static void record(int img, uint32_t type, uint64_t off, uint64_t len, uint64_t arg,
+                   const struct iovec *iov, int n)
 {
         struct imgrec_head h = { IMGREC_MAGIC, type, off, len, arg, 0 };
-        int saved = errno;
+        int saved = errno, fd = log_fds[img - 1];
 
         pthread_mutex_lock(&lock);
         if (type == IMGREC_WRITE || type == IMGREC_FALLOCATE || type == IMGREC_TRUNCATE) {
                 h.reserved = h.arg;
-                h.arg = writes++;
+                h.arg = writes[img - 1]++;
         }
-        put(&h, sizeof(h));
+        put(fd, &h, sizeof(h));
         for (int i = 0; i < n && len; i++) {
                 size_t k = iov[i].iov_len < len ? iov[i].iov_len : len;
 
-                put(iov[i].iov_base, k);
+                put(fd, iov[i].iov_base, k);
                 len -= k;
         }
         pthread_mutex_unlock(&lock);
         errno = saved;
 }
 
-static uint64_t writes_so_far(void)
+static uint64_t writes_so_far(int img)
 {
         uint64_t w;
 
         pthread_mutex_lock(&lock);
-        w = writes;
+        w = writes[img - 1];
         pthread_mutex_unlock(&lock);
         return w;
 }
 
 static void written(int fd, ssize_t r, off_t off, const struct iovec *iov, int n)
 {
-        if (r > 0 && is_image(fd))
-                record(IMGREC_WRITE, (uint64_t)off, (uint64_t)r, 0, iov, n);
+        int img = r > 0 ? image_of(fd) : 0;
+
+        if (img)
+                record(img, IMGREC_WRITE, (uint64_t)off, (uint64_t)r, 0, iov, n);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
@@ -181,7 +190,7 @@ ssize_t pwritev64(int fd, const struct iovec *iov, int n, off_t off)
 ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off, int flags)
 {
         REAL(ssize_t, pwritev2, int, const struct iovec *, int, off_t, int);
-        off_t at = off == -1 && is_image(fd) ? lseek(fd, 0, SEEK_CUR) : off;
+        off_t at = off == -1 && image_of(fd) ? lseek(fd, 0, SEEK_CUR) : off;
         ssize_t r = real_pwritev2(fd, iov, n, off, flags);
 
         written(fd, r, at, iov, n);
@@ -192,7 +201,7 @@ ssize_t write(int fd, const void *buf, size_t count)
 {
         REAL(ssize_t, write, int, const void *, size_t);
         struct iovec v = { (void *)buf, count };
-        off_t at = is_image(fd) ? lseek(fd, 0, SEEK_CUR) : 0;
+        off_t at = image_of(fd) ? lseek(fd, 0, SEEK_CUR) : 0;
         ssize_t r = real_write(fd, buf, count);
 
         written(fd, r, at, &v, 1);
@@ -202,7 +211,7 @@ ssize_t write(int fd, const void *buf, size_t count)
 ssize_t writev(int fd, const struct iovec *iov, int n)
 {
         REAL(ssize_t, writev, int, const struct iovec *, int);
-        off_t at = is_image(fd) ? lseek(fd, 0, SEEK_CUR) : 0;
+        off_t at = image_of(fd) ? lseek(fd, 0, SEEK_CUR) : 0;
         ssize_t r = real_writev(fd, iov, n);
 
         written(fd, r, at, iov, n);
@@ -211,12 +220,12 @@ ssize_t writev(int fd, const struct iovec *iov, int n)
 
 static int flushed(int fd, int (*fn)(int), uint32_t type)
 {
-        bool img = is_image(fd);
-        uint64_t covers = img ? writes_so_far() : 0;
+        int img = image_of(fd);
+        uint64_t covers = img ? writes_so_far(img) : 0;
         int r = fn(fd);
 
         if (img && r == 0)
-                record(type, 0, 0, covers, NULL, 0);
+                record(img, type, 0, 0, covers, NULL, 0);
         return r;
 }
 
@@ -237,8 +246,11 @@ int fallocate(int fd, int mode, off_t off, off_t len)
         REAL(int, fallocate, int, int, off_t, off_t);
         int r = real_fallocate(fd, mode, off, len);
 
-        if (r == 0 && is_image(fd))
-                record(IMGREC_FALLOCATE, (uint64_t)off, (uint64_t)len, (uint64_t)mode, NULL, 0);
+        int img = r == 0 ? image_of(fd) : 0;
+
+        if (img)
+                record(img, IMGREC_FALLOCATE, (uint64_t)off, (uint64_t)len, (uint64_t)mode, NULL,
+                       0);
         return r;
 }
 
@@ -252,8 +264,10 @@ int posix_fallocate(int fd, off_t off, off_t len)
         REAL(int, posix_fallocate, int, off_t, off_t);
         int r = real_posix_fallocate(fd, off, len);
 
-        if (r == 0 && is_image(fd))
-                record(IMGREC_FALLOCATE, (uint64_t)off, (uint64_t)len, 0, NULL, 0);
+        int img = r == 0 ? image_of(fd) : 0;
+
+        if (img)
+                record(img, IMGREC_FALLOCATE, (uint64_t)off, (uint64_t)len, 0, NULL, 0);
         return r;
 }
 
@@ -262,8 +276,10 @@ int ftruncate(int fd, off_t len)
         REAL(int, ftruncate, int, off_t);
         int r = real_ftruncate(fd, len);
 
-        if (r == 0 && is_image(fd))
-                record(IMGREC_TRUNCATE, (uint64_t)len, 0, 0, NULL, 0);
+        int img = r == 0 ? image_of(fd) : 0;
+
+        if (img)
+                record(img, IMGREC_TRUNCATE, (uint64_t)len, 0, 0, NULL, 0);
         return r;
 }
 
@@ -278,7 +294,8 @@ int io_submit(unsigned long ctx, long nr, void **iocbs);
 int io_submit(unsigned long ctx, long nr, void **iocbs)
 {
         REAL(int, io_submit, unsigned long, long, void **);
-        record(IMGREC_UNSUPPORTED, 0, 0, 0, NULL, 0);
+        for (int k = 1; k <= nimg; k++)
+                record(k, IMGREC_UNSUPPORTED, 0, 0, 0, NULL, 0);
         return real_io_submit(ctx, nr, iocbs);
 }
 
@@ -361,17 +378,33 @@ int dup3(int fd, int to, int flags)
         return opened(real_dup3(fd, to, flags));
 }
 
+/* The next PATH of a ':' list into out (size len); NULL at the end. */
+static const char *next_item(const char *list, char *out, size_t len)
+{
+        size_t n = strcspn(list, ":");
+
+        if (!*list)
+                return NULL;
+        snprintf(out, len, "%.*s", (int)n, list);
+        return list[n] ? list + n + 1 : list + n;
+}
+
 __attribute__((constructor)) static void init(void)
 {
-        const char *file = getenv("IMGREC_FILE"), *log = getenv("IMGREC_LOG");
+        const char *files = getenv("IMGREC_FILE"), *logs = getenv("IMGREC_LOG");
+        char file[PATH_MAX], log[PATH_MAX];
 
-        if (!file || !log || !realpath(file, target))
-                return;
-        log_fd = (int)syscall(SYS_openat, AT_FDCWD, log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                              0600);
-        if (log_fd < 0) {
-                fprintf(stderr, "imgrec: %s: %s\n", log, strerror(errno));
-                abort();
+        while (files && logs && nimg < MAX_IMG && (files = next_item(files, file, sizeof(file))) &&
+               (logs = next_item(logs, log, sizeof(log)))) {
+                if (!realpath(file, targets[nimg]))
+                        continue;
+                log_fds[nimg] = (int)syscall(SYS_openat, AT_FDCWD, log,
+                                             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                if (log_fds[nimg] < 0) {
+                        fprintf(stderr, "imgrec: %s: %s\n", log, strerror(errno));
+                        abort();
+                }
+                nimg++;
+                record(nimg, IMGREC_OPEN, (uint64_t)getpid(), 0, 0, NULL, 0);
         }
-        record(IMGREC_OPEN, (uint64_t)getpid(), 0, 0, NULL, 0);
 }
