@@ -33,8 +33,11 @@
 # counted, not failed: on the direct backend where a file grows (issue 17
 # item 1), through the appliance at every step (ntfs-3g there rewrites the
 # MFT block of the hive's and its folders' records); see bench/README.  Any
-# other unreadable state fails.  Then the model is shown to catch a broken protocol: ignoring one
-# of the recorded flushes (-D K) must give "other" states for some K.
+# other unreadable state fails.  Two images scrubbed in one run must each
+# be flushed 4 times (their own steps only).  Then the model is shown to
+# catch a broken protocol: ignoring one of the recorded flushes (-D K) must
+# give "other" states for some K (bench/crash-image.sh mutant: a build that
+# writes the pages before the log).
 # IMGCRASH_FULL=1 (bench/crash-image.sh): the full counts, and every case
 # on the appliance too (else "new" only: an appliance launch per command);
 # IMGCRASH_CASES picks cases; IMGCRASH_KEEP=1 keeps the scratch folder.
