@@ -44,7 +44,7 @@ PY
                 "$root/tests/image/imgcrash.sh" direct "${args[@]}" > "$tmp/out" 2>&1
         grep -E '^[a-z]+: sectors' "$tmp/out" | sed 's/^/mutant: /'
         if grep -qE 'sectors 512: .* other [1-9]' "$tmp/out"; then
-                echo "mutant: caught (pages in place before the log give states neither old nor new)"
+                echo "mutant: caught (pages before the log: states neither old nor new)"
                 exit 0
         fi
         echo "mutant: NOT caught"

@@ -190,9 +190,8 @@ model() {
         "$CHK" "${counts[@]}" -S "$sector" "$@" "$name.log" "$name.pristine" "$name.work" \
                 >"$name.$sector.out" 2>"$name.$sector.err"
         RC=$?
-        read -r states old new mid other unreadable torn < <(sed -n \
-                's/^states: \([0-9]*\) old: \([0-9]*\) new: \([0-9]*\) mid: \([0-9]*\) other: \([0-9]*\) unreadable: \([0-9]*\) (torn records: \([0-9]*\))$/\1 \2 \3 \4 \5 \6 \7/p' \
-                "$name.$sector.out")
+        read -r states old new mid other unreadable torn < <(grep '^states: ' \
+                "$name.$sector.out" | tr -c '0-9\n' ' ')
         if [ -z "${states:-}" ]; then
                 fail "$name: imgcrash gave no counts (exit $RC): $(cat "$name.$sector.err")"
                 states=0 old=0 new=0 mid=0 other=1 unreadable=0 torn=0
@@ -297,7 +296,8 @@ if [ -z "${IMGCRASH_CASES:-}" ]; then
                 expect_rc 0 "scrub of two images" "$VHIVE" scrub pair1.raw pair2.raw
         for n in pair1 pair2; do
                 "$CHK" -a 0 -s 0 -t 0 -T 0 "$n.log" "$n.pristine" "$n.work" >"$n.out" 2>&1
-                f=$(sed -n 's/^run 1: .*, \([0-9]*\) fdatasync, \([0-9]*\) fsync.*/\1+\2/p' "$n.out")
+                f=$(sed -n 's/^run 1: .*, \([0-9]*\) fdatasync, \([0-9]*\) fsync.*/\1+\2/p' \
+                        "$n.out")
                 echo "$n: two images in one run: $(grep '^run 1' "$n.out")"
                 [ "$f" = 4+0 ] && ok "$n: flushed 4 times, for its own steps only" ||
                         fail "$n: flushes $f, want 4+0: $(cat "$n.out")"
