@@ -357,19 +357,6 @@ static int check_bin(const struct vhive_hive_buf *hb, size_t end, size_t bin, si
         return 0;
 }
 
-/* Whether the bin holding rel was checked already: the touched cells
- * before i hold the bins checked. */
-static bool bin_checked(const struct vhive_hive_buf *hb, size_t end, unsigned i, size_t bin)
-{
-        for (unsigned j = 0; j < i; j++) {
-                size_t b, b_end;
-
-                if (bin_of(hb, end, hb->touched[j] - VHIVE_REGF_BASE_BLOCK, &b, &b_end) && b == bin)
-                        return true;
-        }
-        return false;
-}
-
 static int check_root(const struct vhive_hive_buf *hb, size_t end, struct vhive_error *err)
 {
         uint32_t rel = vhive_le32(hb->b + 36);
@@ -381,8 +368,18 @@ static int check_root(const struct vhive_hive_buf *hb, size_t end, struct vhive_
         return 0;
 }
 
+static bool seen_before(const uint32_t *bins, unsigned n, uint32_t bin)
+{
+        for (unsigned i = 0; i < n; i++)
+                if (bins[i] == bin)
+                        return true;
+        return false;
+}
+
 int vhive_inplace_check(const struct vhive_hive_buf *hb, struct vhive_error *err)
 {
+        uint32_t bins[VHIVE_TOUCHED_MAX]; /* checked already */
+        unsigned n_bins = 0;
         size_t end, bin, bin_end;
         int r;
 
@@ -398,10 +395,11 @@ int vhive_inplace_check(const struct vhive_hive_buf *hb, struct vhive_error *err
                 if (at < VHIVE_REGF_BASE_BLOCK || at + 4 > end ||
                     !bin_of(hb, end, rel, &bin, &bin_end))
                         return broken(err, "an edited cell outside a sound hive bin", at);
-                if (!bin_checked(hb, end, i, bin)) {
+                if (!seen_before(bins, n_bins, (uint32_t)bin)) {
                         r = check_bin(hb, end, bin, bin_end, err);
                         if (r < 0)
                                 return r;
+                        bins[n_bins++] = (uint32_t)bin;
                 }
                 if (!cell_start(hb, end, rel))
                         return broken(err, "an edited cell that is not where a cell starts", at);
