@@ -140,6 +140,7 @@ static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len, struc
         *data = malloc(size ? size : 1);
         if (!*data)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        vhive_huge_hint(*data, size);
         *len = size;
         return f->ops->pread(f, *data, size, 0, err);
 }
@@ -200,6 +201,7 @@ static int keep_base(const struct vhive_session *s, const struct vhive_commit_ta
         base->b = malloc(s->bytes.len ? s->bytes.len : 1);
         if (!base->b)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        vhive_huge_hint(base->b, s->bytes.len);
         memcpy(base->b, s->bytes.b, s->bytes.len);
         base->len = s->bytes.len;
         return 0;
