@@ -11,6 +11,10 @@
 # OUTDIR (strace -y: read, pread, sendfile... return values on those files, every
 # process; a copy read from a memfd is not counted).
 #
+# With VHIVE_BEFORE=OTHER/cmd/vhive (-a only), each round also times the
+# scrub by that build (the order rotating), and prints its median, its ratio
+# and the median of the rounds' ratios after/before, and its peak RSS.
+#
 # Times, on a fresh copy of a large hive each iteration,
 #   vhive scrub --profile P HIVE
 #   hivexregedit --merge HIVE blank.reg   (blanking the same values)
@@ -70,31 +74,69 @@ find_vhive() {
 
 now_ns() { date +%s%N; }
 
-# cp + scrub against cp + cp + sync, alternating.
+# The peak RSS (KiB) of one scrub by $1 of a fresh copy of $2.
+peak_rss() {
+        cp "$2" "$outdir/w.hive"
+        /usr/bin/time -v -o "$outdir/time.txt" "$1" scrub --profile "$profile" "$outdir/w.hive" \
+                >/dev/null
+        awk -F': ' '/Maximum resident set size/ { print $2 }' "$outdir/time.txt"
+}
+
+# One timed run of $1 (s: cp + scrub by $vhive, b: by $VHIVE_BEFORE, f: the
+# floor) on a fresh copy of $2; prints its wall time in ns.
+time_one() {
+        w=$outdir/w.hive
+        rm -f "$w" "$outdir/y"
+        t0=$(now_ns)
+        case $1 in
+        s) cp "$2" "$w" && "$vhive" scrub --profile "$profile" "$w" >/dev/null ;;
+        b) cp "$2" "$w" && "$before" scrub --profile "$profile" "$w" >/dev/null ;;
+        f) cp "$2" "$w" && cp "$w" "$outdir/y" && sync "$outdir/y" ;;
+        esac
+        t1=$(now_ns)
+        echo $((t1 - t0))
+}
+
+# The order of the runs of round $1: rotated each round so that none
+# always follows another.
+round_order() {
+        if [ -n "$before" ]; then
+                case $(($1 % 3)) in
+                0) echo s b f ;;
+                1) echo b f s ;;
+                *) echo f s b ;;
+                esac
+        elif [ $(($1 % 2)) = 0 ]; then
+                echo s f
+        else
+                echo f s
+        fi
+}
+
+# cp + scrub against cp + cp + sync, alternating (with VHIVE_BEFORE, the
+# scrub of that build too, in the same rounds).
 run_pairs() {
         src=$1
         w=$outdir/w.hive
         size=$(stat -c %s "$src")
         echo "hive: $src ($size bytes), profile $profile, $pairs pairs, vhive: $vhive"
+        [ -z "$before" ] || echo "before: $before"
         : >"$outdir/pairs.txt"
         for i in $(seq 1 "$pairs"); do
-                for which in $(if [ $((i % 2)) = 0 ]; then echo s f; else echo f s; fi); do
-                        rm -f "$w" "$outdir/y"
-                        t0=$(now_ns)
-                        if [ "$which" = s ]; then
-                                cp "$src" "$w" &&
-                                        "$vhive" scrub --profile "$profile" "$w" >/dev/null
-                        else
-                                cp "$src" "$w" && cp "$w" "$outdir/y" && sync "$outdir/y"
-                        fi
-                        t1=$(now_ns)
-                        if [ "$which" = s ]; then ts=$((t1 - t0)); else tf=$((t1 - t0)); fi
+                tb=0
+                for which in $(round_order "$i"); do
+                        t=$(time_one "$which" "$src")
+                        case $which in
+                        s) ts=$t ;;
+                        b) tb=$t ;;
+                        f) tf=$t ;;
+                        esac
                 done
-                echo "$ts $tf" >>"$outdir/pairs.txt"
+                echo "$ts $tf $tb" >>"$outdir/pairs.txt"
         done
-        cp "$src" "$w"
-        /usr/bin/time -v -o "$outdir/time.txt" "$vhive" scrub --profile "$profile" "$w" >/dev/null
-        rss_kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$outdir/time.txt")
+        rss_kb=$(peak_rss "$vhive" "$src")
+        rss_before=0
+        [ -z "$before" ] || rss_before=$(peak_rss "$before" "$src")
         cp "$src" "$w"
         read_bytes=-
         if command -v strace >/dev/null; then
@@ -106,7 +148,7 @@ run_pairs() {
                 read_bytes=$(awk -v d="<$outdir/" 'index($0, d) && /= [0-9]+$/ { n += $NF }
                         END { print n + 0 }' "$outdir/strace.txt")
         fi
-        awk -v rss="$rss_kb" -v size="$size" -v rb="$read_bytes" '
+        awk -v rss="$rss_kb" -v rssb="$rss_before" -v size="$size" -v rb="$read_bytes" '
         function median(a, n,   i, j, t) {
                 for (i = 2; i <= n; i++)
                         for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
@@ -114,23 +156,32 @@ run_pairs() {
                         }
                 return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
         }
-        { s[NR] = $1; f[NR] = $2; r[NR] = $1 / $2 }
+        { s[NR] = $1; f[NR] = $2; r[NR] = $1 / $2; b[NR] = $3; rb_[NR] = $3 / $2
+          sb[NR] = $3 ? $1 / $3 : 0 }
         END {
                 printf "median cp + scrub         %8.1f ms\n", median(s, NR) / 1e6
                 printf "median cp + cp + sync     %8.1f ms\n", median(f, NR) / 1e6
                 printf "median ratio of the pairs %8.3f  (target <= 1.2)\n", median(r, NR)
+                if (rssb) {
+                        printf "before: median cp + scrub %8.1f ms, ratio of the pairs %.3f\n",
+                               median(b, NR) / 1e6, median(rb_, NR)
+                        printf "median ratio after/before %8.3f\n", median(sb, NR)
+                }
                 printf "peak RSS vhive scrub      %8.1f MiB; hive %.1f MiB; 1.2x+20: %.1f MiB\n",
                        rss / 1024, size / 1048576, 1.2 * size / 1048576 + 20
+                if (rssb)
+                        printf "peak RSS before           %8.1f MiB\n", rssb / 1024
                 if (rb != "-")
                         printf "bytes read by one scrub   %d (%.2f x the hive)\n", rb, rb / size
         }' "$outdir/pairs.txt"
-        echo "pairs (ns, scrub floor): $outdir/pairs.txt"
+        echo "rounds (ns: scrub, floor, before): $outdir/pairs.txt"
 }
 
 # setup [HIVE]: the work folder ($outdir, made when not given) and the hive
 # to measure in it, large.hive (a copy of HIVE, else generated).
 setup() {
         vhive=$(find_vhive)
+        before=${VHIVE_BEFORE:-}
         if [ -z "$outdir" ]; then
                 outdir=$(mktemp -d "${TMPDIR:-/tmp}/bench-scrub.XXXXXX")
         fi

@@ -45,16 +45,26 @@ static int usage(FILE *out, int status)
         return status;
 }
 
-/* hivex reads a whole hive into one malloc'd buffer.  On VMs where a page
- * fault is dear, faulting in 3000 small pages costs ten times the read
- * itself (measured: 150 ms against 10 ms for a 12 MB hive); glibc backs
- * large allocations with huge pages only when told so at start-up, hence
- * one re-exec with the tunable set. */
-static void use_huge_pages(char **argv)
+/* hivex's writer reads a whole hive into one malloc'd buffer.  On VMs
+ * where a page fault is dear, faulting in 3000 small pages costs ten times
+ * the read itself (measured: 150 ms against 10 ms for a 12 MB hive); glibc
+ * backs large allocations with huge pages only when told so at start-up,
+ * hence one re-exec with the tunable set, for the commands that write
+ * through hivex.  The others' hive-sized buffers are the library's, which
+ * ask for huge pages themselves (lib/util/huge.c): for them the second
+ * start would cost more than it saves (issue 20: 3-8 ms of a scrub). */
+static bool writes_through_hivex(const char *cmd)
+{
+        return strcmp(cmd, "set") == 0 || strcmp(cmd, "delete") == 0 || strcmp(cmd, "merge") == 0;
+}
+
+static void use_huge_pages(int argc, char **argv)
 {
         const char *t = getenv("GLIBC_TUNABLES");
         char *value;
 
+        if (argc < 2 || !writes_through_hivex(argv[1]))
+                return;
         if (getenv("VHIVE_NO_REEXEC") || (t && strstr(t, "glibc.malloc.hugetlb")))
                 return;
         if (asprintf(&value, "%s%sglibc.malloc.hugetlb=1", t ? t : "", t ? ":" : "") < 0)
@@ -66,7 +76,7 @@ static void use_huge_pages(char **argv)
 
 int main(int argc, char **argv)
 {
-        use_huge_pages(argv);
+        use_huge_pages(argc, argv);
         if (argc < 2) {
                 fprintf(stderr, "vhive: missing command\n"
                                 "Try 'vhive --help' for more information.\n");

@@ -22,7 +22,7 @@
 static void scrub_in_place(hive_h *h, const uint8_t *bytes, size_t len,
                            const struct vhive_scrub_opts *o)
 {
-        struct vhive_hive_buf hb = { malloc(len ? len : 1), len, NULL };
+        struct vhive_hive_buf hb = { .b = malloc(len ? len : 1), .len = len };
         struct vhive_scrub_report rep;
         struct vhive_error err;
 

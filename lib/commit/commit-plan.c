@@ -32,6 +32,7 @@ static int read_all(struct vhive_file *f, uint8_t **buf, size_t *len, struct vhi
         *buf = malloc(size ? size : 1);
         if (!*buf)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        vhive_huge_hint(*buf, size);
         *len = size;
         return size ? f->ops->pread(f, *buf, size, 0, err) : 0;
 }
@@ -173,6 +174,7 @@ static int build_final(struct commit *c, const uint8_t *n, size_t n_len, struct 
         c->final = calloc(1, c->final_len);
         if (!c->final)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        vhive_huge_hint(c->final, c->final_len);
         memcpy(c->final, c->old, c->old_len);
         memcpy(c->final, n, n_len);
         stamp(c->final, c->seq, c->seq, c->ts);
@@ -235,6 +237,7 @@ static int pad_to(uint8_t **buf, size_t *len, size_t want)
         b = realloc(*buf, want);
         if (!b)
                 return -ENOMEM;
+        vhive_huge_hint(b, want);
         memset(b + *len, 0, want - *len);
         *buf = b;
         *len = want;
@@ -251,6 +254,7 @@ static int pad_all(struct commit *c, struct vhive_error *err)
         if (pad_to(&c->final, &c->final_len, len) < 0 ||
             pad_to(&c->replayed, &c->replayed_len, len) < 0 || !(c->oldpad = malloc(len)))
                 return vhive_fail(err, ENOMEM, "out of memory");
+        vhive_huge_hint(c->oldpad, len);
         memcpy(c->oldpad, c->old, olen);
         memset(c->oldpad + olen, 0, len - olen);
         return 0;
@@ -352,6 +356,7 @@ static int log_after(const struct commit *c, const struct log_write *w, bool bas
         *out = calloc(1, n ? n : 1);
         if (!*out)
                 return -ENOMEM;
+        vhive_huge_hint(*out, n);
         *len = n;
         memcpy(*out, c->log[w->li], cur);
         memcpy(*out + w->off, w->body, w->body_len);
@@ -410,6 +415,7 @@ static int layout_ok(struct commit *c, const struct log_write *w)
         logs[w->li] = mine;
         lens[w->li] = mine_len;
         mixed = r == 0 ? calloc(1, c->final_len) : NULL;
+        vhive_huge_hint(mixed, c->final_len);
         if (!mixed) {
                 free(mine);
                 return -ENOMEM;
@@ -553,6 +559,8 @@ static int recovery_ok(struct commit *c)
         size_t lens[2] = { c->log_len[0], c->log_len[1] };
         uint8_t *st = malloc(c->final_len);
         int r;
+
+        vhive_huge_hint(st, c->final_len);
 
         if (!st)
                 return -ENOMEM;

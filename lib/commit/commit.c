@@ -209,6 +209,7 @@ static int read_back(struct commit *c, struct vhive_error *err)
         back = malloc(c->final_len);
         if (!back)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        vhive_huge_hint(back, c->final_len);
         r = p->ops->pread(p, back, c->final_len, 0, err);
         if (r == 0 && memcmp(back, c->final, c->final_len) != 0)
                 r = vhive_fail(err, EIO, "%s does not read back as written", p->name);
@@ -287,6 +288,8 @@ static int run_again(struct commit *c, struct vhive_commit_stats *st, struct vhi
 
         if (r == 0 && !(now = malloc(size ? size : 1)))
                 r = vhive_fail(err, ENOMEM, "out of memory");
+        if (r == 0)
+                vhive_huge_hint(now, size);
         if (r == 0 && size)
                 r = p->ops->pread(p, now, size, 0, err);
         if (r == 0 && (size < c->found_len || memcmp(now, c->replayed, c->found_len) != 0))

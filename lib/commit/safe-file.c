@@ -34,6 +34,7 @@ static int read_file(const char *path, int flags, uint8_t **data, size_t *len,
         buf = malloc(st.st_size ? (size_t)st.st_size : 1);
         if (!buf)
                 return vhive_fail(err, ENOMEM, "out of memory reading %s", path);
+        vhive_huge_hint(buf, (size_t)st.st_size);
         while (done < (size_t)st.st_size) {
                 ssize_t n = read(fd, buf + done, st.st_size - done);
 

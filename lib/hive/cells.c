@@ -457,6 +457,7 @@ int vhive_cells_attach_early(struct vhive_hive_buf *hb, struct vhive_error *err)
          * a second walk (left to them, as before, if this one failed). */
         if (c->refs_r == 0 && !hb->refs) {
                 hb->refs = malloc(n);
+                vhive_huge_hint(hb->refs, n);
                 if (hb->refs)
                         memcpy(hb->refs, c->refs, n);
         }

@@ -157,6 +157,8 @@ int vhive_big_data_split(uint8_t **b, size_t *len, struct vhive_error *err);
 
 /* The bytes of a hive (base block first) that a read-only hivex handle was
  * opened on: its node and value handles are offsets into them. */
+#define VHIVE_TOUCHED_MAX 512
+
 struct vhive_hive_buf {
         uint8_t *b;
         size_t len;
@@ -164,9 +166,30 @@ struct vhive_hive_buf {
          * first in-place edit and kept up to date by the next ones; freed
          * by vhive_hive_buf_drop_refs. */
         uint8_t *refs;
+        /* Every cell an in-place edit may have written (file offsets of
+         * their size fields, vhive_hive_buf_touch), for the verification
+         * of the bins that hold them (vhive_inplace_check);
+         * touched_lost when more than VHIVE_TOUCHED_MAX were. */
+        uint32_t touched[VHIVE_TOUCHED_MAX];
+        unsigned n_touched;
+        bool touched_lost;
 };
 
 void vhive_hive_buf_drop_refs(struct vhive_hive_buf *hb);
+/* Records that the cell at file offset at is about to be written: anything
+ * that writes hb->b in place calls it first, or vhive_inplace_check can
+ * vouch for nothing. */
+void vhive_hive_buf_touch(struct vhive_hive_buf *hb, size_t at);
+/* After in-place edits, what hivex_open would find wrong in the hive bins
+ * that hold the touched cells: a bin header that does not name its own
+ * offset or has a bad size, a cell size under 8 or not a multiple of 4,
+ * a cell crossing its bin's end, a touched cell that is not where a cell
+ * starts; and the root key that is not a used nk.  0 when sound; 1 when
+ * it cannot vouch (no touched cell recorded, or more than it holds: parse
+ * the whole hive instead); -EIO with a message when damaged.  A whole
+ * parse would find the same in those bins; the others hold the bytes the
+ * session's first parse (hivex_open) accepted, which no edit wrote. */
+int vhive_inplace_check(const struct vhive_hive_buf *hb, struct vhive_error *err);
 
 /* Blanks value (of key node) in place: a blank of 4 bytes or less goes
  * inline in the vk cell and the old data cell(s) are freed (a big-data db
@@ -258,13 +281,19 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
  * hive's, time now, checksum under Windows' rule).  *out belongs to the
  * session (until vhive_session_close); *out_fd is a memfd holding exactly
  * those bytes (for a parse that copies nothing), or -1.  hivex's handle
- * is closed (its copy of the hive freed): s->h is NULL afterwards. */
+ * is closed (its copy of the hive freed): s->h is NULL afterwards, unless
+ * it reads the new bytes themselves (an in-place edit of a clean hive:
+ * hivex maps the very memfd the edits wrote, shared): then it stays open,
+ * for the verification, until vhive_session_close.  Its used-cell map is
+ * the one hivex_open built before the edits. */
 int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len, int *out_fd,
                          struct vhive_error *err);
 /* Writes data into a new temp file beside dest (mode copied from
- * mode_from, or dest when it exists), fsync'd.  *tmp_path is malloc'd;
- * dest is not touched. */
-int vhive_write_temp_beside(const uint8_t *data, size_t len, const char *dest,
+ * mode_from, or dest when it exists), fsync'd.  data_fd, when >= 0, is a
+ * memfd holding exactly data (vhive_session_result's): the bytes are
+ * copied from it rather than read through data's mapping.  *tmp_path is
+ * malloc'd; dest is not touched. */
+int vhive_write_temp_beside(const uint8_t *data, size_t len, int data_fd, const char *dest,
                             const char *mode_from, char **tmp_path, struct vhive_error *err);
 void vhive_session_close(struct vhive_session *s);
 

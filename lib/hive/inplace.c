@@ -300,6 +300,113 @@ static int check_handles(const struct vhive_hive_buf *hb, hive_node_h node, hive
         return 0;
 }
 
+/* ---- the cells written, checked after the edits --------------------------- */
+
+void vhive_hive_buf_touch(struct vhive_hive_buf *hb, size_t at)
+{
+        for (unsigned i = 0; i < hb->n_touched; i++)
+                if (hb->touched[i] == at)
+                        return;
+        if (hb->n_touched == VHIVE_TOUCHED_MAX || at > UINT32_MAX)
+                hb->touched_lost = true;
+        else
+                hb->touched[hb->n_touched++] = (uint32_t)at;
+}
+
+static void touch_value(struct vhive_hive_buf *hb, const struct cell *vk,
+                        const struct data_cells *d)
+{
+        vhive_hive_buf_touch(hb, vk->at);
+        for (unsigned i = 0; i < d->n; i++)
+                vhive_hive_buf_touch(hb, d->list[i].at);
+}
+
+static int broken(struct vhive_error *err, const char *what, size_t at)
+{
+        return vhive_fail(err, EIO, "verify: the edited hive is damaged: %s at 0x%zx", what, at);
+}
+
+/* The bin at hive-bins offset bin (its header found sound by bin_of) is
+ * whole pages, its cells chain from its first one to its end, and the
+ * next bin, if any, starts right there: what hivex_open requires. */
+static int check_bin(const struct vhive_hive_buf *hb, size_t end, size_t bin, size_t bin_end,
+                     struct vhive_error *err)
+{
+        const uint8_t *next = hb->b + VHIVE_REGF_BASE_BLOCK + bin_end;
+        size_t at = bin + 32;
+
+        if ((bin_end - bin) % 4096 != 0)
+                return broken(err, "a hive bin whose size is not whole pages",
+                              VHIVE_REGF_BASE_BLOCK + bin);
+        if (VHIVE_REGF_BASE_BLOCK + bin_end < end &&
+            (VHIVE_REGF_BASE_BLOCK + bin_end + 32 > end || memcmp(next, "hbin", 4) != 0 ||
+             vhive_le32(next + 4) != (uint32_t)bin_end))
+                return broken(err, "a hive bin header that does not name its offset",
+                              VHIVE_REGF_BASE_BLOCK + bin_end);
+        while (at < bin_end) {
+                int32_t raw = (int32_t)vhive_le32(hb->b + VHIVE_REGF_BASE_BLOCK + at);
+                size_t size = raw < 0 ? (size_t) - (int64_t)raw : (size_t)raw;
+
+                if (size < 8 || size % 4 != 0)
+                        return broken(err, "a cell of a bad size", VHIVE_REGF_BASE_BLOCK + at);
+                if (size > bin_end - at)
+                        return broken(err, "a cell crossing its hive bin's end",
+                                      VHIVE_REGF_BASE_BLOCK + at);
+                at += size;
+        }
+        return 0;
+}
+
+static int check_root(const struct vhive_hive_buf *hb, size_t end, struct vhive_error *err)
+{
+        uint32_t rel = vhive_le32(hb->b + 36);
+        size_t at = VHIVE_REGF_BASE_BLOCK + (size_t)rel;
+
+        if (rel % 8 != 0 || at + 6 > end || (int32_t)vhive_le32(hb->b + at) >= 0 ||
+            memcmp(hb->b + at + 4, "nk", 2) != 0 || !cell_start(hb, end, rel))
+                return broken(err, "the root key not a used nk cell", at);
+        return 0;
+}
+
+static bool seen_before(const uint32_t *bins, unsigned n, uint32_t bin)
+{
+        for (unsigned i = 0; i < n; i++)
+                if (bins[i] == bin)
+                        return true;
+        return false;
+}
+
+int vhive_inplace_check(const struct vhive_hive_buf *hb, struct vhive_error *err)
+{
+        uint32_t bins[VHIVE_TOUCHED_MAX]; /* checked already */
+        unsigned n_bins = 0;
+        size_t end, bin, bin_end;
+        int r;
+
+        if (!hb->b || hb->len < VHIVE_REGF_BASE_BLOCK || hb->n_touched == 0 || hb->touched_lost)
+                return 1;
+        end = VHIVE_REGF_BASE_BLOCK + (size_t)vhive_le32(hb->b + 40);
+        if (end > hb->len)
+                return broken(err, "hive bins longer than the hive", 40);
+        for (unsigned i = 0; i < hb->n_touched; i++) {
+                size_t at = hb->touched[i];
+                uint32_t rel = (uint32_t)(at - VHIVE_REGF_BASE_BLOCK);
+
+                if (at < VHIVE_REGF_BASE_BLOCK || at + 4 > end ||
+                    !bin_of(hb, end, rel, &bin, &bin_end))
+                        return broken(err, "an edited cell outside a sound hive bin", at);
+                if (!seen_before(bins, n_bins, (uint32_t)bin)) {
+                        r = check_bin(hb, end, bin, bin_end, err);
+                        if (r < 0)
+                                return r;
+                        bins[n_bins++] = (uint32_t)bin;
+                }
+                if (!cell_start(hb, end, rel))
+                        return broken(err, "an edited cell that is not where a cell starts", at);
+        }
+        return check_root(hb, end, err);
+}
+
 /* ---- the edits ------------------------------------------------------------ */
 
 /* Data that does not fit inline goes into the old data cell, when it is a
@@ -344,6 +451,7 @@ int vhive_inplace_blank(struct vhive_hive_buf *hb, hive_node_h node, hive_value_
                 r = value_cells(hb, node, value, &k, &vk, &d, err);
         if (r < 0)
                 return r;
+        touch_value(hb, &vk, &d);
         vhive_blank_for_type((hive_type)vhive_le32(hb->b + vk.at + 16), &blank, &len);
         if (len > 4)
                 return blank_out_of_line(hb, &vk, &d, blank, len, err);
@@ -369,6 +477,9 @@ int vhive_inplace_delete(struct vhive_hive_buf *hb, hive_node_h node, hive_value
                 r = value_cells(hb, node, value, &k, &vk, &d, err);
         if (r < 0)
                 return r;
+        touch_value(hb, &vk, &d);
+        vhive_hive_buf_touch(hb, k.list.at);
+        vhive_hive_buf_touch(hb, k.nk.at);
         list = hb->b + k.list.at + 4;
         memmove(list + 4 * (size_t)k.slot, list + 4 * ((size_t)k.slot + 1),
                 4 * ((size_t)k.count - k.slot - 1));

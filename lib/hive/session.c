@@ -20,6 +20,7 @@
 #include "safe-file.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000ull
+#define COPY_CHUNK (128u * 1024) /* as cp */
 
 int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr, struct vhive_error *err)
 {
@@ -161,7 +162,7 @@ static int open_replayed(struct vhive_session *s, struct vhive_error *err)
         s->state.replayed = true;
         r = open_from_memory(s, out, olen, err);
         if (r == 0 && s->writable) {
-                s->bytes = (struct vhive_hive_buf){ out, olen, NULL };
+                s->bytes = (struct vhive_hive_buf){ .b = out, .len = olen };
                 out = NULL;
         }
         return r;
@@ -239,7 +240,7 @@ static int read_once(struct vhive_session *s, struct vhive_error *err)
         if (r == 0)
                 r = map_memfd(s->work_fd, (size_t)st.st_size, &map, err);
         if (r == 0) {
-                s->bytes = (struct vhive_hive_buf){ map, (size_t)st.st_size, NULL };
+                s->bytes = (struct vhive_hive_buf){ .b = map, .len = (size_t)st.st_size };
                 s->bytes_mapped = true;
         }
         return r;
@@ -351,6 +352,14 @@ static void close_hivex(struct vhive_session *s)
         s->h = NULL;
 }
 
+/* An in-place edit of the memfd hivex maps read-only and shared: its
+ * handle reads the new bytes as they are (not a replayed copy's, whose
+ * edits go to malloc'd bytes, nor hivex's own copy for its writes). */
+static bool handle_sees_result(const struct vhive_session *s)
+{
+        return s->h && s->edited_in_place && s->bytes_mapped && !s->hivex_writes;
+}
+
 int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len, int *out_fd,
                          struct vhive_error *err)
 {
@@ -376,7 +385,8 @@ int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len
                 *out_len = s->result.len;
                 *out_fd = -1; /* the split may have changed the bytes */
         }
-        close_hivex(s);
+        if (!handle_sees_result(s))
+                close_hivex(s);
         if (r == 0 && *out_len < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EIO, "the new hive is shorter than its base block");
         if (r == 0)
@@ -443,10 +453,41 @@ static int make_temp_beside(const char *dest, const struct stat *owner, char **t
         return 0;
 }
 
-static int write_data(const char *path, const uint8_t *data, size_t len, struct vhive_error *err)
+/* The new bytes from the memfd that holds them, through a small buffer as
+ * cp does: a write() straight from the session's mapping faults in every
+ * page the cell checks let go of (issue 20), and the file system's write
+ * path then zeroes and retries each page: twice the time of this copy. */
+static int copy_from_fd(int fd, int from, size_t len)
+{
+        _cleanup_free_ uint8_t *buf = malloc(COPY_CHUNK);
+        size_t off = 0;
+
+        if (!buf)
+                return -ENOMEM;
+        while (off < len) {
+                size_t want = len - off < COPY_CHUNK ? len - off : COPY_CHUNK;
+                ssize_t n = pread(from, buf, want, (off_t)off);
+                int r;
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : -EIO;
+                r = vhive_write_all(fd, buf, (size_t)n);
+                if (r < 0)
+                        return r;
+                off += (size_t)n;
+        }
+        return 0;
+}
+
+static int write_data(const char *path, const uint8_t *data, size_t len, int data_fd,
+                      struct vhive_error *err)
 {
         int fd = open(path, O_WRONLY | O_CLOEXEC);
-        int r = fd < 0 ? -errno : vhive_write_all(fd, data, len);
+        int r = fd < 0         ? -errno
+                : data_fd >= 0 ? copy_from_fd(fd, data_fd, len)
+                               : vhive_write_all(fd, data, len);
 
         if (r == 0 && fsync(fd) < 0)
                 r = -errno;
@@ -456,14 +497,14 @@ static int write_data(const char *path, const uint8_t *data, size_t len, struct 
         return r < 0 ? vhive_fail(err, -r, "writing %s: %s", path, strerror(-r)) : 0;
 }
 
-int vhive_write_temp_beside(const uint8_t *data, size_t len, const char *dest,
+int vhive_write_temp_beside(const uint8_t *data, size_t len, int data_fd, const char *dest,
                             const char *mode_from, char **tmp_path, struct vhive_error *err)
 {
         struct stat owner = owner_of(mode_from, dest);
         int r = make_temp_beside(dest, &owner, tmp_path, err);
 
         if (r == 0)
-                r = write_data(*tmp_path, data, len, err);
+                r = write_data(*tmp_path, data, len, data_fd, err);
         if (r < 0 && *tmp_path) {
                 unlink(*tmp_path);
                 free(*tmp_path);
@@ -495,7 +536,7 @@ static void free_buf(struct vhive_hive_buf *b, bool mapped)
                 munmap(b->b, b->len);
         else
                 free(b->b);
-        *b = (struct vhive_hive_buf){ NULL, 0, NULL };
+        *b = (struct vhive_hive_buf){ .b = NULL };
 }
 
 void vhive_session_close(struct vhive_session *s)

@@ -31,23 +31,44 @@ static int verify_opened(const char *path, int flags, const struct vhive_op *op,
         return r;
 }
 
+/* An in-place edit: the bins it wrote checked as hivex_open checks every
+ * bin, then the op's check on the session's own handle, which maps the
+ * new bytes (issue 20: no second parse of the whole hive).  1 when the
+ * edit recorded no cells (or too many): parse the whole hive. */
+static int verify_in_place(const struct vhive_session *s, const struct vhive_op *op, void *ctx,
+                           struct vhive_error *err)
+{
+        int r = vhive_inplace_check(&s->bytes, err);
+
+        if (r != 0 || !op->verify)
+                return r;
+        return op->verify(s->h, ctx, err);
+}
+
 /* The new bytes, before they are written: a header a clean hive may
  * have, then hivex's parse and the op's own check (a blanked value reads
  * blank in its old type).  The parse is what catches an edit that broke
  * the hive (a cell header or offset written wrong): kept, but on the
- * bytes in memory, never a re-read of the file.  data_fd, when >= 0, is a
+ * bytes in memory, never a re-read of the file; for an in-place edit,
+ * only of the bins it wrote (verify_in_place).  data_fd, when >= 0, is a
  * memfd holding data: hivex maps it read-only, nothing is copied. */
-static int verify_bytes(const uint8_t *data, size_t len, int data_fd, const struct vhive_op *op,
-                        void *ctx, struct vhive_error *err)
+static int verify_bytes(const struct vhive_session *s, const uint8_t *data, size_t len, int data_fd,
+                        const struct vhive_op *op, void *ctx, struct vhive_error *err)
 {
         _cleanup_close_ int fd = -1;
         struct vhive_regf_header hdr;
         char path[64];
+        int r;
 
         if (vhive_regf_parse(data, len, &hdr) < 0 || vhive_regf_is_dirty(&hdr) ||
             hdr.file_type != VHIVE_REGF_FILE_PRIMARY ||
             (uint64_t)VHIVE_REGF_BASE_BLOCK + hdr.hbins_size > len)
                 return vhive_fail(err, EIO, "verify: the written hive has a bad header");
+        if (s->h && data == s->bytes.b) {
+                r = verify_in_place(s, op, ctx, err);
+                if (r <= 0)
+                        return r;
+        }
         if (!op->verify)
                 return 0;
         if (data_fd < 0) {
@@ -89,9 +110,10 @@ static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t le
         const char *bdir = t->backup_dir ? t->backup_dir : o->backup_dir;
         int ret;
 
-        ret = verify_bytes(data, len, data_fd, op, ctx, &r->err);
+        ret = verify_bytes(s, data, len, data_fd, op, ctx, &r->err);
         if (ret == 0)
-                ret = vhive_write_temp_beside(data, len, t->dest, t->mode_from, &tmp, &r->err);
+                ret = vhive_write_temp_beside(data, len, data_fd, t->dest, t->mode_from, &tmp,
+                                              &r->err);
         if (ret < 0)
                 return ret;
         ret = vhive_verify_header(tmp, &r->err);
@@ -118,6 +140,7 @@ static int read_primary(struct vhive_file *f, uint8_t **data, size_t *len, struc
         *data = malloc(size ? size : 1);
         if (!*data)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        vhive_huge_hint(*data, size);
         *len = size;
         return f->ops->pread(f, *data, size, 0, err);
 }
@@ -136,7 +159,7 @@ static int commit_logged(struct vhive_session *s, const uint8_t *data, size_t le
 
         if (!t->files || !t->files->primary)
                 return vhive_fail(&r->err, EINVAL, "no files to commit to");
-        ret = verify_bytes(data, len, data_fd, op, ctx, &r->err);
+        ret = verify_bytes(s, data, len, data_fd, op, ctx, &r->err);
         if (ret == 0)
                 ret = read_primary(t->files->primary, &found, &found_len, &r->err);
         if (ret == 0 && t->backup_dir)
@@ -172,12 +195,13 @@ static int commit(struct vhive_session *s, struct vhive_commit_target *t, const 
 static int keep_base(const struct vhive_session *s, const struct vhive_commit_target *t,
                      struct vhive_hive_buf *base, struct vhive_error *err)
 {
-        *base = (struct vhive_hive_buf){ NULL, 0, NULL };
+        *base = (struct vhive_hive_buf){ .b = NULL };
         if (t->kind != VHIVE_COMMIT_LOGGED || !s->bytes.b)
                 return 0;
         base->b = malloc(s->bytes.len ? s->bytes.len : 1);
         if (!base->b)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        vhive_huge_hint(base->b, s->bytes.len);
         memcpy(base->b, s->bytes.b, s->bytes.len);
         base->len = s->bytes.len;
         return 0;
@@ -196,7 +220,7 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
                   void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
         struct vhive_session s;
-        struct vhive_hive_buf base = { NULL, 0, NULL };
+        struct vhive_hive_buf base = { .b = NULL };
         bool apply = op->writes && !o->dry_run;
         size_t i = o->progress_target;
         int ret;

@@ -255,6 +255,7 @@ static int image_grow(struct image *img, uint32_t hbins)
         p = realloc(img->buf, want);
         if (!p)
                 return -ENOMEM;
+        vhive_huge_hint(p, want);
         memset(p + img->len, 0, want - img->len);
         img->buf = p;
         img->len = want;
@@ -270,6 +271,7 @@ static int image_init(struct replay_ctx *c, struct image *img)
         img->buf = calloc(1, len);
         if (!img->buf)
                 return -ENOMEM;
+        vhive_huge_hint(img->buf, len);
         img->len = len;
         if (c->primary && c->primary_len > 0)
                 memcpy(img->buf, c->primary, c->primary_len);
@@ -400,6 +402,7 @@ static int plain_copy(const uint8_t *primary, size_t len, uint8_t **out, size_t 
         *out = malloc(len);
         if (!*out)
                 return -ENOMEM;
+        vhive_huge_hint(*out, len);
         memcpy(*out, primary, len);
         *out_len = len;
         return 0;

@@ -21,6 +21,10 @@ static inline void closep(int *fd)
                 close(*fd);
 }
 
+/* A large buffer not yet touched asks for transparent huge pages
+ * (lib/util/huge.c); below 2 MiB, or without THP, nothing happens. */
+void vhive_huge_hint(void *p, size_t len);
+
 static inline uint32_t vhive_le32(const uint8_t *p)
 {
         return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

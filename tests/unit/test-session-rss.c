@@ -82,10 +82,48 @@ static void scrub_touches_edited_pages_only(void **state)
         unit_rmtree(dir);
 }
 
+/* The new hive goes into its temp file from the memfd, not through the
+ * session's mapping, which still holds only the edited pages after. */
+static void write_leaves_mapping_small(void **state)
+{
+        char *src = unit_fixture("multi-iface"), *dir = unit_tmpdir(), *path = NULL, *tmp = NULL;
+        struct vhive_error err = { 0 };
+        struct vhive_session s;
+        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_LEASE };
+        struct vhive_scrub_report rep = { 0 };
+        uint8_t *data, *written = NULL;
+        size_t len, wlen;
+        int fd;
+
+        (void)state;
+        assert_non_null(dir);
+        assert_int_equal(asprintf(&path, "%s/SYSTEM", dir) > 0, 1);
+        grow(src, path);
+        assert_int_equal(vhive_session_open(&s, path, true, false, &err), 0);
+        assert_int_equal(vhive_scrub_in_place(s.h, &s.bytes, &o, &rep, &err), 0);
+        s.edited_in_place = true;
+        assert_int_equal(vhive_session_result(&s, &data, &len, &fd, &err), 0);
+        assert_true(fd >= 0);
+        assert_int_equal(vhive_write_temp_beside(data, len, fd, path, NULL, &tmp, &err), 0);
+        fprintf(stderr, "hive %zu bytes, after the write the session's mapping holds %zu\n", len,
+                mapping_rss(s.bytes.b));
+        assert_true(mapping_rss(s.bytes.b) < len / 4);
+        assert_int_equal(vhive_read_file(tmp, &written, &wlen, &err), 0);
+        assert_true(wlen == len && memcmp(written, data, len) == 0);
+        free(written);
+        free(tmp);
+        vhive_scrub_report_free(&rep);
+        vhive_session_close(&s);
+        free(path);
+        free(src);
+        unit_rmtree(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(scrub_touches_edited_pages_only),
+                cmocka_unit_test(write_leaves_mapping_small),
         };
 
         unit_require_fixtures(needed);
