@@ -56,7 +56,7 @@ static const struct vhive_value_report *find_value(const struct vhive_key_report
 static void report_without_apply(void **state)
 {
         hive_h *h = unit_open("one-iface", 0);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_SEED };
+        struct vhive_scrub_opts o = { .rules = unit_rules("seed") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         const struct vhive_key_report *kr;
@@ -96,7 +96,7 @@ static void report_without_apply(void **state)
 static void apply_blanks_and_keeps_the_rest(void **state)
 {
         hive_h *h = unit_open("one-iface", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_LEASE };
+        struct vhive_scrub_opts o = { .rules = unit_rules("lease") };
         struct vhive_scrub_report rep, again;
         struct vhive_error err = { 0 };
         hive_type t;
@@ -163,7 +163,7 @@ static void apply_blanks_and_keeps_the_rest(void **state)
 static void verify_catches_a_stale_value(void **state)
 {
         hive_h *h = unit_open("one-iface", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_SEED };
+        struct vhive_scrub_opts o = { .rules = unit_rules("seed") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         char data[] = { '9', 0, 0, 0 };
@@ -202,7 +202,7 @@ static void odd_types_keep_their_type(void **state)
                 { "DhcpInterfaceOptions", hive_t_REG_NONE, 0 },
         };
         hive_h *h = unit_open("odd-types", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_LEASE };
+        struct vhive_scrub_opts o = { .rules = unit_rules("lease") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         const struct vhive_key_report *kr;
@@ -234,7 +234,7 @@ static void odd_types_keep_their_type(void **state)
 static void keep_static(void **state)
 {
         hive_h *h = unit_open("static", 0);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_SEED, .keep_static = true };
+        struct vhive_scrub_opts o = { .rules = unit_rules("seed"), .keep_static = true };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         const struct vhive_key_report *st;
@@ -264,7 +264,7 @@ static void keep_static(void **state)
 static void controlsets(void **state)
 {
         hive_h *h = unit_open("cs2-current", 0);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_SEED };
+        struct vhive_scrub_opts o = { .rules = unit_rules("seed") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
 
@@ -289,7 +289,7 @@ static void controlsets(void **state)
 static void absent_values_stay_absent(void **state)
 {
         hive_h *h = unit_open("values-absent", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_LEASE };
+        struct vhive_scrub_opts o = { .rules = unit_rules("lease") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         hive_type t;
@@ -312,7 +312,7 @@ static void absent_values_stay_absent(void **state)
 static void no_select_fails(void **state)
 {
         hive_h *h = unit_open("no-select", 0);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_SEED };
+        struct vhive_scrub_opts o = { .rules = unit_rules("seed") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
 
@@ -334,7 +334,7 @@ static void no_select_fails(void **state)
 static void dhcpv6_deletes_the_duid(void **state)
 {
         hive_h *h = unit_open("dhcpv6", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_DHCPV6 };
+        struct vhive_scrub_opts o = { .rules = unit_rules("dhcpv6") };
         struct vhive_scrub_report rep, again;
         struct vhive_error err = { 0 };
         const struct vhive_value_report *vr;
@@ -377,7 +377,7 @@ static void dhcpv6_deletes_the_duid(void **state)
 static void dhcpv6_without_tcpip6(void **state)
 {
         hive_h *h = unit_open("values-absent", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_DHCPV6 };
+        struct vhive_scrub_opts o = { .rules = unit_rules("dhcpv6") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         hive_node_h n;
