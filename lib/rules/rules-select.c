@@ -171,7 +171,7 @@ static int select_item(struct vhive_rules *rs, const char *item, size_t len,
         int r;
 
         if (len == 0)
-                return vhive_fail(err, EINVAL, "--profile '%s': an empty name in the list",
+                return vhive_fail(err, EINVAL, "unknown --profile '%s': an empty name in the list",
                                   rs->profile);
         r = named_pack(rs, item, plen, &p, err);
         if (r < 0)
