@@ -283,7 +283,7 @@ static int parse_lines(struct parser *ps, char *text)
         char *next;
         int r;
 
-        for (char *s = text; s; s = next) {
+        for (char *s = text; s && *s; s = next) {
                 next = strchr(s, '\n');
                 if (next)
                         *next++ = '\0';
