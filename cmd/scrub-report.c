@@ -128,7 +128,8 @@ static void print_counts(const char *target, const struct vhive_scrub_report *re
                          const struct vhive_rules *rs, bool check, bool dry_run)
 {
         printf("%s: %u %s, %u already blank, %u absent, %u kept", target,
-               rep->counts[VHIVE_ACTION_BLANKED], check ? "stale" : (dry_run ? "to blank" : "blanked"),
+               rep->counts[VHIVE_ACTION_BLANKED],
+               check ? "stale" : (dry_run ? "to blank" : "blanked"),
                rep->counts[VHIVE_ACTION_ALREADY_BLANK], rep->counts[VHIVE_ACTION_ABSENT],
                rep->counts[VHIVE_ACTION_KEPT]);
         /* Only packs that delete or detect say so: seed's output stays as it was. */
@@ -193,13 +194,12 @@ static int print_json(const char *command, struct vhive_scrub_job *ctx,
         for (size_t i = 0; i < o->n_targets; i++)
                 json_array_append_new(list,
                                       vhive_json_scrub_target(o->targets[i], &res[i], &ctx[i]));
-        return cmd_print_json(
-                vhive_json_document(
-                        command,
-                        json_pack("{s:o, s:b}", "profile", vhive_json_text(o->rules.profile),
-                                  "dry_run", o->run.dry_run),
-                        list, exit_code),
-                exit_code);
+        return cmd_print_json(vhive_json_document(command,
+                                                  json_pack("{s:o, s:b}", "profile",
+                                                            vhive_json_text(o->rules.profile),
+                                                            "dry_run", o->run.dry_run),
+                                                  list, exit_code),
+                              exit_code);
 }
 
 /* Logs that cannot be replayed: what Windows loads is unknown.  check

@@ -8,7 +8,8 @@ static const struct cmd_text text = {
                  "Blank the cached TCP/IP and DHCP values (NameServer, Domain, DhcpIPAddress,\n"
                  "DhcpSubnetMask, DhcpServer, DhcpNameServer, DhcpDefaultGateway) of every\n"
                  "interface in the control sets the next boot may use (Select\\Current and\n"
-                 "Select\\Default).  TARGET is a SYSTEM or SOFTWARE hive file or a disk image (VHD, VHDX,\n"
+                 "Select\\Default).  TARGET is a SYSTEM or SOFTWARE hive file or a disk image "
+                 "(VHD, VHDX,\n"
                  "qcow2, raw).  Types are kept; absent values stay absent.\n",
         .exit_status = "0 success, 2 failure.",
         .many_targets = true,

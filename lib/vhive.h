@@ -18,7 +18,7 @@
 /* Exit codes shared by every command. */
 enum {
         VHIVE_EXIT_OK = 0,
-        VHIVE_EXIT_STALE = 1, /* check: a value of the profile is not blank */
+        VHIVE_EXIT_STALE = 1, /* check: a value is not blank/absent, or a detect rule matched */
         VHIVE_EXIT_FAIL = 2,  /* usage error or any failure */
 };
 
@@ -151,10 +151,10 @@ enum vhive_rule_action {
 const char *vhive_rule_action_name(enum vhive_rule_action a); /* "blank", ... */
 
 struct vhive_rule {
-        char *name; /* "pack.id" */
-        char *id;   /* "id" */
-        char *pack; /* "pack" */
-        char *hive; /* "SYSTEM" or "SOFTWARE" */
+        char *name;                                               /* "pack.id" */
+        char *id;                                                 /* "id" */
+        char *pack;                                               /* "pack" */
+        char *hive;                                               /* "SYSTEM" or "SOFTWARE" */
         char **keys, **values, **sources, **keep_static, **files; /* NULL-terminated */
         size_t n_keys, n_values, n_sources, n_keep_static, n_files;
         enum vhive_rule_action action;
@@ -244,7 +244,7 @@ struct vhive_value_report {
                      * NULL: a detect rule without values matched the key */
         int type;   /* hive_type, or -1 when absent */
         enum vhive_action action;
-        char *old_text;               /* NULL when absent */
+        char *old_text;                /* NULL when absent */
         const struct vhive_rule *rule; /* the rule that took the value */
 };
 
@@ -261,7 +261,7 @@ struct vhive_key_report {
 };
 
 struct vhive_cs_report {
-        struct vhive_controlset cs; /* name "" for keys below the hive root */
+        struct vhive_controlset cs;    /* name "" for keys below the hive root */
         struct vhive_key_report *keys; /* in the order the rules name them */
         size_t n_keys;
 };
@@ -270,7 +270,7 @@ struct vhive_scrub_report {
         char hive[16]; /* "SYSTEM", "SOFTWARE" */
         struct vhive_cs_report *sets;
         size_t n_sets;
-        struct vhive_cs_report root; /* keys below the hive root (SOFTWARE) */
+        struct vhive_cs_report root;         /* keys below the hive root (SOFTWARE) */
         unsigned counts[VHIVE_ACTION_COUNT]; /* indexed by enum vhive_action */
 };
 

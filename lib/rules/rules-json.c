@@ -12,12 +12,11 @@ static json_t *list_json(char *const *l, size_t n)
 
 static json_t *rule_json(const struct vhive_rule *r)
 {
-        json_t *o = json_pack("{s:o, s:o, s:s, s:o, s:o, s:s, s:o}", "name",
-                              vhive_json_text(r->name), "id", vhive_json_text(r->id), "hive",
-                              r->hive, "keys", list_json(r->keys, r->n_keys), "values",
-                              list_json(r->values, r->n_values), "action",
-                              vhive_rule_action_name(r->action), "sources",
-                              list_json(r->sources, r->n_sources));
+        json_t *o = json_pack(
+                "{s:o, s:o, s:s, s:o, s:o, s:s, s:o}", "name", vhive_json_text(r->name), "id",
+                vhive_json_text(r->id), "hive", r->hive, "keys", list_json(r->keys, r->n_keys),
+                "values", list_json(r->values, r->n_values), "action",
+                vhive_rule_action_name(r->action), "sources", list_json(r->sources, r->n_sources));
 
         if (!o)
                 return NULL;
@@ -36,8 +35,8 @@ static json_t *pack_json(const struct vhive_rules *rs, const struct vhive_pack *
                         if (rs->sel[k] == &p->rules[i])
                                 json_array_append_new(rules, rule_json(&p->rules[i]));
         return json_pack("{s:o, s:o, s:o, s:o}", "name", vhive_json_text(p->name), "description",
-                         vhive_json_text(p->description), "path", vhive_json_text(p->path),
-                         "rules", rules);
+                         vhive_json_text(p->description), "path", vhive_json_text(p->path), "rules",
+                         rules);
 }
 
 json_t *vhive_json_rules(const struct vhive_rules *rs)

@@ -48,8 +48,8 @@ bool vhive_rule_key_in_cs(const struct vhive_rule *r, const char *key)
 {
         size_t n = strlen("CurrentControlSet");
 
-        return strcasecmp(r->hive, "SYSTEM") == 0 && strncasecmp(key, "CurrentControlSet", n) == 0 &&
-               (key[n] == '\0' || key[n] == '\\');
+        return strcasecmp(r->hive, "SYSTEM") == 0 &&
+               strncasecmp(key, "CurrentControlSet", n) == 0 && (key[n] == '\0' || key[n] == '\\');
 }
 
 const char *vhive_rule_action_name(enum vhive_rule_action a)
@@ -242,8 +242,8 @@ static int start_rule(struct parser *ps, char *s)
 static int header_field(struct parser *ps, const char *field, const char *value)
 {
         if (strcmp(field, "description") != 0)
-                return perr(ps, ps->line, "'%s' before the first [rule] (only description goes there)",
-                            field);
+                return perr(ps, ps->line,
+                            "'%s' before the first [rule] (only description goes there)", field);
         if (*ps->p->description)
                 return perr(ps, ps->line, "'description' given twice");
         free(ps->p->description);

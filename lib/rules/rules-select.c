@@ -71,7 +71,8 @@ int vhive_pack_load(const char *path, struct vhive_pack *p, struct vhive_error *
 static struct vhive_pack *find_pack(const struct vhive_rules *rs, const char *name, size_t len)
 {
         for (size_t i = 0; i < rs->n_packs; i++)
-                if (strlen(rs->packs[i]->name) == len && strncmp(rs->packs[i]->name, name, len) == 0)
+                if (strlen(rs->packs[i]->name) == len &&
+                    strncmp(rs->packs[i]->name, name, len) == 0)
                         return rs->packs[i];
         return NULL;
 }
@@ -104,8 +105,8 @@ static int add_pack(struct vhive_rules *rs, const char *path, struct vhive_pack 
 }
 
 /* The pack NAME from the rules folder, loaded once. */
-static int named_pack(struct vhive_rules *rs, const char *name, size_t len,
-                      struct vhive_pack **out, struct vhive_error *err)
+static int named_pack(struct vhive_rules *rs, const char *name, size_t len, struct vhive_pack **out,
+                      struct vhive_error *err)
 {
         _cleanup_free_ char *path = NULL;
         struct stat st;

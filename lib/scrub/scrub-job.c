@@ -28,8 +28,7 @@ static int which_hive(struct vhive_session *s, const struct vhive_scrub_job *c, 
         if (!*hive)
                 r = vhive_scrub_hive_kind(s->h, hive, err);
         if (r == 0 && c->opts.rules && !vhive_rules_touch(c->opts.rules, *hive))
-                r = vhive_fail(err, EINVAL,
-                               "%s, and no selected rule works on %s (--profile %s)",
+                r = vhive_fail(err, EINVAL, "%s, and no selected rule works on %s (--profile %s)",
                                strcmp(*hive, "SYSTEM") == 0
                                        ? "a SYSTEM hive"
                                        : "not a SYSTEM hive (no Select key at the root) but a "
@@ -59,8 +58,8 @@ static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
         } else {
                 r = vhive_scrub(s->h, &o, apply, rep, err);
         }
-        *changed = r == 0 && (rep->counts[VHIVE_ACTION_BLANKED] > 0 ||
-                              rep->counts[VHIVE_ACTION_DELETED] > 0);
+        *changed = r == 0 &&
+                   (rep->counts[VHIVE_ACTION_BLANKED] > 0 || rep->counts[VHIVE_ACTION_DELETED] > 0);
         return r;
 }
 

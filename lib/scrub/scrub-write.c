@@ -46,7 +46,7 @@ static int replace_with_blank(hive_set_value *sv, struct vhive_error *err)
 
 /* hivex rewrites a key's whole value list per call: one call per key. */
 int vhive_scrub_apply_key(hive_h *h, hive_node_h node, const struct vhive_key_report *kr,
-                     struct vhive_error *err)
+                          struct vhive_error *err)
 {
         _cleanup_free_ hive_value_h *values = hivex_node_values(h, node);
         hive_set_value *set;
@@ -90,7 +90,7 @@ int vhive_scrub_apply_key(hive_h *h, hive_node_h node, const struct vhive_key_re
 /* In place: each blanked value rewritten in its own vk cell, each deleted
  * one taken out of the key's value list. */
 int vhive_scrub_apply_in_place(hive_h *h, struct vhive_hive_buf *buf, hive_node_h node,
-                              const struct vhive_key_report *kr, struct vhive_error *err)
+                               const struct vhive_key_report *kr, struct vhive_error *err)
 {
         for (size_t i = 0; i < kr->n_values; i++) {
                 const struct vhive_value_report *vr = &kr->values[i];
@@ -113,4 +113,3 @@ int vhive_scrub_apply_in_place(hive_h *h, struct vhive_hive_buf *buf, hive_node_
         }
         return 0;
 }
-

@@ -329,9 +329,9 @@ static int scrub_sets(hive_h *h, const struct vhive_visits *vs, const struct vhi
 
                 cr->cs = sets[i];
                 for (size_t k = 0; k < vs->n; k++) {
-                        int r = vs->v[k].in_cs ? walk_visit(h, sets[i].node, &vs->v[k], opts, t,
-                                                            cr, err)
-                                               : 0;
+                        int r = vs->v[k].in_cs
+                                        ? walk_visit(h, sets[i].node, &vs->v[k], opts, t, cr, err)
+                                        : 0;
 
                         if (r < 0)
                                 return r;

@@ -59,7 +59,8 @@ static void seed_pack(void **state)
         assert_int_equal(rs->n_sel, 2);
         same_names(r->values, r->n_values, seed);
         assert_int_equal(r->action, VHIVE_RULE_BLANK);
-        assert_string_equal(r->keys[0], "CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces\\*");
+        assert_string_equal(r->keys[0],
+                            "CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces\\*");
         assert_int_equal(r->n_keep_static, 2);
         r = rule(rs, "seed.parameters");
         same_names(r->values, r->n_values, params);
@@ -140,8 +141,8 @@ static void action_names(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(seed_pack),   cmocka_unit_test(lease_pack),
-                cmocka_unit_test(dhcpv6_pack), cmocka_unit_test(parse_lists),
+                cmocka_unit_test(seed_pack),    cmocka_unit_test(lease_pack),
+                cmocka_unit_test(dhcpv6_pack),  cmocka_unit_test(parse_lists),
                 cmocka_unit_test(action_names),
         };
 

@@ -75,7 +75,8 @@ static void errors(void **state)
 {
         (void)state;
         bad(RULE_HEAD "values = A\naction = blank\n", 1, "no source");
-        bad(RULE_HEAD "values = A\naction = blank\nsource = s\nbogus = 1\n", 7, "unknown field 'bogus'");
+        bad(RULE_HEAD "values = A\naction = blank\nsource = s\nbogus = 1\n", 7,
+            "unknown field 'bogus'");
         bad("[r]\nkey = Select\nvalues = A\naction = blank\nsource = s\n", 1, "no hive");
         bad("[r]\nhive = SYSTEM\nvalues = A\naction = blank\nsource = s\n", 1, "no key");
         bad(RULE_HEAD "values = A\nsource = s\n", 1, "no action");
@@ -146,8 +147,9 @@ static void selection(void **state)
 
         (void)state;
         free(write_pack(dir, "t.rules", GOOD));
-        own = write_pack(dir, "mine.rules", "[x]\nhive = SYSTEM\nkey = Select\nvalues = A\n"
-                                            "action = blank\nsource = me\n");
+        own = write_pack(dir, "mine.rules",
+                         "[x]\nhive = SYSTEM\nkey = Select\nvalues = A\n"
+                         "action = blank\nsource = me\n");
         setenv("VHIVE_RULES_DIR", dir, 1);
         assert_int_equal(select_in("t", NULL, NULL, &rs, &err), 0);
         assert_int_equal(rs.n_sel, 2);
