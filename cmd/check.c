@@ -7,8 +7,7 @@ static const struct cmd_text text = {
         .usage = "Usage: vhive check [OPTIONS] TARGET...\n"
                  "Report the cached TCP/IP and DHCP values that scrub would blank, writing\n"
                  "nothing.  TARGET is a SYSTEM or SOFTWARE hive file or a disk image.\n",
-        .exit_status = "0 every value blank or absent, 1 stale values found or a detect rule\n"
-                       "matched, 2 failure.",
+        .exit_status = "0 all blank or absent, 1 stale values or a detect match, 2 failure.",
         .many_targets = true,
 };
 

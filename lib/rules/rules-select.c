@@ -156,7 +156,7 @@ static int select_pack(struct vhive_rules *rs, const struct vhive_pack *p, const
                 if (ret < 0)
                         return ret;
         }
-        if (!found)
+        if (!found && id) /* a pack always has a rule */
                 return vhive_fail(err, EINVAL, "unknown rule '%s.%.*s' (vhive rules --profile %s)",
                                   p->name, (int)id_len, id, p->name);
         return 0;

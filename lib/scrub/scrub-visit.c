@@ -71,7 +71,7 @@ static int add_value(struct vhive_visit *v, const char *name, const struct vhive
 static int add_rule(struct vhive_visits *vs, const struct vhive_rule *r, struct vhive_error *err)
 {
         for (size_t k = 0; k < r->n_keys; k++) {
-                struct vhive_visit *v;
+                struct vhive_visit *v = NULL;
                 int ret = find_visit(vs, r, r->keys[k], &v, err);
 
                 if (ret < 0)
