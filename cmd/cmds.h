@@ -10,3 +10,4 @@ int cmd_set(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_rules(int argc, char **argv);

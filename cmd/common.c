@@ -93,3 +93,26 @@ void *cmd_calloc(size_t n, size_t size)
         }
         return p;
 }
+
+int cmd_select_rules(struct cmd_opts *o)
+{
+        struct vhive_rules_spec spec = { o->profile, o->rule_files, o->n_rule_files, o->skip,
+                                         o->n_skip };
+        struct vhive_error err = { 0 };
+
+        if (vhive_rules_select(&o->rules, &spec, &err) < 0) {
+                fprintf(stderr, "vhive: %s\n", cmd_esc(err.msg));
+                vhive_rules_free(&o->rules);
+                return VHIVE_EXIT_FAIL;
+        }
+        o->scrub.rules = &o->rules;
+        return -1;
+}
+
+void cmd_opts_free(struct cmd_opts *o)
+{
+        vhive_rules_free(&o->rules);
+        free(o->rule_files);
+        free(o->skip);
+        o->rule_files = o->skip = NULL;
+}

@@ -28,18 +28,23 @@ enum opt_id {
         OPT_FROM,
         OPT_PROGRESS,
         OPT_NO_PROGRESS,
+        OPT_SKIP,
+        OPT_RULES,
 };
 
 #define C(x) (1u << CMD_##x)
 #define WRITERS (C(SCRUB) | C(SET) | C(DELETE) | C(MERGE))
 #define EDITORS (C(SET) | C(DELETE) | C(MERGE))
+#define SELECTORS (C(SCRUB) | C(CHECK) | C(RULES))
 #define ALL ((1u << CMD_COUNT) - 1)
+#define TARGETED (ALL & ~C(RULES)) /* every command that takes a TARGET */
 
-/* What an option sets in struct cmd_opts: a flag, its argument, or (the
- * profile) a parsed value. */
-enum set_kind { SET_NONE, SET_FLAG, SET_ARG, SET_PROFILE };
+/* What an option sets in struct cmd_opts: a flag, its argument, or (a
+ * repeatable option) one more entry of a list. */
+enum set_kind { SET_NONE, SET_FLAG, SET_ARG, SET_LIST };
 #define FLAG(field) SET_FLAG, offsetof(struct cmd_opts, field)
 #define ARG(field) SET_ARG, offsetof(struct cmd_opts, field)
+#define LIST(field) SET_LIST, offsetof(struct cmd_opts, field)
 
 /* One row per option and help text; an option whose help differs between
  * commands has several rows.  The order is the order of --help. */
@@ -60,11 +65,17 @@ static const struct cmd_option {
           "write the result to FILE (one hive file only)" },
         { OPT_OUTPUT, "output", "FILE", EDITORS, ARG(run.output),
           "write the result to FILE (hive files only)" },
-        { OPT_PROFILE, "profile", "P", C(SCRUB), SET_PROFILE, 0,
-          "seed (default), lease (every cached lease value), dhcpv6 (delete the DUID); "
-          "comma-separated" },
-        { OPT_PROFILE, "profile", "P", C(CHECK), SET_PROFILE, 0,
-          "seed (default), lease, dhcpv6; comma-separated" },
+        { OPT_PROFILE, "profile", "P", C(SCRUB), ARG(profile),
+          "rule packs or PACK.RULE, comma-separated: seed (default), lease (every cached "
+          "lease value), dhcpv6 (delete the DUID), ... (vhive rules)" },
+        { OPT_PROFILE, "profile", "P", C(CHECK), ARG(profile),
+          "rule packs or PACK.RULE, comma-separated: seed (default), lease, dhcpv6, ..." },
+        { OPT_PROFILE, "profile", "P", C(RULES), ARG(profile),
+          "list only these packs or PACK.RULEs (default: every installed pack)" },
+        { OPT_SKIP, "skip", "RULE", SELECTORS, LIST(skip),
+          "leave out the rule PACK.RULE (repeatable)" },
+        { OPT_RULES, "rules", "FILE", SELECTORS, LIST(rule_files),
+          "add the rule pack FILE, every rule of it (repeatable)" },
         { OPT_KEEP_STATIC, "keep-static", NULL, C(SCRUB), FLAG(scrub.keep_static),
           "keep NameServer/Domain on interfaces with EnableDHCP=0" },
         { OPT_KEEP_STATIC, "keep-static", NULL, C(CHECK), FLAG(scrub.keep_static),
@@ -79,22 +90,23 @@ static const struct cmd_option {
         { OPT_JSON, "json", NULL, ALL, FLAG(json), "one JSON document on stdout (see vhive(1))" },
         { OPT_FROM, "from", "FILE", C(SCRUB) | C(CHECK) | C(INFO), ARG(from),
           "also read TARGETs from FILE, one per line (- for stdin)" },
-        { OPT_FROM, "from", "FILE", ALL & ~(C(SCRUB) | C(CHECK) | C(INFO)), ARG(from),
+        { OPT_FROM, "from", "FILE", TARGETED & ~(C(SCRUB) | C(CHECK) | C(INFO)), ARG(from),
           "read the TARGETs from FILE, one per line (- for stdin)" },
-        { OPT_PROGRESS, "progress", NULL, ALL, FLAG(progress),
+        { OPT_PROGRESS, "progress", NULL, TARGETED, FLAG(progress),
           "show progress on stderr (default: on a terminal)" },
-        { OPT_NO_PROGRESS, "no-progress", NULL, ALL, FLAG(no_progress), "never show progress" },
-        { OPT_FORMAT, "format", "FMT", ALL, ARG(run.format),
+        { OPT_NO_PROGRESS, "no-progress", NULL, TARGETED, FLAG(no_progress),
+          "never show progress" },
+        { OPT_FORMAT, "format", "FMT", TARGETED, ARG(run.format),
           "image format: vhdx, vhd, qcow2, raw (default: detect)" },
-        { OPT_ROOT, "root", "DEVICE", ALL, ARG(run.root_device),
+        { OPT_ROOT, "root", "DEVICE", TARGETED, ARG(run.root_device),
           "the Windows partition when an image has several" },
         { OPT_FORCE, "force", NULL, WRITERS, FLAG(run.force),
           "write despite a .lok file or version siblings" },
-        { OPT_BACKEND, "backend", "B", ALL, ARG(run.backend),
+        { OPT_BACKEND, "backend", "B", TARGETED, ARG(run.backend),
           "appliance (libguestfs, default) or direct" },
         { OPT_LOG_FORMAT, "log-format", "F", WRITERS, ARG(run.log_format),
           "new (8.1 and later) or old: the image's log format, when nothing in it tells" },
-        { OPT_VERBOSE, "verbose", NULL, ALL, FLAG(run.verbose),
+        { OPT_VERBOSE, "verbose", NULL, TARGETED, FLAG(run.verbose),
           "pass libguestfs' verbose output through" },
         { OPT_HELP, "help", NULL, ALL, SET_NONE, 0, "this help" },
 };
@@ -113,7 +125,7 @@ static const struct {
 };
 
 static const char *const cmd_names[CMD_COUNT] = {
-        "scrub", "check", "info", "ls", "get", "set", "delete", "export", "merge",
+        "scrub", "check", "info", "ls", "get", "set", "delete", "export", "merge", "rules",
 };
 
 /* The getopt tables over every option: an option another command takes
@@ -178,6 +190,22 @@ static int help(enum cmd_id cmd, const struct cmd_text *text)
         return VHIVE_EXIT_OK;
 }
 
+/* A list's count follows its array in struct cmd_opts. */
+static int push_arg(char *field, const char *arg)
+{
+        const char ***list = (const char ***)field;
+        size_t *n = (size_t *)(field + sizeof(*list));
+        const char **l = realloc(*list, (*n + 1) * sizeof(*l));
+
+        if (!l) {
+                fprintf(stderr, "vhive: out of memory\n");
+                return -1;
+        }
+        l[(*n)++] = arg;
+        *list = l;
+        return 0;
+}
+
 /* 0, or -1 for a bad value (printed). */
 static int set_option(const struct cmd_option *r, const char *arg, struct cmd_opts *o)
 {
@@ -187,12 +215,8 @@ static int set_option(const struct cmd_option *r, const char *arg, struct cmd_op
                 *(bool *)field = true;
         else if (r->kind == SET_ARG)
                 *(const char **)field = arg;
-        else if (r->kind == SET_PROFILE && vhive_profile_parse(arg, &o->scrub.profile) < 0) {
-                fprintf(stderr,
-                        "vhive: unknown --profile '%s' (seed, lease, dhcpv6, comma-separated)\n",
-                        arg);
-                return -1;
-        }
+        else if (r->kind == SET_LIST)
+                return push_arg(field, arg);
         return 0;
 }
 
@@ -221,6 +245,8 @@ int cmd_parse_options(enum cmd_id cmd, const struct cmd_text *text, int argc, ch
         if (o->json && (o->raw || o->utf16))
                 return cmd_usage_error(text->name, "--json and --%s exclude each other",
                                        o->raw ? "raw" : "utf16");
+        if (text->no_targets)
+                return optind < argc ? cmd_usage_error(text->name, "takes no operand") : -1;
         if (cmd_collect_targets(text, argc, argv, o) < 0)
                 return VHIVE_EXIT_FAIL;
         if (o->n_targets == 0)

@@ -21,6 +21,7 @@ enum cmd_id {
         CMD_DELETE,
         CMD_EXPORT,
         CMD_MERGE,
+        CMD_RULES,
         CMD_COUNT,
 };
 
@@ -28,6 +29,14 @@ enum cmd_id {
 struct cmd_opts {
         struct vhive_run_opts run;
         struct vhive_scrub_opts scrub;
+        /* --profile, --rules FILE and --skip RULE (repeatable): the rule
+         * selection (cmd_select_rules fills rules). */
+        const char *profile;
+        const char **rule_files;
+        size_t n_rule_files;
+        const char **skip;
+        size_t n_skip;
+        struct vhive_rules rules;
         bool json;
         bool raw;         /* get --raw */
         bool utf16;       /* export --utf16 */
@@ -49,6 +58,7 @@ struct cmd_text {
         const char *usage;
         const char *exit_status;
         bool many_targets; /* every operand is a TARGET (else only the first) */
+        bool no_targets;   /* takes no TARGET at all (vhive rules) */
 };
 
 /* Parses argv for command id and collects the targets (o->targets, with
@@ -67,6 +77,12 @@ int cmd_list_completion(void);
 /* cmd/targets.c: the operands, then --from's lines (blank lines and
  * #comments skipped).  -1 when the list cannot be read (printed). */
 int cmd_collect_targets(const struct cmd_text *text, int argc, char **argv, struct cmd_opts *o);
+
+/* Loads the packs and selects the rules o asks for into o->rules (and
+ * o->scrub.rules); -1 to go on, else 2 with the message printed. */
+int cmd_select_rules(struct cmd_opts *o);
+/* What options and the selection allocated. */
+void cmd_opts_free(struct cmd_opts *o);
 
 void cmd_error(const char *target, const struct vhive_error *err);
 /* Text from a hive for human output, escaped (vhive_escape_text): the

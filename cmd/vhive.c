@@ -15,10 +15,10 @@ static const struct command {
 } commands[] = {
         { .name = "scrub",
           .run = cmd_scrub,
-          .help = "blank the cached TCP/IP and DHCP values of every interface" },
+          .help = "apply the selected rule packs (default seed: the cached DHCP lease)" },
         { .name = "check",
           .run = cmd_check,
-          .help = "report stale cached values; exit 1 when any is not blank" },
+          .help = "report stale values and detected identities; exit 1 when any" },
         { .name = "info",
           .run = cmd_info,
           .help = "show the hive's state: dirty or clean, logs, control sets, interfaces" },
@@ -28,6 +28,9 @@ static const struct command {
         { .name = "delete", .run = cmd_delete, .help = "delete a key or a value" },
         { .name = "export", .run = cmd_export, .help = "export a key as regedit .reg text" },
         { .name = "merge", .run = cmd_merge, .help = "merge regedit .reg files" },
+        { .name = "rules",
+          .run = cmd_rules,
+          .help = "list the rule packs: rules, hives, keys, values, actions, sources" },
 };
 
 static int usage(FILE *out, int status)

@@ -34,17 +34,39 @@ static void scrub_in_place(hive_h *h, const uint8_t *bytes, size_t len,
         free(hb.b);
 }
 
+/* seed, and lease with dhcpv6: from $VHIVE_RULES_DIR, else the tree's
+ * rules/ beside the fuzzer's working directory. */
+static void load_profiles(struct vhive_rules p[2])
+{
+        static const char *const lists[2] = { "seed", "lease,dhcpv6" };
+        struct vhive_error err;
+
+        if (!getenv("VHIVE_RULES_DIR"))
+                setenv("VHIVE_RULES_DIR", "rules", 0);
+        for (int i = 0; i < 2; i++) {
+                struct vhive_rules_spec spec = { .profile = lists[i] };
+
+                if (vhive_rules_select(&p[i], &spec, &err) < 0) {
+                        fprintf(stderr, "fuzz-hive: %s\n", err.msg);
+                        abort();
+                }
+        }
+}
+
 static void walk(hive_h *h, bool apply, const uint8_t *bytes, size_t len)
 {
-        static const unsigned profiles[] = { VHIVE_PROFILE_SEED,
-                                             VHIVE_PROFILE_LEASE | VHIVE_PROFILE_DHCPV6 };
+        static struct vhive_rules profiles[2];
+        static bool loaded;
         struct vhive_error err;
         struct vhive_controlset *list = NULL;
 
+        if (!loaded)
+                load_profiles(profiles);
+        loaded = true;
         if (vhive_controlset_list(h, &list, &err) >= 0)
                 free(list);
         for (size_t p = 0; p < ARRAY_SIZE(profiles); p++) {
-                struct vhive_scrub_opts o = { .profile = profiles[p],
+                struct vhive_scrub_opts o = { .rules = &profiles[p],
                                               .keep_static = p == 0,
                                               .all_controlsets = true };
                 struct vhive_scrub_report rep;

@@ -18,7 +18,7 @@
 /* Exit codes shared by every command. */
 enum {
         VHIVE_EXIT_OK = 0,
-        VHIVE_EXIT_STALE = 1, /* check: a value of the profile is not blank */
+        VHIVE_EXIT_STALE = 1, /* check: a value is not blank/absent, or a detect rule matched */
         VHIVE_EXIT_FAIL = 2,  /* usage error or any failure */
 };
 
@@ -138,19 +138,93 @@ struct vhive_controlset {
 const char *vhive_controlset_roles(const struct vhive_controlset *cs, bool boot_only, char *buf,
                                    size_t size);
 
-/* ---- the scrub (lib/scrub/) ------------------------------------------- */
+/* ---- rule packs (lib/rules/) ------------------------------------------ */
 
-/* Profiles compose (--profile seed,dhcpv6): a set of these bits.  lease
- * blanks seed's values and more; dhcpv6 deletes Tcpip6's Dhcpv6DUID. */
-enum vhive_profile {
-        VHIVE_PROFILE_SEED = 1u << 0,
-        VHIVE_PROFILE_LEASE = 1u << 1,
-        VHIVE_PROFILE_DHCPV6 = 1u << 2,
+/* A rule pack is a text file rules/NAME.rules (vhive(1), RULE PACKS): one
+ * rule per [ID] section, each naming a hive, its keys, the values, what to
+ * do with them and where the fact comes from. */
+enum vhive_rule_action {
+        VHIVE_RULE_BLANK,  /* set to the empty value of its own type */
+        VHIVE_RULE_DELETE, /* the value goes */
+        VHIVE_RULE_DETECT, /* report only, never written */
+};
+const char *vhive_rule_action_name(enum vhive_rule_action a); /* "blank", ... */
+
+struct vhive_rule {
+        char *name;                                               /* "pack.id" */
+        char *id;                                                 /* "id" */
+        char *pack;                                               /* "pack" */
+        char *hive;                                               /* "SYSTEM" or "SOFTWARE" */
+        char **keys, **values, **sources, **keep_static, **files; /* NULL-terminated */
+        size_t n_keys, n_values, n_sources, n_keep_static, n_files;
+        enum vhive_rule_action action;
+        char *advice; /* NULL when none */
+        unsigned line;
 };
 
+struct vhive_pack {
+        char *name;
+        char *description; /* "" when none */
+        char *path;        /* the file it was read from */
+        struct vhive_rule *rules;
+        size_t n_rules;
+};
+
+/* Parses a pack's text; errors read "FILE:LINE: what is wrong" and the
+ * pack does not load.  name is the pack's name ([a-z0-9-]+). */
+int vhive_pack_parse(const char *text, size_t len, const char *file, const char *name,
+                     struct vhive_pack *p, struct vhive_error *err);
+/* Reads path; the pack's name is the file name without ".rules". */
+int vhive_pack_load(const char *path, struct vhive_pack *p, struct vhive_error *err);
+void vhive_pack_free(struct vhive_pack *p);
+
+/* Where the packs are: $VHIVE_RULES_DIR when set, else the installed
+ * $datadir/vhive/rules. */
+const char *vhive_rules_dir(void);
+
+/* Packs loaded and the rules selected from them. */
+struct vhive_rules {
+        struct vhive_pack **packs;
+        size_t n_packs;
+        const struct vhive_rule **sel; /* in the order selected */
+        size_t n_sel;
+        char *profile; /* the --profile list as given ("seed" by default) */
+};
+
+/* What the user selects: profile "pack,pack.rule,..." (NULL: "seed"),
+ * rule files (every rule of each selected), and rules to skip
+ * ("pack.rule").  An unknown pack, rule or skip, a bad file: -EINVAL with
+ * a message. */
+struct vhive_rules_spec {
+        const char *profile;
+        const char *const *files;
+        size_t n_files;
+        const char *const *skip;
+        size_t n_skip;
+};
+int vhive_rules_select(struct vhive_rules *rs, const struct vhive_rules_spec *spec,
+                       struct vhive_error *err);
+/* Every pack of vhive_rules_dir() (sorted by name), every rule selected;
+ * then the spec's files.  For "vhive rules" without --profile. */
+int vhive_rules_load_all(struct vhive_rules *rs, const struct vhive_rules_spec *spec,
+                         struct vhive_error *err);
+void vhive_rules_free(struct vhive_rules *rs);
+/* Whether a selected rule works on hive ("SYSTEM"...), and whether one
+ * has the action. */
+bool vhive_rules_touch(const struct vhive_rules *rs, const char *hive);
+bool vhive_rules_have_action(const struct vhive_rules *rs, enum vhive_rule_action a);
+/* {"rules_dir", "packs": [{"name", "description", "path", "rules": [...]}]},
+ * the selected rules only. */
+json_t *vhive_json_rules(const struct vhive_rules *rs);
+
+/* ---- the scrub (lib/scrub/) ------------------------------------------- */
+
 struct vhive_scrub_opts {
-        unsigned profile;     /* enum vhive_profile bits */
-        bool keep_static;     /* leave NameServer/Domain when EnableDHCP=0 */
+        const struct vhive_rules *rules; /* the selected rules */
+        /* The hive worked on: "SYSTEM", "SOFTWARE"; NULL: SYSTEM (the
+         * scrub op sets it from the session or the hive's content). */
+        const char *hive;
+        bool keep_static;     /* keep a rule's keep-static values when EnableDHCP=0 */
         bool all_controlsets; /* every ControlSetNNN, not only the boot ones */
 };
 
@@ -159,59 +233,67 @@ enum vhive_action {
         VHIVE_ACTION_ALREADY_BLANK,
         VHIVE_ACTION_ABSENT,
         VHIVE_ACTION_KEPT,
-        VHIVE_ACTION_DELETED, /* present, and deleted (or to be) */
+        VHIVE_ACTION_DELETED,  /* present, and deleted (or to be) */
+        VHIVE_ACTION_DETECTED, /* a detect rule matched: reported, never written */
         VHIVE_ACTION_COUNT,
 };
 const char *vhive_action_name(enum vhive_action a); /* "blanked", ... */
 
 struct vhive_value_report {
-        char *name; /* as spelt in the profile, or in the hive when present */
+        char *name; /* as spelt in the rule, or in the hive when present;
+                     * NULL: a detect rule without values matched the key */
         int type;   /* hive_type, or -1 when absent */
         enum vhive_action action;
-        char *old_text; /* NULL when absent */
+        char *old_text;                /* NULL when absent */
+        const struct vhive_rule *rule; /* the rule that took the value */
 };
 
 struct vhive_key_report {
-        char *name; /* "Parameters" or the interface key name ({GUID}) */
-        bool is_interface;
-        bool is_static; /* EnableDHCP = 0 (enum vhive_dhcp) */
-        bool is_tcpip6; /* Services\Tcpip6\Parameters (the dhcpv6 profile) */
+        char *name; /* the last component, as spelt in the hive */
+        /* Below the control set (rules on CurrentControlSet) or the hive
+         * root, as spelt in the hive: "Services\Tcpip\Parameters". */
+        char *path;
+        bool is_interface; /* Services\Tcpip\Parameters\Interfaces\* */
+        bool is_static;    /* EnableDHCP = 0 (enum vhive_dhcp) */
+        bool is_tcpip6;    /* Services\Tcpip6\Parameters (the dhcpv6 pack) */
         struct vhive_value_report *values;
         size_t n_values;
 };
 
 struct vhive_cs_report {
-        struct vhive_controlset cs;
-        /* Parameters first, then interfaces, then Tcpip6's Parameters */
-        struct vhive_key_report *keys;
+        struct vhive_controlset cs;    /* name "" for keys below the hive root */
+        struct vhive_key_report *keys; /* in the order the rules name them */
         size_t n_keys;
 };
 
 struct vhive_scrub_report {
+        char hive[16]; /* "SYSTEM", "SOFTWARE" */
         struct vhive_cs_report *sets;
         size_t n_sets;
+        struct vhive_cs_report root;         /* keys below the hive root (SOFTWARE) */
         unsigned counts[VHIVE_ACTION_COUNT]; /* indexed by enum vhive_action */
 };
 
 void vhive_scrub_report_free(struct vhive_scrub_report *rep);
-/* A comma-separated list of "seed", "lease", "dhcpv6" into *p (bits);
- * -EINVAL (and *p untouched) on an unknown or empty name. */
-int vhive_profile_parse(const char *list, unsigned *p);
-/* The bits as that list ("seed,dhcpv6"), into buf. */
-const char *vhive_profile_format(unsigned p, char *buf, size_t size);
 
 /* ---- jobs: one operation over every target (lib/job/) ----------------- */
+
+/* The hives one job may work on in an image (SYSTEM and SOFTWARE). */
+#define VHIVE_MAX_HIVES 2
 
 /* An operation a job runs on each target's hive; the library defines them
  * all (below), the command picks one and passes each target its context. */
 struct vhive_op;
 
 /* The scrub (writes) and the check (the same walk, read-only).  Context:
- * struct vhive_scrub_job, opts filled in. */
+ * struct vhive_scrub_job, opts filled in (rules selected). */
 struct vhive_scrub_job {
         struct vhive_scrub_opts opts;
-        struct vhive_scrub_report rep; /* filled by the job */
+        /* One per hive worked on, in order (a hive file: one). */
+        struct vhive_scrub_report reps[VHIVE_MAX_HIVES];
+        size_t n_reps;
 };
+void vhive_scrub_job_free(struct vhive_scrub_job *c); /* the reports */
 extern const struct vhive_op vhive_scrub_op;
 extern const struct vhive_op vhive_check_op;
 
@@ -303,9 +385,6 @@ struct vhive_hive_state {
         bool replay_failed; /* read-only: dirty, logs unusable, file as it is */
         char replay_error[1024];
 };
-
-/* The hives one job may work on in an image (SYSTEM and SOFTWARE). */
-#define VHIVE_MAX_HIVES 2
 
 /* One hive of a target, as the job left it. */
 struct vhive_hive_result {

@@ -14,6 +14,9 @@
 #   finish                 exit 1 when any check failed, else 0 (call it last)
 
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+# Every test uses the source tree's rule packs, never installed ones.
+VHIVE_RULES_DIR=${VHIVE_RULES_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../rules" && pwd)}
+export VHIVE_RULES_DIR
 FAILURES=0
 CHECKS=0
 RC=0

@@ -1,12 +1,20 @@
 /* JSON reports.  jansson does the escaping, as in libguestfs. */
+#include <string.h>
+#include <strings.h>
+
 #include "macro.h"
+#include "rules.h"
 #include "vhive.h"
 
 static json_t *value_json(const struct vhive_value_report *v)
 {
-        return json_pack("{s:o, s:s?, s:s, s:o}", "name", vhive_json_text(v->name), "type",
-                         v->type >= 0 ? vhive_type_name(v->type) : NULL, "action",
-                         vhive_action_name(v->action), "old", vhive_json_text(v->old_text));
+        json_t *o = json_pack("{s:o, s:s?, s:s, s:o}", "name", vhive_json_text(v->name), "type",
+                              v->type >= 0 ? vhive_type_name(v->type) : NULL, "action",
+                              vhive_action_name(v->action), "old", vhive_json_text(v->old_text));
+
+        if (o && v->rule)
+                json_object_set_new(o, "rule", vhive_json_text(v->rule->name));
+        return o;
 }
 
 static json_t *key_json(const struct vhive_key_report *k)
@@ -15,8 +23,8 @@ static json_t *key_json(const struct vhive_key_report *k)
 
         for (size_t i = 0; i < k->n_values; i++)
                 json_array_append_new(values, value_json(&k->values[i]));
-        return json_pack("{s:o, s:b, s:o}", "key", vhive_json_text(k->name), "static", k->is_static,
-                         "values", values);
+        return json_pack("{s:o, s:o, s:b, s:o}", "key", vhive_json_text(k->name), "path",
+                         vhive_json_text(k->path), "static", k->is_static, "values", values);
 }
 
 static json_t *controlset_roles_json(const struct vhive_controlset *cs)
@@ -27,9 +35,16 @@ static json_t *controlset_roles_json(const struct vhive_controlset *cs)
                          cs->failed);
 }
 
+static bool is_parameters(const struct vhive_key_report *k)
+{
+        return strcasecmp(k->path, "Services\\Tcpip\\Parameters") == 0;
+}
+
+/* Today's packs fill "parameters", "interfaces" and "tcpip6", as the
+ * fixed profiles did; keys of other rules go to "keys". */
 static json_t *controlset_json(const struct vhive_cs_report *cr)
 {
-        json_t *ifaces = json_array(), *params = json_null(), *o;
+        json_t *ifaces = json_array(), *params = json_null(), *keys = json_array(), *o;
 
         o = controlset_roles_json(&cr->cs);
         for (size_t i = 0; i < cr->n_keys; i++) {
@@ -37,12 +52,36 @@ static json_t *controlset_json(const struct vhive_cs_report *cr)
                         json_object_set_new(o, "tcpip6", key_json(&cr->keys[i]));
                 else if (cr->keys[i].is_interface)
                         json_array_append_new(ifaces, key_json(&cr->keys[i]));
-                else
+                else if (is_parameters(&cr->keys[i]) && json_is_null(params))
                         params = key_json(&cr->keys[i]);
+                else
+                        json_array_append_new(keys, key_json(&cr->keys[i]));
         }
         json_object_set_new(o, "parameters", params);
         json_object_set_new(o, "interfaces", ifaces);
+        if (json_array_size(keys))
+                json_object_set_new(o, "keys", keys);
+        else
+                json_decref(keys);
         return o;
+}
+
+static json_t *keys_json(const struct vhive_cs_report *cr)
+{
+        json_t *keys = json_array();
+
+        for (size_t i = 0; i < cr->n_keys; i++)
+                json_array_append_new(keys, key_json(&cr->keys[i]));
+        return keys;
+}
+
+static json_t *totals_json(const struct vhive_scrub_report *rep)
+{
+        json_t *t = json_object();
+
+        for (int a = 0; a < VHIVE_ACTION_COUNT; a++)
+                json_object_set_new(t, vhive_action_name(a), json_integer(rep->counts[a]));
+        return t;
 }
 
 int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep)
@@ -51,13 +90,11 @@ int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep)
 
         for (size_t i = 0; i < rep->n_sets; i++)
                 json_array_append_new(sets, controlset_json(&rep->sets[i]));
+        json_object_set_new(obj, "hive_name", json_string(rep->hive));
         json_object_set_new(obj, "controlsets", sets);
-        json_object_set_new(
-                obj, "totals",
-                json_pack("{s:i, s:i, s:i, s:i, s:i}", "blanked", rep->counts[VHIVE_ACTION_BLANKED],
-                          "already-blank", rep->counts[VHIVE_ACTION_ALREADY_BLANK], "absent",
-                          rep->counts[VHIVE_ACTION_ABSENT], "kept", rep->counts[VHIVE_ACTION_KEPT],
-                          "deleted", rep->counts[VHIVE_ACTION_DELETED]));
+        if (rep->root.n_keys)
+                json_object_set_new(obj, "keys", keys_json(&rep->root));
+        json_object_set_new(obj, "totals", totals_json(rep));
         return 0;
 }
 
@@ -203,13 +240,24 @@ json_t *vhive_json_document(const char *command, json_t *fields, json_t *targets
         return doc;
 }
 
+/* The first hive's report fills the target object, as with one hive;
+ * every hive's is in "hive_reports". */
 json_t *vhive_json_scrub_target(const char *target, const struct vhive_job_result *r,
                                 const struct vhive_scrub_job *c)
 {
-        json_t *o = vhive_json_job_result(target, r);
+        json_t *o = vhive_json_job_result(target, r), *hives;
 
-        if (r->status == 0)
-                vhive_json_add_scrub(o, &c->rep);
+        if (r->status < 0 || c->n_reps == 0)
+                return o;
+        vhive_json_add_scrub(o, &c->reps[0]);
+        hives = json_array();
+        for (size_t i = 0; i < c->n_reps; i++) {
+                json_t *h = json_object();
+
+                vhive_json_add_scrub(h, &c->reps[i]);
+                json_array_append_new(hives, h);
+        }
+        json_object_set_new(o, "hive_reports", hives);
         return o;
 }
 

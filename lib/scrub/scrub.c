@@ -1,4 +1,6 @@
-/* The scrub: blank the cached TCP/IP and DHCP values of every interface. */
+/* The scrub: the selected rules' values in each key they name, blanked,
+ * deleted or (detect) only reported.  Keys under CurrentControlSet are
+ * walked in each boot control set (every set with --all-controlsets). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,23 +9,29 @@
 #include "macro.h"
 #include "scrub.h"
 
-#define TCPIP_PARAMETERS "Services\\Tcpip\\Parameters"
-#define TCPIP6_PARAMETERS "Services\\Tcpip6\\Parameters"
+/* Where blanks go: nowhere (report only), hivex's writer, or in place. */
+struct target {
+        bool apply;
+        struct vhive_hive_buf *buf;
+};
 
-/* Under Parameters itself: the global NameServer; the lease profile also
- * takes the global copies of DHCP-supplied DNS settings. */
-static const char *const parameters_seed[] = { "NameServer", NULL };
-static const char *const parameters_lease[] = { "NameServer", "DhcpNameServer", "DhcpDomain",
-                                                NULL };
-/* The dhcpv6 profile: the machine's DHCPv6 client identity (a DUID,
- * RFC 3315 9), deleted so that each clone makes its own at boot.  The
- * per-interface Dhcpv6Iaid stays: it only has to be unique within one
- * client (RFC 3315 10).  See vhive(1). */
-static const char *const tcpip6_delete[] = { "Dhcpv6DUID", NULL };
+/* One visit's walk from a control set or the hive root. */
+struct walk {
+        hive_h *h;
+        const struct vhive_scrub_opts *opts;
+        const struct target *t;
+        const struct vhive_visit *v;
+        struct vhive_cs_report *cr;
+        char **comps;
+        size_t n;
+};
 
-static bool is_static_only_name(const char *name)
+static bool in_list(char *const *list, size_t n, const char *name)
 {
-        return strcasecmp(name, "NameServer") == 0 || strcasecmp(name, "Domain") == 0;
+        for (size_t i = 0; i < n; i++)
+                if (strcasecmp(list[i], name) == 0)
+                        return true;
+        return false;
 }
 
 /* EnableDHCP = 0 marks an interface configured by hand. */
@@ -34,141 +42,46 @@ static bool interface_is_static(hive_h *h, hive_node_h node)
         return vhive_interface_dhcp(h, node, &value) == VHIVE_DHCP_STATIC;
 }
 
-static int classify_value(hive_h *h, hive_node_h node, const char *name, bool keep,
-                          struct vhive_value_report *vr, struct vhive_error *err)
+/* What the value's rule does with what is there. */
+static enum vhive_action present_action(const struct vhive_rule *r, bool blank, bool keep)
 {
+        if (r->action == VHIVE_RULE_DELETE)
+                return VHIVE_ACTION_DELETED; /* present at all, blank or not */
+        if (blank)
+                return VHIVE_ACTION_ALREADY_BLANK;
+        if (r->action == VHIVE_RULE_DETECT)
+                return VHIVE_ACTION_DETECTED;
+        return keep ? VHIVE_ACTION_KEPT : VHIVE_ACTION_BLANKED;
+}
+
+static int classify_value(hive_h *h, hive_node_h node, const struct vhive_visit_value *vv,
+                          bool keep, struct vhive_value_report *vr, struct vhive_error *err)
+{
+        _cleanup_free_ char *data = NULL;
         hive_value_h v;
         hive_type t;
         size_t len;
-        _cleanup_free_ char *data = NULL;
 
         errno = 0;
-        v = hivex_node_get_value(h, node, name);
+        v = hivex_node_get_value(h, node, vv->name);
         if (v == 0 && errno != 0)
-                return vhive_fail(err, errno, "reading value %s: %s", name, strerror(errno));
+                return vhive_fail(err, errno, "reading value %s: %s", vv->name, strerror(errno));
+        vr->rule = vv->rule;
         vr->type = -1;
         vr->action = VHIVE_ACTION_ABSENT;
-        vr->name = v ? hivex_value_key(h, v) : strdup(name);
+        vr->name = v ? hivex_value_key(h, v) : strdup(vv->name);
         if (!vr->name)
                 return vhive_fail(err, ENOMEM, "out of memory");
         if (v == 0)
                 return 0;
         data = hivex_value_value(h, v, &t, &len);
         if (!data)
-                return vhive_fail(err, errno, "reading value %s: %s", name, strerror(errno));
+                return vhive_fail(err, errno, "reading value %s: %s", vv->name, strerror(errno));
         vr->type = t;
         vr->old_text = vhive_value_to_text(t, data, len);
         if (!vr->old_text)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        if (vhive_value_is_blank(t, data, len))
-                vr->action = VHIVE_ACTION_ALREADY_BLANK;
-        else
-                vr->action = keep ? VHIVE_ACTION_KEPT : VHIVE_ACTION_BLANKED;
-        return 0;
-}
-
-static const struct vhive_value_report *find_action(const struct vhive_key_report *kr,
-                                                    const char *name, enum vhive_action a)
-{
-        for (size_t i = 0; i < kr->n_values; i++)
-                if (kr->values[i].action == a && strcasecmp(kr->values[i].name, name) == 0)
-                        return &kr->values[i];
-        return NULL;
-}
-
-static void free_set_values(hive_set_value *vals, size_t n)
-{
-        for (size_t i = 0; i < n; i++) {
-                free(vals[i].key);
-                free(vals[i].value);
-        }
-        free(vals);
-}
-
-static int replace_with_blank(hive_set_value *sv, struct vhive_error *err)
-{
-        const char *blank;
-        size_t len;
-        char *copy;
-
-        vhive_blank_for_type(sv->t, &blank, &len);
-        copy = malloc(len ? len : 1);
-        if (!copy)
-                return vhive_fail(err, ENOMEM, "out of memory");
-        memcpy(copy, blank, len);
-        free(sv->value);
-        sv->value = copy;
-        sv->len = len;
-        return 0;
-}
-
-/* hivex rewrites a key's whole value list per call: one call per key. */
-static int apply_key(hive_h *h, hive_node_h node, const struct vhive_key_report *kr,
-                     struct vhive_error *err)
-{
-        _cleanup_free_ hive_value_h *values = hivex_node_values(h, node);
-        hive_set_value *set;
-        size_t n = 0, kept = 0;
-        int r = 0;
-
-        if (!values)
-                return vhive_fail(err, errno, "listing values of %s: %s", kr->name,
-                                  strerror(errno));
-        while (values[n])
-                n++;
-        set = calloc(n ? n : 1, sizeof(*set));
-        if (!set)
-                return vhive_fail(err, ENOMEM, "out of memory");
-        for (size_t i = 0; i < n && r == 0; i++) {
-                hive_set_value *sv = &set[kept++];
-
-                sv->key = hivex_value_key(h, values[i]);
-                sv->value = hivex_value_value(h, values[i], &sv->t, &sv->len);
-                if (!sv->key || !sv->value) {
-                        r = vhive_fail(err, errno ? errno : EIO, "reading values of %s", kr->name);
-                        break;
-                }
-                if (find_action(kr, sv->key, VHIVE_ACTION_DELETED)) {
-                        free(sv->key);
-                        free(sv->value);
-                        memset(sv, 0, sizeof(*sv));
-                        kept--; /* left out of the new list: deleted */
-                } else if (find_action(kr, sv->key, VHIVE_ACTION_BLANKED)) {
-                        r = replace_with_blank(sv, err);
-                }
-        }
-        if (r == 0)
-                r = vhive_values_rewritable(h, node, err);
-        if (r == 0 && hivex_node_set_values(h, node, kept, set, 0) < 0)
-                r = vhive_fail(err, errno, "writing values of %s: %s", kr->name, strerror(errno));
-        free_set_values(set, n);
-        return r;
-}
-
-/* In place: each blanked value rewritten in its own vk cell, each deleted
- * one taken out of the key's value list. */
-static int apply_key_in_place(hive_h *h, struct vhive_hive_buf *buf, hive_node_h node,
-                              const struct vhive_key_report *kr, struct vhive_error *err)
-{
-        for (size_t i = 0; i < kr->n_values; i++) {
-                const struct vhive_value_report *vr = &kr->values[i];
-                hive_value_h v;
-                int r;
-
-                if (vr->action != VHIVE_ACTION_BLANKED && vr->action != VHIVE_ACTION_DELETED)
-                        continue;
-                errno = 0;
-                v = hivex_node_get_value(h, node, vr->name);
-                if (v == 0)
-                        return vhive_fail(err, errno ? errno : EIO, "finding value %s again",
-                                          vr->name);
-                if (vr->action == VHIVE_ACTION_DELETED)
-                        r = vhive_inplace_delete(buf, node, v, err);
-                else
-                        r = vhive_inplace_blank(buf, node, v, err);
-                if (r < 0)
-                        return r;
-        }
+        vr->action = present_action(vv->rule, vhive_value_is_blank(t, data, len), keep);
         return 0;
 }
 
@@ -193,204 +106,260 @@ static bool key_needs_write(const struct vhive_key_report *kr)
         return false;
 }
 
-/* Where blanks go: nowhere (report only), hivex's writer, or in place. */
-struct target {
-        bool apply;
-        struct vhive_hive_buf *buf;
-};
-
-static int scrub_key(hive_h *h, hive_node_h node, const char *const *names,
-                     const struct vhive_scrub_opts *opts, const struct target *t,
-                     struct vhive_key_report *kr, struct vhive_error *err)
+static bool has_keep_static(const struct vhive_visit *v)
 {
+        for (size_t i = 0; i < v->n_values; i++)
+                if (v->values[i].rule->n_keep_static)
+                        return true;
+        return false;
+}
+
+static int scrub_key(struct walk *w, hive_node_h node, struct vhive_key_report *kr,
+                     struct vhive_error *err)
+{
+        struct vhive_value_report *vr = NULL;
         int r;
 
-        kr->is_static = kr->is_interface && interface_is_static(h, node);
-        for (size_t i = 0; names[i]; i++) {
-                struct vhive_value_report *vr = NULL;
-                bool keep = opts->keep_static && kr->is_static && is_static_only_name(names[i]);
+        kr->is_static = has_keep_static(w->v) && interface_is_static(w->h, node);
+        for (size_t i = 0; i < w->v->n_values; i++) {
+                const struct vhive_visit_value *vv = &w->v->values[i];
+                bool keep = w->opts->keep_static && kr->is_static &&
+                            in_list(vv->rule->keep_static, vv->rule->n_keep_static, vv->name);
 
+                r = push_value(kr, &vr, err);
+                if (r == 0)
+                        r = classify_value(w->h, node, vv, keep, vr, err);
+                if (r < 0)
+                        return r;
+        }
+        if (w->v->key_rule) { /* the key itself is what the rule detects */
                 r = push_value(kr, &vr, err);
                 if (r < 0)
                         return r;
-                r = classify_value(h, node, names[i], keep, vr, err);
-                if (r < 0)
-                        return r;
-                /* Present at all, blank or not: deleted. */
-                if (kr->is_tcpip6 && vr->action != VHIVE_ACTION_ABSENT)
-                        vr->action = VHIVE_ACTION_DELETED;
+                vr->rule = w->v->key_rule;
+                vr->type = -1;
+                vr->action = VHIVE_ACTION_DETECTED;
         }
-        if (!t->apply || !key_needs_write(kr))
+        if (!w->t->apply || !key_needs_write(kr))
                 return 0;
-        return t->buf ? apply_key_in_place(h, t->buf, node, kr, err) : apply_key(h, node, kr, err);
+        return w->t->buf ? vhive_scrub_apply_in_place(w->h, w->t->buf, node, kr, err)
+                         : vhive_scrub_apply_key(w->h, node, kr, err);
 }
 
-static int push_key(struct vhive_cs_report *cr, const char *name, bool is_interface,
-                    struct vhive_key_report **out, struct vhive_error *err)
+/* The report's old shape (JSON "parameters", "interfaces", "tcpip6"). */
+static void classify_key(struct vhive_key_report *k, bool in_cs)
 {
+        static const char ifaces[] = "Services\\Tcpip\\Parameters\\Interfaces\\";
+        size_t n = strlen(ifaces);
+
+        if (!in_cs)
+                return;
+        k->is_tcpip6 = strcasecmp(k->path, "Services\\Tcpip6\\Parameters") == 0;
+        k->is_interface = strncasecmp(k->path, ifaces, n) == 0 && k->path[n] &&
+                          !strchr(k->path + n, '\\');
+}
+
+static int push_key(struct walk *w, const char *path, struct vhive_key_report **out,
+                    struct vhive_error *err)
+{
+        struct vhive_cs_report *cr = w->cr;
         struct vhive_key_report *k = realloc(cr->keys, (cr->n_keys + 1) * sizeof(*k));
+        const char *last = strrchr(path, '\\');
 
         if (!k)
                 return vhive_fail(err, ENOMEM, "out of memory");
         cr->keys = k;
         k = memset(&k[cr->n_keys++], 0, sizeof(*k));
-        k->name = strdup(name);
-        k->is_interface = is_interface;
+        k->path = strdup(path);
+        k->name = strdup(last ? last + 1 : path);
+        if (!k->path || !k->name)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        classify_key(k, w->v->in_cs);
         *out = k;
-        return k->name ? 0 : vhive_fail(err, ENOMEM, "out of memory");
-}
-
-static int scrub_interfaces(hive_h *h, hive_node_h params, const struct vhive_scrub_opts *opts,
-                            const struct target *t, struct vhive_cs_report *cr,
-                            struct vhive_error *err)
-{
-        _cleanup_free_ hive_node_h *children = NULL;
-        hive_node_h ifaces;
-        int r = vhive_child(h, params, "Interfaces", &ifaces, err);
-
-        if (r < 0 || ifaces == 0)
-                return r;
-        children = hivex_node_children(h, ifaces);
-        if (!children)
-                return vhive_fail(err, errno, "listing Interfaces: %s", strerror(errno));
-        /* Value writes add cells but leave key handles valid. */
-        for (size_t i = 0; children[i]; i++) {
-                _cleanup_free_ char *name = hivex_node_name(h, children[i]);
-                struct vhive_key_report *kr = NULL;
-
-                if (!name)
-                        return vhive_fail(err, errno ? errno : EIO,
-                                          "reading an interface key name");
-                r = vhive_check_parent(h, ifaces, children[i], name, err);
-                if (r == 0)
-                        r = push_key(cr, name, true, &kr, err);
-                if (r == 0)
-                        r = scrub_key(h, children[i], vhive_profile_values(opts->profile), opts, t,
-                                      kr, err);
-                if (r < 0)
-                        return r;
-        }
         return 0;
 }
 
-/* Without Tcpip6\Parameters the DUID is reported absent all the same. */
-static int report_absent(struct vhive_key_report *kr, const char *const *names,
-                         struct vhive_error *err)
+/* A key that is not there: a delete rule's values are reported absent
+ * (absent stays absent); blank and detect rules have nothing to say. */
+static int missing_key(struct walk *w, struct vhive_error *err)
 {
-        for (size_t i = 0; names[i]; i++) {
-                struct vhive_value_report *vr = NULL;
-                int r = push_value(kr, &vr, err);
+        struct vhive_key_report *kr = NULL;
+        bool any = false;
+        int r;
 
+        for (size_t i = 0; i < w->v->n_values; i++)
+                any |= w->v->values[i].rule->action == VHIVE_RULE_DELETE;
+        if (!any || w->v->wildcard)
+                return 0;
+        r = push_key(w, w->v->key, &kr, err);
+        for (size_t i = 0; r == 0 && i < w->v->n_values; i++) {
+                struct vhive_value_report *vr = NULL;
+
+                if (w->v->values[i].rule->action != VHIVE_RULE_DELETE)
+                        continue;
+                r = push_value(kr, &vr, err);
                 if (r < 0)
                         return r;
                 vr->type = -1;
                 vr->action = VHIVE_ACTION_ABSENT;
-                vr->name = strdup(names[i]);
+                vr->rule = w->v->values[i].rule;
+                vr->name = strdup(w->v->values[i].name);
                 if (!vr->name)
-                        return vhive_fail(err, ENOMEM, "out of memory");
+                        r = vhive_fail(err, ENOMEM, "out of memory");
+        }
+        return r;
+}
+
+static int walk_at(struct walk *w, hive_node_h node, size_t i, const char *path,
+                   struct vhive_error *err);
+
+static int walk_child(struct walk *w, hive_node_h parent, hive_node_h child, size_t i,
+                      const char *path, struct vhive_error *err)
+{
+        _cleanup_free_ char *name = hivex_node_name(w->h, child), *sub = NULL;
+        int r;
+
+        if (!name)
+                return vhive_fail(err, errno ? errno : EIO, "reading a key name below %s",
+                                  *path ? path : "the root");
+        r = vhive_check_parent(w->h, parent, child, name, err);
+        if (r < 0)
+                return r;
+        if (asprintf(&sub, "%s%s%s", path, *path ? "\\" : "", name) < 0)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        return walk_at(w, child, i + 1, sub, err);
+}
+
+/* "*": every subkey.  Value writes add cells but leave key handles valid. */
+static int walk_children(struct walk *w, hive_node_h node, size_t i, const char *path,
+                         struct vhive_error *err)
+{
+        _cleanup_free_ hive_node_h *children = hivex_node_children(w->h, node);
+
+        if (!children)
+                return vhive_fail(err, errno, "listing the subkeys of %s: %s",
+                                  *path ? path : "the root", strerror(errno));
+        for (size_t c = 0; children[c]; c++) {
+                int r = walk_child(w, node, children[c], i, path, err);
+
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
 
-static int scrub_tcpip6(hive_h *h, const struct vhive_controlset *cs,
-                        const struct vhive_scrub_opts *opts, const struct target *t,
-                        struct vhive_cs_report *cr, struct vhive_error *err)
+static int walk_at(struct walk *w, hive_node_h node, size_t i, const char *path,
+                   struct vhive_error *err)
 {
         struct vhive_key_report *kr = NULL;
-        hive_node_h params;
-        int r = vhive_lookup(h, cs->node, TCPIP6_PARAMETERS, &params, err);
-
-        if (r == 0)
-                r = push_key(cr, "Parameters", false, &kr, err);
-        if (r < 0)
-                return r;
-        kr->is_tcpip6 = true;
-        if (params == 0)
-                return report_absent(kr, tcpip6_delete, err);
-        return scrub_key(h, params, tcpip6_delete, opts, t, kr, err);
-}
-
-static int scrub_tcpip(hive_h *h, const struct vhive_controlset *cs,
-                       const struct vhive_scrub_opts *opts, const struct target *t,
-                       struct vhive_cs_report *cr, struct vhive_error *err)
-{
-        struct vhive_key_report *kr = NULL;
-        hive_node_h params;
+        hive_node_h child;
         int r;
 
-        r = vhive_lookup(h, cs->node, TCPIP_PARAMETERS, &params, err);
-        if (r < 0 || params == 0)
-                return r; /* no TCP/IP stack configured: nothing to blank */
-        r = push_key(cr, "Parameters", false, &kr, err);
-        if (r == 0)
-                r = scrub_key(h, params,
-                              opts->profile & VHIVE_PROFILE_LEASE ? parameters_lease
-                                                                  : parameters_seed,
-                              opts, t, kr, err);
-        if (r == 0)
-                r = scrub_interfaces(h, params, opts, t, cr, err);
-        return r;
+        if (i == w->n) {
+                r = push_key(w, path, &kr, err);
+                return r < 0 ? r : scrub_key(w, node, kr, err);
+        }
+        if (strcmp(w->comps[i], "*") == 0)
+                return walk_children(w, node, i, path, err);
+        r = vhive_child(w->h, node, w->comps[i], &child, err);
+        if (r < 0)
+                return r;
+        if (child == 0)
+                return missing_key(w, err);
+        return walk_child(w, node, child, i, path, err);
 }
 
-static int scrub_controlset(hive_h *h, const struct vhive_controlset *cs,
-                            const struct vhive_scrub_opts *opts, const struct target *t,
-                            struct vhive_cs_report *cr, struct vhive_error *err)
+static int walk_visit(hive_h *h, hive_node_h from, const struct vhive_visit *v,
+                      const struct vhive_scrub_opts *opts, const struct target *t,
+                      struct vhive_cs_report *cr, struct vhive_error *err)
 {
-        int r = 0;
+        _cleanup_free_ char *copy = strdup(v->key);
+        _cleanup_free_ char **comps = calloc(strlen(v->key) / 2 + 2, sizeof(*comps));
+        struct walk w = { h, opts, t, v, cr, comps, 0 };
+        char *save = NULL;
 
-        cr->cs = *cs;
-        if (opts->profile & (VHIVE_PROFILE_SEED | VHIVE_PROFILE_LEASE))
-                r = scrub_tcpip(h, cs, opts, t, cr, err);
-        if (r == 0 && opts->profile & VHIVE_PROFILE_DHCPV6)
-                r = scrub_tcpip6(h, cs, opts, t, cr, err);
-        return r;
+        if (!copy || !comps)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        for (char *c = strtok_r(copy, "\\", &save); c; c = strtok_r(NULL, "\\", &save))
+                comps[w.n++] = c;
+        return walk_at(&w, from, 0, "", err);
+}
+
+static void count_set(struct vhive_scrub_report *rep, const struct vhive_cs_report *cr)
+{
+        for (size_t k = 0; k < cr->n_keys; k++)
+                for (size_t v = 0; v < cr->keys[k].n_values; v++)
+                        rep->counts[cr->keys[k].values[v].action]++;
 }
 
 static void count_actions(struct vhive_scrub_report *rep)
 {
         memset(rep->counts, 0, sizeof(rep->counts));
         for (size_t s = 0; s < rep->n_sets; s++)
-                for (size_t k = 0; k < rep->sets[s].n_keys; k++)
-                        for (size_t v = 0; v < rep->sets[s].keys[k].n_values; v++)
-                                rep->counts[rep->sets[s].keys[k].values[v].action]++;
+                count_set(rep, &rep->sets[s]);
+        count_set(rep, &rep->root);
 }
 
 static int select_controlsets(hive_h *h, bool all, struct vhive_controlset **sets,
                               struct vhive_error *err)
 {
-        int r;
-
         if (all)
                 return vhive_controlset_list(h, sets, err);
         /* Every set the next boot may load counts as current. */
         *sets = calloc(2, sizeof(**sets));
         if (!*sets)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        r = vhive_controlset_boot(h, *sets, err);
-        return r;
+        return vhive_controlset_boot(h, *sets, err);
 }
 
-static int scrub(hive_h *h, const struct vhive_scrub_opts *opts, const struct target *t,
-                 struct vhive_scrub_report *rep, struct vhive_error *err)
+static int scrub_sets(hive_h *h, const struct vhive_visits *vs, const struct vhive_scrub_opts *opts,
+                      const struct target *t, struct vhive_scrub_report *rep,
+                      struct vhive_error *err)
 {
         _cleanup_free_ struct vhive_controlset *sets = NULL;
         int n = select_controlsets(h, opts->all_controlsets, &sets, err);
 
-        memset(rep, 0, sizeof(*rep));
         if (n < 0)
                 return n;
         rep->sets = calloc(n ? n : 1, sizeof(*rep->sets));
         if (!rep->sets)
                 return vhive_fail(err, ENOMEM, "out of memory");
         for (int i = 0; i < n; i++) {
-                int r = scrub_controlset(h, &sets[i], opts, t, &rep->sets[i], err);
+                struct vhive_cs_report *cr = &rep->sets[rep->n_sets++];
 
-                rep->n_sets++;
-                if (r < 0)
-                        return r;
+                cr->cs = sets[i];
+                for (size_t k = 0; k < vs->n; k++) {
+                        int r = vs->v[k].in_cs
+                                        ? walk_visit(h, sets[i].node, &vs->v[k], opts, t, cr, err)
+                                        : 0;
+
+                        if (r < 0)
+                                return r;
+                }
         }
-        count_actions(rep);
         return 0;
+}
+
+static int scrub(hive_h *h, const struct vhive_scrub_opts *opts, const struct target *t,
+                 struct vhive_scrub_report *rep, struct vhive_error *err)
+{
+        const char *hive = opts->hive ? opts->hive : "SYSTEM";
+        struct vhive_visits vs;
+        int r;
+
+        memset(rep, 0, sizeof(*rep));
+        snprintf(rep->hive, sizeof(rep->hive), "%s", hive);
+        r = vhive_visits_build(opts->rules, hive, &vs, err);
+        if (r < 0)
+                return r;
+        if (vs.any_cs)
+                r = scrub_sets(h, &vs, opts, t, rep, err);
+        for (size_t k = 0; r == 0 && k < vs.n; k++)
+                if (!vs.v[k].in_cs)
+                        r = walk_visit(h, hivex_root(h), &vs.v[k], opts, t, &rep->root, err);
+        vhive_visits_free(&vs);
+        count_actions(rep);
+        return r;
 }
 
 int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
@@ -412,107 +381,24 @@ int vhive_scrub_in_place(hive_h *h, struct vhive_hive_buf *buf, const struct vhi
         return r;
 }
 
-static int verify_value(hive_h *h, hive_node_h node, const struct vhive_value_report *vr,
-                        struct vhive_error *err)
-{
-        hive_value_h v = hivex_node_get_value(h, node, vr->name);
-        _cleanup_free_ char *data = NULL;
-        hive_type t;
-        size_t len;
-
-        if (v == 0)
-                return vhive_fail(err, EIO, "verify: value %s vanished", vr->name);
-        data = hivex_value_value(h, v, &t, &len);
-        if (!data || (int)t != vr->type || !vhive_value_is_blank(t, data, len))
-                return vhive_fail(err, EIO, "verify: value %s is not blank after the write",
-                                  vr->name);
-        return 0;
-}
-
-/* Deleted (and absent) values must be absent after the write. */
-static int verify_tcpip6(hive_h *h, hive_node_h cs, const struct vhive_key_report *kr,
-                         struct vhive_error *err)
+int vhive_scrub_hive_kind(hive_h *h, const char **hive, struct vhive_error *err)
 {
         hive_node_h node;
-        int r = vhive_lookup(h, cs, TCPIP6_PARAMETERS, &node, err);
+        int r = vhive_child(h, hivex_root(h), "Select", &node, err);
 
-        for (size_t i = 0; r == 0 && i < kr->n_values; i++) {
-                const struct vhive_value_report *vr = &kr->values[i];
-
-                if (node == 0 && vr->action == VHIVE_ACTION_DELETED)
-                        return vhive_fail(err, EIO, "verify: key %s vanished", TCPIP6_PARAMETERS);
-                if (node && hivex_node_get_value(h, node, vr->name) != 0)
-                        return vhive_fail(err, EIO, "verify: value %s is still there", vr->name);
+        if (r == 0 && node) {
+                *hive = "SYSTEM";
+                return 0;
         }
-        return r;
-}
-
-static int verify_key(hive_h *h, hive_node_h cs, const struct vhive_key_report *kr,
-                      struct vhive_error *err)
-{
-        hive_node_h node;
-        int r;
-
-        if (kr->is_tcpip6)
-                return verify_tcpip6(h, cs, kr, err);
-        r = vhive_lookup(h, cs, TCPIP_PARAMETERS, &node, err);
-
-        if (r == 0 && node && kr->is_interface) {
-                r = vhive_child(h, node, "Interfaces", &node, err);
-                if (r == 0 && node)
-                        r = vhive_child(h, node, kr->name, &node, err);
-        }
+        if (r == 0)
+                r = vhive_lookup(h, hivex_root(h), "Microsoft\\Windows NT\\CurrentVersion", &node,
+                                 err);
         if (r < 0)
                 return r;
         if (node == 0)
-                return vhive_fail(err, EIO, "verify: key %s vanished", kr->name);
-        for (size_t i = 0; i < kr->n_values; i++) {
-                enum vhive_action a = kr->values[i].action;
-
-                if (a == VHIVE_ACTION_BLANKED || a == VHIVE_ACTION_ALREADY_BLANK) {
-                        r = verify_value(h, node, &kr->values[i], err);
-                        if (r < 0)
-                                return r;
-                }
-        }
+                return vhive_fail(err, EINVAL,
+                                  "neither a SYSTEM hive (no Select key at the root) nor a "
+                                  "SOFTWARE hive (no Microsoft\\Windows NT\\CurrentVersion)");
+        *hive = "SOFTWARE";
         return 0;
-}
-
-int vhive_scrub_verify(hive_h *h, const struct vhive_scrub_report *rep, struct vhive_error *err)
-{
-        for (size_t s = 0; s < rep->n_sets; s++) {
-                const struct vhive_cs_report *cr = &rep->sets[s];
-                hive_node_h cs;
-                int r = vhive_child(h, hivex_root(h), cr->cs.name, &cs, err);
-
-                if (r < 0)
-                        return r;
-                if (cs == 0)
-                        return vhive_fail(err, EIO, "verify: %s vanished", cr->cs.name);
-                for (size_t k = 0; k < cr->n_keys; k++) {
-                        r = verify_key(h, cs, &cr->keys[k], err);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
-void vhive_scrub_report_free(struct vhive_scrub_report *rep)
-{
-        for (size_t s = 0; s < rep->n_sets; s++) {
-                for (size_t k = 0; k < rep->sets[s].n_keys; k++) {
-                        struct vhive_key_report *kr = &rep->sets[s].keys[k];
-
-                        for (size_t v = 0; v < kr->n_values; v++) {
-                                free(kr->values[v].name);
-                                free(kr->values[v].old_text);
-                        }
-                        free(kr->values);
-                        free(kr->name);
-                }
-                free(rep->sets[s].keys);
-        }
-        free(rep->sets);
-        memset(rep, 0, sizeof(*rep));
 }

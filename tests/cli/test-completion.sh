@@ -45,6 +45,13 @@ eq "$got" $'--raw\n--root' "get's options starting --r"
 got=$(complete_words vhive check --pro)
 eq "$got" $'--profile\n--progress' "check's options starting --pro"
 
+got=$(complete_words vhive check --sk)
+eq "$got" "--skip" "check takes --skip"
+got=$(complete_words vhive rules --)
+for o in --profile --rules --skip --json; do
+        in_list "$o" "$got" "rules' options"
+done
+not_in_list --backend "$got" "rules' options"
 got=$(complete_words vhive scrub --profile '')
 eq "$got" $'dhcpv6\nlease\nseed' "--profile's values"
 got=$(complete_words vhive ls --backend d)

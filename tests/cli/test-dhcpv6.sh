@@ -78,7 +78,7 @@ assert doc["profile"] == "seed,dhcpv6", doc["profile"]
 t = doc["targets"][0]
 v = t["controlsets"][0]["tcpip6"]["values"]
 assert v == [{"name": "Dhcpv6DUID", "type": "REG_BINARY", "action": "deleted",
-              "old": "00,01,00,01,2c,5e,3a,10,00,15,5d,01,02,03"}], v
+              "old": "00,01,00,01,2c,5e,3a,10,00,15,5d,01,02,03", "rule": "dhcpv6.duid"}], v
 assert t["totals"]["deleted"] == 1 and t["totals"]["blanked"] == 5, t["totals"]
 PY
         expect_rc 0 "check --json after" vh check --json --profile dhcpv6 "$T/j.hive"

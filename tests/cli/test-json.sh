@@ -54,7 +54,7 @@ for a in ("blanked", "already-blank", "absent", "kept"):
 ifs = {i["key"]: i for i in cs["interfaces"]}
 v = {x["name"]: x for x in ifs["{4D36E972-E325-11CE-BFC1-08002BE10318}"]["values"]}
 assert v["DhcpIPAddress"] == {"name": "DhcpIPAddress", "type": "REG_SZ", "action": "blanked",
-                              "old": "10.20.0.57"}, v["DhcpIPAddress"]
+                              "old": "10.20.0.57", "rule": "seed.interfaces"}, v["DhcpIPAddress"]
 assert v["DhcpDefaultGateway"]["type"] == "REG_MULTI_SZ"
 assert v["Domain"]["action"] == "already-blank"
 PY

@@ -91,7 +91,10 @@ static enum vhive_log_format parse_format(const char *s)
 
 int main(int argc, char **argv)
 {
-        struct ctx c = { .opts = { .profile = VHIVE_PROFILE_LEASE } };
+        struct ctx c = { 0 };
+        struct vhive_rules_spec spec = { .profile = "lease" };
+        static struct vhive_rules rules; /* reachable at exit: no leak on error paths */
+        struct vhive_error err = { 0 };
         struct vhive_commit_target t = { .kind = VHIVE_COMMIT_LOGGED };
         struct vhive_job_opts o = { 0 };
         struct vhive_job_result r = { 0 };
@@ -109,9 +112,17 @@ int main(int argc, char **argv)
                         c.modify = "";
                 else if (opt == 'f')
                         t.format = parse_format(optarg);
-                else if (opt != 'p' || vhive_profile_parse(optarg, &c.opts.profile) < 0)
+                else if (opt == 'p')
+                        spec.profile = optarg;
+                else
                         return 2;
         }
+        if (vhive_rules_select(&rules, &spec, &err) < 0) {
+                fprintf(stderr, "commit-scrub: %s\n", err.msg);
+                vhive_rules_free(&rules);
+                return 2;
+        }
+        c.opts.rules = &rules;
         if (optind + 1 != argc) {
                 fprintf(stderr, "usage: commit-scrub [-f new|old|auto] [-p PROFILE] [-x] [-V] "
                                 "[-m] SYSTEM\n");
@@ -140,6 +151,7 @@ int main(int argc, char **argv)
                (unsigned long long)t.stats.log_bytes, (unsigned long long)t.stats.primary_bytes,
                t.stats.primary_extended ? ", primary extended" : "");
         vhive_scrub_report_free(&c.rep);
+        vhive_rules_free(&rules);
         for (int i = 0; i < 3; i++) {
                 vhive_file_free(f[i]);
                 close(fd[i]);

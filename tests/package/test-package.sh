@@ -35,6 +35,8 @@ CFG=/Windows/System32/config
 IFACES=/ControlSet001/Services/Tcpip/Parameters/Interfaces
 # skip, ok, fail, die, assert, expect_rc (stdout in ./out, stderr in ./err), finish
 . "$(dirname "$SELF")/../lib.sh"
+# The packaged vhive must find its own rule packs, not the tree's.
+unset VHIVE_RULES_DIR
 
 # ---- building ------------------------------------------------------------------
 
@@ -95,6 +97,9 @@ check_contents() {
         has /usr/share/doc/vhive/README.md.gz
         has /usr/share/doc/vhive/NEWS.gz
         has /usr/share/doc/vhive/copyright
+        for pack in "$SRC"/rules/*.rules; do
+                has "/usr/share/vhive/rules/$(basename "$pack")"
+        done
         if [[ -n $(cd src && find . -path ./debian -prune -o -name '*completion*' -print) ]]; then
                 has /usr/share/bash-completion/completions/vhive
         fi

@@ -1,13 +1,21 @@
-/* Profiles: the value names each one blanks, parsing, action names. */
+/* Today's profiles as packs (rules/seed, lease, dhcpv6): the value names
+ * each one takes, selecting lists of them, action names. */
 #include <strings.h>
 
 #include "unit.h"
 
 static const char *const seed[] = {
         "NameServer", "Domain",         "DhcpIPAddress",      "DhcpSubnetMask",
-        "DhcpServer", "DhcpNameServer", "DhcpDefaultGateway",
+        "DhcpServer", "DhcpNameServer", "DhcpDefaultGateway", NULL,
 };
-static const char *const lease_extra[] = {
+static const char *const lease[] = {
+        "NameServer",
+        "Domain",
+        "DhcpIPAddress",
+        "DhcpSubnetMask",
+        "DhcpServer",
+        "DhcpNameServer",
+        "DhcpDefaultGateway",
         "DhcpDomain",
         "DhcpSubnetMaskOpt",
         "Lease",
@@ -18,108 +26,103 @@ static const char *const lease_extra[] = {
         "DhcpInterfaceOptions",
         "DhcpGatewayHardware",
         "DhcpGatewayHardwareCount",
+        NULL,
 };
 
-static size_t count(const char *const *names)
+static const struct vhive_rule *rule(const struct vhive_rules *rs, const char *name)
 {
-        size_t n = 0;
-
-        while (names[n])
-                n++;
-        return n;
+        for (size_t i = 0; i < rs->n_sel; i++)
+                if (strcmp(rs->sel[i]->name, name) == 0)
+                        return rs->sel[i];
+        fail_msg("rule %s not selected", name);
+        return NULL;
 }
 
-static bool has(const char *const *names, const char *name)
+static void same_names(char *const *got, size_t n, const char *const *want)
 {
-        for (size_t i = 0; names[i]; i++)
-                if (strcmp(names[i], name) == 0)
-                        return true;
-        return false;
+        size_t i = 0;
+
+        for (; want[i]; i++) {
+                assert_true(i < n);
+                assert_string_equal(got[i], want[i]);
+        }
+        assert_int_equal(i, n);
 }
 
-static void no_duplicates(const char *const *names)
+static void seed_pack(void **state)
 {
-        for (size_t i = 0; names[i]; i++)
-                for (size_t j = i + 1; names[j]; j++)
-                        if (strcasecmp(names[i], names[j]) == 0)
-                                fail_msg("%s listed twice", names[i]);
-}
-
-static void seed_profile(void **state)
-{
-        const char *const *v = vhive_profile_values(VHIVE_PROFILE_SEED);
+        const struct vhive_rules *rs = unit_rules("seed");
+        const struct vhive_rule *r = rule(rs, "seed.interfaces");
+        const char *const params[] = { "NameServer", NULL };
 
         (void)state;
-        assert_non_null(v);
-        assert_int_equal(count(v), sizeof(seed) / sizeof(seed[0]));
-        for (size_t i = 0; i < sizeof(seed) / sizeof(seed[0]); i++)
-                if (!has(v, seed[i]))
-                        fail_msg("seed lacks %s", seed[i]);
-        no_duplicates(v);
+        assert_int_equal(rs->n_sel, 2);
+        same_names(r->values, r->n_values, seed);
+        assert_int_equal(r->action, VHIVE_RULE_BLANK);
+        assert_string_equal(r->keys[0],
+                            "CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces\\*");
+        assert_int_equal(r->n_keep_static, 2);
+        r = rule(rs, "seed.parameters");
+        same_names(r->values, r->n_values, params);
+        assert_true(r->n_sources > 0);
 }
 
-static void lease_profile(void **state)
+static void lease_pack(void **state)
 {
-        const char *const *v = vhive_profile_values(VHIVE_PROFILE_LEASE);
+        const struct vhive_rules *rs = unit_rules("lease");
+        const struct vhive_rule *r = rule(rs, "lease.interfaces");
+        const char *const params[] = { "NameServer", "DhcpNameServer", "DhcpDomain", NULL };
 
         (void)state;
-        assert_non_null(v);
-        assert_int_equal(count(v), sizeof(seed) / sizeof(seed[0]) +
-                                           sizeof(lease_extra) / sizeof(lease_extra[0]));
-        for (size_t i = 0; i < sizeof(seed) / sizeof(seed[0]); i++)
-                if (!has(v, seed[i]))
-                        fail_msg("lease lacks the seed value %s", seed[i]);
-        for (size_t i = 0; i < sizeof(lease_extra) / sizeof(lease_extra[0]); i++)
-                if (!has(v, lease_extra[i]))
-                        fail_msg("lease lacks %s", lease_extra[i]);
-        no_duplicates(v);
-        /* Never the interface's own configuration. */
-        assert_false(has(v, "EnableDHCP"));
-        assert_false(has(v, "IPAddress"));
-        assert_false(has(v, "Hostname"));
+        same_names(r->values, r->n_values, lease);
+        r = rule(rs, "lease.parameters");
+        same_names(r->values, r->n_values, params);
 }
 
-static void parse(void **state)
+static void dhcpv6_pack(void **state)
 {
-        unsigned p = VHIVE_PROFILE_LEASE;
+        const struct vhive_rules *rs = unit_rules("dhcpv6");
+        const struct vhive_rule *r = rule(rs, "dhcpv6.duid");
+        const char *const duid[] = { "Dhcpv6DUID", NULL };
 
         (void)state;
-        assert_int_equal(vhive_profile_parse("seed", &p), 0);
-        assert_int_equal(p, VHIVE_PROFILE_SEED);
-        assert_int_equal(vhive_profile_parse("lease", &p), 0);
-        assert_int_equal(p, VHIVE_PROFILE_LEASE);
-        p = VHIVE_PROFILE_SEED;
-        assert_int_equal(vhive_profile_parse("", &p), -EINVAL);
-        assert_int_equal(vhive_profile_parse("all", &p), -EINVAL);
-        assert_int_equal(vhive_profile_parse("leases", &p), -EINVAL);
-        assert_int_equal(vhive_profile_parse("see", &p), -EINVAL);
-        assert_int_equal(p, VHIVE_PROFILE_SEED); /* untouched on failure */
+        assert_int_equal(rs->n_sel, 1);
+        same_names(r->values, r->n_values, duid);
+        assert_int_equal(r->action, VHIVE_RULE_DELETE);
+        assert_string_equal(r->hive, "SYSTEM");
+}
+
+static int select_rc(const char *profile)
+{
+        struct vhive_rules_spec spec = { .profile = profile };
+        struct vhive_rules rs;
+        struct vhive_error err = { 0 };
+        int r = vhive_rules_select(&rs, &spec, &err);
+
+        if (r < 0)
+                assert_true(strlen(err.msg) > 0);
+        vhive_rules_free(&rs);
+        return r;
 }
 
 static void parse_lists(void **state)
 {
-        unsigned p = 0;
-        char buf[64];
-
         (void)state;
-        assert_int_equal(vhive_profile_parse("dhcpv6", &p), 0);
-        assert_int_equal(p, VHIVE_PROFILE_DHCPV6);
-        assert_int_equal(vhive_profile_parse("seed,lease,dhcpv6", &p), 0);
-        assert_int_equal(p, VHIVE_PROFILE_SEED | VHIVE_PROFILE_LEASE | VHIVE_PROFILE_DHCPV6);
-        assert_string_equal(vhive_profile_format(p, buf, sizeof(buf)), "seed,lease,dhcpv6");
-        assert_int_equal(vhive_profile_parse("dhcpv6,seed", &p), 0);
-        assert_string_equal(vhive_profile_format(p, buf, sizeof(buf)), "seed,dhcpv6");
-        p = VHIVE_PROFILE_SEED;
-        assert_int_equal(vhive_profile_parse("seed,", &p), -EINVAL);
-        assert_int_equal(vhive_profile_parse(",seed", &p), -EINVAL);
-        assert_int_equal(vhive_profile_parse("seed,,dhcpv6", &p), -EINVAL);
-        assert_int_equal(vhive_profile_parse("seed,dhcp", &p), -EINVAL);
-        assert_int_equal(vhive_profile_parse("seed dhcpv6", &p), -EINVAL);
-        assert_int_equal(p, VHIVE_PROFILE_SEED);
-        /* lease blanks seed's values; dhcpv6 alone blanks none. */
-        assert_ptr_equal(vhive_profile_values(VHIVE_PROFILE_SEED | VHIVE_PROFILE_LEASE),
-                         vhive_profile_values(VHIVE_PROFILE_LEASE));
-        assert_null(vhive_profile_values(VHIVE_PROFILE_DHCPV6)[0]);
+        assert_int_equal(select_rc("seed"), 0);
+        assert_int_equal(select_rc("seed,lease,dhcpv6"), 0);
+        assert_int_equal(select_rc("dhcpv6,seed"), 0);
+        assert_int_equal(select_rc("seed.interfaces"), 0);
+        assert_int_equal(select_rc(""), -EINVAL);
+        assert_int_equal(select_rc("all"), -EINVAL);
+        assert_int_equal(select_rc("leases"), -EINVAL);
+        assert_int_equal(select_rc("seed,"), -EINVAL);
+        assert_int_equal(select_rc(",seed"), -EINVAL);
+        assert_int_equal(select_rc("seed,,dhcpv6"), -EINVAL);
+        assert_int_equal(select_rc("seed,dhcp"), -EINVAL);
+        assert_int_equal(select_rc("seed dhcpv6"), -EINVAL);
+        assert_int_equal(select_rc("seed.nothing"), -EINVAL);
+        assert_int_equal(select_rc("../rules/seed"), -EINVAL);
+        assert_int_equal(select_rc("Seed"), -EINVAL);
 }
 
 static void action_names(void **state)
@@ -130,14 +133,16 @@ static void action_names(void **state)
         assert_string_equal(vhive_action_name(VHIVE_ACTION_ABSENT), "absent");
         assert_string_equal(vhive_action_name(VHIVE_ACTION_KEPT), "kept");
         assert_string_equal(vhive_action_name(VHIVE_ACTION_DELETED), "deleted");
+        assert_string_equal(vhive_action_name(VHIVE_ACTION_DETECTED), "detected");
         assert_non_null(vhive_action_name((enum vhive_action)99));
+        assert_string_equal(vhive_rule_action_name(VHIVE_RULE_DETECT), "detect");
 }
 
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(seed_profile), cmocka_unit_test(lease_profile),
-                cmocka_unit_test(parse),        cmocka_unit_test(parse_lists),
+                cmocka_unit_test(seed_pack),    cmocka_unit_test(lease_pack),
+                cmocka_unit_test(dhcpv6_pack),  cmocka_unit_test(parse_lists),
                 cmocka_unit_test(action_names),
         };
 

@@ -7,8 +7,8 @@
 #define IFACE "{4D36E972-E325-11CE-BFC1-08002BE10318}"
 
 static const char *const needed[] = {
-        "one-iface", "odd-types",     "static", "cs2-current",
-        "no-select", "values-absent", "dhcpv6", NULL,
+        "one-iface",     "odd-types", "static",       "cs2-current", "no-select",
+        "values-absent", "dhcpv6",    "software-min", NULL,
 };
 
 static hive_node_h path(hive_h *h, const char *p)
@@ -56,7 +56,7 @@ static const struct vhive_value_report *find_value(const struct vhive_key_report
 static void report_without_apply(void **state)
 {
         hive_h *h = unit_open("one-iface", 0);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_SEED };
+        struct vhive_scrub_opts o = { .rules = unit_rules("seed") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         const struct vhive_key_report *kr;
@@ -96,7 +96,7 @@ static void report_without_apply(void **state)
 static void apply_blanks_and_keeps_the_rest(void **state)
 {
         hive_h *h = unit_open("one-iface", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_LEASE };
+        struct vhive_scrub_opts o = { .rules = unit_rules("lease") };
         struct vhive_scrub_report rep, again;
         struct vhive_error err = { 0 };
         hive_type t;
@@ -163,7 +163,7 @@ static void apply_blanks_and_keeps_the_rest(void **state)
 static void verify_catches_a_stale_value(void **state)
 {
         hive_h *h = unit_open("one-iface", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_SEED };
+        struct vhive_scrub_opts o = { .rules = unit_rules("seed") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         char data[] = { '9', 0, 0, 0 };
@@ -202,7 +202,7 @@ static void odd_types_keep_their_type(void **state)
                 { "DhcpInterfaceOptions", hive_t_REG_NONE, 0 },
         };
         hive_h *h = unit_open("odd-types", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_LEASE };
+        struct vhive_scrub_opts o = { .rules = unit_rules("lease") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         const struct vhive_key_report *kr;
@@ -234,7 +234,7 @@ static void odd_types_keep_their_type(void **state)
 static void keep_static(void **state)
 {
         hive_h *h = unit_open("static", 0);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_SEED, .keep_static = true };
+        struct vhive_scrub_opts o = { .rules = unit_rules("seed"), .keep_static = true };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         const struct vhive_key_report *st;
@@ -264,7 +264,7 @@ static void keep_static(void **state)
 static void controlsets(void **state)
 {
         hive_h *h = unit_open("cs2-current", 0);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_SEED };
+        struct vhive_scrub_opts o = { .rules = unit_rules("seed") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
 
@@ -289,7 +289,7 @@ static void controlsets(void **state)
 static void absent_values_stay_absent(void **state)
 {
         hive_h *h = unit_open("values-absent", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_LEASE };
+        struct vhive_scrub_opts o = { .rules = unit_rules("lease") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         hive_type t;
@@ -312,7 +312,7 @@ static void absent_values_stay_absent(void **state)
 static void no_select_fails(void **state)
 {
         hive_h *h = unit_open("no-select", 0);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_SEED };
+        struct vhive_scrub_opts o = { .rules = unit_rules("seed") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
 
@@ -334,7 +334,7 @@ static void no_select_fails(void **state)
 static void dhcpv6_deletes_the_duid(void **state)
 {
         hive_h *h = unit_open("dhcpv6", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_DHCPV6 };
+        struct vhive_scrub_opts o = { .rules = unit_rules("dhcpv6") };
         struct vhive_scrub_report rep, again;
         struct vhive_error err = { 0 };
         const struct vhive_value_report *vr;
@@ -377,7 +377,7 @@ static void dhcpv6_deletes_the_duid(void **state)
 static void dhcpv6_without_tcpip6(void **state)
 {
         hive_h *h = unit_open("values-absent", HIVEX_OPEN_WRITE);
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_DHCPV6 };
+        struct vhive_scrub_opts o = { .rules = unit_rules("dhcpv6") };
         struct vhive_scrub_report rep;
         struct vhive_error err = { 0 };
         hive_node_h n;
@@ -390,6 +390,71 @@ static void dhcpv6_without_tcpip6(void **state)
         assert_int_equal(n, 0);
         assert_int_equal(vhive_scrub_verify(h, &rep, &err), 0);
         vhive_scrub_report_free(&rep);
+        hivex_close(h);
+}
+
+#define SW_PACK                                                                                    \
+        "[wu-blank]\nhive = SOFTWARE\nkey = " WU "\nvalues = SusClientId\naction = blank\n"        \
+        "source = t\n"                                                                             \
+        "[wu]\nhive = SOFTWARE\nkey = " WU "\nvalues = SusClientId\naction = delete\nsource = t\n" \
+        "[agent]\nhive = SOFTWARE\nkey = " AGENT "\nkey = Wow6432Node\\" AGENT "\n"                \
+        "values = AgentGUID\naction = delete\nsource = t\n"                                        \
+        "[sqm]\nhive = SOFTWARE\nkey = Microsoft\\SQMClient\nvalues = MachineId\n"                 \
+        "action = blank\nsource = t\n"                                                             \
+        "[guid]\nhive = SOFTWARE\nkey = Microsoft\\Cryptography\nvalues = MachineGuid\n"           \
+        "action = detect\nadvice = a\nsource = t\n"
+#define WU "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate"
+#define AGENT "Network Associates\\ePolicy Orchestrator\\Agent"
+
+/* SOFTWARE rules below the hive root: blank, delete (a value two rules
+ * name is deleted), detect (never written), a missing key of a delete rule
+ * reported absent; the verify checks every rule's writes. */
+static void software_rules(void **state)
+{
+        hive_h *h = unit_open("software-min", HIVEX_OPEN_WRITE);
+        struct vhive_pack p;
+        const struct vhive_rule *sel[5];
+        struct vhive_rules rs = { .sel = sel, .n_sel = 5, .profile = (char *)"t" };
+        struct vhive_scrub_opts o = { .rules = &rs, .hive = "SOFTWARE" };
+        struct vhive_scrub_report rep;
+        struct vhive_error err = { 0 };
+        hive_set_value back = { (char *)"SusClientId", hive_t_REG_SZ, 2, (char *)"x\0" };
+        const char *kind = NULL;
+        hive_type t;
+        size_t len;
+        char *data;
+
+        (void)state;
+        assert_int_equal(vhive_pack_parse(SW_PACK, strlen(SW_PACK), "t.rules", "t", &p, &err), 0);
+        for (size_t i = 0; i < 5; i++)
+                sel[i] = &p.rules[i];
+        assert_int_equal(vhive_scrub_hive_kind(h, &kind, &err), 0);
+        assert_string_equal(kind, "SOFTWARE");
+        assert_int_equal(vhive_scrub(h, &o, true, &rep, &err), 0);
+        assert_string_equal(rep.hive, "SOFTWARE");
+        assert_int_equal(rep.n_sets, 0);
+        assert_int_equal(rep.root.n_keys, 5);
+        assert_string_equal(rep.root.keys[0].path, WU);
+        assert_string_equal(find_value(&rep.root.keys[0], "SusClientId")->rule->name, "t.wu");
+        assert_int_equal(rep.counts[VHIVE_ACTION_DELETED], 2);
+        assert_int_equal(rep.counts[VHIVE_ACTION_ABSENT], 1);
+        assert_int_equal(rep.counts[VHIVE_ACTION_BLANKED], 1);
+        assert_int_equal(rep.counts[VHIVE_ACTION_DETECTED], 1);
+        assert_null(value(h, WU, "SusClientId", &t, &len));
+        assert_null(value(h, "Wow6432Node\\" AGENT, "AgentGUID", &t, &len));
+        data = value(h, "Microsoft\\SQMClient", "MachineId", &t, &len);
+        assert_true(data && t == hive_t_REG_SZ && len == 2);
+        free(data);
+        data = value(h, "Microsoft\\Cryptography", "MachineGuid", &t, &len);
+        assert_true(data && len > 2); /* detect: never written */
+        free(data);
+        assert_int_equal(vhive_scrub_verify(h, &rep, &err), 0);
+        /* A deleted value back in place: the verify catches it. */
+        assert_int_equal(hivex_node_set_value(h, path(h, WU), &back, 0), 0);
+        assert_int_equal(vhive_scrub_verify(h, &rep, &err), -EIO);
+        assert_non_null(strstr(err.msg, "SusClientId is still there"));
+        vhive_scrub_report_free(&rep);
+        vhive_pack_free(&p);
         hivex_close(h);
 }
 
@@ -406,6 +471,7 @@ int main(void)
                 cmocka_unit_test(no_select_fails),
                 cmocka_unit_test(dhcpv6_deletes_the_duid),
                 cmocka_unit_test(dhcpv6_without_tcpip6),
+                cmocka_unit_test(software_rules),
         };
 
         unit_require_fixtures(needed);

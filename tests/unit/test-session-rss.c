@@ -58,7 +58,7 @@ static void scrub_touches_edited_pages_only(void **state)
         char *src = unit_fixture("multi-iface"), *dir = unit_tmpdir(), *path = NULL;
         struct vhive_error err = { 0 };
         struct vhive_session s;
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_LEASE };
+        struct vhive_scrub_opts o = { .rules = unit_rules("lease") };
         struct vhive_scrub_report rep = { 0 };
         size_t len;
 

@@ -19,6 +19,48 @@
 
 #define UNIT_SKIP 77
 
+/* The rules a --profile list selects, from $VHIVE_RULES_DIR (tests_env:
+ * the tree's rules/); loaded once, freed at exit. */
+static inline void unit_rules_slot(struct vhive_rules **all, size_t *n, bool take)
+{
+        static struct vhive_rules store[8];
+        static size_t used;
+
+        *all = store;
+        *n = take ? used++ : used;
+}
+
+static inline void unit_rules_free(void)
+{
+        struct vhive_rules *all;
+        size_t n;
+
+        unit_rules_slot(&all, &n, false);
+        for (size_t i = 0; i < 8; i++)
+                vhive_rules_free(&all[i]);
+}
+
+static inline const struct vhive_rules *unit_rules(const char *profile)
+{
+        struct vhive_rules_spec spec = { .profile = profile };
+        struct vhive_error err = { 0 };
+        struct vhive_rules *all;
+        size_t n;
+
+        unit_rules_slot(&all, &n, false);
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(all[i].profile, profile) == 0)
+                        return &all[i];
+        unit_rules_slot(&all, &n, true);
+        if (n == 0)
+                atexit(unit_rules_free);
+        if (n >= 8 || vhive_rules_select(&all[n], &spec, &err) < 0) {
+                fprintf(stderr, "unit_rules(%s): %s\n", profile, err.msg);
+                abort();
+        }
+        return &all[n];
+}
+
 /* $FIXTURES/NAME.hive, or NULL (and a reason on stderr) when the fixtures
  * were not built (no hivexregedit). */
 static inline char *unit_fixture(const char *name)
