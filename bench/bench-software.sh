@@ -12,8 +12,8 @@
 # and prints the medians, the median of the pairs' ratios B/A (target <= 2),
 # the peak RSS of each (GNU time %M over its runs: the largest; target under
 # 2 x the largest hive + 20 MiB) and the bytes one run of each reads from the
-# image file (strace -f -y of a separate run: read/pread/preadv return values on
-# the image, qemu-nbd's included).
+# image file (strace -ff -y of a separate run: read/pread/preadv return values
+# on the image, qemu-nbd's threads included).
 #
 # Until the rule packs (issue 19) are in vhive, --profile seed,wsus is refused
 # (exit 2); the script then says so and stops.  -B seed measures A against
@@ -177,11 +177,14 @@ done
 read_a=- read_b=-
 if command -v strace >/dev/null; then
         bytes_read() { # PROFILE
-                strace -f -qq -y -e trace=read,pread64,readv,preadv,preadv2 -o strace.txt \
+                # -ff: one file per thread, so no call is split into
+                # "unfinished" and "resumed" halves (qemu-nbd reads in threads).
+                rm -rf strace.d && mkdir strace.d
+                strace -ff -qq -y -e trace=read,pread64,readv,preadv,preadv2 -o strace.d/t \
                         "$vhive" check --backend direct --no-progress --profile "$1" "$img" \
                         >/dev/null 2>&1 || true
-                awk -v d="<$img>" 'index($0, d) && /= [0-9]+$/ { n += $NF } END { print n + 0 }' \
-                        strace.txt
+                cat strace.d/t.* | awk -v d="<$img>" \
+                        'index($0, d) && /= [0-9]+$/ { n += $NF } END { print n + 0 }'
         }
         read_a=$(bytes_read "$prof_a")
         read_b=$(bytes_read "$prof_b")
