@@ -45,7 +45,8 @@ while getopts n:m:A:B:o: opt; do
 done
 shift $((OPTIND - 1))
 [[ $# -eq 0 ]] || {
-        echo "usage: bench-software.sh [-n PAIRS] [-m MIB] [-A PROFILE] [-B PROFILE] [-o OUTDIR]" >&2
+        echo "usage: bench-software.sh [-n PAIRS] [-m MIB] [-A PROFILE] [-B PROFILE]" \
+                "[-o OUTDIR]" >&2
         exit 2
 }
 
@@ -207,18 +208,17 @@ function median(a, n,   i, j, t) {
 END {
         lim = 2 * big / 1048576 + 20
         printf "\n%d alternating pairs\n", NR
-        printf "A --profile %-14s median %8.1f ms   peak RSS %7.1f MiB\n", pa, median(ta, NR) / 1e6,
-               ma / 1024
-        printf "B --profile %-14s median %8.1f ms   peak RSS %7.1f MiB\n", pb, median(tb, NR) / 1e6,
-               mb / 1024
+        fmt = "%s --profile %-14s median %8.1f ms   peak RSS %7.1f MiB\n"
+        printf fmt, "A", pa, median(ta, NR) / 1e6, ma / 1024
+        printf fmt, "B", pb, median(tb, NR) / 1e6, mb / 1024
         printf "median of the ratios B/A %6.2f   (target <= 2)  %s\n", median(r, NR),
                median(r, NR) <= 2 ? "met" : "MISSED"
         printf "peak RSS limit: 2 x the largest hive (%.1f MiB) + 20 = %.1f MiB: A %s, B %s\n",
                big / 1048576, lim, ma / 1024 < lim ? "met" : "MISSED",
                mb / 1024 < lim ? "met" : "MISSED"
         if (ra != "-") {
-                printf "bytes read from the image: A %d (%.2f x SYSTEM), B %d (%.2f x SYSTEM + SOFTWARE)\n",
-                       ra, ra / sys, rb, rb / (sys + soft)
+                printf "bytes read from the image: A %d (%.2f x SYSTEM), " \
+                       "B %d (%.2f x SYSTEM + SOFTWARE)\n", ra, ra / sys, rb, rb / (sys + soft)
         } else
                 print "bytes read from the image: strace not installed"
 }' runs.txt

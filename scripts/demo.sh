@@ -70,7 +70,8 @@ echo "== demo.vhdx: vhive get DhcpIPAddress"; vd get "$work/demo.vhdx" "$key" Dh
 export VHIVE_RULES_DIR=$PWD/rules
 if build/cmd/vhive rules >/dev/null 2>&1; then
         echo "== vhive check --profile wsus,sqm,machineguid demo.vhdx"
-        vd check --profile wsus,sqm,machineguid "$work/demo.vhdx" || echo "(exit $?: identity found)"
+        vd check --profile wsus,sqm,machineguid "$work/demo.vhdx" ||
+                echo "(exit $?: identity values found)"
         echo "== vhive scrub --profile wsus,sqm demo.vhdx"
         vd scrub --profile wsus,sqm "$work/demo.vhdx"
         echo "== vhive check --profile wsus,sqm demo.vhdx"
