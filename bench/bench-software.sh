@@ -104,27 +104,12 @@ sh "$root/tests/fixtures/make-hive.sh" --base bulk.hive "$mkhive" SOFTWARE \
 rm -f bulk.hive
 t1=$(date +%s%N)
 
-# GPT, one basic-data partition (NTFS) from 1 MiB to 1 MiB before the end of 2 GiB.
-sectors=$((2 * 1024 * 1024 * 2))
-part_sectors=$((sectors - 4096))
+# GPT, one NTFS partition filling 2 GiB, the hives with empty logs (no appliance).
 cfg=/Windows/System32/config
-rm -f disk.raw part.ntfs image.vhdx
-truncate -s 2G disk.raw
-sfdisk -q disk.raw >/dev/null <<EOF
-label: gpt
-start=2048, size=$part_sectors, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
-EOF
-truncate -s $((part_sectors * 512)) part.ntfs
-mkntfs -F -f -Q -q part.ntfs 2>/dev/null
-: >empty
-"$tool" --volume 0 part.ntfs raw mkdir /Windows mkdir /Windows/System32 mkdir $cfg \
-        create $cfg/SYSTEM SYSTEM create $cfg/SYSTEM.LOG1 empty create $cfg/SYSTEM.LOG2 empty \
-        create $cfg/SOFTWARE SOFTWARE create $cfg/SOFTWARE.LOG1 empty \
-        create $cfg/SOFTWARE.LOG2 empty >/dev/null
-head -c 1M disk.raw >head.raw
-tail -c 1M disk.raw >tail.raw
-qemu-img convert -f raw -O vhdx head.raw part.ntfs tail.raw image.vhdx
-rm -f disk.raw part.ntfs head.raw tail.raw empty
+rm -f image.vhdx
+bash "$root/tests/fixtures/make-image.sh" "$tool" image.vhdx 2048 \
+        $cfg/SYSTEM="$outdir/SYSTEM" $cfg/SYSTEM.LOG1= $cfg/SYSTEM.LOG2= \
+        $cfg/SOFTWARE="$outdir/SOFTWARE" $cfg/SOFTWARE.LOG1= $cfg/SOFTWARE.LOG2=
 t2=$(date +%s%N)
 img=$outdir/image.vhdx
 sys_size=$(stat -c %s SYSTEM)

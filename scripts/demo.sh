@@ -29,32 +29,16 @@ echo "== vhive check"; build/cmd/vhive check "$work/SYSTEM" && echo "(exit 0: cl
 echo "== after"; show
 
 # ---- the vDisk ---------------------------------------------------------------------
-# A 64 MiB disk: GPT, one NTFS partition from 1 MiB to 1 MiB before the end,
-# Windows/System32/config/{SYSTEM,SOFTWARE} with empty LOG1/LOG2 beside each.
-make_vhdx() { # OUT SYSTEM SOFTWARE
-        local cfg=/Windows/System32/config sectors=$((64 * 2048))
-        truncate -s 64M "$work/disk.raw"
-        printf 'label: gpt\nstart=2048, size=%d, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n' \
-                $((sectors - 4096)) | sfdisk -q "$work/disk.raw" >/dev/null
-        truncate -s $(((sectors - 4096) * 512)) "$work/part.ntfs"
-        mkntfs -F -f -Q -q "$work/part.ntfs" 2>/dev/null
-        : >"$work/empty"
-        build/tests/direct/direct-tool --volume 0 "$work/part.ntfs" raw \
-                mkdir /Windows mkdir /Windows/System32 mkdir $cfg \
-                create $cfg/SYSTEM "$2" create $cfg/SYSTEM.LOG1 "$work/empty" \
-                create $cfg/SYSTEM.LOG2 "$work/empty" create $cfg/SOFTWARE "$3" \
-                create $cfg/SOFTWARE.LOG1 "$work/empty" create $cfg/SOFTWARE.LOG2 "$work/empty" \
-                >/dev/null
-        head -c 1M "$work/disk.raw" >"$work/head.raw"
-        tail -c 1M "$work/disk.raw" >"$work/tail.raw"
-        qemu-img convert -f raw -O vhdx "$work/head.raw" "$work/part.ntfs" "$work/tail.raw" "$1"
-        rm -f "$work/disk.raw" "$work/part.ntfs" "$work/head.raw" "$work/tail.raw"
-}
 sh tests/fixtures/make-hive.sh build/tests/fixtures/mkhive "$work/SYSTEM.vd" \
         tests/fixtures/multi-iface.reg
 sh tests/fixtures/make-hive.sh build/tests/fixtures/mkhive "$work/SOFTWARE" \
         tests/fixtures/software.reg
-make_vhdx "$work/demo.vhdx" "$work/SYSTEM.vd" "$work/SOFTWARE"
+# A 64 MiB VHDX: GPT, NTFS, Windows/System32/config/{SYSTEM,SOFTWARE} with empty
+# LOG1/LOG2 beside each, made without the appliance.
+cfg=/Windows/System32/config
+bash tests/fixtures/make-image.sh build/tests/direct/direct-tool "$work/demo.vhdx" 64 \
+        $cfg/SYSTEM="$work/SYSTEM.vd" $cfg/SYSTEM.LOG1= $cfg/SYSTEM.LOG2= \
+        $cfg/SOFTWARE="$work/SOFTWARE" $cfg/SOFTWARE.LOG1= $cfg/SOFTWARE.LOG2=
 vd() { # COMMAND ARGS...: vhive on the direct backend (qemu-nbd + libntfs-3g, no appliance)
         local cmd=$1
         shift
