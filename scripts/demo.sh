@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 [ -d build ] || meson setup build
 ninja -C build
 
+# The rule packs of this tree (build/ is not installed; vhive looks for them in
+# /usr/share/vhive/rules otherwise).
+export VHIVE_RULES_DIR=$PWD/rules
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sh tests/fixtures/make-hive.sh build/tests/fixtures/mkhive "$work/SYSTEM" \
@@ -51,7 +54,6 @@ echo "== vhive scrub demo.vhdx"; vd scrub "$work/demo.vhdx"
 echo "== vhive check demo.vhdx"; vd check "$work/demo.vhdx" && echo "(exit 0: clean)"
 echo "== demo.vhdx: vhive get DhcpIPAddress"; vd get "$work/demo.vhdx" "$key" DhcpIPAddress
 # The clone-identity packs (README: Sealing for clones), when this vhive has them.
-export VHIVE_RULES_DIR=$PWD/rules
 if build/cmd/vhive rules >/dev/null 2>&1; then
         echo "== vhive check --profile wsus,sqm,machineguid demo.vhdx"
         vd check --profile wsus,sqm,machineguid "$work/demo.vhdx" ||
