@@ -14,8 +14,7 @@ static void print_group(FILE *out, const struct vhive_identity_group *g, char *c
         fputc('\n', out);
 }
 
-void identity_report_print(FILE *out, const struct vhive_identity_report *rep,
-                           char *const *targets)
+void identity_report_print(FILE *out, const struct vhive_identity_report *rep, char *const *targets)
 {
         for (size_t i = 0; i < rep->n_groups; i++)
                 print_group(out, &rep->groups[i], targets);
@@ -34,8 +33,8 @@ static json_t *group_json(const struct vhive_identity_group *g, char *const *tar
                 const struct vhive_identity_where *w = &g->targets[t];
 
                 json_array_append_new(where, json_pack("{s:o, s:I, s:o}", "target",
-                                                       vhive_json_text(targets[w->target]),
-                                                       "index", (json_int_t)w->target, "key",
+                                                       vhive_json_text(targets[w->target]), "index",
+                                                       (json_int_t)w->target, "key",
                                                        vhive_json_text(w->key)));
         }
         return json_pack("{s:o, s:o, s:o, s:s, s:o, s:o}", "rule", vhive_json_text(g->value->rule),

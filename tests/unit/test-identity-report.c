@@ -26,12 +26,21 @@ static struct vhive_identity_value sz(size_t target, const char *rule, const cha
                                       const char *name, const char *ascii, uint8_t *buf)
 {
         size_t n = strlen(ascii) + 1;
+        struct vhive_identity_value v = {
+                .target = target,
+                .rule = rule,
+                .hive = "SOFTWARE",
+                .key = key,
+                .name = name,
+                .type = hive_t_REG_SZ,
+                .data = buf,
+                .len = 2 * n,
+        };
 
         memset(buf, 0, 2 * n);
         for (size_t i = 0; i < n; i++)
                 buf[2 * i] = (uint8_t)ascii[i];
-        return (struct vhive_identity_value){ target, rule, "SOFTWARE", key,           name,
-                                              hive_t_REG_SZ, buf, 2 * n };
+        return v;
 }
 
 static char *print(const struct vhive_identity_report *rep)

@@ -30,11 +30,33 @@ static struct vhive_identity_value sz(size_t target, const char *rule, const cha
                                       const char *name, const char *text)
 {
         struct vhive_identity_value v = {
-                .target = target, .rule = rule, .hive = "SOFTWARE", .key = key, .name = name,
+                .target = target,
+                .rule = rule,
+                .hive = "SOFTWARE",
+                .key = key,
+                .name = name,
                 .type = hive_t_REG_SZ,
         };
 
         v.data = u16(text, &v.len);
+        return v;
+}
+
+/* Any value, in the SYSTEM hive's ControlSet001. */
+static struct vhive_identity_value raw(size_t target, const char *rule, const char *name, int type,
+                                       const uint8_t *data, size_t len)
+{
+        struct vhive_identity_value v = {
+                .target = target,
+                .rule = rule,
+                .hive = "SYSTEM",
+                .key = "ControlSet001",
+                .name = name,
+                .type = type,
+                .data = data,
+                .len = len,
+        };
+
         return v;
 }
 
@@ -119,16 +141,11 @@ static void blanks_ignored(void **state)
         (void)state;
         for (size_t t = 0; t < 2; t++) {
                 v[4 * t] = sz(t, RULE_SUS, KEY_WSUS, "SusClientId", "");
-                v[4 * t + 1] = (struct vhive_identity_value){ t, "sqm.machine-id", "SOFTWARE",
-                                                              "Microsoft\\SQMClient", "MachineId",
-                                                              hive_t_REG_DWORD, zero4, 4 };
-                v[4 * t + 2] = (struct vhive_identity_value){ t, "dhcpv6.duid", "SYSTEM",
-                                                              "ControlSet001", "Dhcpv6DUID",
-                                                              hive_t_REG_BINARY, NULL, 0 };
+                v[4 * t + 1] = raw(t, "sqm.machine-id", "MachineId", hive_t_REG_DWORD, zero4, 4);
+                v[4 * t + 2] = raw(t, "dhcpv6.duid", "Dhcpv6DUID", hive_t_REG_BINARY, NULL, 0);
                 /* Reads as "": a string that ends before its garbage. */
-                v[4 * t + 3] = (struct vhive_identity_value){ t, RULE_GUID, "SOFTWARE", KEY_CRYPTO,
-                                                              "MachineGuid", hive_t_REG_SZ,
-                                                              nul_then_x, sizeof(nul_then_x) };
+                v[4 * t + 3] = raw(t, RULE_GUID, "MachineGuid", hive_t_REG_SZ, nul_then_x,
+                                   sizeof(nul_then_x));
         }
         group(v, 8, &rep);
         assert_int_equal(rep.n_groups, 0);
@@ -235,9 +252,9 @@ static void many_targets(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(three_of_four),   cmocka_unit_test(twice_in_one_target),
-                cmocka_unit_test(blanks_ignored),  cmocka_unit_test(type_differs),
-                cmocka_unit_test(order),           cmocka_unit_test(many_targets),
+                cmocka_unit_test(three_of_four),  cmocka_unit_test(twice_in_one_target),
+                cmocka_unit_test(blanks_ignored), cmocka_unit_test(type_differs),
+                cmocka_unit_test(order),          cmocka_unit_test(many_targets),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
