@@ -432,6 +432,55 @@ int vhive_run_check(const struct vhive_run_opts *o, size_t n_targets, struct vhi
 int vhive_run(const struct vhive_op *op, const char *const *targets, size_t n, void *const *ctxs,
               const struct vhive_run_opts *o, struct vhive_job_result *results);
 
+/* ---- identity report: values shared between targets (lib/scrub/identity.c) */
+
+/* A value a delete or detect rule matched in one target (MachineGuid,
+ * SusClientId, Dhcpv6DUID...): the input of the store-wide report.  The
+ * strings and data are the caller's and must outlive the report. */
+struct vhive_identity_value {
+        size_t target;    /* index in the run's target list */
+        const char *rule; /* "wsus.sus-client-id" */
+        const char *hive; /* "SYSTEM", "SOFTWARE" */
+        const char *key;  /* as shown: "ControlSet001\Services\Tcpip6\Parameters" */
+        const char *name; /* the value's name ("" = default) */
+        int type;         /* hive_type */
+        const uint8_t *data;
+        size_t len;
+};
+
+/* One target of a group, and the key it has the value in (the first in
+ * byte order when it has it in several, as in two control sets). */
+struct vhive_identity_where {
+        size_t target;
+        const char *key;
+};
+
+/* One identity (rule, hive, value name, type, bytes) held by two or more
+ * targets. */
+struct vhive_identity_group {
+        const struct vhive_identity_value *value; /* the first one: rule, name... */
+        char *text;                               /* vhive_value_to_text of it */
+        struct vhive_identity_where *targets;     /* by target index, each once */
+        size_t n_targets;
+};
+
+struct vhive_identity_report {
+        struct vhive_identity_group *groups; /* by rule, hive, name, text */
+        size_t n_groups;
+        size_t n_targets; /* distinct targets in some group */
+};
+
+/* Groups vals[0..n) by identity: a group for each (rule, hive, name, type,
+ * bytes) found in two or more distinct targets.  Names compare as the
+ * registry does (ASCII case-insensitive), data by exact bytes and type; the
+ * key path is not part of the identity (a target counts once however many
+ * keys hold the value).  Blank values (the empty value of their type, as
+ * scrub leaves them) and values that read as empty text are never an
+ * identity.  O(n log n).  -ENOMEM with a message. */
+int vhive_identity_group(const struct vhive_identity_value *vals, size_t n,
+                         struct vhive_identity_report *rep, struct vhive_error *err);
+void vhive_identity_report_free(struct vhive_identity_report *rep);
+
 /* ---- key paths and .reg files (lib/reg/) ------------------------------ */
 
 /* "HKLM\SYSTEM\CurrentControlSet\Services", "HKEY_LOCAL_MACHINE\SOFTWARE",
