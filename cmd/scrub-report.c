@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity-report.h"
 #include "scrub-report.h"
 
 static const char *delete_word(bool check, bool dry_run)
@@ -187,19 +188,20 @@ static void print_text(const char *target, const struct vhive_scrub_job *c,
 }
 
 static int print_json(const char *command, struct vhive_scrub_job *ctx,
-                      const struct vhive_job_result *res, const struct cmd_opts *o, int exit_code)
+                      const struct vhive_job_result *res, const struct cmd_opts *o,
+                      const struct vhive_identity_report *ident, int exit_code)
 {
         json_t *list = json_array();
+        json_t *fields;
 
         for (size_t i = 0; i < o->n_targets; i++)
                 json_array_append_new(list,
                                       vhive_json_scrub_target(o->targets[i], &res[i], &ctx[i]));
-        return cmd_print_json(vhive_json_document(command,
-                                                  json_pack("{s:o, s:b}", "profile",
-                                                            vhive_json_text(o->rules.profile),
-                                                            "dry_run", o->run.dry_run),
-                                                  list, exit_code),
-                              exit_code);
+        fields = json_pack("{s:o, s:b}", "profile", vhive_json_text(o->rules.profile), "dry_run",
+                           o->run.dry_run);
+        if (ident)
+                json_object_set_new(fields, "shared", identity_report_json(ident, o->targets));
+        return cmd_print_json(vhive_json_document(command, fields, list, exit_code), exit_code);
 }
 
 /* Logs that cannot be replayed: what Windows loads is unknown.  check
@@ -221,6 +223,7 @@ int scrub_run_and_report(const char *command, const struct cmd_opts *o)
         struct vhive_scrub_job *ctx = cmd_calloc(n, sizeof(*ctx));
         void **ctxs = cmd_calloc(n, sizeof(*ctxs));
         struct vhive_job_result *res = cmd_calloc(n, sizeof(*res));
+        struct identity id = { 0 };
         int exit_code;
 
         for (size_t i = 0; i < n; i++) {
@@ -238,8 +241,14 @@ int scrub_run_and_report(const char *command, const struct cmd_opts *o)
                 if (!o->json && res[i].status == 0)
                         print_text(o->targets[i], &ctx[i], &res[i], check, o->run.dry_run);
         }
+        /* The identity report: after every target of a check with several. */
+        if (check && n > 1 && identity_wanted(&o->rules) && identity_build(&id, ctx, res, n) < 0)
+                exit_code = VHIVE_EXIT_FAIL;
+        if (id.done && !o->json)
+                identity_report_print(stdout, &id.rep, o->targets);
         if (o->json)
-                exit_code = print_json(command, ctx, res, o, exit_code);
+                exit_code = print_json(command, ctx, res, o, id.done ? &id.rep : NULL, exit_code);
+        identity_free(&id);
         for (size_t i = 0; i < n; i++)
                 vhive_scrub_job_free(&ctx[i]);
         free(ctx);

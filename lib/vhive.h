@@ -244,7 +244,9 @@ struct vhive_value_report {
                      * NULL: a detect rule without values matched the key */
         int type;   /* hive_type, or -1 when absent */
         enum vhive_action action;
-        char *old_text;                /* NULL when absent */
+        char *old_text;    /* NULL when absent */
+        uint8_t *old_data; /* the bytes, NULL when absent (the identity report) */
+        size_t old_len;
         const struct vhive_rule *rule; /* the rule that took the value */
 };
 

@@ -109,6 +109,7 @@ static void free_set(struct vhive_cs_report *cr)
                 for (size_t v = 0; v < kr->n_values; v++) {
                         free(kr->values[v].name);
                         free(kr->values[v].old_text);
+                        free(kr->values[v].old_data);
                 }
                 free(kr->values);
                 free(kr->name);

@@ -82,6 +82,9 @@ static int classify_value(hive_h *h, hive_node_h node, const struct vhive_visit_
         if (!vr->old_text)
                 return vhive_fail(err, ENOMEM, "out of memory");
         vr->action = present_action(vv->rule, vhive_value_is_blank(t, data, len), keep);
+        vr->old_len = len;
+        vr->old_data = (uint8_t *)data;
+        data = NULL; /* the report keeps the bytes */
         return 0;
 }
 
