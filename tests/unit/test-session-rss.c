@@ -89,7 +89,7 @@ static void write_leaves_mapping_small(void **state)
         char *src = unit_fixture("multi-iface"), *dir = unit_tmpdir(), *path = NULL, *tmp = NULL;
         struct vhive_error err = { 0 };
         struct vhive_session s;
-        struct vhive_scrub_opts o = { .profile = VHIVE_PROFILE_LEASE };
+        struct vhive_scrub_opts o = { .rules = unit_rules("lease") };
         struct vhive_scrub_report rep = { 0 };
         uint8_t *data, *written = NULL;
         size_t len, wlen;

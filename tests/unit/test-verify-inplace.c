@@ -104,8 +104,9 @@ static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
 
         p->s = s;
         if (p->hivex_writes) {
-                r = vhive_scrub(s->h, &p->job.opts, apply, &p->job.rep, err);
-                *changed = r == 0 && p->job.rep.counts[VHIVE_ACTION_BLANKED] > 0;
+                r = vhive_scrub(s->h, &p->job.opts, apply, &p->job.reps[0], err);
+                p->job.n_reps = 1;
+                *changed = r == 0 && p->job.reps[0].counts[VHIVE_ACTION_BLANKED] > 0;
                 return r;
         }
         r = vhive_scrub_op.run(s, &p->job, apply, changed, err);
@@ -183,7 +184,7 @@ static int scrub(struct probe *p, struct vhive_job_result *r, bool *unchanged)
         assert_true(asprintf(&path, "%s/SYSTEM", dir) > 0);
         grow(src, path);
         assert_int_equal(vhive_read_file(path, &before, &blen, &err), 0);
-        p->job.opts.profile = VHIVE_PROFILE_LEASE;
+        p->job.opts.rules = unit_rules("lease");
         vhive_job_hive_file(path, &op, p, &o, r);
         assert_int_equal(vhive_read_file(path, &after, &alen, &err), 0);
         *unchanged = alen == blen && memcmp(after, before, blen) == 0;
@@ -192,10 +193,10 @@ static int scrub(struct probe *p, struct vhive_job_result *r, bool *unchanged)
                 hive_h *h = hivex_open(path, 0);
 
                 assert_non_null(h);
-                assert_int_equal(vhive_scrub_verify(h, &p->job.rep, &err), 0);
+                assert_int_equal(vhive_scrub_verify(h, &p->job.reps[0], &err), 0);
                 hivex_close(h);
         }
-        vhive_scrub_report_free(&p->job.rep);
+        vhive_scrub_job_free(&p->job);
         free(before);
         free(after);
         free(path);
