@@ -672,6 +672,9 @@ json_t *vhive_json_text(const char *s);
  * "written", "changed", "error", "hive_state", "replay", "notice",
  * image...}: what every target object starts with. */
 json_t *vhive_json_job_result(const char *target, const struct vhive_job_result *r);
+/* One hive of a result: {name, ok, written, changed, dirty, replayed,
+ * hive_path, error}. */
+json_t *vhive_json_hive_result(const struct vhive_hive_result *h);
 /* {"controlsets": [...], "totals": {...}} merged into obj. */
 int vhive_json_add_scrub(json_t *obj, const struct vhive_scrub_report *rep);
 json_t *vhive_json_replay(const struct vhive_replay_result *res);

@@ -237,13 +237,8 @@ static json_t *hives_json(const struct vhive_job_result *r, const struct vhive_m
 
         for (size_t k = 0; k < r->n_hives; k++) {
                 const struct vhive_hive_result *h = &r->hives[k];
-                json_t *o = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b}", "name", h->name, "ok",
-                                      h->status == 0, "written", h->written, "changed", h->changed,
-                                      "dirty", h->state.dirty, "replayed", h->state.replayed);
-                if (*h->hive_path)
-                        json_object_set_new(o, "hive_path", vhive_json_text(h->hive_path));
-                if (h->status < 0)
-                        json_object_set_new(o, "error", vhive_json_text(h->err.msg));
+                json_t *o = vhive_json_hive_result(h);
+
                 for (size_t p = 0; p < j->n_plans; p++) {
                         if (*h->name && (!j->plan_hives[p] || strcmp(j->plan_hives[p], h->name)))
                                 continue;

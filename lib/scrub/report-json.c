@@ -240,21 +240,46 @@ json_t *vhive_json_document(const char *command, json_t *fields, json_t *targets
         return doc;
 }
 
-/* The first hive's report fills the target object, as with one hive;
- * every hive's is in "hive_reports". */
+json_t *vhive_json_hive_result(const struct vhive_hive_result *h)
+{
+        json_t *o = json_pack("{s:s, s:b, s:b, s:b, s:b, s:b}", "name", h->name, "ok",
+                              h->status == 0, "written", h->written, "changed", h->changed, "dirty",
+                              h->state.dirty, "replayed", h->state.replayed);
+
+        if (*h->hive_path)
+                json_object_set_new(o, "hive_path", vhive_json_text(h->hive_path));
+        if (h->status < 0)
+                json_object_set_new(o, "error", vhive_json_text(h->err.msg));
+        return o;
+}
+
+/* The report of the hive a result entry names (a hive file's entry has no
+ * name: its one report). */
+static const struct vhive_scrub_report *report_of(const struct vhive_scrub_job *c,
+                                                  const struct vhive_hive_result *h)
+{
+        for (size_t i = 0; i < c->n_reps; i++)
+                if (!*h->name || strcmp(c->reps[i].hive, h->name) == 0)
+                        return &c->reps[i];
+        return NULL;
+}
+
+/* The first hive's report fills the target object, as with one hive
+ * (when the target succeeded); "hive_reports" has one object per hive
+ * worked on: what happened to it and, when it was read, its report. */
 json_t *vhive_json_scrub_target(const char *target, const struct vhive_job_result *r,
                                 const struct vhive_scrub_job *c)
 {
-        json_t *o = vhive_json_job_result(target, r), *hives;
+        json_t *o = vhive_json_job_result(target, r), *hives = json_array();
 
-        if (r->status < 0 || c->n_reps == 0)
-                return o;
-        vhive_json_add_scrub(o, &c->reps[0]);
-        hives = json_array();
-        for (size_t i = 0; i < c->n_reps; i++) {
-                json_t *h = json_object();
+        if (r->status == 0 && c->n_reps > 0)
+                vhive_json_add_scrub(o, &c->reps[0]);
+        for (size_t k = 0; k < r->n_hives; k++) {
+                const struct vhive_scrub_report *rep = report_of(c, &r->hives[k]);
+                json_t *h = vhive_json_hive_result(&r->hives[k]);
 
-                vhive_json_add_scrub(h, &c->reps[i]);
+                if (rep)
+                        vhive_json_add_scrub(h, rep);
                 json_array_append_new(hives, h);
         }
         json_object_set_new(o, "hive_reports", hives);
