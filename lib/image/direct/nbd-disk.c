@@ -81,22 +81,45 @@ static char *image_opts(const char *format, const char *path)
         return s;
 }
 
+/* qemu-nbd allocates a buffer per request and frees it after the reply;
+ * with glibc's defaults a buffer of 1 MiB or more is a fresh mmap each
+ * time (or the heap's top is trimmed), so every page of every read was
+ * faulted in and zeroed anew: a third of a large download's CPU time
+ * (perf; 33000 page faults for 120 MB, 10000 with these).  Our settings
+ * come first, so any the caller gave win. */
+#define QEMU_MALLOC_TUNABLES                                                                       \
+        "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=8388608:glibc.malloc.trim_threshold=33554432"
+
+static void child_tunables(char *tun, size_t tun_len)
+{
+        const char *theirs = getenv("GLIBC_TUNABLES");
+        int n = snprintf(tun, tun_len, "%s%s%s", QEMU_MALLOC_TUNABLES,
+                         theirs && *theirs ? ":" : "", theirs ? theirs : "");
+
+        if (n < 0 || (size_t)n >= tun_len)
+                tun[0] = '\0'; /* theirs alone, as they are */
+}
+
 /* The child's environment: ours without any LISTEN_*, plus LISTEN_FDS=1
  * and a LISTEN_PID placeholder filled in after fork (only then is the pid
- * known, and only async-signal-safe work is allowed there). */
-static char **child_env(char *pid_var, size_t pid_var_len)
+ * known, and only async-signal-safe work is allowed there); tun (see
+ * child_tunables) replaces GLIBC_TUNABLES unless it is empty. */
+static char **child_env(char *pid_var, size_t pid_var_len, char *tun)
 {
         size_t n = 0, j = 0;
         char **env;
 
         while (environ[n])
                 n++;
-        env = calloc(n + 3, sizeof(*env));
+        env = calloc(n + 4, sizeof(*env));
         if (!env)
                 return NULL;
         for (size_t i = 0; i < n; i++)
-                if (strncmp(environ[i], "LISTEN_", 7) != 0)
+                if (strncmp(environ[i], "LISTEN_", 7) != 0 &&
+                    (!tun[0] || strncmp(environ[i], "GLIBC_TUNABLES=", 15) != 0))
                         env[j++] = environ[i];
+        if (tun[0])
+                env[j++] = tun;
         snprintf(pid_var, pid_var_len, "LISTEN_PID=");
         env[j++] = pid_var;
         env[j++] = (char *)"LISTEN_FDS=1";
@@ -186,12 +209,14 @@ static int spawn(struct vhive_nbd_disk *d, const char *format, struct vhive_erro
         _cleanup_close_ int log_fd = -1;
         _cleanup_close_ int null_fd = -1;
         char pid_var[48];
+        char tunables[1024];
         const char *argv[8];
         pid_t parent;
         size_t a = 0;
         int r;
 
-        env = child_env(pid_var, sizeof(pid_var));
+        child_tunables(tunables, sizeof(tunables));
+        env = child_env(pid_var, sizeof(pid_var), tunables);
         if (!opts || !env)
                 return vhive_fail(err, ENOMEM, "qemu-nbd: out of memory");
         argv[a++] = "qemu-nbd";
