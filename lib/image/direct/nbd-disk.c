@@ -441,7 +441,9 @@ static int nbd_failure(const char *what, uint64_t offset, struct vhive_error *er
 
 /* Retires every command of cookies[0..n), waiting for each: the first
  * failure is reported, but only once none of them can still write into the
- * caller's buffer (a dead connection completes none). */
+ * caller's buffer.  A signal (EINTR) fails the read, as it fails a
+ * synchronous one, after the wait; any other failure ends it (libnbd has
+ * then moved the connection to DEAD, which writes into no buffer). */
 static int retire_reads(struct vhive_nbd_disk *d, const int64_t *cookies, const uint64_t *offsets,
                         size_t n, struct vhive_error *err)
 {
@@ -450,9 +452,14 @@ static int retire_reads(struct vhive_nbd_disk *d, const int64_t *cookies, const 
         for (size_t i = 0; i < n; i++) {
                 int done;
 
-                while ((done = nbd_aio_command_completed(d->nbd, cookies[i])) == 0)
-                        if (nbd_poll(d->nbd, -1) < 0)
-                                return r < 0 ? r : nbd_failure("read", offsets[i], err);
+                while ((done = nbd_aio_command_completed(d->nbd, cookies[i])) == 0) {
+                        if (nbd_poll(d->nbd, -1) >= 0)
+                                continue;
+                        if (r == 0)
+                                r = nbd_failure("read", offsets[i], err);
+                        if (nbd_get_errno() != EINTR)
+                                return r;
+                }
                 if (done < 0 && r == 0)
                         r = nbd_failure("read", offsets[i], err);
         }
