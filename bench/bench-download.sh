@@ -7,6 +7,8 @@
 # random bytes as SOFTWARE, then times in PAIRS alternating runs (default 9):
 #   get     direct-tool --ro IMAGE vhdx get .../SOFTWARE /dev/null
 #   before  the same with $DIRECT_TOOL_BEFORE (another build), when set
+#   open    direct-tool --ro IMAGE vhdx size .../SOFTWARE (start, mount, stop:
+#           get - open is the download alone)
 #   cat     cat SOFTWARE > /dev/null         (the host floor, page-cached)
 #   check   vhive check --backend direct --profile seed IMAGE (SYSTEM only)
 # and prints medians, CPU time (perf stat task-clock, qemu-nbd included)
@@ -115,6 +117,7 @@ get() { "$1" --ro img.vhdx vhdx get $cfg/SOFTWARE /dev/null; }
 for ((i = 0; i < pairs; i++)); do
         wall get "$tool" --ro img.vhdx vhdx get $cfg/SOFTWARE /dev/null
         [[ -z $before ]] || wall before "$before" --ro img.vhdx vhdx get $cfg/SOFTWARE /dev/null
+        wall open "$tool" --ro img.vhdx vhdx size $cfg/SOFTWARE
         wall cat cat software
         wall check "$vhive" check --backend direct --profile seed img.vhdx
 done
@@ -137,7 +140,7 @@ file_bytes() {
         rm -f strace.out.*
 }
 
-for name in get before cat check; do
+for name in get before open cat check; do
         [[ -f $name.ms ]] || continue
         printf '%-7s median %6d ms   cpu %6d ms\n' "$name" "$(median "$name.ms")" \
                 "$(median "$name.cpu")"
@@ -147,11 +150,15 @@ printf 'bytes through NBD: get %s' "$(nbd_bytes "$tool")"
 printf '\nbytes of img.vhdx read by qemu-nbd: get %s' "$(file_bytes "$tool")"
 [[ -z $before ]] || printf ', before %s' "$(file_bytes "$before")"
 printf '\n'
-awk -v g="$(median get.ms)" -v c="$(median check.ms)" -v h="$(median cat.ms)" 'BEGIN {
-        printf "(check seed + get SOFTWARE) / check seed  %.2f\n", (c + g) / c
-        printf "get / cat                                 %.2f\n", g / h
+awk -v g="$(median get.ms)" -v o="$(median open.ms)" -v c="$(median check.ms)" \
+        -v h="$(median cat.ms)" 'BEGIN {
+        printf "download alone (get - open)               %d ms\n", g - o
+        printf "(check seed + get - open) / check seed    %.2f\n", (c + g - o) / c
+        printf "(get - open) / cat                        %.2f\n", (g - o) / h
 }'
 if [[ -n $before ]]; then
-        awk -v g="$(median get.ms)" -v b="$(median before.ms)" \
-                'BEGIN { printf "get / before                              %.2f\n", g / b }'
+        awk -v g="$(median get.ms)" -v b="$(median before.ms)" -v o="$(median open.ms)" 'BEGIN {
+                printf "get / before                              %.2f\n", g / b
+                printf "download alone before (before - open)     %d ms\n", b - o
+        }'
 fi
