@@ -93,8 +93,8 @@ static char *image_opts(const char *format, const char *path)
 static void child_tunables(char *tun, size_t tun_len)
 {
         const char *theirs = getenv("GLIBC_TUNABLES");
-        int n = snprintf(tun, tun_len, "%s%s%s", QEMU_MALLOC_TUNABLES,
-                         theirs && *theirs ? ":" : "", theirs ? theirs : "");
+        int n = snprintf(tun, tun_len, "%s%s%s", QEMU_MALLOC_TUNABLES, theirs && *theirs ? ":" : "",
+                         theirs ? theirs : "");
 
         if (n < 0 || (size_t)n >= tun_len)
                 tun[0] = '\0'; /* theirs alone, as they are */
