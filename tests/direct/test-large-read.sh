@@ -3,7 +3,8 @@
 # non-contiguous runs (its growth interleaved with other files on a small
 # volume) downloads byte-exact from raw, vhdx and qcow2 containers, with
 # several NBD reads in flight at once (LIBNBD_DEBUG's trace), and a read
-# after an in-place write in the same session sees the new bytes.
+# after an in-place write in the same session sees the new bytes; qemu-nbd
+# runs with glibc malloc settings that keep its request buffers.
 #
 # usage: test-large-read.sh DIRECT_TOOL
 set -euo pipefail
@@ -71,6 +72,22 @@ for fmt in raw vhdx qcow2; do
         n=$(max_in_flight debug.log)
         check "$fmt: several reads in flight at once ($n)" test "$n" -ge 2
 done
+
+# qemu-nbd gets the malloc settings that keep its request buffers, once,
+# and the caller's own after them (the last one of a name wins).
+if command -v strace >/dev/null; then
+        # LeakSanitizer does not work under ptrace
+        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+                GLIBC_TUNABLES=glibc.malloc.arena_max=2 strace -f -e trace=execve -v -s 2000 \
+                -o exec.log "$T" --ro --volume 0 vol.raw raw size /A >/dev/null ||
+                fail "size under strace failed"
+        tun=$(grep 'execve("[^"]*qemu-nbd"' exec.log | tail -n 1 | grep -o 'GLIBC_TUNABLES=[^"]*')
+        want=GLIBC_TUNABLES=glibc.malloc.mmap_threshold=8388608
+        want+=:glibc.malloc.trim_threshold=33554432:glibc.malloc.arena_max=2
+        check "qemu-nbd's GLIBC_TUNABLES (${tun:-none})" test "$tun" = "$want"
+else
+        echo "strace not installed: qemu-nbd's environment not checked"
+fi
 
 # In one session: an in-place write, then a download of the same file.
 for fmt in raw vhdx; do
