@@ -179,7 +179,8 @@ int vhive_pack_load(const char *path, struct vhive_pack *p, struct vhive_error *
 void vhive_pack_free(struct vhive_pack *p);
 
 /* Where the packs are: $VHIVE_RULES_DIR when set, else the installed
- * $datadir/vhive/rules. */
+ * $datadir/vhive/rules, else (an uninstalled build) the rules/ folder of
+ * the source tree it was built from. */
 const char *vhive_rules_dir(void);
 
 /* Packs loaded and the rules selected from them. */

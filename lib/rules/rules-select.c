@@ -24,8 +24,19 @@
 const char *vhive_rules_dir(void)
 {
         const char *env = getenv("VHIVE_RULES_DIR");
+        struct stat st;
 
-        return env && *env ? env : VHIVE_RULES_DIR;
+        if (env && *env)
+                return env;
+#ifdef VHIVE_SOURCE_RULES_DIR
+        /* Run from the build tree before any install (the README's
+         * build/cmd/vhive): the packs of the tree it was built from. */
+        if (stat(VHIVE_RULES_DIR, &st) < 0 && stat(VHIVE_SOURCE_RULES_DIR, &st) == 0)
+                return VHIVE_SOURCE_RULES_DIR;
+#else
+        (void)st;
+#endif
+        return VHIVE_RULES_DIR;
 }
 
 static int read_text(const char *path, char **text, size_t *len, struct vhive_error *err)

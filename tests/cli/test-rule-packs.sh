@@ -54,4 +54,18 @@ expect_rc 2 "check --rules with that pack" vh check --rules "$T/packs/nosource.r
 has "$T/err" "nosource.rules:1: " "check refuses it before any target"
 expect_rc 2 "scrub --profile of it" vh scrub --profile nosource /nonexistent
 has "$T/err" "no source" "scrub refuses it"
+# A build not yet installed (the README's build/cmd/vhive) reads the packs of
+# its source tree when $VHIVE_RULES_DIR is not set.
+installed=$(env -u VHIVE_RULES_DIR strings "$VHIVE" | grep -m1 '/share/vhive/rules$' || true)
+if [ -n "$installed" ] && [ -d "$installed" ]; then
+        echo "skipped the uninstalled-build check: $installed exists"
+else
+        env -u VHIVE_RULES_DIR "$VHIVE" rules --json >"$T/out" 2>"$T/err" ||
+                fail "vhive rules without VHIVE_RULES_DIR: $(cat "$T/err")"
+        eq "$(pyjson "$T/out" 'd["rules_dir"]')" "\"$SRCDIR/rules\"" \
+                "an uninstalled build reads the source tree's rules/"
+        env -u VHIVE_RULES_DIR "$VHIVE" check "$FIXTURES/multi-iface.hive" >/dev/null 2>"$T/err"
+        [ $? = 1 ] && ok "and check with the default seed pack works" ||
+                fail "check without VHIVE_RULES_DIR: $(cat "$T/err")"
+fi
 finish
