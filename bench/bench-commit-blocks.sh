@@ -25,18 +25,10 @@ while getopts p: opt; do
 done
 shift $((OPTIND - 1))
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-die() { echo "bench-commit-blocks.sh: $*" >&2; exit 1; }
+. "$here/lib.sh"
 
-tool=${COMMIT_SCRUB:-}
-if [ -z "$tool" ]; then
-        for t in "$root"/build/tests/commit/commit-scrub \
-                "$root"/build*/tests/commit/commit-scrub; do
-                if [ -x "$t" ]; then tool=$t; break; fi
-        done
-fi
-[ -n "$tool" ] && [ -x "$tool" ] || die "no commit-scrub: build the tests or set COMMIT_SCRUB"
-command -v python3 >/dev/null || die "python3 not found"
+tool=$(need_built COMMIT_SCRUB tests/commit/commit-scrub)
+need python3
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-commit.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

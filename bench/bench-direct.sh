@@ -38,49 +38,16 @@ done
 shift $((OPTIND - 1))
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-
-die() {
-        echo "bench-direct.sh: $*" >&2
-        exit 1
-}
-
-need() {
-        for p in "$@"; do
-                command -v "$p" >/dev/null 2>&1 || die "$p not found"
-        done
-}
-
-# find VAR RELPATH: $VAR, else the first build*/RELPATH of this tree
-find_built() {
-        local v=${!1:-}
-        if [[ -n $v ]]; then
-                realpath "$v"
-                return
-        fi
-        for v in "$root"/build/"$2" "$root"/build*/"$2"; do
-                if [[ -x $v ]]; then
-                        echo "$v"
-                        return
-                fi
-        done
-        die "no $2: build the tree (ninja -C build) or set $1"
-}
+. "$here/lib.sh"
 
 need hyperfine jq mkntfs sfdisk qemu-img qemu-nbd
-vhive=$(find_built VHIVE cmd/vhive)
-tool=$(find_built DIRECT_TOOL tests/direct/direct-tool)
-mkhive=$(find_built MKHIVE tests/fixtures/mkhive)
-[[ -n $outdir ]] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/bench-direct.XXXXXX")
-mkdir -p "$outdir"
-outdir=$(cd "$outdir" && pwd)
+vhive=$(need_built VHIVE cmd/vhive)
+tool=$(need_built DIRECT_TOOL tests/direct/direct-tool)
+mkhive=$(need_built MKHIVE tests/fixtures/mkhive)
+outdir=$(work_dir "$outdir" bench-direct)
 cd "$outdir"
 
-if [[ $# -ge 1 ]]; then
-        cp "$1" hive
-else
-        "$here/gen-large-hive.sh" hive
-fi
+copy_or_gen_hive hive "$@"
 # SOFTWARE tells the log format (Windows 10: new) when the logs are empty.
 printf 'Windows Registry Editor Version 5.00\n\n%s\n"CurrentBuild"="19045"\n' \
         '[HKEY_LOCAL_MACHINE\SYSTEM\Microsoft\Windows NT\CurrentVersion]' >software.reg
@@ -140,28 +107,21 @@ if ((aruns > 0)); then
                 -n appliance "$(scrub appliance w2.vhdx)"
 fi
 
-median() { # FILE NAME
-        jq -r --arg n "$2" '.results[] | select(.command == $n) | .median' "$1"
-}
+# CPU (hf_cpu: user + system, mean, children included: qemu-nbd, the
+# appliance): on a loaded machine wall time swings, the work done does not.
 
-# user + system CPU (mean, children included: qemu-nbd, the appliance):
-# on a loaded machine wall time swings, the work done does not.
-cpu() { # FILE NAME
-        jq -r --arg n "$2" '.results[] | select(.command == $n) | .user + .system' "$1"
-}
-
-t_direct=$(median direct.json direct)
-t_direct100=$(median direct.json direct100)
-t_hivefile=$(median direct.json hivefile)
-t_cp=$(median direct.json cp)
-t_cpsync=$(median direct.json cp+fsync)
-c_direct=$(cpu direct.json direct)
-c_hivefile=$(cpu direct.json hivefile)
+t_direct=$(hf_median direct.json direct)
+t_direct100=$(hf_median direct.json direct100)
+t_hivefile=$(hf_median direct.json hivefile)
+t_cp=$(hf_median direct.json cp)
+t_cpsync=$(hf_median direct.json cp+fsync)
+c_direct=$(hf_cpu direct.json direct)
+c_hivefile=$(hf_cpu direct.json hivefile)
 t_app=0
 c_app=0
 if ((aruns > 0)); then
-        t_app=$(median appliance.json appliance)
-        c_app=$(cpu appliance.json appliance)
+        t_app=$(hf_median appliance.json appliance)
+        c_app=$(hf_cpu appliance.json appliance)
 fi
 
 awk -v d="$t_direct" -v d100="$t_direct100" -v hf="$t_hivefile" -v c="$t_cp" \

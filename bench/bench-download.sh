@@ -34,45 +34,17 @@ done
 shift $((OPTIND - 1))
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
+. "$here/lib.sh"
 
-die() {
-        echo "bench-download.sh: $*" >&2
-        exit 1
-}
-
-for p in mkntfs sfdisk qemu-img qemu-nbd strace perf; do
-        command -v "$p" >/dev/null 2>&1 || die "$p not found"
-done
-
-find_built() { # VAR RELPATH
-        local v=${!1:-}
-        if [[ -n $v ]]; then
-                realpath "$v"
-                return
-        fi
-        for v in "$root"/build/"$2" "$root"/build*/"$2"; do
-                if [[ -x $v ]]; then
-                        echo "$v"
-                        return
-                fi
-        done
-        die "no $2: build the tree or set $1"
-}
-
-tool=$(find_built DIRECT_TOOL tests/direct/direct-tool)
-vhive=$(find_built VHIVE cmd/vhive)
+need mkntfs sfdisk qemu-img qemu-nbd strace perf
+tool=$(need_built DIRECT_TOOL tests/direct/direct-tool)
+vhive=$(need_built VHIVE cmd/vhive)
 before=${DIRECT_TOOL_BEFORE:+$(realpath "$DIRECT_TOOL_BEFORE")}
 export VHIVE_MODULE_DIR=${VHIVE_MODULE_DIR:-$(dirname "$(dirname "$vhive")")/lib}
-[[ -n $outdir ]] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/bench-download.XXXXXX")
-mkdir -p "$outdir"
+outdir=$(work_dir "$outdir" bench-download)
 cd "$outdir"
 
-if [[ $# -ge 1 ]]; then
-        cp "$1" hive
-else
-        "$here/gen-large-hive.sh" hive
-fi
+copy_or_gen_hive hive "$@"
 head -c $((mib * 1024 * 1024)) /dev/urandom >software
 
 cfg=/Windows/System32/config
@@ -105,9 +77,9 @@ echo "SOFTWARE $(stat -c %s software) bytes, SYSTEM $(stat -c %s hive) bytes;" \
 wall() {
         local name=$1 s e
         shift
-        s=$(date +%s%N)
+        s=$(now_ns)
         perf stat -x, -e task-clock -o perf.out "$@" >/dev/null 2>&1 || true
-        e=$(date +%s%N)
+        e=$(now_ns)
         echo $(((e - s) / 1000000)) >>"$name.ms"
         awk -F, '/task-clock/ { printf "%d\n", $1 }' perf.out >>"$name.cpu"
 }

@@ -45,34 +45,7 @@ done
 shift $((OPTIND - 1))
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-
-die() {
-        echo "bench-scrub.sh: $*" >&2
-        exit 1
-}
-
-need() {
-        for p in "$@"; do
-                [ -x "$p" ] || command -v "$p" >/dev/null 2>&1 || die "$p not found"
-        done
-}
-
-find_vhive() {
-        if [ -n "${VHIVE:-}" ]; then
-                echo "$VHIVE"
-                return
-        fi
-        for v in "$root"/build/cmd/vhive "$root"/build*/cmd/vhive; do
-                if [ -x "$v" ]; then
-                        echo "$v"
-                        return
-                fi
-        done
-        die "no vhive: build it (ninja -C build) or set VHIVE"
-}
-
-now_ns() { date +%s%N; }
+. "$here/lib.sh"
 
 # The peak RSS (KiB) of one scrub by $1 of a fresh copy of $2.
 peak_rss() {
@@ -148,14 +121,8 @@ run_pairs() {
                 read_bytes=$(awk -v d="<$outdir/" 'index($0, d) && /= [0-9]+$/ { n += $NF }
                         END { print n + 0 }' "$outdir/strace.txt")
         fi
-        awk -v rss="$rss_kb" -v rssb="$rss_before" -v size="$size" -v rb="$read_bytes" '
-        function median(a, n,   i, j, t) {
-                for (i = 2; i <= n; i++)
-                        for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-                                t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-                        }
-                return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-        }
+        awk -v rss="$rss_kb" -v rssb="$rss_before" -v size="$size" -v rb="$read_bytes" \
+                "$awk_median"'
         { s[NR] = $1; f[NR] = $2; r[NR] = $1 / $2; b[NR] = $3; rb_[NR] = $3 / $2
           sb[NR] = $3 ? $1 / $3 : 0 }
         END {
@@ -180,18 +147,10 @@ run_pairs() {
 # setup [HIVE]: the work folder ($outdir, made when not given) and the hive
 # to measure in it, large.hive (a copy of HIVE, else generated).
 setup() {
-        vhive=$(find_vhive)
+        vhive=$(need_built VHIVE cmd/vhive)
         before=${VHIVE_BEFORE:-}
-        if [ -z "$outdir" ]; then
-                outdir=$(mktemp -d "${TMPDIR:-/tmp}/bench-scrub.XXXXXX")
-        fi
-        mkdir -p "$outdir"
-        outdir=$(cd "$outdir" && pwd)
-        if [ $# -ge 1 ]; then
-                cp "$1" "$outdir/large.hive"
-        else
-                "$here/gen-large-hive.sh" "$outdir/large.hive"
-        fi
+        outdir=$(work_dir "$outdir" bench-scrub)
+        copy_or_gen_hive "$outdir/large.hive" "$@"
 }
 
 if [ -n "$pairs" ]; then
@@ -222,16 +181,11 @@ hyperfine --style basic --runs "$runs" --warmup 1 \
         -n cp "cp '$work' '$outdir/x'" \
         -n cp-fsync "cp '$work' '$outdir/y' && sync '$outdir/y'"
 
-median() {
-        jq -r --arg n "$1" '.results[] | select(.command == $n) | .median' "$outdir/bench.json"
-}
+median() { hf_median "$outdir/bench.json" "$1"; }
 
 # user + system CPU, mean: wall time includes vhive's fsyncs (hivexregedit
 # and cp do not sync), which depend on the disk more than on the code.
-cpu() {
-        jq -r --arg n "$1" '.results[] | select(.command == $n) | .user + .system' \
-                "$outdir/bench.json"
-}
+cpu() { hf_cpu "$outdir/bench.json" "$1"; }
 
 t_vhive=$(median vhive)
 t_hivex=$(median hivexregedit)

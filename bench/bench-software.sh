@@ -51,42 +51,13 @@ shift $((OPTIND - 1))
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-
-die() {
-        echo "bench-software.sh: $*" >&2
-        exit 1
-}
-
-need() {
-        for p in "$@"; do
-                command -v "$p" >/dev/null 2>&1 || die "$p not found"
-        done
-}
-
-# find_built VAR RELPATH: $VAR, else the first build*/RELPATH of this tree
-find_built() {
-        local v=${!1:-}
-        if [[ -n $v ]]; then
-                realpath "$v"
-                return
-        fi
-        for v in "$root"/build/"$2" "$root"/build*/"$2"; do
-                if [[ -x $v ]]; then
-                        echo "$v"
-                        return
-                fi
-        done
-        return 1
-}
+. "$here/lib.sh"
 
 need mkntfs sfdisk qemu-img qemu-nbd hivexregedit python3 /usr/bin/time
-vhive=$(find_built VHIVE cmd/vhive) || die "no cmd/vhive: build the tree or set VHIVE"
-tool=$(find_built DIRECT_TOOL tests/direct/direct-tool) || die "no direct-tool: build the tree"
-mkhive=$(find_built MKHIVE tests/fixtures/mkhive) || die "no mkhive: build the tree"
-[[ -n $outdir ]] || outdir=$(mktemp -d "${TMPDIR:-/tmp}/bench-software.XXXXXX")
-mkdir -p "$outdir"
-outdir=$(cd "$outdir" && pwd)
+vhive=$(need_built VHIVE cmd/vhive)
+tool=$(need_built DIRECT_TOOL tests/direct/direct-tool)
+mkhive=$(need_built MKHIVE tests/fixtures/mkhive)
+outdir=$(work_dir "$outdir" bench-software)
 cd "$outdir"
 if ! mkbig=$(find_built MKBIGHIVE tests/fixtures/mkbighive); then
         ${CC:-cc} -std=gnu11 -O2 -o mkbighive "$root/tests/fixtures/mkbighive.c"
@@ -95,14 +66,14 @@ fi
 export VHIVE_RULES_DIR=${VHIVE_RULES_DIR:-$root/rules}
 
 # ---- the hives and the image ------------------------------------------------------
-t0=$(date +%s%N)
+t0=$(now_ns)
 rm -f SYSTEM SOFTWARE bulk.hive
 MKHIVE=$mkhive "$here/gen-large-hive.sh" SYSTEM
 "$mkbig" -m "$mib" bulk.hive
 sh "$root/tests/fixtures/make-hive.sh" --base bulk.hive "$mkhive" SOFTWARE \
         "$root/tests/fixtures/software.reg"
 rm -f bulk.hive
-t1=$(date +%s%N)
+t1=$(now_ns)
 
 # GPT, one NTFS partition filling 2 GiB, the hives with empty logs (no appliance).
 cfg=/Windows/System32/config
@@ -110,7 +81,7 @@ rm -f image.vhdx
 bash "$root/tests/fixtures/make-image.sh" "$tool" image.vhdx 2048 \
         $cfg/SYSTEM="$outdir/SYSTEM" $cfg/SYSTEM.LOG1= $cfg/SYSTEM.LOG2= \
         $cfg/SOFTWARE="$outdir/SOFTWARE" $cfg/SOFTWARE.LOG1= $cfg/SOFTWARE.LOG2=
-t2=$(date +%s%N)
+t2=$(now_ns)
 img=$outdir/image.vhdx
 sys_size=$(stat -c %s SYSTEM)
 soft_size=$(stat -c %s SOFTWARE)
@@ -150,10 +121,10 @@ for ((i = 0; i < pairs; i++)); do
         for side in a b; do
                 p=$prof_a
                 [[ $side = b ]] && p=$prof_b
-                s=$(date +%s%N)
+                s=$(now_ns)
                 /usr/bin/time -f %M -o rss.$side "$vhive" check --backend direct --no-progress \
                         --profile "$p" "$img" >/dev/null 2>&1 || true
-                e=$(date +%s%N)
+                e=$(now_ns)
                 line="$line $((e - s)) $(tail -n 1 rss.$side)"
         done
         echo "$line" >>runs.txt
@@ -177,14 +148,7 @@ if command -v strace >/dev/null; then
 fi
 
 awk -v pa="$prof_a" -v pb="$prof_b" -v ra="$read_a" -v rb="$read_b" -v big="$largest" \
-    -v sys="$sys_size" -v soft="$soft_size" '
-function median(a, n,   i, j, t) {
-        for (i = 2; i <= n; i++)
-                for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-                        t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
-                }
-        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+    -v sys="$sys_size" -v soft="$soft_size" "$awk_median"'
 {
         ta[NR] = $1; ma = $2 > ma ? $2 : ma
         tb[NR] = $3; mb = $4 > mb ? $4 : mb

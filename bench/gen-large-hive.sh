@@ -34,21 +34,12 @@ fi
 out=$1
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
+. "$here/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gen-large-hive.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 find_mkhive() {
-        if [ -n "${MKHIVE:-}" ]; then
-                echo "$MKHIVE"
-                return
-        fi
-        for m in "$root"/build*/tests/fixtures/mkhive; do
-                if [ -x "$m" ]; then
-                        echo "$m"
-                        return
-                fi
-        done
+        find_built MKHIVE tests/fixtures/mkhive && return
         ${CC:-cc} -std=gnu11 -O2 -o "$tmp/mkhive" "$root/tests/fixtures/mkhive.c"
         echo "$tmp/mkhive"
 }
