@@ -22,25 +22,11 @@ const char *cmd_esc(const char *s)
 static char t_a[] = "a.vhdx", t_b[] = "b.vhdx", t_c[] = "c\x1b]0;x.vhdx", t_d[] = "d.vhdx";
 static char *const targets[] = { t_a, t_b, t_c, t_d };
 
+/* REG_SZ text in the SOFTWARE hive, its bytes in buf (64 bytes). */
 static struct vhive_identity_value sz(size_t target, const char *rule, const char *key,
                                       const char *name, const char *ascii, uint8_t *buf)
 {
-        size_t n = strlen(ascii) + 1;
-        struct vhive_identity_value v = {
-                .target = target,
-                .rule = rule,
-                .hive = "SOFTWARE",
-                .key = key,
-                .name = name,
-                .type = hive_t_REG_SZ,
-                .data = buf,
-                .len = 2 * n,
-        };
-
-        memset(buf, 0, 2 * n);
-        for (size_t i = 0; i < n; i++)
-                buf[2 * i] = (uint8_t)ascii[i];
-        return v;
+        return unit_identity_sz(target, rule, key, name, ascii, buf, 64);
 }
 
 static char *print(const struct vhive_identity_report *rep)
@@ -53,14 +39,6 @@ static char *print(const struct vhive_identity_report *rep)
         identity_report_print(f, rep, targets);
         assert_int_equal(fclose(f), 0);
         return text;
-}
-
-static void build(struct vhive_identity_value *v, size_t n, struct vhive_identity_report *rep)
-{
-        struct vhive_error err = { 0 };
-
-        if (vhive_identity_group(v, n, rep, &err) < 0)
-                fail_msg("%s", err.msg);
 }
 
 static void text_lines(void **state)
@@ -80,7 +58,7 @@ static void text_lines(void **state)
                   bufs[4]);
         v[5] = sz(3, "machineguid.machine-guid", "Cryptography", "MachineGuid", "\x1b[2J{g}",
                   bufs[5]);
-        build(v, 6, &rep);
+        unit_identity_group(v, 6, &rep);
         text = print(&rep);
         assert_string_equal(text, "shared: machineguid.machine-guid MachineGuid = "
                                   "\"\\x1b[2J{g}\" (REG_SZ) in 2 targets: b.vhdx, d.vhdx\n"
@@ -90,7 +68,7 @@ static void text_lines(void **state)
         free(text);
         vhive_identity_report_free(&rep);
 
-        build(v, 2, &rep);
+        unit_identity_group(v, 2, &rep);
         text = print(&rep);
         assert_string_equal(text, "shared: wsus.sus-client-id SusClientId = \"{1}\" (REG_SZ) "
                                   "in 2 targets: a.vhdx, b.vhdx\n"
@@ -110,7 +88,7 @@ static void text_none(void **state)
         (void)state;
         v[0] = sz(0, "wsus.sus-client-id", "WindowsUpdate", "SusClientId", "{1}", bufs[0]);
         v[1] = sz(1, "wsus.sus-client-id", "WindowsUpdate", "SusClientId", "{2}", bufs[1]);
-        build(v, 2, &rep);
+        unit_identity_group(v, 2, &rep);
         text = print(&rep);
         assert_string_equal(text, "identity: no value shared between targets\n");
         free(text);
@@ -136,7 +114,7 @@ static void json_fields(void **state)
         char *dump;
 
         (void)state;
-        build(v, 2, &rep);
+        unit_identity_group(v, 2, &rep);
         shared = identity_report_json(&rep, targets);
         assert_non_null(shared);
         dump = json_dumps(shared, JSON_SORT_KEYS | JSON_COMPACT);

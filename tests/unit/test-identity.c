@@ -10,36 +10,14 @@
 #define KEY_WSUS "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate"
 #define KEY_CRYPTO "Microsoft\\Cryptography"
 
-/* UTF-16LE of ASCII text with its NUL, in one of a few static buffers. */
-static const uint8_t *u16(const char *ascii, size_t *len)
-{
-        static uint8_t bufs[8][128];
-        static unsigned next;
-        uint8_t *b = bufs[next++ % 8];
-        size_t n = strlen(ascii) + 1;
-
-        assert_true(2 * n <= sizeof(bufs[0]));
-        memset(b, 0, sizeof(bufs[0]));
-        for (size_t i = 0; i < n; i++)
-                b[2 * i] = (uint8_t)ascii[i];
-        *len = 2 * n;
-        return b;
-}
-
+/* REG_SZ text in the SOFTWARE hive, its bytes in one of a few static buffers. */
 static struct vhive_identity_value sz(size_t target, const char *rule, const char *key,
                                       const char *name, const char *text)
 {
-        struct vhive_identity_value v = {
-                .target = target,
-                .rule = rule,
-                .hive = "SOFTWARE",
-                .key = key,
-                .name = name,
-                .type = hive_t_REG_SZ,
-        };
+        static uint8_t bufs[8][128];
+        static unsigned next;
 
-        v.data = u16(text, &v.len);
-        return v;
+        return unit_identity_sz(target, rule, key, name, text, bufs[next++ % 8], sizeof(bufs[0]));
 }
 
 /* Any value, in the SYSTEM hive's ControlSet001. */
@@ -60,15 +38,6 @@ static struct vhive_identity_value raw(size_t target, const char *rule, const ch
         return v;
 }
 
-static void group(const struct vhive_identity_value *vals, size_t n,
-                  struct vhive_identity_report *rep)
-{
-        struct vhive_error err = { 0 };
-
-        if (vhive_identity_group(vals, n, rep, &err) < 0)
-                fail_msg("vhive_identity_group: %s", err.msg);
-}
-
 static void three_of_four(void **state)
 {
         struct vhive_identity_value v[5];
@@ -80,7 +49,7 @@ static void three_of_four(void **state)
         v[2] = sz(1, RULE_SUS, KEY_WSUS, "SusClientId", "{bbbb}");
         v[3] = sz(2, RULE_SUS, KEY_WSUS, "SusClientId", "{aaaa}");
         v[4] = sz(1, RULE_GUID, KEY_CRYPTO, "MachineGuid", "{cccc}");
-        group(v, 5, &rep);
+        unit_identity_group(v, 5, &rep);
         assert_int_equal(rep.n_groups, 1);
         assert_int_equal(rep.n_targets, 3);
         assert_string_equal(rep.groups[0].value->rule, RULE_SUS);
@@ -111,14 +80,14 @@ static void twice_in_one_target(void **state)
         struct vhive_identity_report rep;
 
         (void)state;
-        group(v, 2, &rep);
+        unit_identity_group(v, 2, &rep);
         assert_int_equal(rep.n_groups, 0);
         assert_int_equal(rep.n_targets, 0);
         vhive_identity_report_free(&rep);
 
         v[2] = v[0];
         v[2].target = 7;
-        group(v, 3, &rep);
+        unit_identity_group(v, 3, &rep);
         assert_int_equal(rep.n_groups, 1);
         assert_int_equal(rep.n_targets, 2);
         assert_int_equal(rep.groups[0].n_targets, 2);
@@ -147,7 +116,7 @@ static void blanks_ignored(void **state)
                 v[4 * t + 3] = raw(t, RULE_GUID, "MachineGuid", hive_t_REG_SZ, nul_then_x,
                                    sizeof(nul_then_x));
         }
-        group(v, 8, &rep);
+        unit_identity_group(v, 8, &rep);
         assert_int_equal(rep.n_groups, 0);
         assert_int_equal(rep.n_targets, 0);
         vhive_identity_report_free(&rep);
@@ -163,14 +132,14 @@ static void type_differs(void **state)
         v[0] = sz(0, RULE_GUID, KEY_CRYPTO, "MachineGuid", "{dddd}");
         v[1] = sz(1, RULE_GUID, KEY_CRYPTO, "MachineGuid", "{dddd}");
         v[1].type = hive_t_REG_EXPAND_SZ;
-        group(v, 2, &rep);
+        unit_identity_group(v, 2, &rep);
         assert_int_equal(rep.n_groups, 0);
         vhive_identity_report_free(&rep);
 
         /* Bytes after the text's NUL differ: not the same value either. */
         v[1].type = hive_t_REG_SZ;
         v[1].len += 2;
-        group(v, 2, &rep);
+        unit_identity_group(v, 2, &rep);
         assert_int_equal(rep.n_groups, 0);
         vhive_identity_report_free(&rep);
 }
@@ -189,7 +158,7 @@ static void order(void **state)
         v[3] = sz(0, RULE_SUS, KEY_WSUS, "SusClientId", "{a}");
         v[4] = sz(5, RULE_GUID, KEY_CRYPTO, "MachineGuid", "{z}");
         v[5] = sz(4, RULE_GUID, KEY_CRYPTO, "MachineGuid", "{z}");
-        group(v, 6, &rep);
+        unit_identity_group(v, 6, &rep);
         assert_int_equal(rep.n_groups, 3);
         assert_int_equal(rep.n_targets, 5);
         assert_string_equal(rep.groups[0].value->rule, RULE_GUID);
@@ -217,23 +186,17 @@ static void many_targets(void **state)
         assert_non_null(v);
         assert_non_null(data);
         for (size_t t = 0; t < TARGETS; t++) {
-                const uint8_t *u;
                 char text[40];
-                size_t len;
 
                 snprintf(text, sizeof(text), "{master-%02zu}", t % 10);
-                u = u16(text, &len);
-                memcpy(data[2 * t], u, len);
-                v[2 * t] = sz(t, RULE_SUS, KEY_WSUS, "SusClientId", text);
-                v[2 * t].data = data[2 * t];
+                v[2 * t] = unit_identity_sz(t, RULE_SUS, KEY_WSUS, "SusClientId", text, data[2 * t],
+                                            sizeof(data[0]));
                 snprintf(text, sizeof(text), "{guid-%06zu}", t);
-                u = u16(text, &len);
-                memcpy(data[2 * t + 1], u, len);
-                v[2 * t + 1] = sz(t, RULE_GUID, KEY_CRYPTO, "MachineGuid", text);
-                v[2 * t + 1].data = data[2 * t + 1];
+                v[2 * t + 1] = unit_identity_sz(t, RULE_GUID, KEY_CRYPTO, "MachineGuid", text,
+                                                data[2 * t + 1], sizeof(data[0]));
         }
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        group(v, 2 * TARGETS, &rep);
+        unit_identity_group(v, 2 * TARGETS, &rep);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         fprintf(stderr, "10,000 values, 5,000 targets: %.3f s\n", secs);

@@ -29,29 +29,9 @@ static size_t mapping_rss(const void *p)
         return kb * 1024;
 }
 
-/* The fixture grown by keys the scrub never visits (the checks do):
- * about 100 pages that only the checks' walk reads. */
-static void grow(const char *src, const char *path)
-{
-        hive_h *h = hivex_open(src, HIVEX_OPEN_WRITE);
-        char name[32], data[1024];
-
-        assert_non_null(h);
-        memset(data, 'x', sizeof(data));
-        for (int i = 0; i < 400; i++) {
-                hive_set_value v = { .key = (char *)"Filler",
-                                     .t = hive_t_REG_BINARY,
-                                     .len = sizeof(data),
-                                     .value = data };
-                hive_node_h n;
-
-                snprintf(name, sizeof(name), "Filler%03d", i);
-                n = hivex_node_add_child(h, hivex_root(h), name);
-                assert_true(n != 0 && hivex_node_set_value(h, n, &v, 0) == 0);
-        }
-        assert_int_equal(hivex_commit(h, path, 0), 0);
-        assert_int_equal(hivex_close(h), 0);
-}
+/* The fixture grown by keys the scrub never visits (the checks do): 400
+ * keys of 1 KiB, about 100 pages that only the checks' walk reads. */
+enum { GROW_KEYS = 400 };
 
 static void scrub_touches_edited_pages_only(void **state)
 {
@@ -65,7 +45,7 @@ static void scrub_touches_edited_pages_only(void **state)
         (void)state;
         assert_non_null(dir);
         assert_int_equal(asprintf(&path, "%s/SYSTEM", dir) > 0, 1);
-        grow(src, path);
+        unit_grow(src, path, GROW_KEYS);
         assert_int_equal(vhive_session_open(&s, path, true, false, &err), 0);
         assert_non_null(s.bytes.b);
         assert_int_equal(vhive_scrub_in_place(s.h, &s.bytes, &o, &rep, &err), 0);
@@ -98,7 +78,7 @@ static void write_leaves_mapping_small(void **state)
         (void)state;
         assert_non_null(dir);
         assert_int_equal(asprintf(&path, "%s/SYSTEM", dir) > 0, 1);
-        grow(src, path);
+        unit_grow(src, path, GROW_KEYS);
         assert_int_equal(vhive_session_open(&s, path, true, false, &err), 0);
         assert_int_equal(vhive_scrub_in_place(s.h, &s.bytes, &o, &rep, &err), 0);
         s.edited_in_place = true;

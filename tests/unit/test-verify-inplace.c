@@ -141,29 +141,6 @@ static unsigned entries(const char *dir)
         return n;
 }
 
-/* The fixture grown by keys the scrub never visits: bins no edit writes. */
-static void grow(const char *src, const char *path)
-{
-        hive_h *h = hivex_open(src, HIVEX_OPEN_WRITE);
-        char name[32], data[1024];
-
-        assert_non_null(h);
-        memset(data, 'x', sizeof(data));
-        for (int i = 0; i < 100; i++) {
-                hive_set_value v = { .key = (char *)"Filler",
-                                     .t = hive_t_REG_BINARY,
-                                     .len = sizeof(data),
-                                     .value = data };
-                hive_node_h n;
-
-                snprintf(name, sizeof(name), "Filler%03d", i);
-                n = hivex_node_add_child(h, hivex_root(h), name);
-                assert_true(n != 0 && hivex_node_set_value(h, n, &v, 0) == 0);
-        }
-        assert_int_equal(hivex_commit(h, path, 0), 0);
-        assert_int_equal(hivex_close(h), 0);
-}
-
 /* Scrubs a grown copy of the fixture through the job, as vhive scrub does; the
  * job's status, with r filled. */
 static int scrub(struct probe *p, struct vhive_job_result *r, bool *unchanged)
@@ -182,7 +159,7 @@ static int scrub(struct probe *p, struct vhive_job_result *r, bool *unchanged)
         assert_non_null(src);
         assert_non_null(dir);
         assert_true(asprintf(&path, "%s/SYSTEM", dir) > 0);
-        grow(src, path);
+        unit_grow(src, path, 100);
         assert_int_equal(vhive_read_file(path, &before, &blen, &err), 0);
         p->job.opts.rules = unit_rules("lease");
         vhive_job_hive_file(path, &op, p, &o, r);

@@ -137,3 +137,64 @@ static inline void unit_rmtree(char *dir)
         }
         free(dir);
 }
+
+/* The fixture $src grown by `keys` keys at the root that the scrub never
+ * visits, each with a 1 KiB REG_BINARY value, committed to path: pages no
+ * edit writes, that only a walk of the whole hive reads. */
+static inline void unit_grow(const char *src, const char *path, int keys)
+{
+        hive_h *h = hivex_open(src, HIVEX_OPEN_WRITE);
+        char name[32], data[1024];
+
+        assert_non_null(h);
+        memset(data, 'x', sizeof(data));
+        for (int i = 0; i < keys; i++) {
+                hive_set_value v = { .key = (char *)"Filler",
+                                     .t = hive_t_REG_BINARY,
+                                     .len = sizeof(data),
+                                     .value = data };
+                hive_node_h n;
+
+                snprintf(name, sizeof(name), "Filler%03d", i);
+                n = hivex_node_add_child(h, hivex_root(h), name);
+                assert_true(n != 0 && hivex_node_set_value(h, n, &v, 0) == 0);
+        }
+        assert_int_equal(hivex_commit(h, path, 0), 0);
+        assert_int_equal(hivex_close(h), 0);
+}
+
+/* An identity value as REG_SZ in the SOFTWARE hive: ascii, with its NUL, as
+ * UTF-16LE in buf (size bytes, zeroed first; asserted large enough). */
+static inline struct vhive_identity_value unit_identity_sz(size_t target, const char *rule,
+                                                           const char *key, const char *name,
+                                                           const char *ascii, uint8_t *buf,
+                                                           size_t size)
+{
+        size_t n = strlen(ascii) + 1;
+        struct vhive_identity_value v = {
+                .target = target,
+                .rule = rule,
+                .hive = "SOFTWARE",
+                .key = key,
+                .name = name,
+                .type = hive_t_REG_SZ,
+                .data = buf,
+                .len = 2 * n,
+        };
+
+        assert_true(2 * n <= size);
+        memset(buf, 0, size);
+        for (size_t i = 0; i < n; i++)
+                buf[2 * i] = (uint8_t)ascii[i];
+        return v;
+}
+
+/* vhive_identity_group, failing the test on an error. */
+static inline void unit_identity_group(const struct vhive_identity_value *vals, size_t n,
+                                       struct vhive_identity_report *rep)
+{
+        struct vhive_error err = { 0 };
+
+        if (vhive_identity_group(vals, n, rep, &err) < 0)
+                fail_msg("vhive_identity_group: %s", err.msg);
+}
