@@ -15,51 +15,20 @@ KEY='ControlSet001\Services\Tcpip\Parameters'
 WARN='warning: transaction log LOG2 has no regf base block: ignored, as Windows ignores'
 
 # olddirty CLEAN CHANGED DIR KIND: DIR/SYSTEM is CLEAN left dirty, DIR/SYSTEM.LOG1
-# an old-format log (DIRT) that brings it to CHANGED's hive bins; KIND zeroed:
-# LOG2 is 64 KiB of zeros; no-dirt: LOG1 is zeros and LOG2 a sound old-format
-# base block with nothing after it.
+# an old-format log (DIRT) that brings it to CHANGED's hive bins (make-dirty.py old);
+# KIND zeroed: LOG2 is 64 KiB of zeros; no-dirt: LOG1 is zeros and LOG2 LOG1's sound
+# old-format base block with nothing after it.
 olddirty() {
         mkdir -p "$3"
-        "$PYTHON" - "$@" <<'PY'
-import struct, sys
-clean, changed, out, kind = sys.argv[1:5]
-h0 = bytearray(open(clean, "rb").read())
-h1 = open(changed, "rb").read()
-
-def checksum(b):
-    x = 0
-    for i in range(0, 508, 4):
-        x ^= struct.unpack_from("<I", b, i)[0]
-    x = 1 if x == 0 else 0xFFFFFFFE if x == 0xFFFFFFFF else x
-    struct.pack_into("<I", b, 508, x)
-
-seq = struct.unpack_from("<I", h0, 4)[0]
-prim = bytearray(h0)
-struct.pack_into("<II", prim, 4, seq + 1, seq)  # a crash after the log was written
-checksum(prim)
-hbins = struct.unpack_from("<I", h1, 40)[0]
-base = bytearray(h1[:512])
-struct.pack_into("<II", base, 4, seq + 1, seq + 1)
-base[12:20] = h0[12:20]  # the primary's time: the log to apply
-struct.pack_into("<I", base, 28, 1)
-checksum(base)
-bitmap = bytearray(hbins // 512 // 8)
-pages = bytearray()
-for blk in range(hbins // 4096):  # Windows logs 4 KiB blocks
-    a = h1[4096 + blk * 4096:4096 + (blk + 1) * 4096]
-    if a != bytes(h0[4096 + blk * 4096:4096 + (blk + 1) * 4096]):
-        bitmap[blk] = 0xFF
-        pages += a
-vec = b"DIRT" + bitmap
-vec += bytes(-(512 + len(vec)) % 512)
-log1 = bytes(base) + vec + bytes(pages)
-log2 = bytes(65536)
-if kind == "no-dirt":
-    log1, log2 = bytes(65536), bytes(base) + bytes(65536 - 512)
-open(out + "/SYSTEM", "wb").write(prim)
-open(out + "/SYSTEM.LOG1", "wb").write(log1)
-open(out + "/SYSTEM.LOG2", "wb").write(log2)
-PY
+        "$PYTHON" "$CLI_DIR/../fixtures/make-dirty.py" "$1" "$2" "$3/SYSTEM" old || return 1
+        case $4 in
+        zeroed) head -c 65536 /dev/zero >"$3/SYSTEM.LOG2" ;;
+        no-dirt)
+                { head -c 512 "$3/SYSTEM.LOG1" && head -c 65024 /dev/zero; } >"$3/SYSTEM.LOG2"
+                head -c 65536 /dev/zero >"$3/SYSTEM.LOG1"
+                ;;
+        *) return 1 ;;
+        esac
 }
 
 # values HIVE: reglookup's path,type,value per value (no times).
