@@ -54,28 +54,12 @@ printf 'Windows Registry Editor Version 5.00\n\n%s\n"CurrentBuild"="19045"\n' \
 sh "$root/tests/fixtures/make-hive.sh" "$mkhive" software software.reg
 
 # make_vhdx SIZE_GIB OUT: GPT, one basic-data partition from 1 MiB to 1 MiB
-# before the end, NTFS on it holding the hive and empty logs.
+# before the end, NTFS on it holding the hive and empty logs (make-image.sh).
 make_vhdx() {
-        local gib=$1 out=$2 sectors part_sectors cfg=/Windows/System32/config
-        sectors=$((gib * 1024 * 1024 * 2))
-        part_sectors=$((sectors - 4096))
-        rm -f disk.raw part.ntfs
-        truncate -s "${gib}G" disk.raw
-        sfdisk -q disk.raw >/dev/null <<EOF
-label: gpt
-start=2048, size=$part_sectors, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
-EOF
-        truncate -s $((part_sectors * 512)) part.ntfs
-        mkntfs -F -f -Q -q part.ntfs 2>/dev/null
-        : >empty
-        "$tool" --volume 0 part.ntfs raw mkdir /Windows mkdir /Windows/System32 \
-                mkdir $cfg create $cfg/SYSTEM hive create $cfg/SYSTEM.LOG1 empty \
-                create $cfg/SYSTEM.LOG2 empty create $cfg/SOFTWARE software
-        head -c 1M disk.raw >head.raw
-        tail -c 1M disk.raw >tail.raw
-        # qemu-img convert concatenates its sources, keeping holes as holes
-        qemu-img convert -f raw -O vhdx head.raw part.ntfs tail.raw "$out"
-        rm -f disk.raw part.ntfs head.raw tail.raw empty
+        local cfg=/Windows/System32/config
+        bash "$root/tests/fixtures/make-image.sh" "$tool" "$2" $(($1 * 1024)) \
+                $cfg/SYSTEM="$outdir/hive" $cfg/SYSTEM.LOG1= $cfg/SYSTEM.LOG2= \
+                $cfg/SOFTWARE="$outdir/software"
 }
 
 make_vhdx 2 base2.vhdx

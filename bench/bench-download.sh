@@ -47,25 +47,11 @@ cd "$outdir"
 copy_or_gen_hive hive "$@"
 head -c $((mib * 1024 * 1024)) /dev/urandom >software
 
+# GPT, one NTFS partition filling 2 GiB: HIVE as SYSTEM, empty logs, SOFTWARE.
 cfg=/Windows/System32/config
-sectors=$((2 * 1024 * 1024 * 2))
-part_sectors=$((sectors - 4096))
-rm -f disk.raw part.ntfs
-truncate -s 2G disk.raw
-sfdisk -q disk.raw >/dev/null <<EOF
-label: gpt
-start=2048, size=$part_sectors, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
-EOF
-truncate -s $((part_sectors * 512)) part.ntfs
-mkntfs -F -f -Q -q part.ntfs 2>/dev/null
-: >empty
-"$tool" --volume 0 part.ntfs raw mkdir /Windows mkdir /Windows/System32 mkdir $cfg \
-        create $cfg/SYSTEM hive create $cfg/SYSTEM.LOG1 empty create $cfg/SYSTEM.LOG2 empty \
-        create $cfg/SOFTWARE software
-head -c 1M disk.raw >head.raw
-tail -c 1M disk.raw >tail.raw
-qemu-img convert -f raw -O vhdx head.raw part.ntfs tail.raw img.vhdx
-rm -f disk.raw part.ntfs head.raw tail.raw empty
+bash "$root/tests/fixtures/make-image.sh" "$tool" img.vhdx 2048 \
+        $cfg/SYSTEM="$outdir/hive" $cfg/SYSTEM.LOG1= $cfg/SYSTEM.LOG2= \
+        $cfg/SOFTWARE="$outdir/software"
 
 "$tool" --ro img.vhdx vhdx get $cfg/SOFTWARE out || die "download failed"
 cmp -s out software || die "the download differs from SOFTWARE"
