@@ -25,6 +25,7 @@ while getopts p: opt; do
 done
 shift $((OPTIND - 1))
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$here/lib.sh"
 
 tool=$(need_built COMMIT_SCRUB tests/commit/commit-scrub)

@@ -38,6 +38,7 @@ done
 shift $((OPTIND - 1))
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$here/lib.sh"
 
 need hyperfine jq mkntfs sfdisk qemu-img qemu-nbd

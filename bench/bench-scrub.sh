@@ -45,6 +45,7 @@ done
 shift $((OPTIND - 1))
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$here/lib.sh"
 
 # The peak RSS (KiB) of one scrub by $1 of a fresh copy of $2.

@@ -51,6 +51,7 @@ shift $((OPTIND - 1))
 }
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$here/lib.sh"
 
 need mkntfs sfdisk qemu-img qemu-nbd hivexregedit python3 /usr/bin/time

@@ -34,6 +34,7 @@ fi
 out=$1
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$here/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gen-large-hive.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
