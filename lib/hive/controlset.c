@@ -17,53 +17,54 @@ struct select_values {
 };
 
 /* A REG_DWORD of Select into *out; 1 when present, 0 when absent. */
-static int select_dword(hive_h *h, hive_node_h select, const char *name, uint32_t *out,
-                        struct vhive_error *err)
+static int select_dword(const struct vhive_reader *rd, hive_node_h select, const char *name,
+                        uint32_t *out, struct vhive_error *err)
 {
         hive_value_h v;
         hive_type t;
         size_t len;
 
         errno = 0;
-        v = hivex_node_get_value(h, select, name);
+        v = rd->ops->get_value(rd, select, name);
         if (v == 0)
                 return errno ? vhive_fail(err, errno, "reading Select\\%s: %s", name,
                                           strerror(errno))
                              : 0;
-        if (hivex_value_type(h, v, &t, &len) < 0 || t != hive_t_REG_DWORD || len != 4)
+        if (rd->ops->value_type(rd, v, &t, &len) < 0 || t != hive_t_REG_DWORD || len != 4)
                 return vhive_fail(err, EINVAL, "Select\\%s is not a REG_DWORD", name);
-        *out = (uint32_t)hivex_value_dword(h, v);
+        *out = vhive_rd_dword(rd, v);
         return 1;
 }
 
 /* Current is required.  A hive without Default boots its Current (nothing
  * else could be meant); LastKnownGood and Failed only label sets, so a
  * broken one is ignored rather than failing a scrub. */
-static int read_select(hive_h *h, struct select_values *sv, struct vhive_error *err)
+static int read_select(const struct vhive_reader *rd, struct select_values *sv,
+                       struct vhive_error *err)
 {
         struct vhive_error ignored;
         hive_node_h select;
-        int r = vhive_child(h, hivex_root(h), "Select", &select, err);
+        int r = vhive_rd_child(rd, rd->ops->root(rd), "Select", &select, err);
 
         memset(sv, 0, sizeof(*sv));
         if (r < 0)
                 return r;
         if (select == 0)
                 return vhive_fail(err, ENOENT, "no Select key: this is not a SYSTEM hive");
-        r = select_dword(h, select, "Current", &sv->current, err);
+        r = select_dword(rd, select, "Current", &sv->current, err);
         if (r == 0)
                 return vhive_fail(err, ENOENT,
                                   "Select\\Current is missing: cannot tell the current "
                                   "control set");
         if (r > 0)
-                r = select_dword(h, select, "Default", &sv->deflt, err);
+                r = select_dword(rd, select, "Default", &sv->deflt, err);
         if (r == 0)
                 sv->deflt = sv->current;
         if (r < 0)
                 return r;
-        if (select_dword(h, select, "LastKnownGood", &sv->last_known_good, &ignored) < 0)
+        if (select_dword(rd, select, "LastKnownGood", &sv->last_known_good, &ignored) < 0)
                 sv->last_known_good = 0;
-        if (select_dword(h, select, "Failed", &sv->failed, &ignored) < 0)
+        if (select_dword(rd, select, "Failed", &sv->failed, &ignored) < 0)
                 sv->failed = 0;
         return 0;
 }
@@ -77,7 +78,7 @@ static void mark_roles(struct vhive_controlset *cs, const struct select_values *
 }
 
 /* Select\<which> = number -> that ControlSetNNN, spelt as in the hive. */
-static int resolve(hive_h *h, const char *which, uint32_t number, const struct select_values *sv,
+static int resolve(const struct vhive_reader *rd, const char *which, uint32_t number, const struct select_values *sv,
                    struct vhive_controlset *cs, struct vhive_error *err)
 {
         int r;
@@ -87,7 +88,7 @@ static int resolve(hive_h *h, const char *which, uint32_t number, const struct s
                 return vhive_fail(err, ENOENT, "Select\\%s is %u: no such control set", which,
                                   number);
         snprintf(cs->name, sizeof(cs->name), "ControlSet%03u", number);
-        r = vhive_child(h, hivex_root(h), cs->name, &cs->node, err);
+        r = vhive_rd_child(rd, rd->ops->root(rd), cs->name, &cs->node, err);
         if (r < 0)
                 return r;
         if (cs->node == 0)
@@ -96,7 +97,7 @@ static int resolve(hive_h *h, const char *which, uint32_t number, const struct s
         cs->number = number;
         mark_roles(cs, sv);
         /* Keep the spelling the hive uses. */
-        _cleanup_free_ char *real = hivex_node_name(h, cs->node);
+        _cleanup_free_ char *real = rd->ops->name(rd, cs->node);
         if (real)
                 snprintf(cs->name, sizeof(cs->name), "%s", real);
         return 0;
@@ -104,24 +105,26 @@ static int resolve(hive_h *h, const char *which, uint32_t number, const struct s
 
 int vhive_controlset_current(hive_h *h, struct vhive_controlset *cs, struct vhive_error *err)
 {
+        struct vhive_reader rd = vhive_reader_hivex(h);
         struct select_values sv;
-        int r = read_select(h, &sv, err);
+        int r = read_select(&rd, &sv, err);
 
-        return r < 0 ? r : resolve(h, "Current", sv.current, &sv, cs, err);
+        return r < 0 ? r : resolve(&rd, "Current", sv.current, &sv, cs, err);
 }
 
-int vhive_controlset_boot(hive_h *h, struct vhive_controlset sets[2], struct vhive_error *err)
+int vhive_rd_controlset_boot(const struct vhive_reader *rd, struct vhive_controlset sets[2],
+                             struct vhive_error *err)
 {
         struct select_values sv;
-        int r = read_select(h, &sv, err);
+        int r = read_select(rd, &sv, err);
 
         if (r == 0)
-                r = resolve(h, "Current", sv.current, &sv, &sets[0], err);
+                r = resolve(rd, "Current", sv.current, &sv, &sets[0], err);
         if (r < 0)
                 return r;
         if (sv.deflt == sv.current)
                 return 1;
-        r = resolve(h, "Default", sv.deflt, &sv, &sets[1], err);
+        r = resolve(rd, "Default", sv.deflt, &sv, &sets[1], err);
         if (r < 0)
                 return r;
         if (sets[1].number < sets[0].number) {
@@ -131,6 +134,13 @@ int vhive_controlset_boot(hive_h *h, struct vhive_controlset sets[2], struct vhi
                 sets[1] = tmp;
         }
         return 2;
+}
+
+int vhive_controlset_boot(hive_h *h, struct vhive_controlset sets[2], struct vhive_error *err)
+{
+        struct vhive_reader rd = vhive_reader_hivex(h);
+
+        return vhive_rd_controlset_boot(&rd, sets, err);
 }
 
 int vhive_controlset_ccs(hive_h *h, struct vhive_controlset *cs, struct vhive_error *err)
@@ -194,7 +204,8 @@ static int by_number(const void *a, const void *b)
         return (x->number > y->number) - (x->number < y->number);
 }
 
-int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhive_error *err)
+int vhive_rd_controlset_list(const struct vhive_reader *rd, struct vhive_controlset **list,
+                             struct vhive_error *err)
 {
         struct vhive_controlset boot[2];
         struct select_values sv;
@@ -203,11 +214,11 @@ int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhiv
         size_t n = 0, cap = 0;
         /* The boot sets must resolve: a list that cannot say which is
          * current (or which boots next) would mislead. */
-        int r = vhive_controlset_boot(h, boot, err);
+        int r = vhive_rd_controlset_boot(rd, boot, err);
 
-        if (r < 0 || (r = read_select(h, &sv, err)) < 0)
+        if (r < 0 || (r = read_select(rd, &sv, err)) < 0)
                 return r;
-        children = hivex_node_children(h, hivex_root(h));
+        children = rd->ops->children(rd, rd->ops->root(rd));
         if (!children)
                 return vhive_fail(err, errno, "listing the root key: %s", strerror(errno));
         while (children[cap])
@@ -216,7 +227,7 @@ int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhiv
         if (!out)
                 return vhive_fail(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < cap; i++) {
-                _cleanup_free_ char *name = hivex_node_name(h, children[i]);
+                _cleanup_free_ char *name = rd->ops->name(rd, children[i]);
                 unsigned num = name ? controlset_number(name) : 0;
 
                 if (num == 0)
@@ -230,4 +241,11 @@ int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhiv
         qsort(out, n, sizeof(*out), by_number);
         *list = out;
         return (int)n;
+}
+
+int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhive_error *err)
+{
+        struct vhive_reader rd = vhive_reader_hivex(h);
+
+        return vhive_rd_controlset_list(&rd, list, err);
 }

@@ -1,32 +1,108 @@
-/* Key lookup over hivex, telling "absent" from "failed"; the one
- * definition of a static interface. */
+/* Key lookup over a reader (hivex's, or the lazy one), telling "absent"
+ * from "failed"; the reader over hivex; the one definition of a static
+ * interface. */
 #include <errno.h>
 #include <string.h>
 
 #include "hive.h"
 #include "macro.h"
 
-int vhive_child(hive_h *h, hive_node_h parent, const char *name, hive_node_h *node,
-                struct vhive_error *err)
+/* ---- the reader over hivex ---------------------------------------------- */
+
+static hive_node_h hx_root(const struct vhive_reader *rd)
+{
+        return hivex_root(rd->h);
+}
+
+static hive_node_h *hx_children(const struct vhive_reader *rd, hive_node_h node)
+{
+        return hivex_node_children(rd->h, node);
+}
+
+static hive_node_h hx_get_child(const struct vhive_reader *rd, hive_node_h node, const char *name)
+{
+        return hivex_node_get_child(rd->h, node, name);
+}
+
+static hive_node_h hx_parent(const struct vhive_reader *rd, hive_node_h node)
+{
+        return hivex_node_parent(rd->h, node);
+}
+
+static char *hx_name(const struct vhive_reader *rd, hive_node_h node)
+{
+        return hivex_node_name(rd->h, node);
+}
+
+static hive_value_h hx_get_value(const struct vhive_reader *rd, hive_node_h node, const char *name)
+{
+        return hivex_node_get_value(rd->h, node, name);
+}
+
+static char *hx_value_key(const struct vhive_reader *rd, hive_value_h v)
+{
+        return hivex_value_key(rd->h, v);
+}
+
+static int hx_value_type(const struct vhive_reader *rd, hive_value_h v, hive_type *t, size_t *len)
+{
+        return hivex_value_type(rd->h, v, t, len);
+}
+
+static char *hx_value_value(const struct vhive_reader *rd, hive_value_h v, hive_type *t,
+                            size_t *len)
+{
+        return hivex_value_value(rd->h, v, t, len);
+}
+
+static const struct vhive_reader_ops hivex_ops = {
+        .root = hx_root,
+        .children = hx_children,
+        .get_child = hx_get_child,
+        .parent = hx_parent,
+        .name = hx_name,
+        .get_value = hx_get_value,
+        .value_key = hx_value_key,
+        .value_type = hx_value_type,
+        .value_value = hx_value_value,
+};
+
+struct vhive_reader vhive_reader_hivex(hive_h *h)
+{
+        return (struct vhive_reader){ .ops = &hivex_ops, .h = h };
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+int vhive_rd_child(const struct vhive_reader *rd, hive_node_h parent, const char *name,
+                   hive_node_h *node, struct vhive_error *err)
 {
         /* hivex returns 0 for both absent and error; only errno tells. */
         errno = 0;
-        *node = hivex_node_get_child(h, parent, name);
+        *node = rd->ops->get_child(rd, parent, name);
         if (*node == 0 && errno != 0)
                 return vhive_fail(err, errno, "reading key %s: %s", name, strerror(errno));
         if (*node)
-                return vhive_check_parent(h, parent, *node, name, err);
+                return vhive_rd_check_parent(rd, parent, *node, name, err);
         return 0;
 }
 
-int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const char *name,
-                       struct vhive_error *err)
+int vhive_child(hive_h *h, hive_node_h parent, const char *name, hive_node_h *node,
+                struct vhive_error *err)
+{
+        struct vhive_reader rd = vhive_reader_hivex(h);
+
+        return vhive_rd_child(&rd, parent, name, node, err);
+}
+
+int vhive_rd_check_parent(const struct vhive_reader *rd, hive_node_h parent, hive_node_h node,
+                          const char *name, struct vhive_error *err)
 {
         /* Every key records its parent; a subkey list naming a key whose
          * parent is elsewhere is a cycle or a shared list (damage, or a
          * hive made to loop a walker). */
         errno = 0;
-        if (hivex_node_parent(h, node) != parent)
+        if (rd->ops->parent(rd, node) != parent)
                 return vhive_fail(err, EUCLEAN,
                                   "the hive is damaged: key %s is listed under "
                                   "a key that is not its parent (a cycle or a shared subkey "
@@ -35,8 +111,16 @@ int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const ch
         return 0;
 }
 
-int vhive_lookup(hive_h *h, hive_node_h parent, const char *path, hive_node_h *node,
-                 struct vhive_error *err)
+int vhive_check_parent(hive_h *h, hive_node_h parent, hive_node_h node, const char *name,
+                       struct vhive_error *err)
+{
+        struct vhive_reader rd = vhive_reader_hivex(h);
+
+        return vhive_rd_check_parent(&rd, parent, node, name, err);
+}
+
+int vhive_rd_lookup(const struct vhive_reader *rd, hive_node_h parent, const char *path,
+                    hive_node_h *node, struct vhive_error *err)
 {
         _cleanup_free_ char *copy = strdup(path);
         char *save = NULL;
@@ -45,7 +129,7 @@ int vhive_lookup(hive_h *h, hive_node_h parent, const char *path, hive_node_h *n
                 return vhive_fail(err, ENOMEM, "out of memory");
         *node = parent;
         for (char *c = strtok_r(copy, "\\", &save); c; c = strtok_r(NULL, "\\", &save)) {
-                int r = vhive_child(h, *node, c, node, err);
+                int r = vhive_rd_child(rd, *node, c, node, err);
 
                 if (r < 0 || *node == 0)
                         return r;
@@ -53,6 +137,13 @@ int vhive_lookup(hive_h *h, hive_node_h parent, const char *path, hive_node_h *n
         return 0;
 }
 
+int vhive_lookup(hive_h *h, hive_node_h parent, const char *path, hive_node_h *node,
+                 struct vhive_error *err)
+{
+        struct vhive_reader rd = vhive_reader_hivex(h);
+
+        return vhive_rd_lookup(&rd, parent, path, node, err);
+}
 static int cmp_offset(const void *a, const void *b)
 {
         size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -110,9 +201,23 @@ int vhive_values_rewritable(hive_h *h, hive_node_h node, struct vhive_error *err
         return vhive_cells_before_set_values(h, node, err);
 }
 
-enum vhive_dhcp vhive_interface_dhcp(hive_h *h, hive_node_h iface, uint32_t *value)
+uint32_t vhive_rd_dword(const struct vhive_reader *rd, hive_value_h v)
 {
-        hive_value_h v = hivex_node_get_value(h, iface, "EnableDHCP");
+        _cleanup_free_ char *data = NULL;
+        hive_type t;
+        size_t len;
+
+        data = rd->ops->value_value(rd, v, &t, &len);
+        if (!data || (t != hive_t_REG_DWORD && t != hive_t_REG_DWORD_BIG_ENDIAN) || len < 4)
+                return UINT32_MAX;
+        return t == hive_t_REG_DWORD ? vhive_le32((const uint8_t *)data)
+                                     : vhive_be32((const uint8_t *)data);
+}
+
+enum vhive_dhcp vhive_rd_interface_dhcp(const struct vhive_reader *rd, hive_node_h iface,
+                                        uint32_t *value)
+{
+        hive_value_h v = rd->ops->get_value(rd, iface, "EnableDHCP");
         hive_type t;
         size_t len;
 
@@ -121,8 +226,15 @@ enum vhive_dhcp vhive_interface_dhcp(hive_h *h, hive_node_h iface, uint32_t *val
                 return VHIVE_DHCP_ABSENT;
         /* Windows' TCP/IP reads EnableDHCP as a REG_DWORD; any other type
          * (a REG_SZ "0" written by a script) it ignores, and so do we. */
-        if (hivex_value_type(h, v, &t, &len) < 0 || t != hive_t_REG_DWORD || len != 4)
+        if (rd->ops->value_type(rd, v, &t, &len) < 0 || t != hive_t_REG_DWORD || len != 4)
                 return VHIVE_DHCP_NOT_DWORD;
-        *value = (uint32_t)hivex_value_dword(h, v);
+        *value = vhive_rd_dword(rd, v);
         return *value == 0 ? VHIVE_DHCP_STATIC : VHIVE_DHCP_ENABLED;
+}
+
+enum vhive_dhcp vhive_interface_dhcp(hive_h *h, hive_node_h iface, uint32_t *value)
+{
+        struct vhive_reader rd = vhive_reader_hivex(h);
+
+        return vhive_rd_interface_dhcp(&rd, iface, value);
 }

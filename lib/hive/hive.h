@@ -74,6 +74,70 @@ void vhive_blank_for_type(hive_type t, const char **data, size_t *len);
 /* True when the value already reads as blank for its type. */
 bool vhive_value_is_blank(hive_type t, const char *data, size_t len);
 
+/* ---- reading a hive: hivex or the lazy reader --------------------------- */
+
+/* What the read-only walks (scrub's report, control sets) call, with
+ * hivex's meanings: handles are file offsets of cells, 0 with errno 0 is
+ * "absent", 0 (or NULL, -1) with errno set a failure. */
+struct vhive_reader;
+struct vhive_reader_ops {
+        hive_node_h (*root)(const struct vhive_reader *rd);
+        hive_node_h *(*children)(const struct vhive_reader *rd, hive_node_h node);
+        hive_node_h (*get_child)(const struct vhive_reader *rd, hive_node_h node,
+                                 const char *name);
+        hive_node_h (*parent)(const struct vhive_reader *rd, hive_node_h node);
+        char *(*name)(const struct vhive_reader *rd, hive_node_h node);
+        hive_value_h (*get_value)(const struct vhive_reader *rd, hive_node_h node,
+                                  const char *name);
+        char *(*value_key)(const struct vhive_reader *rd, hive_value_h v);
+        int (*value_type)(const struct vhive_reader *rd, hive_value_h v, hive_type *t,
+                          size_t *len);
+        char *(*value_value)(const struct vhive_reader *rd, hive_value_h v, hive_type *t,
+                             size_t *len);
+};
+
+struct vhive_lazy;
+struct vhive_reader {
+        const struct vhive_reader_ops *ops;
+        hive_h *h;               /* hivex's handle; NULL for the lazy reader */
+        struct vhive_lazy *lazy; /* the lazy reader's state; NULL for hivex */
+};
+
+/* The reader over a hivex handle (lib/hive/hive.c). */
+struct vhive_reader vhive_reader_hivex(hive_h *h);
+
+/* The lazy reader (lib/hive/lazy-reader.c): reads only the cells asked
+ * for, through pread, with a small cache; never validates the bins it
+ * does not read.  pread returns 0 or -errno with a message in err. */
+typedef int vhive_pread_fn(void *opaque, void *buf, size_t len, uint64_t off,
+                           struct vhive_error *err);
+/* 0 and *out; 1 when it cannot read this hive (dirty, not version 1.x,
+ * bins the file does not hold, no root key where the header says): read
+ * it the full way, which says why; -errno when the root cannot be read. */
+int vhive_lazy_open(const struct vhive_regf_header *hdr, uint64_t file_size, vhive_pread_fn *pread,
+                    void *opaque, struct vhive_lazy **out, struct vhive_error *err);
+struct vhive_reader vhive_reader_lazy(struct vhive_lazy *lz);
+/* Some read was refused (a damaged or hostile structure) or failed: what
+ * the caller got may differ from hivex's answer; read the full way. */
+bool vhive_lazy_failed(const struct vhive_lazy *lz);
+uint64_t vhive_lazy_bytes_read(const struct vhive_lazy *lz); /* from pread */
+void vhive_lazy_close(struct vhive_lazy *lz);
+
+/* ---- key lookup over a reader (lib/hive/hive.c) ------------------------- */
+
+/* As vhive_child, vhive_lookup, vhive_check_parent and
+ * vhive_interface_dhcp below, over either reader. */
+int vhive_rd_child(const struct vhive_reader *rd, hive_node_h parent, const char *name,
+                   hive_node_h *node, struct vhive_error *err);
+int vhive_rd_lookup(const struct vhive_reader *rd, hive_node_h parent, const char *path,
+                    hive_node_h *node, struct vhive_error *err);
+int vhive_rd_check_parent(const struct vhive_reader *rd, hive_node_h parent, hive_node_h node,
+                          const char *name, struct vhive_error *err);
+enum vhive_dhcp vhive_rd_interface_dhcp(const struct vhive_reader *rd, hive_node_h iface,
+                                        uint32_t *value);
+/* A REG_DWORD's value as hivex_value_dword reads it (~0 when it fails). */
+uint32_t vhive_rd_dword(const struct vhive_reader *rd, hive_value_h v);
+
 /* ---- hive helpers over hivex (lib/hive/hive.c) ------------------------ */
 
 /* Case-insensitive child lookup.  0 and *node = 0 when absent; -errno
@@ -229,6 +293,11 @@ int vhive_controlset_ccs(hive_h *h, struct vhive_controlset *cs, struct vhive_er
  * must resolve).  Returns the
  * count; *list is malloc'd. */
 int vhive_controlset_list(hive_h *h, struct vhive_controlset **list, struct vhive_error *err);
+/* The same two over either reader. */
+int vhive_rd_controlset_boot(const struct vhive_reader *rd, struct vhive_controlset sets[2],
+                             struct vhive_error *err);
+int vhive_rd_controlset_list(const struct vhive_reader *rd, struct vhive_controlset **list,
+                             struct vhive_error *err);
 
 /* EnableDHCP of an interface key, the one definition of "static" that info
  * and scrub share: a REG_DWORD 0.  Windows' TCP/IP reads EnableDHCP as a
@@ -250,6 +319,8 @@ struct vhive_session {
          * to the file as it is (replay_failed, saying why). */
         struct vhive_hive_state state;
         hive_h *h;
+        /* Set (h NULL) when a read-only op reads a clean hive lazily. */
+        const struct vhive_reader *reader;
         bool writable;
         bool hivex_writes; /* h opened with HIVEX_OPEN_WRITE */
         int work_fd;       /* memfd holding a replayed copy, or -1 */
@@ -303,3 +374,6 @@ int vhive_verify_header(const char *path, struct vhive_error *err);
 /* Reads and checks the header of a hive file (regular file, "regf",
  * hive bins within the file).  dirty is not an error here. */
 int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr, struct vhive_error *err);
+/* The same checks on its first n bytes (up to a base block) and its size. */
+int vhive_probe_block(const uint8_t *block, size_t n, uint64_t file_size,
+                      struct vhive_regf_header *hdr, struct vhive_error *err);

@@ -40,21 +40,27 @@ int vhive_probe_hive(const char *path, struct vhive_regf_header *hdr, struct vhi
         n = pread(fd, block, sizeof(block), 0);
         if (n < 0)
                 return vhive_fail(err, errno, "cannot read: %s", strerror(errno));
+        return vhive_probe_block(block, (size_t)n, (uint64_t)st.st_size, hdr, err);
+}
+
+int vhive_probe_block(const uint8_t *block, size_t n, uint64_t file_size,
+                      struct vhive_regf_header *hdr, struct vhive_error *err)
+{
         if (n < 4 || vhive_regf_parse(block, n, hdr) < 0)
                 return vhive_fail(err, EINVAL, "not a registry hive (no regf signature)");
-        if (n < (ssize_t)sizeof(block))
-                return vhive_fail(err, EINVAL, "truncated hive: %zd bytes, shorter than its header",
+        if (n < VHIVE_REGF_BASE_BLOCK)
+                return vhive_fail(err, EINVAL, "truncated hive: %zu bytes, shorter than its header",
                                   n);
         if (hdr->hbins_size == 0 || hdr->hbins_size % 4096 != 0)
                 return vhive_fail(err, EINVAL,
                                   "damaged hive: hive-bins size %u is not a multiple of 4096",
                                   hdr->hbins_size);
-        if ((uint64_t)VHIVE_REGF_BASE_BLOCK + hdr->hbins_size > (uint64_t)st.st_size &&
+        if ((uint64_t)VHIVE_REGF_BASE_BLOCK + hdr->hbins_size > file_size &&
             !vhive_regf_is_dirty(hdr))
                 return vhive_fail(err, EINVAL,
                                   "truncated hive: the header says %u bytes of hive bins, "
                                   "the file holds %lld",
-                                  hdr->hbins_size, (long long)st.st_size - VHIVE_REGF_BASE_BLOCK);
+                                  hdr->hbins_size, (long long)file_size - VHIVE_REGF_BASE_BLOCK);
         return 0;
 }
 

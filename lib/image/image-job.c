@@ -112,10 +112,12 @@ static int make_work(struct work *w, struct vhive_error *err)
         return 0;
 }
 
-/* Downloads the hive and whichever logs exist, keeping the names the
- * session looks for beside the primary. */
+/* Finds the hive and whichever logs exist, and checks each (a plain
+ * file with one name, of a size a hive can have); with download, copies
+ * them out, keeping the names the session looks for beside the primary.
+ * A lazy read downloads nothing (download_hive when it must). */
 static int fetch_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
-                      const char *dir, const char *device, struct hive_work *w,
+                      const char *dir, const char *device, bool download, struct hive_work *w,
                       struct vhive_error *err)
 {
         static const char *const suffix[2] = { ".LOG1", ".LOG2" };
@@ -129,7 +131,8 @@ static int fetch_hive(struct vhive_backend *be, const struct vhive_backend_ops *
         if (!real)
                 return vhive_fail(err, ENOENT, "no %s hive in %s on %s", w->name, dir, device);
         snprintf(w->hive_path, sizeof(w->hive_path), "%s/%s", dir, real);
-        ret = vhive_image_fetch_file(be, ops, i, w->hive_path, w->primary, &w->nodes[0], err);
+        ret = vhive_image_fetch_file(be, ops, i, w->hive_path, download ? w->primary : NULL,
+                                     &w->nodes[0], err);
         for (int k = 0; k < 2 && ret == 0; k++) {
                 _cleanup_free_ char *want = NULL, *log = NULL;
                 char *host = w->host_logs[k];
@@ -140,8 +143,52 @@ static int fetch_hive(struct vhive_backend *be, const struct vhive_backend_ops *
                         continue;
                 snprintf(w->guest_logs[k], sizeof(w->guest_logs[k]), "%s/%s", dir, log);
                 snprintf(host, sizeof(w->host_logs[k]), "%s%s", w->primary, suffix[k]);
-                ret = vhive_image_fetch_file(be, ops, i, w->guest_logs[k], host, &w->nodes[k + 1],
-                                             err);
+                ret = vhive_image_fetch_file(be, ops, i, w->guest_logs[k], download ? host : NULL,
+                                             &w->nodes[k + 1], err);
+        }
+        return ret;
+}
+
+/* A lazy read that must read the full way after all: the copies
+ * fetch_hive did not make. */
+static int download_hive(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                         struct hive_work *w, struct vhive_error *err)
+{
+        int ret = ops->download(be, i, w->hive_path, w->primary, err);
+
+        for (int k = 0; k < 2 && ret == 0; k++)
+                if (*w->guest_logs[k])
+                        ret = ops->download(be, i, w->guest_logs[k], w->host_logs[k], err);
+        return ret;
+}
+
+/* A read-only op on the direct backend reads a clean hive in place,
+ * only the cells it needs (lib/hive/lazy-reader.c): through libntfs-3g,
+ * a read costs no more than a download's of the same bytes.  Through the
+ * appliance each read is a round trip: it downloads.  1: read the full
+ * way (dirty, or refused by the lazy reader). */
+static bool image_lazy(const struct vhive_backend_ops *ops, const struct vhive_op *op,
+                       const struct vhive_job_opts *o)
+{
+        return ops->open_file && strcmp(ops->name, "direct") == 0 && vhive_job_lazy(op, o);
+}
+
+static int run_lazy(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                    struct hive_work *h, const struct vhive_op *op, void *ctx,
+                    const struct vhive_job_opts *o, struct vhive_job_result *r)
+{
+        struct vhive_file *f = NULL;
+        int ret = ops->open_file(be, i, h->hive_path, false, &f, &r->err);
+
+        if (ret == 0)
+                ret = vhive_job_run_lazy(f, op, ctx, o, r);
+        if (f)
+                ops->close_file(be, f);
+        if (ret == 1) {
+                vhive_job_progress(o, o->progress_target, "downloading the hive", -1);
+                ret = download_hive(be, ops, i, h, &r->err);
+                if (ret == 0)
+                        ret = vhive_job_run(h->primary, &h->t, op, ctx, o, r);
         }
         return ret;
 }
@@ -229,15 +276,17 @@ static void release(struct vhive_backend *be, const struct vhive_backend_ops *op
  * check each, and open each for the commit, so that a refusal of any
  * leaves every hive unwritten.  *failed: the hive a failure belongs to. */
 static int prepare_hives(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
-                         const char *path, const struct vhive_job_opts *o, bool writes,
+                         const char *path, const struct vhive_job_opts *o, bool writes, bool lazy,
                          struct work *w, size_t *failed, struct vhive_job_result *r)
 {
         int ret = 0;
 
-        vhive_job_progress(o, o->progress_target, "downloading the hive", -1);
+        vhive_job_progress(o, o->progress_target,
+                           lazy ? "looking for the hives" : "downloading the hive", -1);
         for (size_t k = 0; k < w->n && ret == 0; k++) {
                 *failed = k;
-                ret = fetch_hive(be, ops, i, r->root.config_dir, r->root.device, &w->h[k], &r->err);
+                ret = fetch_hive(be, ops, i, r->root.config_dir, r->root.device, !lazy, &w->h[k],
+                                 &r->err);
         }
         if (ret < 0)
                 return ret;
@@ -341,8 +390,9 @@ static size_t check_hives(const struct vhive_op *op, void *ctx, const struct vhi
 /* Each hive on its own, in order: run, commit through its own logs,
  * verify.  A stop between two leaves the first new and the second old;
  * after a failure the later hives are not worked on. */
-static size_t run_hives(const struct vhive_op *op, void *ctx, const struct vhive_job_opts *o,
-                        struct work *w, struct vhive_job_result *r)
+static size_t run_hives(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
+                        bool lazy, const struct vhive_op *op, void *ctx,
+                        const struct vhive_job_opts *o, struct work *w, struct vhive_job_result *r)
 {
         struct vhive_job_opts jo = *o;
         char step[64];
@@ -357,7 +407,9 @@ static size_t run_hives(const struct vhive_op *op, void *ctx, const struct vhive
                 snprintf(step, sizeof(step), "working on %s", h->name);
                 ret = k ? vhive_check_interrupt(step, &r->err) : 0;
                 jo.hive = h->name;
-                if (ret == 0)
+                if (ret == 0 && lazy)
+                        ret = run_lazy(be, ops, i, h, op, ctx, &jo, r);
+                else if (ret == 0)
                         ret = vhive_job_run(h->primary, &h->t, op, ctx, &jo, r);
                 r->status = ret;
                 vhive_job_record_hive(r, h->name);
@@ -375,6 +427,7 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
 {
         struct work w = { .dir = "" };
         bool writes = op->writes && !o->dry_run;
+        bool lazy = image_lazy(ops, op, o);
         size_t failed = 0; /* the hive that failed; w.n: none */
         int ret = ops->image_status(be, i, &r->err);
 
@@ -386,13 +439,13 @@ static int run_image(struct vhive_backend *be, const struct vhive_backend_ops *o
                 ret = make_work(&w, &r->err);
         if (ret < 0) /* the image's failure, not a hive's: each says it */
                 failed = record_skipped(r, &w, 0, w.n, ret);
-        else if ((ret = prepare_hives(be, ops, i, path, o, writes, &w, &failed, r)) < 0)
+        else if ((ret = prepare_hives(be, ops, i, path, o, writes, lazy, &w, &failed, r)) < 0)
                 failed = record_skipped(r, &w, 0, failed, ret);
         else if (writes && op->check_first && w.n > 1 &&
                  (failed = check_hives(op, ctx, o, &w, r)) < w.n)
                 failed = record_skipped(r, &w, 0, failed, r->status);
         else
-                failed = run_hives(op, ctx, o, &w, r);
+                failed = run_hives(be, ops, i, lazy, op, ctx, o, &w, r);
         for (size_t k = 0; k < w.n; k++) {
                 vhive_image_close_hive(be, ops, &w.h[k].hf);
                 free((char *)w.h[k].t.backup_dir);

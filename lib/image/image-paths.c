@@ -93,7 +93,7 @@ int vhive_image_fetch_file(struct vhive_backend *be, const struct vhive_backend_
                                   "refused before copying it",
                                   shown(guest_path), (unsigned long long)node.size,
                                   (unsigned long long)VHIVE_IMAGE_HIVE_FILE_MAX);
-        return ops->download(be, i, guest_path, host_path, err);
+        return host_path ? ops->download(be, i, guest_path, host_path, err) : 0;
 }
 
 int vhive_image_check_distinct(const char *const *paths, const struct vhive_node *nodes, size_t n,

@@ -134,8 +134,9 @@ struct vhive_backend_ops {
 int vhive_image_check_dir(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
                           const char *dir, struct vhive_error *err);
 /* dir/name (dir checked already) is a plain file with one name (no hard
- * link), no larger than a hive can be; then copies it to host_path.  node
- * (may be NULL) gets what the file is, for the checks below. */
+ * link), no larger than a hive can be; then copies it to host_path (NULL:
+ * only the checks).  node (may be NULL) gets what the file is, for the
+ * checks below. */
 int vhive_image_fetch_file(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
                            const char *guest_path, const char *host_path, struct vhive_node *node,
                            struct vhive_error *err);

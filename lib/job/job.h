@@ -32,6 +32,14 @@ struct vhive_op {
          * touch nothing.  Sets *changed when the hive was modified. */
         int (*run)(struct vhive_session *s, void *ctx, bool apply, bool *changed,
                    struct vhive_error *err);
+        /* run() reads only through s->reader when it is set (s->h is then
+         * NULL): a read-only run on a clean hive gets the lazy reader,
+         * which reads only the cells asked for (lib/hive/lazy-reader.c).
+         * When that reader refused something, the job runs it again the
+         * full way (hivex) after forget_last, which drops what that run
+         * added to ctx. */
+        bool lazy_read;
+        void (*forget_last)(void *ctx);
         /* After a commit: checks the committed hive (opened read-only). */
         int (*verify)(hive_h *h, void *ctx, struct vhive_error *err);
 };
@@ -124,3 +132,11 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
  * only read; r->written says whether the image was changed. */
 int vhive_job_run(const char *primary, struct vhive_commit_target *t, const struct vhive_op *op,
                   void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r);
+/* An op with lazy_read, not writing: whether it may read f's hive lazily
+ * (VHIVE_CHECK_FULL_READ, set and not "0", says no). */
+bool vhive_job_lazy(const struct vhive_op *op, const struct vhive_job_opts *o);
+/* The op run on the hive in f through the lazy reader: 0 or -errno as
+ * vhive_job_run; 1, with r and ctx as before, when the hive must be read
+ * the full way (dirty, or a structure the lazy reader refused). */
+int vhive_job_run_lazy(struct vhive_file *f, const struct vhive_op *op, void *ctx,
+                       const struct vhive_job_opts *o, struct vhive_job_result *r);

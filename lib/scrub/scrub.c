@@ -17,7 +17,7 @@ struct target {
 
 /* One visit's walk from a control set or the hive root. */
 struct walk {
-        hive_h *h;
+        const struct vhive_reader *rd; /* rd->h: hivex's, for the writes */
         const struct vhive_scrub_opts *opts;
         const struct target *t;
         const struct vhive_visit *v;
@@ -35,11 +35,11 @@ static bool in_list(char *const *list, size_t n, const char *name)
 }
 
 /* EnableDHCP = 0 marks an interface configured by hand. */
-static bool interface_is_static(hive_h *h, hive_node_h node)
+static bool interface_is_static(const struct vhive_reader *rd, hive_node_h node)
 {
         uint32_t value;
 
-        return vhive_interface_dhcp(h, node, &value) == VHIVE_DHCP_STATIC;
+        return vhive_rd_interface_dhcp(rd, node, &value) == VHIVE_DHCP_STATIC;
 }
 
 /* What the value's rule does with what is there. */
@@ -54,7 +54,7 @@ static enum vhive_action present_action(const struct vhive_rule *r, bool blank, 
         return keep ? VHIVE_ACTION_KEPT : VHIVE_ACTION_BLANKED;
 }
 
-static int classify_value(hive_h *h, hive_node_h node, const struct vhive_visit_value *vv,
+static int classify_value(const struct vhive_reader *rd, hive_node_h node, const struct vhive_visit_value *vv,
                           bool keep, struct vhive_value_report *vr, struct vhive_error *err)
 {
         _cleanup_free_ char *data = NULL;
@@ -63,18 +63,18 @@ static int classify_value(hive_h *h, hive_node_h node, const struct vhive_visit_
         size_t len;
 
         errno = 0;
-        v = hivex_node_get_value(h, node, vv->name);
+        v = rd->ops->get_value(rd, node, vv->name);
         if (v == 0 && errno != 0)
                 return vhive_fail(err, errno, "reading value %s: %s", vv->name, strerror(errno));
         vr->rule = vv->rule;
         vr->type = -1;
         vr->action = VHIVE_ACTION_ABSENT;
-        vr->name = v ? hivex_value_key(h, v) : strdup(vv->name);
+        vr->name = v ? rd->ops->value_key(rd, v) : strdup(vv->name);
         if (!vr->name)
                 return vhive_fail(err, ENOMEM, "out of memory");
         if (v == 0)
                 return 0;
-        data = hivex_value_value(h, v, &t, &len);
+        data = rd->ops->value_value(rd, v, &t, &len);
         if (!data)
                 return vhive_fail(err, errno, "reading value %s: %s", vv->name, strerror(errno));
         vr->type = t;
@@ -123,7 +123,7 @@ static int scrub_key(struct walk *w, hive_node_h node, struct vhive_key_report *
         struct vhive_value_report *vr = NULL;
         int r;
 
-        kr->is_static = has_keep_static(w->v) && interface_is_static(w->h, node);
+        kr->is_static = has_keep_static(w->v) && interface_is_static(w->rd, node);
         for (size_t i = 0; i < w->v->n_values; i++) {
                 const struct vhive_visit_value *vv = &w->v->values[i];
                 bool keep = w->opts->keep_static && kr->is_static &&
@@ -131,7 +131,7 @@ static int scrub_key(struct walk *w, hive_node_h node, struct vhive_key_report *
 
                 r = push_value(kr, &vr, err);
                 if (r == 0)
-                        r = classify_value(w->h, node, vv, keep, vr, err);
+                        r = classify_value(w->rd, node, vv, keep, vr, err);
                 if (r < 0)
                         return r;
         }
@@ -145,8 +145,10 @@ static int scrub_key(struct walk *w, hive_node_h node, struct vhive_key_report *
         }
         if (!w->t->apply || !key_needs_write(kr))
                 return 0;
-        return w->t->buf ? vhive_scrub_apply_in_place(w->h, w->t->buf, node, kr, err)
-                         : vhive_scrub_apply_key(w->h, node, kr, err);
+        if (!w->rd->h)
+                return vhive_fail(err, EINVAL, "a scrub writes through hivex only");
+        return w->t->buf ? vhive_scrub_apply_in_place(w->rd->h, w->t->buf, node, kr, err)
+                         : vhive_scrub_apply_key(w->rd->h, node, kr, err);
 }
 
 /* The report's old shape (JSON "parameters", "interfaces", "tcpip6"). */
@@ -219,13 +221,13 @@ static int walk_at(struct walk *w, hive_node_h node, size_t i, const char *path,
 static int walk_child(struct walk *w, hive_node_h parent, hive_node_h child, size_t i,
                       const char *path, struct vhive_error *err)
 {
-        _cleanup_free_ char *name = hivex_node_name(w->h, child), *sub = NULL;
+        _cleanup_free_ char *name = w->rd->ops->name(w->rd, child), *sub = NULL;
         int r;
 
         if (!name)
                 return vhive_fail(err, errno ? errno : EIO, "reading a key name below %s",
                                   *path ? path : "the root");
-        r = vhive_check_parent(w->h, parent, child, name, err);
+        r = vhive_rd_check_parent(w->rd, parent, child, name, err);
         if (r < 0)
                 return r;
         if (asprintf(&sub, "%s%s%s", path, *path ? "\\" : "", name) < 0)
@@ -237,7 +239,7 @@ static int walk_child(struct walk *w, hive_node_h parent, hive_node_h child, siz
 static int walk_children(struct walk *w, hive_node_h node, size_t i, const char *path,
                          struct vhive_error *err)
 {
-        _cleanup_free_ hive_node_h *children = hivex_node_children(w->h, node);
+        _cleanup_free_ hive_node_h *children = w->rd->ops->children(w->rd, node);
 
         if (!children)
                 return vhive_fail(err, errno, "listing the subkeys of %s: %s",
@@ -264,7 +266,7 @@ static int walk_at(struct walk *w, hive_node_h node, size_t i, const char *path,
         }
         if (strcmp(w->comps[i], "*") == 0)
                 return walk_children(w, node, i, path, err);
-        r = vhive_child(w->h, node, w->comps[i], &child, err);
+        r = vhive_rd_child(w->rd, node, w->comps[i], &child, err);
         if (r < 0)
                 return r;
         if (child == 0)
@@ -272,13 +274,13 @@ static int walk_at(struct walk *w, hive_node_h node, size_t i, const char *path,
         return walk_child(w, node, child, i, path, err);
 }
 
-static int walk_visit(hive_h *h, hive_node_h from, const struct vhive_visit *v,
+static int walk_visit(const struct vhive_reader *rd, hive_node_h from, const struct vhive_visit *v,
                       const struct vhive_scrub_opts *opts, const struct target *t,
                       struct vhive_cs_report *cr, struct vhive_error *err)
 {
         _cleanup_free_ char *copy = strdup(v->key);
         _cleanup_free_ char **comps = calloc(strlen(v->key) / 2 + 2, sizeof(*comps));
-        struct walk w = { h, opts, t, v, cr, comps, 0 };
+        struct walk w = { rd, opts, t, v, cr, comps, 0 };
         char *save = NULL;
 
         if (!copy || !comps)
@@ -303,24 +305,24 @@ static void count_actions(struct vhive_scrub_report *rep)
         count_set(rep, &rep->root);
 }
 
-static int select_controlsets(hive_h *h, bool all, struct vhive_controlset **sets,
+static int select_controlsets(const struct vhive_reader *rd, bool all, struct vhive_controlset **sets,
                               struct vhive_error *err)
 {
         if (all)
-                return vhive_controlset_list(h, sets, err);
+                return vhive_rd_controlset_list(rd, sets, err);
         /* Every set the next boot may load counts as current. */
         *sets = calloc(2, sizeof(**sets));
         if (!*sets)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        return vhive_controlset_boot(h, *sets, err);
+        return vhive_rd_controlset_boot(rd, *sets, err);
 }
 
-static int scrub_sets(hive_h *h, const struct vhive_visits *vs, const struct vhive_scrub_opts *opts,
+static int scrub_sets(const struct vhive_reader *rd, const struct vhive_visits *vs, const struct vhive_scrub_opts *opts,
                       const struct target *t, struct vhive_scrub_report *rep,
                       struct vhive_error *err)
 {
         _cleanup_free_ struct vhive_controlset *sets = NULL;
-        int n = select_controlsets(h, opts->all_controlsets, &sets, err);
+        int n = select_controlsets(rd, opts->all_controlsets, &sets, err);
 
         if (n < 0)
                 return n;
@@ -333,7 +335,7 @@ static int scrub_sets(hive_h *h, const struct vhive_visits *vs, const struct vhi
                 cr->cs = sets[i];
                 for (size_t k = 0; k < vs->n; k++) {
                         int r = vs->v[k].in_cs
-                                        ? walk_visit(h, sets[i].node, &vs->v[k], opts, t, cr, err)
+                                        ? walk_visit(rd, sets[i].node, &vs->v[k], opts, t, cr, err)
                                         : 0;
 
                         if (r < 0)
@@ -343,7 +345,7 @@ static int scrub_sets(hive_h *h, const struct vhive_visits *vs, const struct vhi
         return 0;
 }
 
-static int scrub(hive_h *h, const struct vhive_scrub_opts *opts, const struct target *t,
+static int scrub(const struct vhive_reader *rd, const struct vhive_scrub_opts *opts, const struct target *t,
                  struct vhive_scrub_report *rep, struct vhive_error *err)
 {
         const char *hive = opts->hive ? opts->hive : "SYSTEM";
@@ -356,10 +358,11 @@ static int scrub(hive_h *h, const struct vhive_scrub_opts *opts, const struct ta
         if (r < 0)
                 return r;
         if (vs.any_cs)
-                r = scrub_sets(h, &vs, opts, t, rep, err);
+                r = scrub_sets(rd, &vs, opts, t, rep, err);
         for (size_t k = 0; r == 0 && k < vs.n; k++)
                 if (!vs.v[k].in_cs)
-                        r = walk_visit(h, hivex_root(h), &vs.v[k], opts, t, &rep->root, err);
+                        r = walk_visit(rd, rd->ops->root(rd), &vs.v[k], opts, t, &rep->root,
+                                       err);
         vhive_visits_free(&vs);
         count_actions(rep);
         return r;
@@ -368,34 +371,44 @@ static int scrub(hive_h *h, const struct vhive_scrub_opts *opts, const struct ta
 int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
                 struct vhive_scrub_report *rep, struct vhive_error *err)
 {
+        struct vhive_reader rd = vhive_reader_hivex(h);
         struct target t = { .apply = apply };
 
-        return scrub(h, opts, &t, rep, err);
+        return scrub(&rd, opts, &t, rep, err);
+}
+
+int vhive_scrub_read(const struct vhive_reader *rd, const struct vhive_scrub_opts *opts,
+                     struct vhive_scrub_report *rep, struct vhive_error *err)
+{
+        struct target t = { .apply = false };
+
+        return scrub(rd, opts, &t, rep, err);
 }
 
 int vhive_scrub_in_place(hive_h *h, struct vhive_hive_buf *buf, const struct vhive_scrub_opts *opts,
                          struct vhive_scrub_report *rep, struct vhive_error *err)
 {
+        struct vhive_reader rd = vhive_reader_hivex(h);
         struct target t = { .apply = true, .buf = buf };
-        int r = scrub(h, opts, &t, rep, err);
+        int r = scrub(&rd, opts, &t, rep, err);
 
         /* Built by the first edit, for this scrub's edits only. */
         vhive_hive_buf_drop_refs(buf);
         return r;
 }
 
-int vhive_scrub_hive_kind(hive_h *h, const char **hive, struct vhive_error *err)
+int vhive_scrub_hive_kind(const struct vhive_reader *rd, const char **hive, struct vhive_error *err)
 {
         hive_node_h node;
-        int r = vhive_child(h, hivex_root(h), "Select", &node, err);
+        int r = vhive_rd_child(rd, rd->ops->root(rd), "Select", &node, err);
 
         if (r == 0 && node) {
                 *hive = "SYSTEM";
                 return 0;
         }
         if (r == 0)
-                r = vhive_lookup(h, hivex_root(h), "Microsoft\\Windows NT\\CurrentVersion", &node,
-                                 err);
+                r = vhive_rd_lookup(rd, rd->ops->root(rd), "Microsoft\\Windows NT\\CurrentVersion",
+                                    &node, err);
         if (r < 0)
                 return r;
         if (node == 0)

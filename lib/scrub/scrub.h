@@ -39,6 +39,9 @@ void vhive_visits_free(struct vhive_visits *vs);
  * Detect rules are reported, never written.  Fills rep either way. */
 int vhive_scrub(hive_h *h, const struct vhive_scrub_opts *opts, bool apply,
                 struct vhive_scrub_report *rep, struct vhive_error *err);
+/* The walk that only reports (check), over either reader. */
+int vhive_scrub_read(const struct vhive_reader *rd, const struct vhive_scrub_opts *opts,
+                     struct vhive_scrub_report *rep, struct vhive_error *err);
 /* The same walk, writing each value in place in buf (the bytes h was
  * opened on; see vhive_inplace_blank): the hive never grows.  h is not
  * changed and must not be used to read the result. */
@@ -57,4 +60,4 @@ int vhive_scrub_apply_in_place(hive_h *h, struct vhive_hive_buf *buf, hive_node_
 
 /* "SYSTEM" (a Select key at the root) or "SOFTWARE" (Microsoft\Windows
  * NT\CurrentVersion) by content; -EINVAL with a message when neither. */
-int vhive_scrub_hive_kind(hive_h *h, const char **hive, struct vhive_error *err);
+int vhive_scrub_hive_kind(const struct vhive_reader *rd, const char **hive, struct vhive_error *err);

@@ -428,7 +428,9 @@ static void software_rules(void **state)
         assert_int_equal(vhive_pack_parse(SW_PACK, strlen(SW_PACK), "t.rules", "t", &p, &err), 0);
         for (size_t i = 0; i < 5; i++)
                 sel[i] = &p.rules[i];
-        assert_int_equal(vhive_scrub_hive_kind(h, &kind, &err), 0);
+        struct vhive_reader rd = vhive_reader_hivex(h);
+
+        assert_int_equal(vhive_scrub_hive_kind(&rd, &kind, &err), 0);
         assert_string_equal(kind, "SOFTWARE");
         assert_int_equal(vhive_scrub(h, &o, true, &rep, &err), 0);
         assert_string_equal(rep.hive, "SOFTWARE");
