@@ -115,6 +115,13 @@ for p in "$prof_a" "$prof_b"; do
         fi
 done
 
+# Whether B works on SOFTWARE, as its report says (not from the bytes it
+# reads: a check of a clean hive reads only the cells its rules reach).
+b_soft=0
+"$vhive" check --backend direct --no-progress --profile "$prof_b" --json "$img" >b.json \
+        2>/dev/null || true
+grep -q '"hive_name": "SOFTWARE"' b.json && b_soft=1
+
 # ---- alternating runs -------------------------------------------------------------
 : >runs.txt
 for ((i = 0; i < pairs; i++)); do
@@ -149,7 +156,7 @@ if command -v strace >/dev/null; then
 fi
 
 awk -v pa="$prof_a" -v pb="$prof_b" -v ra="$read_a" -v rb="$read_b" -v big="$largest" \
-    -v sys="$sys_size" -v soft="$soft_size" "$awk_median"'
+    -v bs="$b_soft" -v sys="$sys_size" -v soft="$soft_size" "$awk_median"'
 {
         ta[NR] = $1; ma = $2 > ma ? $2 : ma
         tb[NR] = $3; mb = $4 > mb ? $4 : mb
@@ -161,7 +168,7 @@ END {
         fmt = "%s --profile %-14s median %8.1f ms   peak RSS %7.1f MiB\n"
         printf fmt, "A", pa, median(ta, NR) / 1e6, ma / 1024
         printf fmt, "B", pb, median(tb, NR) / 1e6, mb / 1024
-        unread = ra != "-" && pa != pb && rb < ra + soft / 2
+        unread = pa != pb && !bs
         printf "median of the ratios B/A %6.2f   (target <= 2)  %s\n", median(r, NR),
                unread ? "not measured: B did not read SOFTWARE" : median(r, NR) <= 2 ? "met" : \
                "MISSED"
@@ -172,7 +179,7 @@ END {
                 printf "bytes read from the image: A %d (%.2f x SYSTEM), " \
                        "B %d (%.2f x SYSTEM + SOFTWARE)\n", ra, ra / sys, rb, rb / (sys + soft)
                 if (unread)
-                        print "note: B read less than A + half of SOFTWARE: this vhive does not" \
+                        print "note: the report of B names no SOFTWARE hive: this vhive does not" \
                               " open SOFTWARE in images yet, so the ratio says nothing"
         } else
                 print "bytes read from the image: strace not installed"

@@ -17,7 +17,7 @@ set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$src/build-fuzz}" && pwd)
 [ $# -gt 0 ] && shift
-targets=${*:-hive replay regfile image ptable}
+targets=${*:-hive replay regfile image ptable lazy}
 seconds=${FUZZ_SECONDS:-60}
 
 [ -d "$build/corpus" ] || "$src/fuzz/seed.sh" "$build" "$build/corpus" >/dev/null
@@ -26,7 +26,7 @@ summary=$build/fuzz-logs/summary.txt
 
 max_len() {
         case $1 in
-        hive) echo 65536 ;;
+        hive|lazy) echo 65536 ;;
         replay) echo 131072 ;;
         image|ptable) echo 32768 ;;
         *) echo 16384 ;;
@@ -46,6 +46,8 @@ for t in $targets; do
         rc=0
         dict=
         if [ -f "$src/fuzz/$t.dict" ]; then dict=-dict=$src/fuzz/$t.dict; fi
+        # The lazy reader reads the same cells as fuzz-hive.
+        if [ "$t" = lazy ]; then dict=-dict=$src/fuzz/hive.dict; fi
         # shellcheck disable=SC2086
         ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
         UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \

@@ -15,6 +15,7 @@
 #            region table, metadata and VHD footer packed for fuzz-image
 #   ptable   the first 20 KiB of small disks partitioned with sfdisk
 #            (MBR) and sgdisk (GPT), and an NTFS boot sector (mkntfs)
+#   lazy     the hive seeds (the lazy reader reads the same files)
 set -eu
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +23,8 @@ build=${1:-$src/build-fuzz}
 corpus=${2:-$build/corpus}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vhive-seed.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$corpus/hive" "$corpus/replay" "$corpus/regfile" "$corpus/image" "$corpus/ptable"
+mkdir -p "$corpus/hive" "$corpus/replay" "$corpus/regfile" "$corpus/image" "$corpus/ptable" \
+        "$corpus/lazy"
 CC=${CC:-cc}
 
 note() { printf 'seed.sh: %s\n' "$*" >&2; }
@@ -181,4 +183,5 @@ if command -v mkntfs >/dev/null && mkntfs -q -F -f "$tmp/ntfs.raw" >/dev/null 2>
         pack_ptable 0 "$tmp/ntfs.raw" "$corpus/ptable/ntfs"
 fi
 note "ptable: $(ls "$corpus/ptable" | wc -l) seeds"
+cp "$corpus"/hive/* "$corpus/lazy/" 2>/dev/null || note "lazy: no hive seeds"
 echo "$corpus"

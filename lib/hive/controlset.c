@@ -78,8 +78,9 @@ static void mark_roles(struct vhive_controlset *cs, const struct select_values *
 }
 
 /* Select\<which> = number -> that ControlSetNNN, spelt as in the hive. */
-static int resolve(const struct vhive_reader *rd, const char *which, uint32_t number, const struct select_values *sv,
-                   struct vhive_controlset *cs, struct vhive_error *err)
+static int resolve(const struct vhive_reader *rd, const char *which, uint32_t number,
+                   const struct select_values *sv, struct vhive_controlset *cs,
+                   struct vhive_error *err)
 {
         int r;
 

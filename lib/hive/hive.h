@@ -83,15 +83,13 @@ struct vhive_reader;
 struct vhive_reader_ops {
         hive_node_h (*root)(const struct vhive_reader *rd);
         hive_node_h *(*children)(const struct vhive_reader *rd, hive_node_h node);
-        hive_node_h (*get_child)(const struct vhive_reader *rd, hive_node_h node,
-                                 const char *name);
+        hive_node_h (*get_child)(const struct vhive_reader *rd, hive_node_h node, const char *name);
         hive_node_h (*parent)(const struct vhive_reader *rd, hive_node_h node);
         char *(*name)(const struct vhive_reader *rd, hive_node_h node);
         hive_value_h (*get_value)(const struct vhive_reader *rd, hive_node_h node,
                                   const char *name);
         char *(*value_key)(const struct vhive_reader *rd, hive_value_h v);
-        int (*value_type)(const struct vhive_reader *rd, hive_value_h v, hive_type *t,
-                          size_t *len);
+        int (*value_type)(const struct vhive_reader *rd, hive_value_h v, hive_type *t, size_t *len);
         char *(*value_value)(const struct vhive_reader *rd, hive_value_h v, hive_type *t,
                              size_t *len);
 };

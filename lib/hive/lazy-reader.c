@@ -324,8 +324,7 @@ static char *lazy_name(const struct vhive_reader *rd, hive_node_h node)
         return s;
 }
 
-static hive_node_h lazy_get_child(const struct vhive_reader *rd, hive_node_h node,
-                                  const char *name)
+static hive_node_h lazy_get_child(const struct vhive_reader *rd, hive_node_h node, const char *name)
 {
         _cleanup_free_ hive_node_h *kids = lazy_children(rd, node);
 
@@ -415,6 +414,14 @@ static hive_value_h lazy_get_value(const struct vhive_reader *rd, hive_node_h no
                 refuse(lz, EFAULT);
                 return 0;
         }
+        /* hivex lists every value first, each a used cell, then matches. */
+        for (uint32_t i = 0; i < count; i++) {
+                struct cell c;
+
+                if (read_cell(lz, cell_offset(lz, vhive_le32(list + 4 * i)), NULL, &c) < 0)
+                        return 0;
+                free(c.b);
+        }
         for (uint32_t i = 0; i < count; i++) {
                 uint64_t v = cell_offset(lz, vhive_le32(list + 4 * i));
                 _cleanup_free_ char *key = v ? lazy_value_key(rd, v) : NULL;
@@ -430,8 +437,7 @@ static hive_value_h lazy_get_value(const struct vhive_reader *rd, hive_node_h no
         return 0;
 }
 
-static int lazy_value_type(const struct vhive_reader *rd, hive_value_h v, hive_type *t,
-                           size_t *len)
+static int lazy_value_type(const struct vhive_reader *rd, hive_value_h v, hive_type *t, size_t *len)
 {
         struct cell vk;
 

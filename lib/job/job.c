@@ -307,8 +307,9 @@ int vhive_job_run_lazy(struct vhive_file *f, const struct vhive_op *op, void *ct
         r->state = s.state;
         vhive_job_progress(o, o->progress_target, op->step ? op->step : "working", -1);
         ret = op->run(&s, ctx, false, &changed, &r->err);
-        if (ret < 0 && vhive_lazy_failed(lz)) {
-                /* Refused or failed a read: the full way says what hivex says. */
+        if (vhive_lazy_failed(lz)) {
+                /* A read refused or failed, even one the walk took for
+                 * "absent": the full way says what hivex says. */
                 op->forget_last(ctx);
                 r->err = (struct vhive_error){ 0 };
                 ret = 1;

@@ -67,7 +67,10 @@ static int run(struct vhive_session *s, void *ctx, bool apply, bool *changed,
         return r;
 }
 
-/* The last run read lazily, and is run again the full way. */
+/* The last run read lazily, and is run again the full way.  A run adds
+ * its report once it knows the hive: before that, only a hive file's run
+ * reads (its kind, by content), and a hive file's job has no other
+ * report to lose. */
 static void forget_last(void *ctx)
 {
         struct vhive_scrub_job *c = ctx;

@@ -54,8 +54,9 @@ static enum vhive_action present_action(const struct vhive_rule *r, bool blank, 
         return keep ? VHIVE_ACTION_KEPT : VHIVE_ACTION_BLANKED;
 }
 
-static int classify_value(const struct vhive_reader *rd, hive_node_h node, const struct vhive_visit_value *vv,
-                          bool keep, struct vhive_value_report *vr, struct vhive_error *err)
+static int classify_value(const struct vhive_reader *rd, hive_node_h node,
+                          const struct vhive_visit_value *vv, bool keep,
+                          struct vhive_value_report *vr, struct vhive_error *err)
 {
         _cleanup_free_ char *data = NULL;
         hive_value_h v;
@@ -305,8 +306,8 @@ static void count_actions(struct vhive_scrub_report *rep)
         count_set(rep, &rep->root);
 }
 
-static int select_controlsets(const struct vhive_reader *rd, bool all, struct vhive_controlset **sets,
-                              struct vhive_error *err)
+static int select_controlsets(const struct vhive_reader *rd, bool all,
+                              struct vhive_controlset **sets, struct vhive_error *err)
 {
         if (all)
                 return vhive_rd_controlset_list(rd, sets, err);
@@ -317,9 +318,9 @@ static int select_controlsets(const struct vhive_reader *rd, bool all, struct vh
         return vhive_rd_controlset_boot(rd, *sets, err);
 }
 
-static int scrub_sets(const struct vhive_reader *rd, const struct vhive_visits *vs, const struct vhive_scrub_opts *opts,
-                      const struct target *t, struct vhive_scrub_report *rep,
-                      struct vhive_error *err)
+static int scrub_sets(const struct vhive_reader *rd, const struct vhive_visits *vs,
+                      const struct vhive_scrub_opts *opts, const struct target *t,
+                      struct vhive_scrub_report *rep, struct vhive_error *err)
 {
         _cleanup_free_ struct vhive_controlset *sets = NULL;
         int n = select_controlsets(rd, opts->all_controlsets, &sets, err);
@@ -345,8 +346,8 @@ static int scrub_sets(const struct vhive_reader *rd, const struct vhive_visits *
         return 0;
 }
 
-static int scrub(const struct vhive_reader *rd, const struct vhive_scrub_opts *opts, const struct target *t,
-                 struct vhive_scrub_report *rep, struct vhive_error *err)
+static int scrub(const struct vhive_reader *rd, const struct vhive_scrub_opts *opts,
+                 const struct target *t, struct vhive_scrub_report *rep, struct vhive_error *err)
 {
         const char *hive = opts->hive ? opts->hive : "SYSTEM";
         struct vhive_visits vs;
@@ -361,8 +362,7 @@ static int scrub(const struct vhive_reader *rd, const struct vhive_scrub_opts *o
                 r = scrub_sets(rd, &vs, opts, t, rep, err);
         for (size_t k = 0; r == 0 && k < vs.n; k++)
                 if (!vs.v[k].in_cs)
-                        r = walk_visit(rd, rd->ops->root(rd), &vs.v[k], opts, t, &rep->root,
-                                       err);
+                        r = walk_visit(rd, rd->ops->root(rd), &vs.v[k], opts, t, &rep->root, err);
         vhive_visits_free(&vs);
         count_actions(rep);
         return r;

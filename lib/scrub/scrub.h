@@ -60,4 +60,5 @@ int vhive_scrub_apply_in_place(hive_h *h, struct vhive_hive_buf *buf, hive_node_
 
 /* "SYSTEM" (a Select key at the root) or "SOFTWARE" (Microsoft\Windows
  * NT\CurrentVersion) by content; -EINVAL with a message when neither. */
-int vhive_scrub_hive_kind(const struct vhive_reader *rd, const char **hive, struct vhive_error *err);
+int vhive_scrub_hive_kind(const struct vhive_reader *rd, const char **hive,
+                          struct vhive_error *err);

@@ -158,8 +158,8 @@ static void compare_fixture(struct mem *m)
 
 static void test_fixtures_agree(void **state)
 {
-        static const char *const names[] = { "software", "software-system", "lease-all-types",
-                                             "odd-types", "mixed-case", "multi-iface" };
+        static const char *const names[] = { "software",  "software-system", "lease-all-types",
+                                             "odd-types", "mixed-case",      "multi-iface" };
 
         (void)state;
         for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
@@ -278,7 +278,7 @@ static void test_cell_past_end(void **state)
         struct vhive_reader rd;
 
         (void)state;
-        vhive_put_le32(m.b + list, (uint32_t)-(int32_t)(m.len & ~7u)); /* larger than the hive */
+        vhive_put_le32(m.b + list, (uint32_t) - (int32_t)(m.len & ~7u)); /* larger than the hive */
         lz = lazy_on(&m);
         rd = vhive_reader_lazy(lz);
         expect_refused(lz, rd.ops->children(&rd, root) != NULL);
@@ -409,9 +409,9 @@ int main(void)
 {
         static const char *const need[] = { "software", "software-system", NULL };
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_fixtures_agree),    cmocka_unit_test(test_big_data_agrees),
+                cmocka_unit_test(test_fixtures_agree),     cmocka_unit_test(test_big_data_agrees),
                 cmocka_unit_test(test_cyclic_subkey_list), cmocka_unit_test(test_cell_past_end),
-                cmocka_unit_test(test_value_count_lies),  cmocka_unit_test(test_db_count_lies),
+                cmocka_unit_test(test_value_count_lies),   cmocka_unit_test(test_db_count_lies),
                 cmocka_unit_test(test_reads_little),
         };
 
