@@ -5,6 +5,7 @@
  * refused, never crash (the suite runs under ASan/UBSan). */
 #include <sys/mman.h>
 
+#include "job.h"
 #include "macro.h"
 #include "unit.h"
 
@@ -405,6 +406,85 @@ static void test_reads_little(void **state)
         unit_rmtree(dir);
 }
 
+/* check's JSON for the hive file path, read lazily or (full) the full way. */
+static char *check_json(const char *path, bool full)
+{
+        struct vhive_scrub_job c = { .opts = { .rules = unit_rules("seed,wsus") } };
+        struct vhive_job_opts o = { 0 };
+        struct vhive_job_result r;
+        json_t *j;
+        char *s;
+
+        if (full)
+                setenv("VHIVE_CHECK_FULL_READ", "1", 1);
+        else
+                unsetenv("VHIVE_CHECK_FULL_READ");
+        vhive_job_hive_file(path, &vhive_check_op, &c, &o, &r);
+        unsetenv("VHIVE_CHECK_FULL_READ");
+        j = vhive_json_scrub_target(path, &r, &c);
+        s = json_dumps(j, JSON_SORT_KEYS);
+        json_decref(j);
+        vhive_scrub_job_free(&c);
+        return s;
+}
+
+static void write_file(const char *path, const struct mem *m)
+{
+        FILE *f = fopen(path, "wb");
+
+        assert_non_null(f);
+        assert_int_equal(fwrite(m->b, 1, m->len, f), m->len);
+        assert_int_equal(fclose(f), 0);
+}
+
+/* The job reads lazily, and on a refused read runs the op again the full
+ * way: the report is hivex's, byte for byte, sound or damaged. */
+static void test_job_falls_back(void **state)
+{
+        char *dir = unit_tmpdir(), *path = NULL;
+        struct mem m = load("software");
+        struct vhive_error err = { 0 };
+        hive_node_h key = 0;
+        int fd;
+        hive_h *h = hivex_on(&m, &fd);
+
+        (void)state;
+        assert_int_equal(vhive_lookup(h, hivex_root(h),
+                                      "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate", &key,
+                                      &err),
+                         0);
+        hivex_close(h);
+        close(fd);
+        assert_true(asprintf(&path, "%s/SOFTWARE", dir) > 0);
+        for (int round = 0; round < 3; round++) {
+                char *lazy, *full;
+
+                if (round == 1) /* a value count that lies */
+                        vhive_put_le32(m.b + key + 4 + 36, 100000);
+                if (round == 2) { /* the root's subkey list lists itself */
+                        uint64_t root = 4096 + vhive_le32(m.b + 36);
+                        uint64_t list = 4096 + vhive_le32(m.b + root + 4 + 28);
+
+                        memcpy(m.b + list + 4, "ri", 2);
+                        m.b[list + 6] = 1;
+                        m.b[list + 7] = 0;
+                        vhive_put_le32(m.b + list + 8, (uint32_t)(list - 4096));
+                }
+                write_file(path, &m);
+                lazy = check_json(path, false);
+                full = check_json(path, true);
+                assert_non_null(lazy);
+                assert_string_equal(lazy, full);
+                if (round == 1)
+                        assert_non_null(strstr(lazy, "\"ok\": false"));
+                free(lazy);
+                free(full);
+        }
+        free(m.b);
+        free(path);
+        unit_rmtree(dir);
+}
+
 int main(void)
 {
         static const char *const need[] = { "software", "software-system", NULL };
@@ -412,7 +492,7 @@ int main(void)
                 cmocka_unit_test(test_fixtures_agree),     cmocka_unit_test(test_big_data_agrees),
                 cmocka_unit_test(test_cyclic_subkey_list), cmocka_unit_test(test_cell_past_end),
                 cmocka_unit_test(test_value_count_lies),   cmocka_unit_test(test_db_count_lies),
-                cmocka_unit_test(test_reads_little),
+                cmocka_unit_test(test_reads_little),      cmocka_unit_test(test_job_falls_back),
         };
 
         unit_require_fixtures(need);
