@@ -165,14 +165,15 @@ static int download_hive(struct vhive_backend *be, const struct vhive_backend_op
 /* A read-only op on the direct backend reads a clean hive in place,
  * only the cells it needs (lib/hive/lazy-reader.c): through libntfs-3g,
  * a read costs no more than a download's of the same bytes.  Through the
- * appliance each read is a round trip: it downloads.  1: read the full
- * way (dirty, or refused by the lazy reader). */
+ * appliance each read is a round trip: it downloads. */
 static bool image_lazy(const struct vhive_backend_ops *ops, const struct vhive_op *op,
                        const struct vhive_job_opts *o)
 {
         return ops->open_file && strcmp(ops->name, "direct") == 0 && vhive_job_lazy(op, o);
 }
 
+/* The op on the hive read in place; when the hive must be read the full
+ * way (dirty, or a read the lazy reader refused), downloaded after all. */
 static int run_lazy(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
                     struct hive_work *h, const struct vhive_op *op, void *ctx,
                     const struct vhive_job_opts *o, struct vhive_job_result *r)

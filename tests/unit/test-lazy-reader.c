@@ -492,7 +492,7 @@ int main(void)
                 cmocka_unit_test(test_fixtures_agree),     cmocka_unit_test(test_big_data_agrees),
                 cmocka_unit_test(test_cyclic_subkey_list), cmocka_unit_test(test_cell_past_end),
                 cmocka_unit_test(test_value_count_lies),   cmocka_unit_test(test_db_count_lies),
-                cmocka_unit_test(test_reads_little),      cmocka_unit_test(test_job_falls_back),
+                cmocka_unit_test(test_reads_little),       cmocka_unit_test(test_job_falls_back),
         };
 
         unit_require_fixtures(need);
