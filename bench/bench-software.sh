@@ -13,7 +13,9 @@
 # the peak RSS of each (GNU time %M over its runs: the largest; target under
 # 2 x the largest hive + 20 MiB) and the bytes one run of each reads from the
 # image file (strace -ff -y of a separate run: read/pread/preadv return values
-# on the image, qemu-nbd's threads included).
+# on the image, qemu-nbd's threads included).  Whether B worked on SOFTWARE
+# is read from its --json report: a check of a clean hive reads only the
+# cells its rules reach, far less than SOFTWARE holds.
 #
 # Until the rule packs (issue 19) are in vhive, --profile seed,wsus is refused
 # (exit 2); the script then says so and stops.  -B seed measures A against
