@@ -200,7 +200,8 @@ static int print_json(const char *command, struct vhive_scrub_job *ctx,
         fields = json_pack("{s:o, s:b}", "profile", vhive_json_text(o->rules.profile), "dry_run",
                            o->run.dry_run);
         if (ident)
-                json_object_set_new(fields, "shared", identity_report_json(ident, o->targets));
+                json_object_set_new(fields, "shared",
+                                    vhive_json_identity_report(ident, o->targets));
         return cmd_print_json(vhive_json_document(command, fields, list, exit_code), exit_code);
 }
 
