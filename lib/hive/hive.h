@@ -257,8 +257,18 @@ struct vhive_session {
          * hive is dirty), for in-place edits.  An op that edits them sets
          * edited_in_place; otherwise the new hive is hivex's commit of h. */
         struct vhive_hive_buf bytes;
-        bool bytes_mapped; /* bytes is a shared mapping of work_fd */
+        bool bytes_mapped; /* bytes is a mapping of work_fd */
         bool edited_in_place;
+        /* beside: a clean hive edited in place where it is (its lock held):
+         * work_fd is then the temp file that will replace it (work_path,
+         * removed at close unless a commit took it), bytes a private
+         * mapping of it (work_private).  work_failed: that file could not
+         * be made (work_err says why, for the commit); the memfd is used. */
+        bool beside;
+        char *work_path;
+        bool work_private;
+        bool work_failed;
+        struct vhive_error work_err;
         /* The new hive (vhive_session_result) when hivex wrote it. */
         struct vhive_hive_buf result;
 };
@@ -276,6 +286,12 @@ int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err)
  * written. */
 int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
                        bool hivex_writes, struct vhive_error *err);
+/* The same, writable for in-place edits of a hive file that will be
+ * replaced where it is, under its lock: a clean hive's bytes are copied
+ * into the temp file beside it (lib/hive/work-file.c), which the commit
+ * takes with vhive_work_file_finish. */
+int vhive_session_open_beside(struct vhive_session *s, const char *primary,
+                              struct vhive_error *err);
 /* The new hive after an op: the edited bytes, or hivex's commit of h
  * (through a memfd), with the header mended (sequence numbers one past the
  * hive's, time now, checksum under Windows' rule).  *out belongs to the
@@ -295,7 +311,23 @@ int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len
  * malloc'd; dest is not touched. */
 int vhive_write_temp_beside(const uint8_t *data, size_t len, int data_fd, const char *dest,
                             const char *mode_from, char **tmp_path, struct vhive_error *err);
+/* A new temp file beside dest (.NAME.vhive-XXXXXX), empty, with the mode
+ * and owner of mode_from (or dest); *tmp_path malloc'd. */
+int vhive_make_temp_beside(const char *dest, const char *mode_from, char **tmp_path,
+                           struct vhive_error *err);
 void vhive_session_close(struct vhive_session *s);
+
+/* ---- the work copy in the temp file (lib/hive/work-file.c) ----------- */
+
+/* Copies len bytes of from (the hive) into a new temp file beside
+ * s->primary and maps it privately as s->bytes. */
+int vhive_work_file_open(struct vhive_session *s, int from, size_t len, struct vhive_error *err);
+/* Writes the pages the edits changed (the private ones) into the file. */
+int vhive_work_file_write_back(struct vhive_session *s, struct vhive_error *err);
+/* fsync and close of the temp file; *tmp_path is handed over (malloc'd). */
+int vhive_work_file_finish(struct vhive_session *s, char **tmp_path, struct vhive_error *err);
+/* Removes the temp file unless a commit took it. */
+void vhive_work_file_drop(struct vhive_session *s);
 
 /* Checks a committed file's header: clean, sequence numbers equal,
  * checksum valid under Windows' rule, hive bins within the file. */
