@@ -295,7 +295,8 @@ int vhive_session_open_beside(struct vhive_session *s, const char *primary,
 /* The new hive after an op: the edited bytes, or hivex's commit of h
  * (through a memfd), with the header mended (sequence numbers one past the
  * hive's, time now, checksum under Windows' rule).  *out belongs to the
- * session (until vhive_session_close); *out_fd is a memfd holding exactly
+ * session (until vhive_session_close); *out_fd is a memfd (or the
+ * session's temp file, its changed pages written back) holding exactly
  * those bytes (for a parse that copies nothing), or -1.  hivex's handle
  * is closed (its copy of the hive freed): s->h is NULL afterwards, unless
  * it reads the new bytes themselves (an in-place edit of a clean hive:

@@ -343,8 +343,7 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
         return session_open(s, primary, writable, hivex_writes, false, err);
 }
 
-int vhive_session_open_beside(struct vhive_session *s, const char *primary,
-                              struct vhive_error *err)
+int vhive_session_open_beside(struct vhive_session *s, const char *primary, struct vhive_error *err)
 {
         return session_open(s, primary, true, false, true, err);
 }

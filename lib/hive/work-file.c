@@ -165,6 +165,15 @@ int vhive_work_file_write_back(struct vhive_session *s, struct vhive_error *err)
         return r < 0 ? vhive_fail(err, -r, "writing %s: %s", s->work_path, strerror(-r)) : 0;
 }
 
+void vhive_work_file_drop(struct vhive_session *s)
+{
+        if (!s->work_path)
+                return;
+        unlink(s->work_path);
+        free(s->work_path);
+        s->work_path = NULL;
+}
+
 int vhive_work_file_finish(struct vhive_session *s, char **tmp_path, struct vhive_error *err)
 {
         int r = fsync(s->work_fd) < 0 ? -errno : 0;
@@ -173,16 +182,12 @@ int vhive_work_file_finish(struct vhive_session *s, char **tmp_path, struct vhiv
         if (close(s->work_fd) < 0 && r == 0)
                 r = -errno;
         s->work_fd = -1;
+        if (r < 0) {
+                vhive_fail(err, -r, "writing %s: %s", s->work_path, strerror(-r));
+                vhive_work_file_drop(s);
+                return r;
+        }
         *tmp_path = s->work_path; /* the commit's now: it renames or removes it */
         s->work_path = NULL;
-        return r < 0 ? vhive_fail(err, -r, "writing %s: %s", *tmp_path, strerror(-r)) : 0;
-}
-
-void vhive_work_file_drop(struct vhive_session *s)
-{
-        if (!s->work_path)
-                return;
-        unlink(s->work_path);
-        free(s->work_path);
-        s->work_path = NULL;
+        return 0;
 }

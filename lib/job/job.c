@@ -51,7 +51,8 @@ static int verify_in_place(const struct vhive_session *s, const struct vhive_op 
  * the hive (a cell header or offset written wrong): kept, but on the
  * bytes in memory, never a re-read of the file; for an in-place edit,
  * only of the bins it wrote (verify_in_place).  data_fd, when >= 0, is a
- * memfd holding data: hivex maps it read-only, nothing is copied. */
+ * memfd (or the session's temp file) holding data: hivex maps it
+ * read-only, nothing is copied. */
 static int verify_bytes(const struct vhive_session *s, const uint8_t *data, size_t len, int data_fd,
                         const struct vhive_op *op, void *ctx, struct vhive_error *err)
 {
@@ -116,7 +117,10 @@ static int write_temp(struct vhive_session *s, const uint8_t *data, size_t len, 
 /* A hive file: verify the bytes, temp beside dest, check its header as
  * written, back up, rename.  The temp file is not read back whole: it
  * would come from the page cache the write just filled, and would show
- * nothing the checked writes, fsync and close have not. */
+ * nothing the checked writes, fsync and close have not.  When the session
+ * edited the temp file itself (work-file.c), the bytes verified are that
+ * file's pages: the file system's copy of the hive plus the pages the
+ * edits changed, written back before the verification. */
 static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t len, int data_fd,
                          struct vhive_commit_target *t, const struct vhive_op *op, void *ctx,
                          const struct vhive_job_opts *o, struct vhive_job_result *r)
@@ -233,7 +237,8 @@ void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *st
 /* A hive file replaced where it is, under its lock (not -o elsewhere). */
 static bool edits_where_it_is(const char *primary, const struct vhive_commit_target *t)
 {
-        return t->kind == VHIVE_COMMIT_RENAME && t->lock && t->dest && strcmp(t->dest, primary) == 0;
+        return t->kind == VHIVE_COMMIT_RENAME && t->lock && t->dest &&
+               strcmp(t->dest, primary) == 0;
 }
 
 int vhive_job_run(const char *primary, struct vhive_commit_target *t, const struct vhive_op *op,
