@@ -106,11 +106,13 @@ int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhi
  * open: the reference counts are built now, reading each page once, so
  * that the caller can drop its mapping's pages before hivex maps them too
  * (issue 20).  A failure of the counts is returned at their first use, as
- * when built there; hb->refs gets a copy of them when it has none.
+ * when built there; hb->refs gets a copy of them when it has none, or the
+ * counts themselves when in_place (hivex will not write: the cells would
+ * build their own again if they were ever asked).
  * vhive_cells_bind gives the cells to h once hivex opened buf;
  * vhive_cells_detach(NULL) drops them if it did not. */
 struct vhive_hive_buf;
-int vhive_cells_attach_early(struct vhive_hive_buf *hb, struct vhive_error *err);
+int vhive_cells_attach_early(struct vhive_hive_buf *hb, bool in_place, struct vhive_error *err);
 void vhive_cells_bind(hive_h *h);
 void vhive_cells_detach(hive_h *h);
 /* Before hivex_node_set_values (vhive_values_rewritable calls it),

@@ -289,7 +289,7 @@ static int open_once(struct vhive_session *s, struct vhive_error *err)
         int r = read_once(s, err);
 
         if (r == 0)
-                r = vhive_cells_attach_early(&s->bytes, err);
+                r = vhive_cells_attach_early(&s->bytes, !s->hivex_writes, err);
         if (r < 0)
                 return r;
         (void)madvise(s->bytes.b, s->bytes.len, MADV_DONTNEED); /* fails: only more RSS */
