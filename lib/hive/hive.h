@@ -325,7 +325,9 @@ void vhive_session_close(struct vhive_session *s);
 /* Copies len bytes of from (the hive) into a new temp file beside
  * s->primary and maps it privately as s->bytes. */
 int vhive_work_file_open(struct vhive_session *s, int from, size_t len, struct vhive_error *err);
-/* Writes the pages the edits changed (the private ones) into the file. */
+/* Writes the pages the edits changed (the private ones) into the file,
+ * then reads back the header and every cell the edits recorded: -EIO when
+ * the file does not hold them as the session does. */
 int vhive_work_file_write_back(struct vhive_session *s, struct vhive_error *err);
 /* fsync and close of the temp file; *tmp_path is handed over (malloc'd). */
 int vhive_work_file_finish(struct vhive_session *s, char **tmp_path, struct vhive_error *err);

@@ -152,6 +152,58 @@ static int write_back_private(int pm, const struct vhive_session *s)
         return 0;
 }
 
+/* 1 when the file holds n bytes at `at` as the session does, 0 when not,
+ * -errno when they cannot be read. */
+static int same_in_file(const struct vhive_session *s, size_t at, size_t n)
+{
+        uint8_t buf[PAGE];
+
+        if (at >= s->bytes.len)
+                return 1;
+        if (n > s->bytes.len - at)
+                n = s->bytes.len - at;
+        while (n > 0) {
+                size_t k = n < sizeof(buf) ? n : sizeof(buf);
+                ssize_t got = pread(s->work_fd, buf, k, (off_t)at);
+
+                if (got < 0 && errno == EINTR)
+                        continue;
+                if (got != (ssize_t)k)
+                        return got < 0 ? -errno : -EIO;
+                if (memcmp(buf, s->bytes.b + at, k) != 0)
+                        return 0;
+                at += k;
+                n -= k;
+        }
+        return 1;
+}
+
+/* A check that does not trust the page map: the header and every cell the
+ * edits recorded (vhive_hive_buf_touch) read back from the file as the
+ * session holds them.  The rest is the file system's copy of the hive. */
+static int check_written(const struct vhive_session *s, struct vhive_error *err)
+{
+        size_t at = 0, n = VHIVE_REGF_BASE_BLOCK;
+        int r = same_in_file(s, at, n);
+
+        for (unsigned i = 0; r == 1 && i < s->bytes.n_touched; i++) {
+                int32_t raw;
+
+                at = s->bytes.touched[i];
+                if (at + 4 > s->bytes.len)
+                        continue;
+                raw = (int32_t)vhive_le32(s->bytes.b + at);
+                n = raw < 0 ? (size_t) - (int64_t)raw : (size_t)raw;
+                r = same_in_file(s, at, n < 4 ? 4 : n);
+        }
+        if (r < 0)
+                return vhive_fail(err, -r, "verify: reading %s: %s", s->work_path, strerror(-r));
+        if (r == 0)
+                return vhive_fail(err, EIO, "verify: %s does not hold the edited bytes at 0x%zx",
+                                  s->work_path, at);
+        return 0;
+}
+
 int vhive_work_file_write_back(struct vhive_session *s, struct vhive_error *err)
 {
         int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
@@ -162,7 +214,9 @@ int vhive_work_file_write_back(struct vhive_session *s, struct vhive_error *err)
         if (r == 1) /* no page map: every page */
                 r = write_pages(s->work_fd, s->bytes.b, s->bytes.len, 0,
                                 (s->bytes.len + PAGE - 1) / PAGE);
-        return r < 0 ? vhive_fail(err, -r, "writing %s: %s", s->work_path, strerror(-r)) : 0;
+        if (r < 0)
+                return vhive_fail(err, -r, "writing %s: %s", s->work_path, strerror(-r));
+        return check_written(s, err);
 }
 
 void vhive_work_file_drop(struct vhive_session *s)
