@@ -1,6 +1,6 @@
-/* The store-wide identity report of "check", as text and as JSON.  Names,
- * data and key paths come from the hives (and target names from the user):
- * escaped for a terminal, made UTF-8 for JSON. */
+/* The store-wide identity report of "check" as text (its JSON is
+ * vhive_json_identity_report).  Names, data and key paths come from the
+ * hives (and target names from the user): escaped for a terminal. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,36 +26,6 @@ void identity_report_print(FILE *out, const struct vhive_identity_report *rep, c
                         rep->n_groups == 1 ? "value" : "values", rep->n_targets);
         else
                 fprintf(out, "identity: no value shared between targets\n");
-}
-
-static json_t *group_json(const struct vhive_identity_group *g, char *const *targets)
-{
-        json_t *where = json_array();
-
-        for (size_t t = 0; t < g->n_targets; t++) {
-                const struct vhive_identity_where *w = &g->targets[t];
-
-                json_array_append_new(where, json_pack("{s:o, s:I, s:o}", "target",
-                                                       vhive_json_text(targets[w->target]), "index",
-                                                       (json_int_t)w->target, "key",
-                                                       vhive_json_text(w->key)));
-        }
-        return json_pack("{s:o, s:o, s:o, s:s, s:o, s:o}", "rule", vhive_json_text(g->value->rule),
-                         "hive", vhive_json_text(g->value->hive), "name",
-                         vhive_json_text(g->value->name), "type", vhive_type_name(g->value->type),
-                         "data", vhive_json_text(g->text), "targets", where);
-}
-
-json_t *identity_report_json(const struct vhive_identity_report *rep, char *const *targets)
-{
-        json_t *shared = json_array();
-
-        for (size_t i = 0; shared && i < rep->n_groups; i++)
-                if (json_array_append_new(shared, group_json(&rep->groups[i], targets)) < 0) {
-                        json_decref(shared);
-                        return NULL;
-                }
-        return shared;
 }
 
 bool identity_wanted(const struct vhive_rules *rs)

@@ -1,5 +1,5 @@
 /* The store-wide identity report of "check" (vhive_identity_group): which
- * targets share which identity value, as text and as JSON. */
+ * targets share which identity value, as text. */
 #pragma once
 
 #include <stdio.h>
@@ -11,11 +11,6 @@
  * value shared between targets").  targets[i] names target index i. */
 void identity_report_print(FILE *out, const struct vhive_identity_report *rep,
                            char *const *targets);
-
-/* The "shared" array of check's --json document: one object per group,
- * {"rule", "hive", "name", "type", "data", "targets": [{"target", "index",
- * "key"}]}.  NULL on ENOMEM. */
-json_t *identity_report_json(const struct vhive_identity_report *rep, char *const *targets);
 
 /* Whether the selected rules have any to compare (delete or detect): the
  * default seed has none, and then check prints no report. */

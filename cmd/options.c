@@ -30,6 +30,7 @@ enum opt_id {
         OPT_NO_PROGRESS,
         OPT_SKIP,
         OPT_RULES,
+        OPT_NAMES,
 };
 
 #define C(x) (1u << CMD_##x)
@@ -76,6 +77,8 @@ static const struct cmd_option {
           "leave out the rule PACK.RULE (repeatable)" },
         { OPT_RULES, "rules", "FILE", SELECTORS, LIST(rule_files),
           "add the rule pack FILE, every rule of it (repeatable)" },
+        { OPT_NAMES, "names", NULL, C(RULES), FLAG(names),
+          "only the names, one per line: each pack, then PACK.RULE of each of its rules" },
         { OPT_KEEP_STATIC, "keep-static", NULL, C(SCRUB), FLAG(scrub.keep_static),
           "keep NameServer/Domain on interfaces with EnableDHCP=0" },
         { OPT_KEEP_STATIC, "keep-static", NULL, C(CHECK), FLAG(scrub.keep_static),
@@ -118,7 +121,9 @@ static const struct {
         int id;
         const char *values;
 } choices[] = {
-        { OPT_PROFILE, "seed lease dhcpv6" },
+        /* Not a fixed list: the completion asks vhive rules --names. */
+        { OPT_PROFILE, "@rules" },
+        { OPT_SKIP, "@rules" },
         { OPT_FORMAT, "vhdx vhd qcow2 raw" },
         { OPT_BACKEND, "appliance direct" },
         { OPT_LOG_FORMAT, "new old" },
@@ -242,6 +247,8 @@ int cmd_parse_options(enum cmd_id cmd, const struct cmd_text *text, int argc, ch
                 if (set_option(row, optarg, o) < 0)
                         return cmd_usage_error(text->name, "bad option value");
         }
+        if (o->json && o->names)
+                return cmd_usage_error(text->name, "--json and --names exclude each other");
         if (o->json && (o->raw || o->utf16))
                 return cmd_usage_error(text->name, "--json and --%s exclude each other",
                                        o->raw ? "raw" : "utf16");

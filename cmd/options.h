@@ -40,6 +40,7 @@ struct cmd_opts {
         bool json;
         bool raw;         /* get --raw */
         bool utf16;       /* export --utf16 */
+        bool names;       /* rules --names */
         const char *from; /* --from FILE: more targets */
         bool progress;    /* --progress: even when stderr is not a terminal */
         bool no_progress; /* --no-progress: never (wins over --progress) */

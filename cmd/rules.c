@@ -59,6 +59,18 @@ static void print_text(const struct vhive_rules *rs)
         }
 }
 
+/* Every pack, then PACK.RULE of each of its rules: what --profile and
+ * --skip take, for the shell completion. */
+static void print_names(const struct vhive_rules *rs)
+{
+        for (size_t p = 0; p < rs->n_packs; p++)
+                printf("%s\n", cmd_esc(rs->packs[p]->name));
+        for (size_t p = 0; p < rs->n_packs; p++)
+                for (size_t i = 0; i < rs->packs[p]->n_rules; i++)
+                        if (selected(rs, &rs->packs[p]->rules[i]))
+                                printf("%s\n", cmd_esc(rs->packs[p]->rules[i].name));
+}
+
 int cmd_rules(int argc, char **argv)
 {
         struct cmd_opts o = { 0 };
@@ -79,6 +91,9 @@ int cmd_rules(int argc, char **argv)
         if (rc < 0) {
                 fprintf(stderr, "vhive: %s\n", cmd_esc(err.msg));
                 rc = VHIVE_EXIT_FAIL;
+        } else if (o.names) {
+                print_names(&o.rules);
+                rc = VHIVE_EXIT_OK;
         } else if (o.json) {
                 rc = cmd_print_json(vhive_json_document("rules", vhive_json_rules(&o.rules),
                                                         json_array(), VHIVE_EXIT_OK),

@@ -93,21 +93,36 @@ static void print_advice(const char *target, const struct vhive_scrub_report *re
         }
 }
 
+/* A dirty hive's state; "hive" names it when the target has several. */
+static void print_dirty(const char *target, const char *hive, const struct vhive_hive_state *st)
+{
+        if (st->replay_failed)
+                printf("%s: %s is dirty (sequence %u/%u) and cannot be replayed (%s): "
+                       "reporting the file as it is; Windows may see other values\n",
+                       target, hive, st->header.seq_primary, st->header.seq_secondary,
+                       cmd_esc(st->replay_error));
+        else if (st->dirty)
+                printf("%s: %s is dirty (sequence %u/%u): reporting the state after "
+                       "replaying %u log entries\n",
+                       target, hive, st->header.seq_primary, st->header.seq_secondary,
+                       st->replay.entries_applied);
+}
+
+/* Each hive's state, then for an image where Windows and the hives are. */
 static void print_hive_state(const char *target, const struct vhive_job_result *r)
 {
-        if (r->state.replay_failed)
-                printf("%s: hive is dirty (sequence %u/%u) and cannot be replayed (%s): "
-                       "reporting the file as it is; Windows may see other values\n",
-                       target, r->state.header.seq_primary, r->state.header.seq_secondary,
-                       cmd_esc(r->state.replay_error));
-        else if (r->state.dirty)
-                printf("%s: hive is dirty (sequence %u/%u): reporting the state after "
-                       "replaying %u log entries\n",
-                       target, r->state.header.seq_primary, r->state.header.seq_secondary,
-                       r->state.replay.entries_applied);
-        if (r->is_image)
-                printf("%s: %s image, Windows on %s, hive %s\n", target, r->image.label,
-                       r->root.device, r->hive_path);
+        if (r->n_hives <= 1)
+                print_dirty(target, "hive", &r->state);
+        for (size_t i = 0; r->n_hives > 1 && i < r->n_hives; i++)
+                print_dirty(target, r->hives[i].name, &r->hives[i].state);
+        if (!r->is_image)
+                return;
+        printf("%s: %s image, Windows on %s, %s %s", target, r->image.label, r->root.device,
+               r->n_hives > 1 ? "hives" : "hive", r->hive_path);
+        for (size_t i = 1; i < r->n_hives; i++)
+                if (*r->hives[i].hive_path)
+                        printf(", %s", r->hives[i].hive_path);
+        putchar('\n');
 }
 
 static const char *outcome(const struct vhive_job_result *r, bool check, bool dry_run)
@@ -200,7 +215,8 @@ static int print_json(const char *command, struct vhive_scrub_job *ctx,
         fields = json_pack("{s:o, s:b}", "profile", vhive_json_text(o->rules.profile), "dry_run",
                            o->run.dry_run);
         if (ident)
-                json_object_set_new(fields, "shared", identity_report_json(ident, o->targets));
+                json_object_set_new(fields, "shared",
+                                    vhive_json_identity_report(ident, o->targets));
         return cmd_print_json(vhive_json_document(command, fields, list, exit_code), exit_code);
 }
 

@@ -6,7 +6,10 @@ Usage: gen-completion.py VHIVE OUTPUT
 VHIVE --list-completion prints one line per option a command takes:
 COMMAND<TAB>--LONG<TAB>-S<TAB>ARG<TAB>CHOICES (empty fields when none).
 An option whose ARG is DIR completes folders, FILE files, and one with
-CHOICES those words; every other operand is a TARGET or a file.
+CHOICES those words; CHOICES "@rules" means the rule names that
+"vhive rules --names" prints at completion time (packs can be added after
+the build), completed after the last comma of a list.  Every other operand
+is a TARGET or a file.
 """
 import os
 import subprocess
@@ -27,6 +30,16 @@ def script(rows):
     commands = list(dict.fromkeys(r[0] for r in rows))
     out = ["# bash completion for vhive(1).  Generated from vhive's option table by",
            "# completion/gen-completion.py: do not edit.", "",
+           "# The packs and PACK.RULEs of the rules folder vhive reads now; in a",
+           "# comma-separated list, for the word after the last comma.",
+           "_vhive_rules()",
+           "{",
+           "        local cur=$1 head=",
+           "        [[ $cur == *,* ]] && head=${cur%,*},",
+           "        COMPREPLY=($(compgen -P \"$head\" -W \"$(\"${COMP_WORDS[0]}\" rules --names"
+           " 2>/dev/null)\" -- \"${cur##*,}\"))",
+           "        compopt -o nospace 2>/dev/null",
+           "}", "",
            "_vhive()", "{",
            "        local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}",
            "        local cmd=${COMP_WORDS[1]} opts",
@@ -47,22 +60,18 @@ def script(rows):
     args = {}
     for _, long, short, arg, choices in rows:
         names = "|".join([long] + ([short] if short else []))
-        if choices:
-            action = f"compgen -W '{choices}' -- \"$cur\""
+        if choices == "@rules":
+            args[names] = "_vhive_rules \"$cur\""
+        elif choices:
+            args[names] = f"COMPREPLY=($(compgen -W '{choices}' -- \"$cur\"))"
         elif arg == "DIR":
-            action = "compgen -d -- \"$cur\""
+            args[names] = "COMPREPLY=($(compgen -d -- \"$cur\"))"
         elif arg == "FILE":
-            action = "compgen -f -- \"$cur\""
+            args[names] = "COMPREPLY=($(compgen -f -- \"$cur\"))"
         elif arg:
-            action = None  # free text (a device name)
-        else:
-            continue
-        args[names] = action
+            args[names] = None  # free text (a device name)
     for names, action in args.items():
-        if action:
-            out.append(f"        {names}) COMPREPLY=($({action})); return ;;")
-        else:
-            out.append(f"        {names}) return ;;")
+        out.append(f"        {names}) {action + '; ' if action else ''}return ;;")
     out += ["        esac",
             "        if [[ $cur == -* ]]; then",
             "                COMPREPLY=($(compgen -W \"$opts\" -- \"$cur\"))",

@@ -483,6 +483,10 @@ struct vhive_identity_report {
 int vhive_identity_group(const struct vhive_identity_value *vals, size_t n,
                          struct vhive_identity_report *rep, struct vhive_error *err);
 void vhive_identity_report_free(struct vhive_identity_report *rep);
+/* The "shared" array of check's --json document: one object per group,
+ * {"rule", "hive", "name", "type", "data", "targets": [{"target", "index",
+ * "key"}]}; targets[i] names target index i.  NULL on ENOMEM. */
+json_t *vhive_json_identity_report(const struct vhive_identity_report *rep, char *const *targets);
 
 /* ---- key paths and .reg files (lib/reg/) ------------------------------ */
 

@@ -440,7 +440,7 @@ int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhi
         return attach(h, NULL, buf, len, err);
 }
 
-int vhive_cells_attach_early(struct vhive_hive_buf *hb, struct vhive_error *err)
+int vhive_cells_attach_early(struct vhive_hive_buf *hb, bool in_place, struct vhive_error *err)
 {
         struct cells *c;
         int r = attach(NULL, NULL, hb->b, hb->len, err);
@@ -455,7 +455,12 @@ int vhive_cells_attach_early(struct vhive_hive_buf *hb, struct vhive_error *err)
         c->refs_r = vhive_refs_build(c->map, c->len, &c->refs, &c->refs_err);
         /* The in-place edits keep their own counts up to date: a copy, not
          * a second walk (left to them, as before, if this one failed). */
-        if (c->refs_r == 0 && !hb->refs) {
+        if (c->refs_r == 0 && !hb->refs && in_place) {
+                /* Handed over, not copied (issue 20: 1 byte per 8 of the
+                 * hive, each page faulted in again by a copy). */
+                hb->refs = c->refs;
+                c->refs = NULL;
+        } else if (c->refs_r == 0 && !hb->refs) {
                 hb->refs = malloc(n);
                 vhive_huge_hint(hb->refs, n);
                 if (hb->refs)

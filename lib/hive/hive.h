@@ -168,11 +168,13 @@ int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhi
  * open: the reference counts are built now, reading each page once, so
  * that the caller can drop its mapping's pages before hivex maps them too
  * (issue 20).  A failure of the counts is returned at their first use, as
- * when built there; hb->refs gets a copy of them when it has none.
+ * when built there; hb->refs gets a copy of them when it has none, or the
+ * counts themselves when in_place (hivex will not write: the cells would
+ * build their own again if they were ever asked).
  * vhive_cells_bind gives the cells to h once hivex opened buf;
  * vhive_cells_detach(NULL) drops them if it did not. */
 struct vhive_hive_buf;
-int vhive_cells_attach_early(struct vhive_hive_buf *hb, struct vhive_error *err);
+int vhive_cells_attach_early(struct vhive_hive_buf *hb, bool in_place, struct vhive_error *err);
 void vhive_cells_bind(hive_h *h);
 void vhive_cells_detach(hive_h *h);
 /* Before hivex_node_set_values (vhive_values_rewritable calls it),
@@ -326,8 +328,18 @@ struct vhive_session {
          * hive is dirty), for in-place edits.  An op that edits them sets
          * edited_in_place; otherwise the new hive is hivex's commit of h. */
         struct vhive_hive_buf bytes;
-        bool bytes_mapped; /* bytes is a shared mapping of work_fd */
+        bool bytes_mapped; /* bytes is a mapping of work_fd */
         bool edited_in_place;
+        /* beside: a clean hive edited in place where it is (its lock held):
+         * work_fd is then the temp file that will replace it (work_path,
+         * removed at close unless a commit took it), bytes a private
+         * mapping of it (work_private).  work_failed: that file could not
+         * be made (work_err says why, for the commit); the memfd is used. */
+        bool beside;
+        char *work_path;
+        bool work_private;
+        bool work_failed;
+        struct vhive_error work_err;
         /* The new hive (vhive_session_result) when hivex wrote it. */
         struct vhive_hive_buf result;
 };
@@ -345,10 +357,17 @@ int vhive_find_logs(const char *primary, char *logs[2], struct vhive_error *err)
  * written. */
 int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
                        bool hivex_writes, struct vhive_error *err);
+/* The same, writable for in-place edits of a hive file that will be
+ * replaced where it is, under its lock: a clean hive's bytes are copied
+ * into the temp file beside it (lib/hive/work-file.c), which the commit
+ * takes with vhive_work_file_finish. */
+int vhive_session_open_beside(struct vhive_session *s, const char *primary,
+                              struct vhive_error *err);
 /* The new hive after an op: the edited bytes, or hivex's commit of h
  * (through a memfd), with the header mended (sequence numbers one past the
  * hive's, time now, checksum under Windows' rule).  *out belongs to the
- * session (until vhive_session_close); *out_fd is a memfd holding exactly
+ * session (until vhive_session_close); *out_fd is a memfd (or the
+ * session's temp file, its changed pages written back) holding exactly
  * those bytes (for a parse that copies nothing), or -1.  hivex's handle
  * is closed (its copy of the hive freed): s->h is NULL afterwards, unless
  * it reads the new bytes themselves (an in-place edit of a clean hive:
@@ -364,7 +383,25 @@ int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len
  * malloc'd; dest is not touched. */
 int vhive_write_temp_beside(const uint8_t *data, size_t len, int data_fd, const char *dest,
                             const char *mode_from, char **tmp_path, struct vhive_error *err);
+/* A new temp file beside dest (.NAME.vhive-XXXXXX), empty, with the mode
+ * and owner of mode_from (or dest); *tmp_path malloc'd. */
+int vhive_make_temp_beside(const char *dest, const char *mode_from, char **tmp_path,
+                           struct vhive_error *err);
 void vhive_session_close(struct vhive_session *s);
+
+/* ---- the work copy in the temp file (lib/hive/work-file.c) ----------- */
+
+/* Copies len bytes of from (the hive) into a new temp file beside
+ * s->primary and maps it privately as s->bytes. */
+int vhive_work_file_open(struct vhive_session *s, int from, size_t len, struct vhive_error *err);
+/* Writes the pages the edits changed (the private ones) into the file,
+ * then reads back the header and every cell the edits recorded: -EIO when
+ * the file does not hold them as the session does. */
+int vhive_work_file_write_back(struct vhive_session *s, struct vhive_error *err);
+/* fsync and close of the temp file; *tmp_path is handed over (malloc'd). */
+int vhive_work_file_finish(struct vhive_session *s, char **tmp_path, struct vhive_error *err);
+/* Removes the temp file unless a commit took it. */
+void vhive_work_file_drop(struct vhive_session *s);
 
 /* Checks a committed file's header: clean, sequence numbers equal,
  * checksum valid under Windows' rule, hive bins within the file. */

@@ -190,6 +190,7 @@ static int walk_hive(const uint8_t *b, size_t len, struct vhive_big_flat *flat, 
         if (!w.count)
                 return vhive_fail(err, ENOMEM, "out of memory");
         vhive_huge_hint(w.count, (len - HBIN_START) / 8 + 1);
+        vhive_populate_hint(w.count, (len - HBIN_START) / 8 + 1);
         walk_key(&w, vhive_le32(b + 36), 0);
         if (w.bad_db) {
                 free(w.count);

@@ -221,35 +221,60 @@ static int map_memfd(int fd, size_t len, uint8_t **map, struct vhive_error *err)
         return 0;
 }
 
-/* The one read of a clean hive (issue 20): into a memfd that hivex opens
- * (from memory, not the disk again) and that the session maps for the
- * in-place edits, the cell checks and the verification's parse. */
-static int read_once(struct vhive_session *s, struct vhive_error *err)
+/* The hive file, opened for the one read (not following a link). */
+static int open_primary(struct vhive_session *s, int *fd, struct stat *st, struct vhive_error *err)
 {
-        _cleanup_close_ int fd = open(s->primary, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-        struct stat st;
-        uint8_t *map = NULL;
-        int r;
-
-        if (fd < 0 && errno == ELOOP)
+        *fd = open(s->primary, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (*fd < 0 && errno == ELOOP)
                 return vhive_fail(err, ELOOP,
                                   "%s is a symbolic link, which vhive does not follow for a hive",
                                   s->primary);
-        if (fd < 0 || fstat(fd, &st) < 0)
+        if (*fd < 0 || fstat(*fd, st) < 0)
                 return vhive_fail(err, errno, "cannot open %s: %s", s->primary, strerror(errno));
-        if (!S_ISREG(st.st_mode) || st.st_size < VHIVE_REGF_BASE_BLOCK)
+        if (!S_ISREG(st->st_mode) || st->st_size < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EINVAL, "%s is not a regular hive file", s->primary);
+        return 0;
+}
+
+/* Into a memfd that hivex opens (from memory, not the disk again) and
+ * that the session maps for the in-place edits, the cell checks and the
+ * verification's parse. */
+static int read_into_memfd(struct vhive_session *s, int fd, size_t len, struct vhive_error *err)
+{
+        uint8_t *map = NULL;
+        int r;
+
         s->work_fd = memfd_create("vhive-hive", MFD_CLOEXEC);
         if (s->work_fd < 0)
                 return vhive_fail(err, errno, "memfd_create: %s", strerror(errno));
-        r = fill(s->work_fd, fd, (size_t)st.st_size, s->primary, err);
+        r = fill(s->work_fd, fd, len, s->primary, err);
         if (r == 0)
-                r = map_memfd(s->work_fd, (size_t)st.st_size, &map, err);
+                r = map_memfd(s->work_fd, len, &map, err);
         if (r == 0) {
-                s->bytes = (struct vhive_hive_buf){ .b = map, .len = (size_t)st.st_size };
+                s->bytes = (struct vhive_hive_buf){ .b = map, .len = len };
                 s->bytes_mapped = true;
         }
         return r;
+}
+
+/* The one read of a clean hive (issue 20).  Edited in place where it is
+ * (s->beside): into the temp file that will replace it (work-file.c).
+ * When that file cannot be made, the memfd, and the reason is kept for
+ * the commit: a scrub that changes nothing still succeeds, as before. */
+static int read_once(struct vhive_session *s, struct vhive_error *err)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int r = open_primary(s, &fd, &st, err);
+
+        if (r < 0)
+                return r;
+        if (s->beside) {
+                if (vhive_work_file_open(s, fd, (size_t)st.st_size, &s->work_err) == 0)
+                        return 0;
+                s->work_failed = true;
+        }
+        return read_into_memfd(s, fd, (size_t)st.st_size, err);
 }
 
 static int open_work_fd(struct vhive_session *s, struct vhive_error *err)
@@ -270,7 +295,7 @@ static int open_once(struct vhive_session *s, struct vhive_error *err)
         int r = read_once(s, err);
 
         if (r == 0)
-                r = vhive_cells_attach_early(&s->bytes, err);
+                r = vhive_cells_attach_early(&s->bytes, !s->hivex_writes, err);
         if (r < 0)
                 return r;
         (void)madvise(s->bytes.b, s->bytes.len, MADV_DONTNEED); /* fails: only more RSS */
@@ -283,14 +308,15 @@ static int open_once(struct vhive_session *s, struct vhive_error *err)
         return 0;
 }
 
-int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
-                       bool hivex_writes, struct vhive_error *err)
+static int session_open(struct vhive_session *s, const char *primary, bool writable,
+                        bool hivex_writes, bool beside, struct vhive_error *err)
 {
         int r;
 
         memset(s, 0, sizeof(*s));
         s->work_fd = -1;
         s->writable = writable;
+        s->beside = beside && writable && !hivex_writes;
         s->hivex_writes = writable && hivex_writes;
         s->primary = strdup(primary);
         if (!s->primary)
@@ -315,6 +341,17 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
                 return open_stale(s, err);
         }
         return r < 0 ? r : attach_cells(s, err);
+}
+
+int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
+                       bool hivex_writes, struct vhive_error *err)
+{
+        return session_open(s, primary, writable, hivex_writes, false, err);
+}
+
+int vhive_session_open_beside(struct vhive_session *s, const char *primary, struct vhive_error *err)
+{
+        return session_open(s, primary, true, false, true, err);
 }
 
 /* hivex neither stamps the time nor applies Windows' checksum rule. */
@@ -397,6 +434,9 @@ int vhive_session_result(struct vhive_session *s, uint8_t **out, size_t *out_len
                 return vhive_fail(err, EIO, "the new hive is shorter than its base block");
         if (r == 0)
                 mend_header(*out, seq);
+        /* The edits are in private pages of the temp file's mapping. */
+        if (r == 0 && s->edited_in_place && s->work_private)
+                r = vhive_work_file_write_back(s, err);
         return r;
 }
 
@@ -429,8 +469,8 @@ static int keep_owner(int fd, const struct stat *st)
         return fchmod(fd, st->st_mode & 07777) < 0 ? errno : 0;
 }
 
-static int make_temp_beside(const char *dest, const struct stat *owner, char **tmp_path,
-                            struct vhive_error *err)
+static int make_temp(const char *dest, const struct stat *owner, char **tmp_path,
+                     struct vhive_error *err)
 {
         _cleanup_free_ char *d = strdup(dest), *b = strdup(dest);
         int fd;
@@ -457,6 +497,14 @@ static int make_temp_beside(const char *dest, const struct stat *owner, char **t
                                   (unsigned)(owner->st_mode & 07777), strerror(e));
         }
         return 0;
+}
+
+int vhive_make_temp_beside(const char *dest, const char *mode_from, char **tmp_path,
+                           struct vhive_error *err)
+{
+        struct stat owner = owner_of(mode_from, dest);
+
+        return make_temp(dest, &owner, tmp_path, err);
 }
 
 /* The new bytes from the memfd that holds them, through a small buffer as
@@ -507,7 +555,7 @@ int vhive_write_temp_beside(const uint8_t *data, size_t len, int data_fd, const 
                             const char *mode_from, char **tmp_path, struct vhive_error *err)
 {
         struct stat owner = owner_of(mode_from, dest);
-        int r = make_temp_beside(dest, &owner, tmp_path, err);
+        int r = make_temp(dest, &owner, tmp_path, err);
 
         if (r == 0)
                 r = write_data(*tmp_path, data, len, data_fd, err);
@@ -548,6 +596,7 @@ static void free_buf(struct vhive_hive_buf *b, bool mapped)
 void vhive_session_close(struct vhive_session *s)
 {
         close_hivex(s);
+        vhive_work_file_drop(s); /* not handed to a commit: nothing changed, or a failure */
         if (s->work_fd >= 0)
                 close(s->work_fd);
         free(s->primary);

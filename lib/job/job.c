@@ -52,7 +52,8 @@ static int verify_in_place(const struct vhive_session *s, const struct vhive_op 
  * the hive (a cell header or offset written wrong): kept, but on the
  * bytes in memory, never a re-read of the file; for an in-place edit,
  * only of the bins it wrote (verify_in_place).  data_fd, when >= 0, is a
- * memfd holding data: hivex maps it read-only, nothing is copied. */
+ * memfd (or the session's temp file) holding data: hivex maps it
+ * read-only, nothing is copied. */
 static int verify_bytes(const struct vhive_session *s, const uint8_t *data, size_t len, int data_fd,
                         const struct vhive_op *op, void *ctx, struct vhive_error *err)
 {
@@ -99,10 +100,28 @@ static int install(const char *tmp, const char *dest, struct vhive_job_result *r
         return vhive_fsync_dir_of(dest, &r->err);
 }
 
+/* The temp file beside dest holding data: the session's own when the
+ * edits were made in it (only the pages they changed were written), else
+ * a new one.  When the session could not make its own, the reason. */
+static int write_temp(struct vhive_session *s, const uint8_t *data, size_t len, int data_fd,
+                      const struct vhive_commit_target *t, char **tmp, struct vhive_error *err)
+{
+        if (s->work_failed && data == s->bytes.b) {
+                *err = s->work_err;
+                return -s->work_err.errnum;
+        }
+        if (s->work_path && data == s->bytes.b && data_fd == s->work_fd)
+                return vhive_work_file_finish(s, tmp, err);
+        return vhive_write_temp_beside(data, len, data_fd, t->dest, t->mode_from, tmp, err);
+}
+
 /* A hive file: verify the bytes, temp beside dest, check its header as
  * written, back up, rename.  The temp file is not read back whole: it
  * would come from the page cache the write just filled, and would show
- * nothing the checked writes, fsync and close have not. */
+ * nothing the checked writes, fsync and close have not.  When the session
+ * edited the temp file itself (work-file.c), the bytes verified are that
+ * file's pages: the file system's copy of the hive plus the pages the
+ * edits changed, written back before the verification. */
 static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t len, int data_fd,
                          struct vhive_commit_target *t, const struct vhive_op *op, void *ctx,
                          const struct vhive_job_opts *o, struct vhive_job_result *r)
@@ -113,8 +132,7 @@ static int commit_rename(struct vhive_session *s, const uint8_t *data, size_t le
 
         ret = verify_bytes(s, data, len, data_fd, op, ctx, &r->err);
         if (ret == 0)
-                ret = vhive_write_temp_beside(data, len, data_fd, t->dest, t->mode_from, &tmp,
-                                              &r->err);
+                ret = write_temp(s, data, len, data_fd, t, &tmp, &r->err);
         if (ret < 0)
                 return ret;
         ret = vhive_verify_header(tmp, &r->err);
@@ -217,6 +235,13 @@ void vhive_job_progress(const struct vhive_job_opts *o, size_t i, const char *st
         o->progress(o->progress_opaque, i, step, fraction);
 }
 
+/* A hive file replaced where it is, under its lock (not -o elsewhere). */
+static bool edits_where_it_is(const char *primary, const struct vhive_commit_target *t)
+{
+        return t->kind == VHIVE_COMMIT_RENAME && t->lock && t->dest &&
+               strcmp(t->dest, primary) == 0;
+}
+
 int vhive_job_run(const char *primary, struct vhive_commit_target *t, const struct vhive_op *op,
                   void *ctx, const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
@@ -227,7 +252,10 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
         int ret;
 
         vhive_job_progress(o, i, "opening the hive", -1);
-        ret = vhive_session_open(&s, primary, apply, apply && !op->in_place, &r->err);
+        if (apply && op->in_place && edits_where_it_is(primary, t))
+                ret = vhive_session_open_beside(&s, primary, &r->err);
+        else
+                ret = vhive_session_open(&s, primary, apply, apply && !op->in_place, &r->err);
         s.hive = o->hive;
         r->state = s.state;
         vhive_job_progress(o, i, op->step ? op->step : "working", -1);

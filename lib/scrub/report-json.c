@@ -317,3 +317,34 @@ json_t *vhive_json_info_target(const char *target, const struct vhive_job_result
         json_object_set_new(o, "interfaces", ifs);
         return o;
 }
+
+/* check's identity report (the "shared" field). */
+static json_t *group_json(const struct vhive_identity_group *g, char *const *targets)
+{
+        json_t *where = json_array();
+
+        for (size_t t = 0; t < g->n_targets; t++) {
+                const struct vhive_identity_where *w = &g->targets[t];
+
+                json_array_append_new(where, json_pack("{s:o, s:I, s:o}", "target",
+                                                       vhive_json_text(targets[w->target]), "index",
+                                                       (json_int_t)w->target, "key",
+                                                       vhive_json_text(w->key)));
+        }
+        return json_pack("{s:o, s:o, s:o, s:s, s:o, s:o}", "rule", vhive_json_text(g->value->rule),
+                         "hive", vhive_json_text(g->value->hive), "name",
+                         vhive_json_text(g->value->name), "type", vhive_type_name(g->value->type),
+                         "data", vhive_json_text(g->text), "targets", where);
+}
+
+json_t *vhive_json_identity_report(const struct vhive_identity_report *rep, char *const *targets)
+{
+        json_t *shared = json_array();
+
+        for (size_t i = 0; shared && i < rep->n_groups; i++)
+                if (json_array_append_new(shared, group_json(&rep->groups[i], targets)) < 0) {
+                        json_decref(shared);
+                        return NULL;
+                }
+        return shared;
+}

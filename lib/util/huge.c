@@ -24,3 +24,22 @@ void vhive_huge_hint(void *p, size_t len)
          * (no THP) only costs the faults it would have saved. */
         (void)madvise((void *)start, len + ((uintptr_t)p - start), MADV_HUGEPAGE);
 }
+
+/* Fresh zeroed memory about to be read and written all over (the cells'
+ * reference counts): its pages in one call, not a read fault (the zero
+ * page) and then a write fault (a copy of it) per page.  Older kernels
+ * refuse: the faults happen as before. */
+void vhive_populate_hint(void *p, size_t len)
+{
+#ifdef MADV_POPULATE_WRITE
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start;
+
+        if (!p || len == 0 || page == 0 || page == (uintptr_t)-1)
+                return;
+        start = (uintptr_t)p & ~(page - 1);
+        (void)madvise((void *)start, len + ((uintptr_t)p - start), MADV_POPULATE_WRITE);
+#else
+        (void)p;
+        (void)len;
+#endif
+}

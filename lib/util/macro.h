@@ -24,6 +24,8 @@ static inline void closep(int *fd)
 /* A large buffer not yet touched asks for transparent huge pages
  * (lib/util/huge.c); below 2 MiB, or without THP, nothing happens. */
 void vhive_huge_hint(void *p, size_t len);
+/* Faults in a fresh buffer's pages writable in one call (huge.c). */
+void vhive_populate_hint(void *p, size_t len);
 
 static inline uint32_t vhive_le32(const uint8_t *p)
 {

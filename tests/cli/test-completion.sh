@@ -52,8 +52,28 @@ for o in --profile --rules --skip --json; do
         in_list "$o" "$got" "rules' options"
 done
 not_in_list --backend "$got" "rules' options"
-got=$(complete_words vhive scrub --profile '')
-eq "$got" $'dhcpv6\nlease\nseed' "--profile's values"
+# --profile and --skip ask vhive for the rule names of the rules folder it
+# reads now: every shipped pack, a pack added to the folder after the build,
+# and the word after the last comma of a list.
+got=$(complete_words "$VHIVE" scrub --profile '')
+for p in "$VHIVE_RULES_DIR"/*.rules; do
+        in_list "$(basename "$p" .rules)" "$got" "--profile's values"
+done
+in_list seed.interfaces "$got" "--profile's values (PACK.RULE)"
+got=$(complete_words "$VHIVE" check --profile seed,ws)
+in_list seed,wsus "$got" "--profile after the last comma"
+in_list seed,wsus.sus-client-id "$got" "--profile after the last comma"
+not_in_list wsus "$got" "--profile after the last comma"
+got=$(complete_words "$VHIVE" check --skip lease.p)
+eq "$got" "lease.parameters" "--skip completes a PACK.RULE"
+mkdir -p "$T/rules"
+cp "$VHIVE_RULES_DIR"/*.rules "$T/rules/"
+cp "$VHIVE_RULES_DIR/seed.rules" "$T/rules/mine.rules"
+got=$(VHIVE_RULES_DIR=$T/rules complete_words "$VHIVE" check --profile mi)
+eq "$(head -1 <<<"$got")" "mine" "a pack added after the build is offered"
+expect_rc 0 "rules --names" vh rules --names
+has "$T/out" "wsus.sus-client-id" "rules --names lists PACK.RULE"
+expect_rc 2 "rules --names --json" vh rules --names --json
 got=$(complete_words vhive ls --backend d)
 eq "$got" "direct" "--backend's values"
 

@@ -59,5 +59,5 @@ if [ -s "$T/diff" ]; then
 else
         ok "vhive(1) documents exactly the options vhive accepts"
 fi
-eq "$(cut -d' ' -f1 "$T/table" | sort -u | wc -l)" 21 "the table holds the 21 options"
+eq "$(cut -d' ' -f1 "$T/table" | sort -u | wc -l)" 22 "the table holds the 22 options"
 finish

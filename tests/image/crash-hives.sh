@@ -11,9 +11,17 @@
 #   - SOFTWARE is never new while SYSTEM is old (SYSTEM is committed first),
 #     and some stop falls between the two: SYSTEM new, SOFTWARE old;
 #   - a second merge ends with both new.
-# usage: crash-hives.sh DIRECT_TOOL (CRASH_SHIM, CRASH_TOOL in the environment)
+# With BACKEND appliance, the appliance's merge is stopped instead (after its
+# k-th guestfs_pwrite or file fsync), one launch per stop: KILLS points per
+# format (default: every point; the 'slow' suite takes 1, the middle one,
+# which falls between the two hives' commits), and the second merge runs on
+# the direct backend.  CRASH_KILLS (a number, or all) overrides KILLS.
+# usage: crash-hives.sh DIRECT_TOOL [BACKEND [KILLS]]
+# (CRASH_SHIM, CRASH_TOOL in the environment)
 set -u
-T=$(realpath "${1:?usage: crash-hives.sh DIRECT_TOOL}")
+T=$(realpath "${1:?usage: crash-hives.sh DIRECT_TOOL [BACKEND [KILLS]]}")
+backend=${2:-direct}
+kills=${CRASH_KILLS:-${3:-}} # CRASH_KILLS=all: every point
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 for prog in mkntfs qemu-img; do
@@ -24,7 +32,7 @@ SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/vhive-crash-hives.XXXXXX")
 trap 'rm -rf "$SCRATCH"' EXIT
 cd "$SCRATCH" || die "no scratch folder"
 . "$here/crash-lib.sh" # settle; TMPDIR inside SCRATCH
-export VHIVE_BACKEND=direct
+export VHIVE_BACKEND=$backend
 HIVE=${FIXTURES:-$BUILDDIR/tests/fixtures}/multi-iface.hive
 CFG=/Windows/System32/config
 CV='Microsoft\Windows NT\CurrentVersion'
@@ -74,6 +82,19 @@ state() {
         fi
 }
 
+# stops POINTS: the points to stop at: every one, or KILLS of them spread
+# evenly inside the range.
+stops() {
+        local n=${kills:-$1}
+        if [ "$n" = all ] || [ "$n" -ge "$1" ]; then
+                seq 1 "$1"
+                return
+        fi
+        for i in $(seq 1 "$n"); do
+                echo $(( i * $1 / (n + 1) ))
+        done | sort -un
+}
+
 for spec in 19045:qcow2 7601:raw; do
         build=${spec%%:*} fmt=${spec#*:}
         image "$build" "$fmt" pristine
@@ -84,7 +105,7 @@ for spec in 19045:qcow2 7601:raw; do
         both victim "$fmt" ref-new || die "$build: the merged image does not load"
         points=$(cat count)
         declare -A seen=()
-        for k in $(seq 1 "$points"); do
+        for k in $(stops "$points"); do
                 tag="$build ($fmt), stopped after write/flush $k of $points"
                 cp --sparse=always pristine victim
                 # in a subshell, which says "Killed" into /dev/null
@@ -101,11 +122,17 @@ for spec in 19045:qcow2 7601:raw; do
                 old/old | new/old | new/new) ;;
                 *) fail "$tag: SYSTEM/SOFTWARE are $s" ;;
                 esac
-                "$VHIVE" merge victim both.reg >/dev/null 2>err && both victim "$fmt" now 2>>err &&
+                VHIVE_BACKEND=direct "$VHIVE" merge victim both.reg >/dev/null 2>err &&
+                        both victim "$fmt" now 2>>err &&
                         [ "$(state SYSTEM)/$(state SOFTWARE)" = new/new ] ||
                         fail "$tag: a second merge did not end with both new: $(cat err)"
         done
-        echo "$build: $points points; states seen: ${!seen[*]}"
+        echo "$build: $points points ($backend); states seen: ${!seen[*]}"
+        if [ -n "$kills" ] && [ "$kills" != all ] && [ "$kills" -lt "$points" ]; then
+                # a sample: each stop was judged above
+                unset seen
+                continue
+        fi
         [ -n "${seen[new/old]:-}" ] && ok "$build: a stop between the hives: SYSTEM new, SOFTWARE old" ||
                 fail "$build: no stop fell between the hives"
         [ "${#seen[@]}" -ge 3 ] && ok "$build: every stop left each hive old or new, in order" ||

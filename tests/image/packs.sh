@@ -84,6 +84,12 @@ shared machineguid.machine-guid a.vhdx b.vhdx d.vhdx
 jq -e '[.targets[] | select(.path == "a.vhdx") | .hive_reports[].hive_name] ==
         ["SYSTEM", "SOFTWARE"]' out >/dev/null && ok "JSON: a report per hive" ||
         fail "JSON: no SYSTEM and SOFTWARE reports for a.vhdx"
+# The text report names both hives, and says which one was dirty.
+expect_rc 1 "text check of d.vhdx" "$VHIVE" check --profile "$ALL" d.vhdx
+grep -q "^d.vhdx: .* image, Windows on .*, hives .*/SYSTEM, .*/SOFTWARE$" out &&
+        ok "text: both hives' paths" || fail "text: the header does not name both hives"
+grep -q "^d.vhdx: SOFTWARE is dirty (sequence [0-9]*/[0-9]*): reporting the state after" out &&
+        ok "text: the dirty SOFTWARE is named" || fail "text: the dirty SOFTWARE is not named"
 
 # ---- scrub: both hives of each image, exactly as planned ------------------------------
 expect_rc 0 "scrub with every pack" "$VHIVE" scrub --profile "$ALL" --json a.vhdx d.vhdx

@@ -92,7 +92,7 @@ static void text_none(void **state)
         text = print(&rep);
         assert_string_equal(text, "identity: no value shared between targets\n");
         free(text);
-        shared = identity_report_json(&rep, targets);
+        shared = vhive_json_identity_report(&rep, targets);
         assert_true(json_is_array(shared));
         assert_int_equal(json_array_size(shared), 0);
         json_decref(shared);
@@ -115,7 +115,7 @@ static void json_fields(void **state)
 
         (void)state;
         unit_identity_group(v, 2, &rep);
-        shared = identity_report_json(&rep, targets);
+        shared = vhive_json_identity_report(&rep, targets);
         assert_non_null(shared);
         dump = json_dumps(shared, JSON_SORT_KEYS | JSON_COMPACT);
         assert_string_equal(dump, "[{\"data\":\"00,01,00,01,aa,bb\",\"hive\":\"SYSTEM\","

@@ -1,0 +1,103 @@
+#!/bin/bash
+# A scrub of a clean hive file in place (issue 20): the file system copies
+# the hive into the temp file beside it, and vhive writes only the pages
+# its edits changed (lib/hive/work-file.c), not the whole hive.  The result
+# is the same, byte for byte (the header's time stamp and checksum aside),
+# as the scrub written elsewhere with -o, which writes the whole hive from
+# memory; independent parsers agree.  A scrub that changes nothing leaves
+# the file and its folder as they were, also when the temp file cannot be
+# made (the failshim fails its creation).
+. "$(dirname "$0")/lib.sh"
+
+command -v strace >/dev/null 2>&1 || skip "strace is not installed"
+strace -f -qq -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace refused)"
+command -v hivexregedit >/dev/null 2>&1 || skip "hivexregedit is not installed"
+
+# The multi-iface fixture and 40 values of 16,000 bytes the scrub does not
+# touch (each one cell: every parser reads it): a hive of about 700 KiB,
+# of which the scrub changes a few pages.
+h=$(fixture multi-iface "$T/base.hive")
+{
+        printf 'Windows Registry Editor Version 5.00\n\n'
+        printf '[HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\PagesBlob]\n'
+        blob=$(head -c 16000 /dev/zero | od -An -v -tx1 | tr -s ' \n' ',,' | sed 's/^,//; s/,$//')
+        for i in $(seq 1 40); do
+                printf '"Blob%d"=hex:%s\n' "$i" "$blob"
+        done
+} >"$T/blob.reg"
+hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$h" "$T/blob.reg" ||
+        die "hivexregedit cannot add the blobs"
+size=$(stat -c %s "$h")
+[ "$size" -gt 600000 ] || die "the hive is only $size bytes"
+mkdir "$T/a" "$T/b"
+cp "$h" "$T/a/SYSTEM"
+cp "$h" "$T/b/SYSTEM"
+
+# Bytes written (write, pwrite, writev, pwritev) to files in folder $1 by
+# the traced run in $T/trace.
+written_in() {
+        awk -v d="<$1/" 'index($0, d) && $0 ~ /^[0-9]+ +(write|pwrite64|writev|pwritev2?)\(/ &&
+                /= [0-9]+$/ { n += $NF } END { print n + 0 }' "$T/trace"
+}
+
+# LeakSanitizer cannot run under ptrace.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+        strace -f -qq -y -e trace=write,pwrite64,writev,pwritev,pwritev2 -o "$T/trace" \
+        "$VHIVE" scrub "$T/a/SYSTEM" >"$OUT" 2>"$ERR"
+eq "$?" 0 "scrub in place"
+has "$OUT" 'written' "scrub in place reports the write"
+n=$(written_in "$T/a")
+if [ "$n" -gt 0 ] && [ "$n" -le 65536 ]; then
+        ok "in place: $n bytes written into the temp file (hive: $size)"
+else
+        fail "in place: $n bytes written into the temp file, want 1..65536 (hive: $size)"
+fi
+no_temp_left "$T/a" "scrub in place"
+verify_scrub "$h" "$T/a/SYSTEM"
+
+# The same scrub written elsewhere: the whole hive from memory.
+vh scrub -o "$T/b/out" "$T/b/SYSTEM"
+eq "$RC" 0 "scrub -o"
+# Bytes 13-20 (1-based, as cmp counts): the time stamp; 509-512: checksum.
+d=$(cmp -l "$T/a/SYSTEM" "$T/b/out" | awk '!(($1 >= 13 && $1 <= 20) || ($1 >= 509 && $1 <= 512))' |
+        wc -l)
+eq "$d" 0 "in place and -o give the same bytes (header time and checksum aside)"
+eq "$(stat -c %s "$T/a/SYSTEM")" "$size" "in place: the size is kept"
+
+# Nothing left to change: nothing written, no temp file left, same inode.
+cp "$T/a/SYSTEM" "$T/scrubbed"
+ino=$(stat -c %i "$T/a/SYSTEM")
+vh scrub "$T/a/SYSTEM"
+eq "$RC" 0 "second scrub"
+hasnt "$OUT" ': written' "second scrub writes nothing"
+same "$T/a/SYSTEM" "$T/scrubbed" "second scrub"
+eq "$(stat -c %i "$T/a/SYSTEM")" "$ino" "second scrub keeps the file"
+no_temp_left "$T/a" "second scrub"
+
+# The temp file cannot be made: a scrub with nothing to change still
+# succeeds; one with something to change fails (exit 2), nothing written.
+shim=$BUILDDIR/tests/fault/failshim.so
+if [ -f "$shim" ]; then
+        asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+        for e in EIO ENOSPC; do
+                RC=0
+                ASAN_OPTIONS=$asan LD_PRELOAD=$shim FAILSHIM_DIR=$T/a FAILSHIM_OP=mkostemp \
+                        FAILSHIM_N=1 FAILSHIM_MODE=fail FAILSHIM_ERRNO=$e \
+                        "$VHIVE" scrub "$T/a/SYSTEM" >"$OUT" 2>"$ERR" || RC=$?
+                eq "$RC" 0 "no temp file ($e), nothing to change"
+                same "$T/a/SYSTEM" "$T/scrubbed" "no temp file ($e), nothing to change"
+                no_temp_left "$T/a" "no temp file ($e), nothing to change"
+                cp "$h" "$T/b/SYSTEM"
+                RC=0
+                ASAN_OPTIONS=$asan LD_PRELOAD=$shim FAILSHIM_DIR=$T/b FAILSHIM_OP=mkostemp \
+                        FAILSHIM_N=1 FAILSHIM_MODE=fail FAILSHIM_ERRNO=$e \
+                        "$VHIVE" scrub "$T/b/SYSTEM" >"$OUT" 2>"$ERR" || RC=$?
+                eq "$RC" 2 "no temp file ($e), something to change"
+                has "$ERR" 'temp file' "no temp file ($e): the message says so"
+                same "$T/b/SYSTEM" "$h" "no temp file ($e): the hive is as it was"
+                no_temp_left "$T/b" "no temp file ($e), something to change"
+        done
+else
+        note "no $shim (the fault suite's shim): the temp-file failure is not tested"
+fi
+finish
