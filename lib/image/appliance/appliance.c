@@ -402,16 +402,13 @@ static int partnum_of(const char *s)
         return k == len ? -1 : atoi(s + k);
 }
 
-/* Mounts dev read-only on the image's mountpoint and looks for the SYSTEM
- * hive in any letter case.  1 found (config_dir filled), 0 not found. */
-static int probe_windows(struct vhive_backend *be, struct image *img, const char *dev,
-                         char *config_dir, size_t size)
+/* Looks for the SYSTEM hive, in any letter case, on the volume mounted on
+ * the image's mountpoint: true when found (config_dir filled). */
+static bool find_system(struct vhive_backend *be, struct image *img, char *config_dir,
+                        size_t size)
 {
         _cleanup_free_ char *want = NULL, *real = NULL;
-        int found = 0;
 
-        if (guestfs_mount_ro(be->g, dev, img->mnt) < 0)
-                return 0; /* not mountable: not a usable Windows volume */
         if (asprintf(&want, "%s/windows/system32/config/system", img->mnt) >= 0)
                 real = guestfs_case_sensitive_path(be->g, want);
         /* A SYSTEM that is a link counts: the job refuses it, naming it
@@ -420,47 +417,66 @@ static int probe_windows(struct vhive_backend *be, struct image *img, const char
                 char *slash = strrchr(real, '/');
                 *slash = '\0';
                 snprintf(config_dir, size, "%s", real + strlen(img->mnt));
-                found = 1;
+                return true;
         }
+        return false;
+}
+
+/* Mounts dev read-only on the image's mountpoint and looks for the SYSTEM
+ * hive.  1 found (config_dir filled), 0 not found. */
+static int probe_windows(struct vhive_backend *be, struct image *img, const char *dev,
+                         char *config_dir, size_t size)
+{
+        int found;
+
+        if (guestfs_mount_ro(be->g, dev, img->mnt) < 0)
+                return 0; /* not mountable: not a usable Windows volume */
+        found = find_system(be, img, config_dir, size);
         guestfs_umount(be->g, img->mnt);
         return found;
 }
 
 struct candidates {
-        char dev[8][64];
+        char ntfs_dev[8][64]; /* the image's NTFS filesystems (the first 8) */
+        size_t ntfs;          /* how many it holds */
+        char scheme[8][8];    /* their partition table: "dos", "gpt", "" */
+        char dev[8][64];      /* those that hold Windows */
         char config_dir[8][256];
         size_t n;
-        size_t ntfs;
         char list[512]; /* "/dev/sda2, /dev/sda3" */
 };
 
-/* dev holds NTFS: tried on every candidate before any mount. */
-static bool is_ntfs(struct vhive_backend *be, const char *dev)
+/* dev holds NTFS: asked of every candidate before any mount.  One blkid
+ * -p gives the filesystem (TYPE) and the partition table's kind
+ * (PART_ENTRY_SCHEME), where vfs_type and a blkid of the drive took two
+ * calls of 0.3-1 s each under TCG; vfs_type when it fails. */
+static void add_ntfs(struct vhive_backend *be, const char *dev, struct candidates *c)
 {
-        _cleanup_free_ char *type = guestfs_vfs_type(be->g, dev);
+        char **kv = guestfs_blkid(be->g, dev);
+        const char *type = NULL, *scheme = "";
+        _cleanup_free_ char *fallback = NULL;
+        size_t k = c->ntfs;
 
-        return type && strcmp(type, "ntfs") == 0;
+        for (char **p = kv; p && p[0] && p[1]; p += 2)
+                if (strcmp(p[0], "TYPE") == 0)
+                        type = p[1];
+                else if (strcmp(p[0], "PART_ENTRY_SCHEME") == 0)
+                        scheme = p[1];
+        if (!kv)
+                type = fallback = guestfs_vfs_type(be->g, dev);
+        if (type && strcmp(type, "ntfs") == 0) {
+                if (k < ARRAY_SIZE(c->ntfs_dev)) {
+                        snprintf(c->ntfs_dev[k], sizeof(c->ntfs_dev[0]), "%s", dev);
+                        snprintf(c->scheme[k], sizeof(c->scheme[0]), "%s", scheme);
+                }
+                c->ntfs++;
+        }
+        ap_free_strings(kv);
 }
 
-static void probe_candidate(struct vhive_backend *be, struct image *img, const char *dev,
-                            struct candidates *c)
-{
-        size_t len = strlen(c->list);
-
-        if (!is_ntfs(be, dev))
-                return;
-        c->ntfs++;
-        if (c->n == ARRAY_SIZE(c->dev) ||
-            !probe_windows(be, img, dev, c->config_dir[c->n], sizeof(c->config_dir[0])))
-                return;
-        snprintf(c->dev[c->n], sizeof(c->dev[0]), "%s", dev);
-        snprintf(c->list + len, sizeof(c->list) - len, "%s%s", c->n ? ", " : "", dev);
-        c->n++;
-}
-
-/* Every partition of the image's drive, or the drive itself when it has
- * none (a filesystem on the whole disk). */
-static void scan_roots(struct vhive_backend *be, struct image *img, struct candidates *c)
+/* The NTFS filesystems on every partition of the image's drive, or on the
+ * drive itself when it has none (a filesystem on the whole disk). */
+static void list_ntfs(struct vhive_backend *be, struct image *img, struct candidates *c)
 {
         const char *drive = be->devices[img->drive];
         bool any = false;
@@ -468,10 +484,60 @@ static void scan_roots(struct vhive_backend *be, struct image *img, struct candi
         for (char **p = be->parts; *p; p++)
                 if (strcmp(*p, drive) != 0 && on_drive(*p, drive)) {
                         any = true;
-                        probe_candidate(be, img, *p, c);
+                        add_ntfs(be, *p, c);
                 }
         if (!any)
-                probe_candidate(be, img, drive, c);
+                add_ntfs(be, drive, c);
+}
+
+static void found_on(struct candidates *c, const char *dev)
+{
+        size_t len = strlen(c->list);
+
+        size_t dlen = strnlen(dev, sizeof(c->dev[0]) - 1);
+
+        memmove(c->dev[c->n], dev, dlen); /* dev: one of c->ntfs_dev */
+        c->dev[c->n][dlen] = '\0';
+        snprintf(c->list + len, sizeof(c->list) - len, "%s%s", c->n ? ", " : "", c->dev[c->n]);
+        c->n++;
+}
+
+/* Which NTFS filesystems hold Windows, each mounted read-only in turn. */
+static void scan_roots(struct vhive_backend *be, struct image *img, struct candidates *c)
+{
+        for (size_t k = 0; k < c->ntfs && k < ARRAY_SIZE(c->ntfs_dev); k++)
+                if (probe_windows(be, img, c->ntfs_dev[k], c->config_dir[c->n],
+                                  sizeof(c->config_dir[0])))
+                        found_on(c, c->ntfs_dev[k]);
+}
+
+/* The usual image, writable and with one NTFS filesystem, no --root: that
+ * filesystem is mounted for writing at once (as mount_root would) and
+ * searched there, which saves a read-only mount and its unmount, about
+ * 1 s per image under TCG.  True when it holds Windows and mounted
+ * writable; anything else (not Windows, hibernated, refused) unmounts it
+ * and leaves it to scan_roots and mount_root, which say why. */
+static bool quick_mount(struct vhive_backend *be, struct image *img, const char *root_device,
+                        struct candidates *c)
+{
+        struct guestfs_statvfs *st;
+        bool ok;
+
+        if (img->readonly || root_device || c->ntfs != 1)
+                return false;
+        if (guestfs_mount_options(be->g, "noatime", c->ntfs_dev[0], img->mnt) < 0)
+                return false;
+        st = guestfs_statvfs(be->g, img->mnt);
+        ok = st && !(st->flag & 1) /* ST_RDONLY */ &&
+             find_system(be, img, c->config_dir[0], sizeof(c->config_dir[0]));
+        if (st)
+                guestfs_free_statvfs(st);
+        if (!ok) {
+                guestfs_umount(be->g, img->mnt);
+                return false;
+        }
+        found_on(c, c->ntfs_dev[0]);
+        return true;
 }
 
 static int pick_root(const struct candidates *c, const char *root_device, size_t *pick,
@@ -564,32 +630,28 @@ static int mount_root(struct vhive_backend *be, struct image *img, const char *d
         return ap_gfail(be, err, "cannot mount %s read-write", dev);
 }
 
-/* "dos" or "gpt" from blkid: parted (part_get_parttype) costs more. */
-static char *pt_type(struct vhive_backend *be, const char *drive)
+static const char *scheme_of(const struct candidates *c, const char *dev)
 {
-        char **kv = guestfs_blkid(be->g, drive), *type = NULL;
-
-        for (char **p = kv; p && p[0] && p[1] && !type; p += 2)
-                if (strcmp(p[0], "PTTYPE") == 0)
-                        type = strdup(p[1]);
-        ap_free_strings(kv);
-        return type;
+        for (size_t k = 0; k < c->ntfs && k < ARRAY_SIZE(c->ntfs_dev); k++)
+                if (strcmp(c->ntfs_dev[k], dev) == 0)
+                        return c->scheme[k];
+        return "";
 }
 
-static void describe_partition(struct vhive_backend *be, struct image *img, struct vhive_root *root)
+/* scheme: "dos" or "gpt" from blkid (add_ntfs). */
+static void describe_partition(struct vhive_backend *be, struct image *img, struct vhive_root *root,
+                               const char *scheme)
 {
         const char *drive = be->devices[img->drive];
-        _cleanup_free_ char *type = NULL;
 
         if (strcmp(root->device, drive) == 0) {
                 snprintf(root->partition, sizeof(root->partition), "whole disk");
                 return;
         }
-        type = pt_type(be, drive);
         snprintf(root->partition, sizeof(root->partition), "%s partition %d",
-                 type && strcmp(type, "gpt") == 0   ? "GPT"
-                 : type && strcmp(type, "dos") == 0 ? "MBR"
-                                                    : "",
+                 strcmp(scheme, "gpt") == 0   ? "GPT"
+                 : strcmp(scheme, "dos") == 0 ? "MBR"
+                                              : "",
                  partnum_of(root->device));
         if (root->partition[0] == ' ')
                 memmove(root->partition, root->partition + 1, strlen(root->partition));
@@ -654,17 +716,20 @@ static int appliance_find_root(struct vhive_backend *be, size_t i, const char *r
                         return ap_gfail(be, err, "cannot create mountpoint %s", img->mnt);
                 img->have_mountpoint = true;
         }
-        scan_roots(be, img, &c);
-        r = pick_root(&c, root_device, &pick, err);
-        if (r == 0)
-                r = mount_root(be, img, c.dev[pick], err);
+        list_ntfs(be, img, &c);
+        if (!quick_mount(be, img, root_device, &c)) {
+                scan_roots(be, img, &c);
+                r = pick_root(&c, root_device, &pick, err);
+                if (r == 0)
+                        r = mount_root(be, img, c.dev[pick], err);
+        }
         if (r < 0)
                 return r;
         memset(&img->root, 0, sizeof(img->root));
         snprintf(img->root.device, sizeof(img->root.device), "%s", c.dev[pick]);
         snprintf(img->root.fs_type, sizeof(img->root.fs_type), "ntfs");
         snprintf(img->root.config_dir, sizeof(img->root.config_dir), "%s", c.config_dir[pick]);
-        describe_partition(be, img, &img->root);
+        describe_partition(be, img, &img->root, scheme_of(&c, c.dev[pick]));
         img->found = true;
         *root = img->root;
         return 0;
