@@ -54,6 +54,11 @@ static int inside(struct vhive_backend *be, struct image *img, const char *guest
         *out = NULL;
         if (!g)
                 return vhive_fail(err, ENOMEM, "out of memory");
+        if (ap_checked(img, g)) { /* already resolved while this volume is mounted */
+                *out = g;
+                g = NULL;
+                return 0;
+        }
         real = guestfs_realpath(be->g, g);
         if (!real)
                 return ap_gfail(be, err, "cannot resolve %s", guest_path);
@@ -61,6 +66,7 @@ static int inside(struct vhive_backend *be, struct image *img, const char *guest
                 return vhive_fail(err, ELOOP,
                                   "%s leads out of the image's Windows volume (to %s): refused",
                                   guest_path, real);
+        ap_remember(img, g);
         *out = g;
         g = NULL;
         return 0;
@@ -341,7 +347,7 @@ static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t
  * path goes in single quotes, each quote in it closed, escaped, reopened. */
 static char *fsync_command(const char *path)
 {
-        static const char head[] = "sync -- \"$root\"'";
+        static const char head[] = "exec sync -- \"$root\"'";
         size_t n = sizeof(head) + 2;
         char *cmd, *p;
 
