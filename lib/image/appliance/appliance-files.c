@@ -205,7 +205,7 @@ int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir, const 
 static int copy_out(struct vhive_backend *be, const char *g, const char *name, int fd,
                     struct vhive_error *err)
 {
-        for (int64_t off = 0;; ) {
+        for (int64_t off = 0;;) {
                 size_t got = 0;
                 _cleanup_free_ char *data = guestfs_pread(be->g, g, IO_CHUNK, off, &got);
 
@@ -224,9 +224,10 @@ static int copy_out(struct vhive_backend *be, const char *g, const char *name, i
                 }
                 off += (int64_t)got;
                 if (off > (int64_t)VHIVE_IMAGE_HIVE_FILE_MAX)
-                        return vhive_fail(err, EFBIG, "%s grew past %llu bytes while read: "
-                                          "refused", name,
-                                          (unsigned long long)VHIVE_IMAGE_HIVE_FILE_MAX);
+                        return vhive_fail(err, EFBIG,
+                                          "%s grew past %llu bytes while read: "
+                                          "refused",
+                                          name, (unsigned long long)VHIVE_IMAGE_HIVE_FILE_MAX);
         }
 }
 

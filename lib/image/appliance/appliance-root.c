@@ -36,8 +36,7 @@ static int partnum_of(const char *s)
 
 /* Looks for the SYSTEM hive, in any letter case, on the volume mounted on
  * the image's mountpoint: true when found (config_dir filled). */
-static bool find_system(struct vhive_backend *be, struct image *img, char *config_dir,
-                        size_t size)
+static bool find_system(struct vhive_backend *be, struct image *img, char *config_dir, size_t size)
 {
         _cleanup_free_ char *want = NULL, *real = NULL;
 
@@ -352,7 +351,7 @@ static int release_others(struct vhive_backend *be, size_t i, struct vhive_error
 }
 
 int appliance_find_root(struct vhive_backend *be, size_t i, const char *root_device,
-                               struct vhive_root *root, struct vhive_error *err)
+                        struct vhive_root *root, struct vhive_error *err)
 {
         struct image *img = &be->imgs[i];
         struct candidates c = { .n = 0 };
