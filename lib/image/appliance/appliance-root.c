@@ -133,42 +133,60 @@ static void found_on(struct candidates *c, const char *dev)
         c->n++;
 }
 
-/* Which NTFS filesystems hold Windows, each mounted read-only in turn. */
-static void scan_roots(struct vhive_backend *be, struct image *img, struct candidates *c)
+/* Which of the first n NTFS filesystems hold Windows, each mounted
+ * read-only in turn. */
+static void scan_roots(struct vhive_backend *be, struct image *img, struct candidates *c, size_t n)
 {
-        for (size_t k = 0; k < c->ntfs && k < ARRAY_SIZE(c->ntfs_dev); k++)
+        for (size_t k = 0; k < n && k < ARRAY_SIZE(c->ntfs_dev); k++)
                 if (probe_windows(be, img, c->ntfs_dev[k], c->config_dir[c->n],
                                   sizeof(c->config_dir[0])))
                         found_on(c, c->ntfs_dev[k]);
 }
 
-/* The usual image, writable and with one NTFS filesystem, no --root: that
- * filesystem is mounted for writing at once (as mount_root would) and
- * searched there, which saves a read-only mount and its unmount, about
- * 1 s per image under TCG.  True when it holds Windows and mounted
- * writable; anything else (not Windows, hibernated, refused) unmounts it
- * and leaves it to scan_roots and mount_root, which say why. */
-static bool quick_mount(struct vhive_backend *be, struct image *img, const char *root_device,
-                        struct candidates *c)
+/* The last candidate probed mounted for writing, as mount_root mounts it:
+ * true when it holds the only Windows found and stays mounted writable.
+ * Otherwise unmounted, and what it holds is recorded as a read-only probe
+ * would have (one that cannot mount for writing is probed read-only). */
+static bool probe_last(struct vhive_backend *be, struct image *img, struct candidates *c,
+                       const char *dev)
 {
         struct guestfs_statvfs *st;
-        bool ok;
+        bool ro, found;
 
-        if (img->readonly || root_device || c->ntfs != 1)
-                return false;
-        if (guestfs_mount_options(be->g, "noatime", c->ntfs_dev[0], img->mnt) < 0)
-                return false;
-        st = guestfs_statvfs(be->g, img->mnt);
-        ok = st && !(st->flag & 1) /* ST_RDONLY */ &&
-             find_system(be, img, c->config_dir[0], sizeof(c->config_dir[0]));
-        if (st)
-                guestfs_free_statvfs(st);
-        if (!ok) {
-                guestfs_umount(be->g, img->mnt);
+        if (guestfs_mount_options(be->g, "noatime", dev, img->mnt) < 0) {
+                if (probe_windows(be, img, dev, c->config_dir[c->n], sizeof(c->config_dir[0])))
+                        found_on(c, dev);
                 return false;
         }
-        found_on(c, c->ntfs_dev[0]);
-        return true;
+        st = guestfs_statvfs(be->g, img->mnt);
+        ro = !st || (st->flag & 1); /* ST_RDONLY: ntfs-3g fell back (hibernated) */
+        if (st)
+                guestfs_free_statvfs(st);
+        found = find_system(be, img, c->config_dir[c->n], sizeof(c->config_dir[0]));
+        if (found)
+                found_on(c, dev);
+        if (found && !ro && c->n == 1)
+                return true;
+        guestfs_umount(be->g, img->mnt);
+        return false;
+}
+
+/* Finds the Windows roots among the NTFS filesystems.  For a writable
+ * image without --root, the last one (Windows after "System Reserved", or
+ * alone) is probed mounted for writing and stays mounted when it holds the
+ * only Windows: that saves a read-only mount and its unmount, about 1 s
+ * per image under TCG.  True when so mounted; else mount_root does it. */
+static bool find_roots(struct vhive_backend *be, struct image *img, const char *root_device,
+                       struct candidates *c)
+{
+        size_t n = c->ntfs;
+
+        if (img->readonly || root_device || n == 0 || n > ARRAY_SIZE(c->ntfs_dev)) {
+                scan_roots(be, img, c, n);
+                return false;
+        }
+        scan_roots(be, img, c, n - 1);
+        return probe_last(be, img, c, c->ntfs_dev[n - 1]);
 }
 
 static int pick_root(const struct candidates *c, const char *root_device, size_t *pick,
@@ -371,8 +389,7 @@ int appliance_find_root(struct vhive_backend *be, size_t i, const char *root_dev
                 img->have_mountpoint = true;
         }
         list_ntfs(be, img, &c);
-        if (!quick_mount(be, img, root_device, &c)) {
-                scan_roots(be, img, &c);
+        if (!find_roots(be, img, root_device, &c)) {
                 r = pick_root(&c, root_device, &pick, err);
                 if (r == 0)
                         r = mount_root(be, img, c.dev[pick], err);
