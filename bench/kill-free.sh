@@ -109,7 +109,15 @@ def threads(pids):
             except OSError:
                 continue
             out.append(state)
-    return ",".join(sorted(out))
+    rss = 0
+    for pid in pids:
+        try:
+            for l in open("/proc/%d/status" % pid):
+                if l.startswith("VmRSS:"):
+                    rss += int(l.split()[1]) // 1024
+        except OSError:
+            pass
+    return ",".join(sorted(out)) + "; RSS %d MiB" % rss
 
 times, finished = [], 0
 env = dict(os.environ, VHIVE_BACKEND=backend)
