@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,27 +126,6 @@ static pid_t wait_for_end(pid_t parent, const struct vhive_watchdog_shared *sh)
         return sh->helper ? sh->helper : candidate;
 }
 
-/* SIGKILL, then the helper's memory reaped from here as well: the kernel
- * closes a dying process's files (the image, its lock) only after its
- * address space is torn down, and a TCG qemu holds a few hundred MiB that
- * the dying qemu alone frees slowly on a loaded host (a kill measured at
- * 0.8 s with its threads running, none in a flush).  process_mrelease
- * (Linux 5.15) frees them in this process too, in parallel; where it
- * fails (older kernel, ENOSYS), the kill alone.  The pidfd, opened before
- * the kill, names the same process even if its pid is reused. */
-static void kill_now(pid_t helper)
-{
-        int fd = (int)syscall(SYS_pidfd_open, helper, 0);
-
-        kill(helper, SIGKILL);
-        if (fd < 0)
-                return;
-#ifdef SYS_process_mrelease
-        syscall(SYS_process_mrelease, fd, 0);
-#endif
-        close(fd);
-}
-
 static void __attribute__((noreturn))
 watch(int fd, pid_t parent, const struct vhive_watchdog_shared *sh)
 {
@@ -169,7 +147,7 @@ watch(int fd, pid_t parent, const struct vhive_watchdog_shared *sh)
         if (sh->cache && __atomic_load_n(&sh->written, __ATOMIC_SEQ_CST))
                 term_for_a_while(helper);
         if (!gone(helper))
-                kill_now(helper);
+                kill(helper, SIGKILL);
         _exit(0);
 }
 
