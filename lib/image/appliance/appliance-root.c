@@ -123,9 +123,7 @@ static void list_ntfs(struct vhive_backend *be, struct image *img, struct candid
 
 static void found_on(struct candidates *c, const char *dev)
 {
-        size_t len = strlen(c->list);
-
-        size_t dlen = strnlen(dev, sizeof(c->dev[0]) - 1);
+        size_t len = strlen(c->list), dlen = strnlen(dev, sizeof(c->dev[0]) - 1);
 
         memmove(c->dev[c->n], dev, dlen); /* dev: one of c->ntfs_dev */
         c->dev[c->n][dlen] = '\0';
