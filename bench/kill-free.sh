@@ -77,9 +77,52 @@ def helper(pid):
         return False
     return comm.startswith("qemu-system") or comm.startswith("qemu-nbd")
 
+def holds(pid):
+    d = "/proc/%d/fd" % pid
+    try:
+        for fd in os.listdir(d):
+            try:
+                s = os.stat(os.path.join(d, fd))
+            except OSError:
+                continue
+            if (s.st_dev, s.st_ino) == key:
+                return True
+    except OSError:
+        pass
+    return False
+
+# The states of the helper's threads at the kill ("R", "S", "D wchan"):
+# a thread in D (a flush, a read of the image) delays its exit.
+def threads(pids):
+    out = []
+    for pid in pids:
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                st = open("/proc/%d/task/%s/stat" % (pid, tid)).read()
+                state = st[st.rindex(")") + 2]
+                if state == "D":
+                    state += " " + open("/proc/%d/task/%s/wchan" % (pid, tid)).read()
+            except OSError:
+                continue
+            out.append(state)
+    rss = 0
+    for pid in pids:
+        try:
+            for l in open("/proc/%d/status" % pid):
+                if l.startswith("VmRSS:"):
+                    rss += int(l.split()[1]) // 1024
+        except OSError:
+            pass
+    return ",".join(sorted(out)) + "; RSS %d MiB" % rss
+
 times, finished = [], 0
 env = dict(os.environ, VHIVE_BACKEND=backend)
 for k in range(n):
+    t_launch = time.monotonic()
     p = subprocess.Popen([vhive, "scrub", "--no-progress", img], env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seen = False
@@ -98,14 +141,24 @@ for k in range(n):
         while holders():
             time.sleep(0.05)
         continue
+    held = [x for x in holders() if helper(x)]
+    t_start = time.monotonic() - t_launch
     os.kill(p.pid, signal.SIGKILL)
     t0 = time.monotonic()
+    states = threads(held)
     p.wait()
+    # The known holders first (a scan of their own fds, every ms), then
+    # the whole of /proc, which can take tens of ms under load.
+    while any(holds(x) for x in held):
+        time.sleep(0.001)
+    t_known = time.monotonic() - t0
     while holders():
         time.sleep(0.005)
     dt = time.monotonic() - t0
     times.append(dt)
-    print("run %2d: image free %.3f s after the SIGKILL" % (k + 1, dt), flush=True)
+    print("run %2d: image free %.3f s after the SIGKILL (helper gone %.3f s; killed %.1f s "
+          "after the start; helper threads then: %s)" % (k + 1, dt, t_known, t_start, states),
+          flush=True)
 if times:
     print("kills: %d (finished before the kill: %d); median %.3f s, max %.3f s"
           % (len(times), finished, statistics.median(times), max(times)))

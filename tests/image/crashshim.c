@@ -14,7 +14,8 @@
  *   VHIVE_SIGNAL=N          the signal
  *   VHIVE_SIGNAL_IN=NAME:K  sent when the K-th call of NAME starts (one of
  *                           the calls below, or guestfs_launch,
- *                           guestfs_download, nbd_connect_unix, nbd_pread)
+ *                           guestfs_download, guestfs_pread, nbd_connect_unix,
+ *                           nbd_pread)
  *   VHIVE_SIGNAL_DELAY_US=d instead: sent d microseconds later, from
  *                           another thread, to the calling one (a blocking
  *                           call in progress sees EINTR)
@@ -184,6 +185,7 @@ char *guestfs_debug(void *g, const char *subcmd, char *const *extraargs)
 /* Signal points only: no kill is counted on them. */
 int guestfs_launch(void *g);
 int guestfs_download(void *g, const char *remote, const char *local);
+char *guestfs_pread(void *g, const char *path, int len, int64_t offset, size_t *size_r);
 int nbd_connect_unix(void *h, const char *path);
 int64_t nbd_pread(void *h, void *buf, size_t count_, uint64_t offset, uint32_t flags);
 
@@ -205,6 +207,17 @@ int guestfs_download(void *g, const char *remote, const char *local)
                 fn = real("libguestfs.so.0", "guestfs_download");
         maybe_signal("guestfs_download");
         return fn(g, remote, local);
+}
+
+/* The appliance backend copies a hive out with guestfs_pread. */
+char *guestfs_pread(void *g, const char *path, int len, int64_t offset, size_t *size_r)
+{
+        static char *(*fn)(void *, const char *, int, int64_t, size_t *);
+
+        if (!fn)
+                fn = real("libguestfs.so.0", "guestfs_pread");
+        maybe_signal("guestfs_pread");
+        return fn(g, path, len, offset, size_r);
 }
 
 int nbd_connect_unix(void *h, const char *path)

@@ -10,7 +10,8 @@
 #   launch    appliance: 1 s into guestfs_launch, from another thread, so
 #             that the launch's own waits see EINTR; direct: as qemu-nbd
 #             is connected                                         -> old
-#   download  appliance: as SYSTEM's download starts; direct: half-way
+#   download  appliance: as SYSTEM's copy starts (its first guestfs_pread,
+#             before any commit's); direct: half-way
 #             through the NBD reads (the hive's clusters)            -> old
 #   commit    as the second write of the logged commit starts       -> new
 # The direct backend gets every signal at every point, and a SIGTERM
@@ -95,7 +96,7 @@ expect "direct, SIGTERM ignored at start" 0 TERM new
 run appliance 15 guestfs_launch:1 1000000
 skip_if_no_appliance err
 expect "appliance, SIGTERM 1 s into the launch" 15 TERM old
-run appliance 2 guestfs_download:1
+run appliance 2 guestfs_pread:1
 expect "appliance, SIGINT at the download" 2 INT old
 run appliance 1 guestfs_pwrite:2
 expect "appliance, SIGHUP in the commit" 1 HUP new

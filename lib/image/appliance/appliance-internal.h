@@ -23,6 +23,10 @@ struct image {
         struct vhive_root root;
         char *ls_dir;    /* the last folder listed, and its names: */
         char **ls_names; /* a hive and its logs take one listing */
+        /* Appliance paths found to resolve inside mnt while it is mounted
+         * (a copy, then the commit's open: one realpath each). */
+        char *checked[8];
+        size_t n_checked;
 };
 
 struct vhive_backend {
@@ -43,9 +47,17 @@ int ap_gfail(struct vhive_backend *be, struct vhive_error *err, const char *fmt,
         __attribute__((format(printf, 3, 4)));
 /* Appliance path of a volume-relative guest path (malloc'd). */
 char *ap_guest(const struct image *img, const char *path);
+/* path was found to resolve inside img's mounted volume (ap_remember);
+ * ap_forget when it is unmounted. */
+bool ap_checked(const struct image *img, const char *path);
+void ap_remember(struct image *img, const char *path);
+void ap_forget(struct image *img);
 /* Image i exists and opened without error. */
 int ap_check_image(struct vhive_backend *be, size_t i, struct vhive_error *err);
 
+int appliance_find_root(struct vhive_backend *be, size_t i, const char *root_device,
+                        struct vhive_root *root, struct vhive_error *err);
+int appliance_release(struct vhive_backend *be, size_t i, struct vhive_error *err);
 int appliance_lookup(struct vhive_backend *be, size_t i, const char *dir, const char *name,
                      char **real, struct vhive_error *err);
 int appliance_lstat(struct vhive_backend *be, size_t i, const char *guest_path,

@@ -1,0 +1,405 @@
+/* The appliance backend, finding Windows: each image's NTFS filesystems,
+ * the one that holds Windows/System32/config/SYSTEM, mounted on the
+ * image's own mountpoint while the job works on that image (see
+ * appliance.c).
+ */
+#include <errno.h>
+#include <guestfs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "appliance-internal.h"
+#include "macro.h"
+
+/* ---- finding Windows ----------------------------------------------------- */
+
+/* The filesystem lives on the drive: "/dev/sdb" itself or "/dev/sdbN". */
+static bool on_drive(const char *fs_dev, const char *drive_dev)
+{
+        size_t len = strlen(drive_dev);
+
+        if (strncmp(fs_dev, drive_dev, len) != 0)
+                return false;
+        return strspn(fs_dev + len, "0123456789") == strlen(fs_dev + len);
+}
+
+/* Trailing partition number of "/dev/sda2", "partition 2" or "2"; -1 if none. */
+static int partnum_of(const char *s)
+{
+        size_t len = strlen(s), k = len;
+
+        while (k > 0 && s[k - 1] >= '0' && s[k - 1] <= '9')
+                k--;
+        return k == len ? -1 : atoi(s + k);
+}
+
+/* Looks for the SYSTEM hive, in any letter case, on the volume mounted on
+ * the image's mountpoint: true when found (config_dir filled). */
+static bool find_system(struct vhive_backend *be, struct image *img, char *config_dir, size_t size)
+{
+        _cleanup_free_ char *want = NULL, *real = NULL;
+
+        if (asprintf(&want, "%s/windows/system32/config/system", img->mnt) >= 0)
+                real = guestfs_case_sensitive_path(be->g, want);
+        /* A SYSTEM that is a link counts: the job refuses it, naming it
+         * (image-paths.c), rather than finding no Windows. */
+        if (real && (guestfs_is_file(be->g, real) > 0 || guestfs_is_symlink(be->g, real) > 0)) {
+                char *slash = strrchr(real, '/');
+                *slash = '\0';
+                snprintf(config_dir, size, "%s", real + strlen(img->mnt));
+                return true;
+        }
+        return false;
+}
+
+/* Mounts dev read-only on the image's mountpoint and looks for the SYSTEM
+ * hive.  1 found (config_dir filled), 0 not found. */
+static int probe_windows(struct vhive_backend *be, struct image *img, const char *dev,
+                         char *config_dir, size_t size)
+{
+        int found;
+
+        if (guestfs_mount_ro(be->g, dev, img->mnt) < 0)
+                return 0; /* not mountable: not a usable Windows volume */
+        found = find_system(be, img, config_dir, size);
+        guestfs_umount(be->g, img->mnt);
+        return found;
+}
+
+struct candidates {
+        char ntfs_dev[8][64]; /* the image's NTFS filesystems (the first 8) */
+        size_t ntfs;          /* how many it holds */
+        char scheme[8][8];    /* their partition table: "dos", "gpt", "" */
+        char dev[8][64];      /* those that hold Windows */
+        char config_dir[8][256];
+        size_t n;
+        char list[512]; /* "/dev/sda2, /dev/sda3" */
+};
+
+/* dev holds NTFS: asked of every candidate before any mount.  One blkid
+ * -p gives the filesystem (TYPE) and the partition table's kind
+ * (PART_ENTRY_SCHEME), where vfs_type and a blkid of the drive took two
+ * calls of 0.3-1 s each under TCG; vfs_type when it fails. */
+static void add_ntfs(struct vhive_backend *be, const char *dev, struct candidates *c)
+{
+        char **kv = guestfs_blkid(be->g, dev);
+        const char *type = NULL, *scheme = "";
+        _cleanup_free_ char *fallback = NULL;
+        size_t k = c->ntfs;
+
+        for (char **p = kv; p && p[0] && p[1]; p += 2)
+                if (strcmp(p[0], "TYPE") == 0)
+                        type = p[1];
+                else if (strcmp(p[0], "PART_ENTRY_SCHEME") == 0)
+                        scheme = p[1];
+        if (!kv)
+                type = fallback = guestfs_vfs_type(be->g, dev);
+        if (type && strcmp(type, "ntfs") == 0) {
+                if (k < ARRAY_SIZE(c->ntfs_dev)) {
+                        snprintf(c->ntfs_dev[k], sizeof(c->ntfs_dev[0]), "%s", dev);
+                        snprintf(c->scheme[k], sizeof(c->scheme[0]), "%s", scheme);
+                }
+                c->ntfs++;
+        }
+        ap_free_strings(kv);
+}
+
+/* The NTFS filesystems on every partition of the image's drive, or on the
+ * drive itself when it has none (a filesystem on the whole disk). */
+static void list_ntfs(struct vhive_backend *be, struct image *img, struct candidates *c)
+{
+        const char *drive = be->devices[img->drive];
+        bool any = false;
+
+        for (char **p = be->parts; *p; p++)
+                if (strcmp(*p, drive) != 0 && on_drive(*p, drive)) {
+                        any = true;
+                        add_ntfs(be, *p, c);
+                }
+        if (!any)
+                add_ntfs(be, drive, c);
+}
+
+static void found_on(struct candidates *c, const char *dev)
+{
+        size_t len = strlen(c->list), dlen = strnlen(dev, sizeof(c->dev[0]) - 1);
+
+        memmove(c->dev[c->n], dev, dlen); /* dev: one of c->ntfs_dev */
+        c->dev[c->n][dlen] = '\0';
+        snprintf(c->list + len, sizeof(c->list) - len, "%s%s", c->n ? ", " : "", c->dev[c->n]);
+        c->n++;
+}
+
+/* Which of the first n NTFS filesystems hold Windows, each mounted
+ * read-only in turn. */
+static void scan_roots(struct vhive_backend *be, struct image *img, struct candidates *c, size_t n)
+{
+        for (size_t k = 0; k < n && k < ARRAY_SIZE(c->ntfs_dev); k++)
+                if (probe_windows(be, img, c->ntfs_dev[k], c->config_dir[c->n],
+                                  sizeof(c->config_dir[0])))
+                        found_on(c, c->ntfs_dev[k]);
+}
+
+/* The last candidate probed mounted for writing, as mount_root mounts it:
+ * true when it holds the only Windows found and stays mounted writable.
+ * Otherwise unmounted, and what it holds is recorded as a read-only probe
+ * would have (one that cannot mount for writing is probed read-only). */
+static bool probe_last(struct vhive_backend *be, struct image *img, struct candidates *c,
+                       const char *dev)
+{
+        struct guestfs_statvfs *st;
+        bool ro, found;
+
+        if (guestfs_mount_options(be->g, "noatime", dev, img->mnt) < 0) {
+                if (probe_windows(be, img, dev, c->config_dir[c->n], sizeof(c->config_dir[0])))
+                        found_on(c, dev);
+                return false;
+        }
+        st = guestfs_statvfs(be->g, img->mnt);
+        ro = !st || (st->flag & 1); /* ST_RDONLY: ntfs-3g fell back (hibernated) */
+        if (st)
+                guestfs_free_statvfs(st);
+        found = find_system(be, img, c->config_dir[c->n], sizeof(c->config_dir[0]));
+        if (found)
+                found_on(c, dev);
+        if (found && !ro && c->n == 1)
+                return true;
+        guestfs_umount(be->g, img->mnt);
+        return false;
+}
+
+/* Finds the Windows roots among the NTFS filesystems.  For a writable
+ * image without --root, the last one (Windows after "System Reserved", or
+ * alone) is probed mounted for writing and stays mounted when it holds the
+ * only Windows: that saves a read-only mount and its unmount, about 1 s
+ * per image under TCG.  True when so mounted; else mount_root does it. */
+static bool find_roots(struct vhive_backend *be, struct image *img, const char *root_device,
+                       struct candidates *c)
+{
+        size_t n = c->ntfs;
+
+        if (img->readonly || root_device || n == 0 || n > ARRAY_SIZE(c->ntfs_dev)) {
+                scan_roots(be, img, c, n);
+                return false;
+        }
+        scan_roots(be, img, c, n - 1);
+        return probe_last(be, img, c, c->ntfs_dev[n - 1]);
+}
+
+static int pick_root(const struct candidates *c, const char *root_device, size_t *pick,
+                     struct vhive_error *err)
+{
+        if (c->n == 0 && c->ntfs == 0)
+                return vhive_fail(err, ENOENT,
+                                  "no Windows found: the image holds no NTFS "
+                                  "filesystem");
+        if (c->n == 0)
+                return vhive_fail(err, ENOENT,
+                                  "no Windows found: none of its %zu NTFS "
+                                  "filesystem(s) holds Windows/System32/config/SYSTEM",
+                                  c->ntfs);
+        if (!root_device) {
+                if (c->n > 1)
+                        return vhive_fail(err, EINVAL,
+                                          "several Windows roots (%s): pick "
+                                          "one with --root DEVICE (or its partition "
+                                          "number)",
+                                          c->list);
+                *pick = 0;
+                return 0;
+        }
+        for (size_t k = 0; k < c->n; k++)
+                if (strcmp(c->dev[k], root_device) == 0 ||
+                    (partnum_of(root_device) > 0 &&
+                     partnum_of(root_device) == partnum_of(c->dev[k]))) {
+                        *pick = k;
+                        return 0;
+                }
+        return vhive_fail(err, ENOENT,
+                          "--root %s is not a Windows root; Windows was "
+                          "found on %s",
+                          root_device, c->list);
+}
+
+static bool looks_hibernated(const char *why)
+{
+        return why && (strstr(why, "ibernat") || strstr(why, "Windows cache") ||
+                       strstr(why, "unclean") || strstr(why, "Fast Restart"));
+}
+
+#define HIBERNATED                                                                                 \
+        "Windows was hibernated or shut down with Fast Startup; boot it and "                      \
+        "shut down fully, or disable Fast Startup; vhive will not delete hiberfil.sys"
+
+/* ntfs-3g falls back to a read-only mount, without failing, when Windows
+ * was hibernated or its log is unclean. */
+static int check_writable(struct vhive_backend *be, struct image *img, const char *dev,
+                          struct vhive_error *err)
+{
+        struct guestfs_statvfs *st = guestfs_statvfs(be->g, img->mnt);
+        bool ro = st && (st->flag & 1); /* ST_RDONLY */
+
+        if (!st)
+                return ap_gfail(be, err, "cannot check the mount of %s", dev);
+        guestfs_free_statvfs(st);
+        if (!ro)
+                return 0;
+        guestfs_umount(be->g, img->mnt);
+        return vhive_fail(err, EROFS, "the Windows volume %s mounts only read-only: " HIBERNATED,
+                          dev);
+}
+
+static int mount_root(struct vhive_backend *be, struct image *img, const char *dev,
+                      struct vhive_error *err)
+{
+        const char *why;
+
+        if (img->readonly) {
+                if (guestfs_mount_ro(be->g, dev, img->mnt) < 0)
+                        return ap_gfail(be, err, "cannot mount %s", dev);
+                return 0;
+        }
+        /* noatime: reading SYSTEM must not change the image.  A run that
+         * writes nothing (already clean, refused, interrupted) leaves it
+         * byte for byte as it was.  Not "sync" (each write flushed to the
+         * image file at once): extending a log is several unjournaled
+         * ntfs-3g metadata writes, and a kill between two of them then
+         * reaches the image (tried: a torn MFT record); without it they
+         * stay in the appliance until the flush, and a kill drops them. */
+        if (guestfs_mount_options(be->g, "noatime", dev, img->mnt) == 0)
+                return check_writable(be, img, dev, err);
+        why = guestfs_last_error(be->g);
+        if (looks_hibernated(why))
+                return vhive_fail(err, EROFS,
+                                  "the Windows volume %s cannot be written: " HIBERNATED " (%s)",
+                                  dev, why);
+        return ap_gfail(be, err, "cannot mount %s read-write", dev);
+}
+
+static const char *scheme_of(const struct candidates *c, const char *dev)
+{
+        for (size_t k = 0; k < c->ntfs && k < ARRAY_SIZE(c->ntfs_dev); k++)
+                if (strcmp(c->ntfs_dev[k], dev) == 0)
+                        return c->scheme[k];
+        return "";
+}
+
+/* scheme: "dos" or "gpt" from blkid (add_ntfs). */
+static void describe_partition(struct vhive_backend *be, struct image *img, struct vhive_root *root,
+                               const char *scheme)
+{
+        const char *drive = be->devices[img->drive];
+
+        if (strcmp(root->device, drive) == 0) {
+                snprintf(root->partition, sizeof(root->partition), "whole disk");
+                return;
+        }
+        snprintf(root->partition, sizeof(root->partition), "%s partition %d",
+                 strcmp(scheme, "gpt") == 0   ? "GPT"
+                 : strcmp(scheme, "dos") == 0 ? "MBR"
+                                              : "",
+                 partnum_of(root->device));
+        if (root->partition[0] == ' ')
+                memmove(root->partition, root->partition + 1, strlen(root->partition));
+}
+
+bool ap_checked(const struct image *img, const char *path)
+{
+        for (size_t k = 0; k < img->n_checked; k++)
+                if (strcmp(img->checked[k], path) == 0)
+                        return true;
+        return false;
+}
+
+void ap_remember(struct image *img, const char *path)
+{
+        if (img->n_checked < ARRAY_SIZE(img->checked) &&
+            (img->checked[img->n_checked] = strdup(path)))
+                img->n_checked++;
+}
+
+void ap_forget(struct image *img)
+{
+        for (size_t k = 0; k < img->n_checked; k++)
+                free(img->checked[k]);
+        img->n_checked = 0;
+}
+
+int ap_check_image(struct vhive_backend *be, size_t i, struct vhive_error *err)
+{
+        if (i >= be->n)
+                return vhive_fail(err, EINVAL, "no image %zu", i);
+        if (be->imgs[i].status < 0) {
+                *err = be->imgs[i].err;
+                return be->imgs[i].status;
+        }
+        return 0;
+}
+
+/* Unmounts image i's Windows volume: only the image being worked on is
+ * mounted, so no path of one image (a symbolic link such as
+ * ../../../../img0/...) can reach another's files. */
+int appliance_release(struct vhive_backend *be, size_t i, struct vhive_error *err)
+{
+        struct image *img = i < be->n ? &be->imgs[i] : NULL;
+
+        if (!img || !img->found)
+                return 0;
+        img->found = false;
+        free(img->ls_dir);
+        ap_free_strings(img->ls_names);
+        img->ls_dir = NULL;
+        img->ls_names = NULL;
+        ap_forget(img);
+        if (guestfs_umount(be->g, img->mnt) < 0)
+                return ap_gfail(be, err, "cannot unmount the Windows volume %s", img->root.device);
+        return 0;
+}
+
+/* Whatever the caller did before, image i is the only one mounted. */
+static int release_others(struct vhive_backend *be, size_t i, struct vhive_error *err)
+{
+        for (size_t k = 0; k < be->n; k++)
+                if (k != i && appliance_release(be, k, err) < 0)
+                        return -err->errnum;
+        return 0;
+}
+
+int appliance_find_root(struct vhive_backend *be, size_t i, const char *root_device,
+                        struct vhive_root *root, struct vhive_error *err)
+{
+        struct image *img = &be->imgs[i];
+        struct candidates c = { .n = 0 };
+        size_t pick = 0;
+        int r = ap_check_image(be, i, err);
+
+        if (r == 0)
+                r = release_others(be, i, err);
+        if (r < 0 || img->found) {
+                if (r == 0)
+                        *root = img->root;
+                return r;
+        }
+        if (!img->have_mountpoint) {
+                if (guestfs_mkmountpoint(be->g, img->mnt) < 0)
+                        return ap_gfail(be, err, "cannot create mountpoint %s", img->mnt);
+                img->have_mountpoint = true;
+        }
+        list_ntfs(be, img, &c);
+        if (!find_roots(be, img, root_device, &c)) {
+                r = pick_root(&c, root_device, &pick, err);
+                if (r == 0)
+                        r = mount_root(be, img, c.dev[pick], err);
+        }
+        if (r < 0)
+                return r;
+        memset(&img->root, 0, sizeof(img->root));
+        snprintf(img->root.device, sizeof(img->root.device), "%s", c.dev[pick]);
+        snprintf(img->root.fs_type, sizeof(img->root.fs_type), "ntfs");
+        snprintf(img->root.config_dir, sizeof(img->root.config_dir), "%s", c.config_dir[pick]);
+        describe_partition(be, img, &img->root, scheme_of(&c, c.dev[pick]));
+        img->found = true;
+        *root = img->root;
+        return 0;
+}
