@@ -84,6 +84,11 @@ fsyncs=$(grep -c '^libguestfs: trace: debug "sh" "exec sync -- .*/Windows/System
         trace.txt || true)
 [ "$syncs" -eq 0 ] && ok "appliance: no guestfs_sync in the commits" ||
         fail "appliance: $syncs guestfs_sync calls (every disk flushed for one image's barrier)"
+# and no sync of the whole appliance at the end (autosync off: the barriers
+# flushed each image already; a sync flushes every disk again).
+autosyncs=$(grep -c '^libguestfs: trace: internal_autosync$' trace.txt || true)
+[ "$autosyncs" -eq 0 ] && ok "appliance: no autosync at the shutdown" ||
+        fail "appliance: autosync at the shutdown (every disk flushed again)"
 [ "$fsyncs" -ge 44 ] && ok "appliance: $fsyncs per-file fsyncs for 11 commits" ||
         fail "appliance: $fsyncs per-file fsyncs for 11 commits, want at least 4 each"
 # Round trips per image (issue 17: 8 images in 1.6x one): the hive and its

@@ -262,6 +262,16 @@ static int new_handle(struct vhive_backend *be, struct vhive_error *err)
          * instead of losing the appliance in the middle of a write. */
         if (guestfs_set_pgroup(be->g, 1) < 0)
                 return ap_gfail(be, err, "cannot set the appliance's process group");
+        /* No sync(2) of the whole appliance at the end (issue 17): every
+         * step of a commit already ended with an fsync of its file, which
+         * flushes that image alone, and a sync flushes every disk again
+         * (4.8 s of 8 images' 48 s under TCG, 0.8 s of one).  What could
+         * still be in the appliance's cache after the last barrier is
+         * ntfs-3g's unmount (file times), which a power cut at that
+         * instant loses too: the crash model's last state.  qemu flushes
+         * its own metadata (qcow2 tables, VHDX headers) as it exits. */
+        if (guestfs_set_autosync(be->g, 0) < 0)
+                return ap_gfail(be, err, "cannot turn the appliance's autosync off");
         return 0;
 }
 
@@ -391,8 +401,9 @@ static int appliance_close(struct vhive_backend *be, struct vhive_error *err)
                 if (guestfs_umount_all(be->g) < 0)
                         r = ap_gfail(be, err, "cannot unmount the images");
                 /* The commit flushed the hive and its logs; what reaches the
-                 * image files now is ntfs-3g's last metadata (file times)
-                 * and qemu's own (qcow2 refcounts, VHDX headers). */
+                 * image files now is qemu's own metadata (qcow2 refcounts,
+                 * VHDX headers), flushed as it exits (no autosync: see
+                 * new_handle). */
                 if (guestfs_shutdown(be->g) < 0 && r == 0)
                         r = ap_gfail(be, err,
                                      "the appliance did not shut down cleanly; "
