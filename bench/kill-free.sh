@@ -51,34 +51,8 @@ vhive, backend, img, n, maxwait = sys.argv[1], sys.argv[2], sys.argv[3], int(sys
 st = os.stat(img)
 key = (st.st_dev, st.st_ino)
 
-def holders():
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        d = "/proc/%s/fd" % pid
-        try:
-            for fd in os.listdir(d):
-                try:
-                    s = os.stat(os.path.join(d, fd))
-                except OSError:
-                    continue
-                if (s.st_dev, s.st_ino) == key:
-                    out.append(int(pid))
-                    break
-        except OSError:
-            pass
-    return out
-
-def helper(pid):
-    try:
-        comm = open("/proc/%d/comm" % pid).read()
-    except OSError:
-        return False
-    return comm.startswith("qemu-system") or comm.startswith("qemu-nbd")
-
 def holds(pid):
-    d = "/proc/%d/fd" % pid
+    d = "/proc/%s/fd" % pid
     try:
         for fd in os.listdir(d):
             try:
@@ -90,6 +64,16 @@ def holds(pid):
     except OSError:
         pass
     return False
+
+def holders():
+    return [int(pid) for pid in os.listdir("/proc") if pid.isdigit() and holds(pid)]
+
+def helper(pid):
+    try:
+        comm = open("/proc/%d/comm" % pid).read()
+    except OSError:
+        return False
+    return comm.startswith("qemu-system") or comm.startswith("qemu-nbd")
 
 # The states of the helper's threads at the kill ("R", "S", "D wchan"):
 # a thread in D (a flush, a read of the image) delays its exit.

@@ -26,15 +26,13 @@ static int mem_pread(void *opaque, void *buf, size_t len, uint64_t off, struct v
         return 0;
 }
 
-static struct mem load(const char *name)
+/* The whole file at path. */
+static struct mem load_path(const char *path)
 {
-        char *p = unit_fixture(name);
         struct mem m = { 0 };
-        FILE *f;
+        FILE *f = fopen(path, "rb");
         long n;
 
-        assert_non_null(p);
-        f = fopen(p, "rb");
         assert_non_null(f);
         assert_int_equal(fseek(f, 0, SEEK_END), 0);
         n = ftell(f);
@@ -44,6 +42,16 @@ static struct mem load(const char *name)
         assert_non_null(m.b);
         assert_int_equal(fread(m.b, 1, m.len, f), m.len);
         fclose(f);
+        return m;
+}
+
+static struct mem load(const char *name)
+{
+        char *p = unit_fixture(name);
+        struct mem m;
+
+        assert_non_null(p);
+        m = load_path(p);
         free(p);
         return m;
 }
@@ -191,17 +199,7 @@ static struct mem with_big_value(void)
         assert_int_equal(hivex_node_set_value(h, hivex_root(h), &v, 0), 0);
         assert_int_equal(hivex_commit(h, out, 0), 0);
         hivex_close(h);
-        {
-                FILE *f = fopen(out, "rb");
-
-                assert_non_null(f);
-                fseek(f, 0, SEEK_END);
-                m = (struct mem){ .len = (size_t)ftell(f) };
-                rewind(f);
-                m.b = malloc(m.len);
-                assert_int_equal(fread(m.b, 1, m.len, f), m.len);
-                fclose(f);
-        }
+        m = load_path(out);
         assert_int_equal(vhive_big_data_split(&m.b, &m.len, &err), 0);
         vhive_regf_store_checksum(m.b);
         free(src);
@@ -377,17 +375,9 @@ static void test_reads_little(void **state)
         assert_int_equal(system(cmd), 0);
         {
                 char *path = NULL;
-                FILE *f;
 
                 assert_true(asprintf(&path, "%s/big", dir) > 0);
-                f = fopen(path, "rb");
-                assert_non_null(f);
-                fseek(f, 0, SEEK_END);
-                m = (struct mem){ .len = (size_t)ftell(f) };
-                rewind(f);
-                m.b = malloc(m.len);
-                assert_int_equal(fread(m.b, 1, m.len, f), m.len);
-                fclose(f);
+                m = load_path(path);
                 free(path);
         }
         lz = lazy_on(&m);
