@@ -162,14 +162,14 @@ static int download_hive(struct vhive_backend *be, const struct vhive_backend_op
         return ret;
 }
 
-/* A read-only op on the direct backend reads a clean hive in place,
- * only the cells it needs (lib/hive/lazy-reader.c): through libntfs-3g,
- * a read costs no more than a download's of the same bytes.  Through the
- * appliance each read is a round trip: it downloads. */
+/* A read-only op reads a clean hive in place, only the cells it needs
+ * (lib/hive/lazy-reader.c), where the backend's reads are cheap (the
+ * direct backend, through libntfs-3g).  Through the appliance each read
+ * is a round trip: it downloads. */
 static bool image_lazy(const struct vhive_backend_ops *ops, const struct vhive_op *op,
                        const struct vhive_job_opts *o)
 {
-        return ops->open_file && strcmp(ops->name, "direct") == 0 && vhive_job_lazy(op, o);
+        return ops->reads_in_place && ops->open_file && vhive_job_lazy(op, o);
 }
 
 /* The op on the hive read in place; when the hive must be read the full

@@ -87,6 +87,10 @@ struct vhive_backend_launch {
 
 struct vhive_backend_ops {
         const char *name; /* "appliance" or "direct" */
+        /* A pread of an open_file costs no more than a download of the
+         * same bytes (no round trip per call): a read-only op may read a
+         * clean hive in place, only the cells it needs. */
+        bool reads_in_place;
         /* Adds every image, then launches once.  Per-image failures are
          * reported later by the per-image calls, not here; -errno here
          * means nothing can work (no appliance). */

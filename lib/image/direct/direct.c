@@ -494,6 +494,7 @@ static void direct_close_file(struct vhive_backend *be, struct vhive_file *f)
 
 const struct vhive_backend_ops vhive_backend_direct = {
         .name = "direct",
+        .reads_in_place = true,
         .open = direct_open,
         .image_status = direct_image_status,
         .find_root = direct_find_root,
