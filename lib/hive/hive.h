@@ -339,6 +339,7 @@ struct vhive_session {
         char *work_path;
         bool work_private;
         bool work_failed;
+        bool early_writeback;
         struct vhive_error work_err;
         /* The new hive (vhive_session_result) when hivex wrote it. */
         struct vhive_hive_buf result;
@@ -360,8 +361,11 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
 /* The same, writable for in-place edits of a hive file that will be
  * replaced where it is, under its lock: a clean hive's bytes are copied
  * into the temp file beside it (lib/hive/work-file.c), which the commit
- * takes with vhive_work_file_finish. */
-int vhive_session_open_beside(struct vhive_session *s, const char *primary,
+ * takes with vhive_work_file_finish.  early_writeback: the caller knows
+ * the op will change the hive; the temp file's writeback is started as
+ * soon as it is filled, so that the disk writes it while the hive is
+ * parsed and edited, and the commit's fsync waits for less (issue 20). */
+int vhive_session_open_beside(struct vhive_session *s, const char *primary, bool early_writeback,
                               struct vhive_error *err);
 /* The new hive after an op: the edited bytes, or hivex's commit of h
  * (through a memfd), with the header mended (sequence numbers one past the

@@ -253,7 +253,7 @@ int vhive_job_run(const char *primary, struct vhive_commit_target *t, const stru
 
         vhive_job_progress(o, i, "opening the hive", -1);
         if (apply && op->in_place && edits_where_it_is(primary, t))
-                ret = vhive_session_open_beside(&s, primary, &r->err);
+                ret = vhive_session_open_beside(&s, primary, t->early_writeback, &r->err);
         else
                 ret = vhive_session_open(&s, primary, apply, apply && !op->in_place, &r->err);
         s.hive = o->hive;
@@ -309,8 +309,9 @@ static int probe_file(struct vhive_file *f, struct vhive_regf_header *hdr, uint6
         return r < 0 ? r : vhive_probe_block(block, n, *size, hdr, err);
 }
 
-int vhive_job_run_lazy(struct vhive_file *f, const struct vhive_op *op, void *ctx,
-                       const struct vhive_job_opts *o, struct vhive_job_result *r)
+/* vhive_job_run_lazy; *ran: op->run added a report to ctx (kept). */
+static int run_lazy(struct vhive_file *f, const struct vhive_op *op, void *ctx,
+                    const struct vhive_job_opts *o, struct vhive_job_result *r, bool *ran)
 {
         struct vhive_session s = { .work_fd = -1, .hive = o->hive };
         struct vhive_lazy *lz = NULL;
@@ -335,10 +336,12 @@ int vhive_job_run_lazy(struct vhive_file *f, const struct vhive_op *op, void *ct
         r->state = s.state;
         vhive_job_progress(o, o->progress_target, op->step ? op->step : "working", -1);
         ret = op->run(&s, ctx, false, &changed, &r->err);
+        *ran = true;
         if (vhive_lazy_failed(lz)) {
                 /* A read refused or failed, even one the walk took for
                  * "absent": the full way says what hivex says. */
                 op->forget_last(ctx);
+                *ran = false;
                 r->err = (struct vhive_error){ 0 };
                 ret = 1;
         }
@@ -346,6 +349,14 @@ int vhive_job_run_lazy(struct vhive_file *f, const struct vhive_op *op, void *ct
         r->changed = ret == 0 && changed;
         r->status = ret < 0 ? ret : 0;
         return ret;
+}
+
+int vhive_job_run_lazy(struct vhive_file *f, const struct vhive_op *op, void *ctx,
+                       const struct vhive_job_opts *o, struct vhive_job_result *r)
+{
+        bool ran = false;
+
+        return run_lazy(f, op, ctx, o, r, &ran);
 }
 
 void vhive_job_record_hive(struct vhive_job_result *r, const char *name)
@@ -447,6 +458,36 @@ static int run_file_lazy(const char *path, const struct vhive_op *op, void *ctx,
         return ret;
 }
 
+/* Whether the op would change the clean hive file at path, by a lazy
+ * read of only the cells it looks at (about 2 ms on an 11.7 MB SYSTEM):
+ * the hint for an early start of the temp file's writeback, which must
+ * not be paid by a run that will change nothing (work-file.c).  Only a
+ * hint: the full run decides what is written. */
+static bool would_change(const char *path, const struct vhive_op *op, void *ctx,
+                         const struct vhive_job_opts *o)
+{
+        struct vhive_job_opts quiet = *o;
+        struct vhive_job_result pr;
+        struct vhive_regf_header hdr;
+        struct vhive_error e;
+        struct vhive_file *f = NULL;
+        _cleanup_close_ int fd = -1;
+        bool changed, ran = false;
+
+        if (!op->forget_last || vhive_probe_hive(path, &hdr, &e) < 0 || vhive_regf_is_dirty(&hdr))
+                return false;
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || vhive_file_from_fd(fd, path, &f, &e) < 0)
+                return false;
+        quiet.progress = NULL;
+        memset(&pr, 0, sizeof(pr));
+        changed = run_lazy(f, op, ctx, &quiet, &pr, &ran) == 0 && pr.changed;
+        if (ran)
+                op->forget_last(ctx);
+        vhive_file_free(f);
+        return changed;
+}
+
 int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
                         const struct vhive_job_opts *o, struct vhive_job_result *r)
 {
@@ -468,6 +509,8 @@ int vhive_job_hive_file(const char *path, const struct vhive_op *op, void *ctx,
                 return r->status;
         t.dest = o->output ? o->output : real;
         t.mode_from = real;
+        if (writes && !o->output)
+                t.early_writeback = would_change(real, op, ctx, o);
         if (run_file_lazy(real, op, ctx, o, r) == 1)
                 vhive_job_run(real, &t, op, ctx, o, r);
         vhive_job_record_hive(r, NULL);

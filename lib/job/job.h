@@ -87,6 +87,9 @@ struct vhive_commit_target {
         /* Held on dest when it is edited in place: dest must still be the
          * file locked and read, checked right before the rename (ESTALE). */
         const struct vhive_file_lock *lock;
+        /* Edited in place where it is, and a lazy read found edits to
+         * make: the temp file's writeback starts as soon as it is filled. */
+        bool early_writeback;
         /* LOGGED */
         const struct vhive_hive_files *files;
         enum vhive_log_format format; /* VHIVE_LOG_NONE: as the existing logs say */
