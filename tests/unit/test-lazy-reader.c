@@ -297,25 +297,31 @@ static void test_cell_past_end(void **state)
         free(m.b);
 }
 
+/* The offset of the key at path in m's hive, as hivex finds it. */
+static hive_node_h key_at(struct mem *m, const char *path)
+{
+        int fd;
+        hive_h *h = hivex_on(m, &fd);
+        hive_node_h key = 0;
+        struct vhive_error err = { 0 };
+
+        assert_non_null(h);
+        assert_int_equal(vhive_lookup(h, hivex_root(h), path, &key, &err), 0);
+        assert_true(key != 0);
+        hivex_close(h);
+        close(fd);
+        return key;
+}
+
 /* A key whose value count says more than its value list holds. */
 static void test_value_count_lies(void **state)
 {
         struct mem m = load("software");
-        int fd;
-        hive_h *h = hivex_on(&m, &fd);
-        hive_node_h key = 0;
-        struct vhive_error err = { 0 };
+        hive_node_h key = key_at(&m, "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate");
         struct vhive_lazy *lz;
         struct vhive_reader rd;
 
         (void)state;
-        assert_int_equal(vhive_lookup(h, hivex_root(h),
-                                      "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate", &key,
-                                      &err),
-                         0);
-        assert_true(key != 0);
-        hivex_close(h);
-        close(fd);
         vhive_put_le32(m.b + key + 4 + 36, 100000); /* under hivex's cap, far over the list */
         lz = lazy_on(&m);
         rd = vhive_reader_lazy(lz);
@@ -329,19 +335,14 @@ static void test_value_count_lies(void **state)
 static void test_lone_surrogate_name(void **state)
 {
         struct mem m = load("software");
-        int fd;
-        hive_h *h = hivex_on(&m, &fd);
-        hive_node_h key = 0;
-        struct vhive_error err = { 0 };
+        hive_node_h key = key_at(&m, "Microsoft\\Windows");
         struct vhive_lazy *lz;
         struct vhive_reader rd;
+        hive_h *h;
         char *name;
+        int fd;
 
         (void)state;
-        assert_int_equal(vhive_lookup(h, hivex_root(h), "Microsoft\\Windows", &key, &err), 0);
-        assert_true(key != 0);
-        hivex_close(h);
-        close(fd);
         /* "Windows" (7 bytes of Latin-1) becomes a UTF-16 name of 6 bytes:
          * U+D800 (a high surrogate with no low one after it), then the
          * units that "nd" and "ow" make. */
