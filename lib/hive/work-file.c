@@ -71,7 +71,7 @@ int vhive_work_file_open(struct vhive_session *s, int from, size_t len, struct v
         r = fd < 0 ? -errno : copy_range(fd, from, len);
         /* The disk writes the copy while the hive is parsed and edited:
          * the commit's fsync then waits only for the rest (issue 20: an
-         * 11.7 MB scrub from 1.25x to about 0.95x of cp + cp + sync).  Not
+         * 11.7 MB scrub from 1.25x to 1.07-1.11x of cp + cp + sync).  Not
          * for a run that changes nothing: its temp file is removed, and
          * that would wait for the writes to end. */
         if (r == 0 && s->early_writeback)
