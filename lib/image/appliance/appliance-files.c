@@ -259,8 +259,12 @@ struct guest_file {
         struct image *img;
         bool writable;
         /* Its clusters, when the commit reads and writes them around
-         * ntfs-3g (appliance-raw.c); raw.v NULL: through ntfs-3g. */
+         * ntfs-3g (appliance-raw.c); raw.v NULL: through ntfs-3g.  Found
+         * at the first write (a log never written is never looked up);
+         * reads go through ntfs-3g until then, and to the clusters after
+         * (ntfs-3g's page cache of the file would not show the writes). */
         struct ap_extents raw;
+        bool raw_tried;
         char *path; /* in the appliance: /imgN/Windows/... */
         char name[];
 };
@@ -339,6 +343,8 @@ static int put(struct guest_file *g, const void *buf, size_t len, uint64_t off,
         return 0;
 }
 
+static void map_raw(struct guest_file *g);
+
 static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t off,
                      struct vhive_error *err)
 {
@@ -351,6 +357,8 @@ static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t
                                "%zu bytes at %llu lie past the end of %s (%llu "
                                "bytes)",
                                len, (unsigned long long)off, g->name, (unsigned long long)size);
+        if (r == 0 && !g->raw_tried)
+                map_raw(g);
         if (r < 0 || !g->raw.v)
                 return r < 0 ? r : put(g, buf, len, off, err);
         vhive_watchdog_writing(&g->be->watchdog);
@@ -421,6 +429,7 @@ static void map_raw(struct guest_file *g)
         struct vhive_error e = { 0 };
 
         ap_raw_free(&g->raw);
+        g->raw_tried = true;
         if (g->writable && gf_size(&g->f, &size, &e) == 0)
                 (void)ap_raw_map(g->be, g->img, g->name, size, &g->raw);
 }
@@ -488,7 +497,6 @@ int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_pa
                 appliance_close_file(be, &g->f);
                 return r;
         }
-        map_raw(g);
         *out = &g->f;
         return 0;
 }

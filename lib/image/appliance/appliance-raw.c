@@ -67,8 +67,8 @@ static int run_line(struct parsed *p, const char *line)
         return 1;
 }
 
-/* What the shell printed: "devno=8:17", "sectors=N", ntfsinfo -m's cluster size,
- * then ntfsinfo -F's attributes.  Runs are kept from unnamed $DATA only. */
+/* What the shell printed: "devno=8:17", "sectors=N", then ntfsinfo -F's
+ * attributes.  Runs are kept from unnamed $DATA only. */
 static int parse(struct parsed *p, char *out)
 {
         bool in_data = false, in_runs = false;
@@ -78,8 +78,6 @@ static int parse(struct parsed *p, char *out)
                 if (sscanf(line, "devno=%x:%x", &p->major, &p->minor) == 2 ||
                     sscanf(line, "sectors=%" SCNu64, &p->part_sectors) == 1)
                         continue;
-                if (!p->cluster && field(line, "Cluster Size:", &v))
-                        p->cluster = v;
                 if (strstr(line, "Dumping attribute")) {
                         in_data = strstr(line, "$DATA") != NULL;
                         in_runs = false;
@@ -176,7 +174,7 @@ static char *map_command(const char *mnt, const char *path)
                            "d=$(findmnt -no SOURCE \"$root%s\") && "
                            "stat -Lc 'devno=%%t:%%T' \"$d\" && "
                            "echo \"sectors=$(cat /sys/class/block/${d##*/}/size)\" && "
-                           "ntfsinfo -f -m \"$d\" && exec ntfsinfo -f -v -F %s \"$d\"",
+                           "exec ntfsinfo -f -v -F %s \"$d\"",
                            mnt, q) < 0)
                 return NULL;
         return cmd;
@@ -193,6 +191,26 @@ static int make_node(struct vhive_backend *be, unsigned major, unsigned minor,
         if (guestfs_mknod_b(be->g, 0600, (int)major, (int)minor, x->node) == 0)
                 return 0;
         return guestfs_is_blockdev_opts(be->g, x->node, -1) > 0 ? 0 : -EIO;
+}
+
+/* The cluster size from the volume's boot sector: bytes per sector
+ * (offset 11) times sectors per cluster (13; from 0x80 on, a power of two:
+ * 2^(256 - n)). */
+static int cluster_size(struct vhive_backend *be, const struct ap_extents *x, uint64_t *cs)
+{
+        size_t got = 0;
+        _cleanup_free_ char *b = guestfs_pread(be->g, x->node, 512, 0, &got);
+        const uint8_t *u = (const uint8_t *)b;
+        unsigned bps, spc;
+
+        if (!b || got != 512 || memcmp(u + 3, "NTFS    ", 8) != 0)
+                return -ENOTSUP;
+        bps = u[11] | u[12] << 8;
+        spc = u[13] <= 0x80 ? u[13] : 1u << (256 - u[13]);
+        if (bps < 256 || bps > 4096 || (bps & (bps - 1)) || spc == 0 || spc > 4096)
+                return -ENOTSUP;
+        *cs = (uint64_t)bps * spc;
+        return 0;
 }
 
 int ap_raw_map(struct vhive_backend *be, const struct image *img, const char *guest_path,
@@ -213,9 +231,11 @@ int ap_raw_map(struct vhive_backend *be, const struct image *img, const char *gu
         if (r == 0 && (p->part_sectors == 0 || p->part_sectors > UINT64_MAX / 512 || !p->major))
                 r = -ENOTSUP;
         if (r == 0)
-                r = to_extents(p, size, p->part_sectors * 512, x);
-        if (r == 0)
                 r = make_node(be, p->major, p->minor, x);
+        if (r == 0)
+                r = cluster_size(be, x, &p->cluster);
+        if (r == 0)
+                r = to_extents(p, size, p->part_sectors * 512, x);
         if (r == 0) {
                 x->size = size;
         } else {
