@@ -220,7 +220,7 @@ judge() {
         case $name in
         new | old)
                 [ "$unreadable" -eq 0 ] && ok "$name: no file grows, no state unreadable" ||
-                        fail "$name: no file grows, yet $unreadable states unreadable (torn records)"
+                        fail "$name: no file grows, yet $unreadable states unreadable"
                 ;;
         esac
         # ntfs-3g's own tools agree on the states named (kept): ntfsls cannot

@@ -293,8 +293,8 @@ static int gf_pread(struct vhive_file *f, void *buf, size_t len, uint64_t off,
         if (g->raw.v) {
                 int r = ap_raw_io(g->be, &g->raw, false, buf, len, off);
 
-                return r < 0 ? vhive_fail(err, -r, "cannot read %s in its partition: %s",
-                                          g->name, strerror(-r))
+                return r < 0 ? vhive_fail(err, -r, "cannot read %s in its partition: %s", g->name,
+                                          strerror(-r))
                              : 0;
         }
         while (len > 0) {

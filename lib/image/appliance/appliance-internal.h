@@ -59,8 +59,8 @@ struct ap_extent {
 struct ap_extents {
         struct ap_extent *v;
         size_t n;
-        uint64_t size;  /* the file's */
-        char node[48];  /* the partition's device node, in the appliance's root */
+        uint64_t size; /* the file's */
+        char node[48]; /* the partition's device node, in the appliance's root */
 };
 /* Where the file's clusters are, when it is a plain file (see the top of
  * appliance-raw.c); -ENOTSUP when it is not, -errno when it cannot tell. */

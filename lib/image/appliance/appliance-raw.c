@@ -184,8 +184,7 @@ static char *map_command(const char *mnt, const char *path)
  * of the guest's volumes: guestfs_pwrite/pread on it move the bytes
  * without the udev settle that guestfs_pwrite_device waits for after each
  * call (0.2 s under TCG), and no udev rule sees its close. */
-static int make_node(struct vhive_backend *be, unsigned major, unsigned minor,
-                     struct ap_extents *x)
+static int make_node(struct vhive_backend *be, unsigned major, unsigned minor, struct ap_extents *x)
 {
         snprintf(x->node, sizeof(x->node), "/.vhive-blk-%u-%u", major, minor);
         if (guestfs_mknod_b(be->g, 0600, (int)major, (int)minor, x->node) == 0)
