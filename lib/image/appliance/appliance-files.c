@@ -1,13 +1,16 @@
 /* Files of the mounted Windows volumes in the appliance: listing, copying
  * one out, and the struct vhive_file the logged commit writes through.
  *
- * The commit writes with guestfs_pwrite on the mounted file: ntfs-3g in
- * the appliance writes the data into the file's existing clusters (and the
- * file's times into its MFT record), keeps its inode, name, security
- * descriptor and ACLs, and changes no folder.  The flush is an fsync of
- * the file itself in the appliance (gf_flush): ntfs-3g answers it by
- * fsyncing its own block device, which writes that disk's dirty pages and
- * sends it a FLUSH, on which qemu fdatasyncs that image file alone.
+ * The commit writes a plain file in its clusters, around ntfs-3g
+ * (appliance-raw.c), and flushes with an fsync of the partition; a file
+ * that is not plain (an empty log, its data resident) is written with
+ * guestfs_pwrite on the mounted file, ntfs-3g writing its data into the
+ * file's clusters (and its times into its MFT record), and flushed with an
+ * fsync of the file itself (file_fsync): ntfs-3g answers it by fsyncing
+ * its own block device.  Either way that disk's dirty pages are written
+ * and it gets a FLUSH, on which qemu fdatasyncs that image file alone.
+ * An extension (a log that grows) always goes through ntfs-3g: it
+ * allocates.
  * guestfs_sync, the other barrier libguestfs offers, is sync(2) then an
  * fsync of every attached disk: a round trip over all the images of the
  * run for each step of each commit (0.65-1.23 s with 8 images), and it
