@@ -27,22 +27,39 @@ struct commit {
         const uint8_t *old;
         size_t old_len;
         const uint8_t *new_hive;
+        uint8_t *new_mut; /* new_hive, the commit's to stamp, or NULL */
         size_t new_len;
+        int old_fd; /* a file holding old, or -1 */
         const uint8_t *based_on; /* the hive the edit was made on, or NULL */
         size_t based_len;
-        uint8_t *oldpad;       /* old with zeros up to final_len: the file once grown */
+        /* old with zeros up to final_len: the file once grown (old itself
+         * when it does not grow, else oldpad_own) */
+        const uint8_t *oldpad;
+        uint8_t *oldpad_own;
         uint64_t primary_size; /* of the file, may exceed old_len */
         struct vhive_regf_header ohdr;
         bool old_ok, dirty;
         uint8_t *log[2];
         size_t log_len[2];
-        /* the hive as found, replayed: what "old" means after a crash */
-        uint8_t *replayed;
+        /* the hive as found, replayed: what "old" means after a crash;
+         * old itself when clean (no copy), else in found_buf or, padded,
+         * replayed_own */
+        const uint8_t *replayed;
         size_t replayed_len;
+        struct vhive_replay_buf found_buf;
+        uint8_t *replayed_own;
+        /* Reused by every crash-state check (issue 20: not one fresh
+         * hive-sized buffer per replay): the replays' output and the
+         * primary part-way through the update. */
+        struct vhive_replay_buf scratch;
+        uint8_t *mixed;
+        bool mixed_mapped; /* a private mapping of old_fd, else malloc'd */
+        bool mixed_filled; /* holds some state (not malloc's garbage) */
         struct vhive_replay_result res;
         /* the primary as it will be, and its base block while updating */
-        uint8_t *final;
+        uint8_t *final; /* new_mut itself when final_lent */
         size_t final_len;
+        bool final_lent;
         uint8_t mid[VHIVE_REGF_BASE_BLOCK];
         uint32_t seq, seq2_mid, hbins;
         uint64_t ts;
