@@ -30,6 +30,7 @@ struct commit {
         uint8_t *new_mut; /* new_hive, the commit's to stamp, or NULL */
         size_t new_len;
         int old_fd; /* a file holding old, or -1 */
+        bool held;  /* old is a copy of files held since (vhive_commit_in) */
         const uint8_t *based_on; /* the hive the edit was made on, or NULL */
         size_t based_len;
         /* old with zeros up to final_len: the file once grown (old itself

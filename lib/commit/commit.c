@@ -283,7 +283,7 @@ static int same_where_written(struct commit *c, const struct vhive_pages *pg, co
         return r;
 }
 
-/* The staleness check of a held copy (files->held; a caller that read
+/* The staleness check of a held copy (vhive_commit_in.held; a caller that read
  * the file itself just now needs none).  The copy was made, and the
  * commit planned, on the primary as downloaded; what the commit then
  * relies on is that the file still holds it.  The file has been held by
@@ -302,7 +302,7 @@ static int check_found(struct commit *c, struct vhive_error *err)
         bool same = true;
         int r;
 
-        if (!c->files->held)
+        if (!c->held)
                 return 0;
         r = same_where_written(c, pg, c->old, c->old_len, full_read(), &same, err);
         if (r == 0 && !same)
@@ -326,7 +326,7 @@ static int check_found(struct commit *c, struct vhive_error *err)
 static int read_back(struct commit *c, struct vhive_error *err)
 {
         struct vhive_file *p = c->files->primary;
-        bool full = !c->files->held || full_read(), same = true;
+        bool full = !c->held || full_read(), same = true;
         uint64_t size;
         int r = p->ops->size(p, &size, err);
 
@@ -448,7 +448,8 @@ int vhive_commit_logged_in(const struct vhive_hive_files *files, const struct vh
                             .based_len = in->based_len,
                             .new_hive = in->new_hive,
                             .new_mut = in->new_mut,
-                            .new_len = in->new_len };
+                            .new_len = in->new_len,
+                            .held = in->held };
         int r;
 
         if (!stats)

@@ -45,13 +45,6 @@ struct vhive_file {
 struct vhive_hive_files {
         struct vhive_file *primary;
         struct vhive_file *log[2]; /* NAME.LOG1, NAME.LOG2 */
-        /* The caller's old is a copy of the primary made while the files
-         * were held by this process alone, and held since (an image under
-         * qemu's lock, lib/image/image-job.c): the commit compares with
-         * the file, and reads back, only the base block and the blocks it
-         * writes (commit.c, check_found and read_back; issue 20).
-         * VHIVE_COMMIT_FULL_READ (set, not "0") compares the whole file. */
-        bool held;
 };
 
 /* What a logged commit did, for reports and benchmarks. */
@@ -127,6 +120,13 @@ struct vhive_commit_in {
         const uint8_t *new_hive;
         uint8_t *new_mut;
         size_t new_len;
+        /* old is a copy of the primary made while the files were held by
+         * this process alone, and held since (an image under qemu's lock,
+         * lib/image/image-job.c): the commit compares with the file, and
+         * reads back, only the base block and the blocks it writes
+         * (commit.c, check_found and read_back).  VHIVE_COMMIT_FULL_READ
+         * (set, not "0") compares the whole file. */
+        bool held;
 };
 
 int vhive_commit_logged_in(const struct vhive_hive_files *files, const struct vhive_commit_in *in,

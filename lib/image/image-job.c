@@ -260,7 +260,7 @@ static int prepare_commit(struct vhive_backend *be, const struct vhive_backend_o
          * as the bytes found, checking the file where it writes (issue
          * 20; lib/commit/commit.c, check_found).  The appliance reads the
          * primary again. */
-        h->hf.held = ret == 0 && ops->reads_in_place;
+        h->t.held = ret == 0 && ops->reads_in_place;
         h->t.copy = h->primary;
         if (ret == 0 && o->backup_dir && !(h->t.backup_dir = backup_dir_for(path, o->backup_dir)))
                 ret = vhive_fail(&r->err, ENOMEM, "out of memory");

@@ -208,7 +208,7 @@ static int found_now(const struct vhive_commit_target *t, const struct kept_base
                      uint8_t **map, uint8_t **found, size_t *len, struct vhive_error *err)
 {
         *map = *found = NULL;
-        if (!t->files->held || !t->copy)
+        if (!t->held || !t->copy)
                 return read_primary(t->files->primary, found, len, err);
         if (base->mapped) {
                 *len = base->buf.len;
@@ -252,6 +252,7 @@ static int commit_logged(struct vhive_session *s, uint8_t *data, size_t len, int
                         .new_hive = data,
                         .new_mut = data,
                         .new_len = len,
+                        .held = t->held && !read,
                 };
                 ret = vhive_commit_logged_in(t->files, &in, t->format, &t->stats, &r->err);
                 /* Even a failed commit may have written: an extension, the
@@ -289,7 +290,7 @@ static int keep_base(const struct vhive_session *s, const struct vhive_commit_ta
         *base = (struct kept_base){ .buf.b = NULL };
         if (t->kind != VHIVE_COMMIT_LOGGED || !s->bytes.b)
                 return 0;
-        if (t->copy && t->files && t->files->held && !s->state.dirty) {
+        if (t->copy && t->files && t->held && !s->state.dirty) {
                 int r = map_copy(t->copy, &base->buf.b, &base->buf.len, err);
 
                 base->mapped = r == 0;
