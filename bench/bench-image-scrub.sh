@@ -55,19 +55,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 need cp /usr/bin/time
 vhive=$(need_built VHIVE cmd/vhive)
+mkhive=$(find_built MKHIVE tests/fixtures/mkhive || true)
 before=${VHIVE_BEFORE:-}
 [[ -z $before ]] || before=$(realpath -m "$before")
 [[ -z $before || -x $before ]] || die "VHIVE_BEFORE=$before is not executable"
 [[ -z $image ]] || image=$(realpath "$image")
+tool=$(need_built DIRECT_TOOL tests/direct/direct-tool)
 outdir=$(work_dir "$outdir" bench-image-scrub)
 cd "$outdir"
 export VHIVE_RULES_DIR=${VHIVE_RULES_DIR:-$root/rules}
 
 # ---- the image ----------------------------------------------------------------------
-tool=$(need_built DIRECT_TOOL tests/direct/direct-tool)
 if [[ -z $image ]]; then
         need mkntfs sfdisk qemu-img qemu-nbd hivexregedit python3
-        mkhive=$(need_built MKHIVE tests/fixtures/mkhive)
+        [[ -n $mkhive ]] || die "no tests/fixtures/mkhive: build the tree or set MKHIVE"
         if ! mkbig=$(find_built MKBIGHIVE tests/fixtures/mkbighive); then
                 ${CC:-cc} -std=gnu11 -O2 -o mkbighive "$root/tests/fixtures/mkbighive.c"
                 mkbig=$outdir/mkbighive
@@ -177,7 +178,7 @@ END {
         x = soft > 0 ? sprintf(" (%.2f x SOFTWARE)", ra / soft) : ""
         printf "bytes read from the image by one scrub: after %d%s", ra, x
         if (hb)
-                printf ", before %d%s", rb, soft > 0 ? sprintf(" (%.2f x)", rb / soft) : ""
+                printf ", before %d%s", rb, (soft > 0 ? sprintf(" (%.2f x)", rb / soft) : "")
         printf "\n"
 }' runs.txt
 echo "runs (before ns cpu KiB, after ns cpu KiB, no-op ns cpu KiB): $outdir/runs.txt"
