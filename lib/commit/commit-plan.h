@@ -29,8 +29,8 @@ struct commit {
         const uint8_t *new_hive;
         uint8_t *new_mut; /* new_hive, the commit's to stamp, or NULL */
         size_t new_len;
-        int old_fd; /* a file holding old, or -1 */
-        bool held;  /* old is a copy of files held since (vhive_commit_in) */
+        int old_fd;              /* a file holding old, or -1 */
+        bool held;               /* old is a copy of files held since (vhive_commit_in) */
         const uint8_t *based_on; /* the hive the edit was made on, or NULL */
         size_t based_len;
         /* old with zeros up to final_len: the file once grown (old itself
@@ -81,3 +81,14 @@ int vhive_commit_prepare(struct commit *c, const uint8_t *new_hive, size_t new_l
 /* The record in c->w, or c->recover_first set (and checked). */
 int vhive_commit_choose_log(struct commit *c, struct vhive_error *err);
 void vhive_commit_free(struct commit *c);
+
+/* commit-states.c: 1 when every state a stop can leave with record w
+ * replays to the old or the new hive as it must, 0 when not, -ENOMEM. */
+int vhive_commit_layout_ok(struct commit *c, const struct log_write *w);
+/* The same for a two-step record before its base block is written. */
+int vhive_commit_two_step_ok(struct commit *c, const struct log_write *w);
+/* Replays primary with the logs in both orders: 1 when each gives want
+ * (or want2), 0 when not, -ENOMEM. */
+int vhive_commit_replays_to(struct commit *c, const uint8_t *logs[2], const size_t lens[2],
+                            const uint8_t *primary, size_t len, const uint8_t *want,
+                            size_t want_len, const uint8_t *want2, size_t want2_len);

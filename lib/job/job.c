@@ -244,7 +244,9 @@ static int commit_logged(struct vhive_session *s, uint8_t *data, size_t len, int
                 /* The session's bytes are verified and will not be read
                  * again: the commit stamps the new primary in them. */
                 const struct vhive_commit_in in = {
-                        .old = map ? map : read ? read : base->buf.b,
+                        .old = map    ? map
+                               : read ? read
+                                      : base->buf.b,
                         .old_len = found_len,
                         .old_fd = copy_fd,
                         .based_on = base->buf.b,

@@ -429,7 +429,7 @@ static int plain_copy(const uint8_t *primary, size_t len, uint8_t **out, size_t 
         return 0;
 }
 
-/* The replay into img (reused when it has room); *copy_needed set, and
+/* The replay into img (reused when it has room); *no_log set, and
  * nothing applied, when the primary needs no log. */
 static int replay_into(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
                        size_t log1_len, const uint8_t *log2, size_t log2_len, struct image *img,
@@ -522,8 +522,8 @@ int vhive_replay_in_place(uint8_t *buf, size_t len, const uint8_t *log1, size_t 
         *out_len = len;
         if (len < VHIVE_REGF_BASE_BLOCK)
                 return vhive_fail(err, EINVAL, "replay: a hive shorter than its base block");
-        r = replay_into(buf, len, log1, log1_len, log2, log2_len, &img, &no_log,
-                        res ? res : &local, err);
+        r = replay_into(buf, len, log1, log1_len, log2, log2_len, &img, &no_log, res ? res : &local,
+                        err);
         if (r == 0 && !no_log)
                 *out_len = img.len;
         return r;

@@ -191,8 +191,7 @@ static void held_lent_checked(void **state)
                                             .new_hive = n.b,
                                             .new_mut = other.b,
                                             .new_len = n.len };
-        assert_int_equal(vhive_commit_logged_in(&ws.files, &in, VHIVE_LOG_NEW, NULL, &e),
-                         -EINVAL);
+        assert_int_equal(vhive_commit_logged_in(&ws.files, &in, VHIVE_LOG_NEW, NULL, &e), -EINVAL);
         assert_int_equal(ws.sh.n, 0);
         cset_destroy(&ws.s);
         free(h.b);
