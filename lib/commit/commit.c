@@ -254,9 +254,9 @@ static int same_widened(struct vhive_file *p, uint64_t at, size_t len, size_t li
         return same_in_file(p, from, (size_t)(to - from), want, buf, same, err);
 }
 
-/* Whether the primary holds want (limit bytes long) in its base block
- * and around every run of pg (what write_pages writes); the whole file
- * when full. */
+/* Whether the primary holds want (limit bytes long) in its base block,
+ * around every run of pg (what write_pages writes) and past its size
+ * before the commit; the whole file when full. */
 static int same_where_written(struct commit *c, const struct vhive_pages *pg, const uint8_t *want,
                               size_t limit, bool full, bool *same, struct vhive_error *err)
 {
@@ -279,6 +279,11 @@ static int same_where_written(struct commit *c, const struct vhive_pages *pg, co
                 next_run(pg, &i, limit, &at, &len);
                 r = same_widened(p, at, len, limit, want, buf, &done, same, err);
         }
+        /* What the primary grew by (zero-filled by extend; the pages
+         * the commit did not write there must read as zeros). */
+        if (!full && r == 0 && *same && c->primary_size < limit)
+                r = same_widened(p, c->primary_size, (size_t)(limit - c->primary_size), limit, want,
+                                 buf, &done, same, err);
         free(buf);
         return r;
 }
