@@ -2,10 +2,11 @@
  * old is a copy of the primary made while the files were held, the new
  * hive is lent (stamped in place) and the crash states are built in a
  * private mapping of a file holding old.  The result replays to the same
- * hive as vhive_commit_logged's; a base block or a page the commit writes
- * that differs in the file refuses the commit with nothing written; a
- * read-back that differs fails; VHIVE_COMMIT_FULL_READ=1 compares the
- * whole file, also the pages the commit does not write. */
+ * hive as vhive_commit_logged's, also when the primary grows; a base
+ * block or a page the commit writes that differs in the file refuses the
+ * commit with nothing written; a read-back that differs fails;
+ * VHIVE_COMMIT_FULL_READ=1 compares the whole file, also the pages the
+ * commit does not write. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,6 +89,43 @@ static void held_replays_as_read(void **state)
         if (commit_held(&ws, &h, &n, &st, &e) < 0)
                 fail_msg("commit: %s", e.msg);
         assert_int_equal(st.pages, 2);
+        cp = (struct cbuf){ h.b, h.len };
+        cn = (struct cbuf){ n.b, n.len };
+        cexpected(&cp, &cn, &st, &want);
+        assert_int_equal(cset_replay(&ws.s, &got, &e), 0);
+        assert_true(same_padded(got.b, got.len, want.b, want.len));
+        free(want.b);
+        free(got.b);
+        cset_destroy(&ws.s);
+        free(h.b);
+        free(n.b);
+        free(l1.b);
+        free(l2.b);
+}
+
+/* A new hive longer than the file: the primary is extended first, and
+ * the read-back covers what it grew by (a page of zeros there is not
+ * written: the extension's zero fill must hold). */
+static void held_grown(void **state)
+{
+        struct tbuf h, n, l1, l2;
+        struct vhive_commit_stats st;
+        struct vhive_error e = { 0 };
+        struct cbuf want, got, cp, cn;
+        struct wset ws;
+
+        (void)state;
+        synth_hive(&h, NBINS, S0, 1000);
+        synth_hive(&n, NBINS + 24, S0 + 1, 2000);
+        memcpy(n.b + T_BASE, h.b + T_BASE, (size_t)NBINS * T_BIN);
+        fill_page(n.b + T_BASE + 1 * T_BIN, 1 * T_BIN, T_BIN, 7);
+        memset(n.b + T_BASE + (NBINS + 10) * T_BIN + 64, 0, T_BIN - 64);
+        memset(n.b + T_BASE + (NBINS + 11) * T_BIN, 0, T_BIN);
+        logs(&l1, &l2);
+        wset_create(&ws, &h, &l1, &l2);
+        if (commit_held(&ws, &h, &n, &st, &e) < 0)
+                fail_msg("commit: %s", e.msg);
+        assert_true(st.primary_extended);
         cp = (struct cbuf){ h.b, h.len };
         cn = (struct cbuf){ n.b, n.len };
         cexpected(&cp, &cn, &st, &want);
@@ -205,6 +243,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(held_replays_as_read),
+                cmocka_unit_test(held_grown),
                 cmocka_unit_test(held_stale_refused),
                 cmocka_unit_test(held_read_back),
                 cmocka_unit_test(held_lent_checked),
