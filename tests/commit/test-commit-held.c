@@ -242,10 +242,8 @@ static void held_lent_checked(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(held_replays_as_read),
-                cmocka_unit_test(held_grown),
-                cmocka_unit_test(held_stale_refused),
-                cmocka_unit_test(held_read_back),
+                cmocka_unit_test(held_replays_as_read), cmocka_unit_test(held_grown),
+                cmocka_unit_test(held_stale_refused),   cmocka_unit_test(held_read_back),
                 cmocka_unit_test(held_lent_checked),
         };
 
