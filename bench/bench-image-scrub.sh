@@ -6,7 +6,8 @@
 # one made as bench-software.sh makes it (GPT, NTFS, 2 GiB VHDX: the 10.7 MiB
 # generated SYSTEM and a generated SOFTWARE of about MIB MiB, default 120,
 # with the identity keys of tests/fixtures/software.reg, each with empty
-# logs).  Each run scrubs a fresh sparse copy (cp --sparse=always, not timed):
+# logs).  Each run scrubs a fresh sparse copy (cp --sparse=always, then sync
+# FILE: not timed):
 #   after:  $VHIVE scrub --backend direct --profile PROFILE COPY   (default wsus)
 #   before: $VHIVE_BEFORE, the same (when set: another build, e.g. main's)
 # alternating (before, after, before, after...), PAIRS times each (default
@@ -93,9 +94,11 @@ echo "after: $vhive"
 [[ -z $before ]] || echo "before: $before"
 echo "load: $(uptime)"
 
-fresh() { # OUT: a sparse copy of the image
+fresh() { # OUT: a sparse copy of the image, on disk (the commit's first
+        # flush would otherwise write back what cp left dirty: 0.3 s)
         rm -f "$1"
         cp --sparse=always "$image" "$1"
+        sync "$1"
 }
 
 scrub() { # VHIVE COPY RSSFILE: one timed scrub; prints "ns user+sys maxrss"
