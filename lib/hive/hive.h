@@ -55,6 +55,28 @@ int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1
                  const uint8_t *log2, size_t log2_len, uint8_t **out, size_t *out_len,
                  struct vhive_replay_result *res, struct vhive_error *err);
 
+/* The same without a hive-sized allocation per call (issue 20: a logged
+ * commit replays a 120 MB hive seven times, and each fresh buffer is
+ * faulted in and zeroed by the kernel): the replay goes into *scratch,
+ * grown when too small and reused by the next call (the caller frees
+ * scratch->b).  A primary that needs no log (clean) is not copied: *out
+ * is primary itself.  *out is valid until the next call with scratch. */
+struct vhive_replay_buf {
+        uint8_t *b;
+        size_t cap;
+};
+int vhive_replay_view(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                      size_t log1_len, const uint8_t *log2, size_t log2_len,
+                      struct vhive_replay_buf *scratch, const uint8_t **out, size_t *out_len,
+                      struct vhive_replay_result *res, struct vhive_error *err);
+/* The same over buf itself, len bytes holding the primary: on return 0
+ * buf holds the replayed hive (*out_len bytes; as it was for a clean
+ * hive).  Logs that would grow the hive past len fail (EFBIG).  On a
+ * failure buf may hold part of the replay. */
+int vhive_replay_in_place(uint8_t *buf, size_t len, const uint8_t *log1, size_t log1_len,
+                          const uint8_t *log2, size_t log2_len, size_t *out_len,
+                          struct vhive_replay_result *res, struct vhive_error *err);
+
 /* ---- values as bytes (lib/hive/value-text.c) ------------------------- */
 
 /* UTF-16LE <-> UTF-8 helpers; NULL with errno set on failure. */
