@@ -72,35 +72,44 @@ static void logs(struct tbuf *l1, struct tbuf *l2)
         tbuf_resize(l2, 65536);
 }
 
-/* The same hive as the commit that reads the file itself. */
-static void held_replays_as_read(void **state)
+/* Commits h -> n held (the logs empty), checks that the files replay to
+ * the hive the commit's stats say, frees h and n; the stats in *st. */
+static void commit_and_replay(struct tbuf *h, struct tbuf *n, struct vhive_commit_stats *st)
 {
-        struct tbuf h, n, l1, l2;
-        struct vhive_commit_stats st;
+        struct tbuf l1, l2;
         struct vhive_error e = { 0 };
         struct cbuf want, got, cp, cn;
         struct wset ws;
 
-        (void)state;
-        synth_hive(&h, NBINS, S0, 1000);
-        make_new(&h, &n);
         logs(&l1, &l2);
-        wset_create(&ws, &h, &l1, &l2);
-        if (commit_held(&ws, &h, &n, &st, &e) < 0)
+        wset_create(&ws, h, &l1, &l2);
+        if (commit_held(&ws, h, n, st, &e) < 0)
                 fail_msg("commit: %s", e.msg);
-        assert_int_equal(st.pages, 2);
-        cp = (struct cbuf){ h.b, h.len };
-        cn = (struct cbuf){ n.b, n.len };
-        cexpected(&cp, &cn, &st, &want);
+        cp = (struct cbuf){ h->b, h->len };
+        cn = (struct cbuf){ n->b, n->len };
+        cexpected(&cp, &cn, st, &want);
         assert_int_equal(cset_replay(&ws.s, &got, &e), 0);
         assert_true(same_padded(got.b, got.len, want.b, want.len));
         free(want.b);
         free(got.b);
         cset_destroy(&ws.s);
-        free(h.b);
-        free(n.b);
+        free(h->b);
+        free(n->b);
         free(l1.b);
         free(l2.b);
+}
+
+/* The same hive as the commit that reads the file itself. */
+static void held_replays_as_read(void **state)
+{
+        struct tbuf h, n;
+        struct vhive_commit_stats st;
+
+        (void)state;
+        synth_hive(&h, NBINS, S0, 1000);
+        make_new(&h, &n);
+        commit_and_replay(&h, &n, &st);
+        assert_int_equal(st.pages, 2);
 }
 
 /* A new hive longer than the file: the primary is extended first, and
@@ -108,11 +117,8 @@ static void held_replays_as_read(void **state)
  * written: the extension's zero fill must hold). */
 static void held_grown(void **state)
 {
-        struct tbuf h, n, l1, l2;
+        struct tbuf h, n;
         struct vhive_commit_stats st;
-        struct vhive_error e = { 0 };
-        struct cbuf want, got, cp, cn;
-        struct wset ws;
 
         (void)state;
         synth_hive(&h, NBINS, S0, 1000);
@@ -121,23 +127,8 @@ static void held_grown(void **state)
         fill_page(n.b + T_BASE + 1 * T_BIN, 1 * T_BIN, T_BIN, 7);
         memset(n.b + T_BASE + (NBINS + 10) * T_BIN + 64, 0, T_BIN - 64);
         memset(n.b + T_BASE + (NBINS + 11) * T_BIN, 0, T_BIN);
-        logs(&l1, &l2);
-        wset_create(&ws, &h, &l1, &l2);
-        if (commit_held(&ws, &h, &n, &st, &e) < 0)
-                fail_msg("commit: %s", e.msg);
+        commit_and_replay(&h, &n, &st);
         assert_true(st.primary_extended);
-        cp = (struct cbuf){ h.b, h.len };
-        cn = (struct cbuf){ n.b, n.len };
-        cexpected(&cp, &cn, &st, &want);
-        assert_int_equal(cset_replay(&ws.s, &got, &e), 0);
-        assert_true(same_padded(got.b, got.len, want.b, want.len));
-        free(want.b);
-        free(got.b);
-        cset_destroy(&ws.s);
-        free(h.b);
-        free(n.b);
-        free(l1.b);
-        free(l2.b);
 }
 
 /* The file differs from the copy at off (a byte flipped): 0 or -ESTALE,
