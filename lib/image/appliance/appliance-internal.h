@@ -38,6 +38,8 @@ struct vhive_backend {
         size_t n;
         char **devices;                 /* guestfs_list_devices: drive order */
         char **parts;                   /* guestfs_list_partitions, all drives */
+        char *probe;     /* one blkid -p of every image's candidates (appliance-root.c) */
+        bool probe_done; /* asked once, at the first find_root; probe NULL if it failed */
         struct vhive_watchdog watchdog; /* stops qemu when vhive dies */
 };
 

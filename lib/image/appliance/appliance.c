@@ -160,6 +160,7 @@ static void appliance_free(struct vhive_backend *be)
         free(be->imgs);
         ap_free_strings(be->devices);
         ap_free_strings(be->parts);
+        free(be->probe);
         free(be);
 }
 
