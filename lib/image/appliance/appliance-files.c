@@ -11,8 +11,9 @@
  * guestfs_sync, the other barrier libguestfs offers, is sync(2) then an
  * fsync of every attached disk: a round trip over all the images of the
  * run for each step of each commit (0.65-1.23 s with 8 images), and it
- * drops the fsyncs' errors.  Only one image is mounted at a time, so the
- * writes a barrier must cover all went to that one device.
+ * drops the fsyncs' errors.  The job works on one image at a time, so the
+ * writes a barrier must cover all went to that one device (the volumes of
+ * the images done before stay mounted, idle, until close).
  * guestfs_pwrite/pread move at most a few MiB per message: the calls are split.
  */
 #include <errno.h>

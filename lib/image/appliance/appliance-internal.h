@@ -20,6 +20,7 @@ struct image {
         char mnt[32]; /* "/img3" */
         bool have_mountpoint;
         bool found; /* root is valid and mounted on mnt */
+        bool idle;  /* released and still mounted: unmounted at close (appliance_release) */
         struct vhive_root root;
         char *ls_dir;    /* the last folder listed, and its names: */
         char **ls_names; /* a hive and its logs take one listing */
@@ -36,8 +37,8 @@ struct vhive_backend {
         const struct vhive_backend_launch *launch; /* progress; NULL: none */
         struct image *imgs;
         size_t n;
-        char **devices;                 /* guestfs_list_devices: drive order */
-        char **parts;                   /* guestfs_list_partitions, all drives */
+        char **devices;  /* guestfs_list_devices: drive order */
+        char **parts;    /* guestfs_list_partitions, all drives */
         char *probe;     /* one blkid -p of every image's candidates (appliance-root.c) */
         bool probe_done; /* asked once, at the first find_root; probe NULL if it failed */
         struct vhive_watchdog watchdog; /* stops qemu when vhive dies */
