@@ -55,6 +55,11 @@ char *ap_guest(const struct image *img, const char *path);
 bool ap_checked(const struct image *img, const char *path);
 void ap_remember(struct image *img, const char *path);
 void ap_forget(struct image *img);
+/* The file type bits (S_IFMT) of path's lstat in the appliance; 0 when it
+ * cannot be looked at (absent...).  guestfs_lstatns is answered by the
+ * daemon itself, where is_file and is_symlink fork a child to chroot in:
+ * 3 ms against 20 under TCG (issue 17). */
+unsigned ap_lstat_type(struct vhive_backend *be, const char *path);
 /* Image i exists and opened without error. */
 int ap_check_image(struct vhive_backend *be, size_t i, struct vhive_error *err);
 

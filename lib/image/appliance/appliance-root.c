@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "appliance-internal.h"
 #include "macro.h"
@@ -39,12 +40,15 @@ static int partnum_of(const char *s)
 static bool find_system(struct vhive_backend *be, struct image *img, char *config_dir, size_t size)
 {
         _cleanup_free_ char *want = NULL, *real = NULL;
+        unsigned type = 0;
 
         if (asprintf(&want, "%s/windows/system32/config/system", img->mnt) >= 0)
                 real = guestfs_case_sensitive_path(be->g, want);
+        if (real)
+                type = ap_lstat_type(be, real);
         /* A SYSTEM that is a link counts: the job refuses it, naming it
          * (image-paths.c), rather than finding no Windows. */
-        if (real && (guestfs_is_file(be->g, real) > 0 || guestfs_is_symlink(be->g, real) > 0)) {
+        if (type == S_IFREG || type == S_IFLNK) {
                 char *slash = strrchr(real, '/');
                 *slash = '\0';
                 snprintf(config_dir, size, "%s", real + strlen(img->mnt));

@@ -52,6 +52,16 @@ int ap_gfail(struct vhive_backend *be, struct vhive_error *err, const char *fmt,
         return vhive_fail(err, e > 0 ? e : EIO, "%s: %s", what, why ? why : "unknown error");
 }
 
+unsigned ap_lstat_type(struct vhive_backend *be, const char *path)
+{
+        struct guestfs_statns *st = guestfs_lstatns(be->g, path);
+        unsigned type = st ? (unsigned)st->st_mode & S_IFMT : 0;
+
+        if (st)
+                guestfs_free_statns(st);
+        return type;
+}
+
 /* Appliance path of a volume-relative guest path. */
 char *ap_guest(const struct image *img, const char *path)
 {
