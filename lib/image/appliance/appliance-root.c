@@ -102,7 +102,7 @@ static void each_candidate(struct vhive_backend *be, const struct image *img,
 struct text {
         char *s;
         size_t len, size;
-        bool bad; /* out of memory, or a name the command cannot hold */
+        bool bad; /* out of memory */
 };
 
 static void append(struct text *t, const char *piece)
@@ -124,15 +124,36 @@ static void append(struct text *t, const char *piece)
         t->len += n;
 }
 
+/* The name of libguestfs' dev (/dev/sdb1) a shell in the appliance can
+ * use: the kernel names its disks in the order they answer, not the order
+ * they were added (seen here: the second image was the kernel's sda, the
+ * appliance's own disk sdb), and only the daemon's own calls translate
+ * /dev/sdX.  udev names each disk by the serial libguestfs gives it, hdN
+ * for the Nth drive added, and a partition with -partN after it.  false
+ * when dev is none of the drives. */
+static bool stable_name(const struct vhive_backend *be, const char *dev, char *out, size_t size)
+{
+        for (size_t k = 0; be->devices[k]; k++) {
+                const char *part = dev + strlen(be->devices[k]);
+
+                if (!on_drive(dev, be->devices[k]))
+                        continue;
+                snprintf(out, size, "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_hd%zu%s%s", k,
+                         *part ? "-part" : "", part);
+                return true;
+        }
+        return false;
+}
+
 static void append_device(struct vhive_backend *be, const char *dev, void *opaque)
 {
         struct text *t = opaque;
+        char name[128];
 
-        (void)be;
-        if (strspn(dev, "/abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(dev))
-                t->bad = true; /* never seen: device names come from the appliance */
+        if (!stable_name(be, dev, name, sizeof(name)))
+                return; /* not in the probe: add_ntfs asks guestfs_blkid */
         append(t, " ");
-        append(t, dev);
+        append(t, name);
 }
 
 /* One blkid -p of every candidate device of every image, in one round
@@ -140,9 +161,9 @@ static void append_device(struct vhive_backend *be, const char *dev, void *opaqu
  * device, forked by the appliance's daemon, took 0.3-0.9 s under TCG, where
  * each more device in one blkid costs about 0.06 s).  The same probe as
  * guestfs_blkid's (-p: the superblocks themselves, an ambiguous device
- * refused).  blkid stops at the first device it cannot probe; that one
- * and those after it are absent from the text, and add_ntfs asks
- * guestfs_blkid for each of them, as before. */
+ * refused), of each device by its stable name.  blkid stops at the first
+ * device it cannot probe; that one and those after it are absent from the
+ * text, and add_ntfs asks guestfs_blkid for each of them, as before. */
 static void probe_all(struct vhive_backend *be)
 {
         struct text t = { .s = NULL };
@@ -196,13 +217,14 @@ static void add_ntfs(struct vhive_backend *be, const char *dev, void *opaque)
 {
         struct candidates *c = opaque;
         char **kv = NULL;
-        char type_buf[32], scheme_buf[sizeof(c->scheme[0])];
+        char name[128], type_buf[32], scheme_buf[sizeof(c->scheme[0])];
         const char *type = NULL, *scheme = "";
         _cleanup_free_ char *fallback = NULL;
         size_t k = c->ntfs;
 
-        if (be->probe && probed(be->probe, dev, "TYPE", type_buf, sizeof(type_buf)) &&
-            probed(be->probe, dev, "PART_ENTRY_SCHEME", scheme_buf, sizeof(scheme_buf))) {
+        if (be->probe && stable_name(be, dev, name, sizeof(name)) &&
+            probed(be->probe, name, "TYPE", type_buf, sizeof(type_buf)) &&
+            probed(be->probe, name, "PART_ENTRY_SCHEME", scheme_buf, sizeof(scheme_buf))) {
                 type = type_buf;
                 scheme = scheme_buf;
         } else {
