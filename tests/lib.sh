@@ -79,3 +79,20 @@ finish() {
         echo "$TEST_NAME: all $CHECKS checks passed"
         exit 0
 }
+
+# image_test_setup NAME: what a test that builds images with
+# tests/fixtures/make-image.sh needs: the tools (else a skip that says
+# which), the SOFTWARE fixtures, MAKE_IMAGE, and a temp folder $T, removed
+# at exit, as the current folder.
+image_test_setup() {
+        local p
+        MAKE_IMAGE=$FIXTURES_SRC/make-image.sh
+        for p in mkntfs sfdisk qemu-img qemu-nbd; do
+                command -v $p >/dev/null || skip "$p is not installed"
+        done
+        [ -n "${FIXTURES:-}" ] && [ -f "$FIXTURES/software-dirty.hive" ] ||
+                skip "the SOFTWARE fixtures were not built (hivexregedit, python3)"
+        T=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+        trap 'rm -rf "$T"' EXIT
+        cd "$T" || die "no temp dir"
+}

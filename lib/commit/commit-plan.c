@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "commit-plan.h"
@@ -52,8 +53,9 @@ static int read_logs(struct commit *c, struct vhive_error *err)
 static int replay_found(struct commit *c, struct vhive_error *err)
 {
         struct vhive_error e = { 0 };
-        int r = vhive_replay(c->old, c->old_len, c->log[0], c->log_len[0], c->log[1], c->log_len[1],
-                             &c->replayed, &c->replayed_len, &c->res, &e);
+        int r = vhive_replay_view(c->old, c->old_len, c->log[0], c->log_len[0], c->log[1],
+                                  c->log_len[1], &c->found_buf, &c->replayed, &c->replayed_len,
+                                  &c->res, &e);
 
         if (r < 0)
                 return vhive_fail(err, -r,
@@ -63,7 +65,8 @@ static int replay_found(struct commit *c, struct vhive_error *err)
         /* The edit was made on bytes read earlier (host copies): writing
          * pages of it over anything else would mix two hives. */
         if (c->based_on && (c->based_len != c->replayed_len ||
-                            memcmp(c->based_on, c->replayed, c->replayed_len) != 0))
+                            (c->based_on != c->replayed &&
+                             memcmp(c->based_on, c->replayed, c->replayed_len) != 0)))
                 return vhive_fail(err, ESTALE,
                                   "%s (with its logs) no longer holds the hive "
                                   "the change was made on: it was changed since it was "
@@ -171,12 +174,16 @@ static void stamp(uint8_t *base, uint32_t seq1, uint32_t seq2, uint64_t ts)
 static int build_final(struct commit *c, const uint8_t *n, size_t n_len, struct vhive_error *err)
 {
         c->final_len = c->old_len > n_len ? c->old_len : n_len;
-        c->final = calloc(1, c->final_len);
+        c->final_lent = c->new_mut && n_len >= c->old_len;
+        c->final = c->final_lent ? c->new_mut : malloc(c->final_len);
         if (!c->final)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        vhive_huge_hint(c->final, c->final_len);
-        memcpy(c->final, c->old, c->old_len);
-        memcpy(c->final, n, n_len);
+        if (!c->final_lent) {
+                vhive_huge_hint(c->final, c->final_len);
+                memcpy(c->final, n, n_len);
+                if (c->old_len > n_len) /* only the tail: the rest is the new hive's */
+                        memcpy(c->final + n_len, c->old + n_len, c->old_len - n_len);
+        }
         stamp(c->final, c->seq, c->seq, c->ts);
         /* Old format: the first bin's time picks the log when the base
          * block is lost (spec, "Hive bin"), so it moves with the hive's. */
@@ -219,7 +226,11 @@ static int diff_pages(struct commit *c, struct vhive_error *err)
         for (uint32_t off = 0; off < c->hbins; off += VHIVE_PAGE) {
                 size_t at = VHIVE_REGF_BASE_BLOCK + (size_t)off;
                 bool disk = page_differs(c->final, c->final_len, c->old, c->old_len, at);
-                bool repl = page_differs(c->final, c->final_len, c->replayed, c->replayed_len, at);
+                /* A clean hive's replay is the file itself (not a copy). */
+                bool repl = c->replayed == c->old && c->replayed_len == c->old_len
+                                    ? disk
+                                    : page_differs(c->final, c->final_len, c->replayed,
+                                                   c->replayed_len, at);
 
                 if ((disk && push_page(&c->pages, off) < 0) ||
                     ((disk || repl) && push_page(&c->logged, off) < 0))
@@ -244,19 +255,50 @@ static int pad_to(uint8_t **buf, size_t *len, size_t want)
         return 0;
 }
 
+/* src followed by zeros up to want bytes, in a buffer of its own. */
+static uint8_t *padded_copy(const uint8_t *src, size_t len, size_t want)
+{
+        uint8_t *b = malloc(want ? want : 1);
+
+        if (!b)
+                return NULL;
+        vhive_huge_hint(b, want);
+        memcpy(b, src, len);
+        memset(b + len, 0, want - len);
+        return b;
+}
+
 /* A primary that must grow is extended (zero-filled) before anything
- * else: from then on "the old hive" is the old one followed by zeros. */
+ * else: from then on "the old hive" is the old one followed by zeros.
+ * A hive that keeps its length is not copied (issue 20). */
 static int pad_all(struct commit *c, struct vhive_error *err)
 {
         size_t len = c->final_len > c->replayed_len ? c->final_len : c->replayed_len;
-        size_t olen = c->old_len;
 
-        if (pad_to(&c->final, &c->final_len, len) < 0 ||
-            pad_to(&c->replayed, &c->replayed_len, len) < 0 || !(c->oldpad = malloc(len)))
+        if (c->final_lent && c->final_len < len) {
+                uint8_t *own = padded_copy(c->final, c->final_len, len);
+
+                if (!own)
+                        return vhive_fail(err, ENOMEM, "out of memory");
+                c->final = own;
+                c->final_len = len;
+                c->final_lent = false;
+        }
+        if (pad_to(&c->final, &c->final_len, len) < 0)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        vhive_huge_hint(c->oldpad, len);
-        memcpy(c->oldpad, c->old, olen);
-        memset(c->oldpad + olen, 0, len - olen);
+        if (c->replayed_len < len) {
+                c->replayed_own = padded_copy(c->replayed, c->replayed_len, len);
+                if (!c->replayed_own)
+                        return vhive_fail(err, ENOMEM, "out of memory");
+                c->replayed = c->replayed_own;
+                c->replayed_len = len;
+        }
+        c->oldpad = c->old;
+        if (c->old_len < len) {
+                c->oldpad = c->oldpad_own = padded_copy(c->old, c->old_len, len);
+                if (!c->oldpad_own)
+                        return vhive_fail(err, ENOMEM, "out of memory");
+        }
         return 0;
 }
 
@@ -338,124 +380,6 @@ static int build_record(struct commit *c, struct log_write *w, struct vhive_erro
         return size_log(c, w, err);
 }
 
-/* ---- checking a layout by replaying what a crash can leave ------------ */
-
-static bool same(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
-{
-        return a_len == b_len && memcmp(a, b, a_len) == 0;
-}
-
-/* The log as the record leaves it (base_too false: a two-step record
- * before its base block is written, sector 0 invalidated). */
-static int log_after(const struct commit *c, const struct log_write *w, bool base_too,
-                     uint8_t **out, size_t *len)
-{
-        size_t cur = c->log_len[w->li];
-        size_t n = w->new_size > cur ? w->new_size : cur;
-
-        *out = calloc(1, n ? n : 1);
-        if (!*out)
-                return -ENOMEM;
-        vhive_huge_hint(*out, n);
-        *len = n;
-        memcpy(*out, c->log[w->li], cur);
-        memcpy(*out + w->off, w->body, w->body_len);
-        if (w->with_base && base_too)
-                memcpy(*out, w->base, VHIVE_LOG_SECTOR);
-        else if (w->base_last && n >= VHIVE_LOG_SECTOR)
-                memset(*out, 0, VHIVE_LOG_SECTOR);
-        return 0;
-}
-
-/* Replays primary with the logs in the order a and b; 1 when the result
- * is want (or want2), 0 when not, -errno on failure. */
-static int replays_one(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len,
-                       const uint8_t *primary, size_t len, const uint8_t *want, size_t want_len,
-                       const uint8_t *want2, size_t want2_len)
-{
-        uint8_t *out = NULL;
-        size_t out_len = 0;
-        struct vhive_error e;
-        int r = vhive_replay(primary, len, a, a_len, b, b_len, &out, &out_len, NULL, &e);
-
-        if (r < 0)
-                return r == -ENOMEM ? r : 0;
-        r = same(out, out_len, want, want_len) || (want2 && same(out, out_len, want2, want2_len));
-        free(out);
-        return r;
-}
-
-/* The same with the logs as the record leaves them, in both orders: on
- * equal sequence numbers (or times) vhive's replay takes LOG1 first, and
- * Windows' order on a tie is not documented, so either must give want. */
-static int replays_to(const uint8_t *logs[2], const size_t lens[2], const uint8_t *primary,
-                      size_t len, const uint8_t *want, size_t want_len, const uint8_t *want2,
-                      size_t want2_len)
-{
-        int r = replays_one(logs[0], lens[0], logs[1], lens[1], primary, len, want, want_len, want2,
-                            want2_len);
-
-        if (r > 0)
-                r = replays_one(logs[1], lens[1], logs[0], lens[0], primary, len, want, want_len,
-                                want2, want2_len);
-        return r;
-}
-
-/* Every state a stop can leave: the old primary with the record (and,
- * for a two-step record, without its base block), the primary marked as
- * being updated, and marked with every page written. */
-static int layout_ok(struct commit *c, const struct log_write *w)
-{
-        const uint8_t *logs[2] = { c->log[0], c->log[1] };
-        size_t lens[2] = { c->log_len[0], c->log_len[1] };
-        uint8_t *mine = NULL, *mixed = NULL;
-        size_t mine_len = 0;
-        int r = log_after(c, w, true, &mine, &mine_len);
-
-        logs[w->li] = mine;
-        lens[w->li] = mine_len;
-        mixed = r == 0 ? calloc(1, c->final_len) : NULL;
-        vhive_huge_hint(mixed, c->final_len);
-        if (!mixed) {
-                free(mine);
-                return -ENOMEM;
-        }
-        r = replays_to(logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len, c->final,
-                       c->final_len);
-        memcpy(mixed, c->oldpad, c->final_len);
-        memcpy(mixed, c->mid, sizeof(c->mid));
-        if (r > 0)
-                r = replays_to(logs, lens, mixed, c->final_len, c->final, c->final_len, NULL, 0);
-        memcpy(mixed, c->final, c->final_len);
-        memcpy(mixed, c->mid, sizeof(c->mid));
-        if (r > 0)
-                r = replays_to(logs, lens, mixed, c->final_len, c->final, c->final_len, NULL, 0);
-        free(mixed);
-        free(mine);
-        return r;
-}
-
-static int two_step_ok(struct commit *c, const struct log_write *w)
-{
-        const uint8_t *logs[2] = { c->log[0], c->log[1] };
-        size_t lens[2] = { c->log_len[0], c->log_len[1] };
-        uint8_t *mine = NULL;
-        size_t len = 0;
-        int r;
-
-        if (!w->base_last)
-                return 1;
-        r = log_after(c, w, false, &mine, &len);
-        if (r < 0)
-                return r;
-        logs[w->li] = mine;
-        lens[w->li] = len;
-        r = replays_to(logs, lens, c->oldpad, c->final_len, c->replayed, c->replayed_len, c->final,
-                       c->final_len);
-        free(mine);
-        return r;
-}
-
 /* ---- candidates ---------------------------------------------------------- */
 
 /* Writing a log, and growing it most of all, changes filesystem metadata
@@ -513,9 +437,9 @@ static int try_candidate(struct commit *c, const struct candidate *k, struct log
         *w = (struct log_write){ .li = k->li };
         r = build_record(c, w, err);
         if (r == 0)
-                r = layout_ok(c, w);
+                r = vhive_commit_layout_ok(c, w);
         if (r > 0)
-                r = two_step_ok(c, w);
+                r = vhive_commit_two_step_ok(c, w);
         if (r <= 0) {
                 free(w->body);
                 w->body = NULL;
@@ -571,7 +495,8 @@ static int recovery_ok(struct commit *c)
 
                 memcpy(st + at, c->replayed + at, len);
         }
-        r = replays_to(logs, lens, st, c->final_len, c->replayed, c->replayed_len, NULL, 0);
+        r = vhive_commit_replays_to(c, logs, lens, st, c->final_len, c->replayed, c->replayed_len,
+                                    NULL, 0);
         free(st);
         return r;
 }
@@ -648,9 +573,16 @@ void vhive_commit_free(struct commit *c)
 {
         for (int i = 0; i < 2; i++)
                 free(c->log[i]);
-        free(c->replayed);
-        free(c->oldpad);
-        free(c->final);
+        free(c->found_buf.b);
+        free(c->replayed_own);
+        free(c->oldpad_own);
+        free(c->scratch.b);
+        if (c->mixed_mapped)
+                munmap(c->mixed, c->final_len);
+        else
+                free(c->mixed);
+        if (!c->final_lent)
+                free(c->final);
         free(c->pages.off);
         free(c->logged.off);
         free(c->recover_pages.off);

@@ -112,6 +112,24 @@ static int write_log(struct commit *c, struct vhive_commit_stats *st, struct vhi
  * larger writes cost less through NBD or the appliance. */
 #define GAP_PAGES 8u
 
+/* The run of pages from pg->off[*i]: pages up to GAP_PAGES apart, as one
+ * write, [*at, *at + *len) of a file limit bytes long; *i moves past it. */
+static void next_run(const struct vhive_pages *pg, unsigned *i, size_t limit, uint64_t *at,
+                     size_t *len)
+{
+        unsigned j = *i + 1;
+
+        while (j < pg->n && pg->off[j] - pg->off[j - 1] <= GAP_PAGES * VHIVE_PAGE)
+                j++;
+        *at = VHIVE_REGF_BASE_BLOCK + (uint64_t)pg->off[*i];
+        *len = (size_t)(pg->off[j - 1] - pg->off[*i]) + VHIVE_PAGE;
+        if (*at >= limit)
+                *len = 0;
+        else if (*len > limit - *at)
+                *len = limit - *at;
+        *i = j;
+}
+
 /* Contiguous pages of src (limit bytes long) go in one write. */
 static int write_pages(struct commit *c, const struct vhive_pages *pg, const uint8_t *src,
                        size_t limit, struct vhive_commit_stats *st, struct vhive_error *err)
@@ -119,22 +137,16 @@ static int write_pages(struct commit *c, const struct vhive_pages *pg, const uin
         struct vhive_file *p = c->files->primary;
 
         for (unsigned i = 0; i < pg->n;) {
-                unsigned j = i + 1;
-                uint64_t at = VHIVE_REGF_BASE_BLOCK + (uint64_t)pg->off[i];
+                uint64_t at;
                 size_t len;
                 int r;
 
-                while (j < pg->n && pg->off[j] - pg->off[j - 1] <= GAP_PAGES * VHIVE_PAGE)
-                        j++;
-                len = (size_t)(pg->off[j - 1] - pg->off[i]) + VHIVE_PAGE;
-                if (len > limit - at)
-                        len = limit - at;
+                next_run(pg, &i, limit, &at, &len);
                 st->files_touched = true;
                 r = p->ops->pwrite(p, src + at, len, at, err);
                 if (r < 0)
                         return r;
                 st->primary_bytes += len;
-                i = j;
         }
         return pg->n ? p->ops->flush(p, err) : 0;
 }
@@ -193,12 +205,134 @@ static int check_primary(struct commit *c, struct vhive_error *err)
         return 0;
 }
 
-/* The primary as the disk now gives it must be what was written. */
+/* Compared in blocks of this size: 64 KiB is NTFS's largest usual
+ * cluster, so a read-modify-write of a cluster that went wrong next to a
+ * written page is compared too. */
+#define CHECK_BLOCK (64u * 1024)
+#define CHECK_CHUNK (1u << 20)
+
+static bool full_read(void)
+{
+        const char *full = getenv("VHIVE_COMMIT_FULL_READ");
+
+        return full && *full && strcmp(full, "0") != 0;
+}
+
+/* [at, at + len) of the primary, read in chunks, equals want[at...]. */
+static int same_in_file(struct vhive_file *p, uint64_t at, size_t len, const uint8_t *want,
+                        uint8_t *buf, bool *same, struct vhive_error *err)
+{
+        while (len > 0 && *same) {
+                size_t n = len < CHECK_CHUNK ? len : CHECK_CHUNK;
+                int r = p->ops->pread(p, buf, n, at, err);
+
+                if (r < 0)
+                        return r;
+                *same = memcmp(buf, want + at, n) == 0;
+                at += n;
+                len -= n;
+        }
+        return 0;
+}
+
+/* [at, at + len) widened to whole CHECK_BLOCKs inside [0, limit), less
+ * what *done (the end of the last block compared) already covers. */
+static int same_widened(struct vhive_file *p, uint64_t at, size_t len, size_t limit,
+                        const uint8_t *want, uint8_t *buf, uint64_t *done, bool *same,
+                        struct vhive_error *err)
+{
+        uint64_t from = at / CHECK_BLOCK * CHECK_BLOCK;
+        uint64_t to = (at + len + CHECK_BLOCK - 1) / CHECK_BLOCK * CHECK_BLOCK;
+
+        if (from < *done)
+                from = *done;
+        if (to > limit)
+                to = limit;
+        if (from >= to)
+                return 0;
+        *done = to;
+        return same_in_file(p, from, (size_t)(to - from), want, buf, same, err);
+}
+
+/* Whether the primary holds want (limit bytes long) in its base block,
+ * around every run of pg (what write_pages writes) and past its size
+ * before the commit; the whole file when full. */
+static int same_where_written(struct commit *c, const struct vhive_pages *pg, const uint8_t *want,
+                              size_t limit, bool full, bool *same, struct vhive_error *err)
+{
+        struct vhive_file *p = c->files->primary;
+        uint8_t *buf = malloc(CHECK_CHUNK);
+        uint64_t done = 0;
+        int r;
+
+        *same = true;
+        if (!buf)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        if (full)
+                r = same_in_file(p, 0, limit, want, buf, same, err);
+        else
+                r = same_widened(p, 0, VHIVE_REGF_BASE_BLOCK, limit, want, buf, &done, same, err);
+        for (unsigned i = 0; !full && r == 0 && *same && i < pg->n;) {
+                uint64_t at;
+                size_t len;
+
+                next_run(pg, &i, limit, &at, &len);
+                r = same_widened(p, at, len, limit, want, buf, &done, same, err);
+        }
+        /* What the primary grew by (zero-filled by extend; the pages
+         * the commit did not write there must read as zeros). */
+        if (!full && r == 0 && *same && c->primary_size < limit)
+                r = same_widened(p, c->primary_size, (size_t)(limit - c->primary_size), limit, want,
+                                 buf, &done, same, err);
+        free(buf);
+        return r;
+}
+
+/* The staleness check of a held copy (vhive_commit_in.held; a caller that read
+ * the file itself just now needs none).  The copy was made, and the
+ * commit planned, on the primary as downloaded; what the commit then
+ * relies on is that the file still holds it.  The file has been held by
+ * this process alone since (qemu's image lock: no other qemu, vhive or
+ * Windows writes the image; vhive itself wrote only other files, checked
+ * distinct, through writes that touch only their own clusters), so
+ * reading it all again would find what the download found.  What is
+ * compared is what a mix-up would hurt, and cheap: the base block (any
+ * registry writer, Windows or vhive, changes its sequence numbers before
+ * a bin) and the blocks the commit overwrites, whose old bytes the crash
+ * states replayed in memory assume.  A difference refuses the commit
+ * with nothing written (ESTALE), as the full comparison did. */
+static int check_found(struct commit *c, struct vhive_error *err)
+{
+        const struct vhive_pages *pg = c->recover_first ? &c->recover_pages : &c->pages;
+        bool same = true;
+        int r;
+
+        if (!c->held)
+                return 0;
+        r = same_where_written(c, pg, c->old, c->old_len, full_read(), &same, err);
+        if (r == 0 && !same)
+                r = vhive_fail(err, ESTALE,
+                               "%s no longer holds the hive the change was made on: it was "
+                               "changed since it was read; nothing was written",
+                               c->files->primary->name);
+        return r;
+}
+
+/* The primary as the disk now gives it must be what was written.  For
+ * held files (no other writer) the base block and the blocks written are
+ * read back: a write that was lost, or that landed elsewhere, leaves its
+ * own block reading the old bytes (the pages written differ from the old
+ * ones, or are between two that do), and a cluster rewritten wrong
+ * around a page is inside its 64 KiB block.  Only a write that reached
+ * its place and another place of this file as well is not seen: the
+ * full read-back (VHIVE_COMMIT_FULL_READ, and files not held) sees that,
+ * and neither sees it in another file, where such a write may as well
+ * land. */
 static int read_back(struct commit *c, struct vhive_error *err)
 {
         struct vhive_file *p = c->files->primary;
+        bool full = !c->held || full_read(), same = true;
         uint64_t size;
-        uint8_t *back;
         int r = p->ops->size(p, &size, err);
 
         if (r < 0)
@@ -206,14 +340,9 @@ static int read_back(struct commit *c, struct vhive_error *err)
         if (size != c->final_len)
                 return vhive_fail(err, EIO, "%s reads back %llu bytes long, not %zu", p->name,
                                   (unsigned long long)size, c->final_len);
-        back = malloc(c->final_len);
-        if (!back)
-                return vhive_fail(err, ENOMEM, "out of memory");
-        vhive_huge_hint(back, c->final_len);
-        r = p->ops->pread(p, back, c->final_len, 0, err);
-        if (r == 0 && memcmp(back, c->final, c->final_len) != 0)
+        r = same_where_written(c, &c->pages, c->final, c->final_len, full, &same, err);
+        if (r == 0 && !same)
                 r = vhive_fail(err, EIO, "%s does not read back as written", p->name);
-        free(back);
         return r;
 }
 
@@ -239,6 +368,8 @@ static int run(struct commit *c, struct vhive_commit_stats *stats, struct vhive_
                 r = vhive_commit_prepare(c, c->new_hive, c->new_len, err);
         if (r == 0)
                 r = vhive_commit_choose_log(c, err);
+        if (r == 0)
+                r = check_found(c, err);
         if (r < 0)
                 return r;
         if (c->recover_first)
@@ -278,6 +409,7 @@ static int run_again(struct commit *c, struct vhive_commit_stats *st, struct vhi
         struct vhive_file *p = c->files->primary;
         struct commit again = { .files = c->files,
                                 .fmt = c->fmt,
+                                .old_fd = -1,
                                 .based_on = c->based_on,
                                 .based_len = c->based_len,
                                 .new_hive = c->new_hive,
@@ -307,20 +439,22 @@ static int run_again(struct commit *c, struct vhive_commit_stats *st, struct vhi
         return r;
 }
 
-int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
-                           const uint8_t *based_on, size_t based_len, const uint8_t *new_hive,
-                           size_t new_len, enum vhive_log_format fmt,
-                           struct vhive_commit_stats *stats, struct vhive_error *err)
+int vhive_commit_logged_in(const struct vhive_hive_files *files, const struct vhive_commit_in *in,
+                           enum vhive_log_format fmt, struct vhive_commit_stats *stats,
+                           struct vhive_error *err)
 {
         struct vhive_commit_stats local;
         struct commit c = { .files = files,
                             .fmt = fmt,
-                            .old = old,
-                            .old_len = old_len,
-                            .based_on = based_on,
-                            .based_len = based_len,
-                            .new_hive = new_hive,
-                            .new_len = new_len };
+                            .old = in->old,
+                            .old_len = in->old_len,
+                            .old_fd = in->old_fd,
+                            .based_on = in->based_on,
+                            .based_len = in->based_len,
+                            .new_hive = in->new_hive,
+                            .new_mut = in->new_mut,
+                            .new_len = in->new_len,
+                            .held = in->held };
         int r;
 
         if (!stats)
@@ -328,11 +462,29 @@ int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *
         memset(stats, 0, sizeof(*stats));
         if (!files || !files->primary)
                 return vhive_fail(err, EINVAL, "commit: no primary file");
+        if (in->new_mut && in->new_mut != in->new_hive)
+                return vhive_fail(err, EINVAL, "commit: new_mut is not new_hive");
         r = run(&c, stats, err);
         if (r == 0 && c.recover_first)
                 r = run_again(&c, stats, err);
         vhive_commit_free(&c);
         return r;
+}
+
+int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,
+                           const uint8_t *based_on, size_t based_len, const uint8_t *new_hive,
+                           size_t new_len, enum vhive_log_format fmt,
+                           struct vhive_commit_stats *stats, struct vhive_error *err)
+{
+        const struct vhive_commit_in in = { .old = old,
+                                            .old_len = old_len,
+                                            .old_fd = -1,
+                                            .based_on = based_on,
+                                            .based_len = based_len,
+                                            .new_hive = new_hive,
+                                            .new_len = new_len };
+
+        return vhive_commit_logged_in(files, &in, fmt, stats, err);
 }
 
 int vhive_commit_logged(const struct vhive_hive_files *files, const uint8_t *old, size_t old_len,

@@ -103,6 +103,36 @@ int vhive_commit_logged_on(const struct vhive_hive_files *files, const uint8_t *
                            size_t new_len, enum vhive_log_format fmt,
                            struct vhive_commit_stats *stats, struct vhive_error *err);
 
+/* vhive_commit_logged_on's inputs, for a caller that lends the commit
+ * its buffers (issue 20: a 120 MB hive's commit then allocates no
+ * hive-sized buffer of its own, each of which the kernel zeroes):
+ * new_mut, when not NULL, is new_hive itself, writable: the primary's
+ * new bytes are stamped in it when the file keeps no longer tail; old_fd,
+ * when >= 0, is a file holding old (the held copy): the states a stop can
+ * leave are built in a private mapping of it, which copies only the
+ * pages they change. */
+struct vhive_commit_in {
+        const uint8_t *old;
+        size_t old_len;
+        int old_fd;
+        const uint8_t *based_on;
+        size_t based_len;
+        const uint8_t *new_hive;
+        uint8_t *new_mut;
+        size_t new_len;
+        /* old is a copy of the primary made while the files were held by
+         * this process alone, and held since (an image under qemu's lock,
+         * lib/image/image-job.c): the commit compares with the file, and
+         * reads back, only the base block and the blocks it writes
+         * (commit.c, check_found and read_back).  VHIVE_COMMIT_FULL_READ
+         * (set, not "0") compares the whole file. */
+        bool held;
+};
+
+int vhive_commit_logged_in(const struct vhive_hive_files *files, const struct vhive_commit_in *in,
+                           enum vhive_log_format fmt, struct vhive_commit_stats *stats,
+                           struct vhive_error *err);
+
 /* A struct vhive_file over a file descriptor (hive files, tests, fault
  * injection): pread/pwrite, fdatasync, posix_fallocate + fsync.  The fd
  * stays the caller's; vhive_file_free frees only what vhive_file_from_fd

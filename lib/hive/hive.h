@@ -55,6 +55,28 @@ int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1
                  const uint8_t *log2, size_t log2_len, uint8_t **out, size_t *out_len,
                  struct vhive_replay_result *res, struct vhive_error *err);
 
+/* The same without a hive-sized allocation per call (issue 20: a logged
+ * commit replays a 120 MB hive seven times, and each fresh buffer is
+ * faulted in and zeroed by the kernel): the replay goes into *scratch,
+ * grown when too small and reused by the next call (the caller frees
+ * scratch->b).  A primary that needs no log (clean) is not copied: *out
+ * is primary itself.  *out is valid until the next call with scratch. */
+struct vhive_replay_buf {
+        uint8_t *b;
+        size_t cap;
+};
+int vhive_replay_view(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                      size_t log1_len, const uint8_t *log2, size_t log2_len,
+                      struct vhive_replay_buf *scratch, const uint8_t **out, size_t *out_len,
+                      struct vhive_replay_result *res, struct vhive_error *err);
+/* The same over buf itself, len bytes holding the primary: on return 0
+ * buf holds the replayed hive (*out_len bytes; as it was for a clean
+ * hive).  Logs that would grow the hive past len fail (EFBIG).  On a
+ * failure buf may hold part of the replay. */
+int vhive_replay_in_place(uint8_t *buf, size_t len, const uint8_t *log1, size_t log1_len,
+                          const uint8_t *log2, size_t log2_len, size_t *out_len,
+                          struct vhive_replay_result *res, struct vhive_error *err);
+
 /* ---- values as bytes (lib/hive/value-text.c) ------------------------- */
 
 /* UTF-16LE <-> UTF-8 helpers; NULL with errno set on failure. */
@@ -339,6 +361,7 @@ struct vhive_session {
         char *work_path;
         bool work_private;
         bool work_failed;
+        bool early_writeback;
         struct vhive_error work_err;
         /* The new hive (vhive_session_result) when hivex wrote it. */
         struct vhive_hive_buf result;
@@ -360,8 +383,11 @@ int vhive_session_open(struct vhive_session *s, const char *primary, bool writab
 /* The same, writable for in-place edits of a hive file that will be
  * replaced where it is, under its lock: a clean hive's bytes are copied
  * into the temp file beside it (lib/hive/work-file.c), which the commit
- * takes with vhive_work_file_finish. */
-int vhive_session_open_beside(struct vhive_session *s, const char *primary,
+ * takes with vhive_work_file_finish.  early_writeback: the caller knows
+ * the op will change the hive; the temp file's writeback is started as
+ * soon as it is filled, so that the disk writes it while the hive is
+ * parsed and edited, and the commit's fsync waits for less (issue 20). */
+int vhive_session_open_beside(struct vhive_session *s, const char *primary, bool early_writeback,
                               struct vhive_error *err);
 /* The new hive after an op: the edited bytes, or hivex's commit of h
  * (through a memfd), with the header mended (sequence numbers one past the

@@ -177,6 +177,29 @@ static char *latin1_to_utf8(const uint8_t *s, size_t len)
         return out;
 }
 
+/* hivex converts a UTF-16 name with iconv, which fails on a lone
+ * surrogate (and on an odd length): such a name is refused, so that the
+ * full read says what hivex says, where vhive_utf16le_to_utf8 would give
+ * U+FFFD and answer a lookup hivex cannot. */
+static bool utf16_well_formed(const uint8_t *p, size_t len)
+{
+        if (len % 2)
+                return false;
+        for (size_t i = 0; i + 1 < len; i += 2) {
+                unsigned u = p[i] | p[i + 1] << 8, lo;
+
+                if (u < 0xd800 || u >= 0xe000)
+                        continue;
+                if (u >= 0xdc00 || i + 3 >= len)
+                        return false;
+                lo = p[i + 2] | p[i + 3] << 8;
+                if (lo < 0xdc00 || lo >= 0xe000)
+                        return false;
+                i += 2;
+        }
+        return true;
+}
+
 /* A name of len bytes at body offset at: Latin-1 when compressed (the
  * flag bit), UTF-16LE otherwise, as hivex converts them. */
 static char *cell_name(struct vhive_lazy *lz, const struct cell *c, size_t at, size_t len,
@@ -186,6 +209,8 @@ static char *cell_name(struct vhive_lazy *lz, const struct cell *c, size_t at, s
 
         if (at + len > c->len)
                 return refuse(lz, EFAULT);
+        if (!compressed && !utf16_well_formed(c->b + at, len))
+                return refuse(lz, EILSEQ);
         s = compressed ? latin1_to_utf8(c->b + at, len)
                        : vhive_utf16le_to_utf8((const char *)c->b + at, len);
         return s ? s : refuse(lz, errno ? errno : ENOMEM);

@@ -309,7 +309,8 @@ static int open_once(struct vhive_session *s, struct vhive_error *err)
 }
 
 static int session_open(struct vhive_session *s, const char *primary, bool writable,
-                        bool hivex_writes, bool beside, struct vhive_error *err)
+                        bool hivex_writes, bool beside, bool early_writeback,
+                        struct vhive_error *err)
 {
         int r;
 
@@ -317,6 +318,7 @@ static int session_open(struct vhive_session *s, const char *primary, bool writa
         s->work_fd = -1;
         s->writable = writable;
         s->beside = beside && writable && !hivex_writes;
+        s->early_writeback = s->beside && early_writeback;
         s->hivex_writes = writable && hivex_writes;
         s->primary = strdup(primary);
         if (!s->primary)
@@ -346,12 +348,13 @@ static int session_open(struct vhive_session *s, const char *primary, bool writa
 int vhive_session_open(struct vhive_session *s, const char *primary, bool writable,
                        bool hivex_writes, struct vhive_error *err)
 {
-        return session_open(s, primary, writable, hivex_writes, false, err);
+        return session_open(s, primary, writable, hivex_writes, false, false, err);
 }
 
-int vhive_session_open_beside(struct vhive_session *s, const char *primary, struct vhive_error *err)
+int vhive_session_open_beside(struct vhive_session *s, const char *primary, bool early_writeback,
+                              struct vhive_error *err)
 {
-        return session_open(s, primary, true, false, true, err);
+        return session_open(s, primary, true, false, true, early_writeback, err);
 }
 
 /* hivex neither stamps the time nor applies Windows' checksum rule. */

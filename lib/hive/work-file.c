@@ -69,6 +69,13 @@ int vhive_work_file_open(struct vhive_session *s, int from, size_t len, struct v
                 return r;
         fd = open(tmp, O_RDWR | O_CLOEXEC);
         r = fd < 0 ? -errno : copy_range(fd, from, len);
+        /* The disk writes the copy while the hive is parsed and edited:
+         * the commit's fsync then waits only for the rest (issue 20: an
+         * 11.7 MB scrub from 1.25x to 1.07-1.11x of cp + cp + sync).  Not
+         * for a run that changes nothing: its temp file is removed, and
+         * that would wait for the writes to end. */
+        if (r == 0 && s->early_writeback)
+                (void)sync_file_range(fd, 0, (off_t)len, SYNC_FILE_RANGE_WRITE);
         if (r < 0) {
                 vhive_fail(err, -r, "writing %s: %s", tmp, strerror(-r));
                 goto fail;

@@ -254,6 +254,14 @@ static int prepare_commit(struct vhive_backend *be, const struct vhive_backend_o
         int ret = vhive_image_open_hive(be, ops, i, &hv, &h->hf, &h->t.format, &r->err);
 
         h->t.files = &h->hf;
+        /* The direct backend's qemu-nbd holds the image under qemu's lock
+         * from the launch to the end of the run, and vhive writes nothing
+         * of this hive before its commit: the commit takes the download
+         * as the bytes found, checking the file where it writes (issue
+         * 20; lib/commit/commit.c, check_found).  The appliance reads the
+         * primary again. */
+        h->t.held = ret == 0 && ops->reads_in_place;
+        h->t.copy = h->primary;
         if (ret == 0 && o->backup_dir && !(h->t.backup_dir = backup_dir_for(path, o->backup_dir)))
                 ret = vhive_fail(&r->err, ENOMEM, "out of memory");
         return ret;

@@ -87,9 +87,20 @@ struct vhive_commit_target {
         /* Held on dest when it is edited in place: dest must still be the
          * file locked and read, checked right before the rename (ESTALE). */
         const struct vhive_file_lock *lock;
+        /* Edited in place where it is, and a lazy read found edits to
+         * make: the temp file's writeback starts as soon as it is filled. */
+        bool early_writeback;
         /* LOGGED */
         const struct vhive_hive_files *files;
         enum vhive_log_format format; /* VHIVE_LOG_NONE: as the existing logs say */
+        /* files held by this run alone since copy was made from the
+         * primary (struct vhive_commit_in) */
+        bool held;
+        /* When held: the primary as downloaded, the file the job
+         * runs on.  The commit maps it as the bytes found (and, for a
+         * clean hive, as the bytes the edit was made on) instead of
+         * reading the primary again and copying the session's bytes. */
+        const char *copy;
         /* The originals are copied here before the first write (NULL: no
          * backup).  RENAME uses the job's --backup DIR. */
         const char *backup_dir;

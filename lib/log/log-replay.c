@@ -22,6 +22,8 @@
 struct image {
         uint8_t *buf;
         size_t len;
+        size_t cap; /* allocated: a reused buffer may hold more than len */
+        bool fixed; /* the caller's buffer, replayed in place: never moved */
 };
 
 /* ---- planning ----------------------------------------------------------- */
@@ -252,12 +254,17 @@ static int image_grow(struct image *img, uint32_t hbins)
 
         if (want <= img->len)
                 return 0;
-        p = realloc(img->buf, want);
-        if (!p)
-                return -ENOMEM;
-        vhive_huge_hint(p, want);
-        memset(p + img->len, 0, want - img->len);
-        img->buf = p;
+        if (want > img->cap && img->fixed)
+                return -EFBIG;
+        if (want > img->cap) {
+                p = realloc(img->buf, want);
+                if (!p)
+                        return -ENOMEM;
+                vhive_huge_hint(p, want);
+                img->buf = p;
+                img->cap = want;
+        }
+        memset(img->buf + img->len, 0, want - img->len);
         img->len = want;
         return 0;
 }
@@ -266,15 +273,29 @@ static int image_init(struct replay_ctx *c, struct image *img)
 {
         size_t len = c->primary_len > VHIVE_REGF_BASE_BLOCK ? c->primary_len
                                                             : VHIVE_REGF_BASE_BLOCK;
+        size_t have = c->primary ? c->primary_len : 0;
         const struct log_ctx *l;
 
-        img->buf = calloc(1, len);
-        if (!img->buf)
-                return -ENOMEM;
-        vhive_huge_hint(img->buf, len);
+        if (img->fixed && (img->buf != c->primary || img->cap < len))
+                return -EINVAL; /* in place: the primary must be there already */
+        if (!img->fixed && img->cap < len) {
+                /* A reused buffer too small: a new one (its old bytes are
+                 * all overwritten anyway). */
+                free(img->buf);
+                img->buf = malloc(len);
+                if (!img->buf) {
+                        img->cap = 0;
+                        return -ENOMEM;
+                }
+                vhive_huge_hint(img->buf, len);
+                img->cap = len;
+        }
+        if (!img->fixed) {
+                if (have > 0)
+                        memcpy(img->buf, c->primary, have);
+                memset(img->buf + have, 0, len - have);
+        }
         img->len = len;
-        if (c->primary && c->primary_len > 0)
-                memcpy(img->buf, c->primary, c->primary_len);
         if (c->base_from < 0)
                 return 0;
         /* A log keeps only the first sector of the base block; the rest
@@ -408,41 +429,102 @@ static int plain_copy(const uint8_t *primary, size_t len, uint8_t **out, size_t 
         return 0;
 }
 
-int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1, size_t log1_len,
-                 const uint8_t *log2, size_t log2_len, uint8_t **out, size_t *out_len,
-                 struct vhive_replay_result *res, struct vhive_error *err)
+/* The replay into img (reused when it has room); *no_log set, and
+ * nothing applied, when the primary needs no log. */
+static int replay_into(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                       size_t log1_len, const uint8_t *log2, size_t log2_len, struct image *img,
+                       bool *no_log, struct vhive_replay_result *res, struct vhive_error *err)
 {
-        struct vhive_replay_result local;
         struct replay_ctx c;
-        struct image img = { 0 };
         int r;
 
-        if (!out || !out_len)
-                return vhive_fail(err, EINVAL, "replay: no output buffer");
-        *out = NULL;
-        *out_len = 0;
-        if (!res)
-                res = &local;
         vhive_replay_describe(&c, primary, primary_len, log1, log1_len, log2, log2_len, res);
-        if (c.primary_ok && !vhive_regf_is_dirty(&c.phdr)) {
+        *no_log = c.primary_ok && !vhive_regf_is_dirty(&c.phdr);
+        if (*no_log) {
                 res->final_seq = c.phdr.seq_primary;
-                r = plain_copy(primary, primary_len, out, out_len);
-                return r < 0 ? vhive_fail(err, -r, "replay: out of memory") : 0;
+                return 0;
         }
         r = plan(&c, err);
         if (r == 0)
                 r = refuse_oversized(&c, err);
         if (r < 0)
                 return r;
-        r = apply_plan(&c, &img);
+        r = apply_plan(&c, img);
         if (r < 0) {
-                free(img.buf);
                 for (int i = 0; i < N_LOGS; i++)
                         res->log[i].applied = 0;
                 res->entries_applied = 0;
                 return vhive_fail(err, -r, "replaying the transaction logs: %s", strerror(-r));
         }
+        return 0;
+}
+
+int vhive_replay(const uint8_t *primary, size_t primary_len, const uint8_t *log1, size_t log1_len,
+                 const uint8_t *log2, size_t log2_len, uint8_t **out, size_t *out_len,
+                 struct vhive_replay_result *res, struct vhive_error *err)
+{
+        struct vhive_replay_result local;
+        struct image img = { 0 };
+        bool no_log = false;
+        int r;
+
+        if (!out || !out_len)
+                return vhive_fail(err, EINVAL, "replay: no output buffer");
+        *out = NULL;
+        *out_len = 0;
+        r = replay_into(primary, primary_len, log1, log1_len, log2, log2_len, &img, &no_log,
+                        res ? res : &local, err);
+        if (r == 0 && no_log) {
+                r = plain_copy(primary, primary_len, out, out_len);
+                return r < 0 ? vhive_fail(err, -r, "replay: out of memory") : 0;
+        }
+        if (r < 0) {
+                free(img.buf);
+                return r;
+        }
         *out = img.buf;
         *out_len = img.len;
         return 0;
+}
+
+int vhive_replay_view(const uint8_t *primary, size_t primary_len, const uint8_t *log1,
+                      size_t log1_len, const uint8_t *log2, size_t log2_len,
+                      struct vhive_replay_buf *scratch, const uint8_t **out, size_t *out_len,
+                      struct vhive_replay_result *res, struct vhive_error *err)
+{
+        struct vhive_replay_result local;
+        struct image img = { .buf = scratch->b, .cap = scratch->cap };
+        bool no_log = false;
+        int r;
+
+        *out = NULL;
+        *out_len = 0;
+        r = replay_into(primary, primary_len, log1, log1_len, log2, log2_len, &img, &no_log,
+                        res ? res : &local, err);
+        scratch->b = img.buf;
+        scratch->cap = img.cap;
+        if (r < 0)
+                return r;
+        *out = no_log ? primary : img.buf;
+        *out_len = no_log ? primary_len : img.len;
+        return 0;
+}
+
+int vhive_replay_in_place(uint8_t *buf, size_t len, const uint8_t *log1, size_t log1_len,
+                          const uint8_t *log2, size_t log2_len, size_t *out_len,
+                          struct vhive_replay_result *res, struct vhive_error *err)
+{
+        struct vhive_replay_result local;
+        struct image img = { .buf = buf, .cap = len, .fixed = true };
+        bool no_log = false;
+        int r;
+
+        *out_len = len;
+        if (len < VHIVE_REGF_BASE_BLOCK)
+                return vhive_fail(err, EINVAL, "replay: a hive shorter than its base block");
+        r = replay_into(buf, len, log1, log1_len, log2, log2_len, &img, &no_log, res ? res : &local,
+                        err);
+        if (r == 0 && !no_log)
+                *out_len = img.len;
+        return r;
 }

@@ -94,6 +94,7 @@ const struct vhive_op vhive_scrub_op = { .writes = true,
                                          .step = "scrubbing",
                                          .hive_names = hive_names,
                                          .run = run,
+                                         .forget_last = forget_last, /* the writeback hint */
                                          .verify = verify };
 const struct vhive_op vhive_check_op = { .writes = false,
                                          .lazy_read = true,

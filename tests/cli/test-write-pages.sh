@@ -6,7 +6,9 @@
 # as the scrub written elsewhere with -o, which writes the whole hive from
 # memory; independent parsers agree.  A scrub that changes nothing leaves
 # the file and its folder as they were, also when the temp file cannot be
-# made (the failshim fails its creation).
+# made (the failshim fails its creation).  The temp file's writeback starts
+# as soon as it is filled, before the edits are written back, when a lazy
+# read found something to change; never for a scrub that changes nothing.
 . "$(dirname "$0")/lib.sh"
 
 command -v strace >/dev/null 2>&1 || skip "strace is not installed"
@@ -42,9 +44,21 @@ written_in() {
 
 # LeakSanitizer cannot run under ptrace.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-        strace -f -qq -y -e trace=write,pwrite64,writev,pwritev,pwritev2 -o "$T/trace" \
-        "$VHIVE" scrub "$T/a/SYSTEM" >"$OUT" 2>"$ERR"
+        strace -f -qq -y -e trace=write,pwrite64,writev,pwritev,pwritev2,sync_file_range \
+        -o "$T/trace" "$VHIVE" scrub "$T/a/SYSTEM" >"$OUT" 2>"$ERR"
 eq "$?" 0 "scrub in place"
+# The line of the first call $1 on the temp file in $T/trace (0: none).
+first_on_temp() {
+        awk -v c="$1(" 'index($0, c) && index($0, "/.SYSTEM.vhive-") { n = NR; exit }
+                END { print n + 0 }' "$T/trace"
+}
+kick=$(first_on_temp sync_file_range)
+back=$(first_on_temp pwrite64)
+if [ "$kick" -gt 0 ] && { [ "$back" -eq 0 ] || [ "$kick" -lt "$back" ]; }; then
+        ok "the temp file's writeback starts before the edits are written back"
+else
+        fail "sync_file_range on the temp file at trace line $kick, first write-back at $back"
+fi
 has "$OUT" 'written' "scrub in place reports the write"
 n=$(written_in "$T/a")
 if [ "$n" -gt 0 ] && [ "$n" -le 65536 ]; then
@@ -67,8 +81,12 @@ eq "$(stat -c %s "$T/a/SYSTEM")" "$size" "in place: the size is kept"
 # Nothing left to change: nothing written, no temp file left, same inode.
 cp "$T/a/SYSTEM" "$T/scrubbed"
 ino=$(stat -c %i "$T/a/SYSTEM")
-vh scrub "$T/a/SYSTEM"
+RC=0
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+        strace -f -qq -y -e trace=sync_file_range -o "$T/trace" \
+        "$VHIVE" scrub "$T/a/SYSTEM" >"$OUT" 2>"$ERR" || RC=$?
 eq "$RC" 0 "second scrub"
+eq "$(first_on_temp sync_file_range)" 0 "second scrub: no writeback started (nothing to change)"
 hasnt "$OUT" ': written' "second scrub writes nothing"
 same "$T/a/SYSTEM" "$T/scrubbed" "second scrub"
 eq "$(stat -c %i "$T/a/SYSTEM")" "$ino" "second scrub keeps the file"

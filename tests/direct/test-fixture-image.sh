@@ -9,15 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 tool=$1
-MAKE_IMAGE=$FIXTURES_SRC/make-image.sh
-for p in mkntfs sfdisk qemu-img qemu-nbd; do
-        command -v $p >/dev/null || skip "$p is not installed"
-done
-[ -n "${FIXTURES:-}" ] && [ -f "$FIXTURES/software-dirty.hive" ] ||
-        skip "the SOFTWARE fixtures were not built (hivexregedit, python3)"
-T=$(mktemp -d "${TMPDIR:-/tmp}/fixture-image.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || die "no temp dir"
+image_test_setup fixture-image
 
 cfg=/Windows/System32/config
 D=$FIXTURES/software-dirty.hive

@@ -12,15 +12,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 tool=$1
-MAKE_IMAGE=$FIXTURES_SRC/make-image.sh
-for p in mkntfs sfdisk qemu-img qemu-nbd; do
-        command -v $p >/dev/null || skip "$p is not installed"
-done
-[ -n "${FIXTURES:-}" ] && [ -f "$FIXTURES/software-dirty.hive" ] ||
-        skip "the SOFTWARE fixtures were not built (hivexregedit, python3)"
-T=$(mktemp -d "${TMPDIR:-/tmp}/lazy-check.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-cd "$T" || die "no temp dir"
+image_test_setup lazy-check
 
 cfg=/Windows/System32/config
 S=$FIXTURES/software-system.hive

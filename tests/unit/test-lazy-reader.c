@@ -1,8 +1,9 @@
 /* The lazy reader (lib/hive/lazy-reader.c) against hivex on generated
  * hives: every key, name, parent and value it reads must be hivex's, big
  * data (db) included; and hostile bytes (a subkey list that lists itself,
- * a cell larger than the hive, counts that lie) fail cleanly, marked as
- * refused, never crash (the suite runs under ASan/UBSan). */
+ * a cell larger than the hive, counts that lie, a name hivex cannot
+ * convert) fail cleanly, marked as refused, never crash (the suite runs
+ * under ASan/UBSan). */
 #include <sys/mman.h>
 
 #include "job.h"
@@ -296,29 +297,76 @@ static void test_cell_past_end(void **state)
         free(m.b);
 }
 
+/* The offset of the key at path in m's hive, as hivex finds it. */
+static hive_node_h key_at(struct mem *m, const char *path)
+{
+        int fd;
+        hive_h *h = hivex_on(m, &fd);
+        hive_node_h key = 0;
+        struct vhive_error err = { 0 };
+
+        assert_non_null(h);
+        assert_int_equal(vhive_lookup(h, hivex_root(h), path, &key, &err), 0);
+        assert_true(key != 0);
+        hivex_close(h);
+        close(fd);
+        return key;
+}
+
 /* A key whose value count says more than its value list holds. */
 static void test_value_count_lies(void **state)
 {
         struct mem m = load("software");
-        int fd;
-        hive_h *h = hivex_on(&m, &fd);
-        hive_node_h key = 0;
-        struct vhive_error err = { 0 };
+        hive_node_h key = key_at(&m, "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate");
         struct vhive_lazy *lz;
         struct vhive_reader rd;
 
         (void)state;
-        assert_int_equal(vhive_lookup(h, hivex_root(h),
-                                      "Microsoft\\Windows\\CurrentVersion\\WindowsUpdate", &key,
-                                      &err),
-                         0);
-        assert_true(key != 0);
-        hivex_close(h);
-        close(fd);
         vhive_put_le32(m.b + key + 4 + 36, 100000); /* under hivex's cap, far over the list */
         lz = lazy_on(&m);
         rd = vhive_reader_lazy(lz);
         expect_refused(lz, rd.ops->get_value(&rd, key, "SusClientId") != 0);
+        vhive_lazy_close(lz);
+        free(m.b);
+}
+
+/* A key name in UTF-16 with a lone surrogate: hivex cannot convert it
+ * (iconv), so the lazy reader must not answer with U+FFFD either. */
+static void test_lone_surrogate_name(void **state)
+{
+        struct mem m = load("software");
+        hive_node_h key = key_at(&m, "Microsoft\\Windows");
+        struct vhive_lazy *lz;
+        struct vhive_reader rd;
+        hive_h *h;
+        char *name;
+        int fd;
+
+        (void)state;
+        /* "Windows" (7 bytes of Latin-1) becomes a UTF-16 name of 6 bytes:
+         * U+D800 (a high surrogate with no low one after it), then the
+         * units that "nd" and "ow" make. */
+        m.b[key + 4 + 2] &= (uint8_t)~0x20;
+        m.b[key + 4 + 72] = 6;
+        m.b[key + 4 + 73] = 0;
+        m.b[key + 4 + 76] = 0x00;
+        m.b[key + 4 + 77] = 0xd8;
+        h = hivex_on(&m, &fd);
+        assert_non_null(h);
+        errno = 0;
+        name = hivex_node_name(h, key);
+        assert_null(name); /* hivex cannot: the premise */
+        hivex_close(h);
+        close(fd);
+        lz = lazy_on(&m);
+        rd = vhive_reader_lazy(lz);
+        expect_refused(lz, rd.ops->name(&rd, key) != NULL);
+        vhive_lazy_close(lz);
+        lz = lazy_on(&m);
+        rd = vhive_reader_lazy(lz);
+        key = rd.ops->get_child(&rd, rd.ops->get_child(&rd, rd.ops->root(&rd), "Microsoft"),
+                                "Windows");
+        expect_refused(lz, key != 0);
         vhive_lazy_close(lz);
         free(m.b);
 }
@@ -479,10 +527,11 @@ int main(void)
 {
         static const char *const need[] = { "software", "software-system", NULL };
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_fixtures_agree),     cmocka_unit_test(test_big_data_agrees),
-                cmocka_unit_test(test_cyclic_subkey_list), cmocka_unit_test(test_cell_past_end),
-                cmocka_unit_test(test_value_count_lies),   cmocka_unit_test(test_db_count_lies),
-                cmocka_unit_test(test_reads_little),       cmocka_unit_test(test_job_falls_back),
+                cmocka_unit_test(test_fixtures_agree),      cmocka_unit_test(test_big_data_agrees),
+                cmocka_unit_test(test_cyclic_subkey_list),  cmocka_unit_test(test_cell_past_end),
+                cmocka_unit_test(test_value_count_lies),    cmocka_unit_test(test_db_count_lies),
+                cmocka_unit_test(test_reads_little),        cmocka_unit_test(test_job_falls_back),
+                cmocka_unit_test(test_lone_surrogate_name),
         };
 
         unit_require_fixtures(need);

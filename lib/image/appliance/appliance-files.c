@@ -1,13 +1,16 @@
 /* Files of the mounted Windows volumes in the appliance: listing, copying
  * one out, and the struct vhive_file the logged commit writes through.
  *
- * The commit writes with guestfs_pwrite on the mounted file: ntfs-3g in
- * the appliance writes the data into the file's existing clusters (and the
- * file's times into its MFT record), keeps its inode, name, security
- * descriptor and ACLs, and changes no folder.  The flush is an fsync of
- * the file itself in the appliance (gf_flush): ntfs-3g answers it by
- * fsyncing its own block device, which writes that disk's dirty pages and
- * sends it a FLUSH, on which qemu fdatasyncs that image file alone.
+ * The commit writes a plain file in its clusters, around ntfs-3g
+ * (appliance-raw.c), and flushes with an fsync of the partition; a file
+ * that is not plain (an empty log, its data resident) is written with
+ * guestfs_pwrite on the mounted file, ntfs-3g writing its data into the
+ * file's clusters (and its times into its MFT record), and flushed with an
+ * fsync of the file itself (file_fsync): ntfs-3g answers it by fsyncing
+ * its own block device.  Either way that disk's dirty pages are written
+ * and it gets a FLUSH, on which qemu fdatasyncs that image file alone.
+ * An extension (a log that grows) always goes through ntfs-3g: it
+ * allocates.
  * guestfs_sync, the other barrier libguestfs offers, is sync(2) then an
  * fsync of every attached disk: a round trip over all the images of the
  * run for each step of each commit (0.65-1.23 s with 8 images), and it
@@ -257,7 +260,15 @@ int appliance_download(struct vhive_backend *be, size_t i, const char *guest_pat
 struct guest_file {
         struct vhive_file f;
         struct vhive_backend *be;
+        struct image *img;
         bool writable;
+        /* Its clusters, when the commit reads and writes them around
+         * ntfs-3g (appliance-raw.c); raw.v NULL: through ntfs-3g.  Found
+         * at the first write (a log never written is never looked up);
+         * reads go through ntfs-3g until then, and to the clusters after
+         * (ntfs-3g's page cache of the file would not show the writes). */
+        struct ap_extents raw;
+        bool raw_tried;
         char *path; /* in the appliance: /imgN/Windows/... */
         char name[];
 };
@@ -283,6 +294,13 @@ static int gf_pread(struct vhive_file *f, void *buf, size_t len, uint64_t off,
 {
         struct guest_file *g = gf(f);
 
+        if (g->raw.v) {
+                int r = ap_raw_io(g->be, &g->raw, false, buf, len, off);
+
+                return r < 0 ? vhive_fail(err, -r, "cannot read %s in its partition: %s", g->name,
+                                          strerror(-r))
+                             : 0;
+        }
         while (len > 0) {
                 size_t got = 0;
                 char *data = guestfs_pread(g->be->g, g->path, len < IO_CHUNK ? len : IO_CHUNK,
@@ -329,6 +347,8 @@ static int put(struct guest_file *g, const void *buf, size_t len, uint64_t off,
         return 0;
 }
 
+static void map_raw(struct guest_file *g);
+
 static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t off,
                      struct vhive_error *err)
 {
@@ -341,7 +361,15 @@ static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t
                                "%zu bytes at %llu lie past the end of %s (%llu "
                                "bytes)",
                                len, (unsigned long long)off, g->name, (unsigned long long)size);
-        return r < 0 ? r : put(g, buf, len, off, err);
+        if (r == 0 && !g->raw_tried)
+                map_raw(g);
+        if (r < 0 || !g->raw.v)
+                return r < 0 ? r : put(g, buf, len, off, err);
+        vhive_watchdog_writing(&g->be->watchdog);
+        r = ap_raw_io(g->be, &g->raw, true, (void *)buf, len, off);
+        return r < 0 ? vhive_fail(err, -r, "cannot write %s in its partition: %s", g->name,
+                                  strerror(-r))
+                     : 0;
 }
 
 /* sh -c text that fsyncs path (under the appliance's sysroot, which
@@ -369,14 +397,11 @@ static char *fsync_command(const char *path)
  * the top of the file), which reaches this image's disk only.  libguestfs
  * has no fsync call; guestfs_debug's "sh" runs one and reports its
  * failure (an I/O error of the flush fails the commit). */
-static int gf_flush(struct vhive_file *f, struct vhive_error *err)
+static int file_fsync(struct guest_file *g, struct vhive_error *err)
 {
-        struct guest_file *g = gf(f);
         _cleanup_free_ char *cmd = NULL, *out = NULL;
         char *args[2] = { NULL, NULL };
 
-        if (!g->writable)
-                return 0;
         cmd = fsync_command(g->path);
         if (!cmd)
                 return vhive_fail(err, ENOMEM, "out of memory");
@@ -385,6 +410,32 @@ static int gf_flush(struct vhive_file *f, struct vhive_error *err)
         if (!out)
                 return ap_gfail(g->be, err, "cannot flush %s", g->name);
         return 0;
+}
+
+static int gf_flush(struct vhive_file *f, struct vhive_error *err)
+{
+        struct guest_file *g = gf(f);
+        int r;
+
+        if (!g->writable)
+                return 0;
+        if (!g->raw.v)
+                return file_fsync(g, err);
+        r = ap_raw_flush(g->be, &g->raw);
+        return r < 0 ? ap_gfail(g->be, err, "cannot flush the partition of %s", g->name) : 0;
+}
+
+/* Where the file's clusters are now (after an extension too); through
+ * ntfs-3g when they cannot be used (appliance-raw.c says which). */
+static void map_raw(struct guest_file *g)
+{
+        uint64_t size = 0;
+        struct vhive_error e = { 0 };
+
+        ap_raw_free(&g->raw);
+        g->raw_tried = true;
+        if (g->writable && gf_size(&g->f, &size, &e) == 0)
+                (void)ap_raw_map(g->be, g->img, g->name, size, &g->raw);
 }
 
 /* Zeros written past the end: ntfs-3g allocates clusters for written data
@@ -404,7 +455,13 @@ static int gf_extend(struct vhive_file *f, uint64_t size, struct vhive_error *er
                 return vhive_fail(err, ENOMEM, "out of memory");
         for (uint64_t pos = old; r == 0 && pos < size; pos += IO_CHUNK)
                 r = put(g, zeros, size - pos < IO_CHUNK ? size - pos : IO_CHUNK, pos, err);
-        return r < 0 ? r : gf_flush(f, err);
+        /* An allocation: ntfs-3g writes the records, flushed by its own
+         * fsync; the new clusters are then written around it. */
+        if (r == 0)
+                r = file_fsync(g, err);
+        if (r == 0)
+                map_raw(g);
+        return r;
 }
 
 static const struct vhive_file_ops guest_file_ops = {
@@ -436,6 +493,7 @@ int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_pa
         }
         strcpy(g->name, guest_path);
         g->be = be;
+        g->img = &be->imgs[i];
         g->writable = writable;
         g->f = (struct vhive_file){ .ops = &guest_file_ops, .name = g->name, .priv = g };
         if (ap_lstat_type(be, g->path) != S_IFREG) {
@@ -452,6 +510,7 @@ void appliance_close_file(struct vhive_backend *be, struct vhive_file *f)
         (void)be;
         if (!f)
                 return;
+        ap_raw_free(&gf(f)->raw);
         free(gf(f)->path);
         free(gf(f));
 }

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <guestfs.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "image.h"
@@ -53,6 +55,27 @@ char *ap_guest(const struct image *img, const char *path);
 /* path was found to resolve inside img's mounted volume (ap_remember);
  * ap_forget when it is unmounted. */
 bool ap_checked(const struct image *img, const char *path);
+/* ---- a file's clusters (appliance-raw.c) ---- */
+struct ap_extent {
+        uint64_t off, dev_off, len; /* file offset, partition offset, bytes */
+};
+struct ap_extents {
+        struct ap_extent *v;
+        size_t n;
+        uint64_t size; /* the file's */
+        char node[48]; /* the partition's device node, in the appliance's root */
+};
+/* Where the file's clusters are, when it is a plain file (see the top of
+ * appliance-raw.c); -ENOTSUP when it is not, -errno when it cannot tell. */
+int ap_raw_map(struct vhive_backend *be, const struct image *img, const char *guest_path,
+               uint64_t size, struct ap_extents *x);
+void ap_raw_free(struct ap_extents *x);
+/* len bytes at file offset off, read or written in the partition. */
+int ap_raw_io(struct vhive_backend *be, const struct ap_extents *x, bool write, void *buf,
+              size_t len, uint64_t off);
+/* fsync of the partition in the appliance: a FLUSH to that disk. */
+int ap_raw_flush(struct vhive_backend *be, const struct ap_extents *x);
+
 void ap_remember(struct image *img, const char *path);
 void ap_forget(struct image *img);
 /* The file type bits (S_IFMT) of path's lstat in the appliance; 0 when it
