@@ -267,8 +267,9 @@ static int prepare_commit(struct vhive_backend *be, const struct vhive_backend_o
         return ret;
 }
 
-/* The job is done with the image: its failure to let go (the appliance's
- * unmount) fails the image, whose change may not have reached it. */
+/* The job is done with the image: its failure to let go fails the image,
+ * whose change may not have reached it.  (The appliance unmounts every
+ * image at close; a failure there fails every written image.) */
 static void release(struct vhive_backend *be, const struct vhive_backend_ops *ops, size_t i,
                     int *ret, struct vhive_job_result *r)
 {

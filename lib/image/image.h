@@ -120,9 +120,10 @@ struct vhive_backend_ops {
         int (*open_file)(struct vhive_backend *be, size_t i, const char *guest_path, bool writable,
                          struct vhive_file **f, struct vhive_error *err);
         void (*close_file)(struct vhive_backend *be, struct vhive_file *f);
-        /* Optional: the job is done with image i (the appliance unmounts
-         * it, so that one image's files never reach another's).  An error
-         * means what was written may not have reached the image. */
+        /* Optional: the job is done with image i: no call reaches it any
+         * more (the appliance keeps its volume mounted until close, which
+         * unmounts all in one round trip).  An error means what was
+         * written may not have reached the image. */
         int (*release)(struct vhive_backend *be, size_t i, struct vhive_error *err);
         /* Unmounts, syncs, shuts down; checks every result. */
         int (*close)(struct vhive_backend *be, struct vhive_error *err);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "appliance-internal.h"
 #include "macro.h"
@@ -39,12 +40,15 @@ static int partnum_of(const char *s)
 static bool find_system(struct vhive_backend *be, struct image *img, char *config_dir, size_t size)
 {
         _cleanup_free_ char *want = NULL, *real = NULL;
+        unsigned type = 0;
 
         if (asprintf(&want, "%s/windows/system32/config/system", img->mnt) >= 0)
                 real = guestfs_case_sensitive_path(be->g, want);
+        if (real)
+                type = ap_lstat_type(be, real);
         /* A SYSTEM that is a link counts: the job refuses it, naming it
          * (image-paths.c), rather than finding no Windows. */
-        if (real && (guestfs_is_file(be->g, real) > 0 || guestfs_is_symlink(be->g, real) > 0)) {
+        if (type == S_IFREG || type == S_IFLNK) {
                 char *slash = strrchr(real, '/');
                 *slash = '\0';
                 snprintf(config_dir, size, "%s", real + strlen(img->mnt));
@@ -77,24 +81,162 @@ struct candidates {
         char list[512]; /* "/dev/sda2, /dev/sda3" */
 };
 
-/* dev holds NTFS: asked of every candidate before any mount.  One blkid
- * -p gives the filesystem (TYPE) and the partition table's kind
- * (PART_ENTRY_SCHEME), where vfs_type and a blkid of the drive took two
- * calls of 0.3-1 s each under TCG; vfs_type when it fails. */
-static void add_ntfs(struct vhive_backend *be, const char *dev, struct candidates *c)
+/* Calls fn on each device find_root looks at on img's drive: its
+ * partitions, or the drive itself when it has none (a filesystem on the
+ * whole disk). */
+static void each_candidate(struct vhive_backend *be, const struct image *img,
+                           void (*fn)(struct vhive_backend *, const char *, void *), void *opaque)
 {
-        char **kv = guestfs_blkid(be->g, dev);
+        const char *drive = be->devices[img->drive];
+        bool any = false;
+
+        for (char **p = be->parts; *p; p++)
+                if (strcmp(*p, drive) != 0 && on_drive(*p, drive)) {
+                        any = true;
+                        fn(be, *p, opaque);
+                }
+        if (!any)
+                fn(be, drive, opaque);
+}
+
+struct text {
+        char *s;
+        size_t len, size;
+        bool bad; /* out of memory */
+};
+
+static void append(struct text *t, const char *piece)
+{
+        size_t n = strlen(piece);
+
+        if (t->bad || t->len + n + 1 > t->size) {
+                size_t size = (t->len + n + 1) * 2;
+                char *s = t->bad ? NULL : realloc(t->s, size);
+
+                if (!s) {
+                        t->bad = true;
+                        return;
+                }
+                t->s = s;
+                t->size = size;
+        }
+        memcpy(t->s + t->len, piece, n + 1);
+        t->len += n;
+}
+
+/* The name of libguestfs' dev (/dev/sdb1) a shell in the appliance can
+ * use: the kernel names its disks in the order they answer, not the order
+ * they were added (seen here: the second image was the kernel's sda, the
+ * appliance's own disk sdb), and only the daemon's own calls translate
+ * /dev/sdX.  udev names each disk by the serial libguestfs gives it, hdN
+ * for the Nth drive added, and a partition with -partN after it.  false
+ * when dev is none of the drives. */
+static bool stable_name(const struct vhive_backend *be, const char *dev, char *out, size_t size)
+{
+        for (size_t k = 0; be->devices[k]; k++) {
+                const char *part = dev + strlen(be->devices[k]);
+
+                if (!on_drive(dev, be->devices[k]))
+                        continue;
+                snprintf(out, size, "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_hd%zu%s%s", k,
+                         *part ? "-part" : "", part);
+                return true;
+        }
+        return false;
+}
+
+static void append_device(struct vhive_backend *be, const char *dev, void *opaque)
+{
+        struct text *t = opaque;
+        char name[128];
+
+        if (!stable_name(be, dev, name, sizeof(name)))
+                return; /* not in the probe: add_ntfs asks guestfs_blkid */
+        append(t, " ");
+        append(t, name);
+}
+
+/* One blkid -p of every candidate device of every image, in one round
+ * trip at the first find_root, kept for the others (issue 17: a blkid per
+ * device, forked by the appliance's daemon, took 0.3-0.9 s under TCG, where
+ * each more device in one blkid costs about 0.06 s).  The same probe as
+ * guestfs_blkid's (-p: the superblocks themselves, an ambiguous device
+ * refused), of each device by its stable name.  blkid stops at the first
+ * device it cannot probe; that one and those after it are absent from the
+ * text, and add_ntfs asks guestfs_blkid for each of them, as before. */
+static void probe_all(struct vhive_backend *be)
+{
+        struct text t = { .s = NULL };
+        char *args[2] = { NULL, NULL };
+
+        be->probe_done = true;
+        append(&t, "exec 2>/dev/null; blkid -c /dev/null -p -o export");
+        for (size_t i = 0; i < be->n; i++)
+                if (be->imgs[i].status == 0 && be->imgs[i].drive >= 0)
+                        each_candidate(be, &be->imgs[i], append_device, &t);
+        append(&t, "; exit 0");
+        if (!t.bad) {
+                args[0] = t.s;
+                be->probe = guestfs_debug(be->g, "sh", args);
+        }
+        free(t.s);
+}
+
+/* The value of key in dev's entry of the batched probe: "" when the entry
+ * has none; false when dev has no entry. */
+static bool probed(const char *probe, const char *dev, const char *key, char *val, size_t size)
+{
+        size_t dlen = strlen(dev), klen = strlen(key);
+        const char *e = probe;
+
+        *val = '\0';
+        while (e && (strncmp(e, "DEVNAME=", 8) != 0 || strncmp(e + 8, dev, dlen) != 0 ||
+                     e[8 + dlen] != '\n')) {
+                e = strstr(e, "\nDEVNAME=");
+                e = e ? e + 1 : NULL;
+        }
+        if (!e)
+                return false;
+        for (const char *l = e; *l && *l != '\n'; l = strchr(l, '\n') + 1) {
+                size_t len = strcspn(l, "\n");
+
+                if (strncmp(l, key, klen) == 0 && l[klen] == '=')
+                        snprintf(val, size, "%.*s", (int)(len - klen - 1), l + klen + 1);
+                if (!l[len])
+                        break;
+        }
+        return true;
+}
+
+/* dev holds NTFS: asked of every candidate before any mount.  blkid -p
+ * gives the filesystem (TYPE) and the partition table's kind
+ * (PART_ENTRY_SCHEME): from the batched probe, else one guestfs_blkid
+ * (where vfs_type and a blkid of the drive took two calls of 0.3-1 s each
+ * under TCG); vfs_type when that fails. */
+static void add_ntfs(struct vhive_backend *be, const char *dev, void *opaque)
+{
+        struct candidates *c = opaque;
+        char **kv = NULL;
+        char name[128], type_buf[32], scheme_buf[sizeof(c->scheme[0])];
         const char *type = NULL, *scheme = "";
         _cleanup_free_ char *fallback = NULL;
         size_t k = c->ntfs;
 
-        for (char **p = kv; p && p[0] && p[1]; p += 2)
-                if (strcmp(p[0], "TYPE") == 0)
-                        type = p[1];
-                else if (strcmp(p[0], "PART_ENTRY_SCHEME") == 0)
-                        scheme = p[1];
-        if (!kv)
-                type = fallback = guestfs_vfs_type(be->g, dev);
+        if (be->probe && stable_name(be, dev, name, sizeof(name)) &&
+            probed(be->probe, name, "TYPE", type_buf, sizeof(type_buf)) &&
+            probed(be->probe, name, "PART_ENTRY_SCHEME", scheme_buf, sizeof(scheme_buf))) {
+                type = type_buf;
+                scheme = scheme_buf;
+        } else {
+                kv = guestfs_blkid(be->g, dev);
+                for (char **p = kv; p && p[0] && p[1]; p += 2)
+                        if (strcmp(p[0], "TYPE") == 0)
+                                type = p[1];
+                        else if (strcmp(p[0], "PART_ENTRY_SCHEME") == 0)
+                                scheme = p[1];
+                if (!kv)
+                        type = fallback = guestfs_vfs_type(be->g, dev);
+        }
         if (type && strcmp(type, "ntfs") == 0) {
                 if (k < ARRAY_SIZE(c->ntfs_dev)) {
                         snprintf(c->ntfs_dev[k], sizeof(c->ntfs_dev[0]), "%s", dev);
@@ -105,20 +247,12 @@ static void add_ntfs(struct vhive_backend *be, const char *dev, struct candidate
         ap_free_strings(kv);
 }
 
-/* The NTFS filesystems on every partition of the image's drive, or on the
- * drive itself when it has none (a filesystem on the whole disk). */
+/* The NTFS filesystems among the image's candidate devices. */
 static void list_ntfs(struct vhive_backend *be, struct image *img, struct candidates *c)
 {
-        const char *drive = be->devices[img->drive];
-        bool any = false;
-
-        for (char **p = be->parts; *p; p++)
-                if (strcmp(*p, drive) != 0 && on_drive(*p, drive)) {
-                        any = true;
-                        add_ntfs(be, *p, c);
-                }
-        if (!any)
-                add_ntfs(be, drive, c);
+        if (!be->probe_done)
+                probe_all(be);
+        each_candidate(be, img, add_ntfs, c);
 }
 
 static void found_on(struct candidates *c, const char *dev)
@@ -337,27 +471,36 @@ int ap_check_image(struct vhive_backend *be, size_t i, struct vhive_error *err)
         return 0;
 }
 
-/* Unmounts image i's Windows volume: only the image being worked on is
- * mounted, so no path of one image (a symbolic link such as
- * ../../../../img0/...) can reach another's files. */
+/* The job is done with image i: its caches go, and no call reaches its
+ * volume any more (each needs found).  The volume stays mounted until
+ * close unmounts every image's in one round trip (issue 17: an unmount
+ * per image was 0.3-0.7 s under TCG, mostly the daemon's fork; 8 in one
+ * umount take about as long as 2).  Nothing of it is lost: every step of
+ * its commit already ended with an fsync of its file, what the unmount
+ * writes is ntfs-3g's file times, and ntfs-3g marks no volume dirty while
+ * mounted, so a kill before close leaves each image as a kill right after
+ * its commit did.  No path of another image reaches it either: every read,
+ * listing and write first resolves its path in the appliance and refuses
+ * one outside its own mountpoint (appliance-files.c), after the lstat
+ * checks refused every link (image-paths.c). */
 int appliance_release(struct vhive_backend *be, size_t i, struct vhive_error *err)
 {
         struct image *img = i < be->n ? &be->imgs[i] : NULL;
 
+        (void)err;
         if (!img || !img->found)
                 return 0;
         img->found = false;
+        img->idle = true;
         free(img->ls_dir);
         ap_free_strings(img->ls_names);
         img->ls_dir = NULL;
         img->ls_names = NULL;
         ap_forget(img);
-        if (guestfs_umount(be->g, img->mnt) < 0)
-                return ap_gfail(be, err, "cannot unmount the Windows volume %s", img->root.device);
         return 0;
 }
 
-/* Whatever the caller did before, image i is the only one mounted. */
+/* Whatever the caller did before, the job works on image i alone. */
 static int release_others(struct vhive_backend *be, size_t i, struct vhive_error *err)
 {
         for (size_t k = 0; k < be->n; k++)
@@ -376,6 +519,10 @@ int appliance_find_root(struct vhive_backend *be, size_t i, const char *root_dev
 
         if (r == 0)
                 r = release_others(be, i, err);
+        if (r == 0 && img->idle) { /* a second name of the image: still mounted */
+                img->idle = false;
+                img->found = true;
+        }
         if (r < 0 || img->found) {
                 if (r == 0)
                         *root = img->root;

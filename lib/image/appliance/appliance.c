@@ -2,10 +2,11 @@
  *
  * Guest paths handed to the per-image calls are relative to the Windows
  * volume ("/Windows/System32/config/SYSTEM"); each image's Windows volume
- * is mounted on its own mountpoint (/img0, /img1...), and only while the
- * job works on it (release unmounts it), and every path is resolved and
- * must stay under that mountpoint (appliance-files.c), so images never see
- * each other's files.  Errors come from guestfs_last_error (no handler
+ * is mounted on its own mountpoint (/img0, /img1...) when the job comes
+ * to it, and is out of reach once the job is done with it (release; close
+ * unmounts them all in one round trip); every path is resolved and must
+ * stay under that mountpoint (appliance-files.c), so images never see each
+ * other's files.  Errors come from guestfs_last_error (no handler
  * prints anything).
  */
 #include <errno.h>
@@ -25,6 +26,8 @@
 #include "macro.h"
 
 extern char **environ;
+
+#define UMOUNT "exec umount"
 
 void ap_free_strings(char **v)
 {
@@ -47,6 +50,16 @@ int ap_gfail(struct vhive_backend *be, struct vhive_error *err, const char *fmt,
         vsnprintf(what, sizeof(what), fmt, ap);
         va_end(ap);
         return vhive_fail(err, e > 0 ? e : EIO, "%s: %s", what, why ? why : "unknown error");
+}
+
+unsigned ap_lstat_type(struct vhive_backend *be, const char *path)
+{
+        struct guestfs_statns *st = guestfs_lstatns(be->g, path);
+        unsigned type = st ? (unsigned)st->st_mode & S_IFMT : 0;
+
+        if (st)
+                guestfs_free_statns(st);
+        return type;
 }
 
 /* Appliance path of a volume-relative guest path. */
@@ -160,6 +173,7 @@ static void appliance_free(struct vhive_backend *be)
         free(be->imgs);
         ap_free_strings(be->devices);
         ap_free_strings(be->parts);
+        free(be->probe);
         free(be);
 }
 
@@ -391,6 +405,46 @@ static int appliance_image_status(struct vhive_backend *be, size_t i, struct vhi
         return img->status;
 }
 
+/* One umount of the mountpoints in cmd (after "exec umount"). */
+static int run_umount(struct vhive_backend *be, char *cmd, size_t *len, struct vhive_error *err)
+{
+        char *args[2] = { cmd, NULL };
+        char *out;
+
+        if (*len == strlen(UMOUNT))
+                return 0;
+        out = guestfs_debug(be->g, "sh", args);
+        *len = strlen(UMOUNT);
+        cmd[*len] = '\0';
+        if (!out)
+                return ap_gfail(be, err, "cannot unmount the images");
+        free(out);
+        return 0;
+}
+
+/* Every image's Windows volume still mounted (appliance_release), in one
+ * umount: one fork of the appliance's daemon instead of one per image.
+ * umount returns once ntfs-3g has written the volume and exited; it fails
+ * when any of them fails. */
+static int unmount_all(struct vhive_backend *be, struct vhive_error *err)
+{
+        char cmd[1024] = UMOUNT;
+        size_t len = strlen(cmd);
+
+        for (size_t i = 0; i < be->n; i++) {
+                struct image *img = &be->imgs[i];
+
+                if (!img->found && !img->idle)
+                        continue;
+                img->found = img->idle = false;
+                if (len + sizeof(img->mnt) + 16 > sizeof(cmd) && run_umount(be, cmd, &len, err) < 0)
+                        return -err->errnum;
+                /* mnt is "/imgN": nothing to quote */
+                len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, " \"$root\"%s", img->mnt);
+        }
+        return run_umount(be, cmd, &len, err);
+}
+
 static int appliance_close(struct vhive_backend *be, struct vhive_error *err)
 {
         int r = 0;
@@ -398,7 +452,8 @@ static int appliance_close(struct vhive_backend *be, struct vhive_error *err)
         if (!be)
                 return 0;
         if (be->devices) {
-                if (guestfs_umount_all(be->g) < 0)
+                r = unmount_all(be, err);
+                if (guestfs_umount_all(be->g) < 0 && r == 0)
                         r = ap_gfail(be, err, "cannot unmount the images");
                 /* The commit flushed the hive and its logs; what reaches the
                  * image files now is qemu's own metadata (qcow2 refcounts,
