@@ -23,9 +23,12 @@ runs=0
 signal_at() { # N MODE SIG
         rm -rf "$tmp/t" && mkdir "$tmp/t"
         rc=0
+        # SIGHUP as by default even under nohup (vhive keeps an ignored
+        # signal ignored; the test of that is SIGTERM's, below).
         TMPDIR=$tmp/t ASAN_OPTIONS=$asan_shim LD_PRELOAD=$shim FAILSHIM_DIR=$w \
                 FAILSHIM_N=$1 FAILSHIM_MODE=$2 FAILSHIM_SIGNAL=$3 \
-                "$VHIVE" scrub "$w/SYSTEM" >"$tmp/out" 2>"$tmp/err" || rc=$?
+                env --default-signal=HUP "$VHIVE" scrub "$w/SYSTEM" >"$tmp/out" 2>"$tmp/err" ||
+                rc=$?
         runs=$((runs + 1))
 }
 

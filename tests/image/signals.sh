@@ -34,7 +34,8 @@ run() {
         cp --sparse=always pristine victim
         rm -rf tmpd && mkdir tmpd
         rc=0
-        env ${delay:+VHIVE_SIGNAL_DELAY_US=$delay} TMPDIR="$SCRATCH/tmpd" \
+        # SIGHUP as by default even under nohup (vhive keeps it ignored).
+        env --default-signal=HUP ${delay:+VHIVE_SIGNAL_DELAY_US=$delay} TMPDIR="$SCRATCH/tmpd" \
                 VHIVE_SIGNAL="$sig" VHIVE_SIGNAL_IN="$point" LD_PRELOAD="$CRASH_SHIM" \
                 "$VHIVE" scrub --backend "$backend" victim > out 2> err || rc=$?
 }
