@@ -349,6 +349,39 @@ static int put(struct guest_file *g, const void *buf, size_t len, uint64_t off,
 
 static void map_raw(struct guest_file *g);
 
+#define MAP_CHECK 4096u
+
+/* The file's first block as ntfs-3g reads it and as its clusters, just
+ * found, hold it must agree before anything is written there: a run list
+ * misread, or a mount whose cache no longer shows the disk (mount_again in
+ * appliance-root.c), would put the change's pages over the wrong bytes. */
+static int check_mapping(struct guest_file *g, uint64_t size, struct vhive_error *err)
+{
+        size_t len = size < MAP_CHECK ? (size_t)size : MAP_CHECK, got = 0;
+        _cleanup_free_ char *seen = NULL;
+        _cleanup_free_ uint8_t *raw = malloc(MAP_CHECK);
+        int r;
+
+        if (!raw)
+                return vhive_fail(err, ENOMEM, "out of memory");
+        if (len == 0)
+                return 0;
+        seen = guestfs_pread(g->be->g, g->path, len, 0, &got);
+        if (!seen)
+                return ap_gfail(g->be, err, "cannot read %s", g->name);
+        r = ap_raw_io(g->be, &g->raw, false, raw, len, 0);
+        if (r < 0)
+                return vhive_fail(err, -r, "cannot read %s in its partition: %s", g->name,
+                                  strerror(-r));
+        if (got != len || memcmp(seen, raw, len) != 0)
+                return vhive_fail(err, ESTALE,
+                                  "%s: its clusters in the partition do not hold what ntfs-3g "
+                                  "reads of it (a stale cache, or its run list misread); "
+                                  "nothing was written to it",
+                                  g->name);
+        return 0;
+}
+
 static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t off,
                      struct vhive_error *err)
 {
@@ -361,11 +394,15 @@ static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t
                                "%zu bytes at %llu lie past the end of %s (%llu "
                                "bytes)",
                                len, (unsigned long long)off, g->name, (unsigned long long)size);
-        if (r == 0 && !g->raw_tried)
+        if (r == 0 && !g->raw_tried) {
                 map_raw(g);
+                if (g->raw.v)
+                        r = check_mapping(g, size, err);
+        }
         if (r < 0 || !g->raw.v)
                 return r < 0 ? r : put(g, buf, len, off, err);
         vhive_watchdog_writing(&g->be->watchdog);
+        g->img->wrote_raw = true;
         r = ap_raw_io(g->be, &g->raw, true, (void *)buf, len, off);
         return r < 0 ? vhive_fail(err, -r, "cannot write %s in its partition: %s", g->name,
                                   strerror(-r))

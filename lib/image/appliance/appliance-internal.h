@@ -21,8 +21,9 @@ struct image {
         int drive;    /* index among the drives added, -1 when none */
         char mnt[32]; /* "/img3" */
         bool have_mountpoint;
-        bool found; /* root is valid and mounted on mnt */
-        bool idle;  /* released and still mounted: unmounted at close (appliance_release) */
+        bool found;     /* root is valid and mounted on mnt */
+        bool idle;      /* released and still mounted: unmounted at close (appliance_release) */
+        bool wrote_raw; /* clusters written around ntfs-3g: its cache of them is stale */
         struct vhive_root root;
         char *ls_dir;    /* the last folder listed, and its names: */
         char **ls_names; /* a hive and its logs take one listing */

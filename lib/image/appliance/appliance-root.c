@@ -509,6 +509,26 @@ static int release_others(struct vhive_backend *be, size_t i, struct vhive_error
         return 0;
 }
 
+/* A second name of an image already worked on: still mounted (release),
+ * and mounted afresh when its commit wrote clusters around ntfs-3g
+ * (appliance-raw.c).  The mount's page cache still holds the hive as first
+ * read (the raw writes change no file time, so FUSE keeps it): read there,
+ * the second name worked on the old hive and wrote the change again. */
+static int mount_again(struct vhive_backend *be, struct image *img, struct vhive_error *err)
+{
+        int r = 0;
+
+        img->idle = false;
+        if (img->wrote_raw) {
+                if (guestfs_umount(be->g, img->mnt) < 0)
+                        return ap_gfail(be, err, "cannot unmount %s", img->root.device);
+                img->wrote_raw = false;
+                r = mount_root(be, img, img->root.device, err);
+        }
+        img->found = r == 0;
+        return r;
+}
+
 int appliance_find_root(struct vhive_backend *be, size_t i, const char *root_device,
                         struct vhive_root *root, struct vhive_error *err)
 {
@@ -519,10 +539,8 @@ int appliance_find_root(struct vhive_backend *be, size_t i, const char *root_dev
 
         if (r == 0)
                 r = release_others(be, i, err);
-        if (r == 0 && img->idle) { /* a second name of the image: still mounted */
-                img->idle = false;
-                img->found = true;
-        }
+        if (r == 0 && img->idle)
+                r = mount_again(be, img, err);
         if (r < 0 || img->found) {
                 if (r == 0)
                         *root = img->root;
