@@ -24,6 +24,9 @@ struct image {
         bool found;     /* root is valid and mounted on mnt */
         bool idle;      /* released and still mounted: unmounted at close (appliance_release) */
         bool wrote_raw; /* clusters written around ntfs-3g: its cache of them is stale */
+        unsigned part_major, part_minor; /* the mounted partition (appliance-raw.c), */
+        uint64_t part_sectors;           /* 0 until asked */
+        bool have_node;                  /* its device node is made */
         struct vhive_root root;
         char *ls_dir;    /* the last folder listed, and its names: */
         char **ls_names; /* a hive and its logs take one listing */
@@ -68,8 +71,8 @@ struct ap_extents {
 };
 /* Where the file's clusters are, when it is a plain file (see the top of
  * appliance-raw.c); -ENOTSUP when it is not, -errno when it cannot tell. */
-int ap_raw_map(struct vhive_backend *be, const struct image *img, const char *guest_path,
-               uint64_t size, struct ap_extents *x);
+int ap_raw_map(struct vhive_backend *be, struct image *img, const char *guest_path, uint64_t size,
+               struct ap_extents *x);
 void ap_raw_free(struct ap_extents *x);
 /* len bytes at file offset off, read or written in the partition. */
 int ap_raw_io(struct vhive_backend *be, const struct ap_extents *x, bool write, void *buf,
