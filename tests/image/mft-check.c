@@ -79,8 +79,7 @@ static void record_runs(ntfs_inode *ni, struct made *m)
         m->n = 0;
         for (runlist_element *rl = na->rl; rl && rl->length; rl++)
                 if (rl->lcn >= 0 && m->n < MFT_MAX_RUNS)
-                        m->runs[m->n++] = (struct mft_run){ (uint64_t)rl->vcn,
-                                                            (uint64_t)rl->lcn,
+                        m->runs[m->n++] = (struct mft_run){ (uint64_t)rl->vcn, (uint64_t)rl->lcn,
                                                             (uint64_t)rl->length };
         ntfs_attr_close(na);
 }
@@ -218,8 +217,8 @@ int main(int argc, char **argv)
                 char what[96];
                 int r = parse(fd, &g, mft, m[k].recno, rec, d);
 
-                snprintf(what, sizeof(what), "%s (record %llu): %zu runs as libntfs-3g's", m[k].name,
-                         (unsigned long long)m[k].recno, m[k].n);
+                snprintf(what, sizeof(what), "%s (record %llu): %zu runs as libntfs-3g's",
+                         m[k].name, (unsigned long long)m[k].recno, m[k].n);
                 check(r == 0 && m[k].n >= min_runs && same_runs(&m[k], d), what);
         }
         check(parse(fd, &g, mft, m[N_FRAGMENTED + 2].recno, rec, d) == -ENOTSUP,

@@ -43,8 +43,8 @@ struct vhive_backend {
         const struct vhive_backend_launch *launch; /* progress; NULL: none */
         struct image *imgs;
         size_t n;
-        char **devices;  /* guestfs_list_devices: drive order */
-        char **parts;    /* guestfs_list_partitions, all drives */
+        char **devices;  /* drive order (appliance-disks.c) */
+        char **parts;    /* the partitions of all drives, in order */
         char *probe;     /* one blkid -p of every image's candidates (appliance-root.c) */
         bool probe_done; /* asked once, at the first find_root; probe NULL if it failed */
         struct vhive_watchdog watchdog; /* stops qemu when vhive dies */
@@ -79,6 +79,9 @@ int ap_raw_io(struct vhive_backend *be, const struct ap_extents *x, bool write, 
               size_t len, uint64_t off);
 /* fsync of the partition in the appliance: a FLUSH to that disk. */
 int ap_raw_flush(struct vhive_backend *be, const struct ap_extents *x);
+
+/* be->devices and be->parts, for the drives added (appliance-disks.c). */
+int ap_list_disks(struct vhive_backend *be, size_t drives, struct vhive_error *err);
 
 void ap_remember(struct image *img, const char *path);
 void ap_forget(struct image *img);

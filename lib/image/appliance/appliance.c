@@ -336,15 +336,7 @@ static int launch(struct vhive_backend *be, bool verbose, struct vhive_error *er
                                   "cannot launch the libguestfs appliance: %s "
                                   "(run 'libguestfs-test-tool' to see why)",
                                   *be->launch_errors ? be->launch_errors : "unknown error");
-        be->devices = guestfs_list_devices(be->g);
-        if (!be->devices)
-                return ap_gfail(be, err, "cannot list the appliance's disks");
-        /* Not guestfs_list_filesystems: it runs parted on every partition
-         * of every drive, seconds per image without KVM. */
-        be->parts = guestfs_list_partitions(be->g);
-        if (!be->parts)
-                return ap_gfail(be, err, "cannot list partitions");
-        return 0;
+        return ap_list_disks(be, (size_t)drives, err);
 }
 
 /* qemu keeps a writable qcow2's L2 tables and refcounts in memory: after a

@@ -71,7 +71,8 @@ int mft_fixup(uint8_t *rec, size_t len)
 
         if (len < 48 || len % NTFS_BLOCK || memcmp(rec, "FILE", 4) != 0)
                 return -EIO;
-        if (usa_ofs % 2 || usa_count != len / NTFS_BLOCK + 1 || usa_ofs + 2 * usa_count > NTFS_BLOCK)
+        if (usa_ofs % 2 || usa_count != len / NTFS_BLOCK + 1 ||
+            usa_ofs + 2 * usa_count > NTFS_BLOCK)
                 return -EINVAL;
         for (size_t k = 1; k < usa_count; k++) {
                 uint8_t *end = rec + k * NTFS_BLOCK - 2;
@@ -148,7 +149,7 @@ int mft_data(const uint8_t *rec, size_t len, uint64_t recno, struct mft_data *d)
                 if (alen < 24 || alen % 8 || alen > used - off)
                         return -EINVAL;
                 if (type == AT_ATTR_LIST)
-                        return -ENOTSUP; /* $DATA may go on in other records */
+                        return -ENOTSUP;                    /* $DATA may go on in other records */
                 if (type == AT_DATA && rec[off + 9] == 0) { /* unnamed */
                         int r = found ? -EINVAL : data_attribute(rec + off, alen, d);
 
