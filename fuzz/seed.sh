@@ -16,6 +16,7 @@
 #   ptable   the first 20 KiB of small disks partitioned with sfdisk
 #            (MBR) and sgdisk (GPT), and an NTFS boot sector (mkntfs)
 #   lazy     the hive seeds (the lazy reader reads the same files)
+#   mft      NTFS boot sectors and MFT records of mkntfs volumes
 set -eu
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +25,7 @@ corpus=${2:-$build/corpus}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vhive-seed.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$corpus/hive" "$corpus/replay" "$corpus/regfile" "$corpus/image" "$corpus/ptable" \
-        "$corpus/lazy"
+        "$corpus/lazy" "$corpus/mft"
 CC=${CC:-cc}
 
 note() { printf 'seed.sh: %s\n' "$*" >&2; }
@@ -184,4 +185,26 @@ if command -v mkntfs >/dev/null && mkntfs -q -F -f "$tmp/ntfs.raw" >/dev/null 2>
 fi
 note "ptable: $(ls "$corpus/ptable" | wc -l) seeds"
 cp "$corpus"/hive/* "$corpus/lazy/" 2>/dev/null || note "lazy: no hive seeds"
+
+# ---- mft -----------------------------------------------------------------
+# mkntfs volumes (4 KiB and 512-byte clusters): the boot sector, then an
+# MFT record: $MFT's own (0) and $Volume's (3), and a file's (64, made with
+# ntfscp) in its on-disk form; the record number asked is byte 0x1ff.
+mkdir -p "$corpus/mft"
+pack_mft() { # VOLUME RECNO OUT
+        mft=$(od -An -tu8 -j48 -N8 "$1" | tr -d ' ')
+        cs=$(( $(od -An -tu2 -j11 -N2 "$1" | tr -d ' ') * $(od -An -tu1 -j13 -N1 "$1" | tr -d ' ') ))
+        { head -c 510 "$1"; printf '\000'; printf "\\$(printf '%03o' "$2")"
+          dd if="$1" bs=512 skip=$(( mft * cs / 512 + 2 * $2 )) count=2 2>/dev/null; } >"$3"
+}
+if command -v mkntfs >/dev/null && command -v ntfscp >/dev/null; then
+        for c in 4096 512; do
+                truncate -s 16M "$tmp/mft$c.raw"
+                mkntfs -q -F -f -c "$c" "$tmp/mft$c.raw" >/dev/null 2>&1 || continue
+                head -c 20000 /dev/urandom >"$tmp/file"
+                ntfscp -f "$tmp/mft$c.raw" "$tmp/file" /file >/dev/null 2>&1 || true
+                for r in 0 3 64; do pack_mft "$tmp/mft$c.raw" $r "$corpus/mft/c$c-r$r"; done
+        done
+fi
+note "mft: $(ls "$corpus/mft" | wc -l) seeds"
 echo "$corpus"

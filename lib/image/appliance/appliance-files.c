@@ -351,14 +351,32 @@ static void map_raw(struct guest_file *g);
 
 #define MAP_CHECK 4096u
 
-/* The file's first block as ntfs-3g reads it and as its clusters, just
- * found, hold it must agree before anything is written there: a run list
- * misread, or a mount whose cache no longer shows the disk (mount_again in
- * appliance-root.c), would put the change's pages over the wrong bytes. */
+/* len bytes at off as ntfs-3g reads them and as the clusters found hold
+ * them: 1 when they agree, 0 when not, -errno when either cannot be read. */
+static int same_through_both(struct guest_file *g, uint64_t off, size_t len, uint8_t *raw,
+                             struct vhive_error *err)
+{
+        size_t got = 0;
+        _cleanup_free_ char *seen = guestfs_pread(g->be->g, g->path, (int)len, (int64_t)off, &got);
+        int r;
+
+        if (!seen)
+                return ap_gfail(g->be, err, "cannot read %s", g->name);
+        r = ap_raw_io(g->be, &g->raw, false, raw, len, off);
+        if (r < 0)
+                return vhive_fail(err, -r, "cannot read %s in its partition: %s", g->name,
+                                  strerror(-r));
+        return got == len && memcmp(seen, raw, len) == 0;
+}
+
+/* The file's first and last blocks as ntfs-3g reads them and as its
+ * clusters, just found, hold them must agree before anything is written
+ * there: a run list misread, or a mount whose cache no longer shows the
+ * disk (mount_again in appliance-root.c), would put the change's pages
+ * over the wrong bytes. */
 static int check_mapping(struct guest_file *g, uint64_t size, struct vhive_error *err)
 {
-        size_t len = size < MAP_CHECK ? (size_t)size : MAP_CHECK, got = 0;
-        _cleanup_free_ char *seen = NULL;
+        size_t len = size < MAP_CHECK ? (size_t)size : MAP_CHECK;
         _cleanup_free_ uint8_t *raw = malloc(MAP_CHECK);
         int r;
 
@@ -366,20 +384,16 @@ static int check_mapping(struct guest_file *g, uint64_t size, struct vhive_error
                 return vhive_fail(err, ENOMEM, "out of memory");
         if (len == 0)
                 return 0;
-        seen = guestfs_pread(g->be->g, g->path, len, 0, &got);
-        if (!seen)
-                return ap_gfail(g->be, err, "cannot read %s", g->name);
-        r = ap_raw_io(g->be, &g->raw, false, raw, len, 0);
-        if (r < 0)
-                return vhive_fail(err, -r, "cannot read %s in its partition: %s", g->name,
-                                  strerror(-r));
-        if (got != len || memcmp(seen, raw, len) != 0)
+        r = same_through_both(g, 0, len, raw, err);
+        if (r == 1 && size > len)
+                r = same_through_both(g, size - len, len, raw, err);
+        if (r == 0)
                 return vhive_fail(err, ESTALE,
                                   "%s: its clusters in the partition do not hold what ntfs-3g "
                                   "reads of it (a stale cache, or its run list misread); "
                                   "nothing was written to it",
                                   g->name);
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t off,
