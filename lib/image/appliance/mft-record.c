@@ -46,7 +46,8 @@ int mft_geometry(const uint8_t *boot, size_t len, struct mft_geometry *g)
         if (len < 512 || memcmp(boot + 3, "NTFS    ", 8) != 0)
                 return -ENOTSUP;
         bps = le(boot + 0x0b, 2);
-        spc = boot[0x0d] <= 0x80 ? boot[0x0d] : 1ull << (256 - boot[0x0d]);
+        /* From 0x81 on, a power of two: 2^(256 - n), 4096 at most (0xf4). */
+        spc = boot[0x0d] <= 0x80 ? boot[0x0d] : boot[0x0d] >= 0xf4 ? 1ull << (256 - boot[0x0d]) : 0;
         if (bps < 256 || bps > 4096 || !power_of_two(bps) || spc == 0 || spc > 4096)
                 return -ENOTSUP;
         g->cluster = bps * spc;
