@@ -45,9 +45,10 @@ static void check_runs(const struct mft_data *d)
 static bool inside_a_run(const struct mft_geometry *g, const struct mft_data *d, uint64_t off)
 {
         for (size_t k = 0; k < d->n; k++) {
-                uint64_t start = d->runs[k].lcn * g->cluster, end = start + d->runs[k].len * g->cluster;
+                unsigned __int128 start = (unsigned __int128)d->runs[k].lcn * g->cluster;
+                unsigned __int128 end = start + (unsigned __int128)d->runs[k].len * g->cluster;
 
-                if (off >= start && off + g->record_size <= end)
+                if (off >= start && (unsigned __int128)off + g->record_size <= end)
                         return true;
         }
         return false;
@@ -69,13 +70,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (len > sizeof(rec))
                 len = sizeof(rec);
         memcpy(rec, data + 512, len);
-        d.n = 0;
         if (data[0x1fe] & 0x40)
                 fix_usa(rec, len);
-        if (mft_fixup(rec, len) == 0 && mft_data(rec, len, data[0x1ff], &d) == 0)
-                check_runs(&d);
-        if (mft_geometry(data, 512, &g) == 0 && d.n > 0 &&
-            mft_record_offset(&g, &d, data[0x1ff], &off) == 0 && !inside_a_run(&g, &d, off))
+        if (mft_fixup(rec, len) < 0 || mft_data(rec, len, data[0x1ff], &d) < 0)
+                return 0; /* the caller uses nothing of a record refused */
+        check_runs(&d);
+        if (mft_geometry(data, 512, &g) == 0 && mft_record_offset(&g, &d, data[0x1ff], &off) == 0 &&
+            !inside_a_run(&g, &d, off))
                 abort();
         return 0;
 }

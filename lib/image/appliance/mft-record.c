@@ -182,8 +182,9 @@ int mft_record_offset(const struct mft_geometry *g, const struct mft_data *mft, 
                         continue;
                 if (last - r->vcn >= r->len)
                         return -ENOTSUP; /* straddles two runs */
-                if (r->lcn + (vcn - r->vcn) > UINT64_MAX / g->cluster)
-                        return -EINVAL;
+                if (r->lcn + (vcn - r->vcn) >
+                    (UINT64_MAX - byte % g->cluster - g->record_size) / g->cluster)
+                        return -EINVAL; /* the record's end would not be a number */
                 *offset = (r->lcn + (vcn - r->vcn)) * g->cluster + byte % g->cluster;
                 return 0;
         }
