@@ -27,7 +27,6 @@
 
 #define N_FRAGMENTED 4
 #define ROUNDS 40
-#define SPACER_ROUNDS 60
 #define CHUNK 4096 /* written to each file in turn */
 
 struct made {
@@ -84,33 +83,31 @@ static void record_runs(ntfs_inode *ni, struct made *m)
         ntfs_attr_close(na);
 }
 
-/* files[0..N_FRAGMENTED) and two spacers written in turn, CHUNK each;
- * then "tiny", resident. */
+/* files[0..N_FRAGMENTED) written in turn, CHUNK each; then "tiny",
+ * resident. */
 static void make_files(const char *volume, struct made *m)
 {
         ntfs_volume *vol = ntfs_mount(volume, 0);
-        ntfs_inode *ni[N_FRAGMENTED + 2];
-        ntfs_attr *na[N_FRAGMENTED + 2];
+        ntfs_inode *ni[N_FRAGMENTED];
+        ntfs_attr *na[N_FRAGMENTED];
         static char chunk[CHUNK];
 
         if (!vol)
                 die(volume);
-        for (int k = 0; k < N_FRAGMENTED + 2; k++) {
-                snprintf(m[k].name, sizeof(m[k].name), k < N_FRAGMENTED ? "f%d" : "spacer%d", k);
+        for (int k = 0; k < N_FRAGMENTED; k++) {
+                snprintf(m[k].name, sizeof(m[k].name), "f%d", k);
                 ni[k] = create(vol, m[k].name);
                 na[k] = ntfs_attr_open(ni[k], AT_DATA, AT_UNNAMED, 0);
                 if (!na[k])
                         die("ntfs_attr_open");
         }
-        for (int round = 0; round < SPACER_ROUNDS; round++)
-                for (int k = 0; k < N_FRAGMENTED + 2; k++) {
-                        if (k < N_FRAGMENTED && round >= ROUNDS)
-                                continue;
+        for (int round = 0; round < ROUNDS; round++)
+                for (int k = 0; k < N_FRAGMENTED; k++) {
                         memset(chunk, 'a' + k + round, sizeof(chunk));
                         if (ntfs_attr_pwrite(na[k], (s64)round * CHUNK, CHUNK, chunk) != CHUNK)
                                 die("ntfs_attr_pwrite");
                 }
-        for (int k = 0; k < N_FRAGMENTED + 2; k++) {
+        for (int k = 0; k < N_FRAGMENTED; k++) {
                 ntfs_attr_close(na[k]);
                 record_runs(ni[k], &m[k]);
                 ntfs_inode_close(ni[k]);
@@ -119,8 +116,8 @@ static void make_files(const char *volume, struct made *m)
         na[0] = ntfs_attr_open(ni[0], AT_DATA, AT_UNNAMED, 0);
         if (!na[0] || ntfs_attr_pwrite(na[0], 0, 100, chunk) != 100)
                 die("tiny");
-        m[N_FRAGMENTED + 2].recno = ni[0]->mft_no;
-        snprintf(m[N_FRAGMENTED + 2].name, sizeof(m[0].name), "tiny");
+        m[N_FRAGMENTED].recno = ni[0]->mft_no;
+        snprintf(m[N_FRAGMENTED].name, sizeof(m[0].name), "tiny");
         ntfs_attr_close(na[0]);
         ntfs_inode_close(ni[0]);
         if (ntfs_umount(vol, FALSE) < 0)
@@ -192,7 +189,7 @@ static void hostile(int fd, const struct mft_geometry *g, const struct mft_data 
 
 int main(int argc, char **argv)
 {
-        struct made *m = calloc(N_FRAGMENTED + 3, sizeof(*m));
+        struct made *m = calloc(N_FRAGMENTED + 1, sizeof(*m));
         struct mft_data *mft = malloc(sizeof(*mft)), *d = malloc(sizeof(*d));
         struct mft_geometry g;
         uint8_t boot[512], *rec;
@@ -221,7 +218,7 @@ int main(int argc, char **argv)
                          m[k].name, (unsigned long long)m[k].recno, m[k].n);
                 check(r == 0 && m[k].n >= min_runs && same_runs(&m[k], d), what);
         }
-        check(parse(fd, &g, mft, m[N_FRAGMENTED + 2].recno, rec, d) == -ENOTSUP,
+        check(parse(fd, &g, mft, m[N_FRAGMENTED].recno, rec, d) == -ENOTSUP,
               "tiny: resident: -ENOTSUP");
         hostile(fd, &g, mft, &m[0], d);
         close(fd);

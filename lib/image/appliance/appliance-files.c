@@ -269,7 +269,8 @@ struct guest_file {
          * (ntfs-3g's page cache of the file would not show the writes). */
         struct ap_extents raw;
         bool raw_tried;
-        char *path; /* in the appliance: /imgN/Windows/... */
+        uint64_t ino; /* its MFT record number (lstat at the open) */
+        char *path;   /* in the appliance: /imgN/Windows/... */
         char name[];
 };
 
@@ -486,7 +487,7 @@ static void map_raw(struct guest_file *g)
         ap_raw_free(&g->raw);
         g->raw_tried = true;
         if (g->writable && gf_size(&g->f, &size, &e) == 0)
-                (void)ap_raw_map(g->be, g->img, g->name, size, &g->raw);
+                (void)ap_raw_map(g->be, g->img, g->ino, size, &g->raw);
 }
 
 /* Zeros written past the end: ntfs-3g allocates clusters for written data
@@ -547,7 +548,7 @@ int appliance_open_file(struct vhive_backend *be, size_t i, const char *guest_pa
         g->img = &be->imgs[i];
         g->writable = writable;
         g->f = (struct vhive_file){ .ops = &guest_file_ops, .name = g->name, .priv = g };
-        if (ap_lstat_type(be, g->path) != S_IFREG) {
+        if (ap_lstat_type(be, g->path, &g->ino) != S_IFREG) {
                 r = vhive_fail(err, ENOENT, "%s is not a regular file in the image", guest_path);
                 appliance_close_file(be, &g->f);
                 return r;

@@ -71,7 +71,7 @@ struct ap_extents {
 };
 /* Where the file's clusters are, when it is a plain file (see the top of
  * appliance-raw.c); -ENOTSUP when it is not, -errno when it cannot tell. */
-int ap_raw_map(struct vhive_backend *be, struct image *img, const char *guest_path, uint64_t size,
+int ap_raw_map(struct vhive_backend *be, struct image *img, uint64_t ino, uint64_t size,
                struct ap_extents *x);
 void ap_raw_free(struct ap_extents *x);
 /* len bytes at file offset off, read or written in the partition. */
@@ -85,11 +85,12 @@ int ap_list_disks(struct vhive_backend *be, size_t drives, struct vhive_error *e
 
 void ap_remember(struct image *img, const char *path);
 void ap_forget(struct image *img);
-/* The file type bits (S_IFMT) of path's lstat in the appliance; 0 when it
- * cannot be looked at (absent...).  guestfs_lstatns is answered by the
- * daemon itself, where is_file and is_symlink fork a child to chroot in:
- * 3 ms against 20 under TCG (issue 17). */
-unsigned ap_lstat_type(struct vhive_backend *be, const char *path);
+/* The file type bits (S_IFMT) of path's lstat in the appliance, and its
+ * inode number in *ino unless NULL (ntfs-3g's is the MFT record number);
+ * 0 when it cannot be looked at (absent...).  guestfs_lstatns is answered
+ * by the daemon itself, where is_file and is_symlink fork a child to
+ * chroot in: 3 ms against 20 under TCG (issue 17). */
+unsigned ap_lstat_type(struct vhive_backend *be, const char *path, uint64_t *ino);
 /* Image i exists and opened without error. */
 int ap_check_image(struct vhive_backend *be, size_t i, struct vhive_error *err);
 

@@ -6,14 +6,13 @@
  * ("incomplete multi-sector transfer"), and the hive unreadable until
  * chkdsk.  The direct backend writes only the files' $DATA clusters; this
  * does the same inside the appliance: the file's MFT record, read from the
- * partition (its number is ntfs-3g's inode number), says where its
- * clusters are (mft-record.c: three reads, where an ntfsinfo in the
- * appliance took 0.28-0.8 s under TCG), and the commit's reads and writes
- * go to those sectors through a device node of the partition; the barrier
- * is an fsync of that node (sync(1) given the device), which sends that
- * disk a FLUSH.  Nothing of the file's MFT record or of its folder is
- * written.  Before the first write, appliance-files.c checks that the
- * clusters hold what ntfs-3g reads of the file's first block.
+ * partition (its number is ntfs-3g's inode number, from the lstat that
+ * opened the file), says where its clusters are (mft-record.c: three
+ * reads, where an ntfsinfo in the appliance took 0.28-0.8 s under TCG), and the commit's reads and
+ * writes go to those sectors through a device node of the partition; the barrier is an fsync of
+ * that node (sync(1) given the device), which sends that disk a FLUSH.  Nothing of the file's MFT
+ * record or of its folder is written.  Before the first write, appliance-files.c checks that the
+ * clusters hold what ntfs-3g reads of the file's first and last blocks.
  *
  * Only a plain file qualifies: non-resident unnamed $DATA, every cluster
  * allocated (no hole), initialized to its end, the runs inside the
@@ -148,26 +147,11 @@ static int file_data(struct vhive_backend *be, const struct ap_extents *x, uint6
         return r;
 }
 
-/* The file's MFT record number: ntfs-3g gives it as the inode number. */
-static int record_of(struct vhive_backend *be, const struct image *img, const char *guest_path,
-                     uint64_t *recno)
-{
-        _cleanup_free_ char *path = ap_guest(img, guest_path);
-        struct guestfs_statns *st = path ? guestfs_lstatns(be->g, path) : NULL;
-
-        if (!st)
-                return -EIO;
-        *recno = (uint64_t)st->st_ino;
-        guestfs_free_statns(st);
-        return 0;
-}
-
-int ap_raw_map(struct vhive_backend *be, struct image *img, const char *guest_path, uint64_t size,
+int ap_raw_map(struct vhive_backend *be, struct image *img, uint64_t ino, uint64_t size,
                struct ap_extents *x)
 {
         _cleanup_free_ struct mft_data *d = malloc(sizeof(*d));
         struct mft_geometry g;
-        uint64_t recno = 0;
         int r = d ? 0 : -ENOMEM;
 
         *x = (struct ap_extents){ .v = NULL };
@@ -176,9 +160,7 @@ int ap_raw_map(struct vhive_backend *be, struct image *img, const char *guest_pa
         if (r == 0)
                 r = make_node(be, img, x);
         if (r == 0)
-                r = record_of(be, img, guest_path, &recno);
-        if (r == 0)
-                r = file_data(be, x, recno, &g, d);
+                r = file_data(be, x, ino, &g, d);
         if (r == 0)
                 r = to_extents(d, g.cluster, size, img->part_sectors * 512, x);
         if (r == 0)

@@ -45,7 +45,7 @@ static bool find_system(struct vhive_backend *be, struct image *img, char *confi
         if (asprintf(&want, "%s/windows/system32/config/system", img->mnt) >= 0)
                 real = guestfs_case_sensitive_path(be->g, want);
         if (real)
-                type = ap_lstat_type(be, real);
+                type = ap_lstat_type(be, real, NULL);
         /* A SYSTEM that is a link counts: the job refuses it, naming it
          * (image-paths.c), rather than finding no Windows. */
         if (type == S_IFREG || type == S_IFLNK) {

@@ -52,11 +52,13 @@ int ap_gfail(struct vhive_backend *be, struct vhive_error *err, const char *fmt,
         return vhive_fail(err, e > 0 ? e : EIO, "%s: %s", what, why ? why : "unknown error");
 }
 
-unsigned ap_lstat_type(struct vhive_backend *be, const char *path)
+unsigned ap_lstat_type(struct vhive_backend *be, const char *path, uint64_t *ino)
 {
         struct guestfs_statns *st = guestfs_lstatns(be->g, path);
         unsigned type = st ? (unsigned)st->st_mode & S_IFMT : 0;
 
+        if (st && ino)
+                *ino = (uint64_t)st->st_ino;
         if (st)
                 guestfs_free_statns(st);
         return type;

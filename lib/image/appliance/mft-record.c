@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "macro.h"
 #include "mft-record.h"
 
 #define NTFS_BLOCK 512u   /* the stride of the update sequence, whatever the sector */
@@ -15,6 +16,7 @@
 #define ATTR_IRREGULAR 0xc0ffu /* compressed (0x00ff), encrypted 0x4000, sparse 0x8000 */
 #define NONRES_HEADER 64u      /* a non-resident attribute's header, to its sizes */
 
+/* n little-endian bytes (a mapping pair's fields are 1 to 8 bytes long). */
 static uint64_t le(const uint8_t *p, size_t n)
 {
         uint64_t v = 0;
@@ -22,6 +24,11 @@ static uint64_t le(const uint8_t *p, size_t n)
         for (size_t k = n; k > 0; k--)
                 v = v << 8 | p[k - 1];
         return v;
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+        return (uint16_t)(p[0] | p[1] << 8);
 }
 
 static int64_t le_signed(const uint8_t *p, size_t n)
@@ -45,7 +52,7 @@ int mft_geometry(const uint8_t *boot, size_t len, struct mft_geometry *g)
 
         if (len < 512 || memcmp(boot + 3, "NTFS    ", 8) != 0)
                 return -ENOTSUP;
-        bps = le(boot + 0x0b, 2);
+        bps = le16(boot + 0x0b);
         /* From 0x81 on, a power of two: 2^(256 - n), 4096 at most (0xf4). */
         spc = boot[0x0d] <= 0x80 ? boot[0x0d] : boot[0x0d] >= 0xf4 ? 1ull << (256 - boot[0x0d]) : 0;
         if (bps < 256 || bps > 4096 || !power_of_two(bps) || spc == 0 || spc > 4096)
@@ -60,7 +67,7 @@ int mft_geometry(const uint8_t *boot, size_t len, struct mft_geometry *g)
                 return -ENOTSUP;
         if (!power_of_two(g->record_size) || g->record_size < 1024 || g->record_size > 65536)
                 return -ENOTSUP;
-        g->mft_lcn = le(boot + 0x30, 8);
+        g->mft_lcn = vhive_le64(boot + 0x30);
         if (g->mft_lcn == 0 || g->mft_lcn > UINT64_MAX / g->cluster)
                 return -ENOTSUP;
         return 0;
@@ -68,10 +75,12 @@ int mft_geometry(const uint8_t *boot, size_t len, struct mft_geometry *g)
 
 int mft_fixup(uint8_t *rec, size_t len)
 {
-        size_t usa_ofs = le(rec + 4, 2), usa_count = le(rec + 6, 2);
+        size_t usa_ofs, usa_count;
 
         if (len < 48 || len % NTFS_BLOCK || memcmp(rec, "FILE", 4) != 0)
                 return -EIO;
+        usa_ofs = le16(rec + 4);
+        usa_count = le16(rec + 6);
         if (usa_ofs % 2 || usa_count != len / NTFS_BLOCK + 1 ||
             usa_ofs + 2 * usa_count > NTFS_BLOCK)
                 return -EINVAL;
@@ -120,30 +129,35 @@ static int data_attribute(const uint8_t *a, size_t alen, struct mft_data *d)
 {
         size_t mp;
 
-        if (a[8] == 0 || le(a + 12, 2) & ATTR_IRREGULAR)
+        if (a[8] == 0 || le16(a + 12) & ATTR_IRREGULAR)
                 return -ENOTSUP; /* resident (an empty log), or not plain */
-        if (alen < NONRES_HEADER || le(a + 16, 8) != 0)
+        if (alen < NONRES_HEADER || vhive_le64(a + 16) != 0)
                 return -EINVAL; /* a base record's $DATA starts at VCN 0 */
-        mp = le(a + 32, 2);
+        mp = le16(a + 32);
         if (mp < NONRES_HEADER || mp >= alen)
                 return -EINVAL;
-        d->data_size = le(a + 48, 8);
-        d->init_size = le(a + 56, 8);
+        d->data_size = vhive_le64(a + 48);
+        d->init_size = vhive_le64(a + 56);
         d->n = 0;
-        return decode_runs(a + mp, a + alen, le(a + 24, 8), d);
+        return decode_runs(a + mp, a + alen, vhive_le64(a + 24), d);
 }
 
 int mft_data(const uint8_t *rec, size_t len, uint64_t recno, struct mft_data *d)
 {
-        size_t used = le(rec + 24, 4), off = le(rec + 20, 2);
+        size_t used, off;
         bool found = false;
 
-        if (len < 48 || used > len || !(le(rec + 22, 2) & 1) || le(rec + 32, 8) != 0 ||
-            le(rec + 4, 2) < 48 || le(rec + 44, 4) != (recno & 0xffffffffu))
-                return -ENOTSUP; /* not in use, an extension record, or not this one */
+        if (len < 48)
+                return -ENOTSUP;
+        used = vhive_le32(rec + 24);
+        off = le16(rec + 20);
+        if (used > len || !(le16(rec + 22) & 1) || vhive_le64(rec + 32) != 0 ||
+            le16(rec + 4) < 48 || vhive_le32(rec + 44) != (recno & 0xffffffffu))
+                return -ENOTSUP; /* not in use, an extension record, NTFS 3.0's (no
+                                  * number), or not this one */
         while (off + 8 <= used) {
-                uint32_t type = (uint32_t)le(rec + off, 4);
-                size_t alen = le(rec + off + 4, 4);
+                uint32_t type = (uint32_t)vhive_le32(rec + off);
+                size_t alen = vhive_le32(rec + off + 4);
 
                 if (type == AT_END)
                         break;
