@@ -191,6 +191,12 @@ void vhive_watchdog_set_helper(struct vhive_watchdog *w, pid_t helper)
                 __atomic_store_n(&w->shared->helper, helper, __ATOMIC_SEQ_CST);
 }
 
+void vhive_watchdog_name_self(struct vhive_watchdog *w)
+{
+        if (w->shared)
+                __atomic_store_n(&w->shared->helper, getpid(), __ATOMIC_SEQ_CST);
+}
+
 void vhive_watchdog_writing(struct vhive_watchdog *w)
 {
         if (w->shared)

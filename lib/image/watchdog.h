@@ -27,6 +27,13 @@ void vhive_watchdog_start(struct vhive_watchdog *w, pid_t helper, bool cache);
 /* The helper's pid, once known (after a start with helper 0). */
 void vhive_watchdog_set_helper(struct vhive_watchdog *w, pid_t helper);
 
+/* In a helper just forked from vhive, before its exec: names itself to the
+ * watchdog started before the fork (async-signal-safe).  The child holds
+ * the watched pipe until its exec, so the watchdog, which acts on the
+ * pipe's end, always finds the helper named: a vhive killed between its
+ * fork and anything after it cannot leave the helper running. */
+void vhive_watchdog_name_self(struct vhive_watchdog *w);
+
 /* Before the first write through the helper. */
 void vhive_watchdog_writing(struct vhive_watchdog *w);
 

@@ -35,4 +35,29 @@ if [ -n "$ms" ]; then
 fi
 qemu-img check -q -f qcow2 gpt.qcow2 2> qc.err || [ $? -eq 3 ] && ok ||
         fail "direct qcow2: qemu-img check: $(cat qc.err)"
+
+# Killed right after it started qemu-nbd, with the one SIGTERM of
+# PR_SET_PDEATHSIG lost (as when it reaches qemu-nbd while it starts):
+# the watchdog must exist already and know qemu-nbd (a watchdog started
+# after the fork left a qemu-nbd holding the image for good: CI, 2026-12-07).
+for fmt in qcow2 vhdx; do
+        img=$PWD/fork.$fmt
+        [ $fmt = qcow2 ] && copy gpt.qcow2 "$img" || copy mbr.vhdx "$img"
+        VHIVE_KILL_AFTER_EXEC=qemu-nbd VHIVE_NO_PDEATHSIG=1 LD_PRELOAD="$FORK_SHIM" \
+                "$VHIVE" scrub --backend direct "$img" > /dev/null 2>&1
+        rc=$?
+        [ $rc -eq 137 ] || fail "$fmt: vhive was not killed after starting qemu-nbd (exit $rc)"
+        held=
+        for i in $(seq 1 40); do
+                held=$(pgrep -f -- "$img" || true)
+                [ -z "$held" ] && break
+                sleep 0.05
+        done
+        if [ -z "$held" ]; then
+                ok "$fmt: no qemu-nbd left $((i * 50)) ms after a kill right after its start"
+        else
+                fail "$fmt: qemu-nbd $held still holds the image 2 s after vhive was killed"
+                kill -9 $held 2> /dev/null
+        fi
+done
 finish

@@ -235,18 +235,24 @@ static int spawn(struct vhive_nbd_disk *d, const char *format, struct vhive_erro
         null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (log_fd < 0 || null_fd < 0)
                 return vhive_fail(err, errno, "qemu-nbd: %s", strerror(errno));
+        /* PR_SET_PDEATHSIG's one SIGTERM is lost when it comes while
+         * qemu-nbd is starting, and an orderly exit is slow: the watchdog
+         * kills it (after SIGTERMs for a written qcow2 only).  It starts
+         * before the fork, and the child names itself to it: started after,
+         * a vhive killed in between (an ASan build's fork takes
+         * milliseconds) left a qemu-nbd holding the image for good. */
+        vhive_watchdog_start(&d->watchdog, 0, !d->readonly && strcmp(format, "qcow2") == 0);
         parent = getpid();
         d->pid = fork();
         if (d->pid < 0) {
                 d->pid = 0;
                 return vhive_fail(err, errno, "fork: %s", strerror(errno));
         }
-        if (d->pid == 0)
+        if (d->pid == 0) {
+                vhive_watchdog_name_self(&d->watchdog);
                 exec_child(listen_fd, log_fd, null_fd, (char *const *)argv, env, pid_var, parent);
-        /* PR_SET_PDEATHSIG's one SIGTERM is lost when it comes while
-         * qemu-nbd is starting, and an orderly exit is slow: the watchdog
-         * kills it (after SIGTERMs for a written qcow2 only). */
-        vhive_watchdog_start(&d->watchdog, d->pid, !d->readonly && strcmp(format, "qcow2") == 0);
+        }
+        vhive_watchdog_set_helper(&d->watchdog, d->pid);
         /* The child holds the listening socket now; once it exits, a
          * connection attempt fails instead of hanging. */
         return 0;
