@@ -440,7 +440,8 @@ int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhi
         return attach(h, NULL, buf, len, err);
 }
 
-int vhive_cells_attach_early(struct vhive_hive_buf *hb, bool in_place, struct vhive_error *err)
+int vhive_cells_attach_early(struct vhive_hive_buf *hb, bool in_place,
+                             struct vhive_refs_ahead *ahead, struct vhive_error *err)
 {
         struct cells *c;
         int r = attach(NULL, NULL, hb->b, hb->len, err);
@@ -452,7 +453,15 @@ int vhive_cells_attach_early(struct vhive_hive_buf *hb, bool in_place, struct vh
         /* The cell map stays lazy: only hivex's writes need it, and hivex
          * writes from a malloc'd copy of its own.  A damaged hive fails
          * where the counts are first used, as before. */
-        c->refs_r = vhive_refs_build(c->map, c->len, &c->refs, &c->refs_err);
+        if (ahead && ahead->built) {
+                c->refs_r = ahead->r;
+                c->refs = ahead->refs;
+                c->refs_err = ahead->err;
+                ahead->refs = NULL;
+                ahead->built = false;
+        } else {
+                c->refs_r = vhive_refs_build(c->map, c->len, &c->refs, &c->refs_err);
+        }
         /* The in-place edits keep their own counts up to date: a copy, not
          * a second walk (left to them, as before, if this one failed). */
         if (c->refs_r == 0 && !hb->refs && in_place) {

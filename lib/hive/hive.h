@@ -187,7 +187,8 @@ int vhive_cells_attach(hive_h *h, const char *path, struct vhive_error *err);
  * stay as they are while h is written and until vhive_cells_detach. */
 int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhive_error *err);
 /* The same before hivex opens buf, a shared mapping of the file it will
- * open: the reference counts are built now, reading each page once, so
+ * open: the reference counts are built now (or taken from ahead, when
+ * they were built from the same bytes already), reading each page once, so
  * that the caller can drop its mapping's pages before hivex maps them too
  * (issue 20).  A failure of the counts is returned at their first use, as
  * when built there; hb->refs gets a copy of them when it has none, or the
@@ -196,7 +197,9 @@ int vhive_cells_attach_buf(hive_h *h, const uint8_t *buf, size_t len, struct vhi
  * vhive_cells_bind gives the cells to h once hivex opened buf;
  * vhive_cells_detach(NULL) drops them if it did not. */
 struct vhive_hive_buf;
-int vhive_cells_attach_early(struct vhive_hive_buf *hb, bool in_place, struct vhive_error *err);
+struct vhive_refs_ahead;
+int vhive_cells_attach_early(struct vhive_hive_buf *hb, bool in_place,
+                             struct vhive_refs_ahead *ahead, struct vhive_error *err);
 void vhive_cells_bind(hive_h *h);
 void vhive_cells_detach(hive_h *h);
 /* Before hivex_node_set_values (vhive_values_rewritable calls it),
@@ -262,6 +265,16 @@ struct vhive_hive_buf {
 };
 
 void vhive_hive_buf_drop_refs(struct vhive_hive_buf *hb);
+
+/* Reference counts built ahead of the session's bytes, from the same bytes
+ * elsewhere (work-file.c: the hive file, while the file system copies it):
+ * vhive_refs_build's result, its error when it failed. */
+struct vhive_refs_ahead {
+        bool built;
+        int r;
+        uint8_t *refs;
+        struct vhive_error err;
+};
 /* Records that the cell at file offset at is about to be written: anything
  * that writes hb->b in place calls it first, or vhive_inplace_check can
  * vouch for nothing. */
@@ -362,7 +375,9 @@ struct vhive_session {
         bool work_private;
         bool work_failed;
         bool early_writeback;
+        struct vhive_writeback *writeback; /* a thread to join (work-file.c) */
         struct vhive_error work_err;
+        struct vhive_refs_ahead refs_ahead; /* built while the copy is made */
         /* The new hive (vhive_session_result) when hivex wrote it. */
         struct vhive_hive_buf result;
 };

@@ -295,7 +295,7 @@ static int open_once(struct vhive_session *s, struct vhive_error *err)
         int r = read_once(s, err);
 
         if (r == 0)
-                r = vhive_cells_attach_early(&s->bytes, !s->hivex_writes, err);
+                r = vhive_cells_attach_early(&s->bytes, !s->hivex_writes, &s->refs_ahead, err);
         if (r < 0)
                 return r;
         (void)madvise(s->bytes.b, s->bytes.len, MADV_DONTNEED); /* fails: only more RSS */
@@ -606,6 +606,7 @@ void vhive_session_close(struct vhive_session *s)
         free(s->logs[0]);
         free(s->logs[1]);
         vhive_hive_buf_drop_refs(&s->bytes); /* when no in-place edit dropped them */
+        free(s->refs_ahead.refs);            /* when the cells did not take them */
         free_buf(&s->bytes, s->bytes_mapped);
         free_buf(&s->result, false);
         memset(s, 0, sizeof(*s));

@@ -13,6 +13,7 @@
  * that finds and writes the temp file is not, as before. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,96 @@ static int copy_range(int to, int from, size_t len)
         return 0;
 }
 
+struct vhive_writeback {
+        pthread_t thread;
+        int fd;
+        size_t len;
+};
+
+static void *writeback_main(void *arg)
+{
+        struct vhive_writeback *w = arg;
+
+        (void)sync_file_range(w->fd, 0, (off_t)w->len, SYNC_FILE_RANGE_WRITE);
+        return NULL;
+}
+
+/* "Start writing" is not asynchronous for a large file: the call queues
+ * the pages and blocks whenever the device's queue is full (33-36 ms of a
+ * 120 MB hive's scrub here, the parse waiting).  A thread of its own
+ * queues them while the hive is parsed; joined before the fsync and
+ * before the file is closed or removed (join_writeback). */
+static void start_writeback(struct vhive_session *s, int fd, size_t len)
+{
+        struct vhive_writeback *w = malloc(sizeof(*w));
+
+        if (w) {
+                *w = (struct vhive_writeback){ .fd = fd, .len = len };
+                if (pthread_create(&w->thread, NULL, writeback_main, w) == 0) {
+                        s->writeback = w;
+                        return;
+                }
+                free(w);
+        }
+        (void)sync_file_range(fd, 0, (off_t)len, SYNC_FILE_RANGE_WRITE);
+}
+
+static void join_writeback(struct vhive_session *s)
+{
+        if (!s->writeback)
+                return;
+        pthread_join(s->writeback->thread, NULL);
+        free(s->writeback);
+        s->writeback = NULL;
+}
+
+struct copy_job {
+        pthread_t thread;
+        int to, from;
+        size_t len;
+        int r;
+};
+
+static void *copy_main(void *arg)
+{
+        struct copy_job *c = arg;
+
+        c->r = copy_range(c->to, c->from, c->len);
+        return NULL;
+}
+
+/* The cells' reference counts from the hive file itself (read-only, its
+ * lock held), into s->refs_ahead; nothing when it cannot be mapped: the
+ * session then counts them on its copy, as before. */
+static void count_refs_ahead(struct vhive_session *s, int from, size_t len)
+{
+        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, from, 0);
+
+        if (m == MAP_FAILED)
+                return;
+        s->refs_ahead.r = vhive_refs_build(m, len, &s->refs_ahead.refs, &s->refs_ahead.err);
+        s->refs_ahead.built = true;
+        munmap(m, len);
+}
+
+/* The file system copies the hive while this thread counts the cells'
+ * references on the hive file (issue 20: the walk of a 120 MB SOFTWARE,
+ * 24 ms, within the copy's 35-45 ms, on a second core).  The bytes are
+ * the same: the lock is held, and the check before the rename refuses a
+ * hive that another program changed meanwhile.  A program that truncates
+ * the hive during the walk ends vhive with SIGBUS, as any reader mapping
+ * it (hivex's): its temp file stays, nothing is written. */
+static int copy_counting(struct vhive_session *s, int to, int from, size_t len)
+{
+        struct copy_job c = { .to = to, .from = from, .len = len };
+
+        if (pthread_create(&c.thread, NULL, copy_main, &c) != 0)
+                return copy_range(to, from, len);
+        count_refs_ahead(s, from, len);
+        pthread_join(c.thread, NULL);
+        return c.r;
+}
+
 int vhive_work_file_open(struct vhive_session *s, int from, size_t len, struct vhive_error *err)
 {
         _cleanup_free_ char *tmp = NULL;
@@ -68,14 +159,14 @@ int vhive_work_file_open(struct vhive_session *s, int from, size_t len, struct v
         if (r < 0)
                 return r;
         fd = open(tmp, O_RDWR | O_CLOEXEC);
-        r = fd < 0 ? -errno : copy_range(fd, from, len);
+        r = fd < 0 ? -errno : copy_counting(s, fd, from, len);
         /* The disk writes the copy while the hive is parsed and edited:
          * the commit's fsync then waits only for the rest (issue 20: an
          * 11.7 MB scrub from 1.25x to 1.07-1.11x of cp + cp + sync).  Not
          * for a run that changes nothing: its temp file is removed, and
          * that would wait for the writes to end. */
         if (r == 0 && s->early_writeback)
-                (void)sync_file_range(fd, 0, (off_t)len, SYNC_FILE_RANGE_WRITE);
+                start_writeback(s, fd, len);
         if (r < 0) {
                 vhive_fail(err, -r, "writing %s: %s", tmp, strerror(-r));
                 goto fail;
@@ -93,6 +184,7 @@ int vhive_work_file_open(struct vhive_session *s, int from, size_t len, struct v
         s->bytes_mapped = true;
         return 0;
 fail:
+        join_writeback(s);
         if (fd >= 0)
                 close(fd);
         unlink(tmp);
@@ -228,6 +320,7 @@ int vhive_work_file_write_back(struct vhive_session *s, struct vhive_error *err)
 
 void vhive_work_file_drop(struct vhive_session *s)
 {
+        join_writeback(s);
         if (!s->work_path)
                 return;
         unlink(s->work_path);
@@ -237,7 +330,10 @@ void vhive_work_file_drop(struct vhive_session *s)
 
 int vhive_work_file_finish(struct vhive_session *s, char **tmp_path, struct vhive_error *err)
 {
-        int r = fsync(s->work_fd) < 0 ? -errno : 0;
+        int r;
+
+        join_writeback(s);
+        r = fsync(s->work_fd) < 0 ? -errno : 0;
 
         /* NFS and friends report write errors at close. */
         if (close(s->work_fd) < 0 && r == 0)

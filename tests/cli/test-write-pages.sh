@@ -44,7 +44,8 @@ written_in() {
 
 # LeakSanitizer cannot run under ptrace.
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-        strace -f -qq -y -e trace=write,pwrite64,writev,pwritev,pwritev2,sync_file_range \
+        strace -f -qq -y \
+        -e trace=write,pwrite64,writev,pwritev,pwritev2,sync_file_range,copy_file_range,sendfile \
         -o "$T/trace" "$VHIVE" scrub "$T/a/SYSTEM" >"$OUT" 2>"$ERR"
 eq "$?" 0 "scrub in place"
 # The line of the first call $1 on the temp file in $T/trace (0: none).
@@ -58,6 +59,26 @@ if [ "$kick" -gt 0 ] && { [ "$back" -eq 0 ] || [ "$kick" -lt "$back" ]; }; then
         ok "the temp file's writeback starts before the edits are written back"
 else
         fail "sync_file_range on the temp file at trace line $kick, first write-back at $back"
+fi
+# The thread (strace -f's first field) of the first call $1 on the temp file.
+tid_on_temp() {
+        awk -v c="$1(" 'index($0, c) && index($0, "/.SYSTEM.vhive-") { print $1; exit }' "$T/trace"
+}
+# Issue 20: the copy and the writeback each in a thread of its own, while
+# the main thread counts the cells' references and parses the hive.
+main_tid=$(tid_on_temp pwrite64)
+copy_tid=$(tid_on_temp copy_file_range)
+[ -n "$copy_tid" ] || copy_tid=$(tid_on_temp sendfile)
+kick_tid=$(tid_on_temp sync_file_range)
+if [ -n "$main_tid" ] && [ -n "$copy_tid" ] && [ "$copy_tid" != "$main_tid" ]; then
+        ok "the copy into the temp file runs beside the main thread"
+else
+        fail "the copy into the temp file: thread ${copy_tid:-none}, main thread ${main_tid:-none}"
+fi
+if [ -n "$kick_tid" ] && [ "$kick_tid" != "$main_tid" ]; then
+        ok "the writeback is started beside the main thread"
+else
+        fail "sync_file_range: thread ${kick_tid:-none}, main thread ${main_tid:-none}"
 fi
 has "$OUT" 'written' "scrub in place reports the write"
 n=$(written_in "$T/a")
