@@ -104,14 +104,17 @@ static void walk_value(struct walk *w, uint32_t vk)
         off = vhive_le32(r + 8);
         if (len & INLINE_BIT || len == 0)
                 return;
-        if (ref(w, off) > 0)
+        /* Only a big value's data cell is read (a db cell, or flat big
+         * data): the others are counted without a look, one cache miss
+         * less per value (issue 20). */
+        if (ref(w, off) > 0 || len <= VHIVE_BIG_DATA_SEGMENT || w->minor < 4)
                 return;
         data = record(w, off, 0, &dn);
         if (!data)
                 return;
-        if (len > VHIVE_BIG_DATA_SEGMENT && w->minor >= 4 && dn >= 8 && memcmp(data, "db", 2) == 0)
+        if (dn >= 8 && memcmp(data, "db", 2) == 0)
                 walk_db(w, off, len);
-        else if (len > VHIVE_BIG_DATA_SEGMENT && w->minor >= 4 && w->flat)
+        else if (w->flat)
                 vhive_big_flat_push(w->flat, HBIN_START + (size_t)vk);
 }
 

@@ -60,26 +60,6 @@ if [ "$kick" -gt 0 ] && { [ "$back" -eq 0 ] || [ "$kick" -lt "$back" ]; }; then
 else
         fail "sync_file_range on the temp file at trace line $kick, first write-back at $back"
 fi
-# The thread (strace -f's first field) of the first call $1 on the temp file.
-tid_on_temp() {
-        awk -v c="$1(" 'index($0, c) && index($0, "/.SYSTEM.vhive-") { print $1; exit }' "$T/trace"
-}
-# Issue 20: the copy and the writeback each in a thread of its own, while
-# the main thread counts the cells' references and parses the hive.
-main_tid=$(tid_on_temp pwrite64)
-copy_tid=$(tid_on_temp copy_file_range)
-[ -n "$copy_tid" ] || copy_tid=$(tid_on_temp sendfile)
-kick_tid=$(tid_on_temp sync_file_range)
-if [ -n "$main_tid" ] && [ -n "$copy_tid" ] && [ "$copy_tid" != "$main_tid" ]; then
-        ok "the copy into the temp file runs beside the main thread"
-else
-        fail "the copy into the temp file: thread ${copy_tid:-none}, main thread ${main_tid:-none}"
-fi
-if [ -n "$kick_tid" ] && [ "$kick_tid" != "$main_tid" ]; then
-        ok "the writeback is started beside the main thread"
-else
-        fail "sync_file_range: thread ${kick_tid:-none}, main thread ${main_tid:-none}"
-fi
 has "$OUT" 'written' "scrub in place reports the write"
 n=$(written_in "$T/a")
 if [ "$n" -gt 0 ] && [ "$n" -le 65536 ]; then
@@ -112,6 +92,51 @@ hasnt "$OUT" ': written' "second scrub writes nothing"
 same "$T/a/SYSTEM" "$T/scrubbed" "second scrub"
 eq "$(stat -c %i "$T/a/SYSTEM")" "$ino" "second scrub keeps the file"
 no_temp_left "$T/a" "second scrub"
+
+# The thread (strace -f's first field) of the first call $1 on the temp file.
+tid_on_temp() {
+        awk -v c="$1(" 'index($0, c) && index($0, "/.SYSTEM.vhive-") { print $1; exit }' "$T/trace"
+}
+# threads_check WHAT: the copy into the temp file and the start of its
+# writeback ran beside (yes) or in (no) the thread that writes the edits back.
+threads_check() {
+        local main copy kick beside=no
+        main=$(tid_on_temp pwrite64)
+        copy=$(tid_on_temp copy_file_range)
+        [ -n "$copy" ] || copy=$(tid_on_temp sendfile)
+        kick=$(tid_on_temp sync_file_range)
+        [ -n "$main" ] && [ -n "$copy" ] && [ -n "$kick" ] || {
+                fail "$1: a call missing (write-back ${main:-none}, copy ${copy:-none}," \
+                        "writeback ${kick:-none})"
+                return
+        }
+        [ "$copy" != "$main" ] && [ "$kick" != "$main" ] && beside=yes
+        [ "$copy" != "$main" ] && [ "$kick" = "$main" ] && beside=half
+        [ "$copy" = "$main" ] && [ "$kick" != "$main" ] && beside=half
+        eq "$beside" "$2" "$1: the copy and the writeback's start beside the main thread"
+}
+trace_scrub() { # HIVE ARGS...: scrub traced into $T/trace
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+                strace -f -qq -y -e trace=pwrite64,sync_file_range,copy_file_range,sendfile \
+                -o "$T/trace" "$VHIVE" scrub "$@" >"$OUT" 2>"$ERR"
+}
+
+# Issue 20: from 20 MiB on, the copy and the writeback's start run in
+# threads of their own while the main thread counts the cells' references
+# and parses the hive; a smaller hive keeps one thread (a second costs it
+# more than the overlap gives).
+mkdir "$T/big" "$T/small"
+"$MKBIGHIVE" -m 24 "$T/bulk.hive" >/dev/null || die "mkbighive"
+sh "$MAKE_HIVE" --base "$T/bulk.hive" "$MKHIVE" "$T/big/SYSTEM" "$SRCDIR/tests/fixtures/software.reg" ||
+        die "make-hive.sh --base"
+trace_scrub --profile wsus "$T/big/SYSTEM"
+eq "$?" 0 "scrub of a $(stat -c %s "$T/big/SYSTEM")-byte hive"
+threads_check "a 24 MiB hive" yes
+no_temp_left "$T/big" "the 24 MiB hive"
+cp "$h" "$T/small/SYSTEM"
+trace_scrub "$T/small/SYSTEM"
+eq "$?" 0 "scrub of the $size-byte hive"
+threads_check "a $size-byte hive" no
 
 # The temp file cannot be made: a scrub with nothing to change still
 # succeeds; one with something to change fails (exit 2), nothing written.
