@@ -27,12 +27,7 @@
 #include "safe-file.h"
 
 #define PAGE 4096u
-/* From this size on, the copy and the writeback's start run beside the
- * main thread: measured on a 2-core VM, alternating runs, medians, a scrub
- * of a 30 MB hive 41.9 -> 40.3 ms, 60 MB 70.8 -> 60.6 ms, 120 MB 0.69x; of
- * the real 12.2 MB SYSTEM 25.9 -> 27.5 ms (a second thread's price, TLB
- * shootdowns on every unmap among others, is more than the overlap). */
-#define THREADS_FROM (20u * 1024 * 1024)
+
 #define PAGEMAP_CHUNK 4096u /* entries read at a time (32 KiB) */
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAPPED (1ull << 62)
@@ -86,7 +81,7 @@ static void *writeback_main(void *arg)
  * before the file is closed or removed (join_writeback). */
 static void start_writeback(struct vhive_session *s, int fd, size_t len)
 {
-        struct vhive_writeback *w = len >= THREADS_FROM ? malloc(sizeof(*w)) : NULL;
+        struct vhive_writeback *w = len >= VHIVE_THREADS_FROM ? malloc(sizeof(*w)) : NULL;
 
         if (w) {
                 *w = (struct vhive_writeback){ .fd = fd, .len = len };
@@ -148,7 +143,7 @@ static int copy_counting(struct vhive_session *s, int to, int from, size_t len)
 {
         struct copy_job c = { .to = to, .from = from, .len = len };
 
-        if (len < THREADS_FROM || pthread_create(&c.thread, NULL, copy_main, &c) != 0)
+        if (len < VHIVE_THREADS_FROM || pthread_create(&c.thread, NULL, copy_main, &c) != 0)
                 return copy_range(to, from, len);
         count_refs_ahead(s, from, len);
         pthread_join(c.thread, NULL);

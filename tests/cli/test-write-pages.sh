@@ -121,7 +121,7 @@ trace_scrub() { # HIVE ARGS...: scrub traced into $T/trace
                 -o "$T/trace" "$VHIVE" scrub "$@" >"$OUT" 2>"$ERR"
 }
 
-# Issue 20: from 20 MiB on, the copy and the writeback's start run in
+# Issue 20: from 16 MiB on (VHIVE_THREADS_FROM), the copy and the writeback's start run in
 # threads of their own while the main thread counts the cells' references
 # and parses the hive; a smaller hive keeps one thread (a second costs it
 # more than the overlap gives).
