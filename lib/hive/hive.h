@@ -270,7 +270,7 @@ void vhive_hive_buf_drop_refs(struct vhive_hive_buf *hb);
  * writeback run beside the main thread, which counts the cells' references
  * on the hive file meanwhile (work-file.c).  Measured on a 2-core VM,
  * medians of alternating runs: a scrub of a 30 MB hive 41.9 -> 40.3 ms,
- * 60 MB 70.8 -> 60.6 ms, 120 MB 0.69x; of the real 12.2 MB SYSTEM 25.9 ->
+ * 60 MB 70.8 -> 60.6 ms, 120 MB 0.71x; of the real 12.2 MB SYSTEM 25.9 ->
  * 27.5 ms (a second thread's price, TLB shootdowns at every unmap among
  * others, is more than that overlap).  Counting beside hivex's parse
  * instead, below it, gained 0.99-0.97x and doubled the peak RSS (29 against

@@ -1,6 +1,8 @@
 /* The work copy of a clean hive edited in place under vhive's lock, kept
  * in the temp file that will replace it (issue 20): the file system copies
- * the hive into the temp file itself (copy_file_range, as cp does), the
+ * the hive into the temp file itself (copy_file_range, as cp does; for a
+ * large hive in a thread, while the cells' references are counted on the
+ * hive file, and its writeback is started by another: copy_counting), the
  * session maps that file privately (the edits land in private pages, so a
  * full disk is an error from pwrite, never a SIGBUS from a page the edits
  * dirty), and the commit writes back only the pages the edits changed.
@@ -27,7 +29,6 @@
 #include "safe-file.h"
 
 #define PAGE 4096u
-
 #define PAGEMAP_CHUNK 4096u /* entries read at a time (32 KiB) */
 #define PM_PRESENT (1ull << 63)
 #define PM_SWAPPED (1ull << 62)

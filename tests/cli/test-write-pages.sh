@@ -9,6 +9,8 @@
 # made (the failshim fails its creation).  The temp file's writeback starts
 # as soon as it is filled, before the edits are written back, when a lazy
 # read found something to change; never for a scrub that changes nothing.
+# A hive of 16 MiB or more is copied, and its writeback started, by threads
+# beside the main thread; a smaller one keeps one thread.
 . "$(dirname "$0")/lib.sh"
 
 command -v strace >/dev/null 2>&1 || skip "strace is not installed"
