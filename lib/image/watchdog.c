@@ -45,6 +45,7 @@
 
 struct vhive_watchdog_shared {
         int helper;  /* 0 until known */
+        int unborn;  /* the helper names itself: never looked for */
         int cache;   /* the helper caches metadata of a writable image */
         int written; /* a write went out through the helper */
 };
@@ -108,22 +109,26 @@ static pid_t find_child(pid_t parent)
 }
 
 /* Until vhive's end: its pipe gives EOF.  While the helper is not named,
- * looks for it every 10 ms. */
+ * looks for it every 10 ms, unless it will name itself (another image's
+ * qemu-nbd, a child of vhive too, is no candidate for it). */
 static pid_t wait_for_end(pid_t parent, const struct vhive_watchdog_shared *sh)
 {
         pid_t candidate = 0;
 
         for (;;) {
                 pid_t known = __atomic_load_n(&sh->helper, __ATOMIC_SEQ_CST);
+                bool look = !known && !sh->unborn;
                 struct pollfd p = { .fd = 3, .events = POLLIN };
-                int r = poll(&p, 1, known ? -1 : POLL_MS);
+                int r = poll(&p, 1, look ? POLL_MS : -1);
 
                 if (r > 0 || (r < 0 && errno != EINTR))
                         break;
-                if (!known)
+                if (look)
                         candidate = find_child(parent);
         }
-        return sh->helper ? sh->helper : candidate;
+        pid_t named = __atomic_load_n(&sh->helper, __ATOMIC_SEQ_CST);
+
+        return named ? named : candidate;
 }
 
 static void __attribute__((noreturn))
@@ -151,7 +156,7 @@ watch(int fd, pid_t parent, const struct vhive_watchdog_shared *sh)
         _exit(0);
 }
 
-void vhive_watchdog_start(struct vhive_watchdog *w, pid_t helper, bool cache)
+static void start(struct vhive_watchdog *w, pid_t helper, bool cache, bool unborn)
 {
         struct vhive_watchdog_shared *sh;
         pid_t parent = getpid(), pid;
@@ -163,7 +168,7 @@ void vhive_watchdog_start(struct vhive_watchdog *w, pid_t helper, bool cache)
         sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (sh == MAP_FAILED)
                 return;
-        *sh = (struct vhive_watchdog_shared){ .helper = helper, .cache = cache };
+        *sh = (struct vhive_watchdog_shared){ .helper = helper, .cache = cache, .unborn = unborn };
         if (pipe2(p, O_CLOEXEC) < 0) {
                 munmap(sh, sizeof(*sh));
                 return;
@@ -183,6 +188,16 @@ void vhive_watchdog_start(struct vhive_watchdog *w, pid_t helper, bool cache)
         w->pid = pid;
         w->fd = p[1];
         w->shared = sh;
+}
+
+void vhive_watchdog_start(struct vhive_watchdog *w, pid_t helper, bool cache)
+{
+        start(w, helper, cache, false);
+}
+
+void vhive_watchdog_start_unborn(struct vhive_watchdog *w, bool cache)
+{
+        start(w, 0, cache, true);
 }
 
 void vhive_watchdog_set_helper(struct vhive_watchdog *w, pid_t helper)

@@ -24,11 +24,15 @@ struct vhive_watchdog {
  * once: the image is free as soon as vhive is gone. */
 void vhive_watchdog_start(struct vhive_watchdog *w, pid_t helper, bool cache);
 
+/* The same for a helper about to be forked from vhive, which names itself
+ * (vhive_watchdog_name_self) before its exec: no child is looked for. */
+void vhive_watchdog_start_unborn(struct vhive_watchdog *w, bool cache);
+
 /* The helper's pid, once known (after a start with helper 0). */
 void vhive_watchdog_set_helper(struct vhive_watchdog *w, pid_t helper);
 
 /* In a helper just forked from vhive, before its exec: names itself to the
- * watchdog started before the fork (async-signal-safe).  The child holds
+ * watchdog started for it (vhive_watchdog_start_unborn; async-signal-safe).  The child holds
  * the watched pipe until its exec, so the watchdog, which acts on the
  * pipe's end, always finds the helper named: a vhive killed between its
  * fork and anything after it cannot leave the helper running. */

@@ -48,16 +48,24 @@ static int comm_is(pid_t pid, const char *name)
         return strcmp(comm, name) == 0;
 }
 
+static pid_t (*real_fork)(void);
+static int (*real_prctl)(int, ...);
+
+/* Looked up before main: prctl is called between fork and exec, where
+ * dlsym (locks, malloc) is no safe call. */
+__attribute__((constructor)) static void find_real(void)
+{
+        real_fork = (pid_t(*)(void))next("fork");
+        real_prctl = (int (*)(int, ...))next("prctl");
+}
+
 pid_t fork(void)
 {
-        static pid_t (*fn)(void);
         const char *name = getenv("VHIVE_KILL_AFTER_EXEC");
         struct timespec ms = { 0, 1000000 };
         pid_t pid;
 
-        if (!fn)
-                fn = (pid_t(*)(void))next("fork");
-        pid = fn();
+        pid = real_fork();
         if (pid <= 0 || !name || !*name)
                 return pid;
         for (int i = 0; i < 500; i++) {
@@ -70,7 +78,6 @@ pid_t fork(void)
 
 int prctl(int option, ...)
 {
-        static int (*fn)(int, ...);
         unsigned long a[4];
         const char *no = getenv("VHIVE_NO_PDEATHSIG");
         va_list ap;
@@ -79,9 +86,7 @@ int prctl(int option, ...)
         for (int i = 0; i < 4; i++)
                 a[i] = va_arg(ap, unsigned long);
         va_end(ap);
-        if (!fn)
-                fn = (int (*)(int, ...))next("prctl");
         if (option == PR_SET_PDEATHSIG && no && *no == '1')
                 return 0;
-        return fn(option, a[0], a[1], a[2], a[3]);
+        return real_prctl(option, a[0], a[1], a[2], a[3]);
 }

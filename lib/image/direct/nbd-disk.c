@@ -241,7 +241,7 @@ static int spawn(struct vhive_nbd_disk *d, const char *format, struct vhive_erro
          * before the fork, and the child names itself to it: started after,
          * a vhive killed in between (an ASan build's fork takes
          * milliseconds) left a qemu-nbd holding the image for good. */
-        vhive_watchdog_start(&d->watchdog, 0, !d->readonly && strcmp(format, "qcow2") == 0);
+        vhive_watchdog_start_unborn(&d->watchdog, !d->readonly && strcmp(format, "qcow2") == 0);
         parent = getpid();
         d->pid = fork();
         if (d->pid < 0) {
