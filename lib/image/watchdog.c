@@ -184,6 +184,11 @@ static void start(struct vhive_watchdog *w, pid_t helper, bool cache, bool unbor
                 munmap(sh, sizeof(*sh));
                 return;
         }
+        /* Its own group from here on, whenever the child itself gets to
+         * it: a kill of vhive's group (timeout(1)) that came before the
+         * child's setpgid took the watchdog with it, and left a helper
+         * started since then running (image-crash-direct, 2026-12-07). */
+        (void)setpgid(pid, pid);
         /* Kept open, close-on-exec, never written: its end is vhive's end. */
         w->pid = pid;
         w->fd = p[1];

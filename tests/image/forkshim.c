@@ -5,6 +5,10 @@
  *   VHIVE_KILL_AFTER_EXEC=NAME  after each fork, the parent waits up to
  *                               0.5 s for the child to exec NAME (its
  *                               /proc comm); if it does, SIGKILL
+ *   VHIVE_KILL_GROUP=1          the SIGKILL goes to vhive's process group,
+ *                               as timeout(1) sends it
+ *   VHIVE_SLOW_FIRST_CHILD_MS=N the child of vhive's first fork waits N ms
+ *                               before it goes on (a watchdog slow to start)
  *   VHIVE_NO_PDEATHSIG=1        prctl(PR_SET_PDEATHSIG) does nothing: the
  *                               one SIGTERM it would send is lost, as when
  *                               it reaches qemu-nbd while it starts
@@ -59,18 +63,30 @@ __attribute__((constructor)) static void find_real(void)
         real_prctl = (int (*)(int, ...))next("prctl");
 }
 
+static int forks;
+
 pid_t fork(void)
 {
         const char *name = getenv("VHIVE_KILL_AFTER_EXEC");
+        const char *slow = getenv("VHIVE_SLOW_FIRST_CHILD_MS");
+        const char *group = getenv("VHIVE_KILL_GROUP");
         struct timespec ms = { 0, 1000000 };
         pid_t pid;
 
         pid = real_fork();
+        if (pid == 0 && forks == 0 && slow && *slow) {
+                long n = atol(slow);
+                struct timespec wait = { n / 1000, n % 1000 * 1000000 };
+
+                nanosleep(&wait, NULL);
+        }
+        if (pid != 0)
+                forks++;
         if (pid <= 0 || !name || !*name)
                 return pid;
         for (int i = 0; i < 500; i++) {
                 if (comm_is(pid, name))
-                        kill(getpid(), SIGKILL);
+                        kill(group && *group == '1' ? 0 : getpid(), SIGKILL);
                 nanosleep(&ms, NULL);
         }
         return pid;
