@@ -133,7 +133,7 @@ struct data_cells {
 static int add_db(const struct vhive_hive_buf *hb, const struct cell *db, uint32_t size,
                   struct data_cells *d, struct vhive_error *err)
 {
-        uint16_t count = (uint16_t)(hb->b[db->at + 6] | hb->b[db->at + 7] << 8);
+        uint16_t count = vhive_le16(hb->b + db->at + 6);
         struct cell list;
         int r = cell_at(hb, vhive_le32(hb->b + db->at + 8), 4 + 4u * count, &list, err);
 
@@ -277,7 +277,7 @@ static int value_cells(const struct vhive_hive_buf *hb, hive_node_h node, hive_v
 
         if (r == 0)
                 r = sig_cell(hb, (uint32_t)(value - VHIVE_REGF_BASE_BLOCK), "vk", VK_MIN, vk, err);
-        if (r == 0 && VK_MIN + (size_t)(hb->b[vk->at + 6] | hb->b[vk->at + 7] << 8) > vk->size)
+        if (r == 0 && VK_MIN + (size_t)vhive_le16(hb->b + vk->at + 6) > vk->size)
                 r = damaged(err, "a value name longer than its cell", vk->at);
         if (r == 0)
                 r = data_cells(hb, vk, d, err);

@@ -223,7 +223,7 @@ static int read_nk(struct vhive_lazy *lz, hive_node_h node, struct cell *c)
 {
         if (read_cell(lz, node, "nk", c) < 0)
                 return -1;
-        if (c->len < NK_MIN || NK_MIN + (size_t)(c->b[72] | c->b[73] << 8) > c->len) {
+        if (c->len < NK_MIN || NK_MIN + (size_t)vhive_le16(c->b + 72) > c->len) {
                 free(c->b);
                 refuse(lz, EFAULT);
                 return -1;
@@ -392,7 +392,7 @@ static int read_vk(struct vhive_lazy *lz, hive_value_h v, struct cell *c)
 {
         if (read_cell(lz, v, "vk", c) < 0)
                 return -1;
-        if (c->len < VK_MIN || VK_MIN + (size_t)(c->b[2] | c->b[3] << 8) > c->len) {
+        if (c->len < VK_MIN || VK_MIN + (size_t)vhive_le16(c->b + 2) > c->len) {
                 free(c->b);
                 refuse(lz, EFAULT);
                 return -1;

@@ -76,7 +76,7 @@ static void walk_db(struct walk *w, uint32_t db, uint32_t len)
 
         if (!r || memcmp(r, "db", 2) != 0)
                 return;
-        segs = (uint16_t)(r[2] | r[3] << 8);
+        segs = vhive_le16(r + 2);
         /* Windows fills every segment but the last: any other count lies
          * about the length, and readers disagree on what the value is. */
         if (segs != (len + VHIVE_BIG_DATA_SEGMENT - 1) / VHIVE_BIG_DATA_SEGMENT && !w->bad_db)
@@ -145,7 +145,7 @@ static void walk_list(struct walk *w, uint32_t list, unsigned depth, bool in_ri)
         r = record(w, list, 4, &n);
         if (!r)
                 return;
-        count = (uint16_t)(r[2] | r[3] << 8);
+        count = vhive_le16(r + 2);
         step = memcmp(r, "lf", 2) == 0 || memcmp(r, "lh", 2) == 0 ? 8 : 4;
         if (memcmp(r, "ri", 2) == 0 && !in_ri) {
                 for (uint16_t i = 0; 4 + 4 * (size_t)i + 4 <= n && i < count; i++)

@@ -27,6 +27,11 @@ void vhive_huge_hint(void *p, size_t len);
 /* Faults in a fresh buffer's pages writable in one call (huge.c). */
 void vhive_populate_hint(void *p, size_t len);
 
+static inline uint16_t vhive_le16(const uint8_t *p)
+{
+        return (uint16_t)(p[0] | p[1] << 8);
+}
+
 static inline uint32_t vhive_le32(const uint8_t *p)
 {
         return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

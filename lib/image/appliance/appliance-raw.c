@@ -8,11 +8,13 @@
  * does the same inside the appliance: the file's MFT record, read from the
  * partition (its number is ntfs-3g's inode number, from the lstat that
  * opened the file), says where its clusters are (mft-record.c: three
- * reads, where an ntfsinfo in the appliance took 0.28-0.8 s under TCG), and the commit's reads and
- * writes go to those sectors through a device node of the partition; the barrier is an fsync of
- * that node (sync(1) given the device), which sends that disk a FLUSH.  Nothing of the file's MFT
- * record or of its folder is written.  Before the first write, appliance-files.c checks that the
- * clusters hold what ntfs-3g reads of the file's first and last blocks.
+ * reads, where an ntfsinfo in the appliance took 0.28-0.8 s under TCG),
+ * and the commit's reads and writes go to those sectors through a device
+ * node of the partition; the barrier is an fsync of that node (sync(1)
+ * given the device), which sends that disk a FLUSH.  Nothing of the
+ * file's MFT record or of its folder is written.  Before the first write,
+ * appliance-files.c checks that the clusters hold what ntfs-3g reads of
+ * the file's first and last blocks.
  *
  * Only a plain file qualifies: non-resident unnamed $DATA, every cluster
  * allocated (no hole), initialized to its end, the runs inside the

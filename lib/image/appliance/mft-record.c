@@ -26,11 +26,6 @@ static uint64_t le(const uint8_t *p, size_t n)
         return v;
 }
 
-static uint16_t le16(const uint8_t *p)
-{
-        return (uint16_t)(p[0] | p[1] << 8);
-}
-
 static int64_t le_signed(const uint8_t *p, size_t n)
 {
         uint64_t v = le(p, n);
@@ -52,7 +47,7 @@ int mft_geometry(const uint8_t *boot, size_t len, struct mft_geometry *g)
 
         if (len < 512 || memcmp(boot + 3, "NTFS    ", 8) != 0)
                 return -ENOTSUP;
-        bps = le16(boot + 0x0b);
+        bps = vhive_le16(boot + 0x0b);
         /* From 0x81 on, a power of two: 2^(256 - n), 4096 at most (0xf4). */
         spc = boot[0x0d] <= 0x80 ? boot[0x0d] : boot[0x0d] >= 0xf4 ? 1ull << (256 - boot[0x0d]) : 0;
         if (bps < 256 || bps > 4096 || !power_of_two(bps) || spc == 0 || spc > 4096)
@@ -79,8 +74,8 @@ int mft_fixup(uint8_t *rec, size_t len)
 
         if (len < 48 || len % NTFS_BLOCK || memcmp(rec, "FILE", 4) != 0)
                 return -EIO;
-        usa_ofs = le16(rec + 4);
-        usa_count = le16(rec + 6);
+        usa_ofs = vhive_le16(rec + 4);
+        usa_count = vhive_le16(rec + 6);
         if (usa_ofs % 2 || usa_count != len / NTFS_BLOCK + 1 ||
             usa_ofs + 2 * usa_count > NTFS_BLOCK)
                 return -EINVAL;
@@ -129,11 +124,11 @@ static int data_attribute(const uint8_t *a, size_t alen, struct mft_data *d)
 {
         size_t mp;
 
-        if (a[8] == 0 || le16(a + 12) & ATTR_IRREGULAR)
+        if (a[8] == 0 || vhive_le16(a + 12) & ATTR_IRREGULAR)
                 return -ENOTSUP; /* resident (an empty log), or not plain */
         if (alen < NONRES_HEADER || vhive_le64(a + 16) != 0)
                 return -EINVAL; /* a base record's $DATA starts at VCN 0 */
-        mp = le16(a + 32);
+        mp = vhive_le16(a + 32);
         if (mp < NONRES_HEADER || mp >= alen)
                 return -EINVAL;
         d->data_size = vhive_le64(a + 48);
@@ -150,9 +145,9 @@ int mft_data(const uint8_t *rec, size_t len, uint64_t recno, struct mft_data *d)
         if (len < 48)
                 return -ENOTSUP;
         used = vhive_le32(rec + 24);
-        off = le16(rec + 20);
-        if (used > len || !(le16(rec + 22) & 1) || vhive_le64(rec + 32) != 0 ||
-            le16(rec + 4) < 48 || vhive_le32(rec + 44) != (recno & 0xffffffffu))
+        off = vhive_le16(rec + 20);
+        if (used > len || !(vhive_le16(rec + 22) & 1) || vhive_le64(rec + 32) != 0 ||
+            vhive_le16(rec + 4) < 48 || vhive_le32(rec + 44) != (recno & 0xffffffffu))
                 return -ENOTSUP; /* not in use, an extension record, NTFS 3.0's (no
                                   * number), or not this one */
         while (off + 8 <= used) {

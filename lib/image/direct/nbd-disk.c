@@ -252,7 +252,6 @@ static int spawn(struct vhive_nbd_disk *d, const char *format, struct vhive_erro
                 vhive_watchdog_name_self(&d->watchdog);
                 exec_child(listen_fd, log_fd, null_fd, (char *const *)argv, env, pid_var, parent);
         }
-        vhive_watchdog_set_helper(&d->watchdog, d->pid);
         /* The child holds the listening socket now; once it exits, a
          * connection attempt fails instead of hanging. */
         return 0;
