@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -24,6 +25,7 @@
 #include "image.h"
 #include "macro.h"
 #include "ntfs-internal.h"
+#include "record-write.h"
 
 /* ---- libntfs-3g's messages: kept, never printed ------------------------ */
 
@@ -143,9 +145,31 @@ static s64 dev_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
         return count;
 }
 
+/* A record (MFT record, index block) is written, where its change fits one
+ * sector, with the sequence number it has on the disk (record-write.h):
+ * the disk's bytes are read first.  Returns the bytes to write: buf, or
+ * *copy. */
+static const void *untearable(struct range_dev *r, const void *buf, size_t count, uint64_t at,
+                              uint8_t **copy)
+{
+        _cleanup_free_ uint8_t *old = NULL;
+
+        *copy = NULL;
+        if (count % 512 != 0 || at % 512 != 0 || !vhive_record_looks_like(buf, count))
+                return buf;
+        old = malloc(count);
+        *copy = malloc(count);
+        if (!old || !*copy || vhive_nbd_pread(r->disk, old, count, at, &r->io_err) < 0)
+                return buf; /* the write as libntfs-3g made it: as safe as before */
+        memcpy(*copy, buf, count);
+        vhive_record_keep_usn(*copy, old, count);
+        return *copy;
+}
+
 static s64 dev_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
 {
         struct range_dev *r = rdev(dev);
+        _cleanup_free_ uint8_t *copy = NULL;
 
         if (NDevReadOnly(dev)) {
                 errno = EROFS;
@@ -156,6 +180,7 @@ static s64 dev_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 o
                 errno = ENOSPC;
                 return -1;
         }
+        buf = untearable(r, buf, count, r->base + offset, &copy);
         if (vhive_nbd_pwrite(r->disk, buf, count, r->base + offset, &r->io_err) < 0) {
                 errno = r->io_err.errnum;
                 return -1;

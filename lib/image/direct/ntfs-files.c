@@ -339,7 +339,15 @@ static int nf_flush(struct vhive_file *f, struct vhive_error *err)
 /* Allocates every new cluster (ntfs_attr_truncate would leave a sparse
  * tail that later writes fill piecemeal, each one a metadata change), then
  * writes the zeros, so that the initialized size is the whole file and the
- * commit's writes change data only. */
+ * commit's writes change data only.
+ *
+ * The folder's index entry for the file is left as it was: libntfs-3g
+ * would rewrite the folder's record (or index block) to copy the new size
+ * there, and a power cut tearing that record would cost the whole config
+ * folder.  The sizes in an index entry are a cache that Windows itself
+ * updates lazily; NTFS reads a file's size from its own record.  The
+ * file's record is then the one metadata written, and its change fits its
+ * first sector (record-write.h): old or new after a power cut. */
 static int nf_extend(struct vhive_file *f, uint64_t size, struct vhive_error *err)
 {
         struct ntfs_file *n = nf(f);
@@ -362,6 +370,7 @@ static int nf_extend(struct vhive_file *f, uint64_t size, struct vhive_error *er
 
                 r = attr_write(n->v, n->of.na, pos, len, zeros, n->path, err);
         }
+        NInoFileNameClearDirty(n->of.ni);
         return r < 0 ? r : nf_flush(f, err);
 }
 
