@@ -223,8 +223,11 @@ static int run_volume(const char *path, const char *format, unsigned number, boo
                         p = &pt.parts[i];
         if (r == 0 && !p)
                 r = vhive_fail(&e, ENOENT, "no partition %u", number);
-        if (r == 0)
-                r = vhive_ntfs_mount(&v, d, p->offset, p->size, ro, p->desc, &e);
+        if (r == 0) {
+                struct vhive_blockio io = vhive_nbd_blockio(d);
+
+                r = vhive_ntfs_mount(&v, &io, p->offset, p->size, ro, p->desc, &e);
+        }
         if (r == 0)
                 r = volume_cmds(v, cmd, ncmd, &e);
         if (vhive_ntfs_umount(v, &e2) < 0 && r == 0) {

@@ -23,8 +23,7 @@ static void put16(uint8_t *p, uint16_t v)
 /* A record of `sectors` sectors as libntfs-3g hands it to the device: the
  * real last two bytes of each sector saved in the update sequence array,
  * the sequence number usn in their place. */
-static void make_record(uint8_t *rec, const char *magic, size_t sectors, uint16_t usn,
-                        uint8_t fill)
+static void make_record(uint8_t *rec, const char *magic, size_t sectors, uint16_t usn, uint8_t fill)
 {
         size_t usa_ofs = memcmp(magic, "FILE", 4) == 0 ? 48 : 40;
 
@@ -153,8 +152,8 @@ static void index_block_and_two_records_in_one_write(void **state)
         make_record(two_old + 1024, "FILE", 2, 5, 2);
         make_record(two_new, "FILE", 2, 6, 1);
         make_record(two_new + 1024, "FILE", 2, 6, 2);
-        two_new[200] ^= 1;                     /* first record: one sector */
-        two_new[1024 + 100] ^= 1;              /* second: both sectors */
+        two_new[200] ^= 1;        /* first record: one sector */
+        two_new[1024 + 100] ^= 1; /* second: both sectors */
         two_new[1024 + SECTOR + 100] ^= 1;
         assert_int_equal(vhive_record_keep_usn(two_new, two_old, sizeof(two_new)), 1);
         assert_int_equal(get16(two_new + 48), 5);

@@ -490,7 +490,9 @@ static void map_raw(struct guest_file *g)
                 (void)ap_raw_map(g->be, g->img, g->ino, size, &g->raw);
 }
 
-/* Zeros written past the end: ntfs-3g allocates clusters for written data
+/* Grown around ntfs-3g (appliance-grow.c), with one record write that a
+ * power cut cannot tear.  Where the partition has no node: zeros written
+ * past the end through ntfs-3g, which allocates clusters for written data
  * (truncate would leave a sparse tail, and guestfs_fallocate64 recreates
  * the file). */
 static int gf_extend(struct vhive_file *f, uint64_t size, struct vhive_error *err)
@@ -502,6 +504,15 @@ static int gf_extend(struct vhive_file *f, uint64_t size, struct vhive_error *er
 
         if (r < 0 || size <= old)
                 return r;
+        if (!g->writable)
+                return vhive_fail(err, EROFS, "%s was opened read-only", g->name);
+        r = ap_grow(g->be, g->img, g->path + strlen(g->img->mnt), size, err);
+        if (r <= 0) {
+                if (r == 0)
+                        map_raw(g);
+                return r;
+        }
+        r = 0;
         zeros = calloc(1, IO_CHUNK);
         if (!zeros)
                 return vhive_fail(err, ENOMEM, "out of memory");

@@ -117,6 +117,18 @@ static int read_exact(struct vhive_backend *be, const struct ap_extents *x, uint
         return 0;
 }
 
+int ap_raw_partition(struct vhive_backend *be, struct image *img, struct ap_extents *x)
+{
+        int r = partition_of(be, img);
+
+        *x = (struct ap_extents){ .v = NULL };
+        if (r == 0)
+                r = make_node(be, img, x);
+        if (r == 0)
+                x->size = img->part_sectors * 512;
+        return r;
+}
+
 /* MFT record recno's unnamed $DATA, read from the partition: the boot
  * sector says where $MFT starts, $MFT's own record (0) where the others
  * are. */

@@ -411,6 +411,31 @@ static int mount_root(struct vhive_backend *be, struct image *img, const char *d
         return ap_gfail(be, err, "cannot mount %s read-write", dev);
 }
 
+/* For a change made with ntfs-3g away (appliance-grow.c): the volume
+ * unmounted (ntfs-3g writes what it holds), then mounted afresh, its
+ * caches read from the disk again; read-only, it writes nothing. */
+int ap_unmount_root(struct vhive_backend *be, struct image *img, struct vhive_error *err)
+{
+        if (guestfs_umount(be->g, img->mnt) < 0)
+                return ap_gfail(be, err, "cannot unmount %s", img->root.device);
+        img->found = false;
+        return 0;
+}
+
+int ap_mount_root_again(struct vhive_backend *be, struct image *img, bool readonly,
+                        struct vhive_error *err)
+{
+        int r = 0;
+
+        if (!readonly)
+                r = mount_root(be, img, img->root.device, err);
+        else if (guestfs_mount_ro(be->g, img->root.device, img->mnt) < 0)
+                r = ap_gfail(be, err, "cannot mount %s", img->root.device);
+        img->found = r == 0 && !readonly;
+        img->wrote_raw = false;
+        return r;
+}
+
 static const char *scheme_of(const struct candidates *c, const char *dev)
 {
         for (size_t k = 0; k < c->ntfs && k < ARRAY_SIZE(c->ntfs_dev); k++)

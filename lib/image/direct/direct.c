@@ -220,7 +220,9 @@ static enum probe probe(struct direct_image *im, const struct vhive_partition *p
             vhive_nbd_pread(im->disk, boot, sizeof(boot), p->offset, &e) < 0 ||
             !vhive_is_ntfs_boot_sector(boot, sizeof(boot)))
                 return PROBE_NOT_NTFS;
-        if (vhive_ntfs_mount(&v, im->disk, p->offset, p->size, true, p->desc, perr) < 0)
+        struct vhive_blockio io = vhive_nbd_blockio(im->disk);
+
+        if (vhive_ntfs_mount(&v, &io, p->offset, p->size, true, p->desc, perr) < 0)
                 return PROBE_FAILED;
         if (vhive_ntfs_real_path(v, CONFIG_DIR, &dir, &e) == -ELOOP) {
                 *perr = e;
@@ -410,9 +412,12 @@ static int direct_find_root(struct vhive_backend *be, size_t i, const char *root
                 r = -chosen.why.errnum;
         } else if (r == 0 && chosen.vol)
                 im->vol = chosen.vol;
-        else if (r == 0)
-                r = vhive_ntfs_mount(&im->vol, im->disk, chosen.part->offset, chosen.part->size,
+        else if (r == 0) {
+                struct vhive_blockio io = vhive_nbd_blockio(im->disk);
+
+                r = vhive_ntfs_mount(&im->vol, &io, chosen.part->offset, chosen.part->size,
                                      im->readonly, chosen.part->desc, err);
+        }
         if (r == 0 && chosen.interrupted)
                 r = interrupted(&chosen, err);
         if (r == 0) {

@@ -597,6 +597,33 @@ int vhive_nbd_flush(struct vhive_nbd_disk *d, struct vhive_error *err)
         return 0;
 }
 
+static int blockio_pread(void *ctx, void *buf, size_t count, uint64_t offset,
+                         struct vhive_error *err)
+{
+        return vhive_nbd_pread(ctx, buf, count, offset, err);
+}
+
+static int blockio_pwrite(void *ctx, const void *buf, size_t count, uint64_t offset,
+                          struct vhive_error *err)
+{
+        return vhive_nbd_pwrite(ctx, buf, count, offset, err);
+}
+
+static int blockio_flush(void *ctx, struct vhive_error *err)
+{
+        return vhive_nbd_flush(ctx, err);
+}
+
+struct vhive_blockio vhive_nbd_blockio(struct vhive_nbd_disk *d)
+{
+        return (struct vhive_blockio){ .ctx = d,
+                                       .size = d->size,
+                                       .readonly = d->readonly,
+                                       .pread = blockio_pread,
+                                       .pwrite = blockio_pwrite,
+                                       .flush = blockio_flush };
+}
+
 /* Disconnects and checks that qemu-nbd exited 0. */
 static int finish_child(struct vhive_nbd_disk *d, struct vhive_error *err)
 {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blockio.h"
 #include "vhive.h"
 
 struct vhive_nbd_disk;
@@ -39,6 +40,9 @@ int vhive_nbd_pwrite(struct vhive_nbd_disk *d, const void *buf, size_t count, ui
                      struct vhive_error *err);
 /* Asks qemu-nbd to write its caches to the image file (NBD_CMD_FLUSH). */
 int vhive_nbd_flush(struct vhive_nbd_disk *d, struct vhive_error *err);
+
+/* The disk as the NTFS code reads and writes it (ntfs-device.h). */
+struct vhive_blockio vhive_nbd_blockio(struct vhive_nbd_disk *d);
 
 /* Flushes (when writable), disconnects, waits for qemu-nbd and checks it
  * exited with status 0, removes the private folder, frees d.  Always frees;

@@ -73,7 +73,7 @@ static int dev_open(struct ntfs_device *dev, int flags)
                 errno = EBUSY;
                 return -1;
         }
-        if ((flags & O_ACCMODE) != O_RDONLY && vhive_nbd_readonly(rdev(dev)->disk)) {
+        if ((flags & O_ACCMODE) != O_RDONLY && rdev(dev)->io.readonly) {
                 errno = EROFS;
                 return -1;
         }
@@ -89,7 +89,7 @@ static int dev_sync(struct ntfs_device *dev)
 
         if (NDevReadOnly(dev) || !r->dirty)
                 return 0;
-        if (vhive_nbd_flush(r->disk, &r->io_err) < 0) {
+        if (r->io.flush(r->io.ctx, &r->io_err) < 0) {
                 errno = r->io_err.errnum;
                 return -1;
         }
@@ -138,7 +138,7 @@ static s64 dev_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
                 return 0;
         if ((uint64_t)count > r->size - offset)
                 count = r->size - offset;
-        if (vhive_nbd_pread(r->disk, buf, count, r->base + offset, &r->io_err) < 0) {
+        if (r->io.pread(r->io.ctx, buf, count, r->base + offset, &r->io_err) < 0) {
                 errno = r->io_err.errnum;
                 return -1;
         }
@@ -159,7 +159,7 @@ static const void *untearable(struct range_dev *r, const void *buf, size_t count
                 return buf;
         old = malloc(count);
         *copy = malloc(count);
-        if (!old || !*copy || vhive_nbd_pread(r->disk, old, count, at, &r->io_err) < 0)
+        if (!old || !*copy || r->io.pread(r->io.ctx, old, count, at, &r->io_err) < 0)
                 return buf; /* the write as libntfs-3g made it: as safe as before */
         memcpy(*copy, buf, count);
         vhive_record_keep_usn(*copy, old, count);
@@ -181,7 +181,7 @@ static s64 dev_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 o
                 return -1;
         }
         buf = untearable(r, buf, count, r->base + offset, &copy);
-        if (vhive_nbd_pwrite(r->disk, buf, count, r->base + offset, &r->io_err) < 0) {
+        if (r->io.pwrite(r->io.ctx, buf, count, r->base + offset, &r->io_err) < 0) {
                 errno = r->io_err.errnum;
                 return -1;
         }
@@ -291,7 +291,7 @@ static int mount_failure(struct vhive_ntfs *v, int e, struct vhive_error *err)
         }
 }
 
-int vhive_ntfs_mount(struct vhive_ntfs **vp, struct vhive_nbd_disk *disk, uint64_t offset,
+int vhive_ntfs_mount(struct vhive_ntfs **vp, const struct vhive_blockio *io, uint64_t offset,
                      uint64_t size, bool readonly, const char *name, struct vhive_error *err)
 {
         struct vhive_ntfs *v;
@@ -299,12 +299,12 @@ int vhive_ntfs_mount(struct vhive_ntfs **vp, struct vhive_nbd_disk *disk, uint64
         int r, e;
 
         *vp = NULL;
-        if (offset > vhive_nbd_size(disk) || size > vhive_nbd_size(disk) - offset)
+        if (offset > io->size || size > io->size - offset)
                 return vhive_fail(err, EINVAL, "%s lies past the end of the disk", name);
         v = calloc(1, sizeof(*v));
         if (!v)
                 return vhive_fail(err, ENOMEM, "out of memory");
-        v->rd = (struct range_dev){ .disk = disk, .base = offset, .size = size };
+        v->rd = (struct range_dev){ .io = *io, .base = offset, .size = size };
         snprintf(v->name, sizeof(v->name), "%s", name);
         nt_quiet();
         dev = ntfs_device_alloc(v->name, 0, &range_ops, &v->rd);

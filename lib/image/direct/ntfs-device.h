@@ -1,6 +1,7 @@
 /* An NTFS volume inside a disk image, through libntfs-3g with a custom
- * device (struct ntfs_device_operations) over a byte range of an NBD disk:
- * no FUSE, no loop device, no root.
+ * device (struct ntfs_device_operations) over a byte range of a disk
+ * (blockio.h: an NBD disk, or a partition in the appliance): no FUSE, no
+ * loop device, no root.
  *
  * Paths are absolute inside the volume, '/' or '\' separated, looked up
  * case-insensitively as Windows does.  libntfs-3g's refusals stay on: a
@@ -12,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "nbd-disk.h"
+#include "blockio.h"
 #include "safe-file.h"
 
 struct vhive_file;
@@ -22,7 +23,7 @@ struct vhive_ntfs;
 /* name is for messages ("MBR partition 2").  The range must lie inside
  * the disk.  -EPERM hibernated/Fast Startup, -EOPNOTSUPP unclean $LogFile,
  * -EINVAL not NTFS, -EIO damaged; err says which and what to do. */
-int vhive_ntfs_mount(struct vhive_ntfs **v, struct vhive_nbd_disk *disk, uint64_t offset,
+int vhive_ntfs_mount(struct vhive_ntfs **v, const struct vhive_blockio *io, uint64_t offset,
                      uint64_t size, bool readonly, const char *name, struct vhive_error *err);
 /* Writes every dirty inode, flushes the disk, frees v (even on failure). */
 int vhive_ntfs_umount(struct vhive_ntfs *v, struct vhive_error *err);

@@ -11,7 +11,7 @@
 #include "ntfs-device.h"
 
 struct range_dev {
-        struct vhive_nbd_disk *disk;
+        struct vhive_blockio io;
         uint64_t base, size;
         s64 pos;
         bool dirty;

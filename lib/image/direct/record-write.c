@@ -87,8 +87,9 @@ size_t vhive_record_keep_usn(uint8_t *buf, const uint8_t *old, size_t count)
         while (record_layout(buf + at, count - at, &l)) {
                 size_t len = l.sectors * STRIDE;
 
-                if (record_layout(old + at, count - at, &lo) && memcmp(buf + at, old + at, 4) == 0 &&
-                    lo.usa_ofs == l.usa_ofs && lo.sectors == l.sectors)
+                if (record_layout(old + at, count - at, &lo) &&
+                    memcmp(buf + at, old + at, 4) == 0 && lo.usa_ofs == l.usa_ofs &&
+                    lo.sectors == l.sectors)
                         kept += keep_one(buf + at, old + at, &l);
                 at += len;
         }

@@ -1,0 +1,24 @@
+/* A writable run of bytes (a disk, a partition) as the NTFS code
+ * (direct/ntfs-device.c) reads and writes it: through qemu-nbd on the
+ * direct backend (nbd-disk.c), through a device node in the appliance on
+ * the appliance backend (appliance-grow.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vhive.h"
+
+struct vhive_blockio {
+        void *ctx;
+        uint64_t size;
+        bool readonly;
+        /* Whole transfers or -errno with a message. */
+        int (*pread)(void *ctx, void *buf, size_t count, uint64_t offset,
+                     struct vhive_error *err);
+        int (*pwrite)(void *ctx, const void *buf, size_t count, uint64_t offset,
+                      struct vhive_error *err);
+        /* Everything written so far reaches the image file. */
+        int (*flush)(void *ctx, struct vhive_error *err);
+};
