@@ -15,8 +15,7 @@ struct vhive_blockio {
         uint64_t size;
         bool readonly;
         /* Whole transfers or -errno with a message. */
-        int (*pread)(void *ctx, void *buf, size_t count, uint64_t offset,
-                     struct vhive_error *err);
+        int (*pread)(void *ctx, void *buf, size_t count, uint64_t offset, struct vhive_error *err);
         int (*pwrite)(void *ctx, const void *buf, size_t count, uint64_t offset,
                       struct vhive_error *err);
         /* Everything written so far reaches the image file. */

@@ -57,6 +57,27 @@ static int filldir(void *dirent, const ntfschar *name, const int name_len, const
         return 0;
 }
 
+/* Every cluster na's runs name is marked used in the volume's bitmap: a
+ * cluster a file holds but the bitmap calls free would be handed to
+ * another file by NTFS's next allocation. */
+static bool clusters_marked(ntfs_volume *vol, ntfs_attr *na)
+{
+        if (!NAttrNonResident(na))
+                return true;
+        if (ntfs_attr_map_whole_runlist(na) < 0)
+                return false;
+        for (runlist_element *rl = na->rl; rl && rl->length; rl++) {
+                for (s64 c = rl->lcn; rl->lcn >= 0 && c < rl->lcn + rl->length; c++) {
+                        uint8_t byte;
+
+                        if (ntfs_attr_pread(vol->lcnbmp_na, c / 8, 1, &byte) != 1 ||
+                            !(byte >> (c % 8) & 1))
+                                return false;
+                }
+        }
+        return true;
+}
+
 /* The unnamed $DATA of dir/name; false with s->why on failure. */
 static bool read_file(ntfs_volume *vol, ntfs_inode *dir, int k, struct hive_files *f,
                       struct state_read *s)
@@ -70,6 +91,14 @@ static bool read_file(ntfs_volume *vol, ntfs_inode *dir, int k, struct hive_file
                 f->data[k] = malloc(f->len[k] + 1);
                 ok = f->data[k] &&
                      ntfs_attr_pread(na, 0, na->data_size, f->data[k]) == na->data_size;
+                if (ok && !clusters_marked(vol, na)) {
+                        snprintf(s->why, sizeof(s->why),
+                                 "%s/%s holds clusters the volume's bitmap marks free", cfg_path,
+                                 names[k]);
+                        ntfs_attr_close(na);
+                        ntfs_inode_close(ni);
+                        return false;
+                }
                 ntfs_attr_close(na);
         }
         if (!ok)

@@ -39,15 +39,14 @@ struct node_io {
         struct ap_extents part;
 };
 
-static int node_pread(void *ctx, void *buf, size_t count, uint64_t offset,
-                      struct vhive_error *err)
+static int node_pread(void *ctx, void *buf, size_t count, uint64_t offset, struct vhive_error *err)
 {
         struct node_io *n = ctx;
 
         while (count > 0) {
                 size_t want = count < NODE_CHUNK ? count : NODE_CHUNK, got = 0;
-                _cleanup_free_ char *data =
-                        guestfs_pread(n->be->g, n->part.node, (int)want, (int64_t)offset, &got);
+                _cleanup_free_ char *data = guestfs_pread(n->be->g, n->part.node, (int)want,
+                                                          (int64_t)offset, &got);
 
                 if (!data)
                         return ap_gfail(n->be, err, "cannot read the partition");
@@ -93,8 +92,8 @@ static int node_flush(void *ctx, struct vhive_error *err)
 }
 
 /* The volume mounted on the host, the file grown, the volume unmounted. */
-static int grow_on_host(struct node_io *n, const char *name, const char *guest_path,
-                        uint64_t size, struct vhive_error *err)
+static int grow_on_host(struct node_io *n, const char *name, const char *guest_path, uint64_t size,
+                        struct vhive_error *err)
 {
         struct vhive_blockio io = { .ctx = n,
                                     .size = n->part.size,

@@ -147,15 +147,18 @@ static s64 dev_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
 
 /* A record (MFT record, index block) is written, where its change fits one
  * sector, with the sequence number it has on the disk (record-write.h):
- * the disk's bytes are read first.  Returns the bytes to write: buf, or
- * *copy. */
+ * the disk's bytes are read first.  Returns the bytes to write (buf, or
+ * *copy); *record when they are records, *same when the disk holds them
+ * already. */
 static const void *untearable(struct range_dev *r, const void *buf, size_t count, uint64_t at,
-                              uint8_t **copy)
+                              uint8_t **copy, bool *record, bool *same)
 {
         _cleanup_free_ uint8_t *old = NULL;
 
         *copy = NULL;
-        if (count % 512 != 0 || at % 512 != 0 || !vhive_record_looks_like(buf, count))
+        *same = false;
+        *record = count % 512 == 0 && at % 512 == 0 && vhive_record_looks_like(buf, count);
+        if (!*record)
                 return buf;
         old = malloc(count);
         *copy = malloc(count);
@@ -163,6 +166,7 @@ static const void *untearable(struct range_dev *r, const void *buf, size_t count
                 return buf; /* the write as libntfs-3g made it: as safe as before */
         memcpy(*copy, buf, count);
         vhive_record_keep_usn(*copy, old, count);
+        *same = memcmp(*copy, old, count) == 0;
         return *copy;
 }
 
@@ -170,6 +174,7 @@ static s64 dev_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 o
 {
         struct range_dev *r = rdev(dev);
         _cleanup_free_ uint8_t *copy = NULL;
+        bool record, same;
 
         if (NDevReadOnly(dev)) {
                 errno = EROFS;
@@ -180,7 +185,16 @@ static s64 dev_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 o
                 errno = ENOSPC;
                 return -1;
         }
-        buf = untearable(r, buf, count, r->base + offset, &copy);
+        buf = untearable(r, buf, count, r->base + offset, &copy, &record, &same);
+        if (same)
+                return count;
+        /* A record reaches the disk after what was written before it: the
+         * cluster bitmap that allocates what the record names is never
+         * behind it (a power cut between them then leaves clusters marked
+         * used that no file holds, which chkdsk frees, never clusters a
+         * file holds marked free, which NTFS would hand out again). */
+        if (record && r->dirty && dev_sync(dev) < 0)
+                return -1;
         if (r->io.pwrite(r->io.ctx, buf, count, r->base + offset, &r->io_err) < 0) {
                 errno = r->io_err.errnum;
                 return -1;
