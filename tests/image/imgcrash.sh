@@ -27,18 +27,16 @@
 #           entries, LOG1 and LOG2 both needed): a scrub.  Only when
 #           IMGCRASH_CASES names it (about 1 s a state: prefixes and 20
 #           sampled subsets per interval, no tears); skipped without it
-# Checks: no state "other" at 512-byte sectors; with 4096-byte atomic
-# sectors (-S 4096) no state unreadable either.  On the direct backend no
-# state may be unreadable at 512-byte sectors either: a file grows with
-# its own record rewritten in one sector (record-write.h) and its folder's
-# left alone.  On the appliance, where ntfs-3g grows the file (its record,
-# the folder's, the times), a torn MFT record (one sector of a 1 KiB
-# record written) is reported and counted, not failed, where a file grows
-# (issue 17 item 1); see bench/README.  Where nothing
-# grows (new, old) no state may be unreadable, on either backend: the
-# appliance writes the files' clusters around ntfs-3g (appliance-raw.c),
-# which before rewrote the records (file times) at every step.  Any other
-# unreadable state fails.  Two images scrubbed in one run must each
+# Checks: no state "other" and none unreadable, at 512-byte sectors and
+# with 4096-byte atomic sectors (-S 4096).  Unreadable: a torn MFT record
+# (one sector of a 1 KiB record written), a folder that does not list, a
+# file that does not read, or one holding clusters the volume's bitmap
+# marks free.  Where nothing grows (new, old) the commit writes only the
+# files' clusters (the appliance around ntfs-3g, appliance-raw.c); where a
+# file grows, both backends write one record whose change fits a sector,
+# at the disk's sequence number, after a flush of the bitmap, the folder
+# left alone (record-write.h, appliance-grow.c; see bench/README).  Two
+# images scrubbed in one run must each
 # be flushed once per step (4 times).  Then the model is shown to
 # catch a broken protocol: ignoring one of the recorded flushes (-D K) must
 # give "other" states for some K (bench/crash-image.sh mutant: a build that
@@ -217,18 +215,14 @@ judge() {
                 fail "$name: $other states are neither old nor new"
         [ "$unreadable" -eq "$torn" ] && ok "$name: unreadable states are torn records only" ||
                 fail "$name: $((unreadable - torn)) unreadable states without a torn record"
-        # Where no file grows, the commit writes only the files' clusters
-        # (the appliance too: around ntfs-3g, appliance-raw.c): no record
-        # is written, so none can tear.  The direct backend grows a file
-        # with one record written, its change in one sector and written
-        # with the disk's sequence number (record-write.h), the folder's
-        # index left alone: no record can tear there either.
-        case $backend:$name in
-        direct:* | *:new | *:old)
-                [ "$unreadable" -eq 0 ] && ok "$name: no torn record, no state unreadable" ||
-                        fail "$name: $unreadable states unreadable"
-                ;;
-        esac
+        # No record can tear: where no file grows, the commit writes only
+        # the files' clusters (the appliance too: around ntfs-3g,
+        # appliance-raw.c); a file grows with one record write whose change
+        # fits a sector, kept at the disk's sequence number, after a flush
+        # of the bitmap (record-write.h), its folder's index left alone, on
+        # both backends (the appliance through appliance-grow.c).
+        [ "$unreadable" -eq 0 ] && ok "$name: no torn record, no state unreadable" ||
+                fail "$name: $unreadable states unreadable"
         # ntfs-3g's own tools agree on the states named (kept): ntfsls cannot
         # list the folder, or ntfscat cannot read the hive or a log.
         for k in "$name".kept/unreadable-*.raw; do
