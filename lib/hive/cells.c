@@ -74,7 +74,10 @@ struct offs {
         size_t n, cap;
 };
 
-static struct cells *attached;
+/* Per thread: the hives of one image are worked on in one thread, and a
+ * batch split over two appliances works on two images at once
+ * (image-job.c). */
+static _Thread_local struct cells *attached;
 
 static bool bit(const uint8_t *map, size_t off)
 {

@@ -91,6 +91,11 @@ struct vhive_backend_ops {
          * same bytes (no round trip per call): a read-only op may read a
          * clean hive in place, only the cells it needs. */
         bool reads_in_place;
+        /* A launch costs more than the images' own work, and two can run
+         * side by side: a batch of several images is split over two
+         * (image-job.c), each of its own thread.  The backend then keeps no
+         * state but its struct vhive_backend's, bar what it locks. */
+        bool split_batches;
         /* Adds every image, then launches once.  Per-image failures are
          * reported later by the per-image calls, not here; -errno here
          * means nothing can work (no appliance). */

@@ -24,6 +24,7 @@
  *
  * Compiled into each backend module (no libvhive symbol needed).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -81,40 +82,64 @@ static bool named_qemu(pid_t pid)
         return n >= 4 && strncmp(comm, "qemu", 4) == 0;
 }
 
-/* The newest child of parent named qemu* (the appliance's qemu, or while
- * it starts the qemu-img that makes its overlay), 0 when none. */
-static pid_t find_child(pid_t parent)
+/* Every child of parent named qemu*: the appliance's qemu (or, while it
+ * starts, the qemu-img that makes its overlay), and with a batch split
+ * over two appliances the other one's too (image-job.c): which of two
+ * launching qemus is whose cannot be told, and both must go. */
+struct seen {
+        pid_t pid[16];
+        size_t n;
+};
+
+/* The children one thread of parent forked (a worker thread launches an
+ * appliance of a split batch), added to seen. */
+static void task_children(pid_t parent, const char *tid, struct seen *seen)
 {
-        char path[64], buf[512];
+        char path[320], buf[512];
         char *p, *end;
-        pid_t found = 0;
         int fd, n;
 
-        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)parent, (int)parent);
+        snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)parent, tid);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-                return 0;
+                return;
         n = (int)read(fd, buf, sizeof(buf) - 1);
         close(fd);
         buf[n > 0 ? n : 0] = 0;
-        for (p = buf;; p = end) {
+        for (p = buf; seen->n < sizeof(seen->pid) / sizeof(seen->pid[0]); p = end) {
                 long v = strtol(p, &end, 10);
 
                 if (end == p)
                         break;
                 if (v > 0 && named_qemu((pid_t)v))
-                        found = (pid_t)v;
+                        seen->pid[seen->n++] = (pid_t)v;
         }
-        return found;
+}
+
+static void find_children(pid_t parent, struct seen *seen)
+{
+        char path[48];
+        struct dirent *d;
+        DIR *dir;
+
+        seen->n = 0;
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)parent);
+        dir = opendir(path);
+        if (!dir)
+                return;
+        while ((d = readdir(dir)))
+                if (d->d_name[0] != '.')
+                        task_children(parent, d->d_name, seen);
+        closedir(dir);
 }
 
 /* Until vhive's end: its pipe gives EOF.  While the helper is not named,
- * looks for it every 10 ms, unless it will name itself (another image's
- * qemu-nbd, a child of vhive too, is no candidate for it). */
-static pid_t wait_for_end(pid_t parent, const struct vhive_watchdog_shared *sh)
+ * looks for candidates every 10 ms, unless it will name itself (another
+ * image's qemu-nbd, a child of vhive too, is no candidate for it).
+ * Returns the named helper, or 0 and the candidates last seen. */
+static pid_t wait_for_end(pid_t parent, const struct vhive_watchdog_shared *sh, struct seen *seen)
 {
-        pid_t candidate = 0;
-
+        seen->n = 0;
         for (;;) {
                 pid_t known = __atomic_load_n(&sh->helper, __ATOMIC_SEQ_CST);
                 bool look = !known && !sh->unborn;
@@ -124,16 +149,15 @@ static pid_t wait_for_end(pid_t parent, const struct vhive_watchdog_shared *sh)
                 if (r > 0 || (r < 0 && errno != EINTR))
                         break;
                 if (look)
-                        candidate = find_child(parent);
+                        find_children(parent, seen);
         }
-        pid_t named = __atomic_load_n(&sh->helper, __ATOMIC_SEQ_CST);
-
-        return named ? named : candidate;
+        return __atomic_load_n(&sh->helper, __ATOMIC_SEQ_CST);
 }
 
 static void __attribute__((noreturn))
 watch(int fd, pid_t parent, const struct vhive_watchdog_shared *sh)
 {
+        struct seen seen;
         pid_t helper;
 
         setpgid(0, 0);
@@ -146,9 +170,13 @@ watch(int fd, pid_t parent, const struct vhive_watchdog_shared *sh)
                 _exit(1);
         close_range(0, 2, 0);
         close_range(4, ~0u, 0);
-        helper = wait_for_end(parent, sh);
-        if (helper <= 0)
+        helper = wait_for_end(parent, sh, &seen);
+        if (helper <= 0) {
+                for (size_t k = 0; k < seen.n; k++)
+                        if (!gone(seen.pid[k]))
+                                kill(seen.pid[k], SIGKILL);
                 _exit(0);
+        }
         if (sh->cache && __atomic_load_n(&sh->written, __ATOMIC_SEQ_CST))
                 term_for_a_while(helper);
         if (!gone(helper))

@@ -71,9 +71,13 @@ kill "$reader" && wait "$reader" 2>/dev/null
 if [ "$backend" = appliance ] && ! grep -q 'lock\|another process' err; then
         skip_if_no_appliance err
 fi
+# The batch opens 4 or more images: split over two appliances where two
+# CPUs can run them (image-job.c), one otherwise.
 if [ "$backend" = appliance ]; then
-        [ "$(launches err)" -eq 1 ] && ok "one appliance launch for the batch" ||
-                fail "$(launches err) launches for one batch"
+        want=1
+        [ "$(nproc)" -ge 2 ] && want=2
+        [ "$(launches err)" -eq $want ] && ok "$want appliance launches for the batch" ||
+                fail "$(launches err) launches for one batch, want $want"
 fi
 report() { # IMAGE TEXT: IMAGE's report line ends with TEXT
         if grep -q "^$1: .*$2\$" out; then

@@ -5,7 +5,8 @@
 # and more without KVM), when only libguestfs' recovery process (every 2 s)
 # would stop qemu; and three direct-backend scrubs of a written qcow2 keep
 # the orderly exit (SIGTERM) that qcow2's cached metadata needs: the image
-# is free and passes qemu-img check.  Timed by bench/kill-free.sh.
+# is free and passes qemu-img check.  Timed by bench/kill-free.sh.  And a
+# batch of 4 split over two appliances, killed while both boot.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 export LIBGUESTFS_CACHEDIR=${LIBGUESTFS_CACHEDIR:-${TMPDIR:-/var/tmp}}
@@ -79,4 +80,41 @@ VHIVE_KILL_AFTER_EXEC=qemu-nbd VHIVE_KILL_GROUP=1 VHIVE_SLOW_FIRST_CHILD_MS=1500
 rc=$?
 [ $rc -eq 137 ] || fail "group kill: vhive was not killed after starting qemu-nbd (exit $rc)"
 none_left "$img" "a kill of vhive's group while its watchdog starts" 80
+
+# A batch split over two appliances (image-job.c), killed while both boot:
+# which of two booting qemus is whose cannot be told, so each watchdog
+# kills every qemu it saw; no image may be held 0.5 s after the kill.
+if [ "$(nproc)" -ge 2 ]; then
+        imgs=()
+        for k in 1 2 3 4; do
+                copy mbr.vhdx "split$k.vhdx"
+                imgs+=("$PWD/split$k.vhdx")
+        done
+        "$VHIVE" scrub --backend appliance "${imgs[@]}" > split.out 2>&1 &
+        pid=$!
+        for _ in $(seq 1 400); do
+                [ "$(pgrep -c -P $pid qemu-system || true)" -ge 2 ] && break
+                sleep 0.05
+        done
+        qemus=$(pgrep -c -P $pid qemu-system || true)
+        sleep 0.5
+        kill -9 $pid 2> /dev/null
+        wait $pid 2> /dev/null
+        if [ "$qemus" -lt 2 ]; then
+                fail "a batch of 4: $qemus appliances seen booting, want 2: $(tail -3 split.out)"
+        else
+                held=
+                for i in $(seq 1 10); do
+                        held=$(for img in "${imgs[@]}"; do pgrep -f -- "$img"; done | sort -u)
+                        [ -z "$held" ] && break
+                        sleep 0.05
+                done
+                if [ -z "$held" ]; then
+                        ok "a batch over two appliances, killed while both boot: all 4 images free within $((i * 50)) ms"
+                else
+                        fail "a batch over two appliances: $held still hold images 500 ms after the kill"
+                        kill -9 $held 2> /dev/null
+                fi
+        fi
+fi
 finish

@@ -48,6 +48,7 @@ struct vhive_backend {
         char *probe;     /* one blkid -p of every image's candidates (appliance-root.c) */
         bool probe_done; /* asked once, at the first find_root; probe NULL if it failed */
         struct vhive_watchdog watchdog; /* stops qemu when vhive dies */
+        int root_kept; /* 1: a tmpfs keeps a root mounted (appliance-grow.c), -1: failed */
 };
 
 void ap_free_strings(char **v);

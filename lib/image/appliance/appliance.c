@@ -464,6 +464,7 @@ static int appliance_close(struct vhive_backend *be, struct vhive_error *err)
 
 const struct vhive_backend_ops vhive_backend_appliance = {
         .name = "appliance",
+        .split_batches = true,
         .open = appliance_open,
         .image_status = appliance_image_status,
         .find_root = appliance_find_root,

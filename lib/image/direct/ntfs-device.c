@@ -30,9 +30,9 @@
 /* ---- libntfs-3g's messages: kept, never printed ------------------------ */
 
 /* libntfs-3g logs through one global handler; the last error it reported
- * is quoted in our messages.  (Not thread-safe; neither is libntfs-3g's
- * logging.) */
-static char ntfs_last_msg[512];
+ * in this thread is quoted in our messages.  (libntfs-3g is used by one
+ * thread at a time: appliance-grow.c holds a lock.) */
+static _Thread_local char ntfs_last_msg[512];
 
 __attribute__((format(printf, 6, 0))) static int capture_log(const char *function, const char *file,
                                                              int line, u32 level, void *data,
@@ -96,6 +96,17 @@ static int dev_sync(struct ntfs_device *dev)
         r->dirty = false;
         NDevClearDirty(dev);
         return 0;
+}
+
+int nt_flush(struct vhive_ntfs *v, struct vhive_error *err)
+{
+        int r = v->rd.io.flush(v->rd.io.ctx, err);
+
+        if (r == 0) {
+                v->rd.dirty = false; /* the unmount need not flush again */
+                NDevClearDirty(v->vol->dev);
+        }
+        return r;
 }
 
 static int dev_close(struct ntfs_device *dev)

@@ -333,7 +333,7 @@ static int nf_flush(struct vhive_file *f, struct vhive_error *err)
                 return 0;
         if (NInoDirty(n->of.ni) && ntfs_inode_sync(n->of.ni) < 0)
                 return nt_fail_errno(n->v, "writing the metadata of", n->path, err);
-        return n->v->rd.io.flush(n->v->rd.io.ctx, err);
+        return nt_flush(n->v, err);
 }
 
 /* Allocates every new cluster (ntfs_attr_truncate would leave a sparse

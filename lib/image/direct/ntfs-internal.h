@@ -24,6 +24,9 @@ struct vhive_ntfs {
         char name[64];
 };
 
+/* Everything written so far reaches the image file (NBD_CMD_FLUSH, or an
+ * fsync of the partition in the appliance). */
+int nt_flush(struct vhive_ntfs *v, struct vhive_error *err);
 /* libntfs-3g's messages are captured, never printed; call before each
  * operation so that a message quoted later is this operation's. */
 void nt_quiet(void);
