@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,14 +189,22 @@ static int copy_into(const char *src, const char *dir, struct vhive_error *err)
         return r < 0 ? r : write_new_file(dest, data, len, 0600, err);
 }
 
+/* Two images of one name in a batch split over two appliances (image-job.c)
+ * are backed up by two threads: the pick and the copies that claim the
+ * folder go one at a time, else both could pick DIR/NAME. */
+static pthread_mutex_t backup_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int vhive_backup_files(const char *const *files, size_t n, const char *dir, struct vhive_error *err)
 {
         _cleanup_free_ char *target = NULL;
-        int r = pick_backup_dir(dir, files, n, &target, err);
+        int r;
 
+        pthread_mutex_lock(&backup_lock);
+        r = pick_backup_dir(dir, files, n, &target, err);
         for (size_t i = 0; r == 0 && i < n; i++)
                 if (files[i])
                         r = copy_into(files[i], target, err);
+        pthread_mutex_unlock(&backup_lock);
         if (r == 0)
                 r = sync_dir(target, err);
         return r;

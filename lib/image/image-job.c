@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -555,6 +556,7 @@ struct group {
         const struct vhive_image_spec *specs;
         const size_t *spec_of;
         size_t from, to;
+        bool launch_failed;
 };
 
 static bool in_group(const struct group *g, size_t i)
@@ -572,7 +574,7 @@ static void fail_group(const struct group *g, int status, const struct vhive_err
         }
 }
 
-static void run_group(const struct group *g)
+static void run_group(struct group *g)
 {
         const struct vhive_job_opts *o = g->o;
         const struct vhive_backend_ops *ops = o->backend;
@@ -592,6 +594,7 @@ static void run_group(const struct group *g)
                 ret = ops->open(&be, g->specs + g->from, g->to - g->from, &launch, &err);
         if (ret < 0) {
                 fail_group(g, ret, &err);
+                g->launch_failed = vhive_check_interrupt("opening the images", NULL) == 0;
                 return;
         }
         const char *notice = ops->notice ? ops->notice(be) : NULL;
@@ -636,10 +639,30 @@ static void *group_thread(void *arg)
 static size_t launches_for(const struct vhive_backend_ops *ops, size_t count)
 {
         const char *env = getenv("VHIVE_APPLIANCES");
+        cpu_set_t cpus;
 
-        if (!ops->split_batches || count < SPLIT_FROM || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+        if (!ops->split_batches || count < SPLIT_FROM ||
+            sched_getaffinity(0, sizeof(cpus), &cpus) < 0 || CPU_COUNT(&cpus) < 2)
                 return 1;
         return env && strcmp(env, "1") == 0 ? 1 : 2;
+}
+
+/* One launch of two failed and the other did not (two appliances need
+ * twice the memory): its images are tried again, alone. */
+static void retry_alone(struct group *g, size_t n)
+{
+        for (size_t k = 0; k < n; k++) {
+                if (!g[k].launch_failed || g[1 - k].launch_failed)
+                        continue;
+                for (size_t i = 0; i < g[k].n; i++) {
+                        if (!in_group(&g[k], i))
+                                continue;
+                        g[k].results[i].status = 0;
+                        g[k].results[i].err = (struct vhive_error){ 0 };
+                }
+                g[k].launch_failed = false;
+                run_group(&g[k]);
+        }
 }
 
 int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *op,
@@ -689,5 +712,6 @@ int vhive_job_images(const char *const *paths, size_t n, const struct vhive_op *
         }
         run_group(&g[0]);
         pthread_join(other, NULL);
+        retry_alone(g, 2);
         return 0;
 }

@@ -24,7 +24,6 @@
  *
  * Compiled into each backend module (no libvhive symbol needed).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -82,24 +81,25 @@ static bool named_qemu(pid_t pid)
         return n >= 4 && strncmp(comm, "qemu", 4) == 0;
 }
 
-/* Every child of parent named qemu*: the appliance's qemu (or, while it
- * starts, the qemu-img that makes its overlay), and with a batch split
- * over two appliances the other one's too (image-job.c): which of two
- * launching qemus is whose cannot be told, and both must go. */
+/* Every child named qemu* that thread tid of parent forked: the
+ * appliance's qemu (or, while it starts, the qemu-img that makes its
+ * overlay).  libguestfs forks them from the thread that launches, and the
+ * watchdog is started by that thread: with a batch split over two
+ * appliances (image-job.c), each in its own thread, the other's qemu is
+ * never taken for this one's. */
 struct seen {
         pid_t pid[16];
         size_t n;
 };
 
-/* The children one thread of parent forked (a worker thread launches an
- * appliance of a split batch), added to seen. */
-static void task_children(pid_t parent, const char *tid, struct seen *seen)
+static void find_children(pid_t parent, pid_t tid, struct seen *seen)
 {
-        char path[320], buf[512];
+        char path[64], buf[512];
         char *p, *end;
         int fd, n;
 
-        snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)parent, tid);
+        seen->n = 0;
+        snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)parent, (int)tid);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return;
@@ -116,28 +116,12 @@ static void task_children(pid_t parent, const char *tid, struct seen *seen)
         }
 }
 
-static void find_children(pid_t parent, struct seen *seen)
-{
-        char path[48];
-        struct dirent *d;
-        DIR *dir;
-
-        seen->n = 0;
-        snprintf(path, sizeof(path), "/proc/%d/task", (int)parent);
-        dir = opendir(path);
-        if (!dir)
-                return;
-        while ((d = readdir(dir)))
-                if (d->d_name[0] != '.')
-                        task_children(parent, d->d_name, seen);
-        closedir(dir);
-}
-
 /* Until vhive's end: its pipe gives EOF.  While the helper is not named,
  * looks for candidates every 10 ms, unless it will name itself (another
  * image's qemu-nbd, a child of vhive too, is no candidate for it).
  * Returns the named helper, or 0 and the candidates last seen. */
-static pid_t wait_for_end(pid_t parent, const struct vhive_watchdog_shared *sh, struct seen *seen)
+static pid_t wait_for_end(pid_t parent, pid_t tid, const struct vhive_watchdog_shared *sh,
+                          struct seen *seen)
 {
         seen->n = 0;
         for (;;) {
@@ -149,13 +133,13 @@ static pid_t wait_for_end(pid_t parent, const struct vhive_watchdog_shared *sh, 
                 if (r > 0 || (r < 0 && errno != EINTR))
                         break;
                 if (look)
-                        find_children(parent, seen);
+                        find_children(parent, tid, seen);
         }
         return __atomic_load_n(&sh->helper, __ATOMIC_SEQ_CST);
 }
 
 static void __attribute__((noreturn))
-watch(int fd, pid_t parent, const struct vhive_watchdog_shared *sh)
+watch(int fd, pid_t parent, pid_t tid, const struct vhive_watchdog_shared *sh)
 {
         struct seen seen;
         pid_t helper;
@@ -170,7 +154,7 @@ watch(int fd, pid_t parent, const struct vhive_watchdog_shared *sh)
                 _exit(1);
         close_range(0, 2, 0);
         close_range(4, ~0u, 0);
-        helper = wait_for_end(parent, sh, &seen);
+        helper = wait_for_end(parent, tid, sh, &seen);
         if (helper <= 0) {
                 for (size_t k = 0; k < seen.n; k++)
                         if (!gone(seen.pid[k]))
@@ -187,7 +171,7 @@ watch(int fd, pid_t parent, const struct vhive_watchdog_shared *sh)
 static void start(struct vhive_watchdog *w, pid_t helper, bool cache, bool unborn)
 {
         struct vhive_watchdog_shared *sh;
-        pid_t parent = getpid(), pid;
+        pid_t parent = getpid(), tid = gettid(), pid;
         int p[2];
 
         *w = (struct vhive_watchdog){ .pid = 0, .fd = -1 };
@@ -204,7 +188,7 @@ static void start(struct vhive_watchdog *w, pid_t helper, bool cache, bool unbor
         pid = fork();
         if (pid == 0) {
                 close(p[1]);
-                watch(p[0], parent, sh);
+                watch(p[0], parent, tid, sh);
         }
         close(p[0]);
         if (pid < 0) {

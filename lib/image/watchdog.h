@@ -14,9 +14,10 @@ struct vhive_watchdog {
 };
 
 /* Starts watching helper; on failure w->pid stays 0 (no watchdog).  helper
- * 0: a child of this process named qemu* that is still being started (the
+ * 0: a child named qemu* that the calling thread is still starting (the
  * appliance's qemu, whose pid libguestfs gives only after its launch); the
- * watchdog looks for it until vhive_watchdog_set_helper names it.  cache:
+ * watchdog looks for it until vhive_watchdog_set_helper names it, and
+ * kills every such child of that thread it last saw.  cache:
  * the helper holds a writable image whose format keeps metadata in memory
  * until a flush or an orderly exit (qcow2's L2 tables and refcounts).  Only
  * then, and once vhive_watchdog_writing was called, does the watchdog ask

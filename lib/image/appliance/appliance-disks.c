@@ -54,8 +54,10 @@ static int by_drive_then_part(const void *a, const void *b)
  * not understood or names a drive that was not added. */
 static bool parse_names(char *out, size_t drives, struct disk_entry *v, size_t *n, size_t max)
 {
+        char *save = NULL;
+
         *n = 0;
-        for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 size_t drive;
                 unsigned part = 0;
                 int end = 0;

@@ -163,6 +163,11 @@ int ap_grow(struct vhive_backend *be, struct image *img, const char *guest_path,
         pthread_mutex_unlock(&ntfs_lock);
         if ((!kept && ap_unmount_root(be, img, &e2) < 0) ||
             ap_mount_root_again(be, img, false, &e2) < 0) {
+                /* The volume is not mounted as the later calls expect (a
+                 * read-only mount may even stay): nothing more of this
+                 * image is worked on. */
+                img->status = -e2.errnum;
+                img->err = e2;
                 if (r == 0)
                         *err = e2;
                 r = r < 0 ? r : -e2.errnum;
