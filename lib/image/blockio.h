@@ -1,7 +1,6 @@
-/* A writable run of bytes (a disk, a partition) as the NTFS code
- * (direct/ntfs-device.c) reads and writes it: through qemu-nbd on the
- * direct backend (nbd-disk.c), through a device node in the appliance on
- * the appliance backend (appliance-grow.c). */
+/* A writable run of bytes (a disk) as the NTFS code (direct/ntfs-device.c)
+ * reads and writes it: through qemu-nbd (nbd-disk.c), or whatever else
+ * can serve a disk's bytes. */
 #pragma once
 
 #include <stdbool.h>

@@ -490,11 +490,10 @@ static void map_raw(struct guest_file *g)
                 (void)ap_raw_map(g->be, g->img, g->ino, size, &g->raw);
 }
 
-/* Grown around ntfs-3g (appliance-grow.c), with one record write that a
- * power cut cannot tear.  Where the partition has no node: zeros written
- * past the end through ntfs-3g, which allocates clusters for written data
- * (truncate would leave a sparse tail, and guestfs_fallocate64 recreates
- * the file). */
+/* Grown by vhive's NTFS code in the appliance (appliance-grow.c), with no
+ * record a power cut can tear.  Without its helper: zeros written past the
+ * end through ntfs-3g, which allocates clusters for written data (truncate
+ * would leave a sparse tail, and guestfs_fallocate64 recreates the file). */
 static int gf_extend(struct vhive_file *f, uint64_t size, struct vhive_error *err)
 {
         struct guest_file *g = gf(f);

@@ -48,7 +48,7 @@ struct vhive_backend {
         char *probe;     /* one blkid -p of every image's candidates (appliance-root.c) */
         bool probe_done; /* asked once, at the first find_root; probe NULL if it failed */
         struct vhive_watchdog watchdog; /* stops qemu when vhive dies */
-        int root_kept; /* 1: a tmpfs keeps a root mounted (appliance-grow.c), -1: failed */
+        int grow_helper;                /* appliance-grow.c: 1 uploaded, -1 none, 0 not yet asked */
 };
 
 void ap_free_strings(char **v);
@@ -78,22 +78,22 @@ void ap_raw_free(struct ap_extents *x);
 /* len bytes at file offset off, read or written in the partition. */
 int ap_raw_io(struct vhive_backend *be, const struct ap_extents *x, bool write, void *buf,
               size_t len, uint64_t off);
-/* The partition under img's mount as one extent: x->node and x->size
- * (the partition's bytes), no runs. */
+/* The partition under img's mount: its device node (x->node, in the
+ * appliance's root) and size (x->size), no runs. */
 int ap_raw_partition(struct vhive_backend *be, struct image *img, struct ap_extents *x);
 /* fsync of the partition in the appliance: a FLUSH to that disk. */
 int ap_raw_flush(struct vhive_backend *be, const struct ap_extents *x);
 
-/* ---- growing a file around ntfs-3g (appliance-grow.c) ---- */
-/* guest_path (inside img's volume) grown to size bytes, every new cluster
- * allocated and zeroed, by libntfs-3g on the host over the partition's
- * node, with the appliance's ntfs-3g unmounted meanwhile; flushed.
- * 1 (nothing done) when the partition has no node. */
+/* ---- growing a file (appliance-grow.c) ---- */
+/* guest_path (inside img's volume) grown to size bytes, allocated and
+ * zeroed, by vhive's NTFS code run in the appliance, with the volume
+ * unmounted meanwhile; flushed.  1 (nothing done) when there is no helper. */
 int ap_grow(struct vhive_backend *be, struct image *img, const char *guest_path, uint64_t size,
             struct vhive_error *err);
+/* For a change made with ntfs-3g away: the volume unmounted (ntfs-3g
+ * writes what it holds), then mounted afresh (appliance-root.c). */
 int ap_unmount_root(struct vhive_backend *be, struct image *img, struct vhive_error *err);
-int ap_mount_root_again(struct vhive_backend *be, struct image *img, bool readonly,
-                        struct vhive_error *err);
+int ap_mount_root_again(struct vhive_backend *be, struct image *img, struct vhive_error *err);
 
 /* be->devices and be->parts, for the drives added (appliance-disks.c). */
 int ap_list_disks(struct vhive_backend *be, size_t drives, struct vhive_error *err);

@@ -411,9 +411,6 @@ static int mount_root(struct vhive_backend *be, struct image *img, const char *d
         return ap_gfail(be, err, "cannot mount %s read-write", dev);
 }
 
-/* For a change made with ntfs-3g away (appliance-grow.c): the volume
- * unmounted (ntfs-3g writes what it holds), then mounted afresh, its
- * caches read from the disk again; read-only, it writes nothing. */
 int ap_unmount_root(struct vhive_backend *be, struct image *img, struct vhive_error *err)
 {
         if (guestfs_umount(be->g, img->mnt) < 0)
@@ -422,16 +419,11 @@ int ap_unmount_root(struct vhive_backend *be, struct image *img, struct vhive_er
         return 0;
 }
 
-int ap_mount_root_again(struct vhive_backend *be, struct image *img, bool readonly,
-                        struct vhive_error *err)
+int ap_mount_root_again(struct vhive_backend *be, struct image *img, struct vhive_error *err)
 {
-        int r = 0;
+        int r = mount_root(be, img, img->root.device, err);
 
-        if (!readonly)
-                r = mount_root(be, img, img->root.device, err);
-        else if (guestfs_mount_ro(be->g, img->root.device, img->mnt) < 0)
-                r = ap_gfail(be, err, "cannot mount %s", img->root.device);
-        img->found = r == 0 && !readonly;
+        img->found = r == 0;
         img->wrote_raw = false;
         return r;
 }

@@ -30,8 +30,8 @@
 /* ---- libntfs-3g's messages: kept, never printed ------------------------ */
 
 /* libntfs-3g logs through one global handler; the last error it reported
- * in this thread is quoted in our messages.  (libntfs-3g is used by one
- * thread at a time: appliance-grow.c holds a lock.) */
+ * in this thread is quoted in our messages.  (The direct backend works in
+ * one thread: its batches are not split, image-job.c.) */
 static _Thread_local char ntfs_last_msg[512];
 
 __attribute__((format(printf, 6, 0))) static int capture_log(const char *function, const char *file,

@@ -1,7 +1,6 @@
 /* An NTFS volume inside a disk image, through libntfs-3g with a custom
  * device (struct ntfs_device_operations) over a byte range of a disk
- * (blockio.h: an NBD disk, or a partition in the appliance): no FUSE, no
- * loop device, no root.
+ * (blockio.h: an NBD disk): no FUSE, no loop device, no root.
  *
  * Paths are absolute inside the volume, '/' or '\' separated, looked up
  * case-insensitively as Windows does.  libntfs-3g's refusals stay on: a
