@@ -27,19 +27,16 @@
 #           entries, LOG1 and LOG2 both needed): a scrub.  Only when
 #           IMGCRASH_CASES names it (about 1 s a state: prefixes and 20
 #           sampled subsets per interval, no tears); skipped without it
-# Checks: no state "other" at 512-byte sectors, and with 4096-byte atomic
-# sectors (-S 4096) none unreadable either.  Unreadable: a torn MFT record
+# Checks: no state "other" and none unreadable, at 512-byte sectors and
+# with 4096-byte atomic sectors (-S 4096).  Unreadable: a torn MFT record
 # (one sector of a 1 KiB record written), a folder that does not list, a
 # file that does not read, or one holding clusters the volume's bitmap
 # marks free.  Where nothing grows (new, old) the commit writes only the
-# files' clusters (the appliance around ntfs-3g, appliance-raw.c): no
-# state may be unreadable, on either backend.  Where a file grows, the
-# direct backend writes one record whose change fits a sector, at the
-# disk's sequence number, after a flush of the bitmap, the folder left
-# alone (record-write.h): no state may be unreadable there either.  On the
-# appliance, ntfs-3g grows the file (its record, the folder's, the times):
-# torn MFT records are reported and counted there, not failed (issue 17
-# item 1; see bench/README); any other unreadable state fails.  Two
+# files' clusters (the appliance around ntfs-3g, appliance-raw.c); where a
+# file grows, both backends write one record whose change fits a sector,
+# at the disk's sequence number, after a flush of the bitmap, the folder
+# left alone (record-write.h; the appliance runs that code inside it,
+# grow-helper.c; see bench/README).  Two
 # images scrubbed in one run must each
 # be flushed once per step (4 times).  Then the model is shown to
 # catch a broken protocol: ignoring one of the recorded flushes (-D K) must
@@ -219,20 +216,14 @@ judge() {
                 fail "$name: $other states are neither old nor new"
         [ "$unreadable" -eq "$torn" ] && ok "$name: unreadable states are torn records only" ||
                 fail "$name: $((unreadable - torn)) unreadable states without a torn record"
-        # No record can tear where no file grows (the commit writes only the
-        # files' clusters; the appliance too: around ntfs-3g,
-        # appliance-raw.c), nor where the direct backend grows one (one
-        # record write whose change fits a sector, at the disk's sequence
-        # number, after a flush of the bitmap, the folder's index left
-        # alone: record-write.h).  The appliance's ntfs-3g grows a file
-        # with fresh sequence numbers in every record it writes: its torn
-        # records are counted above, not failed.
-        case $backend:$name in
-        direct:* | *:new | *:old)
-                [ "$unreadable" -eq 0 ] && ok "$name: no torn record, no state unreadable" ||
-                        fail "$name: $unreadable states unreadable"
-                ;;
-        esac
+        # No record can tear: where no file grows, the commit writes only
+        # the files' clusters (the appliance too: around ntfs-3g,
+        # appliance-raw.c); a file grows with one record write whose change
+        # fits a sector, kept at the disk's sequence number, after a flush
+        # of the bitmap, its folder's index left alone (record-write.h), on
+        # both backends (the appliance runs it inside, grow-helper.c).
+        [ "$unreadable" -eq 0 ] && ok "$name: no torn record, no state unreadable" ||
+                fail "$name: $unreadable states unreadable"
         # ntfs-3g's own tools agree on the states named (kept): ntfsls cannot
         # list the folder, or ntfscat cannot read the hive or a log.
         for k in "$name".kept/unreadable-*.raw; do

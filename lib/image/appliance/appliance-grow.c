@@ -67,8 +67,10 @@ static bool helper_ready(struct vhive_backend *be)
 
         if (be->grow_helper == 0)
                 be->grow_helper = helper_on_host(path, sizeof(path)) &&
-                                                  guestfs_upload(be->g, path, HELPER_IN_APPLIANCE) == 0 &&
-                                                  guestfs_chmod(be->g, 0700, HELPER_IN_APPLIANCE) == 0
+                                                  guestfs_upload(be->g, path,
+                                                                 HELPER_IN_APPLIANCE) == 0 &&
+                                                  guestfs_chmod(be->g, 0700, HELPER_IN_APPLIANCE) ==
+                                                          0
                                           ? 1
                                           : -1;
         return be->grow_helper > 0;
