@@ -74,8 +74,7 @@ fi
 # The batch opens 4 or more images: split over two appliances where two
 # CPUs can run them (image-job.c), one otherwise.
 if [ "$backend" = appliance ]; then
-        want=1
-        [ "$(nproc)" -ge 2 ] && want=2
+        want=$(batch_launches)
         [ "$(launches err)" -eq $want ] && ok "$want appliance launches for the batch" ||
                 fail "$(launches err) launches for one batch, want $want"
 fi

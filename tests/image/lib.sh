@@ -38,6 +38,12 @@ launches() {
         grep -c '^libguestfs: launch: backend=' "$1" || true
 }
 
+# The launches a batch of 4 images or more may take: 2 where two CPUs can
+# run two appliances (lib/image/image-job.c), else 1.
+batch_launches() {
+        if [ "$(nproc)" -ge 2 ] && [ "${VHIVE_APPLIANCES:-}" != 1 ]; then echo 2; else echo 1; fi
+}
+
 # The appliance died or could not start at all: nothing here can be tested.
 skip_if_no_appliance() {
         if grep -q 'cannot launch the libguestfs appliance' "$1"; then
