@@ -424,24 +424,33 @@ static int gf_pwrite(struct vhive_file *f, const void *buf, size_t len, uint64_t
                      : 0;
 }
 
-/* sh -c text that fsyncs path (under the appliance's sysroot, which
- * guestfs_debug's shell names $root): sync(1) given a file fsyncs it.  The
- * path goes in single quotes, each quote in it closed, escaped, reopened. */
-static char *fsync_command(const char *path)
+char *ap_sh_quote(const char *s)
 {
-        static const char head[] = "exec sync -- \"$root\"'";
-        size_t n = sizeof(head) + 2;
-        char *cmd, *p;
+        size_t n = 3;
+        char *q, *p;
 
-        for (const char *c = path; *c; c++)
+        for (const char *c = s; *c; c++)
                 n += *c == '\'' ? 4 : 1;
-        cmd = malloc(n);
-        if (!cmd)
+        q = malloc(n);
+        if (!q)
                 return NULL;
-        p = stpcpy(cmd, head);
-        for (const char *c = path; *c; c++)
+        p = q;
+        *p++ = '\'';
+        for (const char *c = s; *c; c++)
                 p = *c == '\'' ? stpcpy(p, "'\\''") : (*p = *c, p + 1);
         strcpy(p, "'");
+        return q;
+}
+
+/* sh -c text that fsyncs path (under the appliance's sysroot, which
+ * guestfs_debug's shell names $root): sync(1) given a file fsyncs it. */
+static char *fsync_command(const char *path)
+{
+        _cleanup_free_ char *q = ap_sh_quote(path);
+        char *cmd = NULL;
+
+        if (!q || asprintf(&cmd, "exec sync -- \"$root\"%s", q) < 0)
+                return NULL;
         return cmd;
 }
 

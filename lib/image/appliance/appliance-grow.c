@@ -76,26 +76,6 @@ static bool helper_ready(struct vhive_backend *be)
         return be->grow_helper > 0;
 }
 
-/* s in single quotes for sh, each quote in it closed, escaped, reopened
- * (a path's names come from the image). */
-static char *quoted(const char *s)
-{
-        size_t n = 3;
-        char *q, *p;
-
-        for (const char *c = s; *c; c++)
-                n += *c == '\'' ? 4 : 1;
-        q = malloc(n);
-        if (!q)
-                return NULL;
-        p = q;
-        *p++ = '\'';
-        for (const char *c = s; *c; c++)
-                p = *c == '\'' ? stpcpy(p, "'\\''") : (*p = *c, p + 1);
-        strcpy(p, "'");
-        return q;
-}
-
 /* On the partition's own node (appliance-raw.c), whose close no udev rule
  * sees, after udev is done with the close of the device by ntfs-3g's
  * unmount (its "watch" rule re-reads a whole disk's partition table then:
@@ -103,7 +83,7 @@ static char *quoted(const char *s)
 static int run_helper(struct vhive_backend *be, const char *node, const char *guest_path,
                       uint64_t size, struct vhive_error *err)
 {
-        _cleanup_free_ char *dev = quoted(node), *path = quoted(guest_path);
+        _cleanup_free_ char *dev = ap_sh_quote(node), *path = ap_sh_quote(guest_path);
         _cleanup_free_ char *cmd = NULL, *out = NULL;
         char *args[2] = { NULL, NULL };
 

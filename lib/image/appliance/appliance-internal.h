@@ -55,6 +55,10 @@ void ap_free_strings(char **v);
 /* "what: libguestfs' reason" with its errno (EIO when it gave none). */
 int ap_gfail(struct vhive_backend *be, struct vhive_error *err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+/* s in single quotes for guestfs_debug's sh, each quote in it closed,
+ * escaped, reopened (names come from the image); malloc'd, NULL when out
+ * of memory (appliance-files.c). */
+char *ap_sh_quote(const char *s);
 /* Appliance path of a volume-relative guest path (malloc'd). */
 char *ap_guest(const struct image *img, const char *path);
 /* path was found to resolve inside img's mounted volume (ap_remember);

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/fs.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,43 +29,36 @@
 #include "commit.h"
 #include "ntfs-device.h"
 
-static int fd_pread(void *ctx, void *buf, size_t count, uint64_t offset, struct vhive_error *err)
+/* Whole transfers, retried where short. */
+static int fd_io(int fd, bool writing, uint8_t *buf, size_t count, uint64_t offset,
+                 struct vhive_error *err)
 {
-        int fd = *(int *)ctx;
-
         while (count > 0) {
-                ssize_t n = pread(fd, buf, count, (off_t)offset);
+                ssize_t n = writing ? pwrite(fd, buf, count, (off_t)offset)
+                                    : pread(fd, buf, count, (off_t)offset);
 
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
-                        return vhive_fail(err, n < 0 ? errno : EIO, "reading the device: %s",
-                                          n < 0 ? strerror(errno) : "short read");
-                buf = (uint8_t *)buf + n;
+                        return vhive_fail(err, n < 0 ? errno : EIO, "%s the device: %s",
+                                          writing ? "writing" : "reading",
+                                          n < 0 ? strerror(errno) : "short transfer");
+                buf += n;
                 count -= (size_t)n;
                 offset += (uint64_t)n;
         }
         return 0;
 }
 
+static int fd_pread(void *ctx, void *buf, size_t count, uint64_t offset, struct vhive_error *err)
+{
+        return fd_io(*(int *)ctx, false, buf, count, offset, err);
+}
+
 static int fd_pwrite(void *ctx, const void *buf, size_t count, uint64_t offset,
                      struct vhive_error *err)
 {
-        int fd = *(int *)ctx;
-
-        while (count > 0) {
-                ssize_t n = pwrite(fd, buf, count, (off_t)offset);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return vhive_fail(err, n < 0 ? errno : EIO, "writing the device: %s",
-                                          n < 0 ? strerror(errno) : "nothing written");
-                buf = (const uint8_t *)buf + n;
-                count -= (size_t)n;
-                offset += (uint64_t)n;
-        }
-        return 0;
+        return fd_io(*(int *)ctx, true, (uint8_t *)buf, count, offset, err);
 }
 
 /* fsync of a block device writes its dirty pages, then sends the disk a

@@ -83,30 +83,37 @@ static int dev_open(struct ntfs_device *dev, int flags)
         return 0;
 }
 
+/* Everything written so far reaches the image file; the device is clean
+ * after it. */
+static int flush_device(struct ntfs_device *dev, struct vhive_error *err)
+{
+        struct range_dev *r = rdev(dev);
+        int ret = r->io.flush(r->io.ctx, err);
+
+        if (ret == 0) {
+                r->dirty = false;
+                NDevClearDirty(dev);
+        }
+        return ret;
+}
+
 static int dev_sync(struct ntfs_device *dev)
 {
         struct range_dev *r = rdev(dev);
 
         if (NDevReadOnly(dev) || !r->dirty)
                 return 0;
-        if (r->io.flush(r->io.ctx, &r->io_err) < 0) {
+        if (flush_device(dev, &r->io_err) < 0) {
                 errno = r->io_err.errnum;
                 return -1;
         }
-        r->dirty = false;
-        NDevClearDirty(dev);
         return 0;
 }
 
+/* The file's own flush: the unmount then need not flush again. */
 int nt_flush(struct vhive_ntfs *v, struct vhive_error *err)
 {
-        int r = v->rd.io.flush(v->rd.io.ctx, err);
-
-        if (r == 0) {
-                v->rd.dirty = false; /* the unmount need not flush again */
-                NDevClearDirty(v->vol->dev);
-        }
-        return r;
+        return flush_device(v->vol->dev, err);
 }
 
 static int dev_close(struct ntfs_device *dev)
